@@ -1,0 +1,37 @@
+import yargs, { type Argv } from 'yargs';
+import { positiveInt, withCommonOptions } from '@taskq/app-kit';
+
+/** Options of the producer and of the demo (which adds --concurrency). */
+export function producerOptions<T>(y: Argv<T>) {
+  return withCommonOptions(
+    y
+      .command('$0 [count]', false, (c) =>
+        c.positional('count', { describe: 'how many tasks to enqueue', type: 'string', default: '20' }),
+      )
+      .option('min-ms', { type: 'number', default: 1000, describe: 'shortest task duration' })
+      .option('max-ms', { type: 'number', default: 5000, describe: 'longest task duration' })
+      .option('wait', {
+        type: 'boolean',
+        default: true,
+        describe: 'wait until every task is final (--no-wait: enqueue and exit)',
+      })
+      .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary as the last stdout line' })
+      .option('timeout-ms', { type: 'number', default: 0, describe: 'stop waiting after this many ms (0: no limit)' })
+      .option('id-prefix', {
+        type: 'string',
+        describe: 'task ids are <prefix><n>',
+        defaultDescription: '"task_<run>_" (a fresh run tag, so runs never collide)',
+      }),
+  ).check((a) => {
+    positiveInt('count', a.count);
+    for (const k of ['min-ms', 'max-ms'] as const) {
+      if (!Number.isInteger(a[k]) || a[k] < 0) throw new Error(`--${k} must be a whole number >= 0, got ${a[k]}`);
+    }
+    if (a['min-ms'] > a['max-ms']) throw new Error(`--min-ms (${a['min-ms']}) must not exceed --max-ms (${a['max-ms']})`);
+    if (!Number.isInteger(a['timeout-ms']) || a['timeout-ms'] < 0) throw new Error('--timeout-ms must be a whole number >= 0');
+    if (a['id-prefix'] !== undefined && !/^[^\s]{0,200}$/.test(a['id-prefix'])) throw new Error('--id-prefix must not contain spaces');
+    return true;
+  });
+}
+
+export { yargs };

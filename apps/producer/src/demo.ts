@@ -1,0 +1,66 @@
+import 'reflect-metadata';
+import { container } from 'tsyringe';
+import { hideBin } from 'yargs/helpers';
+import { Janitor, QUEUE_TOKENS, Queue } from '@taskq/queue';
+import { Monitor } from '@taskq/monitor';
+import { POOL_TOKENS, sleepTask, WorkerPool, type HandlerMap, type WorkerPoolOptions } from '@taskq/worker-pool';
+import { createLogger, EXIT, openRedis, positiveInt, registerCore, runMain } from '@taskq/app-kit';
+import { producerOptions, yargs } from './args';
+import { describeSummary, produce, runTag, summaryJson } from './produce';
+
+/**
+ * `npm start`: producer, worker pool and Monitor in one process. Without
+ * REDIS_URL (or --redis) it runs on an embedded in-memory Redis.
+ */
+runMain(async () => {
+  const args = producerOptions(
+    yargs(hideBin(process.argv))
+      .scriptName('demo')
+      .usage('$0 [count] [options]\n\nThe taskq demo: enqueue COUNT tasks, run them on a pool in this process, follow them live.')
+      .option('concurrency', { type: 'string', default: '4', describe: 'sub-workers of the in-process pool' }),
+  )
+    .check((a) => positiveInt('--concurrency', a.concurrency) > 0)
+    .parseSync();
+  // The demo uses the embedded Redis unless a server is named explicitly.
+  const explicit = process.argv.some((a) => a === '--redis' || a.startsWith('--redis=')) || process.env['REDIS_URL'];
+  const url = explicit ? args.redis : undefined;
+  const logger = createLogger({ name: 'demo', level: args['log-level'] });
+  const conn = await openRedis({ url, connectTimeoutMs: args['connect-timeout-ms'], logger, name: `taskq-demo-${process.pid}` });
+  logger.info(
+    { redis: conn.address },
+    conn.embedded
+      ? 'taskq demo: no REDIS_URL set, running on an embedded in-memory Redis inside this process'
+      : `taskq demo: using Redis at ${conn.address}`,
+  );
+
+  const c = registerCore(container.createChildContainer(), conn, { queue: args.queue }, logger);
+  c.registerInstance(QUEUE_TOKENS.ConsumerOptions, {});
+  c.registerInstance(QUEUE_TOKENS.JanitorOptions, {});
+  c.registerInstance<WorkerPoolOptions>(POOL_TOKENS.Options, { concurrency: positiveInt('--concurrency', args.concurrency) });
+  c.registerInstance<HandlerMap>(POOL_TOKENS.Handlers, { sleep: sleepTask });
+  const queue = c.resolve(Queue);
+  const monitor = c.resolve(Monitor);
+  const pool = c.resolve(WorkerPool);
+  const janitor = c.resolve(Janitor);
+
+  await pool.start();
+  janitor.start();
+  try {
+    const summary = await produce(queue, monitor, logger.child({ component: 'producer' }), {
+      count: positiveInt('count', args.count),
+      minMs: args['min-ms'],
+      maxMs: args['max-ms'],
+      wait: true,
+      timeoutMs: args['timeout-ms'],
+      idPrefix: args['id-prefix'] ?? (conn.embedded ? 'task_' : `task_${runTag()}_`),
+    });
+    logger.child({ component: 'producer' }).info({ summary }, describeSummary(summary));
+    if (args.json) process.stdout.write(`${summaryJson(summary)}\n`);
+    return summary.counts['Done'] === summary.total ? EXIT.ok : EXIT.failure;
+  } finally {
+    await pool.stop(0);
+    await janitor.stop();
+    await monitor.stop();
+    await conn.close();
+  }
+});

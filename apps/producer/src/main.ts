@@ -1,0 +1,46 @@
+import 'reflect-metadata';
+import { container } from 'tsyringe';
+import { hideBin } from 'yargs/helpers';
+import { Queue } from '@taskq/queue';
+import { Monitor } from '@taskq/monitor';
+import { createLogger, EXIT, openRedis, positiveInt, registerCore, runMain } from '@taskq/app-kit';
+import { producerOptions, yargs } from './args';
+import { describeSummary, produce, runTag, summaryJson } from './produce';
+
+/** The producer CLI: composition root of a producer process. */
+runMain(async () => {
+  const args = producerOptions(
+    yargs(hideBin(process.argv))
+      .scriptName('producer')
+      .usage('$0 [count] [options]\n\nEnqueue COUNT "sleep" tasks and follow them with the Monitor until all are final.'),
+  ).parseSync();
+  const logger = createLogger({ name: 'producer', level: args['log-level'] });
+  const conn = await openRedis({
+    url: args.redis,
+    connectTimeoutMs: args['connect-timeout-ms'],
+    logger,
+    name: `taskq-producer-${process.pid}`,
+  });
+  logger.info({ redis: conn.address, queue: args.queue }, `connected to ${conn.address}`);
+
+  const c = registerCore(container.createChildContainer(), conn, { queue: args.queue }, logger);
+  const queue = c.resolve(Queue);
+  const monitor = c.resolve(Monitor);
+
+  try {
+    const summary = await produce(queue, monitor, logger.child({ component: 'producer' }), {
+      count: positiveInt('count', args.count),
+      minMs: args['min-ms'],
+      maxMs: args['max-ms'],
+      wait: args.wait,
+      timeoutMs: args['timeout-ms'],
+      idPrefix: args['id-prefix'] ?? `task_${runTag()}_`,
+    });
+    logger.info({ summary }, describeSummary(summary));
+    if (args.json) process.stdout.write(`${summaryJson(summary)}\n`);
+    return EXIT.ok;
+  } finally {
+    await monitor.stop();
+    await conn.close();
+  }
+});

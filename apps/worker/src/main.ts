@@ -1,0 +1,93 @@
+import 'reflect-metadata';
+import { container } from 'tsyringe';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { Janitor, QUEUE_TOKENS, type JanitorOptions } from '@taskq/queue';
+import { POOL_TOKENS, sleepTask, WorkerPool, type HandlerMap, type WorkerPoolOptions } from '@taskq/worker-pool';
+import {
+  createLogger,
+  EXIT,
+  onShutdownSignals,
+  openRedis,
+  positiveInt,
+  registerCore,
+  runMain,
+  withCommonOptions,
+} from '@taskq/app-kit';
+
+/** The worker CLI: composition root of a worker process. */
+function parseArgs(argv: string[]) {
+  return withCommonOptions(
+    yargs(argv)
+      .scriptName('worker')
+      .usage('$0 [concurrency] [options]\n\nServe a taskq queue with N concurrent sub-workers (task type "sleep": waits payload.ms).')
+      .command('$0 [concurrency]', false, (y) =>
+        y.positional('concurrency', { describe: 'sub-workers in this process', type: 'string', default: '4' }),
+      )
+      .option('grace-ms', { type: 'number', default: 25_000, describe: 'on SIGINT/SIGTERM, time in-flight tasks get to finish' })
+      .option('heartbeat-ms', { type: 'number', default: 1000, describe: 'consumer heartbeat interval' })
+      .option('stale-after-ms', {
+        type: 'number',
+        default: 5000,
+        describe: "janitor: a consumer silent this long is presumed dead and its tasks go back to the queue",
+      }),
+  )
+    .check((a) => {
+      positiveInt('concurrency', a.concurrency);
+      if (!Number.isInteger(a['grace-ms']) || a['grace-ms'] < 0) throw new Error(`--grace-ms must be a whole number >= 0`);
+      for (const k of ['heartbeat-ms', 'stale-after-ms'] as const) {
+        if (!Number.isInteger(a[k]) || a[k] <= 0) throw new Error(`--${k} must be a whole number > 0`);
+      }
+      if (a['stale-after-ms'] <= a['heartbeat-ms'] * 2) throw new Error('--stale-after-ms must be more than twice --heartbeat-ms');
+      return true;
+    })
+    .parseSync();
+}
+
+runMain(async () => {
+  const args = parseArgs(hideBin(process.argv));
+  const concurrency = positiveInt('concurrency', args.concurrency);
+  const logger = createLogger({ name: 'worker', level: args['log-level'] });
+  const conn = await openRedis({
+    url: args.redis,
+    connectTimeoutMs: args['connect-timeout-ms'],
+    logger,
+    name: `taskq-worker-${process.pid}`,
+  });
+  logger.info({ redis: conn.address, queue: args.queue }, `connected to ${conn.address}`);
+
+  const c = registerCore(container.createChildContainer(), conn, { queue: args.queue }, logger);
+  c.registerInstance(QUEUE_TOKENS.ConsumerOptions, {});
+  c.registerInstance<JanitorOptions>(QUEUE_TOKENS.JanitorOptions, { staleAfterMs: args['stale-after-ms'] });
+  c.registerInstance<WorkerPoolOptions>(POOL_TOKENS.Options, {
+    concurrency,
+    graceMs: args['grace-ms'],
+    heartbeatMs: args['heartbeat-ms'],
+  });
+  c.registerInstance<HandlerMap>(POOL_TOKENS.Handlers, { sleep: sleepTask });
+
+  const pool = c.resolve(WorkerPool);
+  const janitor = c.resolve(Janitor);
+
+  const stopped = new Promise<void>((resolve) => {
+    onShutdownSignals(
+      (signal) => {
+        logger.info({ signal }, `${signal}: stopping; in-flight tasks get ${args['grace-ms']} ms (send again to stop now)`);
+        resolve();
+      },
+      (signal) => {
+        logger.warn({ signal }, `${signal} again: stopping now; unfinished tasks go back to the queue`);
+        void pool.stop(0);
+      },
+    );
+  });
+
+  await pool.start();
+  janitor.start();
+  await stopped;
+  const result = await pool.stop();
+  await janitor.stop();
+  await conn.close();
+  logger.info(result, `stopped: ${result.finished} task(s) finished during the grace period, ${result.released} put back`);
+  return EXIT.ok;
+});

@@ -1,0 +1,102 @@
+import type { Argv } from 'yargs';
+import { DEFAULT_QUEUE } from '@taskq/recorder';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REDIS_URL, RedisConnectionError } from '@taskq/queue';
+import { LOG_LEVELS, type LogLevel } from './logger';
+
+/** Exit codes of the taskq CLIs. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** Options both apps take. */
+export interface CommonArgs {
+  redis: string;
+  queue: string;
+  'log-level': LogLevel;
+  'connect-timeout-ms': number;
+}
+
+/**
+ * Adds the options both apps share and makes the parser strict: an unknown
+ * flag or a failed check prints the usage and the error to stderr and exits 2.
+ */
+export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
+  return y
+    .option('redis', {
+      type: 'string',
+      describe: 'Redis URL (password redacted in logs)',
+      default: process.env['REDIS_URL'] ?? DEFAULT_REDIS_URL,
+      defaultDescription: '$REDIS_URL, else redis://127.0.0.1:6379',
+    })
+    .option('queue', { type: 'string', describe: 'queue name', default: DEFAULT_QUEUE })
+    .option('log-level', { choices: LOG_LEVELS, describe: 'minimum log level', default: 'info' as LogLevel })
+    .option('connect-timeout-ms', {
+      type: 'number',
+      describe: 'give up connecting to Redis after this many ms',
+      default: DEFAULT_CONNECT_TIMEOUT_MS,
+    })
+    .check((argv) => {
+      const t = argv['connect-timeout-ms'];
+      if (!Number.isInteger(t) || t <= 0) throw new Error(`--connect-timeout-ms must be a whole number > 0, got ${t}`);
+      if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(argv.queue)) throw new Error(`--queue: invalid queue name ${JSON.stringify(argv.queue)}`);
+      return true;
+    })
+    .strict()
+    .fail((msg, err, parser) => {
+      parser.showHelp((s: string) => process.stderr.write(`${s}\n\n`));
+      process.stderr.write(`${msg ?? err?.message ?? 'invalid arguments'}\n`);
+      process.exit(EXIT.usage);
+    })
+    .help()
+    .alias('help', 'h')
+    .version(false) as Argv<T & CommonArgs>;
+}
+
+/** Parses a positive whole number from a CLI value, or explains why not. */
+export function positiveInt(name: string, value: unknown): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (typeof value === 'boolean' || !Number.isInteger(n) || n < 1) {
+    throw new Error(`${name} must be a whole number >= 1, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/**
+ * Runs an app's main: a RedisConnectionError or other failure is printed as
+ * one line on stderr (no stack trace unless LOG_LEVEL=debug) and exits 1.
+ */
+export function runMain(main: () => Promise<number | void>): void {
+  // `… | head` closes the pipe early: that is the reader's choice, not a failure
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.ok);
+    throw err;
+  });
+  main().then(
+    (code) => {
+      process.exitCode = code ?? EXIT.ok;
+    },
+    (err: unknown) => {
+      const msg = err instanceof RedisConnectionError ? `error: ${err.message}` : `error: ${err instanceof Error ? err.message : String(err)}`;
+      process.stderr.write(`${msg}\n`);
+      if (process.env['TASKQ_DEBUG']) process.stderr.write(`${err instanceof Error ? err.stack : ''}\n`);
+      process.exit(EXIT.failure);
+    },
+  );
+}
+
+/**
+ * First SIGINT/SIGTERM: `graceful()`. A second one: `forced()`. Returns a
+ * function that removes the handlers.
+ */
+export function onShutdownSignals(graceful: (signal: string) => void, forced: (signal: string) => void): () => void {
+  let count = 0;
+  const handler = (signal: NodeJS.Signals): void => {
+    count++;
+    if (count === 1) graceful(signal);
+    else forced(signal);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}

@@ -1,0 +1,57 @@
+import { Writable } from 'node:stream';
+import { createLogger, prettyLine } from './logger';
+import { positiveInt } from './cli';
+
+function capture(): { stream: Writable; lines: () => string[] } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk.toString());
+      cb();
+    },
+  });
+  return { stream, lines: () => chunks.join('').split('\n').filter(Boolean) };
+}
+
+describe('prettyLine', () => {
+  it('labels task lines with their sub-worker and keeps the Monitor label', () => {
+    expect(prettyLine(JSON.stringify({ level: 30, name: 'worker', worker: 'worker-4711-2', msg: 'START task_18' }))).toBe(
+      '[worker-4711-2] START task_18\n',
+    );
+    expect(prettyLine(JSON.stringify({ level: 30, name: 'producer', msg: '[Monitor] Task task_12 is Done' }))).toBe(
+      '[Monitor] Task task_12 is Done\n',
+    );
+    expect(prettyLine(JSON.stringify({ level: 40, name: 'worker', msg: 'heartbeat failed', err: { message: 'ECONNRESET' } }))).toBe(
+      '[worker] WARN heartbeat failed (ECONNRESET)\n',
+    );
+    expect(prettyLine('not json')).toBe('not json');
+  });
+});
+
+describe('createLogger', () => {
+  it('writes JSON lines with the task fields in json format', () => {
+    const { stream, lines } = capture();
+    const log = createLogger({ name: 'worker', format: 'json', stream });
+    log.child({ taskId: 't1', queue: 'q', attempt: 1, worker: 'worker-1-1' }).info('START t1');
+    const line = JSON.parse(lines()[0]!) as Record<string, unknown>;
+    expect(line).toMatchObject({ name: 'worker', taskId: 't1', queue: 'q', attempt: 1, worker: 'worker-1-1', msg: 'START t1' });
+  });
+
+  it('writes readable lines in pretty format and honours the level', () => {
+    const { stream, lines } = capture();
+    const log = createLogger({ name: 'producer', format: 'pretty', level: 'warn', stream });
+    log.info('hidden');
+    log.warn('shown');
+    expect(lines()).toEqual(['[producer] WARN shown']);
+  });
+});
+
+describe('positiveInt', () => {
+  it('accepts whole numbers >= 1 and explains everything else', () => {
+    expect(positiveInt('count', '20')).toBe(20);
+    expect(positiveInt('count', 3)).toBe(3);
+    for (const bad of ['abc', '0', '-3', '1.5', '', true]) {
+      expect(() => positiveInt('count', bad)).toThrow(/count must be a whole number >= 1/);
+    }
+  });
+});

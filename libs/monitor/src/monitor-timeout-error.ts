@@ -1,0 +1,18 @@
+/** `Monitor.waitFor` gave up: some tasks had not reached an awaited status in time. */
+export class MonitorTimeoutError extends Error {
+  override readonly name = 'MonitorTimeoutError';
+  /** Ids of the tasks that had not reached an awaited status. */
+  readonly pendingIds: readonly string[];
+  /** How many tasks were awaited in total. */
+  readonly total: number;
+
+  constructor(pendingIds: readonly string[], total: number, timeoutMs: number, options?: { cause?: unknown }) {
+    const sample = pendingIds.slice(0, 5).join(', ') + (pendingIds.length > 5 ? ', …' : '');
+    super(
+      `timed out after ${timeoutMs} ms: ${pendingIds.length} of ${total} tasks still pending (${sample})`,
+      options,
+    );
+    this.pendingIds = pendingIds;
+    this.total = total;
+  }
+}

@@ -1,0 +1,14 @@
+export { Queue } from './queue';
+export { Consumer } from './consumer';
+export type { ConsumerOptions } from './consumer';
+export { Janitor, DEFAULT_JANITOR_INTERVAL_MS, DEFAULT_STALE_AFTER_MS } from './janitor';
+export type { JanitorOptions, JanitorPass } from './janitor';
+export type { Task, TaskInput, JsonValue } from './task';
+export { decodeTask } from './task';
+export type { FetchedTask } from './fetched-task';
+export { newTaskId, newConsumerId } from './ids';
+export { connectRedis, redactUrl, DEFAULT_REDIS_URL, DEFAULT_CONNECT_TIMEOUT_MS } from './connect';
+export type { ConnectOptions } from './connect';
+export { InvalidTaskError } from './errors/invalid-task-error';
+export { RedisConnectionError } from './errors/redis-connection-error';
+export { QUEUE_TOKENS } from './tokens';

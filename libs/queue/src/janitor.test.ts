@@ -1,0 +1,64 @@
+import { decodeStatusRecord, queueKeys } from '@taskq/recorder';
+import { Consumer } from './consumer';
+import { Janitor } from './janitor';
+import { Queue } from './queue';
+import { closeMocks, mockRedis } from './test-support/mock-redis';
+
+const config = { queue: 'jan' };
+const k = queueKeys('jan');
+
+describe('Janitor (ioredis-mock)', () => {
+  afterEach(closeMocks);
+
+  it('returns the tasks of a consumer with stale heartbeats to the ready list, recorded Queued', async () => {
+    const { redis } = mockRedis();
+    const queue = new Queue(redis, config);
+    const dead = new Consumer(redis, config, undefined, { id: 'dead' });
+    const alive = new Consumer(redis, config, undefined, { id: 'alive' });
+    await dead.register();
+    await alive.register();
+    await queue.enqueueMany([{ id: 't1', type: 'x' }, { id: 't2', type: 'x' }, { id: 't3', type: 'x' }]);
+    await dead.fetch(['d1', 'd2']);
+    await alive.fetch(['a1']);
+    // the dead consumer's last heartbeat is a minute old; the live one beat just now
+    await redis.zadd(k.consumers, Date.now() - 60_000, 'dead');
+
+    const janitor = new Janitor(redis, config, undefined, { staleAfterMs: 5000 });
+    const pass = await janitor.runOnce();
+    expect(pass.ran).toBe(true);
+    expect([...pass.recovered]).toEqual([['dead', 2]]);
+    expect(await queue.processingIds('dead')).toEqual([]);
+    expect(await queue.processingIds('alive')).toEqual(['t3']);
+    expect((await queue.consumers()).has('dead')).toBe(false);
+    expect(new Set(await redis.lrange(k.ready, 0, -1))).toEqual(new Set(['t1', 't2']));
+    const rec = decodeStatusRecord((await redis.hget(k.status, 't1'))!);
+    expect(rec.status).toBe('Queued');
+    expect(rec.reason).toMatch(/dead consumer dead/);
+
+    // the presumed-dead consumer's late ack is refused and does not change the status
+    expect(await dead.ack('t1', 'd1')).toBe(false);
+    expect(decodeStatusRecord((await redis.hget(k.status, 't1'))!).status).toBe('Queued');
+    // and its next heartbeat tells it it had been presumed dead
+    expect(await dead.heartbeat()).toBe(false);
+    expect(await dead.heartbeat()).toBe(true);
+  });
+
+  it('does nothing while another process holds the janitor mutex', async () => {
+    const { redis } = mockRedis();
+    await redis.set(`mutex:${k.janitorLock}`, 'someone-else', 'PX', 10_000);
+    const pass = await new Janitor(redis, config).runOnce();
+    expect(pass.ran).toBe(false);
+  });
+
+  it('leaves a consumer alone when it is within the stale limit', async () => {
+    const { redis } = mockRedis();
+    const queue = new Queue(redis, config);
+    const c = new Consumer(redis, config, undefined, { id: 'fresh' });
+    await c.register();
+    await queue.enqueue({ id: 'f', type: 'x' });
+    await c.fetch(['w']);
+    const pass = await new Janitor(redis, config, undefined, { staleAfterMs: 5000 }).runOnce();
+    expect(pass.recovered.size).toBe(0);
+    expect(await queue.processingIds('fresh')).toEqual(['f']);
+  });
+});

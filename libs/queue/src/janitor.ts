@@ -1,0 +1,108 @@
+import type { Cluster, Redis } from 'ioredis';
+import { Mutex } from 'redis-semaphore';
+import { inject, injectable } from 'tsyringe';
+import { keysOf, silentLogger, TOKENS, type Logger, type QueueConfig, type QueueKeys } from '@taskq/recorder';
+import { SCRIPTS } from './lua-script';
+import { QUEUE_TOKENS } from './tokens';
+
+export interface JanitorOptions {
+  /** How often a pass runs, ms. Default 1000. */
+  readonly intervalMs?: number;
+  /** A consumer whose last heartbeat is older than this is presumed dead, ms. Default 5000. */
+  readonly staleAfterMs?: number;
+}
+
+export const DEFAULT_JANITOR_INTERVAL_MS = 1000;
+export const DEFAULT_STALE_AFTER_MS = 5000;
+
+/** What one janitor pass did. */
+export interface JanitorPass {
+  /** False when another process held the janitor mutex, so this pass did nothing. */
+  readonly ran: boolean;
+  /** Consumer id -> number of its tasks returned to the ready list. */
+  readonly recovered: ReadonlyMap<string, number>;
+}
+
+/**
+ * Returns the tasks of dead consumers to the ready list. Safe to run in every
+ * worker process: a pass runs only while holding a redis-semaphore mutex, so
+ * one pass at a time runs across all processes, and each recovery re-checks
+ * the heartbeat inside its script.
+ */
+@injectable()
+export class Janitor {
+  readonly keys: QueueKeys;
+  private readonly intervalMs: number;
+  private readonly staleAfterMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    @inject(TOKENS.Redis) private readonly redis: Redis | Cluster,
+    @inject(TOKENS.QueueConfig) config: QueueConfig,
+    @inject(TOKENS.Logger) private readonly logger: Logger = silentLogger,
+    @inject(QUEUE_TOKENS.JanitorOptions) options: JanitorOptions = {},
+  ) {
+    this.keys = keysOf(config);
+    this.intervalMs = options.intervalMs ?? DEFAULT_JANITOR_INTERVAL_MS;
+    this.staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+    if (!(this.intervalMs > 0)) throw new RangeError(`janitor intervalMs must be > 0, got ${this.intervalMs}`);
+    if (!(this.staleAfterMs > 0)) throw new RangeError(`janitor staleAfterMs must be > 0, got ${this.staleAfterMs}`);
+  }
+
+  /** Starts periodic passes. */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      if (this.running) return; // a slow pass is still going; skip this tick
+      this.running = this.runOnce()
+        .catch((err: unknown) => this.logger.warn({ err }, `janitor pass failed: ${String(err)}`))
+        .finally(() => {
+          this.running = undefined;
+        });
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops periodic passes and waits for a pass under way. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One pass, if the mutex is free: recover every stale consumer's tasks. */
+  async runOnce(): Promise<JanitorPass> {
+    const recovered = new Map<string, number>();
+    const mutex = new Mutex(this.redis, this.keys.janitorLock, {
+      acquireAttemptsLimit: 1,
+      // A pass takes milliseconds; the lock is refreshed while one runs. A
+      // short timeout means a worker killed mid-pass blocks the others for
+      // at most a couple of seconds.
+      lockTimeout: Math.max(2000, this.intervalMs * 2),
+    });
+    if (!(await mutex.tryAcquire())) return { ran: false, recovered };
+    try {
+      const k = this.keys;
+      const stale = (await SCRIPTS.staleConsumers.run(this.redis, [k.consumers], [this.staleAfterMs])) as string[];
+      for (const consumer of stale) {
+        const n = Number(
+          await SCRIPTS.recover.run(
+            this.redis,
+            [k.processing(consumer), k.ready, k.consumers, k.attempts, k.status, k.seq],
+            [k.events, k.wake, consumer, this.staleAfterMs, `recovered from dead consumer ${consumer}`],
+          ),
+        );
+        if (n < 0) continue; // it beat again since the scan
+        recovered.set(consumer, n);
+        this.logger.warn(
+          { consumer, tasks: n },
+          `janitor: consumer ${consumer} missed its heartbeats; returned ${n} task(s) to the queue`,
+        );
+      }
+    } finally {
+      await mutex.release();
+    }
+    return { ran: true, recovered };
+  }
+}

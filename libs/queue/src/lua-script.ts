@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Cluster, Redis } from 'ioredis';
+import { RECORD_LUA } from '@taskq/recorder';
+
+/** One Lua script: a transition, with the status-record prelude prepended. */
+export class LuaScript {
+  readonly sha: string;
+
+  constructor(
+    readonly name: string,
+    readonly source: string,
+  ) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  /**
+   * Runs the script: EVALSHA first (cheap), EVAL when the server does not
+   * know it yet (first call, after a restart or SCRIPT FLUSH).
+   */
+  async run(redis: Redis | Cluster, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) {
+        return redis.eval(this.source, keys.length, ...keys, ...args);
+      }
+      throw err;
+    }
+  }
+}
+
+/**
+ * Loads `lua/<name>.lua` from the package (beside both src/ and dist/, so the
+ * tests and the build run the same text) and prefixes the record prelude.
+ */
+export function loadScript(name: string): LuaScript {
+  const body = readFileSync(join(__dirname, '..', 'lua', `${name}.lua`), 'utf8');
+  return new LuaScript(name, `${RECORD_LUA}\n${body}`);
+}
+
+/** Every transition script of the queue, loaded once per process. */
+export const SCRIPTS = {
+  enqueue: loadScript('enqueue'),
+  fetch: loadScript('fetch'),
+  ack: loadScript('ack'),
+  reject: loadScript('reject'),
+  release: loadScript('release'),
+  recover: loadScript('recover'),
+  heartbeat: loadScript('heartbeat'),
+  staleConsumers: loadScript('stale-consumers'),
+} as const;

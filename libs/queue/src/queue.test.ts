@@ -1,0 +1,104 @@
+import { decodeStatusRecord, queueKeys } from '@taskq/recorder';
+import { Consumer } from './consumer';
+import { Queue } from './queue';
+import { closeMocks, mockRedis } from './test-support/mock-redis';
+import { InvalidTaskError } from './errors/invalid-task-error';
+
+const config = { queue: 'unit' };
+
+describe('Queue and Consumer (ioredis-mock)', () => {
+  afterEach(closeMocks);
+
+  it('enqueues, fetches in FIFO order as a batch, acks, and records each status', async () => {
+    const { redis } = mockRedis();
+    const queue = new Queue(redis, config);
+    const consumer = new Consumer(redis, config, undefined, { id: 'c1' });
+    await consumer.register();
+    await queue.enqueueMany([
+      { id: 'a', type: 'sleep', payload: { ms: 1 } },
+      { id: 'b', type: 'sleep', payload: { ms: 2 } },
+      { id: 'c', type: 'sleep' },
+    ]);
+    expect(await queue.readyCount()).toBe(3);
+    const k = queueKeys('unit');
+    expect(decodeStatusRecord((await redis.hget(k.status, 'a'))!).status).toBe('Queued');
+
+    const got = await consumer.fetch(['w-1', 'w-2']);
+    expect(got.map((t) => t.id)).toEqual(['a', 'b']);
+    expect(got[0]!.task).toMatchObject({ id: 'a', type: 'sleep', payload: { ms: 1 } });
+    expect(got[1]!.attempt).toBe(1);
+    expect(await queue.processingIds('c1')).toEqual(expect.arrayContaining(['a', 'b']));
+    const rec = decodeStatusRecord((await redis.hget(k.status, 'b'))!);
+    expect(rec).toMatchObject({ status: 'InProgress', worker: 'w-2', attempt: 1 });
+
+    expect(await consumer.ack('a', 'w-1')).toBe(true);
+    expect(decodeStatusRecord((await redis.hget(k.status, 'a'))!).status).toBe('Done');
+    expect(await queue.processingIds('c1')).toEqual(['b']);
+    // a second ack of the same task is refused and changes nothing
+    const seqBefore = await redis.get(k.seq);
+    expect(await consumer.ack('a', 'w-1')).toBe(false);
+    expect(await redis.get(k.seq)).toBe(seqBefore);
+  });
+
+  it('rejects with a reason into the rejected list', async () => {
+    const { redis } = mockRedis();
+    const queue = new Queue(redis, config);
+    const consumer = new Consumer(redis, config, undefined, { id: 'c1' });
+    await consumer.register();
+    await queue.enqueue({ id: 'x', type: 'nope' });
+    await consumer.fetch(['w']);
+    expect(await consumer.reject('x', 'w', 'no handler for type "nope"')).toBe(true);
+    expect(await queue.rejectedIds()).toEqual(['x']);
+    const rec = decodeStatusRecord((await redis.hget(queueKeys('unit').status, 'x'))!);
+    expect(rec).toMatchObject({ status: 'Failed', reason: 'no handler for type "nope"' });
+  });
+
+  it('reports a stored body that is not JSON as invalid instead of throwing', async () => {
+    const { redis } = mockRedis();
+    const k = queueKeys('unit');
+    const consumer = new Consumer(redis, config, undefined, { id: 'c1' });
+    await consumer.register();
+    await redis.hset(k.tasks, 'bad', '{not json');
+    await redis.lpush(k.ready, 'bad', 'ghost'); // 'ghost' has no body at all
+    const got = await consumer.fetch(['w1', 'w2']);
+    expect(got.map((t) => t.id)).toEqual(['bad', 'ghost']);
+    expect(got[0]!.task).toBeUndefined();
+    expect(got[0]!.invalid?.message).toMatch(/not valid JSON/);
+    expect(got[1]!.invalid?.message).toMatch(/no task is stored/);
+  });
+
+  it('releases tasks to the front of the ready list, recorded Queued', async () => {
+    const { redis } = mockRedis();
+    const queue = new Queue(redis, config);
+    const consumer = new Consumer(redis, config, undefined, { id: 'c1' });
+    await consumer.register();
+    await queue.enqueueMany([{ id: '1', type: 't' }, { id: '2', type: 't' }]);
+    await consumer.fetch(['w']);
+    expect(await consumer.release(['1'], 'worker stopping')).toBe(1);
+    const next = await consumer.fetch(['w']);
+    expect(next[0]!.id).toBe('1');
+    expect(next[0]!.attempt).toBe(2);
+  });
+
+  it('is idempotent per task id and validates input before writing anything', async () => {
+    const { redis } = mockRedis();
+    const queue = new Queue(redis, config);
+    await queue.enqueue({ id: 'same', type: 't' });
+    await queue.enqueue({ id: 'same', type: 't' });
+    expect(await queue.readyCount()).toBe(1);
+    await expect(queue.enqueueMany([{ type: 'ok' }, { type: '' }])).rejects.toThrow(InvalidTaskError);
+    await expect(queue.enqueue({ type: 'ok', id: 'has space' })).rejects.toThrow(/task id/);
+    expect(await queue.readyCount()).toBe(1);
+  });
+
+  it('refuses to hand tasks to an unregistered consumer until it registers again', async () => {
+    const { redis } = mockRedis();
+    const queue = new Queue(redis, config);
+    const consumer = new Consumer(redis, config, undefined, { id: 'c9' });
+    await queue.enqueue({ id: 'q', type: 't' });
+    // never registered: fetch registers it, then fetches
+    const got = await consumer.fetch(['w']);
+    expect(got.map((t) => t.id)).toEqual(['q']);
+    expect((await queue.consumers()).has('c9')).toBe(true);
+  });
+});

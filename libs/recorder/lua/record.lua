@@ -1,0 +1,51 @@
+-- Shared prelude of every queue script: writes a task's status record and
+-- publishes it, inside the script that performs the transition, so the
+-- recorded status can never disagree with where the task is.
+--
+-- record(statusKey, seqKey, channel, id, status, attempt, now, worker, reason)
+--   statusKey  hash task id -> status record (JSON)
+--   seqKey     per-queue counter; every record carries the next value
+--   channel    pub/sub channel the record is published on
+--   worker     optional (empty string = none); reason optional likewise
+-- Returns the record string.
+--
+-- JSON is built by hand: Redis ships cjson, but the in-memory Redis used by
+-- the demo and unit tests (ioredis-mock) does not.
+
+local function taskq_jstr(s)
+  s = string.gsub(tostring(s), '[%c"\\]', function(c)
+    if c == '"' then return '\\"' end
+    if c == '\\' then return '\\\\' end
+    if c == '\n' then return '\\n' end
+    if c == '\r' then return '\\r' end
+    if c == '\t' then return '\\t' end
+    return string.format('\\u%04x', string.byte(c))
+  end)
+  return '"' .. s .. '"'
+end
+
+-- Redis server time in ms, as a float: Lua integers are 32-bit in the
+-- in-memory Redis (fengari), and a double holds ms timestamps exactly.
+local function taskq_now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000.0 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function taskq_record(statusKey, seqKey, channel, id, status, attempt, now, worker, reason)
+  local seq = redis.call('INCR', seqKey)
+  local rec = '{"id":' .. taskq_jstr(id) .. ',"status":"' .. status .. '","attempt":'
+    .. string.format('%d', attempt) .. ',"at":' .. string.format('%.0f', now) .. ',"seq":' .. string.format('%d', seq)
+  if worker ~= nil and worker ~= '' then rec = rec .. ',"worker":' .. taskq_jstr(worker) end
+  if reason ~= nil and reason ~= '' then rec = rec .. ',"reason":' .. taskq_jstr(reason) end
+  rec = rec .. '}'
+  redis.call('HSET', statusKey, id, rec)
+  redis.call('PUBLISH', channel, rec)
+  return rec
+end
+
+-- Returns a Lua array as a script reply. The in-memory Redis converts only
+-- tables built by a constructor, so copy into one; real Redis is indifferent.
+local taskq_unpack = table.unpack or unpack
+local function taskq_reply(list)
+  return { taskq_unpack(list) }
+end

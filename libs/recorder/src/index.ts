@@ -1,0 +1,12 @@
+export { TaskStatus, ALL_STATUSES, FINAL_STATUSES, isFinalStatus, isTaskStatus } from './status';
+export type { StatusRecord } from './status-record';
+export { decodeStatusRecord, InvalidStatusRecordError } from './status-record';
+export type { QueueKeys } from './keys';
+export { queueKeys, assertQueueName, InvalidQueueNameError, DEFAULT_KEY_PREFIX } from './keys';
+export type { QueueConfig } from './config';
+export { keysOf, DEFAULT_QUEUE } from './config';
+export { RECORD_LUA } from './record-lua';
+export { StatusRecorder } from './recorder';
+export type { Logger, LogFn } from './logger';
+export { silentLogger } from './logger';
+export { TOKENS } from './tokens';

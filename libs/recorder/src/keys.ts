@@ -1,0 +1,69 @@
+/**
+ * Every Redis key and channel name taskq uses, in one place.
+ *
+ * All keys of one queue share the hash tag `{<queue>}` so that every Lua
+ * script's keys live in one Redis Cluster slot (no CROSSSLOT errors), and
+ * every key a script touches is one of these fixed names, passed in KEYS.
+ */
+export interface QueueKeys {
+  /** Queue name these keys belong to. */
+  readonly queue: string;
+  /** List of task ids waiting to run; enqueue pushes left, fetch pops right. */
+  readonly ready: string;
+  /** Hash task id -> encoded task (type, payload, enqueuedAt). */
+  readonly tasks: string;
+  /** Hash task id -> attempt counter (number of fetches). */
+  readonly attempts: string;
+  /** Hash task id -> current status record (JSON), the truth monitors resync from. */
+  readonly status: string;
+  /** Counter incremented by every recorded transition; each record carries it. */
+  readonly seq: string;
+  /** Sorted set consumer id -> last heartbeat (Redis server time, ms). */
+  readonly consumers: string;
+  /** List of task ids that were rejected (status Failed, reason in the record). */
+  readonly rejected: string;
+  /** Key of the janitor's distributed mutex (redis-semaphore). */
+  readonly janitorLock: string;
+  /** Pub/sub channel on which every status change is published. */
+  readonly events: string;
+  /** Pub/sub channel that wakes idle workers when tasks become ready. */
+  readonly wake: string;
+  /** Per-consumer processing list: the tasks that consumer holds. */
+  processing(consumerId: string): string;
+}
+
+export const DEFAULT_KEY_PREFIX = 'taskq';
+
+const QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+export class InvalidQueueNameError extends Error {
+  override readonly name = 'InvalidQueueNameError';
+  constructor(queue: string) {
+    super(`invalid queue name ${JSON.stringify(queue)}: use 1-200 of A-Z a-z 0-9 _ . : -`);
+  }
+}
+
+export function assertQueueName(queue: string): void {
+  if (!QUEUE_NAME.test(queue)) throw new InvalidQueueNameError(queue);
+}
+
+/** Key names for `queue`, under `prefix` (default `taskq`). */
+export function queueKeys(queue: string, prefix: string = DEFAULT_KEY_PREFIX): QueueKeys {
+  assertQueueName(queue);
+  if (/[{}]/.test(prefix)) throw new Error(`key prefix must not contain braces: ${prefix}`);
+  const base = `${prefix}:{${queue}}`;
+  return {
+    queue,
+    ready: `${base}:ready`,
+    tasks: `${base}:tasks`,
+    attempts: `${base}:attempts`,
+    status: `${base}:status`,
+    seq: `${base}:seq`,
+    consumers: `${base}:consumers`,
+    rejected: `${base}:rejected`,
+    janitorLock: `${base}:janitor`,
+    events: `${base}:events`,
+    wake: `${base}:wake`,
+    processing: (consumerId: string) => `${base}:processing:${consumerId}`,
+  };
+}

@@ -1,0 +1,56 @@
+import { isTaskStatus, type TaskStatus } from './status';
+
+/** A task's current status as recorded in Redis and published on the events channel. */
+export interface StatusRecord {
+  /** Task id. */
+  readonly id: string;
+  readonly status: TaskStatus;
+  /** How many times the task has been fetched for execution (0 while first queued). */
+  readonly attempt: number;
+  /** Redis server time of the transition, ms since the epoch. */
+  readonly at: number;
+  /** Per-queue sequence number of the transition; later transitions have larger numbers. */
+  readonly seq: number;
+  /** Worker (sub-worker) that made or holds the task, when there is one. */
+  readonly worker?: string;
+  /** Why the task got this status (failure reason, recovery note), when there is one. */
+  readonly reason?: string;
+}
+
+export class InvalidStatusRecordError extends Error {
+  override readonly name = 'InvalidStatusRecordError';
+  constructor(raw: string, options?: { cause?: unknown }) {
+    super(`not a taskq status record: ${raw.slice(0, 200)}`, options);
+  }
+}
+
+/** Parses a status record as written by `lua/record.lua`. Throws InvalidStatusRecordError. */
+export function decodeStatusRecord(raw: string): StatusRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (cause) {
+    throw new InvalidStatusRecordError(raw, { cause });
+  }
+  if (typeof value !== 'object' || value === null) throw new InvalidStatusRecordError(raw);
+  const v = value as Record<string, unknown>;
+  if (
+    typeof v['id'] !== 'string' ||
+    !isTaskStatus(v['status']) ||
+    typeof v['attempt'] !== 'number' ||
+    typeof v['at'] !== 'number' ||
+    typeof v['seq'] !== 'number'
+  ) {
+    throw new InvalidStatusRecordError(raw);
+  }
+  const record: StatusRecord = {
+    id: v['id'],
+    status: v['status'],
+    attempt: v['attempt'],
+    at: v['at'],
+    seq: v['seq'],
+    ...(typeof v['worker'] === 'string' ? { worker: v['worker'] } : {}),
+    ...(typeof v['reason'] === 'string' ? { reason: v['reason'] } : {}),
+  };
+  return record;
+}

@@ -1,0 +1,89 @@
+import type { Redis } from 'ioredis';
+import { queueKeys, type QueueKeys } from '../keys';
+import { decodeStatusRecord } from '../status-record';
+import { NASTY_REASON, nextMessage, record } from './record-script';
+
+/** Two connections to one (mock or real) Redis, and a queue no other test uses. */
+export interface RecordBackend {
+  readonly redis: Redis;
+  /** A second connection, for SUBSCRIBE. */
+  readonly subscriber: Redis;
+  readonly keys: QueueKeys;
+}
+
+/**
+ * The behaviour of the record prelude, asserted the same way on ioredis-mock
+ * (fengari, Lua 5.3) and on a real redis-server (Lua 5.1): queue scripts run
+ * on both, so both must write the same records.
+ */
+export function describeRecordPrelude(
+  label: string,
+  backend: () => Promise<RecordBackend>,
+  /** How far the server's TIME may be from Date.now(), in ms. */
+  clockToleranceMs: number,
+): void {
+  describe(`RECORD_LUA on ${label}`, () => {
+    let b: RecordBackend;
+    beforeEach(async () => {
+      b = await backend();
+    });
+
+    it('writes a record that decodeStatusRecord parses, stores it under the task id and returns it', async () => {
+      const before = Date.now();
+      const raw = await record(b.redis, b.keys, { id: 'task-1', status: 'InProgress', attempt: 3, worker: 'w-1' });
+      const after = Date.now();
+      const rec = decodeStatusRecord(raw);
+      expect(rec).toMatchObject({ id: 'task-1', status: 'InProgress', attempt: 3, seq: 1, worker: 'w-1' });
+      expect(rec).not.toHaveProperty('reason');
+      expect(Number.isInteger(rec.at)).toBe(true);
+      expect(rec.at).toBeGreaterThanOrEqual(before - clockToleranceMs);
+      expect(rec.at).toBeLessThanOrEqual(after + clockToleranceMs);
+      expect(await b.redis.hget(b.keys.status, 'task-1')).toBe(raw);
+      expect(await b.redis.get(b.keys.seq)).toBe('1');
+    });
+
+    it('round-trips quotes, backslashes, newlines, control characters and UTF-8 in reason, worker and id', async () => {
+      const id = 'id "with" \\ and\nnewline é';
+      const worker = 'host\\1\t"w"';
+      const raw = await record(b.redis, b.keys, { id, status: 'Failed', attempt: 1, worker, reason: NASTY_REASON });
+      // Strict JSON: no raw control character may appear inside the record.
+      expect(raw).not.toMatch(/[\u0000-\u001f]/);
+      const rec = decodeStatusRecord(raw);
+      expect(rec.reason).toBe(NASTY_REASON);
+      expect(rec.worker).toBe(worker);
+      expect(rec.id).toBe(id);
+      expect(rec.status).toBe('Failed');
+      expect(decodeStatusRecord((await b.redis.hget(b.keys.status, id)) ?? '')).toEqual(rec);
+    });
+
+    it('leaves out an empty worker and an empty reason', async () => {
+      const rec = decodeStatusRecord(await record(b.redis, b.keys, { id: 't', status: 'Queued', attempt: 0 }));
+      expect(rec).toEqual({ id: 't', status: 'Queued', attempt: 0, at: rec.at, seq: 1 });
+    });
+
+    it('numbers the transitions of one queue 1, 2, 3, ... and keeps the latest record per task', async () => {
+      const seqs: number[] = [];
+      seqs.push(decodeStatusRecord(await record(b.redis, b.keys, { id: 'a', status: 'Queued', attempt: 0 })).seq);
+      seqs.push(decodeStatusRecord(await record(b.redis, b.keys, { id: 'b', status: 'Queued', attempt: 0 })).seq);
+      seqs.push(decodeStatusRecord(await record(b.redis, b.keys, { id: 'a', status: 'InProgress', attempt: 1 })).seq);
+      seqs.push(decodeStatusRecord(await record(b.redis, b.keys, { id: 'a', status: 'Done', attempt: 1 })).seq);
+      expect(seqs).toEqual([1, 2, 3, 4]);
+      const latest = decodeStatusRecord((await b.redis.hget(b.keys.status, 'a')) ?? '');
+      expect(latest).toMatchObject({ status: 'Done', seq: 4 });
+      expect(await b.redis.hlen(b.keys.status)).toBe(2);
+
+      // another queue has its own counter
+      const other = queueKeys(`${b.keys.queue}-other`);
+      expect(decodeStatusRecord(await record(b.redis, other, { id: 'a', status: 'Queued', attempt: 0 })).seq).toBe(1);
+    });
+
+    it('publishes each record on the queue events channel', async () => {
+      await b.subscriber.subscribe(b.keys.events);
+      const published = nextMessage(b.subscriber, b.keys.events);
+      const raw = await record(b.redis, b.keys, { id: 'p', status: 'Failed', attempt: 2, reason: NASTY_REASON });
+      const message = await published;
+      expect(message).toBe(raw);
+      expect(decodeStatusRecord(message)).toMatchObject({ id: 'p', status: 'Failed', reason: NASTY_REASON });
+    });
+  });
+}

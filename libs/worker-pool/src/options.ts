@@ -1,0 +1,41 @@
+export interface WorkerPoolOptions {
+  /** Sub-workers: tasks run at once in this process. Default 1. */
+  readonly concurrency?: number;
+  /** Interval of the consumer heartbeat, ms. Must stay well below the janitor's stale limit (5000). Default 1000. */
+  readonly heartbeatMs?: number;
+  /**
+   * An idle pool is woken by a message when tasks are enqueued; it also looks
+   * at the queue this often in case a message was missed, ms. Default 1000.
+   */
+  readonly idlePollMs?: number;
+  /** Time in-flight tasks get to finish on stop() before they are aborted and put back, ms. Default 25000. */
+  readonly graceMs?: number;
+  /** Name prefix of the sub-workers; they are `<prefix>-<pid>-<n>`. Default `worker`. */
+  readonly namePrefix?: string;
+}
+
+export interface ResolvedPoolOptions {
+  readonly concurrency: number;
+  readonly heartbeatMs: number;
+  readonly idlePollMs: number;
+  readonly graceMs: number;
+  readonly namePrefix: string;
+}
+
+export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOptions {
+  const resolved = {
+    concurrency: options.concurrency ?? 1,
+    heartbeatMs: options.heartbeatMs ?? 1000,
+    idlePollMs: options.idlePollMs ?? 1000,
+    graceMs: options.graceMs ?? 25_000,
+    namePrefix: options.namePrefix ?? 'worker',
+  };
+  if (!Number.isInteger(resolved.concurrency) || resolved.concurrency < 1) {
+    throw new RangeError(`concurrency must be a whole number >= 1, got ${resolved.concurrency}`);
+  }
+  for (const key of ['heartbeatMs', 'idlePollMs'] as const) {
+    if (!(resolved[key] > 0)) throw new RangeError(`${key} must be > 0, got ${resolved[key]}`);
+  }
+  if (!(resolved.graceMs >= 0)) throw new RangeError(`graceMs must be >= 0, got ${resolved.graceMs}`);
+  return resolved;
+}

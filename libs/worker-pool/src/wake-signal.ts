@@ -1,0 +1,63 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '@taskq/recorder';
+
+/**
+ * Wakes an idle pool when tasks are enqueued, released or recovered: those
+ * scripts publish on the queue's wake channel. Pub/sub may drop a message
+ * (e.g. during a reconnect), so every wait is also bounded by a poll interval.
+ */
+export class WakeSignal {
+  private pending = false;
+  private waiter: (() => void) | undefined;
+
+  constructor(
+    private readonly subscriber: Redis,
+    private readonly channel: string,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.subscriber.on('message', (channel: string) => {
+      if (channel === this.channel) this.fire();
+    });
+    // after a reconnect a message may have been missed: look at the queue
+    this.subscriber.on('ready', () => this.fire());
+    await this.subscriber.subscribe(this.channel);
+  }
+
+  /** Marks "there may be work"; called before each fetch so a wake during it is not lost. */
+  clear(): void {
+    this.pending = false;
+  }
+
+  /** Resolves on a wake (or one that arrived since clear()), after `ms`, or on fire(). */
+  wait(ms: number): Promise<void> {
+    if (this.pending) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        if (self.waiter === done) self.waiter = undefined;
+        resolve();
+      }
+      this.waiter = done;
+    });
+  }
+
+  /** Ends a current wait now (wake message, reconnect, stop, or a free slot). */
+  fire(): void {
+    this.pending = true;
+    this.waiter?.();
+  }
+
+  async stop(): Promise<void> {
+    this.fire();
+    try {
+      await this.subscriber.quit();
+    } catch (err) {
+      this.logger.debug({ err }, 'wake subscriber quit failed');
+      this.subscriber.disconnect();
+    }
+  }
+}

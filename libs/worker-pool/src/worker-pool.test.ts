@@ -1,0 +1,171 @@
+import RedisMock from 'ioredis-mock';
+import type { Redis } from 'ioredis';
+import { decodeStatusRecord, queueKeys, type StatusRecord } from '@taskq/recorder';
+import { Consumer, Queue } from '@taskq/queue';
+import { WorkerPool } from './worker-pool';
+import { sleepTask } from './sleep-task';
+import type { HandlerMap } from './handler';
+
+const config = { queue: 'pool' };
+const k = queueKeys('pool');
+let port = 30000 + Math.floor(Math.random() * 10000);
+const opened: Redis[] = [];
+let pools: WorkerPool[] = [];
+
+function setup(handlers: HandlerMap, concurrency = 2, graceMs = 5000, idlePollMs = 50) {
+  const p = port++;
+  const make = (): Redis => {
+    const r = new RedisMock({ port: p }) as unknown as Redis;
+    opened.push(r);
+    return r;
+  };
+  const redis = make();
+  const queue = new Queue(redis, config);
+  const consumer = new Consumer(redis, config, undefined, { id: `c-${p}` });
+  const pool = new WorkerPool(consumer, make, undefined, { concurrency, graceMs, idlePollMs }, handlers);
+  pools.push(pool);
+  return { redis, queue, consumer, pool, make };
+}
+
+/** Resolves when every id has a final status, from the status channel (and a first read). */
+async function waitFinal(redis: Redis, subscriber: Redis, ids: string[]): Promise<Map<string, StatusRecord>> {
+  const final = new Map<string, StatusRecord>();
+  return new Promise((resolve) => {
+    const check = (rec: StatusRecord) => {
+      if (rec.status === 'Done' || rec.status === 'Failed') final.set(rec.id, rec);
+      if (ids.every((id) => final.has(id))) resolve(final);
+    };
+    subscriber.on('message', (_c: string, msg: string) => check(decodeStatusRecord(msg)));
+    void subscriber.subscribe(k.events).then(async () => {
+      for (const raw of await redis.hmget(k.status, ...ids)) if (raw) check(decodeStatusRecord(raw));
+    });
+  });
+}
+
+afterEach(async () => {
+  await Promise.all(pools.map((p) => p.stop(0)));
+  pools = [];
+  for (const r of opened.splice(0)) r.disconnect();
+});
+
+describe('WorkerPool (ioredis-mock)', () => {
+  it('runs tasks concurrently and records Done for each', async () => {
+    let concurrent = 0;
+    let peak = 0;
+    const { redis, queue, pool, make } = setup(
+      {
+        work: async (task, ctx) => {
+          concurrent++;
+          peak = Math.max(peak, concurrent);
+          await sleepTask(task, ctx);
+          concurrent--;
+        },
+      },
+      3,
+    );
+    const ids = Array.from({ length: 6 }, (_, i) => `t${i}`);
+    const done = waitFinal(redis, make(), ids);
+    await pool.start();
+    await queue.enqueueMany(ids.map((id) => ({ id, type: 'work', payload: { ms: 30 } })));
+    const final = await done;
+    expect([...final.values()].map((r) => r.status)).toEqual(Array(6).fill('Done'));
+    expect(peak).toBe(3);
+    expect(new Set([...final.values()].map((r) => r.worker)).size).toBe(3);
+  });
+
+  it('an idle pool starts a newly enqueued task at once, woken by the wake channel rather than a poll', async () => {
+    // the fallback poll is a minute away: only the wake message can start the task within the test
+    const { redis, queue, pool, make } = setup({ quick: () => undefined }, 1, 5000, 60_000);
+    await pool.start();
+    // let the pool go idle (its first fetch finds nothing)
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const done = waitFinal(redis, make(), ['w1']);
+    const enqueued = Date.now();
+    await queue.enqueue({ id: 'w1', type: 'quick' });
+    const final = await done;
+    expect(final.get('w1')?.status).toBe('Done');
+    expect(Date.now() - enqueued).toBeLessThan(2000);
+  });
+
+  it('records Failed with the reason for throws, non-Error throws, unknown types and bad JSON, and keeps running', async () => {
+    const { redis, queue, pool, make } = setup({
+      boom: () => {
+        throw new Error('kaput');
+      },
+      weird: () => Promise.reject({ code: 7 }),
+      ok: () => undefined,
+    });
+    await redis.hset(k.tasks, 'bad', 'not json');
+    await redis.lpush(k.ready, 'bad');
+    const ids = ['bad', 'a', 'b', 'c', 'd'];
+    const done = waitFinal(redis, make(), ids);
+    await pool.start();
+    await queue.enqueueMany([
+      { id: 'a', type: 'boom' },
+      { id: 'b', type: 'weird' },
+      { id: 'c', type: 'nobody-handles-this' },
+      { id: 'd', type: 'ok' },
+    ]);
+    const final = await done;
+    expect(final.get('bad')).toMatchObject({ status: 'Failed', reason: expect.stringMatching(/not valid JSON/) });
+    expect(final.get('a')).toMatchObject({ status: 'Failed', reason: 'kaput' });
+    expect(final.get('b')).toMatchObject({ status: 'Failed', reason: 'non-Error thrown: {"code":7}' });
+    expect(final.get('c')).toMatchObject({ status: 'Failed', reason: 'no handler for task type "nobody-handles-this"' });
+    expect(final.get('d')).toMatchObject({ status: 'Done' });
+    expect(new Set(await queue.rejectedIds())).toEqual(new Set(['bad', 'a', 'b', 'c']));
+  });
+
+  it('on stop, waits for in-flight tasks within the grace period', async () => {
+    let release!: () => void;
+    const started = new Promise<void>((r) => (release = r));
+    const { redis, queue, pool } = setup({
+      slow: async (task, ctx) => {
+        release();
+        await sleepTask(task, ctx);
+      },
+    });
+    await pool.start();
+    await queue.enqueue({ id: 's', type: 'slow', payload: { ms: 100 } });
+    await started;
+    const result = await pool.stop(5000);
+    expect(result).toEqual({ finished: 1, released: 0 });
+    expect(decodeStatusRecord((await redis.hget(k.status, 's'))!).status).toBe('Done');
+    expect(await redis.zcard(k.consumers)).toBe(0);
+  });
+
+  it('aborts and puts back tasks that outlive the grace period', async () => {
+    let signalled: AbortSignal | undefined;
+    let begin!: () => void;
+    const started = new Promise<void>((r) => (begin = r));
+    const { redis, queue, pool } = setup({
+      forever: (_task, ctx) => {
+        signalled = ctx.signal;
+        begin();
+        return new Promise(() => undefined); // ignores its signal on purpose
+      },
+    });
+    await pool.start();
+    await queue.enqueue({ id: 'f', type: 'forever' });
+    await started;
+    const result = await pool.stop(50);
+    expect(result).toEqual({ finished: 0, released: 1 });
+    expect(signalled?.aborted).toBe(true);
+    const rec = decodeStatusRecord((await redis.hget(k.status, 'f'))!);
+    expect(rec.status).toBe('Queued');
+    expect(await redis.lrange(k.ready, 0, -1)).toEqual(['f']);
+  });
+
+  it('a second stop(0) during the grace period ends it at once', async () => {
+    let begin!: () => void;
+    const started = new Promise<void>((r) => (begin = r));
+    const { redis, queue, pool } = setup({ long: (t, ctx) => (begin(), sleepTask(t, ctx)) });
+    await pool.start();
+    await queue.enqueue({ id: 'l', type: 'long', payload: { ms: 60_000 } });
+    await started;
+    const first = pool.stop(60_000);
+    const second = pool.stop(0);
+    expect(await second).toEqual({ finished: 0, released: 1 });
+    expect(await first).toEqual({ finished: 0, released: 1 });
+    expect(await redis.lrange(k.ready, 0, -1)).toEqual(['l']);
+  });
+});

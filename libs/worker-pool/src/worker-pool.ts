@@ -1,0 +1,189 @@
+import type { Redis } from 'ioredis';
+import { inject, injectable } from 'tsyringe';
+import { silentLogger, TOKENS, type Logger } from '@taskq/recorder';
+import { Consumer, type FetchedTask } from '@taskq/queue';
+import type { HandlerMap, TaskHandler } from './handler';
+import { resolvePoolOptions, type ResolvedPoolOptions, type WorkerPoolOptions } from './options';
+import { POOL_TOKENS } from './tokens';
+import { WakeSignal } from './wake-signal';
+import { TaskRunner, type RunningTask } from './task-runner';
+
+/**
+ * States of a pool:
+ *   new ──start()──► running ──stop()──► stopping ──► stopped
+ * running: the dispatch loop fetches as many tasks as there are idle
+ *   sub-workers (one round trip), or waits for a wake message.
+ * stopping: no fetches; in-flight tasks get the grace period, then are
+ *   aborted and put back; the consumer leaves the registry.
+ */
+export const PoolState = { New: 'new', Running: 'running', Stopping: 'stopping', Stopped: 'stopped' } as const;
+export type PoolState = (typeof PoolState)[keyof typeof PoolState];
+
+/** What stop() did. */
+export interface StopResult {
+  /** Tasks that finished during the grace period. */
+  readonly finished: number;
+  /** Tasks aborted and returned to the queue when the grace period ran out (or on a forced stop). */
+  readonly released: number;
+}
+
+/**
+ * N concurrent sub-workers in one process, all serving one queue through one
+ * Consumer (one processing list, one heartbeat).
+ */
+@injectable()
+export class WorkerPool {
+  private state: PoolState = PoolState.New;
+  private readonly options: ResolvedPoolOptions;
+  private readonly handlers = new Map<string, TaskHandler>();
+  private readonly idle: string[] = [];
+  private readonly running = new Map<string, RunningTask>();
+  private readonly runner: TaskRunner;
+  private wake: WakeSignal | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private loopDone: Promise<void> = Promise.resolve();
+  private stopping: Promise<StopResult> | undefined;
+  private forced = false;
+  private forceStop: (() => void) | undefined;
+
+  constructor(
+    private readonly consumer: Consumer,
+    @inject(TOKENS.RedisFactory) private readonly redisFactory: () => Redis,
+    @inject(TOKENS.Logger) private readonly logger: Logger = silentLogger,
+    @inject(POOL_TOKENS.Options) options: WorkerPoolOptions = {},
+    @inject(POOL_TOKENS.Handlers) handlers: HandlerMap = {},
+  ) {
+    this.options = resolvePoolOptions(options);
+    for (const [type, handler] of Object.entries(handlers)) this.handle(type, handler);
+    for (let i = 1; i <= this.options.concurrency; i++) this.idle.push(`${this.options.namePrefix}-${process.pid}-${i}`);
+    this.runner = new TaskRunner(consumer, this.handlers, logger);
+  }
+
+  /** Registers the handler of a task type (before or after start). */
+  handle(type: string, handler: TaskHandler): this {
+    this.handlers.set(type, handler);
+    return this;
+  }
+
+  get currentState(): PoolState {
+    return this.state;
+  }
+
+  /** Ids of the tasks running now. */
+  get inFlight(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** Registers the consumer, starts heartbeats and the dispatch loop. */
+  async start(): Promise<void> {
+    if (this.state !== PoolState.New) throw new Error(`pool cannot start from state ${this.state}`);
+    await this.consumer.register();
+    this.wake = new WakeSignal(this.redisFactory(), this.consumer.keys.wake, this.logger);
+    await this.wake.start();
+    this.heartbeat = setInterval(() => {
+      this.consumer.heartbeat().catch((err: unknown) => this.logger.warn({ err }, `heartbeat failed: ${String(err)}`));
+    }, this.options.heartbeatMs);
+    this.state = PoolState.Running;
+    this.logger.info(
+      { consumer: this.consumer.id, queue: this.consumer.keys.queue, concurrency: this.options.concurrency },
+      `pool of ${this.options.concurrency} sub-worker(s) serving queue ${this.consumer.keys.queue} as consumer ${this.consumer.id}`,
+    );
+    this.loopDone = this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    const wake = this.wake as WakeSignal;
+    let failures = 0;
+    while (this.state === PoolState.Running) {
+      if (this.idle.length === 0) {
+        await wake.wait(this.options.idlePollMs); // a finishing task fires the signal
+        wake.clear();
+        continue;
+      }
+      wake.clear();
+      let fetched: FetchedTask[];
+      try {
+        fetched = await this.consumer.fetch([...this.idle]);
+        failures = 0;
+      } catch (err) {
+        failures++;
+        const delay = Math.min(100 * 2 ** Math.min(failures, 5), 3000);
+        this.logger.warn({ err }, `fetch failed (${failures} in a row), retrying in ${delay} ms: ${String(err)}`);
+        await wake.wait(delay);
+        continue;
+      }
+      if (fetched.length === 0) {
+        await wake.wait(this.options.idlePollMs);
+        continue;
+      }
+      for (const task of fetched) this.dispatch(task);
+    }
+  }
+
+  private dispatch(fetched: FetchedTask): void {
+    const slot = this.idle.indexOf(fetched.worker);
+    this.idle.splice(slot >= 0 ? slot : 0, 1);
+    const running = this.runner.run(fetched);
+    this.running.set(fetched.id, running);
+    void running.done.finally(() => {
+      this.running.delete(fetched.id);
+      this.idle.push(fetched.worker);
+      this.wake?.fire();
+    });
+  }
+
+  /**
+   * Stops taking tasks and lets in-flight tasks finish within `graceMs`
+   * (default: the pool's graceMs); then aborts the rest, puts them back in
+   * the queue and leaves the consumer registry. Calling it again while it
+   * runs (a second signal) ends the grace period at once.
+   */
+  stop(graceMs: number = this.options.graceMs): Promise<StopResult> {
+    if (this.stopping) {
+      if (graceMs === 0) {
+        this.forced = true;
+        this.forceStop?.();
+      }
+      return this.stopping;
+    }
+    this.stopping = this.shutdown(graceMs);
+    return this.stopping;
+  }
+
+  private async shutdown(graceMs: number): Promise<StopResult> {
+    const wasRunning = this.state === PoolState.Running;
+    this.state = PoolState.Stopping;
+    this.wake?.fire();
+    await this.loopDone;
+    const inFlight = this.running.size;
+    if (inFlight > 0) {
+      this.logger.info({ inFlight, graceMs }, `stopping: waiting up to ${graceMs} ms for ${inFlight} task(s)`);
+    }
+    const allDone = Promise.all([...this.running.values()].map((r) => r.done));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      allDone,
+      new Promise<void>((resolve) => {
+        this.forceStop = resolve;
+        timer = setTimeout(resolve, this.forced ? 0 : graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    const left = [...this.running.values()];
+    for (const r of left) r.abort(new Error('worker stopping: task aborted and returned to the queue'));
+    let released = 0;
+    if (left.length > 0) {
+      released = await this.consumer.release(
+        left.map((r) => r.id),
+        `worker ${this.consumer.id} stopped before the task finished`,
+      );
+      this.logger.warn({ released }, `put ${released} unfinished task(s) back in the queue`);
+    }
+    clearInterval(this.heartbeat);
+    if (wasRunning) await this.consumer.unregister();
+    await this.wake?.stop();
+    this.state = PoolState.Stopped;
+    return { finished: inFlight - left.length, released };
+  }
+}
+

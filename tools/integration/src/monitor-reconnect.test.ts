@@ -1,0 +1,162 @@
+import { Redis } from 'ioredis';
+import { Monitor } from '@taskq/monitor';
+import { connectRedis, Consumer, Queue } from '@taskq/queue';
+import { queueKeys, silentLogger, StatusRecorder, type QueueConfig } from '@taskq/recorder';
+import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
+import { CaptureLogger } from './test-support/capture-logger';
+import { ConnectionGate } from './test-support/connection-gate';
+import { closeClient, newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
+import { withTimeout, waitUntil } from './test-support/wait';
+
+/**
+ * A Monitor whose subscriber connection goes through a ConnectionGate, so the
+ * test decides when it may reconnect; everything else talks to Redis directly.
+ */
+class GatedMonitor {
+  readonly logger = new CaptureLogger();
+  readonly subscribers: Redis[] = [];
+  readonly monitor: Monitor;
+
+  constructor(redis: Redis, readonly gate: ConnectionGate, config: QueueConfig, readonly connectionName: string) {
+    this.monitor = new Monitor(
+      redis,
+      () => {
+        const subscriber = new Redis({
+          host: '127.0.0.1',
+          port: gate.port,
+          connectionName,
+          // Retry often, so the reconnect follows soon after the gate opens.
+          retryStrategy: () => 100,
+        });
+        this.subscribers.push(subscriber);
+        return subscriber;
+      },
+      config,
+      this.logger,
+      { log: true },
+    );
+  }
+
+  get subscriber(): Redis {
+    const s = this.subscribers[0];
+    if (!s) throw new Error('the monitor has not opened its subscriber connection');
+    return s;
+  }
+
+  /** Resolves when the subscriber connection has closed. */
+  closed(): Promise<void> {
+    return new Promise((resolve) => this.subscriber.once('close', () => resolve()));
+  }
+
+  async stop(): Promise<void> {
+    await this.monitor.stop().catch(() => undefined);
+    await Promise.all(this.subscribers.map(closeClient));
+    await this.gate.close();
+  }
+}
+
+const clients = new RedisClients();
+const monitors: GatedMonitor[] = [];
+const servers: RedisServer[] = [];
+
+afterEach(async () => {
+  for (const gated of monitors.splice(0)) await gated.stop();
+  // Connections first: a client of a stopped server would be left reconnecting.
+  await clients.close();
+  for (const server of servers.splice(0)) await server.stop();
+});
+
+/** One task fetched by a library Consumer: recorded InProgress, held in its processing list. */
+async function taskInProgress(redis: Redis, config: QueueConfig): Promise<{ taskId: string; consumer: Consumer }> {
+  const { id: taskId } = await new Queue(redis, config).enqueue({ id: `${config.queue}-task`, type: 'sleep', payload: { ms: 1 } });
+  const consumer = new Consumer(redis, config, silentLogger, { id: `${config.queue}-consumer` });
+  await consumer.register();
+  const fetched = await consumer.fetch(['it-worker-1']);
+  expect(fetched.map((f) => f.id)).toEqual([taskId]);
+  return { taskId, consumer };
+}
+
+async function subscribersOf(redis: Redis, channel: string): Promise<number> {
+  const reply = (await redis.pubsub('NUMSUB', channel)) as [string, number];
+  return Number(reply[1]);
+}
+
+describe('Monitor losing its subscriber connection', () => {
+  it('resolves waitFor with Done when the task finished while it was disconnected (CLIENT KILL)', async () => {
+    const url = testRedisUrl();
+    const config = { queue: newQueueName('mon-kill') };
+    const keys = queueKeys(config.queue);
+    const redis = await clients.connect(url);
+    const admin = await clients.connect(url, 'taskq-it-admin');
+    const { taskId, consumer } = await taskInProgress(redis, config);
+
+    const gated = new GatedMonitor(redis, await ConnectionGate.open(Number(new URL(url).port)), config, `${config.queue}-sub`);
+    monitors.push(gated);
+    await withTimeout(gated.monitor.start(), 5000, 'the monitor to subscribe');
+    const done = gated.monitor.waitFor([taskId], ['Done'], { timeoutMs: 15_000 });
+    done.catch(() => undefined); // awaited below; if the test fails first, stop() rejects it unobserved
+    await waitUntil(() => gated.monitor.latest(taskId)?.status === 'InProgress', { timeoutMs: 5000, what: 'the monitor to read InProgress' });
+    expect(await subscribersOf(admin, keys.events)).toBe(1);
+
+    // Break the subscriber's connection on the server side, and keep it from coming back.
+    gated.gate.shut();
+    const closed = gated.closed();
+    const list = String(await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
+    const id = /(?:^|\n)id=(\d+) .*? name=(\S+)/g;
+    const mine = [...list.matchAll(id)].filter((m) => m[2] === gated.connectionName).map((m) => m[1] as string);
+    expect(mine).toHaveLength(1);
+    expect(await admin.client('KILL', 'ID', mine[0] as string)).toBe(1);
+    await withTimeout(closed, 5000, 'the monitor subscriber connection to close after CLIENT KILL');
+
+    // The task finishes now: its Done is published while nobody listens.
+    expect(await subscribersOf(admin, keys.events)).toBe(0);
+    expect(await consumer.ack(taskId, 'it-worker-1')).toBe(true);
+    expect(await new StatusRecorder(redis, config).get(taskId)).toMatchObject({ status: 'Done', attempt: 1 });
+    await waitUntil(() => gated.gate.refused > 0, { timeoutMs: 5000, what: 'the subscriber to try to reconnect' });
+    expect(await subscribersOf(admin, keys.events)).toBe(0);
+    expect(gated.monitor.latest(taskId)?.status).toBe('InProgress');
+
+    gated.gate.reopen();
+    const records = await done;
+    expect(records.get(taskId)).toMatchObject({ id: taskId, status: 'Done', attempt: 1, worker: 'it-worker-1' });
+    expect(gated.logger.messages()).toContain('[Monitor] Subscriber reconnected, resyncing');
+    expect(await subscribersOf(admin, keys.events)).toBe(1);
+  });
+
+  it('resolves waitFor with Done after redis-server restarts (AOF) while the task finishes', async () => {
+    const server: RedisServer = await startRedisServer({ persistence: true });
+    servers.push(server);
+    const config = { queue: newQueueName('mon-restart') };
+    const keys = queueKeys(config.queue);
+    const redis = await clients.connect(server.url);
+    const { taskId } = await taskInProgress(redis, config);
+
+    const gated = new GatedMonitor(redis, await ConnectionGate.open(server.port), config, `${config.queue}-sub`);
+    monitors.push(gated);
+    await withTimeout(gated.monitor.start(), 5000, 'the monitor to subscribe');
+    const done = gated.monitor.waitFor([taskId], ['Done'], { timeoutMs: 15_000 });
+    done.catch(() => undefined); // awaited below; if the test fails first, stop() rejects it unobserved
+    await waitUntil(() => gated.monitor.latest(taskId)?.status === 'InProgress', { timeoutMs: 5000, what: 'the monitor to read InProgress' });
+
+    gated.gate.shut();
+    const closed = gated.closed();
+    const pidBefore = server.pid;
+    await server.restart();
+    expect(server.pid).not.toBe(pidBefore);
+    await withTimeout(closed, 5000, 'the monitor subscriber connection to close when redis-server stopped');
+
+    // A fresh connection to the restarted server: the processing list survived, so the ack is accepted.
+    const after = clients.adopt(await connectRedis(server.url, { connectTimeoutMs: 5000 }));
+    expect(await after.lrange(keys.processing(`${config.queue}-consumer`), 0, -1)).toEqual([taskId]);
+    const consumer = new Consumer(after, config, silentLogger, { id: `${config.queue}-consumer` });
+    expect(await consumer.ack(taskId, 'it-worker-1')).toBe(true);
+    expect(await subscribersOf(after, keys.events)).toBe(0);
+    await waitUntil(() => gated.gate.refused > 0, { timeoutMs: 5000, what: 'the subscriber to try to reconnect' });
+    expect(gated.monitor.latest(taskId)?.status).toBe('InProgress');
+
+    gated.gate.reopen();
+    const records = await done;
+    expect(records.get(taskId)).toMatchObject({ id: taskId, status: 'Done', attempt: 1 });
+    expect(gated.logger.messages()).toContain('[Monitor] Subscriber reconnected, resyncing');
+  });
+});

@@ -1,0 +1,64 @@
+import { Redis } from 'ioredis';
+import { Monitor } from '@taskq/monitor';
+import { silentLogger, type StatusRecord } from '@taskq/recorder';
+import { closeClient } from './redis-fixture';
+import { withTimeout } from './wait';
+
+/** A status record as the test's Monitor received it. */
+export interface SeenRecord extends StatusRecord {
+  readonly receivedAt: number;
+}
+
+/**
+ * A Monitor (the library) on a queue that keeps every status change it
+ * applies, in order: the way to see short-lived states (a task recovered to
+ * Queued and fetched again a millisecond later) that the recorded status
+ * alone no longer shows.
+ */
+export class StatusLog {
+  readonly seen: SeenRecord[] = [];
+  readonly monitor: Monitor;
+
+  private readonly subscribers: Redis[] = [];
+
+  private constructor(redis: Redis, url: string, queue: string) {
+    this.monitor = new Monitor(
+      redis,
+      () => {
+        const subscriber = new Redis(url, { connectionName: 'taskq-it-monitor' });
+        this.subscribers.push(subscriber);
+        return subscriber;
+      },
+      { queue },
+      silentLogger,
+      { log: false },
+    );
+    this.monitor.onStatus('*', '*', (record) => this.seen.push({ ...record, receivedAt: Date.now() }));
+  }
+
+  static async start(redis: Redis, url: string, queue: string): Promise<StatusLog> {
+    const log = new StatusLog(redis, url, queue);
+    await withTimeout(log.monitor.start(), 5000, 'the status-log monitor to subscribe');
+    return log;
+  }
+
+  of(taskId: string): SeenRecord[] {
+    return this.seen.filter((r) => r.id === taskId);
+  }
+
+  /** `id: Queued(0) InProgress(1, worker-…) …`, for failure messages. */
+  describe(taskIds: readonly string[]): string {
+    return taskIds
+      .map((id) => `${id}: ${this.of(id).map((r) => `${r.status}(${r.attempt}${r.worker ? `, ${r.worker}` : ''}${r.reason ? `, ${r.reason}` : ''})`).join(' ')}`)
+      .join('\n');
+  }
+
+  /** Stops the monitor, which quits its subscriber connection (closed here if stop() could not). */
+  async stop(): Promise<void> {
+    try {
+      await this.monitor.stop();
+    } finally {
+      await Promise.all(this.subscribers.splice(0).map(closeClient));
+    }
+  }
+}
