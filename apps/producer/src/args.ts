@@ -15,6 +15,13 @@ export function producerOptions<T>(y: Argv<T>) {
         default: true,
         describe: 'wait until every task is final (--no-wait: enqueue and exit)',
       })
+      .option('fail-rate', {
+        type: 'number',
+        default: 0,
+        describe: 'share (0..1) of tasks whose first attempts throw (1..max-attempts of them): shows retries and dead letters',
+      })
+      .option('max-attempts', { type: 'number', default: 3, describe: 'executions allowed per task before it is Dead' })
+      .option('retry-delay-ms', { type: 'number', default: 1000, describe: 'wait between a failed attempt and the next' })
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary as the last stdout line' })
       .option('timeout-ms', { type: 'number', default: 0, describe: 'stop waiting after this many ms (0: no limit)' })
       .option('id-prefix', {
@@ -29,6 +36,10 @@ export function producerOptions<T>(y: Argv<T>) {
     }
     if (a['min-ms'] > a['max-ms']) throw new Error(`--min-ms (${a['min-ms']}) must not exceed --max-ms (${a['max-ms']})`);
     if (!Number.isInteger(a['timeout-ms']) || a['timeout-ms'] < 0) throw new Error('--timeout-ms must be a whole number >= 0');
+    const rate = a['fail-rate'];
+    if (!(typeof rate === 'number' && rate >= 0 && rate <= 1)) throw new Error(`--fail-rate must be between 0 and 1, got ${rate}`);
+    positiveInt('--max-attempts', a['max-attempts']);
+    if (!Number.isInteger(a['retry-delay-ms']) || a['retry-delay-ms'] < 0) throw new Error('--retry-delay-ms must be a whole number >= 0');
     if (a['id-prefix'] !== undefined && !/^[^\s]{0,200}$/.test(a['id-prefix'])) throw new Error('--id-prefix must not contain spaces');
     return true;
   });

@@ -34,6 +34,9 @@ runMain(async () => {
       maxMs: args['max-ms'],
       wait: args.wait,
       timeoutMs: args['timeout-ms'],
+      failRate: args['fail-rate'],
+      maxAttempts: args['max-attempts'],
+      retryDelayMs: args['retry-delay-ms'],
       idPrefix: args['id-prefix'] ?? `task_${runTag()}_`,
     });
     logger.info({ summary }, describeSummary(summary));

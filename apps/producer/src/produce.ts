@@ -13,6 +13,12 @@ export interface ProduceOptions {
   readonly timeoutMs: number;
   /** Task ids are `<idPrefix><n>`. */
   readonly idPrefix: string;
+  /** Share (0..1) of tasks whose first attempts throw (1..maxAttempts of them, so some recover and some end Dead). */
+  readonly failRate: number;
+  /** Executions allowed per task. */
+  readonly maxAttempts: number;
+  /** Backoff between attempts, ms (fixed). */
+  readonly retryDelayMs: number;
 }
 
 /** Final count per status, plus wall time. */
@@ -35,11 +41,18 @@ export function runTag(): string {
  */
 export async function produce(queue: Queue, monitor: Monitor, logger: Logger, o: ProduceOptions): Promise<Summary> {
   const started = performance.now();
-  const inputs = Array.from({ length: o.count }, (_, i) => ({
-    id: `${o.idPrefix}${i + 1}`,
-    type: 'sleep',
-    payload: { ms: o.minMs + Math.floor(Math.random() * (o.maxMs - o.minMs + 1)) },
-  }));
+  const inputs = Array.from({ length: o.count }, (_, i) => {
+    const ms = o.minMs + Math.floor(Math.random() * (o.maxMs - o.minMs + 1));
+    // a failing task throws on its first 1..maxAttempts attempts: it recovers, or it is Dead
+    const failAttempts = Math.random() < o.failRate ? 1 + Math.floor(Math.random() * o.maxAttempts) : 0;
+    return {
+      id: `${o.idPrefix}${i + 1}`,
+      type: 'sleep',
+      payload: (failAttempts > 0 ? { ms, failAttempts } : { ms }) as Record<string, number>,
+      maxAttempts: o.maxAttempts,
+      backoff: { type: 'fixed' as const, delayMs: o.retryDelayMs },
+    };
+  });
   const ids = inputs.map((t) => t.id);
   const counts: Record<string, number> = {};
   if (o.wait) await monitor.start();

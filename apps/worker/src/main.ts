@@ -2,8 +2,9 @@ import 'reflect-metadata';
 import { container } from 'tsyringe';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { DEFAULT_RETENTION } from '@taskq/recorder';
 import { Janitor, QUEUE_TOKENS, type JanitorOptions } from '@taskq/queue';
-import { POOL_TOKENS, sleepTask, WorkerPool, type HandlerMap, type WorkerPoolOptions } from '@taskq/worker-pool';
+import { POOL_TOKENS, sleepTask, spinTask, WorkerPool, type HandlerMap, type WorkerPoolOptions } from '@taskq/worker-pool';
 import {
   createLogger,
   EXIT,
@@ -20,7 +21,9 @@ function parseArgs(argv: string[]) {
   return withCommonOptions(
     yargs(argv)
       .scriptName('worker')
-      .usage('$0 [concurrency] [options]\n\nServe a taskq queue with N concurrent sub-workers (task type "sleep": waits payload.ms).')
+      .usage(
+        '$0 [concurrency] [options]\n\nServe a taskq queue with N concurrent sub-workers. Task types: "sleep" (waits payload.ms,\nthrows on attempts <= payload.failAttempts) and "spin" (keeps the CPU busy for payload.ms).',
+      )
       .command('$0 [concurrency]', false, (y) =>
         y.positional('concurrency', { describe: 'sub-workers in this process', type: 'string', default: '4' }),
       )
@@ -30,7 +33,10 @@ function parseArgs(argv: string[]) {
         type: 'number',
         default: 5000,
         describe: "janitor: a consumer silent this long is presumed dead and its tasks go back to the queue",
-      }),
+      })
+      .option('retention-max-age-ms', { type: 'number', default: DEFAULT_RETENTION.maxAgeMs, describe: 'forget Done/Cancelled tasks older than this' })
+      .option('retention-max-count', { type: 'number', default: DEFAULT_RETENTION.maxCount, describe: 'keep at most this many Done/Cancelled tasks' })
+      .option('dead-max', { type: 'number', default: DEFAULT_RETENTION.deadMax, describe: 'cap of the dead-letter list' }),
   )
     .check((a) => {
       positiveInt('concurrency', a.concurrency);
@@ -39,6 +45,7 @@ function parseArgs(argv: string[]) {
         if (!Number.isInteger(a[k]) || a[k] <= 0) throw new Error(`--${k} must be a whole number > 0`);
       }
       if (a['stale-after-ms'] <= a['heartbeat-ms'] * 2) throw new Error('--stale-after-ms must be more than twice --heartbeat-ms');
+      for (const k of ['retention-max-age-ms', 'retention-max-count', 'dead-max'] as const) positiveInt(`--${k}`, a[k]);
       return true;
     })
     .parseSync();
@@ -56,15 +63,22 @@ runMain(async () => {
   });
   logger.info({ redis: conn.address, queue: args.queue }, `connected to ${conn.address}`);
 
-  const c = registerCore(container.createChildContainer(), conn, { queue: args.queue }, logger);
+  const retention = {
+    maxAgeMs: args['retention-max-age-ms'],
+    maxCount: args['retention-max-count'],
+    deadMax: args['dead-max'],
+  };
+  const c = registerCore(container.createChildContainer(), conn, { queue: args.queue, retention }, logger);
   c.registerInstance(QUEUE_TOKENS.ConsumerOptions, {});
   c.registerInstance<JanitorOptions>(QUEUE_TOKENS.JanitorOptions, { staleAfterMs: args['stale-after-ms'] });
   c.registerInstance<WorkerPoolOptions>(POOL_TOKENS.Options, {
     concurrency,
     graceMs: args['grace-ms'],
     heartbeatMs: args['heartbeat-ms'],
+    // heartbeats from their own thread and connection: a CPU-bound handler cannot starve them
+    heartbeatRedisUrl: args.redis,
   });
-  c.registerInstance<HandlerMap>(POOL_TOKENS.Handlers, { sleep: sleepTask });
+  c.registerInstance<HandlerMap>(POOL_TOKENS.Handlers, { sleep: sleepTask, spin: spinTask });
 
   const pool = c.resolve(WorkerPool);
   const janitor = c.resolve(Janitor);

@@ -1,26 +1,37 @@
--- enqueue: add tasks to the ready list and record them Queued.
+-- enqueue: add tasks; each is recorded Queued (ready list) or, with a due
+-- time in the future, Delayed (delayed set).
 -- KEYS[1] ready list
 -- KEYS[2] tasks hash (id -> encoded task)
--- KEYS[3] attempts hash
--- KEYS[4] status hash
--- KEYS[5] seq counter
+-- KEYS[3] status hash
+-- KEYS[4] seq counter
+-- KEYS[5] delayed sorted set (id -> due time)
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
--- ARGV[3], ARGV[4] ... pairs of (task id, encoded task)
--- A task id that already has a status record is skipped (enqueue is
--- idempotent per id: the existing task is left as it is).
--- Returns the number of tasks enqueued.
+-- ARGV[3], ARGV[4], ARGV[5] ... triples (task id, encoded task, due time ms or 0 = now)
+-- A task id that already has a status record is skipped: enqueue is
+-- idempotent per id, the existing task stays as it is.
+-- Returns one flag per task: 1 enqueued, 0 already there.
 local now = taskq_now()
-local n = 0
-for i = 3, #ARGV, 2 do
+local out = {}
+local woke = false
+for i = 3, #ARGV, 3 do
   local id = ARGV[i]
-  if redis.call('HEXISTS', KEYS[4], id) == 0 then
+  if redis.call('HEXISTS', KEYS[3], id) == 1 then
+    out[#out + 1] = 0
+  else
     redis.call('HSET', KEYS[2], id, ARGV[i + 1])
-    redis.call('HSET', KEYS[3], id, 0)
-    redis.call('LPUSH', KEYS[1], id)
-    taskq_record(KEYS[4], KEYS[5], ARGV[1], id, 'Queued', 0, now, '', '')
-    n = n + 1
+    local due = tonumber(ARGV[i + 2])
+    if due > now then
+      redis.call('ZADD', KEYS[5], due, id)
+      taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Delayed', 0, now, '', '', due)
+    else
+      redis.call('LPUSH', KEYS[1], id)
+      taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Queued', 0, now, '', '')
+    end
+    woke = true
+    out[#out + 1] = 1
   end
 end
-if n > 0 then redis.call('PUBLISH', ARGV[2], n) end
-return n
+-- idle workers fetch (ready tasks) or re-arm their timer (a new earliest due time)
+if woke then redis.call('PUBLISH', ARGV[2], 1) end
+return taskq_reply(out)

@@ -1,12 +1,15 @@
 -- release: give tasks back unfinished (graceful shutdown). Each task leaves
 -- the consumer's processing list for the consuming end of the ready list, so
--- it runs next, and is recorded Queued with the reason. Tasks the consumer no
--- longer holds are skipped.
+-- it runs next, and is recorded Queued with the reason. The attempt does not
+-- count (the counter goes back), and the fencing token is revoked so the
+-- aborted handler can no longer ack. Tasks the consumer no longer holds are
+-- skipped.
 -- KEYS[1] processing list of this consumer
 -- KEYS[2] ready list
 -- KEYS[3] attempts hash
 -- KEYS[4] status hash
 -- KEYS[5] seq counter
+-- KEYS[6] fence hash
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] reason
@@ -18,7 +21,8 @@ for i = 4, #ARGV do
   local id = ARGV[i]
   if redis.call('LREM', KEYS[1], -1, id) > 0 then
     redis.call('RPUSH', KEYS[2], id)
-    local attempt = tonumber(redis.call('HGET', KEYS[3], id) or '0')
+    redis.call('HDEL', KEYS[6], id)
+    local attempt = redis.call('HINCRBY', KEYS[3], id, -1)
     taskq_record(KEYS[4], KEYS[5], ARGV[1], id, 'Queued', attempt, now, '', ARGV[3])
     n = n + 1
   end

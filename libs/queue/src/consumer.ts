@@ -1,8 +1,17 @@
 import type { Cluster, Redis } from 'ioredis';
 import { inject, injectable } from 'tsyringe';
-import { keysOf, silentLogger, TOKENS, type Logger, type QueueConfig, type QueueKeys } from '@taskq/recorder';
+import {
+  keysOf,
+  retentionOf,
+  silentLogger,
+  TOKENS,
+  type Logger,
+  type QueueConfig,
+  type QueueKeys,
+  type TaskStatus,
+} from '@taskq/recorder';
 import { SCRIPTS } from './lua-script';
-import { decodeFetchReply, type FetchedTask } from './fetched-task';
+import { decodeFetchReply, type FetchResult } from './fetched-task';
 import { newConsumerId } from './ids';
 import { QUEUE_TOKENS } from './tokens';
 
@@ -11,16 +20,50 @@ export interface ConsumerOptions {
   readonly id?: string;
 }
 
+/** How a failed attempt ends (see fail.lua). */
+export type FailMode = 'retry' | 'dead' | 'reject' | 'cancel';
+
+export interface FailInput {
+  readonly mode: FailMode;
+  readonly reason: string;
+  /** For `retry`: ms until the next attempt (measured on the Redis server's clock). */
+  readonly delayMs?: number;
+  /** Appended to the task's attempt history (error message, trimmed stack). */
+  readonly history?: AttemptRecord;
+}
+
+/** One failed attempt in a task's history. */
+export interface AttemptRecord {
+  readonly attempt: number;
+  /** ms since the epoch */
+  readonly at: number;
+  readonly worker: string;
+  readonly error: string;
+  /** First lines of the stack, when the error had one. */
+  readonly stack?: string;
+}
+
+/** What a heartbeat learned. */
+export interface Heartbeat {
+  /** False when the janitor had presumed this consumer dead (it registered again). */
+  readonly alive: boolean;
+  /** Tasks this consumer holds whose cancel was requested. */
+  readonly cancelRequested: string[];
+}
+
 /**
  * The worker side of a queue for one consumer (one process): registration
- * and heartbeats, reliable fetch into its own processing list, ack, reject
- * and release by task id. Each call is one Lua script, one round trip.
+ * and heartbeats, reliable fetch into its own processing list, ack, fail and
+ * release by task id and fencing token. Each call is one Lua script, one
+ * round trip.
  */
 @injectable()
 export class Consumer {
   readonly id: string;
   readonly keys: QueueKeys;
   private readonly processing: string;
+  private readonly deadMax: number;
+  private readonly rejectedMax: number;
 
   constructor(
     @inject(TOKENS.Redis) private readonly redis: Redis | Cluster,
@@ -29,71 +72,110 @@ export class Consumer {
     @inject(QUEUE_TOKENS.ConsumerOptions) options: ConsumerOptions = {},
   ) {
     this.keys = keysOf(config);
+    const retention = retentionOf(config);
+    this.deadMax = retention.deadMax;
+    this.rejectedMax = retention.rejectedMax;
     this.id = options.id ?? newConsumerId();
     this.processing = this.keys.processing(this.id);
   }
 
   /** Adds this consumer to the registry (with a fresh heartbeat). */
   async register(): Promise<void> {
-    await SCRIPTS.heartbeat.run(this.redis, [this.keys.consumers], [this.id, '1']);
+    await this.beat('1');
   }
 
   /**
-   * Proves this consumer is alive. Returns false when the janitor had already
-   * presumed it dead (its tasks were recovered); it is then registered anew.
+   * Proves this consumer is alive and collects cancel requests for the tasks
+   * it holds. If the janitor had presumed it dead (its tasks went back to
+   * the queue), it registers again and reports `alive: false`.
    */
-  async heartbeat(): Promise<boolean> {
-    const alive = await SCRIPTS.heartbeat.run(this.redis, [this.keys.consumers], [this.id, '0']);
-    if (alive === 1) return true;
+  async heartbeat(): Promise<Heartbeat> {
+    const beat = await this.beat('0');
+    if (beat.alive) return beat;
     this.logger.warn({ consumer: this.id }, `consumer ${this.id} was presumed dead; its tasks went back to the queue; registering again`);
     await this.register();
-    return false;
+    return beat;
   }
 
   /**
-   * Moves up to `workers.length` ready tasks into this consumer's processing
-   * list and records each InProgress for the worker at the same position.
-   * Returns the tasks fetched (possibly none).
+   * The heartbeat script call (source, sha, KEYS; ARGV is consumer id and a
+   * register flag '0'/'1'), for a heartbeat thread with its own connection.
    */
-  async fetch(workers: readonly string[]): Promise<FetchedTask[]> {
-    if (workers.length === 0) return [];
+  heartbeatCall(): { source: string; sha: string; keys: string[] } {
     const k = this.keys;
-    const keys = [k.ready, this.processing, k.tasks, k.attempts, k.status, k.seq, k.consumers];
+    return { source: SCRIPTS.heartbeat.source, sha: SCRIPTS.heartbeat.sha, keys: [k.consumers, this.processing, k.cancels] };
+  }
+
+  private async beat(register: '0' | '1'): Promise<Heartbeat> {
+    const call = this.heartbeatCall();
+    const reply = (await SCRIPTS.heartbeat.run(this.redis, call.keys, [this.id, register])) as unknown[];
+    return { alive: Number(reply[0]) === 1, cancelRequested: reply.slice(1).map(String) };
+  }
+
+  /**
+   * Promotes due Delayed/Retrying tasks, then moves up to `workers.length`
+   * ready tasks into this consumer's processing list, each recorded
+   * InProgress for the worker at the same position, with a fresh fencing
+   * token. Also tells when the earliest delayed task is due.
+   */
+  async fetch(workers: readonly string[]): Promise<FetchResult> {
+    const k = this.keys;
+    const keys = [k.ready, this.processing, k.tasks, k.attempts, k.status, k.seq, k.consumers, k.delayed, k.fence];
     let reply = await SCRIPTS.fetch.run(this.redis, keys, [k.events, this.id, ...workers]);
     if (reply === -1) {
       this.logger.warn({ consumer: this.id }, `consumer ${this.id} is not registered (presumed dead); registering again`);
       await this.register();
       reply = await SCRIPTS.fetch.run(this.redis, keys, [k.events, this.id, ...workers]);
-      if (reply === -1) return [];
+      if (reply === -1) return { tasks: [], nextDueInMs: undefined };
     }
     return decodeFetchReply(reply as unknown[], workers);
   }
 
-  /** Records the task Done. Returns false (and writes nothing) if this consumer no longer holds it. */
-  async ack(taskId: string, worker: string): Promise<boolean> {
+  /** Records the task Done. False (nothing written) if this fetch no longer holds it (stale token). */
+  async ack(taskId: string, worker: string, token: string): Promise<boolean> {
     const k = this.keys;
-    const ok = await SCRIPTS.ack.run(this.redis, [this.processing, k.tasks, k.attempts, k.status, k.seq], [k.events, taskId, worker]);
-    return this.accepted(ok, 'ack', taskId);
-  }
-
-  /** Records the task Failed with `reason` and keeps it in the rejected list. False if not held. */
-  async reject(taskId: string, worker: string, reason: string): Promise<boolean> {
-    const k = this.keys;
-    const ok = await SCRIPTS.reject.run(
+    const ok = await SCRIPTS.ack.run(
       this.redis,
-      [this.processing, k.rejected, k.attempts, k.status, k.seq],
-      [k.events, taskId, worker, reason],
+      [this.processing, k.attempts, k.status, k.seq, k.fence, k.cancels, k.finished],
+      [k.events, taskId, worker, token],
     );
-    return this.accepted(ok, 'reject', taskId);
+    return this.accepted(ok === 1, 'ack', taskId);
   }
 
-  /** Gives unfinished tasks back to the front of the ready list (Queued). Returns how many. */
+  /**
+   * Ends a failed attempt: retry later, dead letter, reject or cancelled (a
+   * pending cancel request turns retry/dead into Cancelled). Returns the
+   * status recorded, or undefined if refused (stale token).
+   */
+  async fail(taskId: string, worker: string, token: string, input: FailInput): Promise<TaskStatus | undefined> {
+    const k = this.keys;
+    const reply = await SCRIPTS.fail.run(
+      this.redis,
+      [this.processing, k.attempts, k.status, k.seq, k.fence, k.cancels, k.delayed, k.dead, k.rejected, k.finished, k.history, k.tasks],
+      [
+        k.events,
+        k.wake,
+        taskId,
+        worker,
+        token,
+        input.mode,
+        input.reason,
+        Math.max(0, Math.round(input.delayMs ?? 0)),
+        input.history ? JSON.stringify(input.history) : '',
+        this.deadMax,
+        this.rejectedMax,
+      ],
+    );
+    return this.accepted(reply !== 0, input.mode, taskId) ? (reply as TaskStatus) : undefined;
+  }
+
+  /** Gives unfinished tasks back to the front of the ready list (Queued; the attempt does not count). */
   async release(taskIds: readonly string[], reason: string): Promise<number> {
     if (taskIds.length === 0) return 0;
     const k = this.keys;
     const n = await SCRIPTS.release.run(
       this.redis,
-      [this.processing, k.ready, k.attempts, k.status, k.seq],
+      [this.processing, k.ready, k.attempts, k.status, k.seq, k.fence],
       [k.events, k.wake, reason, ...taskIds],
     );
     return Number(n);
@@ -104,18 +186,19 @@ export class Consumer {
     const k = this.keys;
     const n = await SCRIPTS.recover.run(
       this.redis,
-      [this.processing, k.ready, k.consumers, k.attempts, k.status, k.seq],
+      [this.processing, k.ready, k.consumers, k.attempts, k.status, k.seq, k.fence, k.cancels, k.finished],
       [k.events, k.wake, this.id, -1, reason],
     );
     return Number(n);
   }
 
-  private accepted(reply: unknown, op: string, taskId: string): boolean {
-    if (reply === 1) return true;
-    this.logger.warn(
-      { consumer: this.id, taskId, op },
-      `${op} of ${taskId} refused: consumer ${this.id} no longer holds it (recovered by the janitor)`,
-    );
-    return false;
+  private accepted(ok: boolean, op: string, taskId: string): boolean {
+    if (!ok) {
+      this.logger.warn(
+        { consumer: this.id, taskId, op },
+        `${op} of ${taskId} refused: this fetch no longer holds the task (it was recovered or released)`,
+      );
+    }
+    return ok;
   }
 }

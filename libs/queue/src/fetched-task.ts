@@ -5,8 +5,10 @@ import { InvalidTaskError } from './errors/invalid-task-error';
 /** A task fetched into a consumer's processing list. */
 export interface FetchedTask {
   readonly id: string;
-  /** 1 on the first fetch, incremented by every later fetch of the same task. */
+  /** 1 on the first execution; each later fetch of the task adds one. */
   readonly attempt: number;
+  /** Fencing token of this fetch: ack and fail must present it. */
+  readonly token: string;
   /** The worker name it was fetched for (recorded in its InProgress status). */
   readonly worker: string;
   /** The decoded task, or the reason it could not be decoded. */
@@ -14,24 +16,34 @@ export interface FetchedTask {
   readonly invalid: InvalidTaskError | undefined;
 }
 
-/** Decodes the flat reply of fetch.lua: id, encoded task (or null), attempt, ... */
-export function decodeFetchReply(reply: unknown[], workers: readonly string[]): FetchedTask[] {
-  const out: FetchedTask[] = [];
-  for (let i = 0, n = 0; i + 2 < reply.length; i += 3, n++) {
+/** What one fetch returned. */
+export interface FetchResult {
+  readonly tasks: FetchedTask[];
+  /** ms until the earliest Delayed/Retrying task is due; undefined if there is none. */
+  readonly nextDueInMs: number | undefined;
+}
+
+/** Decodes the reply of fetch.lua: ms until the next due time, then id, encoded task, attempt, token per task. */
+export function decodeFetchReply(reply: unknown[], workers: readonly string[]): FetchResult {
+  const tasks: FetchedTask[] = [];
+  const due = Number(reply[0]);
+  for (let i = 1, n = 0; i + 3 < reply.length; i += 4, n++) {
     const id = String(reply[i]);
     const raw = reply[i + 1];
     const attempt = Number(reply[i + 2]);
+    const token = String(reply[i + 3]);
     const worker = workers[n] ?? workers[workers.length - 1] ?? '';
+    const base = { id, attempt, token, worker };
     if (typeof raw !== 'string' || raw === '') {
-      out.push({ id, attempt, worker, task: undefined, invalid: new InvalidTaskError(`task ${id}: no task is stored under this id`) });
+      tasks.push({ ...base, task: undefined, invalid: new InvalidTaskError(`task ${id}: no task is stored under this id`) });
       continue;
     }
     try {
-      out.push({ id, attempt, worker, task: decodeTask(id, raw), invalid: undefined });
+      tasks.push({ ...base, task: decodeTask(id, raw), invalid: undefined });
     } catch (err) {
       const invalid = err instanceof InvalidTaskError ? err : new InvalidTaskError(`task ${id}: ${String(err)}`, { cause: err });
-      out.push({ id, attempt, worker, task: undefined, invalid });
+      tasks.push({ ...base, task: undefined, invalid });
     }
   }
-  return out;
+  return { tasks, nextDueInMs: due >= 0 ? due : undefined };
 }

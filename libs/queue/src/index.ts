@@ -1,11 +1,15 @@
 export { Queue } from './queue';
+export type { DeadLetter } from './queue';
 export { Consumer } from './consumer';
-export type { ConsumerOptions } from './consumer';
+export type { ConsumerOptions, FailMode, FailInput, AttemptRecord, Heartbeat } from './consumer';
 export { Janitor, DEFAULT_JANITOR_INTERVAL_MS, DEFAULT_STALE_AFTER_MS } from './janitor';
 export type { JanitorOptions, JanitorPass } from './janitor';
 export type { Task, TaskInput, JsonValue } from './task';
-export { decodeTask } from './task';
-export type { FetchedTask } from './fetched-task';
+export { decodeTask, DEFAULT_MAX_ATTEMPTS } from './task';
+export type { Backoff, BackoffStrategy } from './backoff';
+export { backoffDelay, DEFAULT_BACKOFF } from './backoff';
+export type { CancelResult } from './cancel-result';
+export type { FetchedTask, FetchResult } from './fetched-task';
 export { newTaskId, newConsumerId } from './ids';
 export { connectRedis, redactUrl, DEFAULT_REDIS_URL, DEFAULT_CONNECT_TIMEOUT_MS } from './connect';
 export type { ConnectOptions } from './connect';

@@ -18,7 +18,7 @@ describe('Janitor (ioredis-mock)', () => {
     await dead.register();
     await alive.register();
     await queue.enqueueMany([{ id: 't1', type: 'x' }, { id: 't2', type: 'x' }, { id: 't3', type: 'x' }]);
-    await dead.fetch(['d1', 'd2']);
+    const held = (await dead.fetch(['d1', 'd2'])).tasks;
     await alive.fetch(['a1']);
     // the dead consumer's last heartbeat is a minute old; the live one beat just now
     await redis.zadd(k.consumers, Date.now() - 60_000, 'dead');
@@ -36,11 +36,11 @@ describe('Janitor (ioredis-mock)', () => {
     expect(rec.reason).toMatch(/dead consumer dead/);
 
     // the presumed-dead consumer's late ack is refused and does not change the status
-    expect(await dead.ack('t1', 'd1')).toBe(false);
+    expect(await dead.ack('t1', 'd1', held.find((t) => t.id === 't1')!.token)).toBe(false);
     expect(decodeStatusRecord((await redis.hget(k.status, 't1'))!).status).toBe('Queued');
     // and its next heartbeat tells it it had been presumed dead
-    expect(await dead.heartbeat()).toBe(false);
-    expect(await dead.heartbeat()).toBe(true);
+    expect((await dead.heartbeat()).alive).toBe(false);
+    expect((await dead.heartbeat()).alive).toBe(true);
   });
 
   it('does nothing while another process holds the janitor mutex', async () => {

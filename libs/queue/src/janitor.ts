@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
 import { inject, injectable } from 'tsyringe';
-import { keysOf, silentLogger, TOKENS, type Logger, type QueueConfig, type QueueKeys } from '@taskq/recorder';
+import { keysOf, retentionOf, silentLogger, TOKENS, type Logger, type QueueConfig, type QueueKeys, type RetentionOptions } from '@taskq/recorder';
 import { SCRIPTS } from './lua-script';
 import { QUEUE_TOKENS } from './tokens';
 
@@ -21,7 +21,14 @@ export interface JanitorPass {
   readonly ran: boolean;
   /** Consumer id -> number of its tasks returned to the ready list. */
   readonly recovered: ReadonlyMap<string, number>;
+  /** Finished tasks forgotten under the retention limits. */
+  readonly trimmed: number;
 }
+
+/** Finished tasks forgotten per trim call; a pass calls again while a call is full. */
+const TRIM_BATCH = 1000;
+/** Most trim calls per pass, so one pass stays short. */
+const TRIM_CALLS_PER_PASS = 20;
 
 /**
  * Returns the tasks of dead consumers to the ready list. Safe to run in every
@@ -34,6 +41,7 @@ export class Janitor {
   readonly keys: QueueKeys;
   private readonly intervalMs: number;
   private readonly staleAfterMs: number;
+  private readonly retention: Required<RetentionOptions>;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
 
@@ -44,6 +52,7 @@ export class Janitor {
     @inject(QUEUE_TOKENS.JanitorOptions) options: JanitorOptions = {},
   ) {
     this.keys = keysOf(config);
+    this.retention = retentionOf(config);
     this.intervalMs = options.intervalMs ?? DEFAULT_JANITOR_INTERVAL_MS;
     this.staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
     if (!(this.intervalMs > 0)) throw new RangeError(`janitor intervalMs must be > 0, got ${this.intervalMs}`);
@@ -71,9 +80,10 @@ export class Janitor {
     await this.running;
   }
 
-  /** One pass, if the mutex is free: recover every stale consumer's tasks. */
+  /** One pass, if the mutex is free: recover every stale consumer's tasks, then apply retention. */
   async runOnce(): Promise<JanitorPass> {
     const recovered = new Map<string, number>();
+    let trimmed = 0;
     const mutex = new Mutex(this.redis, this.keys.janitorLock, {
       acquireAttemptsLimit: 1,
       // A pass takes milliseconds; the lock is refreshed while one runs. A
@@ -81,7 +91,7 @@ export class Janitor {
       // at most a couple of seconds.
       lockTimeout: Math.max(2000, this.intervalMs * 2),
     });
-    if (!(await mutex.tryAcquire())) return { ran: false, recovered };
+    if (!(await mutex.tryAcquire())) return { ran: false, recovered, trimmed };
     try {
       const k = this.keys;
       const stale = (await SCRIPTS.staleConsumers.run(this.redis, [k.consumers], [this.staleAfterMs])) as string[];
@@ -89,7 +99,7 @@ export class Janitor {
         const n = Number(
           await SCRIPTS.recover.run(
             this.redis,
-            [k.processing(consumer), k.ready, k.consumers, k.attempts, k.status, k.seq],
+            [k.processing(consumer), k.ready, k.consumers, k.attempts, k.status, k.seq, k.fence, k.cancels, k.finished],
             [k.events, k.wake, consumer, this.staleAfterMs, `recovered from dead consumer ${consumer}`],
           ),
         );
@@ -100,9 +110,29 @@ export class Janitor {
           `janitor: consumer ${consumer} missed its heartbeats; returned ${n} task(s) to the queue`,
         );
       }
+      trimmed = await this.trim();
     } finally {
       await mutex.release();
     }
-    return { ran: true, recovered };
+    return { ran: true, recovered, trimmed };
+  }
+
+  /** Forgets Done/Cancelled tasks beyond the retention limits (age and count). */
+  private async trim(): Promise<number> {
+    const k = this.keys;
+    let total = 0;
+    for (let call = 0; call < TRIM_CALLS_PER_PASS; call++) {
+      const n = Number(
+        await SCRIPTS.trim.run(
+          this.redis,
+          [k.finished, k.tasks, k.attempts, k.status, k.history, k.fence, k.cancels],
+          [this.retention.maxAgeMs, this.retention.maxCount, TRIM_BATCH],
+        ),
+      );
+      total += n;
+      if (n < TRIM_BATCH) break;
+    }
+    if (total > 0) this.logger.debug({ trimmed: total }, `janitor: forgot ${total} finished task(s) (retention)`);
+    return total;
   }
 }

@@ -45,9 +45,12 @@ export const SCRIPTS = {
   enqueue: loadScript('enqueue'),
   fetch: loadScript('fetch'),
   ack: loadScript('ack'),
-  reject: loadScript('reject'),
+  fail: loadScript('fail'),
   release: loadScript('release'),
   recover: loadScript('recover'),
   heartbeat: loadScript('heartbeat'),
   staleConsumers: loadScript('stale-consumers'),
+  cancel: loadScript('cancel'),
+  requeueDead: loadScript('requeue-dead'),
+  trim: loadScript('trim'),
 } as const;

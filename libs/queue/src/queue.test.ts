@@ -23,7 +23,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     const k = queueKeys('unit');
     expect(decodeStatusRecord((await redis.hget(k.status, 'a'))!).status).toBe('Queued');
 
-    const got = await consumer.fetch(['w-1', 'w-2']);
+    const got = (await consumer.fetch(['w-1', 'w-2'])).tasks;
     expect(got.map((t) => t.id)).toEqual(['a', 'b']);
     expect(got[0]!.task).toMatchObject({ id: 'a', type: 'sleep', payload: { ms: 1 } });
     expect(got[1]!.attempt).toBe(1);
@@ -31,12 +31,12 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     const rec = decodeStatusRecord((await redis.hget(k.status, 'b'))!);
     expect(rec).toMatchObject({ status: 'InProgress', worker: 'w-2', attempt: 1 });
 
-    expect(await consumer.ack('a', 'w-1')).toBe(true);
+    expect(await consumer.ack('a', 'w-1', got[0]!.token)).toBe(true);
     expect(decodeStatusRecord((await redis.hget(k.status, 'a'))!).status).toBe('Done');
     expect(await queue.processingIds('c1')).toEqual(['b']);
     // a second ack of the same task is refused and changes nothing
     const seqBefore = await redis.get(k.seq);
-    expect(await consumer.ack('a', 'w-1')).toBe(false);
+    expect(await consumer.ack('a', 'w-1', got[0]!.token)).toBe(false);
     expect(await redis.get(k.seq)).toBe(seqBefore);
   });
 
@@ -46,8 +46,8 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     const consumer = new Consumer(redis, config, undefined, { id: 'c1' });
     await consumer.register();
     await queue.enqueue({ id: 'x', type: 'nope' });
-    await consumer.fetch(['w']);
-    expect(await consumer.reject('x', 'w', 'no handler for type "nope"')).toBe(true);
+    const [x] = (await consumer.fetch(['w'])).tasks;
+    expect(await consumer.fail('x', 'w', x!.token, { mode: 'reject', reason: 'no handler for type "nope"' })).toBe('Failed');
     expect(await queue.rejectedIds()).toEqual(['x']);
     const rec = decodeStatusRecord((await redis.hget(queueKeys('unit').status, 'x'))!);
     expect(rec).toMatchObject({ status: 'Failed', reason: 'no handler for type "nope"' });
@@ -60,7 +60,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     await consumer.register();
     await redis.hset(k.tasks, 'bad', '{not json');
     await redis.lpush(k.ready, 'bad', 'ghost'); // 'ghost' has no body at all
-    const got = await consumer.fetch(['w1', 'w2']);
+    const got = (await consumer.fetch(['w1', 'w2'])).tasks;
     expect(got.map((t) => t.id)).toEqual(['bad', 'ghost']);
     expect(got[0]!.task).toBeUndefined();
     expect(got[0]!.invalid?.message).toMatch(/not valid JSON/);
@@ -75,17 +75,21 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     await queue.enqueueMany([{ id: '1', type: 't' }, { id: '2', type: 't' }]);
     await consumer.fetch(['w']);
     expect(await consumer.release(['1'], 'worker stopping')).toBe(1);
-    const next = await consumer.fetch(['w']);
+    const next = (await consumer.fetch(['w'])).tasks;
     expect(next[0]!.id).toBe('1');
-    expect(next[0]!.attempt).toBe(2);
+    // a released attempt does not count
+    expect(next[0]!.attempt).toBe(1);
   });
 
   it('is idempotent per task id and validates input before writing anything', async () => {
     const { redis } = mockRedis();
     const queue = new Queue(redis, config);
-    await queue.enqueue({ id: 'same', type: 't' });
-    await queue.enqueue({ id: 'same', type: 't' });
+    const first = await queue.enqueue({ id: 'same', type: 't', payload: 1 });
+    const second = await queue.enqueue({ id: 'same', type: 't', payload: 2 });
     expect(await queue.readyCount()).toBe(1);
+    // the second enqueue returns the task that exists, not the one it was given
+    expect(second.payload).toBe(1);
+    expect(second.enqueuedAt).toBe(first.enqueuedAt);
     await expect(queue.enqueueMany([{ type: 'ok' }, { type: '' }])).rejects.toThrow(InvalidTaskError);
     await expect(queue.enqueue({ type: 'ok', id: 'has space' })).rejects.toThrow(/task id/);
     expect(await queue.readyCount()).toBe(1);
@@ -97,7 +101,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     const consumer = new Consumer(redis, config, undefined, { id: 'c9' });
     await queue.enqueue({ id: 'q', type: 't' });
     // never registered: fetch registers it, then fetches
-    const got = await consumer.fetch(['w']);
+    const got = (await consumer.fetch(['w'])).tasks;
     expect(got.map((t) => t.id)).toEqual(['q']);
     expect((await queue.consumers()).has('c9')).toBe(true);
   });

@@ -1,16 +1,37 @@
 import type { Cluster, Redis } from 'ioredis';
 import { inject, injectable } from 'tsyringe';
-import { keysOf, TOKENS, type QueueConfig, type QueueKeys } from '@taskq/recorder';
+import {
+  decodeStatusRecord,
+  isFinalStatus,
+  keysOf,
+  TOKENS,
+  type QueueConfig,
+  type QueueKeys,
+  type StatusRecord,
+  type TaskStatus,
+} from '@taskq/recorder';
 import { SCRIPTS } from './lua-script';
 import { newTaskId } from './ids';
-import { encodeTask, validateInput, type JsonValue, type Task, type TaskInput } from './task';
+import { decodeTask, encodeTask, taskFromInput, validateInput, type JsonValue, type Task, type TaskInput } from './task';
+import type { CancelResult } from './cancel-result';
+import type { AttemptRecord } from './consumer';
 
 /** Tasks per enqueue script call; bounds the size of one Redis command. */
 const ENQUEUE_CHUNK = 1000;
+/** Dead tasks requeued per script call by requeueAllDead. */
+const REQUEUE_CHUNK = 1000;
+
+/** A dead task as kept in the dead-letter list. */
+export interface DeadLetter {
+  readonly task: Task | undefined;
+  readonly status: StatusRecord | undefined;
+  /** Every failed attempt: error message, trimmed stack, worker, time. */
+  readonly history: AttemptRecord[];
+}
 
 /**
- * The producer side of a queue: enqueue tasks and inspect the queue.
- * Every enqueued task is recorded `Queued` and published in the same script.
+ * The producer side of a queue: enqueue, cancel, inspect, dead letters.
+ * Every change is recorded and published in the same script that makes it.
  */
 @injectable()
 export class Queue {
@@ -27,41 +48,98 @@ export class Queue {
     return this.keys.queue;
   }
 
-  /** Enqueues one task; returns it (with its id). */
+  /** Enqueues one task; returns it. An id that exists already returns the existing task. */
   async enqueue<P extends JsonValue>(input: TaskInput<P>): Promise<Task<P>> {
     const [task] = await this.enqueueMany([input]);
     return task as Task<P>;
   }
 
   /**
-   * Enqueues many tasks, in chunks of 1000 per round trip. All inputs are
-   * validated before anything is written. Ids that already exist are left as
-   * they are. Returns the tasks in input order.
+   * Enqueues many tasks, 1000 per round trip. Every input is validated
+   * before anything is written (InvalidTaskError names the problem). Ids that
+   * exist already are left as they are and their stored task is returned.
+   * Returns the tasks in input order.
    */
   async enqueueMany<P extends JsonValue>(inputs: readonly TaskInput<P>[]): Promise<Task<P>[]> {
     const now = Date.now();
     const tasks: Task<P>[] = [];
-    const args: string[] = [];
+    const args: (string | number)[] = [];
     for (const input of inputs) {
-      validateInput(input);
-      const task: Task<P> = {
-        id: input.id ?? newTaskId(),
-        type: input.type,
-        payload: (input.payload ?? null) as P,
-        enqueuedAt: now,
-      };
-      args.push(task.id, encodeTask(task));
+      const due = validateInput(input, now);
+      const task = taskFromInput(input, input.id ?? newTaskId(), now);
+      args.push(task.id, encodeTask(task), due);
       tasks.push(task);
     }
-    for (let i = 0; i < args.length; i += ENQUEUE_CHUNK * 2) {
-      const k = this.keys;
-      await SCRIPTS.enqueue.run(
+    const k = this.keys;
+    const existing: string[] = [];
+    for (let i = 0; i < tasks.length; i += ENQUEUE_CHUNK) {
+      const flags = (await SCRIPTS.enqueue.run(
         this.redis,
-        [k.ready, k.tasks, k.attempts, k.status, k.seq],
-        [k.events, k.wake, ...args.slice(i, i + ENQUEUE_CHUNK * 2)],
-      );
+        [k.ready, k.tasks, k.status, k.seq, k.delayed],
+        [k.events, k.wake, ...args.slice(i * 3, (i + ENQUEUE_CHUNK) * 3)],
+      )) as number[];
+      flags.forEach((flag, j) => {
+        if (Number(flag) === 0) existing.push((tasks[i + j] as Task<P>).id);
+      });
+    }
+    if (existing.length > 0) {
+      const stored = await this.getTasks(existing);
+      for (let i = 0; i < tasks.length; i++) {
+        const found = stored.get((tasks[i] as Task<P>).id);
+        if (found) tasks[i] = found as Task<P>;
+      }
     }
     return tasks;
+  }
+
+  /** The stored tasks of these ids (absent: unknown, or forgotten by retention). */
+  async getTasks(ids: readonly string[]): Promise<Map<string, Task>> {
+    const out = new Map<string, Task>();
+    if (ids.length === 0) return out;
+    const raws = await this.redis.hmget(this.keys.tasks, ...ids);
+    ids.forEach((id, i) => {
+      const raw = raws[i];
+      if (typeof raw === 'string') {
+        try {
+          out.set(id, decodeTask(id, raw));
+        } catch {
+          // a malformed stored task is reported by the worker that fetches it
+        }
+      }
+    });
+    return out;
+  }
+
+  /**
+   * Cancels a task that has not finished. Queued, Delayed or Retrying: it is
+   * removed and recorded Cancelled at once. InProgress: the worker holding it,
+   * wherever it runs, is told (control channel, and its next heartbeat); its
+   * handler's AbortSignal fires and it records Cancelled. This call waits up
+   * to `waitMs` (default 5000) for that, then reports `running`.
+   */
+  async cancel(taskId: string, options: { reason?: string; waitMs?: number } = {}): Promise<CancelResult> {
+    const k = this.keys;
+    const reply = (await SCRIPTS.cancel.run(
+      this.redis,
+      [k.ready, k.delayed, k.status, k.seq, k.cancels, k.finished, k.attempts],
+      [k.events, k.control, taskId, options.reason ?? 'cancelled'],
+    )) as [string, string];
+    const [outcome, status] = reply;
+    if (outcome === 'not-found') return { id: taskId, outcome, status: undefined, cancelled: false };
+    if (outcome === 'cancelled') return { id: taskId, outcome, status: 'Cancelled', cancelled: true };
+    if (outcome === 'final') return { id: taskId, outcome, status: status as TaskStatus, cancelled: false };
+    // requested: wait for the holder to confirm (or for the task to finish anyway)
+    const deadline = Date.now() + (options.waitMs ?? 5000);
+    for (;;) {
+      const raw = await this.redis.hget(k.status, taskId);
+      const rec = raw ? decodeStatusRecord(raw) : undefined;
+      if (rec && isFinalStatus(rec.status)) {
+        const cancelled = rec.status === 'Cancelled';
+        return { id: taskId, outcome: cancelled ? 'cancelled' : 'final', status: rec.status, cancelled };
+      }
+      if (Date.now() >= deadline) return { id: taskId, outcome: 'running', status: rec?.status, cancelled: false };
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   /** Number of tasks waiting in the ready list. */
@@ -69,9 +147,58 @@ export class Queue {
     return this.redis.llen(this.keys.ready);
   }
 
+  /** Number of Delayed and Retrying tasks. */
+  async delayedCount(): Promise<number> {
+    return this.redis.zcard(this.keys.delayed);
+  }
+
   /** Ids of rejected (Failed) tasks, newest first. */
   async rejectedIds(start = 0, stop = -1): Promise<string[]> {
     return this.redis.lrange(this.keys.rejected, start, stop);
+  }
+
+  /** Ids in the dead-letter list, newest first. */
+  async deadIds(start = 0, stop = -1): Promise<string[]> {
+    return this.redis.lrange(this.keys.dead, start, stop);
+  }
+
+  /** A task's failed attempts, oldest first. */
+  async history(taskId: string): Promise<AttemptRecord[]> {
+    const raw = await this.redis.hget(this.keys.history, taskId);
+    return raw ? (JSON.parse(raw) as AttemptRecord[]) : [];
+  }
+
+  /** Everything kept about a dead task: the task, its status record (last error) and its attempt history. */
+  async deadLetter(taskId: string): Promise<DeadLetter> {
+    const [task, rawStatus, history] = await Promise.all([
+      this.getTasks([taskId]),
+      this.redis.hget(this.keys.status, taskId),
+      this.history(taskId),
+    ]);
+    return { task: task.get(taskId), status: rawStatus ? decodeStatusRecord(rawStatus) : undefined, history };
+  }
+
+  /** Moves dead tasks back to the queue (attempts start over). Returns the ids requeued. */
+  async requeueDead(taskIds: readonly string[]): Promise<string[]> {
+    if (taskIds.length === 0) return [];
+    return this.runRequeue(['', 0, ...taskIds]);
+  }
+
+  /** Moves every dead task back to the queue. Returns how many. */
+  async requeueAllDead(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const ids = await this.runRequeue(['*', REQUEUE_CHUNK]);
+      total += ids.length;
+      if (ids.length < REQUEUE_CHUNK && (await this.redis.llen(this.keys.dead)) === 0) return total;
+      if (ids.length === 0) return total;
+    }
+  }
+
+  private async runRequeue(args: (string | number)[]): Promise<string[]> {
+    const k = this.keys;
+    const ids = await SCRIPTS.requeueDead.run(this.redis, [k.dead, k.ready, k.attempts, k.status, k.seq, k.tasks], [k.events, k.wake, ...args]);
+    return (ids as unknown[]).map(String);
   }
 
   /** Registered consumers and their last heartbeat (Redis server time, ms). */

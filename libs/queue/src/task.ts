@@ -1,4 +1,5 @@
 import { InvalidTaskError } from './errors/invalid-task-error';
+import { DEFAULT_BACKOFF, validateBackoff, type Backoff } from './backoff';
 
 /** JSON value a task carries to its handler. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -13,6 +14,12 @@ export interface Task<P extends JsonValue = JsonValue> {
   readonly payload: P;
   /** Client time of enqueue, ms since the epoch. */
   readonly enqueuedAt: number;
+  /** Executions allowed before the task is Dead. */
+  readonly maxAttempts: number;
+  /** Wait between a failed attempt and the next. */
+  readonly backoff: Backoff;
+  /** Per-attempt time limit, ms; undefined: none. */
+  readonly timeoutMs?: number;
 }
 
 /** What a producer passes to enqueue. */
@@ -22,32 +29,82 @@ export interface TaskInput<P extends JsonValue = JsonValue> {
   /** Handler input; must be JSON-serialisable. Default `null`. */
   readonly payload?: P;
   /**
-   * Task id. Default: generated. Enqueueing an id that already has a recorded
-   * status is a no-op (the existing task is kept).
+   * Task id. Default: generated. Enqueueing an id that already exists is a
+   * no-op that returns the existing task.
    */
   readonly id?: string;
+  /** Executions allowed (first run included) before the task is Dead. Whole number >= 1. Default 3. */
+  readonly maxAttempts?: number;
+  /** Wait between attempts. Default exponential from 1 s, with jitter, capped at 1 h. */
+  readonly backoff?: Backoff;
+  /** Per-attempt time limit, ms (> 0): the handler's signal fires and the attempt fails. Default: none. */
+  readonly timeoutMs?: number;
+  /** Run no earlier than this many ms from now (>= 0). Status Delayed until due. Default 0. */
+  readonly delayMs?: number;
+  /** Run no earlier than this time (Date or ms since the epoch). Exclusive with delayMs. */
+  readonly runAt?: Date | number;
 }
+
+export const DEFAULT_MAX_ATTEMPTS = 3;
 
 const ID = /^[^\s]{1,256}$/;
 
-export function validateInput(input: TaskInput): void {
+/** Validates an input (throws InvalidTaskError) and returns its due time (0: now). */
+export function validateInput(input: TaskInput, now: number): number {
+  if (typeof input !== 'object' || input === null) throw new InvalidTaskError('a task must be an object');
   if (typeof input.type !== 'string' || input.type.length < 1 || input.type.length > 200) {
     throw new InvalidTaskError(`task type must be a string of 1-200 characters, got ${JSON.stringify(input.type)}`);
   }
   if (input.id !== undefined && (typeof input.id !== 'string' || !ID.test(input.id))) {
     throw new InvalidTaskError(`task id must be 1-256 non-space characters, got ${JSON.stringify(input.id)}`);
   }
+  if (input.maxAttempts !== undefined && (!Number.isInteger(input.maxAttempts) || input.maxAttempts < 1)) {
+    throw new InvalidTaskError(`maxAttempts must be a whole number >= 1, got ${JSON.stringify(input.maxAttempts)}`);
+  }
+  if (input.timeoutMs !== undefined && !(typeof input.timeoutMs === 'number' && Number.isFinite(input.timeoutMs) && input.timeoutMs > 0)) {
+    throw new InvalidTaskError(`timeoutMs must be a number > 0, got ${JSON.stringify(input.timeoutMs)}`);
+  }
+  if (input.backoff !== undefined) validateBackoff(input.backoff);
+  if (input.delayMs !== undefined && input.runAt !== undefined) {
+    throw new InvalidTaskError('give delayMs or runAt, not both');
+  }
+  if (input.delayMs !== undefined) {
+    if (!(typeof input.delayMs === 'number' && Number.isFinite(input.delayMs) && input.delayMs >= 0)) {
+      throw new InvalidTaskError(`delayMs must be a number >= 0, got ${JSON.stringify(input.delayMs)}`);
+    }
+    return input.delayMs > 0 ? now + input.delayMs : 0;
+  }
+  if (input.runAt !== undefined) {
+    const at = input.runAt instanceof Date ? input.runAt.getTime() : input.runAt;
+    if (typeof at !== 'number' || !Number.isFinite(at) || at < 0) {
+      throw new InvalidTaskError(`runAt must be a Date or a time in ms, got ${JSON.stringify(input.runAt)}`);
+    }
+    return at;
+  }
+  return 0;
+}
+
+/** Builds the stored task from a validated input. */
+export function taskFromInput<P extends JsonValue>(input: TaskInput<P>, id: string, now: number): Task<P> {
+  return {
+    id,
+    type: input.type,
+    payload: (input.payload ?? null) as P,
+    enqueuedAt: now,
+    maxAttempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    backoff: input.backoff ?? DEFAULT_BACKOFF,
+    ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
+  };
 }
 
 /** Encodes a task for the tasks hash. Throws InvalidTaskError for a payload JSON cannot represent. */
 export function encodeTask(task: Task): string {
-  let text: string | undefined;
+  const { id: _id, ...stored } = task;
   try {
-    text = JSON.stringify({ type: task.type, payload: task.payload, enqueuedAt: task.enqueuedAt });
+    return JSON.stringify(stored);
   } catch (cause) {
     throw new InvalidTaskError(`task ${task.id}: payload is not JSON-serialisable`, { cause });
   }
-  return text;
 }
 
 /** Decodes a stored task. Throws InvalidTaskError when the stored text is not a valid task. */
@@ -65,10 +122,20 @@ export function decodeTask(id: string, raw: string): Task {
   if (typeof v['type'] !== 'string' || v['type'].length === 0) {
     throw new InvalidTaskError(`task ${id}: stored task has no type`);
   }
+  const maxAttempts = Number.isInteger(v['maxAttempts']) && (v['maxAttempts'] as number) >= 1 ? (v['maxAttempts'] as number) : DEFAULT_MAX_ATTEMPTS;
+  let backoff: Backoff = DEFAULT_BACKOFF;
+  if (v['backoff'] !== undefined) {
+    validateBackoff(v['backoff']);
+    backoff = v['backoff'];
+  }
+  const timeoutMs = typeof v['timeoutMs'] === 'number' && v['timeoutMs'] > 0 ? v['timeoutMs'] : undefined;
   return {
     id,
     type: v['type'],
     payload: (v['payload'] ?? null) as JsonValue,
     enqueuedAt: typeof v['enqueuedAt'] === 'number' ? v['enqueuedAt'] : 0,
+    maxAttempts,
+    backoff,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   };
 }

@@ -2,12 +2,16 @@
 -- publishes it, inside the script that performs the transition, so the
 -- recorded status can never disagree with where the task is.
 --
--- record(statusKey, seqKey, channel, id, status, attempt, now, worker, reason)
+-- taskq_record(statusKey, seqKey, channel, id, status, attempt, now, worker, reason, runAt)
 --   statusKey  hash task id -> status record (JSON)
 --   seqKey     per-queue counter; every record carries the next value
 --   channel    pub/sub channel the record is published on
 --   worker     optional (empty string = none); reason optional likewise
--- Returns the record string.
+--   runAt      optional: when a Delayed/Retrying task is due (ms)
+-- Returns the record string and its seq (the seq of an InProgress record is
+-- the fetch's fencing token).
+--
+-- taskq_status(statusKey, id): the recorded status name of a task, or nil.
 --
 -- JSON is built by hand: Redis ships cjson, but the in-memory Redis used by
 -- the demo and unit tests (ioredis-mock) does not.
@@ -31,16 +35,23 @@ local function taskq_now()
   return tonumber(t[1]) * 1000.0 + math.floor(tonumber(t[2]) / 1000)
 end
 
-local function taskq_record(statusKey, seqKey, channel, id, status, attempt, now, worker, reason)
+local function taskq_record(statusKey, seqKey, channel, id, status, attempt, now, worker, reason, runAt)
   local seq = redis.call('INCR', seqKey)
   local rec = '{"id":' .. taskq_jstr(id) .. ',"status":"' .. status .. '","attempt":'
     .. string.format('%d', attempt) .. ',"at":' .. string.format('%.0f', now) .. ',"seq":' .. string.format('%d', seq)
   if worker ~= nil and worker ~= '' then rec = rec .. ',"worker":' .. taskq_jstr(worker) end
   if reason ~= nil and reason ~= '' then rec = rec .. ',"reason":' .. taskq_jstr(reason) end
+  if runAt ~= nil then rec = rec .. ',"runAt":' .. string.format('%.0f', runAt) end
   rec = rec .. '}'
   redis.call('HSET', statusKey, id, rec)
   redis.call('PUBLISH', channel, rec)
-  return rec
+  return rec, seq
+end
+
+local function taskq_status(statusKey, id)
+  local rec = redis.call('HGET', statusKey, id)
+  if not rec then return nil end
+  return string.match(rec, '"status":"(%a+)"')
 end
 
 -- Returns a Lua array as a script reply. The in-memory Redis converts only

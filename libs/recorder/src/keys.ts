@@ -20,14 +20,28 @@ export interface QueueKeys {
   readonly seq: string;
   /** Sorted set consumer id -> last heartbeat (Redis server time, ms). */
   readonly consumers: string;
-  /** List of task ids that were rejected (status Failed, reason in the record). */
+  /** List of task ids that were rejected (status Failed, reason in the record), newest first, capped. */
   readonly rejected: string;
+  /** Sorted set task id -> due time (ms): Delayed and Retrying tasks. */
+  readonly delayed: string;
+  /** Dead-letter list: ids of tasks that failed their last attempt (status Dead), newest first, capped. */
+  readonly dead: string;
+  /** Hash task id -> fencing token of the fetch that holds it (the seq of its InProgress record). */
+  readonly fence: string;
+  /** Hash task id -> JSON array of failed attempts: attempt, time, error, trimmed stack. */
+  readonly history: string;
+  /** Hash task id -> time a cancel was requested while the task was InProgress. */
+  readonly cancels: string;
+  /** Sorted set task id -> finish time (ms) of Done and Cancelled tasks, for retention. */
+  readonly finished: string;
   /** Key of the janitor's distributed mutex (redis-semaphore). */
   readonly janitorLock: string;
   /** Pub/sub channel on which every status change is published. */
   readonly events: string;
-  /** Pub/sub channel that wakes idle workers when tasks become ready. */
+  /** Pub/sub channel that wakes idle workers when tasks become ready or due times change. */
   readonly wake: string;
+  /** Pub/sub channel of cancel requests (message: task id) for the worker holding the task. */
+  readonly control: string;
   /** Per-consumer processing list: the tasks that consumer holds. */
   processing(consumerId: string): string;
 }
@@ -61,9 +75,16 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_KEY_PREFIX): Q
     seq: `${base}:seq`,
     consumers: `${base}:consumers`,
     rejected: `${base}:rejected`,
+    delayed: `${base}:delayed`,
+    dead: `${base}:dead`,
+    fence: `${base}:fence`,
+    history: `${base}:history`,
+    cancels: `${base}:cancels`,
+    finished: `${base}:finished`,
     janitorLock: `${base}:janitor`,
     events: `${base}:events`,
     wake: `${base}:wake`,
+    control: `${base}:control`,
     processing: (consumerId: string) => `${base}:processing:${consumerId}`,
   };
 }

@@ -50,7 +50,7 @@ describe('decodeStatusRecord', () => {
     expect(() => decodeStatusRecord(JSON.stringify({ ...valid, [field]: value }))).toThrow(InvalidStatusRecordError);
   });
 
-  it.each(['Exploded', 'done', 'Retrying', ''])('rejects the unknown status %j', (status) => {
+  it.each(['Exploded', 'done', 'Stalled', ''])('rejects the unknown status %j', (status) => {
     expect(() => decodeStatusRecord(JSON.stringify({ ...valid, status }))).toThrow(InvalidStatusRecordError);
   });
 
@@ -74,11 +74,9 @@ describe('decodeStatusRecord', () => {
 
 describe('status helpers', () => {
   it('knows the final statuses', () => {
-    expect(FINAL_STATUSES).toEqual([TaskStatus.Done, TaskStatus.Failed]);
-    expect(isFinalStatus(TaskStatus.Done)).toBe(true);
-    expect(isFinalStatus(TaskStatus.Failed)).toBe(true);
-    expect(isFinalStatus(TaskStatus.Queued)).toBe(false);
-    expect(isFinalStatus(TaskStatus.InProgress)).toBe(false);
+    expect(FINAL_STATUSES).toEqual([TaskStatus.Done, TaskStatus.Failed, TaskStatus.Dead, TaskStatus.Cancelled]);
+    for (const s of [TaskStatus.Done, TaskStatus.Failed, TaskStatus.Dead, TaskStatus.Cancelled]) expect(isFinalStatus(s)).toBe(true);
+    for (const s of [TaskStatus.Queued, TaskStatus.Delayed, TaskStatus.InProgress, TaskStatus.Retrying]) expect(isFinalStatus(s)).toBe(false);
   });
 
   it('recognises status strings only', () => {

@@ -15,6 +15,8 @@ export interface StatusRecord {
   readonly worker?: string;
   /** Why the task got this status (failure reason, recovery note), when there is one. */
   readonly reason?: string;
+  /** For Delayed and Retrying: when the task is due to run again (Redis server time, ms). */
+  readonly runAt?: number;
 }
 
 export class InvalidStatusRecordError extends Error {
@@ -51,6 +53,7 @@ export function decodeStatusRecord(raw: string): StatusRecord {
     seq: v['seq'],
     ...(typeof v['worker'] === 'string' ? { worker: v['worker'] } : {}),
     ...(typeof v['reason'] === 'string' ? { reason: v['reason'] } : {}),
+    ...(typeof v['runAt'] === 'number' ? { runAt: v['runAt'] } : {}),
   };
   return record;
 }

@@ -25,13 +25,4 @@ export type TaskHandler<P extends JsonValue = JsonValue> = (task: Task<P>, conte
 /** Handlers by task type. */
 export type HandlerMap = Readonly<Record<string, TaskHandler>>;
 
-/** A short, single-line reason for a failure, whatever was thrown. */
-export function failureReason(thrown: unknown): string {
-  if (thrown instanceof Error) return `${thrown.name === 'Error' ? '' : `${thrown.name}: `}${thrown.message}`;
-  if (typeof thrown === 'string') return thrown;
-  try {
-    return `non-Error thrown: ${JSON.stringify(thrown)}`;
-  } catch {
-    return `non-Error thrown: ${String(thrown)}`;
-  }
-}
+export { failureReason } from './failure';

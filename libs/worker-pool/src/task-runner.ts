@@ -1,99 +1,176 @@
 import type { Logger } from '@taskq/recorder';
-import type { Consumer, FetchedTask } from '@taskq/queue';
-import { failureReason, type TaskHandler } from './handler';
+import { backoffDelay, type BackoffStrategy, type Consumer, type FailInput, type FetchedTask, type Task } from '@taskq/queue';
+import type { TaskHandler } from './handler';
+import { attemptRecord, failureReason } from './failure';
+import { UnrecoverableError } from './errors/unrecoverable-error';
+import { TaskTimeoutError } from './errors/task-timeout-error';
+import { TaskCancelledError } from './errors/task-cancelled-error';
 
 /** A task a sub-worker is running. */
 export interface RunningTask {
   readonly id: string;
   /** Settles when the task is finished and its outcome recorded (never rejects). */
   readonly done: Promise<void>;
-  /** Fires the handler's AbortSignal; the outcome is then not recorded (the task is put back). */
+  /** Stop for shutdown: the signal fires; no outcome is recorded (the pool puts the task back). */
   abort(reason: Error): void;
+  /** Stop because the task was cancelled: the signal fires and the task is recorded Cancelled. */
+  cancel(): void;
 }
 
-const ACK_RETRIES = 20;
+const RECORD_RETRIES = 20;
+
+/** Why an attempt ended, decided once, in the order things happened. */
+type Ending = { kind: 'ok' } | { kind: 'error'; error: unknown } | { kind: 'timeout'; error: TaskTimeoutError } | { kind: 'cancel' } | { kind: 'abort' };
 
 /**
  * Runs one fetched task: decodes it, finds its handler, runs it with an
- * AbortSignal, and records the outcome (ack -> Done, reject -> Failed).
- * Nothing a handler does (throw a non-Error, reject, never settle after an
- * abort) can crash the worker.
+ * AbortSignal (fired by a timeout, a cancel or a forced shutdown), and
+ * records the outcome under the fetch's fencing token: Done, Retrying after
+ * the task's backoff, Dead after its last attempt, Failed when it cannot run
+ * at all, Cancelled. Nothing a handler does can crash the worker.
  */
 export class TaskRunner {
   constructor(
     private readonly consumer: Consumer,
     private readonly handlers: ReadonlyMap<string, TaskHandler>,
+    private readonly strategies: ReadonlyMap<string, BackoffStrategy>,
     private readonly logger: Logger,
   ) {}
 
   run(fetched: FetchedTask): RunningTask {
     const controller = new AbortController();
-    const log = this.logger.child({
-      taskId: fetched.id,
-      queue: this.consumer.keys.queue,
-      attempt: fetched.attempt,
-      worker: fetched.worker,
+    const log = this.logger.child({ taskId: fetched.id, queue: this.consumer.keys.queue, attempt: fetched.attempt, worker: fetched.worker });
+    let ending: Ending | undefined;
+    let settle: ((e: Ending) => void) | undefined;
+    const end = (e: Ending): void => {
+      if (ending) return;
+      ending = e;
+      settle?.(e);
+    };
+    const ended = new Promise<Ending>((resolve) => {
+      settle = resolve;
     });
-    let aborted = false;
-    const done = this.execute(fetched, controller.signal, log, () => aborted).catch((err: unknown) => {
+    const done = this.execute(fetched, controller, log, ended, end).catch((err: unknown) => {
       log.error({ err }, `task ${fetched.id}: outcome could not be recorded: ${String(err)}`);
     });
     return {
       id: fetched.id,
       done,
       abort: (reason: Error) => {
-        aborted = true;
+        end({ kind: 'abort' });
         controller.abort(reason);
+      },
+      cancel: () => {
+        end({ kind: 'cancel' });
+        controller.abort(new TaskCancelledError(fetched.id));
       },
     };
   }
 
-  private async execute(fetched: FetchedTask, signal: AbortSignal, log: Logger, wasAborted: () => boolean): Promise<void> {
-    const { id, worker } = fetched;
+  private async execute(
+    fetched: FetchedTask,
+    controller: AbortController,
+    log: Logger,
+    ended: Promise<Ending>,
+    end: (e: Ending) => void,
+  ): Promise<void> {
+    const { id, worker, token, attempt } = fetched;
     const task = fetched.task;
     if (!task) {
       const reason = fetched.invalid?.message ?? `task ${id} could not be decoded`;
       log.error({ reason }, `REJECT ${id}: ${reason}`);
-      await this.record(() => this.consumer.reject(id, worker, reason));
+      await this.fail(fetched, { mode: 'reject', reason });
       return;
     }
     const handler = this.handlers.get(task.type);
     if (!handler) {
       const reason = `no handler for task type ${JSON.stringify(task.type)}`;
       log.error({ reason, type: task.type }, `REJECT ${id}: ${reason}`);
-      await this.record(() => this.consumer.reject(id, worker, reason));
+      await this.fail(fetched, { mode: 'reject', reason });
       return;
     }
+    if (attempt > task.maxAttempts) {
+      // recovered from crashed workers more often than it may run: a poison task
+      const reason = `attempt ${attempt} exceeds maxAttempts ${task.maxAttempts} (its workers died while running it)`;
+      log.error({ reason }, `DEAD ${id}: ${reason}`);
+      await this.fail(fetched, { mode: 'dead', reason });
+      return;
+    }
+
     const started = performance.now();
     log.info({ type: task.type }, `START ${id}`);
-    let failure: string | undefined;
-    try {
-      await handler(task, { signal, attempt: fetched.attempt, worker, logger: log });
-    } catch (err) {
-      failure = failureReason(err);
+    let timer: NodeJS.Timeout | undefined;
+    if (task.timeoutMs !== undefined) {
+      const error = new TaskTimeoutError(task.timeoutMs);
+      timer = setTimeout(() => {
+        end({ kind: 'timeout', error });
+        controller.abort(error);
+      }, task.timeoutMs);
     }
+    Promise.resolve()
+      .then(() => handler(task, { signal: controller.signal, attempt, worker, logger: log }))
+      .then(
+        () => end({ kind: 'ok' }),
+        (error: unknown) => end({ kind: 'error', error }),
+      );
+    // a timeout, cancel or abort ends the attempt even if the handler ignores its signal
+    const ending = await ended;
+    clearTimeout(timer);
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    if (wasAborted()) {
-      // stop() has put the task back in the queue; recording an outcome now would be refused anyway
-      log.warn({ durationMs: Number(seconds) * 1000 }, `ABORTED ${id} after ${seconds} s (returned to the queue)`);
-      return;
-    }
-    if (failure === undefined) {
-      const ok = await this.record(() => this.consumer.ack(id, worker));
-      log.info({ durationMs: Number(seconds) * 1000, acked: ok }, `DONE ${id} (${seconds} s)`);
-    } else {
-      const ok = await this.record(() => this.consumer.reject(id, worker, failure as string));
-      log.warn({ durationMs: Number(seconds) * 1000, reason: failure, recorded: ok }, `FAILED ${id} (${seconds} s): ${failure}`);
+    const durationMs = Math.round(performance.now() - started);
+
+    switch (ending.kind) {
+      case 'abort':
+        log.warn({ durationMs }, `ABORTED ${id} after ${seconds} s (returned to the queue)`);
+        return;
+      case 'ok': {
+        const ok = await this.record(() => this.consumer.ack(id, worker, token));
+        log.info({ durationMs, acked: ok }, `DONE ${id} (${seconds} s)`);
+        return;
+      }
+      case 'cancel': {
+        const status = await this.fail(fetched, { mode: 'cancel', reason: 'cancelled while running' });
+        log.warn({ durationMs, status }, `CANCELLED ${id} after ${seconds} s`);
+        return;
+      }
+      case 'timeout':
+      case 'error':
+        await this.failed(fetched, task, ending.error, durationMs, seconds, log);
     }
   }
 
+  /** A failed attempt: retry after the backoff, or dead letter after the last attempt. */
+  private async failed(fetched: FetchedTask, task: Task, error: unknown, durationMs: number, seconds: string, log: Logger): Promise<void> {
+    const reason = failureReason(error);
+    const history = attemptRecord(error, fetched.attempt, fetched.worker);
+    let input: FailInput;
+    if (error instanceof UnrecoverableError) {
+      input = { mode: 'dead', reason, history };
+    } else if (fetched.attempt >= task.maxAttempts) {
+      input = { mode: 'dead', reason: `${reason} (attempt ${fetched.attempt} of ${task.maxAttempts})`, history };
+    } else {
+      try {
+        input = { mode: 'retry', reason, delayMs: backoffDelay(task.backoff, fetched.attempt, error, this.strategies), history };
+      } catch (backoffError) {
+        input = { mode: 'dead', reason: `${reason}; cannot retry: ${failureReason(backoffError)}`, history };
+      }
+    }
+    const status = await this.fail(fetched, input);
+    const next = input.mode === 'retry' && status === 'Retrying' ? `, retry in ${input.delayMs} ms` : '';
+    log.warn({ durationMs, reason, status }, `FAILED ${fetched.id} (${seconds} s): ${reason} -> ${status ?? 'refused'}${next}`);
+  }
+
+  private fail(fetched: FetchedTask, input: FailInput): Promise<string | undefined> {
+    return this.record(() => this.consumer.fail(fetched.id, fetched.worker, fetched.token, input));
+  }
+
   /** Runs a recording call, retrying while Redis is unreachable (e.g. restarting). */
-  private async record(call: () => Promise<boolean>): Promise<boolean> {
+  private async record<T>(call: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await call();
       } catch (err) {
-        if (attempt >= ACK_RETRIES) throw err;
+        if (attempt >= RECORD_RETRIES) throw err;
         this.logger.warn({ err, attempt }, `recording a task outcome failed, retrying: ${String(err)}`);
         await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2000)));
       }

@@ -2,9 +2,11 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '@taskq/recorder';
 
 /**
- * Wakes an idle pool when tasks are enqueued, released or recovered: those
- * scripts publish on the queue's wake channel. Pub/sub may drop a message
- * (e.g. during a reconnect), so every wait is also bounded by a poll interval.
+ * The pool's subscriber connection. The wake channel wakes an idle pool when
+ * tasks are enqueued, released, recovered or scheduled (those scripts publish
+ * on it); the control channel carries cancel requests. Pub/sub may drop a
+ * message (e.g. during a reconnect), so every wait is also bounded, and the
+ * heartbeat re-reports cancel requests.
  */
 export class WakeSignal {
   private pending = false;
@@ -12,17 +14,20 @@ export class WakeSignal {
 
   constructor(
     private readonly subscriber: Redis,
-    private readonly channel: string,
+    private readonly wakeChannel: string,
+    private readonly controlChannel: string,
+    private readonly onControl: (message: string) => void,
     private readonly logger: Logger,
   ) {}
 
   async start(): Promise<void> {
-    this.subscriber.on('message', (channel: string) => {
-      if (channel === this.channel) this.fire();
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.wakeChannel) this.fire();
+      else if (channel === this.controlChannel) this.onControl(message);
     });
     // after a reconnect a message may have been missed: look at the queue
     this.subscriber.on('ready', () => this.fire());
-    await this.subscriber.subscribe(this.channel);
+    await this.subscriber.subscribe(this.wakeChannel, this.controlChannel);
   }
 
   /** Marks "there may be work"; called before each fetch so a wake during it is not lost. */

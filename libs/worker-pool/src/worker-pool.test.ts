@@ -32,7 +32,7 @@ async function waitFinal(redis: Redis, subscriber: Redis, ids: string[]): Promis
   const final = new Map<string, StatusRecord>();
   return new Promise((resolve) => {
     const check = (rec: StatusRecord) => {
-      if (rec.status === 'Done' || rec.status === 'Failed') final.set(rec.id, rec);
+      if (['Done', 'Failed', 'Dead', 'Cancelled'].includes(rec.status)) final.set(rec.id, rec);
       if (ids.every((id) => final.has(id))) resolve(final);
     };
     subscriber.on('message', (_c: string, msg: string) => check(decodeStatusRecord(msg)));
@@ -87,7 +87,7 @@ describe('WorkerPool (ioredis-mock)', () => {
     expect(Date.now() - enqueued).toBeLessThan(2000);
   });
 
-  it('records Failed with the reason for throws, non-Error throws, unknown types and bad JSON, and keeps running', async () => {
+  it('records handler throws, non-Error throws and rejections as Dead after the last attempt, unknown types and bad JSON as Failed, and keeps running', async () => {
     const { redis, queue, pool, make } = setup({
       boom: () => {
         throw new Error('kaput');
@@ -101,18 +101,19 @@ describe('WorkerPool (ioredis-mock)', () => {
     const done = waitFinal(redis, make(), ids);
     await pool.start();
     await queue.enqueueMany([
-      { id: 'a', type: 'boom' },
-      { id: 'b', type: 'weird' },
+      { id: 'a', type: 'boom', maxAttempts: 1 },
+      { id: 'b', type: 'weird', maxAttempts: 1 },
       { id: 'c', type: 'nobody-handles-this' },
       { id: 'd', type: 'ok' },
     ]);
     const final = await done;
     expect(final.get('bad')).toMatchObject({ status: 'Failed', reason: expect.stringMatching(/not valid JSON/) });
-    expect(final.get('a')).toMatchObject({ status: 'Failed', reason: 'kaput' });
-    expect(final.get('b')).toMatchObject({ status: 'Failed', reason: 'non-Error thrown: {"code":7}' });
+    expect(final.get('a')).toMatchObject({ status: 'Dead', reason: 'kaput (attempt 1 of 1)' });
+    expect(final.get('b')).toMatchObject({ status: 'Dead', reason: 'non-Error thrown: {"code":7} (attempt 1 of 1)' });
     expect(final.get('c')).toMatchObject({ status: 'Failed', reason: 'no handler for task type "nobody-handles-this"' });
     expect(final.get('d')).toMatchObject({ status: 'Done' });
-    expect(new Set(await queue.rejectedIds())).toEqual(new Set(['bad', 'a', 'b', 'c']));
+    expect(new Set(await queue.rejectedIds())).toEqual(new Set(['bad', 'c']));
+    expect(new Set(await queue.deadIds())).toEqual(new Set(['a', 'b']));
   });
 
   it('on stop, waits for in-flight tasks within the grace period', async () => {

@@ -1,12 +1,13 @@
 import type { Redis } from 'ioredis';
 import { inject, injectable } from 'tsyringe';
 import { silentLogger, TOKENS, type Logger } from '@taskq/recorder';
-import { Consumer, type FetchedTask } from '@taskq/queue';
+import { Consumer, type FetchedTask, type FetchResult } from '@taskq/queue';
 import type { HandlerMap, TaskHandler } from './handler';
 import { resolvePoolOptions, type ResolvedPoolOptions, type WorkerPoolOptions } from './options';
 import { POOL_TOKENS } from './tokens';
 import { WakeSignal } from './wake-signal';
 import { TaskRunner, type RunningTask } from './task-runner';
+import { MainThreadHeartbeat, ThreadHeartbeat, type HeartbeatSource } from './heartbeat';
 
 /**
  * States of a pool:
@@ -40,7 +41,7 @@ export class WorkerPool {
   private readonly running = new Map<string, RunningTask>();
   private readonly runner: TaskRunner;
   private wake: WakeSignal | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
+  private heartbeat: HeartbeatSource | undefined;
   private loopDone: Promise<void> = Promise.resolve();
   private stopping: Promise<StopResult> | undefined;
   private forced = false;
@@ -56,7 +57,7 @@ export class WorkerPool {
     this.options = resolvePoolOptions(options);
     for (const [type, handler] of Object.entries(handlers)) this.handle(type, handler);
     for (let i = 1; i <= this.options.concurrency; i++) this.idle.push(`${this.options.namePrefix}-${process.pid}-${i}`);
-    this.runner = new TaskRunner(consumer, this.handlers, logger);
+    this.runner = new TaskRunner(consumer, this.handlers, this.options.backoffStrategies, logger);
   }
 
   /** Registers the handler of a task type (before or after start). */
@@ -78,11 +79,14 @@ export class WorkerPool {
   async start(): Promise<void> {
     if (this.state !== PoolState.New) throw new Error(`pool cannot start from state ${this.state}`);
     await this.consumer.register();
-    this.wake = new WakeSignal(this.redisFactory(), this.consumer.keys.wake, this.logger);
+    const keys = this.consumer.keys;
+    this.wake = new WakeSignal(this.redisFactory(), keys.wake, keys.control, (id) => this.cancelLocal(id), this.logger);
     await this.wake.start();
-    this.heartbeat = setInterval(() => {
-      this.consumer.heartbeat().catch((err: unknown) => this.logger.warn({ err }, `heartbeat failed: ${String(err)}`));
-    }, this.options.heartbeatMs);
+    const o = this.options;
+    this.heartbeat = o.heartbeatRedisUrl
+      ? new ThreadHeartbeat(this.consumer, o.heartbeatRedisUrl, o.heartbeatMs, this.logger)
+      : new MainThreadHeartbeat(this.consumer, o.heartbeatMs, this.logger);
+    this.heartbeat.start((beat) => beat.cancelRequested.forEach((id) => this.cancelLocal(id)));
     this.state = PoolState.Running;
     this.logger.info(
       { consumer: this.consumer.id, queue: this.consumer.keys.queue, concurrency: this.options.concurrency },
@@ -101,7 +105,7 @@ export class WorkerPool {
         continue;
       }
       wake.clear();
-      let fetched: FetchedTask[];
+      let fetched: FetchResult;
       try {
         fetched = await this.consumer.fetch([...this.idle]);
         failures = 0;
@@ -112,12 +116,24 @@ export class WorkerPool {
         await wake.wait(delay);
         continue;
       }
-      if (fetched.length === 0) {
-        await wake.wait(this.options.idlePollMs);
+      if (fetched.tasks.length === 0) {
+        // sleep until the earliest delayed task is due (plus a little jitter,
+        // so idle pools do not all ask at the same instant), a wake, or the poll
+        const due = fetched.nextDueInMs;
+        const untilDue = due === undefined ? Infinity : due + Math.floor(Math.random() * 20);
+        await wake.wait(Math.min(this.options.idlePollMs, untilDue));
         continue;
       }
-      for (const task of fetched) this.dispatch(task);
+      for (const task of fetched.tasks) this.dispatch(task);
     }
+  }
+
+  /** A cancel request for a task this process may hold (control channel or heartbeat). */
+  private cancelLocal(taskId: string): void {
+    const running = this.running.get(taskId);
+    if (!running) return;
+    this.logger.info({ taskId }, `cancel requested for ${taskId}: aborting its handler`);
+    running.cancel();
   }
 
   private dispatch(fetched: FetchedTask): void {
@@ -179,7 +195,7 @@ export class WorkerPool {
       );
       this.logger.warn({ released }, `put ${released} unfinished task(s) back in the queue`);
     }
-    clearInterval(this.heartbeat);
+    await this.heartbeat?.stop();
     if (wasRunning) await this.consumer.unregister();
     await this.wake?.stop();
     this.state = PoolState.Stopped;

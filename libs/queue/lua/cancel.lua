@@ -1,0 +1,40 @@
+-- cancel: stop a task that has not finished.
+--   Queued, Delayed, Retrying -> removed from the ready list or delayed set, recorded Cancelled
+--   InProgress -> cancel requested: marked in the cancels hash and announced
+--     on the control channel; the worker holding it aborts its handler and
+--     records Cancelled (see fail.lua); its heartbeat re-reports the request
+--   final (Done, Failed, Dead, Cancelled) -> nothing changes
+-- KEYS[1] ready list
+-- KEYS[2] delayed sorted set
+-- KEYS[3] status hash
+-- KEYS[4] seq counter
+-- KEYS[5] cancels hash
+-- KEYS[6] finished sorted set
+-- KEYS[7] attempts hash
+-- ARGV[1] events channel
+-- ARGV[2] control channel
+-- ARGV[3] task id
+-- ARGV[4] reason
+-- Returns { outcome, status }: outcome is 'cancelled', 'requested', 'final'
+-- or 'not-found'; status is the status now recorded ('' if none).
+local id = ARGV[3]
+local status = taskq_status(KEYS[3], id)
+if not status then return taskq_reply({ 'not-found', '' }) end
+local now = taskq_now()
+local attempt = tonumber(redis.call('HGET', KEYS[7], id) or '0')
+local removed = 0
+if status == 'Queued' then
+  removed = redis.call('LREM', KEYS[1], 1, id)
+elseif status == 'Delayed' or status == 'Retrying' then
+  removed = redis.call('ZREM', KEYS[2], id)
+elseif status == 'InProgress' then
+  redis.call('HSET', KEYS[5], id, string.format('%.0f', now))
+  redis.call('PUBLISH', ARGV[2], id)
+  return taskq_reply({ 'requested', status })
+else
+  return taskq_reply({ 'final', status })
+end
+if removed == 0 then return taskq_reply({ 'final', status }) end
+redis.call('ZADD', KEYS[6], now, id)
+taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Cancelled', attempt, now, '', ARGV[4])
+return taskq_reply({ 'cancelled', 'Cancelled' })

@@ -1,0 +1,82 @@
+-- fail: an attempt did not succeed. Depending on the mode (ARGV[6]):
+--   retry   -> delayed set for ARGV[8] ms, recorded Retrying (reason, runAt)
+--   dead    -> dead-letter list, recorded Dead (its last attempt failed)
+--   reject  -> rejected list, recorded Failed (the task cannot run at all)
+--   cancel  -> recorded Cancelled (its handler was aborted by a cancel)
+-- A cancel requested while the task ran wins over retry and dead: the task
+-- ends Cancelled and is not retried. The attempt's entry is appended to the
+-- task's history. Refused (returns 0, nothing written) unless this consumer
+-- holds the task under the same fencing token. The capped lists drop their
+-- oldest task, whose data goes with it.
+-- KEYS[1] processing list of this consumer
+-- KEYS[2] attempts hash
+-- KEYS[3] status hash
+-- KEYS[4] seq counter
+-- KEYS[5] fence hash
+-- KEYS[6] cancels hash
+-- KEYS[7] delayed sorted set
+-- KEYS[8] dead list
+-- KEYS[9] rejected list
+-- KEYS[10] finished sorted set
+-- KEYS[11] history hash
+-- KEYS[12] tasks hash
+-- ARGV[1] events channel
+-- ARGV[2] wake channel
+-- ARGV[3] task id
+-- ARGV[4] worker name
+-- ARGV[5] fencing token of the fetch
+-- ARGV[6] mode: retry | dead | reject | cancel
+-- ARGV[7] reason
+-- ARGV[8] delay before the retry, ms (Redis server clock; ignored by other modes)
+-- ARGV[9] history entry (a JSON object) or ''
+-- ARGV[10] dead-letter cap
+-- ARGV[11] rejected cap
+-- Returns the status recorded, or 0 if refused.
+local id = ARGV[3]
+if redis.call('HGET', KEYS[5], id) ~= ARGV[5] then return 0 end
+if redis.call('LREM', KEYS[1], -1, id) == 0 then return 0 end
+local now = taskq_now()
+local attempt = tonumber(redis.call('HGET', KEYS[2], id) or '0')
+redis.call('HDEL', KEYS[5], id)
+
+if ARGV[9] ~= '' then
+  local old = redis.call('HGET', KEYS[11], id)
+  if old then
+    redis.call('HSET', KEYS[11], id, string.sub(old, 1, -2) .. ',' .. ARGV[9] .. ']')
+  else
+    redis.call('HSET', KEYS[11], id, '[' .. ARGV[9] .. ']')
+  end
+end
+
+local function drop(id2)
+  for _, k in ipairs({ KEYS[2], KEYS[3], KEYS[5], KEYS[6], KEYS[11], KEYS[12] }) do
+    redis.call('HDEL', k, id2)
+  end
+end
+
+local mode = ARGV[6]
+if redis.call('HDEL', KEYS[6], id) == 1 then mode = 'cancel' end
+
+if mode == 'retry' then
+  local due = now + tonumber(ARGV[8])
+  redis.call('ZADD', KEYS[7], due, id)
+  taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Retrying', attempt, now, ARGV[4], ARGV[7], due)
+  -- idle workers re-arm their timer for the new earliest due time
+  redis.call('PUBLISH', ARGV[2], 0)
+  return 'Retrying'
+elseif mode == 'dead' then
+  redis.call('LPUSH', KEYS[8], id)
+  while redis.call('LLEN', KEYS[8]) > tonumber(ARGV[10]) do drop(redis.call('RPOP', KEYS[8])) end
+  taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Dead', attempt, now, ARGV[4], ARGV[7])
+  return 'Dead'
+elseif mode == 'reject' then
+  redis.call('LPUSH', KEYS[9], id)
+  while redis.call('LLEN', KEYS[9]) > tonumber(ARGV[11]) do drop(redis.call('RPOP', KEYS[9])) end
+  taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Failed', attempt, now, ARGV[4], ARGV[7])
+  return 'Failed'
+end
+redis.call('ZADD', KEYS[10], now, id)
+local reason = ARGV[7]
+if reason == '' then reason = 'cancelled while running' end
+taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Cancelled', attempt, now, ARGV[4], reason)
+return 'Cancelled'

@@ -1,0 +1,38 @@
+-- requeue-dead: give dead tasks another life: out of the dead-letter list,
+-- attempts start over, recorded Queued. Their failure history is kept.
+-- KEYS[1] dead list
+-- KEYS[2] ready list
+-- KEYS[3] attempts hash
+-- KEYS[4] status hash
+-- KEYS[5] seq counter
+-- KEYS[6] tasks hash
+-- ARGV[1] events channel
+-- ARGV[2] wake channel
+-- ARGV[3] '*' to requeue every dead task (up to ARGV[4]), or '' for the ids that follow
+-- ARGV[4] most tasks to requeue with '*'
+-- ARGV[5] ... task ids
+-- Returns the ids requeued.
+local now = taskq_now()
+local ids = {}
+if ARGV[3] == '*' then
+  for _ = 1, tonumber(ARGV[4]) do
+    local id = redis.call('RPOP', KEYS[1])
+    if not id then break end
+    ids[#ids + 1] = id
+  end
+else
+  for i = 5, #ARGV do
+    if redis.call('LREM', KEYS[1], 1, ARGV[i]) > 0 then ids[#ids + 1] = ARGV[i] end
+  end
+end
+local out = {}
+for _, id in ipairs(ids) do
+  if redis.call('HEXISTS', KEYS[6], id) == 1 then
+    redis.call('HSET', KEYS[3], id, 0)
+    redis.call('LPUSH', KEYS[2], id)
+    taskq_record(KEYS[4], KEYS[5], ARGV[1], id, 'Queued', 0, now, '', 'requeued from the dead-letter list')
+    out[#out + 1] = id
+  end
+end
+if #out > 0 then redis.call('PUBLISH', ARGV[2], #out) end
+return taskq_reply(out)

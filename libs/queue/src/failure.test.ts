@@ -1,0 +1,168 @@
+import { decodeStatusRecord, queueKeys, type StatusRecord } from '@taskq/recorder';
+import type { Redis } from 'ioredis';
+import { Consumer } from './consumer';
+import { Janitor } from './janitor';
+import { Queue } from './queue';
+import { InvalidTaskError } from './errors/invalid-task-error';
+import { closeMocks, mockRedis } from './test-support/mock-redis';
+
+const k = queueKeys('fail');
+
+async function status(redis: Redis, id: string): Promise<StatusRecord | undefined> {
+  const raw = await redis.hget(k.status, id);
+  return raw ? decodeStatusRecord(raw) : undefined;
+}
+
+function setup(retention?: { deadMax?: number; maxCount?: number }) {
+  const { redis } = mockRedis();
+  const config = { queue: 'fail', ...(retention ? { retention } : {}) };
+  return { redis, queue: new Queue(redis, config), consumer: new Consumer(redis, config, undefined, { id: 'c' }), config };
+}
+
+describe('failure semantics in the queue scripts (ioredis-mock)', () => {
+  afterEach(closeMocks);
+
+  it('retry puts the task in the delayed set as Retrying; dead puts it in the dead-letter list with its history', async () => {
+    const { redis, queue, consumer } = setup();
+    await consumer.register();
+    await queue.enqueue({ id: 'r', type: 't', maxAttempts: 2 });
+    let [t] = (await consumer.fetch(['w'])).tasks;
+    const history = { attempt: 1, at: Date.now(), worker: 'w', error: 'boom', stack: 'Error: boom\n    at x' };
+    expect(await consumer.fail('r', 'w', t!.token, { mode: 'retry', reason: 'boom', delayMs: 0, history })).toBe('Retrying');
+    const rec = await status(redis, 'r');
+    expect(rec).toMatchObject({ status: 'Retrying', reason: 'boom', attempt: 1 });
+    expect(typeof rec?.runAt).toBe('number');
+    expect(await queue.delayedCount()).toBe(1);
+    // due at once: the next fetch promotes it (Queued) and hands it out again
+    [t] = (await consumer.fetch(['w'])).tasks;
+    expect(t).toMatchObject({ id: 'r', attempt: 2 });
+    expect(await consumer.fail('r', 'w', t!.token, { mode: 'dead', reason: 'boom again', history: { ...history, attempt: 2 } })).toBe('Dead');
+    expect(await queue.deadIds()).toEqual(['r']);
+    const letter = await queue.deadLetter('r');
+    expect(letter.status).toMatchObject({ status: 'Dead', reason: 'boom again' });
+    expect(letter.history.map((h) => h.attempt)).toEqual([1, 2]);
+    expect(letter.history[0]).toMatchObject({ error: 'boom', stack: expect.stringContaining('Error: boom') });
+    expect(letter.task).toMatchObject({ id: 'r', type: 't', maxAttempts: 2 });
+
+    expect(await queue.requeueDead(['r'])).toEqual(['r']);
+    expect(await queue.deadIds()).toEqual([]);
+    expect(await status(redis, 'r')).toMatchObject({ status: 'Queued', attempt: 0 });
+    [t] = (await consumer.fetch(['w'])).tasks;
+    expect(t?.attempt).toBe(1);
+  });
+
+  it('requeueAllDead moves every dead task back', async () => {
+    const { queue, consumer } = setup();
+    await consumer.register();
+    await queue.enqueueMany(['a', 'b', 'c'].map((id) => ({ id, type: 't', maxAttempts: 1 })));
+    for (const t of (await consumer.fetch(['1', '2', '3'])).tasks) await consumer.fail(t.id, t.worker, t.token, { mode: 'dead', reason: 'x' });
+    expect((await queue.deadIds()).sort()).toEqual(['a', 'b', 'c']);
+    expect(await queue.requeueAllDead()).toBe(3);
+    expect(await queue.readyCount()).toBe(3);
+  });
+
+  it('caps the dead-letter list and forgets what falls off it', async () => {
+    const { redis, queue, consumer } = setup({ deadMax: 2 });
+    await consumer.register();
+    await queue.enqueueMany(['d1', 'd2', 'd3'].map((id) => ({ id, type: 't', maxAttempts: 1 })));
+    for (const t of (await consumer.fetch(['1', '2', '3'])).tasks) await consumer.fail(t.id, t.worker, t.token, { mode: 'dead', reason: 'x' });
+    expect(await queue.deadIds()).toEqual(['d3', 'd2']);
+    expect(await status(redis, 'd1')).toBeUndefined();
+    expect(await redis.hexists(k.tasks, 'd1')).toBe(0);
+  });
+
+  it('refuses an ack or fail with a stale fencing token, even from the consumer that holds the task again', async () => {
+    const { redis, queue, consumer } = setup();
+    await consumer.register();
+    await queue.enqueue({ id: 'z', type: 't' });
+    const [first] = (await consumer.fetch(['w'])).tasks;
+    // presumed dead: the janitor returns the task; the same consumer fetches it again
+    await redis.zadd(k.consumers, 1, 'c');
+    await new Janitor(redis, { queue: 'fail' }, undefined, { staleAfterMs: 1000 }).runOnce();
+    await consumer.register();
+    const [second] = (await consumer.fetch(['w'])).tasks;
+    expect(second?.token).not.toBe(first?.token);
+    const seq = await redis.get(k.seq);
+    expect(await consumer.ack('z', 'w', first!.token)).toBe(false);
+    expect(await consumer.fail('z', 'w', first!.token, { mode: 'dead', reason: 'late' })).toBeUndefined();
+    expect(await redis.get(k.seq)).toBe(seq);
+    expect(await consumer.ack('z', 'w', second!.token)).toBe(true);
+    expect(await status(redis, 'z')).toMatchObject({ status: 'Done', attempt: 2 });
+  });
+
+  it('delays a task until due, recorded Delayed with runAt, and reports when the next one is due', async () => {
+    const { redis, queue, consumer } = setup();
+    await consumer.register();
+    await queue.enqueue({ id: 'later', type: 't', delayMs: 60_000 });
+    expect(await status(redis, 'later')).toMatchObject({ status: 'Delayed', runAt: expect.any(Number) });
+    const got = await consumer.fetch(['w']);
+    expect(got.tasks).toEqual([]);
+    expect(got.nextDueInMs).toBeGreaterThan(50_000);
+    expect(await queue.readyCount()).toBe(0);
+  });
+
+  it('cancels Queued, Delayed and Retrying tasks at once and says so; final and unknown tasks are left alone', async () => {
+    const { redis, queue, consumer } = setup();
+    await consumer.register();
+    await queue.enqueueMany([
+      { id: 'q', type: 't' },
+      { id: 'd', type: 't', delayMs: 60_000 },
+      { id: 'r', type: 't' },
+    ]);
+    // make 'r' Retrying: fetch both ready tasks, fail 'r' with a long delay, give 'q' back
+    const fetched = (await consumer.fetch(['1', '2'])).tasks;
+    const r = fetched.find((t) => t.id === 'r')!;
+    await consumer.fail('r', r.worker, r.token, { mode: 'retry', reason: 'x', delayMs: 60_000 });
+    await consumer.release(['q'], 'test');
+    for (const id of ['q', 'd', 'r']) {
+      expect(await queue.cancel(id)).toEqual({ id, outcome: 'cancelled', status: 'Cancelled', cancelled: true });
+    }
+    expect(await queue.readyCount()).toBe(0);
+    expect(await queue.delayedCount()).toBe(0);
+    expect(await queue.cancel('q')).toMatchObject({ outcome: 'final', status: 'Cancelled', cancelled: false });
+    expect(await queue.cancel('nope')).toEqual({ id: 'nope', outcome: 'not-found', status: undefined, cancelled: false });
+    expect((await status(redis, 'd'))?.status).toBe('Cancelled');
+  });
+
+  it('asks the holder to cancel an InProgress task; its fail then records Cancelled instead of a retry', async () => {
+    const { redis, queue, consumer } = setup();
+    await consumer.register();
+    await queue.enqueue({ id: 'run', type: 't' });
+    const [t] = (await consumer.fetch(['w'])).tasks;
+    const result = await queue.cancel('run', { waitMs: 0 });
+    expect(result).toMatchObject({ outcome: 'running', status: 'InProgress', cancelled: false });
+    expect((await consumer.heartbeat()).cancelRequested).toEqual(['run']);
+    expect(await consumer.fail('run', 'w', t!.token, { mode: 'retry', reason: 'aborted', delayMs: 0 })).toBe('Cancelled');
+    expect(await queue.delayedCount()).toBe(0);
+    expect(await status(redis, 'run')).toMatchObject({ status: 'Cancelled' });
+  });
+
+  it('rejects invalid options before writing anything', async () => {
+    const { redis, queue } = setup();
+    const bad = [
+      { type: 't', delayMs: -1 },
+      { type: 't', maxAttempts: 0 },
+      { type: 't', maxAttempts: 1.5 },
+      { type: 't', timeoutMs: 0 },
+      { type: 't', backoff: { type: 'linear' } },
+      { type: 't', delayMs: 5, runAt: Date.now() },
+    ];
+    for (const input of bad) {
+      await expect(queue.enqueueMany([{ type: 'fine' }, input as never])).rejects.toThrow(InvalidTaskError);
+    }
+    expect(await redis.hlen(k.status)).toBe(0);
+    expect(await queue.readyCount()).toBe(0);
+  });
+
+  it('retention forgets the oldest Done tasks beyond the count limit', async () => {
+    const { redis, queue, consumer, config } = setup({ maxCount: 3 });
+    await consumer.register();
+    const ids = ['1', '2', '3', '4', '5'];
+    await queue.enqueueMany(ids.map((id) => ({ id, type: 't' })));
+    for (const t of (await consumer.fetch(ids)).tasks) await consumer.ack(t.id, t.worker, t.token);
+    const pass = await new Janitor(redis, config).runOnce();
+    expect(pass.trimmed).toBe(2);
+    expect(await redis.hlen(k.status)).toBe(3);
+    expect(await redis.hlen(k.tasks)).toBe(3);
+  });
+});
