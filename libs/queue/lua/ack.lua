@@ -9,6 +9,7 @@
 -- KEYS[5] fence hash
 -- KEYS[6] cancels hash
 -- KEYS[7] finished sorted set (retention)
+-- KEYS[8] recoveries hash
 -- ARGV[1] events channel
 -- ARGV[2] task id
 -- ARGV[3] worker name
@@ -20,6 +21,7 @@ local now = taskq_now()
 local attempt = tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0')
 redis.call('HDEL', KEYS[5], ARGV[2])
 redis.call('HDEL', KEYS[6], ARGV[2])
+redis.call('HDEL', KEYS[8], ARGV[2])
 redis.call('ZADD', KEYS[7], now, ARGV[2])
 taskq_record(KEYS[3], KEYS[4], ARGV[1], ARGV[2], 'Done', attempt, now, ARGV[3], '')
 return 1

@@ -7,7 +7,9 @@
 -- KEYS[5] delayed sorted set (id -> due time)
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
--- ARGV[3], ARGV[4], ARGV[5] ... triples (task id, encoded task, due time ms or 0 = now)
+-- ARGV[3], ARGV[4], ARGV[5] ... triples (task id, encoded task, due): due is
+--   '0' (now), an absolute time in ms, or '+<ms>': that long from now on the
+--   Redis server's clock (delayMs; producers' clocks may be off)
 -- A task id that already has a status record is skipped: enqueue is
 -- idempotent per id, the existing task stays as it is.
 -- Returns one flag per task: 1 enqueued, 0 already there.
@@ -20,7 +22,9 @@ for i = 3, #ARGV, 3 do
     out[#out + 1] = 0
   else
     redis.call('HSET', KEYS[2], id, ARGV[i + 1])
-    local due = tonumber(ARGV[i + 2])
+    local spec = ARGV[i + 2]
+    local due
+    if string.sub(spec, 1, 1) == '+' then due = now + tonumber(string.sub(spec, 2)) else due = tonumber(spec) end
     if due > now then
       redis.call('ZADD', KEYS[5], due, id)
       taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Delayed', 0, now, '', '', due)

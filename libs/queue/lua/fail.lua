@@ -20,6 +20,7 @@
 -- KEYS[10] finished sorted set
 -- KEYS[11] history hash
 -- KEYS[12] tasks hash
+-- KEYS[13] recoveries hash
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] task id
@@ -49,7 +50,7 @@ if ARGV[9] ~= '' then
 end
 
 local function drop(id2)
-  for _, k in ipairs({ KEYS[2], KEYS[3], KEYS[5], KEYS[6], KEYS[11], KEYS[12] }) do
+  for _, k in ipairs({ KEYS[2], KEYS[3], KEYS[5], KEYS[6], KEYS[11], KEYS[12], KEYS[13] }) do
     redis.call('HDEL', k, id2)
   end
 end

@@ -5,7 +5,10 @@
 -- calls it for itself with a stale limit of -1 (unconditional).
 -- Each task's fencing token is revoked, so the presumed-dead worker's late
 -- ack or fail is refused. A task whose cancel was requested ends Cancelled
--- instead of running again.
+-- instead of running again. The interrupted run does not count as an
+-- attempt (the counter goes back), but every recovery is counted: a task
+-- whose workers died while running it ARGV[6] times is Dead (a task that
+-- crashes its worker is not retried forever).
 -- KEYS[1] processing list of the consumer
 -- KEYS[2] ready list
 -- KEYS[3] consumers sorted set
@@ -15,11 +18,18 @@
 -- KEYS[7] fence hash
 -- KEYS[8] cancels hash
 -- KEYS[9] finished sorted set
+-- KEYS[10] recoveries hash (id -> times recovered)
+-- KEYS[11] dead list
+-- KEYS[12] tasks hash
+-- KEYS[13] history hash
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] consumer id
 -- ARGV[4] stale limit in ms (-1: recover regardless of heartbeat)
 -- ARGV[5] reason recorded with each recovered task
+-- ARGV[6] recoveries after which a task is Dead (0: a consumer's own orderly
+--         unregister, which is not a crash and is not counted)
+-- ARGV[7] dead-letter cap
 -- Returns the number of tasks returned to the queue, or -1 if the consumer is alive.
 local now = taskq_now()
 local limit = tonumber(ARGV[4])
@@ -35,14 +45,26 @@ while true do
   if not id then break end
   redis.call('HDEL', KEYS[7], id)
   local attempt = tonumber(redis.call('HGET', KEYS[4], id) or '0')
+  local recoveries = 0
+  if limit >= 0 then recoveries = redis.call('HINCRBY', KEYS[10], id, 1) end
   if redis.call('HDEL', KEYS[8], id) == 1 then
     redis.call('ZADD', KEYS[9], now, id)
     taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Cancelled', attempt, now, '', 'cancelled; its worker stopped')
+  elseif limit >= 0 and recoveries >= tonumber(ARGV[6]) then
+    redis.call('LPUSH', KEYS[11], id)
+    taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Dead', attempt, now, '',
+      'its worker died while running it ' .. string.format('%d', recoveries) .. ' times (' .. ARGV[5] .. ')')
   else
+    attempt = redis.call('HINCRBY', KEYS[4], id, -1)
     redis.call('RPUSH', KEYS[2], id)
     taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Queued', attempt, now, '', ARGV[5])
     n = n + 1
   end
+end
+-- the dead-letter list stays capped; what falls off it is forgotten
+while redis.call('LLEN', KEYS[11]) > tonumber(ARGV[7]) do
+  local old = redis.call('RPOP', KEYS[11])
+  for _, k in ipairs({ KEYS[4], KEYS[5], KEYS[7], KEYS[8], KEYS[10], KEYS[12], KEYS[13] }) do redis.call('HDEL', k, old) end
 end
 if n > 0 then redis.call('PUBLISH', ARGV[2], n) end
 return n

@@ -6,6 +6,7 @@
 -- KEYS[4] status hash
 -- KEYS[5] seq counter
 -- KEYS[6] tasks hash
+-- KEYS[7] recoveries hash
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] '*' to requeue every dead task (up to ARGV[4]), or '' for the ids that follow
@@ -29,6 +30,7 @@ local out = {}
 for _, id in ipairs(ids) do
   if redis.call('HEXISTS', KEYS[6], id) == 1 then
     redis.call('HSET', KEYS[3], id, 0)
+    redis.call('HDEL', KEYS[7], id)
     redis.call('LPUSH', KEYS[2], id)
     taskq_record(KEYS[4], KEYS[5], ARGV[1], id, 'Queued', 0, now, '', 'requeued from the dead-letter list')
     out[#out + 1] = id

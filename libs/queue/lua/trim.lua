@@ -8,6 +8,7 @@
 -- KEYS[5] history hash
 -- KEYS[6] fence hash
 -- KEYS[7] cancels hash
+-- KEYS[8] recoveries hash
 -- ARGV[1] max age, ms
 -- ARGV[2] max count
 -- ARGV[3] most tasks to forget in this call
@@ -22,6 +23,6 @@ if excess > 0 and #ids < budget then
 end
 for _, id in ipairs(ids) do
   redis.call('ZREM', KEYS[1], id)
-  for k = 2, 7 do redis.call('HDEL', KEYS[k], id) end
+  for k = 2, 8 do redis.call('HDEL', KEYS[k], id) end
 end
 return #ids

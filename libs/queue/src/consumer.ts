@@ -14,6 +14,7 @@ import { SCRIPTS } from './lua-script';
 import { decodeFetchReply, type FetchResult } from './fetched-task';
 import { newConsumerId } from './ids';
 import { QUEUE_TOKENS } from './tokens';
+import { recoverConsumer } from './recover';
 
 export interface ConsumerOptions {
   /** Consumer id; one processing list per consumer. Default: `<host>-<pid>-<random>`. */
@@ -136,7 +137,7 @@ export class Consumer {
     const k = this.keys;
     const ok = await SCRIPTS.ack.run(
       this.redis,
-      [this.processing, k.attempts, k.status, k.seq, k.fence, k.cancels, k.finished],
+      [this.processing, k.attempts, k.status, k.seq, k.fence, k.cancels, k.finished, k.recoveries],
       [k.events, taskId, worker, token],
     );
     return this.accepted(ok === 1, 'ack', taskId);
@@ -151,7 +152,21 @@ export class Consumer {
     const k = this.keys;
     const reply = await SCRIPTS.fail.run(
       this.redis,
-      [this.processing, k.attempts, k.status, k.seq, k.fence, k.cancels, k.delayed, k.dead, k.rejected, k.finished, k.history, k.tasks],
+      [
+        this.processing,
+        k.attempts,
+        k.status,
+        k.seq,
+        k.fence,
+        k.cancels,
+        k.delayed,
+        k.dead,
+        k.rejected,
+        k.finished,
+        k.history,
+        k.tasks,
+        k.recoveries,
+      ],
       [
         k.events,
         k.wake,
@@ -183,13 +198,33 @@ export class Consumer {
 
   /** Returns anything still held to the ready list and leaves the registry. Returns how many tasks. */
   async unregister(reason = `consumer ${this.id} stopped`): Promise<number> {
+    return recoverConsumer(this.redis, this.keys, {
+      consumerId: this.id,
+      staleAfterMs: undefined,
+      reason,
+      maxRecoveries: 0,
+      deadMax: this.deadMax,
+    });
+  }
+
+  /**
+   * Returns to the queue every task in this consumer's processing list that
+   * is not in `running`: tasks a fetch moved there whose reply was lost (a
+   * dropped connection, a command re-sent after a reconnect). Call it only
+   * while no fetch of this consumer is in flight. Returns the ids returned.
+   */
+  async reconcile(running: readonly string[]): Promise<string[]> {
     const k = this.keys;
-    const n = await SCRIPTS.recover.run(
+    const reply = await SCRIPTS.reconcile.run(
       this.redis,
-      [this.processing, k.ready, k.consumers, k.attempts, k.status, k.seq, k.fence, k.cancels, k.finished],
-      [k.events, k.wake, this.id, -1, reason],
+      [this.processing, k.ready, k.attempts, k.status, k.seq, k.fence],
+      [k.events, k.wake, `fetched by ${this.id} but the reply was lost; returned to the queue`, ...running],
     );
-    return Number(n);
+    const ids = (reply as unknown[]).map(String);
+    if (ids.length > 0) {
+      this.logger.warn({ consumer: this.id, ids }, `returned ${ids.length} task(s) whose fetch reply was lost: ${ids.join(', ')}`);
+    }
+    return ids;
   }
 
   private accepted(ok: boolean, op: string, taskId: string): boolean {

@@ -87,7 +87,34 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     expect(await consumer.fail('z', 'w', first!.token, { mode: 'dead', reason: 'late' })).toBeUndefined();
     expect(await redis.get(k.seq)).toBe(seq);
     expect(await consumer.ack('z', 'w', second!.token)).toBe(true);
-    expect(await status(redis, 'z')).toMatchObject({ status: 'Done', attempt: 2 });
+    // the run the janitor interrupted does not count as an attempt
+    expect(await status(redis, 'z')).toMatchObject({ status: 'Done', attempt: 1 });
+  });
+
+  it('sends a task whose workers keep dying to the dead-letter list after maxRecoveries', async () => {
+    const { redis, queue, consumer } = setup();
+    const janitor = new Janitor(redis, { queue: 'fail' }, undefined, { staleAfterMs: 1000, maxRecoveries: 2 });
+    await queue.enqueue({ id: 'poison', type: 't' });
+    for (const expected of ['Queued', 'Dead']) {
+      await consumer.register();
+      await consumer.fetch(['w']);
+      await redis.zadd(k.consumers, 1, 'c'); // its worker "died"
+      await janitor.runOnce();
+      expect((await status(redis, 'poison'))?.status).toBe(expected);
+    }
+    expect(await queue.deadIds()).toEqual(['poison']);
+    expect((await status(redis, 'poison'))?.reason).toMatch(/died while running it 2 times/);
+  });
+
+  it('reconcile returns tasks a lost fetch reply left in the processing list, and keeps the running ones', async () => {
+    const { redis, queue, consumer } = setup();
+    await consumer.register();
+    await queue.enqueueMany([{ id: 'kept', type: 't' }, { id: 'lost', type: 't' }]);
+    await consumer.fetch(['1', '2']); // imagine the reply for 'lost' never arrived
+    expect(await consumer.reconcile(['kept'])).toEqual(['lost']);
+    expect(await queue.processingIds('c')).toEqual(['kept']);
+    expect(await status(redis, 'lost')).toMatchObject({ status: 'Queued', attempt: 0, reason: expect.stringMatching(/reply was lost/) });
+    expect(await queue.readyCount()).toBe(1);
   });
 
   it('delays a task until due, recorded Delayed with runAt, and reports when the next one is due', async () => {

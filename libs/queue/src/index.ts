@@ -3,6 +3,7 @@ export type { DeadLetter } from './queue';
 export { Consumer } from './consumer';
 export type { ConsumerOptions, FailMode, FailInput, AttemptRecord, Heartbeat } from './consumer';
 export { Janitor, DEFAULT_JANITOR_INTERVAL_MS, DEFAULT_STALE_AFTER_MS } from './janitor';
+export { DEFAULT_MAX_RECOVERIES } from './recover';
 export type { JanitorOptions, JanitorPass } from './janitor';
 export type { Task, TaskInput, JsonValue } from './task';
 export { decodeTask, DEFAULT_MAX_ATTEMPTS } from './task';

@@ -4,12 +4,19 @@ import { inject, injectable } from 'tsyringe';
 import { keysOf, retentionOf, silentLogger, TOKENS, type Logger, type QueueConfig, type QueueKeys, type RetentionOptions } from '@taskq/recorder';
 import { SCRIPTS } from './lua-script';
 import { QUEUE_TOKENS } from './tokens';
+import { DEFAULT_MAX_RECOVERIES, recoverConsumer } from './recover';
 
 export interface JanitorOptions {
   /** How often a pass runs, ms. Default 1000. */
   readonly intervalMs?: number;
   /** A consumer whose last heartbeat is older than this is presumed dead, ms. Default 5000. */
   readonly staleAfterMs?: number;
+  /**
+   * A task whose worker died while running it this many times is Dead (a
+   * task that crashes its worker is not retried forever). Recoveries do not
+   * count as attempts. Default 5.
+   */
+  readonly maxRecoveries?: number;
 }
 
 export const DEFAULT_JANITOR_INTERVAL_MS = 1000;
@@ -42,6 +49,7 @@ export class Janitor {
   private readonly intervalMs: number;
   private readonly staleAfterMs: number;
   private readonly retention: Required<RetentionOptions>;
+  private readonly maxRecoveries: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
 
@@ -55,7 +63,14 @@ export class Janitor {
     this.retention = retentionOf(config);
     this.intervalMs = options.intervalMs ?? DEFAULT_JANITOR_INTERVAL_MS;
     this.staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
-    if (!(this.intervalMs > 0)) throw new RangeError(`janitor intervalMs must be > 0, got ${this.intervalMs}`);
+    this.maxRecoveries = options.maxRecoveries ?? DEFAULT_MAX_RECOVERIES;
+    if (!Number.isInteger(this.maxRecoveries) || this.maxRecoveries < 1) {
+      throw new RangeError(`janitor maxRecoveries must be a whole number >= 1, got ${this.maxRecoveries}`);
+    }
+    // a Node timer longer than 2^31-1 ms fires after 1 ms: refuse it instead of busy-looping
+    if (!(this.intervalMs > 0 && this.intervalMs <= 2 ** 31 - 1)) {
+      throw new RangeError(`janitor intervalMs must be > 0 and <= ${2 ** 31 - 1}, got ${this.intervalMs}`);
+    }
     if (!(this.staleAfterMs > 0)) throw new RangeError(`janitor staleAfterMs must be > 0, got ${this.staleAfterMs}`);
   }
 
@@ -96,13 +111,13 @@ export class Janitor {
       const k = this.keys;
       const stale = (await SCRIPTS.staleConsumers.run(this.redis, [k.consumers], [this.staleAfterMs])) as string[];
       for (const consumer of stale) {
-        const n = Number(
-          await SCRIPTS.recover.run(
-            this.redis,
-            [k.processing(consumer), k.ready, k.consumers, k.attempts, k.status, k.seq, k.fence, k.cancels, k.finished],
-            [k.events, k.wake, consumer, this.staleAfterMs, `recovered from dead consumer ${consumer}`],
-          ),
-        );
+        const n = await recoverConsumer(this.redis, k, {
+          consumerId: consumer,
+          staleAfterMs: this.staleAfterMs,
+          reason: `recovered from dead consumer ${consumer}`,
+          maxRecoveries: this.maxRecoveries,
+          deadMax: this.retention.deadMax,
+        });
         if (n < 0) continue; // it beat again since the scan
         recovered.set(consumer, n);
         this.logger.warn(
@@ -125,7 +140,7 @@ export class Janitor {
       const n = Number(
         await SCRIPTS.trim.run(
           this.redis,
-          [k.finished, k.tasks, k.attempts, k.status, k.history, k.fence, k.cancels],
+          [k.finished, k.tasks, k.attempts, k.status, k.history, k.fence, k.cancels, k.recoveries],
           [this.retention.maxAgeMs, this.retention.maxCount, TRIM_BATCH],
         ),
       );

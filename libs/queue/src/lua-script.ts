@@ -53,4 +53,5 @@ export const SCRIPTS = {
   cancel: loadScript('cancel'),
   requeueDead: loadScript('requeue-dead'),
   trim: loadScript('trim'),
+  reconcile: loadScript('reconcile'),
 } as const;

@@ -65,7 +65,7 @@ export class Queue {
     const tasks: Task<P>[] = [];
     const args: (string | number)[] = [];
     for (const input of inputs) {
-      const due = validateInput(input, now);
+      const due = validateInput(input);
       const task = taskFromInput(input, input.id ?? newTaskId(), now);
       args.push(task.id, encodeTask(task), due);
       tasks.push(task);
@@ -197,7 +197,11 @@ export class Queue {
 
   private async runRequeue(args: (string | number)[]): Promise<string[]> {
     const k = this.keys;
-    const ids = await SCRIPTS.requeueDead.run(this.redis, [k.dead, k.ready, k.attempts, k.status, k.seq, k.tasks], [k.events, k.wake, ...args]);
+    const ids = await SCRIPTS.requeueDead.run(
+      this.redis,
+      [k.dead, k.ready, k.attempts, k.status, k.seq, k.tasks, k.recoveries],
+      [k.events, k.wake, ...args],
+    );
     return (ids as unknown[]).map(String);
   }
 

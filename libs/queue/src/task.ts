@@ -49,8 +49,17 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 
 const ID = /^[^\s]{1,256}$/;
 
-/** Validates an input (throws InvalidTaskError) and returns its due time (0: now). */
-export function validateInput(input: TaskInput, now: number): number {
+/** A value as a message shows it (JSON turns NaN and Infinity into null). */
+function show(value: unknown): string {
+  return typeof value === 'number' ? String(value) : JSON.stringify(value);
+}
+
+/**
+ * Validates an input (throws InvalidTaskError) and returns its due time as
+ * enqueue.lua takes it: '0' (now), '+<ms>' (delayMs, measured on the Redis
+ * server's clock) or an absolute time in ms (runAt).
+ */
+export function validateInput(input: TaskInput): string {
   if (typeof input !== 'object' || input === null) throw new InvalidTaskError('a task must be an object');
   if (typeof input.type !== 'string' || input.type.length < 1 || input.type.length > 200) {
     throw new InvalidTaskError(`task type must be a string of 1-200 characters, got ${JSON.stringify(input.type)}`);
@@ -59,10 +68,10 @@ export function validateInput(input: TaskInput, now: number): number {
     throw new InvalidTaskError(`task id must be 1-256 non-space characters, got ${JSON.stringify(input.id)}`);
   }
   if (input.maxAttempts !== undefined && (!Number.isInteger(input.maxAttempts) || input.maxAttempts < 1)) {
-    throw new InvalidTaskError(`maxAttempts must be a whole number >= 1, got ${JSON.stringify(input.maxAttempts)}`);
+    throw new InvalidTaskError(`maxAttempts must be a whole number >= 1, got ${show(input.maxAttempts)}`);
   }
   if (input.timeoutMs !== undefined && !(typeof input.timeoutMs === 'number' && Number.isFinite(input.timeoutMs) && input.timeoutMs > 0)) {
-    throw new InvalidTaskError(`timeoutMs must be a number > 0, got ${JSON.stringify(input.timeoutMs)}`);
+    throw new InvalidTaskError(`timeoutMs must be a number > 0, got ${show(input.timeoutMs)}`);
   }
   if (input.backoff !== undefined) validateBackoff(input.backoff);
   if (input.delayMs !== undefined && input.runAt !== undefined) {
@@ -70,18 +79,18 @@ export function validateInput(input: TaskInput, now: number): number {
   }
   if (input.delayMs !== undefined) {
     if (!(typeof input.delayMs === 'number' && Number.isFinite(input.delayMs) && input.delayMs >= 0)) {
-      throw new InvalidTaskError(`delayMs must be a number >= 0, got ${JSON.stringify(input.delayMs)}`);
+      throw new InvalidTaskError(`delayMs must be a number >= 0, got ${show(input.delayMs)}`);
     }
-    return input.delayMs > 0 ? now + input.delayMs : 0;
+    return input.delayMs > 0 ? `+${Math.round(input.delayMs)}` : '0';
   }
   if (input.runAt !== undefined) {
     const at = input.runAt instanceof Date ? input.runAt.getTime() : input.runAt;
     if (typeof at !== 'number' || !Number.isFinite(at) || at < 0) {
-      throw new InvalidTaskError(`runAt must be a Date or a time in ms, got ${JSON.stringify(input.runAt)}`);
+      throw new InvalidTaskError(`runAt must be a Date or a time in ms, got ${show(input.runAt)}`);
     }
-    return at;
+    return String(Math.round(at));
   }
-  return 0;
+  return '0';
 }
 
 /** Builds the stored task from a validated input. */

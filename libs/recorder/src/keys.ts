@@ -34,6 +34,8 @@ export interface QueueKeys {
   readonly cancels: string;
   /** Sorted set task id -> finish time (ms) of Done and Cancelled tasks, for retention. */
   readonly finished: string;
+  /** Hash task id -> how often the janitor recovered it from a dead worker. */
+  readonly recoveries: string;
   /** Key of the janitor's distributed mutex (redis-semaphore). */
   readonly janitorLock: string;
   /** Pub/sub channel on which every status change is published. */
@@ -81,6 +83,7 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_KEY_PREFIX): Q
     history: `${base}:history`,
     cancels: `${base}:cancels`,
     finished: `${base}:finished`,
+    recoveries: `${base}:recoveries`,
     janitorLock: `${base}:janitor`,
     events: `${base}:events`,
     wake: `${base}:wake`,

@@ -5,6 +5,7 @@ import { attemptRecord, failureReason } from './failure';
 import { UnrecoverableError } from './errors/unrecoverable-error';
 import { TaskTimeoutError } from './errors/task-timeout-error';
 import { TaskCancelledError } from './errors/task-cancelled-error';
+import { setLongTimeout } from './long-timeout';
 
 /** A task a sub-worker is running. */
 export interface RunningTask {
@@ -99,10 +100,11 @@ export class TaskRunner {
 
     const started = performance.now();
     log.info({ type: task.type }, `START ${id}`);
-    let timer: NodeJS.Timeout | undefined;
+    let clearTimer = (): void => undefined;
     if (task.timeoutMs !== undefined) {
       const error = new TaskTimeoutError(task.timeoutMs);
-      timer = setTimeout(() => {
+      // not setTimeout: a timeoutMs beyond ~24.8 days would fire after 1 ms
+      clearTimer = setLongTimeout(() => {
         end({ kind: 'timeout', error });
         controller.abort(error);
       }, task.timeoutMs);
@@ -115,7 +117,7 @@ export class TaskRunner {
       );
     // a timeout, cancel or abort ends the attempt even if the handler ignores its signal
     const ending = await ended;
-    clearTimeout(timer);
+    clearTimer();
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
     const durationMs = Math.round(performance.now() - started);
 
@@ -125,7 +127,8 @@ export class TaskRunner {
         return;
       case 'ok': {
         const ok = await this.record(() => this.consumer.ack(id, worker, token));
-        log.info({ durationMs, acked: ok }, `DONE ${id} (${seconds} s)`);
+        if (ok) log.info({ durationMs, acked: ok }, `DONE ${id} (${seconds} s)`);
+        else log.warn({ durationMs, acked: ok }, `FINISHED ${id} (${seconds} s), but its ack was refused (the task had been taken back)`);
         return;
       }
       case 'cancel': {
@@ -142,22 +145,29 @@ export class TaskRunner {
   /** A failed attempt: retry after the backoff, or dead letter after the last attempt. */
   private async failed(fetched: FetchedTask, task: Task, error: unknown, durationMs: number, seconds: string, log: Logger): Promise<void> {
     const reason = failureReason(error);
-    const history = attemptRecord(error, fetched.attempt, fetched.worker);
     let input: FailInput;
-    if (error instanceof UnrecoverableError) {
-      input = { mode: 'dead', reason, history };
-    } else if (fetched.attempt >= task.maxAttempts) {
-      input = { mode: 'dead', reason: `${reason} (attempt ${fetched.attempt} of ${task.maxAttempts})`, history };
-    } else {
-      try {
-        input = { mode: 'retry', reason, delayMs: backoffDelay(task.backoff, fetched.attempt, error, this.strategies), history };
-      } catch (backoffError) {
-        input = { mode: 'dead', reason: `${reason}; cannot retry: ${failureReason(backoffError)}`, history };
-      }
+    try {
+      input = this.failInput(fetched, task, error, reason);
+    } catch (inspectError) {
+      // whatever was thrown defeats even looking at it (a hostile Proxy): end the task rather than leave it InProgress
+      input = { mode: 'dead', reason: `${reason}; the thrown value could not be inspected: ${failureReason(inspectError)}` };
     }
     const status = await this.fail(fetched, input);
     const next = input.mode === 'retry' && status === 'Retrying' ? `, retry in ${input.delayMs} ms` : '';
     log.warn({ durationMs, reason, status }, `FAILED ${fetched.id} (${seconds} s): ${reason} -> ${status ?? 'refused'}${next}`);
+  }
+
+  private failInput(fetched: FetchedTask, task: Task, error: unknown, reason: string): FailInput {
+    const history = attemptRecord(error, fetched.attempt, fetched.worker);
+    if (error instanceof UnrecoverableError) return { mode: 'dead', reason, history };
+    if (fetched.attempt >= task.maxAttempts) {
+      return { mode: 'dead', reason: `${reason} (attempt ${fetched.attempt} of ${task.maxAttempts})`, history };
+    }
+    try {
+      return { mode: 'retry', reason, delayMs: backoffDelay(task.backoff, fetched.attempt, error, this.strategies), history };
+    } catch (backoffError) {
+      return { mode: 'dead', reason: `${reason}; cannot retry: ${failureReason(backoffError)}`, history };
+    }
   }
 
   private fail(fetched: FetchedTask, input: FailInput): Promise<string | undefined> {

@@ -45,6 +45,7 @@ export class WorkerPool {
   private loopDone: Promise<void> = Promise.resolve();
   private stopping: Promise<StopResult> | undefined;
   private forced = false;
+  private needsReconcile = false;
   private forceStop: (() => void) | undefined;
 
   constructor(
@@ -98,7 +99,19 @@ export class WorkerPool {
   private async loop(): Promise<void> {
     const wake = this.wake as WakeSignal;
     let failures = 0;
+    let reconciledAt = Date.now();
     while (this.state === PoolState.Running) {
+      // No fetch of ours is in flight here, so a task in our processing list
+      // that we are not running came from a fetch whose reply was lost.
+      if (this.needsReconcile || Date.now() - reconciledAt >= this.options.reconcileMs) {
+        try {
+          await this.consumer.reconcile([...this.running.keys()]);
+          this.needsReconcile = false;
+          reconciledAt = Date.now();
+        } catch (err) {
+          this.logger.warn({ err }, `reconcile failed: ${String(err)}`);
+        }
+      }
       if (this.idle.length === 0) {
         await wake.wait(this.options.idlePollMs); // a finishing task fires the signal
         wake.clear();
@@ -111,6 +124,7 @@ export class WorkerPool {
         failures = 0;
       } catch (err) {
         failures++;
+        this.needsReconcile = true; // the fetch may have run in Redis all the same
         const delay = Math.min(100 * 2 ** Math.min(failures, 5), 3000);
         this.logger.warn({ err }, `fetch failed (${failures} in a row), retrying in ${delay} ms: ${String(err)}`);
         await wake.wait(delay);
@@ -142,7 +156,9 @@ export class WorkerPool {
     const running = this.runner.run(fetched);
     this.running.set(fetched.id, running);
     void running.done.finally(() => {
-      this.running.delete(fetched.id);
+      // A consumer presumed dead may fetch the same task again while its first
+      // run still goes on: only the run that is still tracked is forgotten here.
+      if (this.running.get(fetched.id) === running) this.running.delete(fetched.id);
       this.idle.push(fetched.worker);
       this.wake?.fire();
     });

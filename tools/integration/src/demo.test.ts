@@ -22,7 +22,7 @@ describe('the demo (npm start)', () => {
       expect(states).toEqual(['Queued', 'InProgress', 'Done']);
     }
     const summary = demo.lines.find((l) => l.msg.startsWith('summary: '));
-    expect(summary?.msg).toMatch(/^summary: 6\/6 Done, 0 Failed; wall time \d+\.\d\d s$/);
-    expect(summary?.['summary']).toMatchObject({ total: 6, counts: { Done: 6, Failed: 0 } });
+    expect(summary?.msg).toMatch(/^summary: 6\/6 Done, 0 Failed, 0 Dead, 0 Cancelled; wall time \d+\.\d\d s$/);
+    expect(summary?.['summary']).toMatchObject({ total: 6, counts: { Done: 6, Failed: 0, Dead: 0, Cancelled: 0 } });
   });
 });

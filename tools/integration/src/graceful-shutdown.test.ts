@@ -68,9 +68,10 @@ describe('worker shutdown on SIGTERM', () => {
     expect(exit.at - signalledAt).toBeLessThan(3000);
 
     expect(await redis.lrange(keys.ready, 0, -1)).toEqual([taskId]);
+    // A released attempt does not count: the counter goes back to 0.
     expect(await recorded(redis, keys, taskId)).toMatchObject({
       status: 'Queued',
-      attempt: 1,
+      attempt: 0,
       reason: `worker ${consumer} stopped before the task finished`,
     });
     expect(worker.lines.find(line.msgStarts('stopped:'))).toMatchObject({ finished: 0, released: 1 });
@@ -93,7 +94,7 @@ describe('worker shutdown on SIGTERM', () => {
 
     expect(worker.lines.some(line.msgStarts('SIGTERM again: stopping now'))).toBe(true);
     expect(await redis.lrange(keys.ready, 0, -1)).toEqual([taskId]);
-    expect(await recorded(redis, keys, taskId)).toMatchObject({ status: 'Queued', attempt: 1 });
+    expect(await recorded(redis, keys, taskId)).toMatchObject({ status: 'Queued', attempt: 0 });
     expect(worker.lines.find(line.msgStarts('stopped:'))).toMatchObject({ finished: 0, released: 1 });
     expect(await redis.zscore(keys.consumers, consumer)).toBeNull();
   });

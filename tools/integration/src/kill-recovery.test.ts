@@ -56,7 +56,8 @@ describe('a worker killed with SIGKILL', () => {
     );
     for (const record of requeued) {
       expect(record?.receivedAt - killedAt).toBeLessThan(10_000);
-      expect(record?.attempt).toBe(1);
+      // the run the kill interrupted does not count as an attempt
+      expect(record?.attempt).toBe(0);
       expect(record?.reason).toBe(`recovered from dead consumer ${doomedConsumer}`);
     }
 
@@ -65,15 +66,15 @@ describe('a worker killed with SIGKILL', () => {
     expect({ code: exit.code, stderr: producer.stderr }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(producer.stdoutLines.at(-1) ?? 'null')).toMatchObject({ queue, total: 6, Done: 6, Failed: 0 });
 
-    // The recovered tasks ran again, on the survivor, as attempt 2; the dead consumer is gone.
+    // The recovered tasks ran again, on the survivor, as attempt 1 (a crash is not a failed attempt); the dead consumer is gone.
     const finals = await redis.hmget(keys.status, ...held);
     for (const raw of finals) {
       const record = JSON.parse(raw ?? 'null') as { status: string; attempt: number; worker: string };
-      expect(record).toMatchObject({ status: 'Done', attempt: 2 });
+      expect(record).toMatchObject({ status: 'Done', attempt: 1 });
       expect(record.worker).toMatch(new RegExp(`^worker-${survivor.pid}-\\d+$`));
     }
     const rerun = survivor.linesStartingWith('START ').filter((l) => held.includes(String(l['taskId'])));
-    expect(rerun.map((l) => [l['taskId'], l['attempt']]).sort()).toEqual(held.map((id) => [id, 2]));
+    expect(rerun.map((l) => [l['taskId'], l['attempt']]).sort()).toEqual(held.map((id) => [id, 1]));
     expect(await redis.zscore(keys.consumers, doomedConsumer)).toBeNull();
     expect(await processingLists(redis, keys)).toEqual({});
   });

@@ -66,14 +66,14 @@ afterEach(async () => {
   for (const server of servers.splice(0)) await server.stop();
 });
 
-/** One task fetched by a library Consumer: recorded InProgress, held in its processing list. */
-async function taskInProgress(redis: Redis, config: QueueConfig): Promise<{ taskId: string; consumer: Consumer }> {
+/** One task fetched by a library Consumer: recorded InProgress, held in its processing list under `token`. */
+async function taskInProgress(redis: Redis, config: QueueConfig): Promise<{ taskId: string; consumer: Consumer; token: string }> {
   const { id: taskId } = await new Queue(redis, config).enqueue({ id: `${config.queue}-task`, type: 'sleep', payload: { ms: 1 } });
   const consumer = new Consumer(redis, config, silentLogger, { id: `${config.queue}-consumer` });
   await consumer.register();
   const fetched = await consumer.fetch(['it-worker-1']);
-  expect(fetched.map((f) => f.id)).toEqual([taskId]);
-  return { taskId, consumer };
+  expect(fetched.tasks.map((f) => f.id)).toEqual([taskId]);
+  return { taskId, consumer, token: (fetched.tasks[0] as { token: string }).token };
 }
 
 async function subscribersOf(redis: Redis, channel: string): Promise<number> {
@@ -88,7 +88,7 @@ describe('Monitor losing its subscriber connection', () => {
     const keys = queueKeys(config.queue);
     const redis = await clients.connect(url);
     const admin = await clients.connect(url, 'taskq-it-admin');
-    const { taskId, consumer } = await taskInProgress(redis, config);
+    const { taskId, consumer, token } = await taskInProgress(redis, config);
 
     const gated = new GatedMonitor(redis, await ConnectionGate.open(Number(new URL(url).port)), config, `${config.queue}-sub`);
     monitors.push(gated);
@@ -110,7 +110,7 @@ describe('Monitor losing its subscriber connection', () => {
 
     // The task finishes now: its Done is published while nobody listens.
     expect(await subscribersOf(admin, keys.events)).toBe(0);
-    expect(await consumer.ack(taskId, 'it-worker-1')).toBe(true);
+    expect(await consumer.ack(taskId, 'it-worker-1', token)).toBe(true);
     expect(await new StatusRecorder(redis, config).get(taskId)).toMatchObject({ status: 'Done', attempt: 1 });
     await waitUntil(() => gated.gate.refused > 0, { timeoutMs: 5000, what: 'the subscriber to try to reconnect' });
     expect(await subscribersOf(admin, keys.events)).toBe(0);
@@ -129,7 +129,7 @@ describe('Monitor losing its subscriber connection', () => {
     const config = { queue: newQueueName('mon-restart') };
     const keys = queueKeys(config.queue);
     const redis = await clients.connect(server.url);
-    const { taskId } = await taskInProgress(redis, config);
+    const { taskId, token } = await taskInProgress(redis, config);
 
     const gated = new GatedMonitor(redis, await ConnectionGate.open(server.port), config, `${config.queue}-sub`);
     monitors.push(gated);
@@ -145,11 +145,12 @@ describe('Monitor losing its subscriber connection', () => {
     expect(server.pid).not.toBe(pidBefore);
     await withTimeout(closed, 5000, 'the monitor subscriber connection to close when redis-server stopped');
 
-    // A fresh connection to the restarted server: the processing list survived, so the ack is accepted.
+    // A fresh connection to the restarted server: the processing list and the
+    // fencing token survived, so the ack is accepted.
     const after = clients.adopt(await connectRedis(server.url, { connectTimeoutMs: 5000 }));
     expect(await after.lrange(keys.processing(`${config.queue}-consumer`), 0, -1)).toEqual([taskId]);
     const consumer = new Consumer(after, config, silentLogger, { id: `${config.queue}-consumer` });
-    expect(await consumer.ack(taskId, 'it-worker-1')).toBe(true);
+    expect(await consumer.ack(taskId, 'it-worker-1', token)).toBe(true);
     expect(await subscribersOf(after, keys.events)).toBe(0);
     await waitUntil(() => gated.gate.refused > 0, { timeoutMs: 5000, what: 'the subscriber to try to reconnect' });
     expect(gated.monitor.latest(taskId)?.status).toBe('InProgress');

@@ -25,3 +25,42 @@ export async function existingKeys(redis: Redis, keys: QueueKeys): Promise<strin
   } while (cursor !== '0');
   return out.sort();
 }
+
+/**
+ * The structures of the queue that hold `taskId`: 'ready', 'delayed', 'dead',
+ * 'rejected', 'cancels' (a pending cancel request), 'fence' (a live fetch)
+ * and every processing list that has it. Empty: the task waits nowhere.
+ */
+export async function whereIs(redis: Redis, keys: QueueKeys, taskId: string): Promise<string[]> {
+  const out: string[] = [];
+  const [ready, delayed, dead, rejected, cancels, fence] = await Promise.all([
+    redis.lpos(keys.ready, taskId),
+    redis.zscore(keys.delayed, taskId),
+    redis.lpos(keys.dead, taskId),
+    redis.lpos(keys.rejected, taskId),
+    redis.hexists(keys.cancels, taskId),
+    redis.hexists(keys.fence, taskId),
+  ]);
+  if (ready !== null) out.push('ready');
+  if (delayed !== null) out.push('delayed');
+  if (dead !== null) out.push('dead');
+  if (rejected !== null) out.push('rejected');
+  if (cancels === 1) out.push('cancels');
+  if (fence === 1) out.push('fence');
+  for (const [key, ids] of Object.entries(await processingLists(redis, keys))) {
+    if (ids.includes(taskId)) out.push(key);
+  }
+  return out;
+}
+
+/** What enqueue writes (ready list, delayed set, tasks and status hashes, seq counter), to compare before/after. */
+export async function enqueueState(redis: Redis, keys: QueueKeys): Promise<Record<string, unknown>> {
+  const [ready, delayed, tasks, status, seq] = await Promise.all([
+    redis.lrange(keys.ready, 0, -1),
+    redis.zrange(keys.delayed, 0, -1, 'WITHSCORES'),
+    redis.hgetall(keys.tasks),
+    redis.hgetall(keys.status),
+    redis.get(keys.seq),
+  ]);
+  return { ready, delayed, tasks, status, seq };
+}

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { Monitor } from '@taskq/monitor';
 import { silentLogger, type StatusRecord } from '@taskq/recorder';
 import { closeClient } from './redis-fixture';
-import { withTimeout } from './wait';
+import { waitUntil, withTimeout } from './wait';
 
 /** A status record as the test's Monitor received it. */
 export interface SeenRecord extends StatusRecord {
@@ -44,6 +44,25 @@ export class StatusLog {
 
   of(taskId: string): SeenRecord[] {
     return this.seen.filter((r) => r.id === taskId);
+  }
+
+  /** The statuses `taskId` went through, in order. */
+  statuses(taskId: string): string[] {
+    return this.of(taskId).map((r) => r.status);
+  }
+
+  /**
+   * Resolves with the first record of `taskId` (already seen or still to
+   * come) that matches a status name or a predicate.
+   */
+  waitFor(taskId: string, match: string | ((record: SeenRecord) => boolean), timeoutMs: number): Promise<SeenRecord> {
+    const test = typeof match === 'string' ? (r: SeenRecord) => r.status === match : match;
+    return waitUntil(() => this.of(taskId).find(test), {
+      timeoutMs,
+      intervalMs: 20,
+      what: `${taskId} to be seen ${typeof match === 'string' ? match : 'as expected'}`,
+      details: () => this.describe([taskId]),
+    });
   }
 
   /** `id: Queued(0) InProgress(1, worker-…) …`, for failure messages. */

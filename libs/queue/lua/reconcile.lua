@@ -1,0 +1,34 @@
+-- reconcile: return to the queue the tasks in a consumer's processing list
+-- that its pool is not running. That happens when a fetch ran in Redis but
+-- its reply never reached the worker (the connection dropped, or the client
+-- re-sent the command after a reconnect): without this the tasks would sit
+-- there, held by a consumer that is alive and heart-beating, until it stops.
+-- The pool calls it between fetches, when no fetch of its own is in flight.
+-- The lost attempt does not count.
+-- KEYS[1] processing list of this consumer
+-- KEYS[2] ready list
+-- KEYS[3] attempts hash
+-- KEYS[4] status hash
+-- KEYS[5] seq counter
+-- KEYS[6] fence hash
+-- ARGV[1] events channel
+-- ARGV[2] wake channel
+-- ARGV[3] reason
+-- ARGV[4] ... ids the pool is running (kept)
+-- Returns the ids returned to the queue.
+local held = {}
+for i = 4, #ARGV do held[ARGV[i]] = true end
+local now = taskq_now()
+local out = {}
+for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if not held[id] then
+    redis.call('LREM', KEYS[1], 0, id)
+    redis.call('HDEL', KEYS[6], id)
+    redis.call('RPUSH', KEYS[2], id)
+    local attempt = redis.call('HINCRBY', KEYS[3], id, -1)
+    taskq_record(KEYS[4], KEYS[5], ARGV[1], id, 'Queued', attempt, now, '', ARGV[3])
+    out[#out + 1] = id
+  end
+end
+if #out > 0 then redis.call('PUBLISH', ARGV[2], #out) end
+return taskq_reply(out)

@@ -1,0 +1,199 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Redis from 'ioredis';
+import { Monitor, MonitorTimeoutError } from '@taskq/monitor';
+import { connectRedis, Queue } from '@taskq/queue';
+import { FINAL_STATUSES, queueKeys, silentLogger, type Logger } from '@taskq/recorder';
+import { startRedisServer } from '@taskq/redis-harness';
+import type { ChaosOptions } from './args';
+import { checkRun, type CheckReport } from './checks';
+import { holdTimesOf } from './hold-time';
+import { makePlan, toTaskInput } from './plan';
+import { createPrng } from './prng';
+import { readRedisState } from './redis-state';
+import { StatusHistory } from './status-history';
+import { findUnstartedFetches } from './unstarted';
+import type { RunFacts } from './summary';
+import { ExecutionTally } from './worker-log';
+import { WorkerFleet } from './worker-fleet';
+
+/** Queue name of the run (its own redis-server, so no clash). */
+export const QUEUE = 'chaos';
+/** Worker heartbeat and janitor stale limit: a killed worker's tasks come back within about 2 s. */
+const HEARTBEAT_MS = 300;
+const STALE_AFTER_MS = 1500;
+/** A worker killed or stopped this soon after a fetch may not have handled the task, ms. */
+const START_GRACE_MS = 1000;
+/** How often the control loop looks at the run, ms. */
+const TICK_MS = 100;
+const PROGRESS_EVERY_MS = 5000;
+/** Time the workers get to stop after SIGTERM before they are SIGKILLed, ms. */
+const STOP_GRACE_MS = 10_000;
+
+export interface ChaosOutcome {
+  readonly report: CheckReport;
+  readonly facts: RunFacts;
+}
+
+/** The built worker app; `nx run @taskq/chaos:chaos` builds it first. */
+function workerEntry(): string {
+  const entry = join(dirname(require.resolve('worker/package.json')), 'dist', 'main.js');
+  if (!existsSync(entry)) throw new Error(`${entry} does not exist: build the worker first (npx nx run worker:build)`);
+  return entry;
+}
+
+/** warn/error to stderr, for --verbose. */
+function stderrLogger(prefix: string): Logger {
+  const write =
+    (level: string) =>
+    (a: object | string, msg?: string): void => {
+      const text = typeof a === 'string' ? a : `${msg ?? ''} ${JSON.stringify(a)}`;
+      process.stderr.write(`[${prefix}] ${level} ${text}\n`);
+    };
+  const noop = (): void => undefined;
+  const logger: Logger = { error: write('error'), warn: write('warn'), info: noop, debug: noop, child: () => logger };
+  return logger;
+}
+
+async function closeClient(redis: Redis): Promise<void> {
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  }
+}
+
+/**
+ * One chaos run: redis-server with an fsync-always AOF, the planned tasks,
+ * worker processes SIGKILLed and replaced every `killEveryMs`, one
+ * redis-server restart, a Monitor recording every status it delivers; then
+ * the checks on what Redis and the monitor hold. Whatever happens (a
+ * failure, `signal` aborted), every worker and the redis-server are gone
+ * when it settles.
+ */
+export async function runChaos(options: ChaosOptions, signal: AbortSignal, print: (line: string) => void): Promise<ChaosOutcome> {
+  const startedAt = Date.now();
+  const cleanups: Array<() => Promise<unknown>> = [];
+  let fleet: WorkerFleet | undefined;
+  const onExit = (): void => fleet?.killAllNow();
+  process.on('exit', onExit);
+  try {
+    const entry = workerEntry();
+    const server = await startRedisServer({ persistence: true });
+    cleanups.push(() => server.stop());
+    print(
+      `chaos: redis-server ${server.url} (AOF, appendfsync always); ${options.tasks} tasks, ` +
+        `${options.workers} workers x ${options.concurrency}, kill every ${options.killEveryMs} ms, seed ${options.seed}`,
+    );
+    const redis = await connectRedis(server.url, { connectionName: 'chaos-cmd' });
+    cleanups.push(() => closeClient(redis));
+
+    const history = new StatusHistory();
+    const monitor = new Monitor(
+      redis,
+      () => new Redis(server.url, { connectionName: 'chaos-monitor' }),
+      { queue: QUEUE },
+      options.verbose ? stderrLogger('monitor') : silentLogger,
+      { log: false },
+    );
+    monitor.onStatus('*', '*', (record) => history.record(record));
+    await monitor.start();
+    cleanups.push(() => monitor.stop());
+
+    const tally = new ExecutionTally();
+    const activeFleet = new WorkerFleet({
+      entry,
+      args: [String(options.concurrency), '--redis', server.url, '--queue', QUEUE, '--heartbeat-ms', String(HEARTBEAT_MS), '--stale-after-ms', String(STALE_AFTER_MS)],
+      onEvent: (event) => tally.add(event),
+      onUnexpectedExit: (note) => print(`  warning: ${note}`),
+      verbose: options.verbose,
+      logDir: options.logDir,
+    });
+    fleet = activeFleet;
+    cleanups.push(() => activeFleet.killAll());
+    activeFleet.fill(options.workers);
+
+    const plan = makePlan({ tasks: options.tasks, seed: options.seed, failOnceShare: options.failOnce, failAlwaysShare: options.failAlways, maxMs: options.maxMs });
+    const ids = plan.map((t) => t.id);
+    const enqueuedAt = Date.now();
+    await new Queue(redis, { queue: QUEUE }).enqueueMany(plan.map(toTaskInput));
+    const deadline = enqueuedAt + options.durationLimitMs;
+
+    // Settles when every task is final, the time limit passes, or the run is aborted.
+    let drainedAt: number | undefined;
+    let failure: unknown;
+    let settled = false;
+    const waiting = monitor.waitFor(ids, FINAL_STATUSES, { timeoutMs: Math.max(1, deadline - Date.now()), signal }).then(
+      () => {
+        drainedAt = Date.now();
+      },
+      (err: unknown) => {
+        if (!(err instanceof MonitorTimeoutError)) failure = err;
+      },
+    );
+    void waiting.finally(() => {
+      settled = true;
+    });
+
+    // Control loop: kills, the redis restart, progress. Bounded by the wait's own timeout.
+    const victims = createPrng(options.seed ^ 0x5bd1e995);
+    const nextKillIn = (): number => Math.round(options.killEveryMs * (0.75 + victims.next() * 0.5));
+    const restartWhenFinal = options.restartRedisAt > 0 ? Math.ceil(options.restartRedisAt * options.tasks) : Infinity;
+    let redisRestarts = 0;
+    let nextKill = Date.now() + nextKillIn();
+    let nextProgress = Date.now() + PROGRESS_EVERY_MS;
+    while (!settled && Date.now() < deadline + 5000) {
+      await Promise.race([waiting, sleep(TICK_MS)]);
+      if (settled) break;
+      const now = Date.now();
+      activeFleet.fill(options.workers);
+      if (options.killEveryMs > 0 && now >= nextKill) {
+        activeFleet.killRandom(victims);
+        nextKill = now + nextKillIn();
+      }
+      if (redisRestarts === 0 && history.finalCount >= restartWhenFinal) {
+        const before = Date.now();
+        activeFleet.note('redis restart begins');
+        await server.restart();
+        activeFleet.note('redis restart done');
+        redisRestarts++;
+        print(`  ${((Date.now() - enqueuedAt) / 1000).toFixed(1)} s: restarted redis-server at ${history.finalCount}/${options.tasks} final (took ${Date.now() - before} ms)`);
+      }
+      if (now >= nextProgress) {
+        nextProgress = now + PROGRESS_EVERY_MS;
+        print(`  ${((now - enqueuedAt) / 1000).toFixed(1)} s: ${history.finalCount}/${options.tasks} final, ${activeFleet.kills} kills, ${tally.starts} starts`);
+      }
+    }
+    await waiting;
+    if (failure !== undefined) throw failure;
+
+    await activeFleet.stopAll(STOP_GRACE_MS);
+    await monitor.stop();
+    const state = await readRedisState(redis, queueKeys(QUEUE), ids);
+    const report = checkRun({ plan, recorded: state.recorded, stuck: state.stuck, history: history.statuses(), starts: tally.perTaskStarts(), succeeded: tally.succeeded() });
+    const facts: RunFacts = {
+      kills: activeFleet.kills,
+      redisRestarts,
+      seed: options.seed,
+      wallMs: Date.now() - startedAt,
+      drainMs: drainedAt === undefined ? undefined : drainedAt - enqueuedAt,
+      durationLimitMs: options.durationLimitMs,
+      workersStarted: activeFleet.started,
+      workersAtOnce: options.workers,
+      unexpectedExits: activeFleet.unexpectedExits,
+      interrupted: tally.interrupted,
+      holdTimes: holdTimesOf(history.records(), options.maxHoldMs),
+      unstarted: findUnstartedFetches(
+        history.records(),
+        (id, attempt, worker) => tally.handled(id, attempt, worker),
+        (pid) => activeFleet.endedAt(pid),
+        START_GRACE_MS,
+      ),
+    };
+    return { report, facts };
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    process.off('exit', onExit);
+  }
+}

@@ -1,0 +1,52 @@
+import type { Redis } from 'ioredis';
+import { decodeStatusRecord, type QueueKeys, type StatusRecord } from '@taskq/recorder';
+
+/** What Redis holds for the run's queue once the workers have stopped. */
+export interface RedisState {
+  /** Recorded status per task id; undefined: no record, or one that does not decode. */
+  readonly recorded: ReadonlyMap<string, StatusRecord | undefined>;
+  /** Task ids still in a processing list, the ready list or the delayed set, with where. */
+  readonly stuck: ReadonlyMap<string, string>;
+}
+
+const CHUNK = 1000;
+
+/** Reads the recorded status of `ids` (HMGET in chunks) and every id left in a queue structure. */
+export async function readRedisState(redis: Redis, keys: QueueKeys, ids: readonly string[]): Promise<RedisState> {
+  const recorded = new Map<string, StatusRecord | undefined>();
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const chunk = ids.slice(i, i + CHUNK);
+    const raws = await redis.hmget(keys.status, ...chunk);
+    chunk.forEach((id, j) => {
+      const raw = raws[j];
+      let record: StatusRecord | undefined;
+      try {
+        record = typeof raw === 'string' ? decodeStatusRecord(raw) : undefined;
+      } catch {
+        record = undefined;
+      }
+      recorded.set(id, record);
+    });
+  }
+
+  const stuck = new Map<string, string>();
+  const note = (found: readonly string[], where: string): void => {
+    for (const id of found) if (!stuck.has(id)) stuck.set(id, where);
+  };
+  for (const list of await processingLists(redis, keys)) note(await redis.lrange(list, 0, -1), list);
+  note(await redis.lrange(keys.ready, 0, -1), keys.ready);
+  note(await redis.zrange(keys.delayed, 0, -1), keys.delayed);
+  return { recorded, stuck };
+}
+
+/** Every processing list of the queue that exists (SCAN; Redis deletes a list when it empties). */
+async function processingLists(redis: Redis, keys: QueueKeys): Promise<string[]> {
+  const out = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', keys.processing('*'), 'COUNT', 1000);
+    cursor = next;
+    for (const key of found) out.add(key);
+  } while (cursor !== '0');
+  return [...out];
+}

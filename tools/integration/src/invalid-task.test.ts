@@ -1,0 +1,71 @@
+import { InvalidTaskError, Queue, type TaskInput } from '@taskq/queue';
+import { queueKeys } from '@taskq/recorder';
+import { enqueueState } from './test-support/queue-state';
+import { newQueueName, RedisClients } from './test-support/redis-fixture';
+
+const clients = new RedisClients();
+
+afterEach(() => clients.close());
+
+const base = { type: 'sleep', payload: { ms: 1 } } as const;
+
+// Inputs a caller could pass from plain JavaScript (or through a cast): each must be refused up front.
+const BAD: Array<[string, TaskInput, string]> = [
+  ['a negative delayMs', { ...base, delayMs: -1 }, 'delayMs must be a number >= 0, got -1'],
+  ['a NaN delayMs', { ...base, delayMs: Number.NaN }, 'delayMs must be a number >= 0'],
+  ['maxAttempts 0', { ...base, maxAttempts: 0 }, 'maxAttempts must be a whole number >= 1, got 0'],
+  ['maxAttempts 1.5', { ...base, maxAttempts: 1.5 }, 'maxAttempts must be a whole number >= 1, got 1.5'],
+  ['timeoutMs 0', { ...base, timeoutMs: 0 }, 'timeoutMs must be a number > 0, got 0'],
+  [
+    'an unknown backoff type',
+    { ...base, backoff: { type: 'linear', delayMs: 10 } as unknown as TaskInput['backoff'] },
+    'unknown backoff type "linear": use exponential, fixed or custom',
+  ],
+  ['a fixed backoff without delay', { ...base, backoff: { type: 'fixed' } as unknown as TaskInput['backoff'] }, 'backoff.delayMs must be >= 0 for a fixed backoff'],
+  ['delayMs together with runAt', { ...base, delayMs: 10, runAt: Date.now() + 1000 }, 'give delayMs or runAt, not both'],
+  ['an empty type', { type: '' }, 'task type must be a string of 1-200 characters, got ""'],
+  ['an id with a space', { ...base, id: 'a b' }, 'task id must be 1-256 non-space characters, got "a b"'],
+  ['a payload JSON cannot hold', { type: 'sleep', payload: { n: 10n } as unknown as TaskInput['payload'] }, 'payload is not JSON-serialisable'],
+];
+
+async function setup(label: string) {
+  const name = newQueueName(label);
+  const redis = await clients.connect();
+  const keys = queueKeys(name);
+  const queue = new Queue(redis, { queue: name });
+  // something already there, so "unchanged" compares real content
+  await queue.enqueueMany([
+    { id: `${name}-ready`, ...base },
+    { id: `${name}-delayed`, ...base, delayMs: 60_000 },
+  ]);
+  return { redis, keys, queue };
+}
+
+describe('enqueue of an invalid task', () => {
+  it.each(BAD)('%s: InvalidTaskError with a clear message, nothing written', async (_, input, message) => {
+    const { redis, keys, queue } = await setup('invalid');
+    const before = await enqueueState(redis, keys);
+    const error: unknown = await queue.enqueue({ ...input, id: input.id ?? `${queue.name}-bad` }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(InvalidTaskError);
+    expect((error as Error).name).toBe('InvalidTaskError');
+    expect((error as Error).message).toContain(message);
+    expect(await enqueueState(redis, keys)).toEqual(before);
+  });
+
+  it('enqueueMany with one bad input among 1500 good ones (two script calls\' worth) writes none of them', async () => {
+    const { redis, keys, queue } = await setup('invalid-many');
+    const before = await enqueueState(redis, keys);
+    const inputs: TaskInput[] = Array.from({ length: 1500 }, (_, i) => ({ id: `${queue.name}-${i}`, ...base }));
+    inputs[1400] = { ...base, id: `${queue.name}-1400`, maxAttempts: 0 };
+    await expect(queue.enqueueMany(inputs)).rejects.toThrow(new InvalidTaskError('maxAttempts must be a whole number >= 1, got 0'));
+    expect(await enqueueState(redis, keys)).toEqual(before);
+
+    // the same batch without the bad input goes in whole
+    inputs[1400] = { ...base, id: `${queue.name}-1400` };
+    expect(await queue.enqueueMany(inputs)).toHaveLength(1500);
+    expect(await queue.readyCount()).toBe(1501);
+  });
+});
