@@ -15,12 +15,23 @@
 -- Returns one flag per task: 1 enqueued, 0 already there.
 local now = taskq_now()
 local out = {}
-local woke = false
+local seen = {}
+local n = 0
 for i = 3, #ARGV, 3 do
   local id = ARGV[i]
-  if redis.call('HEXISTS', KEYS[3], id) == 1 then
+  -- already recorded, or earlier in this same call: the first one stands
+  if seen[id] or redis.call('HEXISTS', KEYS[3], id) == 1 then
     out[#out + 1] = 0
   else
+    seen[id] = true
+    out[#out + 1] = 1
+    n = n + 1
+  end
+end
+taskq_reserve(KEYS[4], n)
+for i = 3, #ARGV, 3 do
+  if out[(i - 3) / 3 + 1] == 1 then
+    local id = ARGV[i]
     redis.call('HSET', KEYS[2], id, ARGV[i + 1])
     local spec = ARGV[i + 2]
     local due
@@ -32,10 +43,8 @@ for i = 3, #ARGV, 3 do
       redis.call('LPUSH', KEYS[1], id)
       taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Queued', 0, now, '', '')
     end
-    woke = true
-    out[#out + 1] = 1
   end
 end
 -- idle workers fetch (ready tasks) or re-arm their timer (a new earliest due time)
-if woke then redis.call('PUBLISH', ARGV[2], 1) end
+if n > 0 then redis.call('PUBLISH', ARGV[2], 1) end
 return taskq_reply(out)

@@ -27,17 +27,25 @@ local due = redis.call('ZRANGEBYSCORE', KEYS[8], '-inf', string.format('%.0f', n
 for _, id in ipairs(due) do
   redis.call('ZREM', KEYS[8], id)
   redis.call('RPUSH', KEYS[1], id)
+end
+local ids = {}
+for _ = 3, #ARGV do
+  local id = redis.call('RPOP', KEYS[1])
+  if not id then break end
+  ids[#ids + 1] = id
+end
+-- one seq number per record: Queued for each promotion, InProgress for each task handed out
+taskq_reserve(KEYS[6], #due + #ids)
+for _, id in ipairs(due) do
   taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Queued', tonumber(redis.call('HGET', KEYS[4], id) or '0'), now, '', '')
 end
 
 local out = { -1 }
-for i = 3, #ARGV do
-  local id = redis.call('RPOP', KEYS[1])
-  if not id then break end
+for n, id in ipairs(ids) do
   redis.call('LPUSH', KEYS[2], id)
   local attempt = redis.call('HINCRBY', KEYS[4], id, 1)
   local body = redis.call('HGET', KEYS[3], id)
-  local _, token = taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'InProgress', attempt, now, ARGV[i], '')
+  local _, token = taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'InProgress', attempt, now, ARGV[n + 2], '')
   redis.call('HSET', KEYS[9], id, string.format('%d', token))
   out[#out + 1] = id
   out[#out + 1] = body or ''

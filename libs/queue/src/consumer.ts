@@ -144,6 +144,23 @@ export class Consumer {
   }
 
   /**
+   * Records many tasks Done in one round trip (see `ack`); one flag per task,
+   * false where that task's ack was refused.
+   */
+  async ackMany(items: readonly { id: string; worker: string; token: string }[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    const k = this.keys;
+    const args: string[] = [k.events];
+    for (const it of items) args.push(it.id, it.worker, it.token);
+    const flags = (await SCRIPTS.ackMany.run(
+      this.redis,
+      [this.processing, k.attempts, k.status, k.seq, k.fence, k.cancels, k.finished, k.recoveries],
+      args,
+    )) as unknown[];
+    return items.map((it, i) => this.accepted(Number(flags[i]) === 1, 'ack', it.id));
+  }
+
+  /**
    * Ends a failed attempt: retry later, dead letter, reject or cancelled (a
    * pending cancel request turns retry/dead into Cancelled). Returns the
    * status recorded, or undefined if refused (stale token).

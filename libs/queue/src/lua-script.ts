@@ -45,6 +45,7 @@ export const SCRIPTS = {
   enqueue: loadScript('enqueue'),
   fetch: loadScript('fetch'),
   ack: loadScript('ack'),
+  ackMany: loadScript('ack-many'),
   fail: loadScript('fail'),
   release: loadScript('release'),
   recover: loadScript('recover'),

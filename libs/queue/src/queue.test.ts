@@ -90,9 +90,16 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     // the second enqueue returns the task that exists, not the one it was given
     expect(second.payload).toBe(1);
     expect(second.enqueuedAt).toBe(first.enqueuedAt);
+    // the same new id twice in one call: the first one stands, once
+    const twice = await queue.enqueueMany([
+      { id: 'dup', type: 't', payload: 'first' },
+      { id: 'dup', type: 't', payload: 'second' },
+    ]);
+    expect(twice.map((t) => t.payload)).toEqual(['first', 'first']);
+    expect(await queue.readyCount()).toBe(2);
     await expect(queue.enqueueMany([{ type: 'ok' }, { type: '' }])).rejects.toThrow(InvalidTaskError);
     await expect(queue.enqueue({ type: 'ok', id: 'has space' })).rejects.toThrow(/task id/);
-    expect(await queue.readyCount()).toBe(1);
+    expect(await queue.readyCount()).toBe(2);
   });
 
   it('refuses to hand tasks to an unregistered consumer until it registers again', async () => {

@@ -12,20 +12,25 @@
 -- the fetch's fencing token).
 --
 -- taskq_status(statusKey, id): the recorded status name of a task, or nil.
+-- taskq_reserve(seqKey, n): see below; batch scripts reserve their seq numbers at once.
 --
 -- JSON is built by hand: Redis ships cjson, but the in-memory Redis used by
 -- the demo and unit tests (ioredis-mock) does not.
 
+local function taskq_escape(c)
+  if c == '"' then return '\\"' end
+  if c == '\\' then return '\\\\' end
+  if c == '\n' then return '\\n' end
+  if c == '\r' then return '\\r' end
+  if c == '\t' then return '\\t' end
+  return string.format('\\u%04x', string.byte(c))
+end
+
 local function taskq_jstr(s)
-  s = string.gsub(tostring(s), '[%c"\\]', function(c)
-    if c == '"' then return '\\"' end
-    if c == '\\' then return '\\\\' end
-    if c == '\n' then return '\\n' end
-    if c == '\r' then return '\\r' end
-    if c == '\t' then return '\\t' end
-    return string.format('\\u%04x', string.byte(c))
-  end)
-  return '"' .. s .. '"'
+  s = tostring(s)
+  -- the common case (ids, worker names) needs no escaping: skip gsub
+  if not string.find(s, '[%c"\\]') then return '"' .. s .. '"' end
+  return '"' .. string.gsub(s, '[%c"\\]', taskq_escape) .. '"'
 end
 
 -- Redis server time in ms, as a float: Lua integers are 32-bit in the
@@ -35,8 +40,27 @@ local function taskq_now()
   return tonumber(t[1]) * 1000.0 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- Sequence numbers reserved for the records this script will write:
+-- taskq_reserve(seqKey, n) takes n numbers with one INCRBY; taskq_record then
+-- uses them before falling back to one INCR each. Reserve exactly as many as
+-- the script records: a reserved number left unused looks like a lost event
+-- to a monitor (a gap in seq), which then re-reads the statuses it follows.
+local taskq_seq_next, taskq_seq_last = 1, 0
+
+local function taskq_reserve(seqKey, n)
+  if n <= 0 then return end
+  local last = redis.call('INCRBY', seqKey, n)
+  taskq_seq_next, taskq_seq_last = last - n + 1, last
+end
+
 local function taskq_record(statusKey, seqKey, channel, id, status, attempt, now, worker, reason, runAt)
-  local seq = redis.call('INCR', seqKey)
+  local seq
+  if taskq_seq_next <= taskq_seq_last then
+    seq = taskq_seq_next
+    taskq_seq_next = seq + 1
+  else
+    seq = redis.call('INCR', seqKey)
+  end
   local rec = '{"id":' .. taskq_jstr(id) .. ',"status":"' .. status .. '","attempt":'
     .. string.format('%d', attempt) .. ',"at":' .. string.format('%.0f', now) .. ',"seq":' .. string.format('%d', seq)
   if worker ~= nil and worker ~= '' then rec = rec .. ',"worker":' .. taskq_jstr(worker) end

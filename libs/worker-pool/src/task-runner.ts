@@ -6,6 +6,7 @@ import { UnrecoverableError } from './errors/unrecoverable-error';
 import { TaskTimeoutError } from './errors/task-timeout-error';
 import { TaskCancelledError } from './errors/task-cancelled-error';
 import { setLongTimeout } from './long-timeout';
+import { AckBatcher } from './ack-batcher';
 
 /** A task a sub-worker is running. */
 export interface RunningTask {
@@ -31,12 +32,16 @@ type Ending = { kind: 'ok' } | { kind: 'error'; error: unknown } | { kind: 'time
  * at all, Cancelled. Nothing a handler does can crash the worker.
  */
 export class TaskRunner {
+  private readonly acks: AckBatcher;
+
   constructor(
     private readonly consumer: Consumer,
     private readonly handlers: ReadonlyMap<string, TaskHandler>,
     private readonly strategies: ReadonlyMap<string, BackoffStrategy>,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.acks = new AckBatcher(consumer);
+  }
 
   run(fetched: FetchedTask): RunningTask {
     const controller = new AbortController();
@@ -126,7 +131,7 @@ export class TaskRunner {
         log.warn({ durationMs }, `ABORTED ${id} after ${seconds} s (returned to the queue)`);
         return;
       case 'ok': {
-        const ok = await this.record(() => this.consumer.ack(id, worker, token));
+        const ok = await this.record(() => this.acks.ack(id, worker, token));
         if (ok) log.info({ durationMs, acked: ok }, `DONE ${id} (${seconds} s)`);
         else log.warn({ durationMs, acked: ok }, `FINISHED ${id} (${seconds} s), but its ack was refused (the task had been taken back)`);
         return;
