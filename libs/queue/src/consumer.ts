@@ -21,6 +21,13 @@ export interface ConsumerOptions {
   readonly id?: string;
 }
 
+/** A finished task to acknowledge: its id, the worker that ran it and the fetch's fencing token. */
+export interface AckItem {
+  readonly id: string;
+  readonly worker: string;
+  readonly token: string;
+}
+
 /** How a failed attempt ends (see fail.lua). */
 export type FailMode = 'retry' | 'dead' | 'reject' | 'cancel';
 
@@ -119,45 +126,46 @@ export class Consumer {
    * InProgress for the worker at the same position, with a fresh fencing
    * token. Also tells when the earliest delayed task is due.
    */
-  async fetch(workers: readonly string[]): Promise<FetchResult> {
-    const k = this.keys;
-    const keys = [k.ready, this.processing, k.tasks, k.attempts, k.status, k.seq, k.consumers, k.delayed, k.fence];
-    let reply = await SCRIPTS.fetch.run(this.redis, keys, [k.events, this.id, ...workers]);
-    if (reply === -1) {
-      this.logger.warn({ consumer: this.id }, `consumer ${this.id} is not registered (presumed dead); registering again`);
-      await this.register();
-      reply = await SCRIPTS.fetch.run(this.redis, keys, [k.events, this.id, ...workers]);
-      if (reply === -1) return { tasks: [], nextDueInMs: undefined };
-    }
-    return decodeFetchReply(reply as unknown[], workers);
+  fetch(workers: readonly string[]): Promise<FetchResult> {
+    return this.exchange([], workers);
   }
 
   /** Records the task Done. False (nothing written) if this fetch no longer holds it (stale token). */
   async ack(taskId: string, worker: string, token: string): Promise<boolean> {
-    const k = this.keys;
-    const ok = await SCRIPTS.ack.run(
-      this.redis,
-      [this.processing, k.attempts, k.status, k.seq, k.fence, k.cancels, k.finished, k.recoveries],
-      [k.events, taskId, worker, token],
-    );
-    return this.accepted(ok === 1, 'ack', taskId);
+    const [ok] = await this.ackMany([{ id: taskId, worker, token }]);
+    return ok === true;
   }
 
   /**
-   * Records many tasks Done in one round trip (see `ack`); one flag per task,
-   * false where that task's ack was refused.
+   * Records many tasks Done in one round trip; one flag per task, false where
+   * that task's ack was refused.
    */
-  async ackMany(items: readonly { id: string; worker: string; token: string }[]): Promise<boolean[]> {
+  async ackMany(items: readonly AckItem[]): Promise<boolean[]> {
     if (items.length === 0) return [];
+    return (await this.exchange(items, [])).acks;
+  }
+
+  /**
+   * A worker pool's round trip: acknowledges finished tasks (each Done, or
+   * refused on its own), then fetches up to one task per named worker — one
+   * script, so a busy pool pays one round trip per batch in each direction.
+   */
+  async exchange(acks: readonly AckItem[], workers: readonly string[]): Promise<FetchResult> {
     const k = this.keys;
-    const args: string[] = [k.events];
-    for (const it of items) args.push(it.id, it.worker, it.token);
-    const flags = (await SCRIPTS.ackMany.run(
-      this.redis,
-      [this.processing, k.attempts, k.status, k.seq, k.fence, k.cancels, k.finished, k.recoveries],
-      args,
-    )) as unknown[];
-    return items.map((it, i) => this.accepted(Number(flags[i]) === 1, 'ack', it.id));
+    const keys = [k.ready, this.processing, k.tasks, k.attempts, k.status, k.seq, k.consumers, k.delayed, k.fence, k.cancels, k.finished, k.recoveries];
+    const args: (string | number)[] = [k.events, this.id, acks.length];
+    for (const a of acks) args.push(a.id, a.worker, a.token);
+    args.push(...workers);
+    let reply = await SCRIPTS.fetch.run(this.redis, keys, args);
+    if (reply === -1) {
+      this.logger.warn({ consumer: this.id }, `consumer ${this.id} is not registered (presumed dead); registering again`);
+      await this.register();
+      reply = await SCRIPTS.fetch.run(this.redis, keys, args);
+      if (reply === -1) return { acks: acks.map(() => false), tasks: [], nextDueInMs: undefined };
+    }
+    const result = decodeFetchReply(reply as unknown[], acks.length, workers);
+    result.acks.forEach((ok, i) => this.accepted(ok, 'ack', (acks[i] as AckItem).id));
+    return result;
   }
 
   /**

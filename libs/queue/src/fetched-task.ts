@@ -18,16 +18,22 @@ export interface FetchedTask {
 
 /** What one fetch returned. */
 export interface FetchResult {
+  /** One flag per ack sent along (see Consumer.exchange): true if acknowledged, false if refused. */
+  readonly acks: boolean[];
   readonly tasks: FetchedTask[];
   /** ms until the earliest Delayed/Retrying task is due; undefined if there is none. */
   readonly nextDueInMs: number | undefined;
 }
 
-/** Decodes the reply of fetch.lua: ms until the next due time, then id, encoded task, attempt, token per task. */
-export function decodeFetchReply(reply: unknown[], workers: readonly string[]): FetchResult {
+/**
+ * Decodes the reply of fetch.lua: ms until the next due time, one flag per
+ * ack, then id, encoded task, attempt, token per task.
+ */
+export function decodeFetchReply(reply: unknown[], ackCount: number, workers: readonly string[]): FetchResult {
   const tasks: FetchedTask[] = [];
   const due = Number(reply[0]);
-  for (let i = 1, n = 0; i + 3 < reply.length; i += 4, n++) {
+  const acks = reply.slice(1, 1 + ackCount).map((flag) => Number(flag) === 1);
+  for (let i = 1 + ackCount, n = 0; i + 3 < reply.length; i += 4, n++) {
     const id = String(reply[i]);
     const raw = reply[i + 1];
     const attempt = Number(reply[i + 2]);
@@ -45,5 +51,5 @@ export function decodeFetchReply(reply: unknown[], workers: readonly string[]): 
       tasks.push({ ...base, task: undefined, invalid });
     }
   }
-  return { tasks, nextDueInMs: due >= 0 ? due : undefined };
+  return { acks, tasks, nextDueInMs: due >= 0 ? due : undefined };
 }

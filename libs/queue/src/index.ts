@@ -1,7 +1,7 @@
 export { Queue } from './queue';
 export type { DeadLetter } from './queue';
 export { Consumer } from './consumer';
-export type { ConsumerOptions, FailMode, FailInput, AttemptRecord, Heartbeat } from './consumer';
+export type { ConsumerOptions, FailMode, FailInput, AttemptRecord, Heartbeat, AckItem } from './consumer';
 export { Janitor, DEFAULT_JANITOR_INTERVAL_MS, DEFAULT_STALE_AFTER_MS } from './janitor';
 export { DEFAULT_MAX_RECOVERIES } from './recover';
 export type { JanitorOptions, JanitorPass } from './janitor';

@@ -44,8 +44,6 @@ export function loadScript(name: string): LuaScript {
 export const SCRIPTS = {
   enqueue: loadScript('enqueue'),
   fetch: loadScript('fetch'),
-  ack: loadScript('ack'),
-  ackMany: loadScript('ack-many'),
   fail: loadScript('fail'),
   release: loadScript('release'),
   recover: loadScript('recover'),

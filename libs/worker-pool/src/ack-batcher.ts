@@ -1,18 +1,23 @@
-import type { Consumer } from '@taskq/queue';
+import type { AckItem, Consumer } from '@taskq/queue';
 
-interface PendingAck {
-  readonly id: string;
-  readonly worker: string;
-  readonly token: string;
+interface PendingAck extends AckItem {
   resolve(ok: boolean): void;
   reject(err: unknown): void;
 }
 
+/** Acks taken by the pool's loop to send with its next fetch; settle them with its result. */
+export interface TakenAcks {
+  readonly items: readonly AckItem[];
+  settle(flags: readonly boolean[]): void;
+  fail(err: unknown): void;
+}
+
 /**
- * Collects the acks of tasks that finish in the same turn of the event loop
- * and sends them as one `ackMany` script: one round trip for many tasks,
- * each still acknowledged (or refused) on its own, atomically with its
- * status record.
+ * Collects the acks of finished tasks. The pool's loop takes them to send
+ * with its next fetch (one script, one round trip for both); whatever it has
+ * not taken by the next turn of the event loop goes as a batch of its own.
+ * Each task is still acknowledged, or refused, on its own, atomically with
+ * its status record.
  */
 export class AckBatcher {
   private pending: PendingAck[] = [];
@@ -22,31 +27,41 @@ export class AckBatcher {
     private readonly consumer: Consumer,
     /** Most acks per script call. */
     private readonly maxBatch = 500,
+    /** Called when an ack is queued (the pool wakes its loop to take it). */
+    private readonly onQueued: () => void = () => undefined,
   ) {}
 
   /** Resolves true once acknowledged, false if refused (stale fencing token). */
   ack(id: string, worker: string, token: string): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.pending.push({ id, worker, token, resolve, reject });
-      if (this.pending.length >= this.maxBatch) this.flush();
-      else if (!this.scheduled) {
+      if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
       }
+      this.onQueued();
     });
+  }
+
+  /** Takes up to maxBatch pending acks (none: undefined). */
+  take(): TakenAcks | undefined {
+    if (this.pending.length === 0) return undefined;
+    const batch = this.pending.splice(0, this.maxBatch);
+    return {
+      items: batch,
+      settle: (flags) => batch.forEach((p, i) => p.resolve(flags[i] === true)),
+      fail: (err) => batch.forEach((p) => p.reject(err)),
+    };
   }
 
   private flush(): void {
     this.scheduled = false;
-    const batch = this.pending.splice(0, this.maxBatch);
-    if (this.pending.length > 0 && !this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
+    for (let taken = this.take(); taken; taken = this.take()) {
+      const batch = taken;
+      this.consumer.ackMany(batch.items).then(
+        (flags) => batch.settle(flags),
+        (err: unknown) => batch.fail(err),
+      );
     }
-    if (batch.length === 0) return;
-    this.consumer.ackMany(batch).then(
-      (flags) => batch.forEach((p, i) => p.resolve(flags[i] === true)),
-      (err: unknown) => batch.forEach((p) => p.reject(err)),
-    );
   }
 }

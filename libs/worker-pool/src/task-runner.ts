@@ -13,6 +13,8 @@ export interface RunningTask {
   readonly id: string;
   /** Settles when the task is finished and its outcome recorded (never rejects). */
   readonly done: Promise<void>;
+  /** Settles when the handler is over (its outcome may still be being recorded): its sub-worker is free. */
+  readonly handlerDone: Promise<void>;
   /** Stop for shutdown: the signal fires; no outcome is recorded (the pool puts the task back). */
   abort(reason: Error): void;
   /** Stop because the task was cancelled: the signal fires and the task is recorded Cancelled. */
@@ -32,16 +34,13 @@ type Ending = { kind: 'ok' } | { kind: 'error'; error: unknown } | { kind: 'time
  * at all, Cancelled. Nothing a handler does can crash the worker.
  */
 export class TaskRunner {
-  private readonly acks: AckBatcher;
-
   constructor(
     private readonly consumer: Consumer,
     private readonly handlers: ReadonlyMap<string, TaskHandler>,
     private readonly strategies: ReadonlyMap<string, BackoffStrategy>,
     private readonly logger: Logger,
-  ) {
-    this.acks = new AckBatcher(consumer);
-  }
+    private readonly acks: AckBatcher,
+  ) {}
 
   run(fetched: FetchedTask): RunningTask {
     const controller = new AbortController();
@@ -56,12 +55,17 @@ export class TaskRunner {
     const ended = new Promise<Ending>((resolve) => {
       settle = resolve;
     });
-    const done = this.execute(fetched, controller, log, ended, end).catch((err: unknown) => {
-      log.error({ err }, `task ${fetched.id}: outcome could not be recorded: ${String(err)}`);
-    });
+    let handlerOver!: () => void;
+    const handlerDone = new Promise<void>((resolve) => (handlerOver = resolve));
+    const done = this.execute(fetched, controller, log, ended, end, handlerOver)
+      .catch((err: unknown) => {
+        log.error({ err }, `task ${fetched.id}: outcome could not be recorded: ${String(err)}`);
+      })
+      .finally(handlerOver);
     return {
       id: fetched.id,
       done,
+      handlerDone,
       abort: (reason: Error) => {
         end({ kind: 'abort' });
         controller.abort(reason);
@@ -79,6 +83,7 @@ export class TaskRunner {
     log: Logger,
     ended: Promise<Ending>,
     end: (e: Ending) => void,
+    handlerOver: () => void,
   ): Promise<void> {
     const { id, worker, token, attempt } = fetched;
     const task = fetched.task;
@@ -123,6 +128,7 @@ export class TaskRunner {
     // a timeout, cancel or abort ends the attempt even if the handler ignores its signal
     const ending = await ended;
     clearTimer();
+    handlerOver();
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
     const durationMs = Math.round(performance.now() - started);
 

@@ -8,6 +8,7 @@ import { POOL_TOKENS } from './tokens';
 import { WakeSignal } from './wake-signal';
 import { TaskRunner, type RunningTask } from './task-runner';
 import { MainThreadHeartbeat, ThreadHeartbeat, type HeartbeatSource } from './heartbeat';
+import { AckBatcher, type TakenAcks } from './ack-batcher';
 
 /**
  * States of a pool:
@@ -40,6 +41,7 @@ export class WorkerPool {
   private readonly idle: string[] = [];
   private readonly running = new Map<string, RunningTask>();
   private readonly runner: TaskRunner;
+  private readonly acks: AckBatcher;
   private wake: WakeSignal | undefined;
   private heartbeat: HeartbeatSource | undefined;
   private loopDone: Promise<void> = Promise.resolve();
@@ -58,7 +60,8 @@ export class WorkerPool {
     this.options = resolvePoolOptions(options);
     for (const [type, handler] of Object.entries(handlers)) this.handle(type, handler);
     for (let i = 1; i <= this.options.concurrency; i++) this.idle.push(`${this.options.namePrefix}-${process.pid}-${i}`);
-    this.runner = new TaskRunner(consumer, this.handlers, this.options.backoffStrategies, logger);
+    this.acks = new AckBatcher(consumer, 500, () => this.wake?.fire());
+    this.runner = new TaskRunner(consumer, this.handlers, this.options.backoffStrategies, logger, this.acks);
   }
 
   /** Registers the handler of a task type (before or after start). */
@@ -112,7 +115,8 @@ export class WorkerPool {
           this.logger.warn({ err }, `reconcile failed: ${String(err)}`);
         }
       }
-      if (this.idle.length === 0) {
+      const acks: TakenAcks | undefined = this.acks.take();
+      if (this.idle.length === 0 && !acks) {
         await wake.wait(this.options.idlePollMs); // a finishing task fires the signal
         wake.clear();
         continue;
@@ -120,9 +124,12 @@ export class WorkerPool {
       wake.clear();
       let fetched: FetchResult;
       try {
-        fetched = await this.consumer.fetch([...this.idle]);
+        // finished tasks' acks and the next tasks for the idle sub-workers: one round trip
+        fetched = await this.consumer.exchange(acks?.items ?? [], [...this.idle]);
+        acks?.settle(fetched.acks);
         failures = 0;
       } catch (err) {
+        acks?.fail(err); // each task retries its own ack
         failures++;
         this.needsReconcile = true; // the fetch may have run in Redis all the same
         const delay = Math.min(100 * 2 ** Math.min(failures, 5), 3000);
@@ -130,6 +137,7 @@ export class WorkerPool {
         await wake.wait(delay);
         continue;
       }
+      if (acks && this.idle.length === 0) continue;
       if (fetched.tasks.length === 0) {
         // sleep until the earliest delayed task is due (plus a little jitter,
         // so idle pools do not all ask at the same instant), a wake, or the poll
@@ -155,12 +163,15 @@ export class WorkerPool {
     this.idle.splice(slot >= 0 ? slot : 0, 1);
     const running = this.runner.run(fetched);
     this.running.set(fetched.id, running);
+    // the sub-worker is free as soon as its handler is over; the ack may still be on its way
+    void running.handlerDone.then(() => {
+      this.idle.push(fetched.worker);
+      this.wake?.fire();
+    });
     void running.done.finally(() => {
       // A consumer presumed dead may fetch the same task again while its first
       // run still goes on: only the run that is still tracked is forgotten here.
       if (this.running.get(fetched.id) === running) this.running.delete(fetched.id);
-      this.idle.push(fetched.worker);
-      this.wake?.fire();
     });
   }
 
