@@ -106,9 +106,16 @@ export function taskFromInput<P extends JsonValue>(input: TaskInput<P>, id: stri
   };
 }
 
-/** Encodes a task for the tasks hash. Throws InvalidTaskError for a payload JSON cannot represent. */
+/**
+ * Encodes a task for the tasks hash: JSON, leaving out options that have
+ * their default value (most tasks), since every byte is paid per queued task.
+ * Throws InvalidTaskError for a payload JSON cannot represent.
+ */
 export function encodeTask(task: Task): string {
-  const { id: _id, ...stored } = task;
+  const stored: Record<string, unknown> = { type: task.type, payload: task.payload, enqueuedAt: task.enqueuedAt };
+  if (task.maxAttempts !== DEFAULT_MAX_ATTEMPTS) stored['maxAttempts'] = task.maxAttempts;
+  if (task.backoff !== DEFAULT_BACKOFF) stored['backoff'] = task.backoff;
+  if (task.timeoutMs !== undefined) stored['timeoutMs'] = task.timeoutMs;
   try {
     return JSON.stringify(stored);
   } catch (cause) {

@@ -14,6 +14,8 @@ export interface Logger {
   info: LogFn;
   debug: LogFn;
   child(bindings: Record<string, unknown>): Logger;
+  /** Whether a level would be written (pino has it); lets hot paths skip building a line. */
+  isLevelEnabled?(level: string): boolean;
 }
 
 const noop: LogFn = () => undefined;
@@ -25,4 +27,5 @@ export const silentLogger: Logger = {
   info: noop,
   debug: noop,
   child: () => silentLogger,
+  isLevelEnabled: () => false,
 };

@@ -6,7 +6,8 @@ import { UnrecoverableError } from './errors/unrecoverable-error';
 import { TaskTimeoutError } from './errors/task-timeout-error';
 import { TaskCancelledError } from './errors/task-cancelled-error';
 import { setLongTimeout } from './long-timeout';
-import { AckBatcher } from './ack-batcher';
+import type { AckBatcher } from './ack-batcher';
+import { LazyAbort, lazyChild } from './lazy';
 
 /** A task a sub-worker is running. */
 export interface RunningTask {
@@ -43,8 +44,8 @@ export class TaskRunner {
   ) {}
 
   run(fetched: FetchedTask): RunningTask {
-    const controller = new AbortController();
-    const log = this.logger.child({ taskId: fetched.id, queue: this.consumer.keys.queue, attempt: fetched.attempt, worker: fetched.worker });
+    const controller = new LazyAbort();
+    const log = lazyChild(this.logger, { taskId: fetched.id, queue: this.consumer.keys.queue, attempt: fetched.attempt, worker: fetched.worker });
     let ending: Ending | undefined;
     let settle: ((e: Ending) => void) | undefined;
     const end = (e: Ending): void => {
@@ -79,7 +80,7 @@ export class TaskRunner {
 
   private async execute(
     fetched: FetchedTask,
-    controller: AbortController,
+    controller: LazyAbort,
     log: Logger,
     ended: Promise<Ending>,
     end: (e: Ending) => void,
@@ -120,7 +121,17 @@ export class TaskRunner {
       }, task.timeoutMs);
     }
     Promise.resolve()
-      .then(() => handler(task, { signal: controller.signal, attempt, worker, logger: log }))
+      .then(() =>
+        handler(task, {
+          // made when the handler first looks at it
+          get signal() {
+            return controller.signal;
+          },
+          attempt,
+          worker,
+          logger: log,
+        }),
+      )
       .then(
         () => end({ kind: 'ok' }),
         (error: unknown) => end({ kind: 'error', error }),

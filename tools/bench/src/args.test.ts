@@ -1,0 +1,65 @@
+import { parseArgs, parseSizes, pickList, UsageError } from './args';
+import { FULL_SIZES, SMOKE_SIZES } from './plan';
+
+describe('parseArgs', () => {
+  it('runs every system and scenario at the issue sizes by default', () => {
+    const { plan, out, progress } = parseArgs([]);
+    expect(plan).toMatchObject({ ...FULL_SIZES, smoke: false });
+    expect(plan.systems).toEqual(['taskq', 'bullmq', 'bee-queue']);
+    expect(plan.scenarios).toEqual(['enqueue', 'drain', 'latency', 'memory', 'scale']);
+    expect(plan.n).toBe(50_000);
+    expect(plan.scaleSizes).toEqual([10_000, 100_000, 1_000_000]);
+    expect(out).toBeUndefined();
+    expect(progress).toBe(true);
+  });
+
+  it('--smoke takes the small sizes, and explicit flags still override them', () => {
+    expect(parseArgs(['--smoke']).plan).toMatchObject({ ...SMOKE_SIZES, smoke: true });
+    expect(parseArgs(['--smoke', '--n', '300', '--repeat', '2']).plan).toMatchObject({ n: 300, repeat: 2, memoryN: SMOKE_SIZES.memoryN });
+  });
+
+  it('--only and --scenarios filter, keeping the run order whatever order they are given in', () => {
+    const { plan } = parseArgs(['--only', 'bullmq,taskq', '--scenarios', 'memory, enqueue']);
+    expect(plan.systems).toEqual(['taskq', 'bullmq']);
+    expect(plan.scenarios).toEqual(['enqueue', 'memory']);
+  });
+
+  it('takes --out, --scale-sizes and --no-progress', () => {
+    const { plan, out, progress } = parseArgs(['--out', 'r.json', '--scale-sizes', '100k,10k', '--no-progress']);
+    expect(out).toBe('r.json');
+    expect(plan.scaleSizes).toEqual([10_000, 100_000]);
+    expect(progress).toBe(false);
+  });
+
+  it.each([
+    [['--only', 'sidekiq'], /unknown "sidekiq"/],
+    [['--scenarios', ''], /at least one/],
+    [['--repeat', '0'], /--repeat must be a whole number >= 1/],
+    [['--n', '1.5'], /--n must be a whole number/],
+    [['--latency-rate', '200000'], /at most 100000/],
+    [['--frobnicate'], /Unknown argument/i],
+  ])('rejects %j with a UsageError', (argv, message) => {
+    expect(() => parseArgs(argv as string[])).toThrow(UsageError);
+    expect(() => parseArgs(argv as string[])).toThrow(message);
+  });
+});
+
+describe('parseSizes', () => {
+  it('reads plain numbers, k and m suffixes, sorts and drops repeats', () => {
+    expect(parseSizes('s', '1m, 10k,100000,10000')).toEqual([10_000, 100_000, 1_000_000]);
+    expect(parseSizes('s', '2.5k')).toEqual([2500]);
+  });
+
+  it('rejects what is not a whole number >= 1', () => {
+    expect(() => parseSizes('s', '0')).toThrow(UsageError);
+    expect(() => parseSizes('s', '1.5')).toThrow(UsageError);
+    expect(() => parseSizes('s', 'lots')).toThrow(UsageError);
+    expect(() => parseSizes('s', ',')).toThrow(UsageError);
+  });
+});
+
+describe('pickList', () => {
+  it('keeps the order of the allowed values and ignores repeats', () => {
+    expect(pickList('x', 'c,a,c', ['a', 'b', 'c'] as const)).toEqual(['a', 'c']);
+  });
+});

@@ -1,0 +1,94 @@
+import yargs from 'yargs';
+import { SCENARIOS, SYSTEMS, type ScenarioName, type SystemName } from './names';
+import { FULL_SIZES, SMOKE_SIZES, type BenchPlan } from './plan';
+
+/** What a bench run does: the plan plus where the results go. */
+export interface BenchOptions {
+  readonly plan: BenchPlan;
+  /** Write the full results JSON here. Default: not written. */
+  readonly out: string | undefined;
+  /** Print each run's result on stderr as it comes. Default true. */
+  readonly progress: boolean;
+}
+
+/** Thrown for invalid arguments; main prints the message and exits 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Splits a comma list and checks every item is one of `allowed`; keeps the order of `allowed`, drops repeats. */
+export function pickList<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
+  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length === 0) throw new UsageError(`--${flag} needs at least one of ${allowed.join(', ')}`);
+  for (const item of items) {
+    if (!(allowed as readonly string[]).includes(item)) {
+      throw new UsageError(`--${flag}: unknown ${JSON.stringify(item)}; choose from ${allowed.join(', ')}`);
+    }
+  }
+  return allowed.filter((a) => items.includes(a));
+}
+
+/** Parses "10k,100000,1m" into ascending distinct whole numbers >= 1. */
+export function parseSizes(flag: string, value: string): number[] {
+  const sizes = value.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => {
+    const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(s);
+    const n = m ? Number(m[1]) * (m[2]?.toLowerCase() === 'k' ? 1e3 : m[2]?.toLowerCase() === 'm' ? 1e6 : 1) : NaN;
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag}: ${JSON.stringify(s)} is not a whole number >= 1 (1000, 10k, 1m)`);
+    return n;
+  });
+  if (sizes.length === 0) throw new UsageError(`--${flag} needs at least one size`);
+  return [...new Set(sizes)].sort((a, b) => a - b);
+}
+
+const wholeAtLeast = (flag: string, value: number, min: number): number => {
+  if (!Number.isInteger(value) || value < min) throw new UsageError(`--${flag} must be a whole number >= ${min}, got ${value}`);
+  return value;
+};
+
+/** Parses the bench CLI flags (strict: unknown flags are errors). Throws UsageError. */
+export function parseArgs(argv: readonly string[]): BenchOptions {
+  const a = yargs([...argv])
+    .scriptName('bench')
+    .usage(
+      '$0 [options]\n\n' +
+        'Runs taskq, BullMQ and bee-queue one after another on one private redis-server and prints ' +
+        'a table, one JSON line per system and scenario, and PASS/FAIL per target. Exit 0 when every ' +
+        'run completed without losing a task (targets do not change the exit code); 1 when a system ' +
+        'failed or lost tasks; 2 on bad usage; 130 when interrupted.',
+    )
+    .option('smoke', { type: 'boolean', default: false, describe: 'small sizes (CI): checks that everything runs; targets are not judged' })
+    .option('repeat', { type: 'number', describe: 'runs of each enqueue/drain/scale measurement (median reported)', defaultDescription: '3; smoke 1' })
+    .option('only', { type: 'string', describe: `systems to run, comma-separated (${SYSTEMS.join(',')})`, defaultDescription: 'all' })
+    .option('scenarios', { type: 'string', describe: `scenarios to run, comma-separated (${SCENARIOS.join(',')})`, defaultDescription: 'all' })
+    .option('n', { type: 'number', describe: 'tasks per enqueue and drain run', defaultDescription: '50000; smoke 2000' })
+    .option('latency-rate', { type: 'number', describe: 'latency: tasks per second', defaultDescription: '1000; smoke 200' })
+    .option('latency-ms', { type: 'number', describe: 'latency: producer run time, ms', defaultDescription: '10000; smoke 2000' })
+    .option('memory-n', { type: 'number', describe: 'memory: tasks queued', defaultDescription: '100000; smoke 5000' })
+    .option('scale-sizes', { type: 'string', describe: 'scale: drain sizes (10k,100k,1m)', defaultDescription: '10k,100k,1m; smoke 1k,5k,10k' })
+    .option('out', { type: 'string', describe: 'also write the full results JSON to this file' })
+    .option('progress', { type: 'boolean', default: true, describe: 'print each run on stderr as it finishes (--no-progress: quiet)' })
+    .strict()
+    .fail((msg, err) => {
+      throw err instanceof UsageError ? err : new UsageError(msg ?? err?.message ?? 'invalid arguments');
+    })
+    .help()
+    .alias('help', 'h')
+    .version(false)
+    .parseSync();
+
+  const sizes = a.smoke ? SMOKE_SIZES : FULL_SIZES;
+  const plan: BenchPlan = {
+    n: wholeAtLeast('n', a.n ?? sizes.n, 1),
+    repeat: wholeAtLeast('repeat', a.repeat ?? sizes.repeat, 1),
+    concurrency: sizes.concurrency,
+    latencyRate: wholeAtLeast('latency-rate', a['latency-rate'] ?? sizes.latencyRate, 1),
+    latencyMs: wholeAtLeast('latency-ms', a['latency-ms'] ?? sizes.latencyMs, 1),
+    memoryN: wholeAtLeast('memory-n', a['memory-n'] ?? sizes.memoryN, 1),
+    scaleSizes: a['scale-sizes'] === undefined ? sizes.scaleSizes : parseSizes('scale-sizes', a['scale-sizes']),
+    systems: a.only === undefined ? [...SYSTEMS] : pickList<SystemName>('only', a.only, SYSTEMS),
+    scenarios: a.scenarios === undefined ? [...SCENARIOS] : pickList<ScenarioName>('scenarios', a.scenarios, SCENARIOS),
+    smoke: a.smoke,
+  };
+  if (plan.latencyRate > 100_000) throw new UsageError(`--latency-rate must be at most 100000, got ${plan.latencyRate}`);
+  return { plan, out: a.out, progress: a.progress };
+}

@@ -1,0 +1,51 @@
+import type { ScenarioName, SystemName } from './names';
+
+/** Sizes of one bench run; `--smoke` and the full run differ only here. */
+export interface BenchPlan {
+  /** Tasks per enqueue and drain run. Full 50,000; smoke 2,000. */
+  readonly n: number;
+  /** Runs of each enqueue, drain and scale measurement; the median is reported. Full 3; smoke 1. */
+  readonly repeat: number;
+  /** Sub-workers (BullMQ/bee-queue concurrency) of the one worker process. 50. */
+  readonly concurrency: number;
+  /** Latency scenario: tasks per second, enqueued one at a time. Full 1,000; smoke 200. */
+  readonly latencyRate: number;
+  /** Latency scenario: how long the producer runs, ms. Full 10,000; smoke 2,000. */
+  readonly latencyMs: number;
+  /** Tasks queued for the memory scenario. Full 100,000; smoke 5,000. */
+  readonly memoryN: number;
+  /** Drain sizes of the scale scenario, ascending. Full 10k, 100k, 1M; smoke 1k, 5k, 10k. */
+  readonly scaleSizes: readonly number[];
+  /** Systems to run, in order. */
+  readonly systems: readonly SystemName[];
+  /** Scenarios to run, in order. */
+  readonly scenarios: readonly ScenarioName[];
+  /** True for `--smoke`: everything runs and reports, targets are not judged. */
+  readonly smoke: boolean;
+}
+
+export type Sizes = Omit<BenchPlan, 'systems' | 'scenarios' | 'smoke'>;
+
+export const FULL_SIZES: Sizes = {
+  n: 50_000,
+  repeat: 3,
+  concurrency: 50,
+  latencyRate: 1000,
+  latencyMs: 10_000,
+  memoryN: 100_000,
+  scaleSizes: [10_000, 100_000, 1_000_000],
+};
+
+/** Small enough that the whole smoke run takes well under a minute on a 2-core machine. */
+export const SMOKE_SIZES: Sizes = {
+  n: 2000,
+  repeat: 1,
+  concurrency: 50,
+  latencyRate: 200,
+  latencyMs: 2000,
+  memoryN: 5000,
+  scaleSizes: [1000, 5000, 10_000],
+};
+
+/** Tasks per enqueue call when the bench only prepares a queue (drain, memory): bounds the producer's memory. */
+export const SETUP_CHUNK = 10_000;

@@ -1,0 +1,67 @@
+import { parseArgs } from './args';
+import { formatTable, jsonLines } from './report';
+import { latency, memory, tput } from './test-support/results';
+
+const plan = parseArgs(['--scenarios', 'drain,latency,memory,scale', '--scale-sizes', '100k,1m']).plan;
+
+describe('formatTable', () => {
+  const results = [
+    tput('drain', 'taskq', 60_000),
+    tput('drain', 'bullmq', 10_000),
+    latency('taskq', 2, 0.5),
+    latency('bullmq', 8, 1),
+    latency('bee-queue', 4, 1),
+    memory('taskq', 100),
+    memory('bullmq', 400),
+    memory('bee-queue', 200),
+    tput('scale', 'taskq', 50_000, 100_000),
+    tput('scale', 'taskq', 45_000, 1_000_000),
+  ];
+  const errors = [{ bench: 'drain' as const, system: 'bee-queue' as const, n: 50_000, error: 'boom' }];
+  const lines = formatTable(plan, results, errors);
+  const rowOf = (prefix: string, metric: string): string => {
+    const line = lines.find((l) => l.startsWith(prefix) && l.includes(metric));
+    if (!line) throw new Error(`no row ${prefix} ${metric} in\n${lines.join('\n')}`);
+    return line;
+  };
+
+  it('has a column per system and taskq ratio columns', () => {
+    expect(lines[0]).toMatch(/^scenario\s+metric\s+taskq\s+bullmq\s+bee-queue\s+taskq\/BullMQ\s+taskq\/bee-queue$/);
+  });
+
+  it('shows throughput with thousands separators, the ratio, and ERROR for a failed system', () => {
+    const row = rowOf('drain', 'tasks/s');
+    expect(row).toMatch(/60,000\s+10,000\s+ERROR\s+6\.00x$/);
+  });
+
+  it('shows latency p50 and p99 rows, and memory, with taskq as a fraction of each peer', () => {
+    expect(rowOf('latency', 'p99')).toMatch(/2\.00\s+8\.00\s+4\.00\s+0\.25x\s+0\.50x$/);
+    expect(rowOf('latency', 'p50')).toMatch(/0\.50\s+1\.00\s+1\.00\s+0\.50x\s+0\.50x$/);
+    expect(rowOf('memory', 'bytes')).toMatch(/100\s+400\s+200\s+0\.25x\s+0\.50x$/);
+  });
+
+  it('shows each scale size with its ratio to the smaller size, peers as -', () => {
+    expect(rowOf('scale n=1,000,000', 'tasks/s')).toContain('(0.90 of the smaller n)');
+    expect(rowOf('scale n=1,000,000', 'tasks/s')).toMatch(/45,000\s+-\s+-$/);
+  });
+});
+
+describe('formatTable without a peer', () => {
+  it('drops the ratio column of a peer that did not run', () => {
+    const only = parseArgs(['--only', 'taskq,bullmq', '--scenarios', 'drain']).plan;
+    const lines = formatTable(only, [tput('drain', 'taskq', 20_000), tput('drain', 'bullmq', 10_000)], []);
+    expect(lines[0]).toMatch(/taskq\s+bullmq\s+taskq\/BullMQ$/);
+    expect(lines[2]).toMatch(/20,000\s+10,000\s+2\.00x$/);
+  });
+});
+
+describe('jsonLines', () => {
+  it('prints one parseable line per result, then one per failed run', () => {
+    const lines = jsonLines([tput('drain', 'taskq', 2), tput('drain', 'bullmq', 1)], [{ bench: 'drain', system: 'bee-queue', n: 5, error: 'x' }]);
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ bench: 'drain', system: 'taskq', tasksPerSec: 2, ratioVsBullmq: 2 }),
+      expect.objectContaining({ bench: 'drain', system: 'bullmq', ratioVsBullmq: 1 }),
+      { bench: 'drain', system: 'bee-queue', n: 5, error: 'x' },
+    ]);
+  });
+});

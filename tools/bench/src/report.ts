@@ -1,0 +1,105 @@
+import type { SystemName } from './names';
+import type { BenchPlan } from './plan';
+import { jsonRecord, ratiosOf, type BenchResult, type RunError } from './results';
+import { ratio } from './stats';
+
+const int = (v: number): string => Math.round(v).toLocaleString('en-US');
+const ms = (v: number): string => v.toFixed(2);
+const times = (v: number | undefined): string => (v === undefined ? '' : `${v.toFixed(2)}x`);
+
+/** One row of the table: a scenario's metric for every system, then taskq's ratios. */
+interface Row {
+  readonly scenario: string;
+  readonly metric: string;
+  readonly cells: readonly string[];
+  readonly vsBullmq: string;
+  readonly vsBee: string;
+}
+
+type Pick = (r: BenchResult) => number | undefined;
+
+function row(
+  scenario: string,
+  metric: string,
+  systems: readonly SystemName[],
+  matches: (r: BenchResult) => boolean,
+  pick: Pick,
+  format: (v: number) => string,
+  results: readonly BenchResult[],
+  errors: readonly RunError[],
+): Row {
+  const value = (system: SystemName): number | undefined => {
+    const r = results.find((x) => matches(x) && x.system === system);
+    return r ? pick(r) : undefined;
+  };
+  const failed = (system: SystemName): boolean => errors.some((e) => e.system === system && scenario.startsWith(e.bench));
+  const cells = systems.map((s) => {
+    const v = value(s);
+    return v !== undefined ? format(v) : failed(s) ? 'ERROR' : '-';
+  });
+  return {
+    scenario,
+    metric,
+    cells,
+    vsBullmq: times(ratio(value('taskq'), value('bullmq'))),
+    vsBee: times(ratio(value('taskq'), value('bee-queue'))),
+  };
+}
+
+/** The results as a text table: one row per scenario metric, one column per system, then taskq's ratios. */
+export function formatTable(plan: BenchPlan, results: readonly BenchResult[], errors: readonly RunError[]): string[] {
+  const sys = plan.systems;
+  const rows: Row[] = [];
+  const of = (bench: BenchResult['bench']) => (r: BenchResult) => r.bench === bench;
+  const tput: Pick = (r) => ('tasksPerSec' in r ? r.tasksPerSec : undefined);
+  for (const scenario of plan.scenarios) {
+    if (scenario === 'enqueue' || scenario === 'drain') {
+      rows.push(row(scenario, `tasks/s (n=${int(plan.n)}, median of ${plan.repeat})`, sys, of(scenario), tput, int, results, errors));
+    } else if (scenario === 'latency') {
+      const label = `${plan.latencyRate}/s for ${plan.latencyMs / 1000} s`;
+      const lat = (key: 'p50Ms' | 'p99Ms'): Pick => (r) => (r.bench === 'latency' ? r[key] : undefined);
+      rows.push(row('latency', `p50 ms (${label})`, sys, of('latency'), lat('p50Ms'), ms, results, errors));
+      rows.push(row('latency', `p99 ms (${label})`, sys, of('latency'), lat('p99Ms'), ms, results, errors));
+    } else if (scenario === 'memory') {
+      const bytes: Pick = (r) => (r.bench === 'memory' ? r.bytesPerTask : undefined);
+      rows.push(row('memory', `bytes/queued task (n=${int(plan.memoryN)})`, sys, of('memory'), bytes, int, results, errors));
+    } else {
+      for (const n of plan.scaleSizes) {
+        const at = (r: BenchResult) => r.bench === 'scale' && r.n === n;
+        const found = results.find((r) => at(r) && r.system === 'taskq');
+        const step = found ? ratiosOf(found, results).ratioVsSmaller : undefined;
+        const metric = `drain tasks/s, median of ${plan.repeat}` + (step === undefined ? '' : ` (${step.toFixed(2)} of the smaller n)`);
+        rows.push(row(`scale n=${int(n)}`, metric, sys, at, tput, int, results, errors));
+      }
+    }
+  }
+  const header: Row = { scenario: 'scenario', metric: 'metric', cells: [...sys], vsBullmq: 'taskq/BullMQ', vsBee: 'taskq/bee-queue' };
+  const all = [header, ...rows];
+  const width = (get: (r: Row) => string): number => Math.max(...all.map((r) => get(r).length));
+  const wScenario = width((r) => r.scenario);
+  const wMetric = width((r) => r.metric);
+  const wCells = sys.map((_, i) => width((r) => r.cells[i] ?? ''));
+  const wBull = width((r) => r.vsBullmq);
+  const wBee = width((r) => r.vsBee);
+  // A ratio column only when taskq and that peer both ran.
+  const showBull = sys.includes('taskq') && sys.includes('bullmq');
+  const showBee = sys.includes('taskq') && sys.includes('bee-queue');
+  const line = (r: Row): string =>
+    [
+      r.scenario.padEnd(wScenario),
+      r.metric.padEnd(wMetric),
+      ...r.cells.map((c, i) => c.padStart(wCells[i] ?? 0)),
+      ...(showBull ? [r.vsBullmq.padStart(wBull)] : []),
+      ...(showBee ? [r.vsBee.padStart(wBee)] : []),
+    ].join('  ').trimEnd();
+  const rule = '-'.repeat(line(header).length);
+  return [line(header), rule, ...rows.map(line)];
+}
+
+/** One JSON line per result, with ratios; then one per failed run. */
+export function jsonLines(results: readonly BenchResult[], errors: readonly RunError[]): string[] {
+  return [
+    ...results.map((r) => JSON.stringify(jsonRecord(r, results))),
+    ...errors.map((e) => JSON.stringify({ bench: e.bench, system: e.system, n: e.n, error: e.error })),
+  ];
+}

@@ -1,0 +1,103 @@
+import type { ScenarioName, SystemName } from './names';
+import { ratio } from './stats';
+
+/** enqueue, drain and scale: tasks per second, the median of `runs`. */
+export interface ThroughputResult {
+  readonly bench: 'enqueue' | 'drain' | 'scale';
+  readonly system: SystemName;
+  readonly n: number;
+  /** Median of `runs`. */
+  readonly tasksPerSec: number;
+  /** 1,000,000 / tasksPerSec: the cost of one task. */
+  readonly usPerTask: number;
+  /** tasks/s of every run, in run order. */
+  readonly runs: readonly number[];
+}
+
+/** latency: enqueue-to-start, at a steady rate into an idle worker. */
+export interface LatencyResult {
+  readonly bench: 'latency';
+  readonly system: SystemName;
+  readonly n: number;
+  readonly ratePerSec: number;
+  readonly durationMs: number;
+  /** Rate the producer achieved (tasks / time until the last enqueue replied); well below ratePerSec means the producer could not keep up. */
+  readonly sentPerSec: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+/** memory: Redis used_memory growth per queued task. */
+export interface MemoryResult {
+  readonly bench: 'memory';
+  readonly system: SystemName;
+  readonly n: number;
+  readonly usedMemoryBefore: number;
+  readonly usedMemoryAfter: number;
+  readonly bytesPerTask: number;
+}
+
+export type BenchResult = ThroughputResult | LatencyResult | MemoryResult;
+
+/** A run that threw or lost tasks; the bench goes on with the next one and exits 1 at the end. */
+export interface RunError {
+  readonly bench: ScenarioName;
+  readonly system: SystemName;
+  readonly n: number;
+  readonly error: string;
+}
+
+/** The number a scenario is judged by, and whether more is better. */
+export function headline(result: BenchResult): { metric: string; value: number; higherIsBetter: boolean } {
+  switch (result.bench) {
+    case 'latency':
+      return { metric: 'p99Ms', value: result.p99Ms, higherIsBetter: false };
+    case 'memory':
+      return { metric: 'bytesPerTask', value: result.bytesPerTask, higherIsBetter: false };
+    default:
+      return { metric: 'tasksPerSec', value: result.tasksPerSec, higherIsBetter: true };
+  }
+}
+
+/** Ratios of a result's headline against the peers' in the same scenario (scale: against the next smaller size). */
+export interface Ratios {
+  readonly ratioVsBullmq?: number;
+  readonly ratioVsBeeQueue?: number;
+  /** scale only: tasks/s at this size / tasks/s at the next smaller size. */
+  readonly ratioVsSmaller?: number;
+}
+
+export function ratiosOf(result: BenchResult, all: readonly BenchResult[]): Ratios {
+  const value = headline(result).value;
+  if (result.bench === 'scale') {
+    const smaller = all
+      .filter((r): r is ThroughputResult => r.bench === 'scale' && r.system === result.system && r.n < result.n)
+      .sort((a, b) => b.n - a.n)[0];
+    return { ratioVsSmaller: smaller ? ratio(value, smaller.tasksPerSec) : undefined };
+  }
+  const peer = (system: SystemName): number | undefined => {
+    const found = all.find((r) => r.bench === result.bench && r.system === system);
+    return found ? headline(found).value : undefined;
+  };
+  return { ratioVsBullmq: ratio(value, peer('bullmq')), ratioVsBeeQueue: ratio(value, peer('bee-queue')) };
+}
+
+/** Rounds for display in JSON: 3 significant decimals are plenty for a benchmark. */
+function round(value: number): number {
+  if (!Number.isFinite(value)) return value;
+  const abs = Math.abs(value);
+  const digits = abs >= 1000 ? 0 : abs >= 10 ? 2 : 3;
+  return Number(value.toFixed(digits));
+}
+
+/** One JSON object per result, with its ratios, numbers rounded. */
+export function jsonRecord(result: BenchResult, all: readonly BenchResult[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries({ ...result, ...ratiosOf(result, all) })) {
+    if (value === undefined) continue;
+    out[key] = typeof value === 'number' ? round(value) : Array.isArray(value) ? value.map((v: number) => round(v)) : value;
+  }
+  return out;
+}

@@ -1,0 +1,124 @@
+import type { ScenarioName, SystemName } from './names';
+import { SCALE_SYSTEMS } from './names';
+import type { BenchResult, RunError, ThroughputResult } from './results';
+import type { BenchContext } from './scenarios/context';
+import { runDrain } from './scenarios/drain';
+import { runEnqueue } from './scenarios/enqueue';
+import { runLatency } from './scenarios/latency';
+import { runMemory } from './scenarios/memory';
+import { median } from './stats';
+
+/** Everything one bench run measured. */
+export interface BenchOutcome {
+  readonly results: BenchResult[];
+  readonly errors: RunError[];
+}
+
+/** Where progress lines go (stderr by default); one line per run. */
+export type Progress = (line: string) => void;
+
+const message = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+
+const fmt = (v: number): string => Math.round(v).toLocaleString('en-US');
+
+/**
+ * Runs a throughput measurement `repeat` times per system, interleaving the
+ * systems (taskq, BullMQ, bee-queue, taskq, …) so that drift in the machine
+ * weighs on all alike; reports the median per system. A system that fails
+ * a run is recorded and skipped for the rest of this measurement.
+ */
+async function repeated(
+  bench: ThroughputResult['bench'],
+  systems: readonly SystemName[],
+  n: number,
+  repeat: number,
+  once: (system: SystemName) => Promise<number>,
+  progress: Progress,
+  out: BenchOutcome,
+): Promise<void> {
+  const runs = new Map<SystemName, number[]>(systems.map((s) => [s, []]));
+  const failed = new Set<SystemName>();
+  for (let r = 1; r <= repeat; r++) {
+    for (const system of systems) {
+      if (failed.has(system)) continue;
+      try {
+        const rate = await once(system);
+        runs.get(system)?.push(rate);
+        progress(`${bench} ${system} n=${fmt(n)} run ${r}/${repeat}: ${fmt(rate)} tasks/s`);
+      } catch (err) {
+        failed.add(system);
+        out.errors.push({ bench, system, n, error: message(err) });
+        progress(`${bench} ${system} n=${fmt(n)} run ${r}/${repeat}: ERROR ${message(err)}`);
+      }
+    }
+  }
+  for (const system of systems) {
+    const rates = runs.get(system) ?? [];
+    if (failed.has(system) || rates.length === 0) continue;
+    const tasksPerSec = median(rates);
+    out.results.push({ bench, system, n, tasksPerSec, usPerTask: 1e6 / tasksPerSec, runs: rates });
+  }
+}
+
+/** A single-run measurement per system (latency, memory). */
+async function once(
+  bench: ScenarioName,
+  systems: readonly SystemName[],
+  n: number,
+  run: (system: SystemName) => Promise<BenchResult>,
+  describe: (r: BenchResult) => string,
+  progress: Progress,
+  out: BenchOutcome,
+): Promise<void> {
+  for (const system of systems) {
+    try {
+      const result = await run(system);
+      out.results.push(result);
+      progress(`${bench} ${system} n=${fmt(n)}: ${describe(result)}`);
+    } catch (err) {
+      out.errors.push({ bench, system, n, error: message(err) });
+      progress(`${bench} ${system} n=${fmt(n)}: ERROR ${message(err)}`);
+    }
+  }
+}
+
+/** Runs the plan's scenarios in order, each system in turn, and collects results and failures. */
+export async function runBench(ctx: BenchContext, progress: Progress, signal: AbortSignal): Promise<BenchOutcome> {
+  const plan = ctx.plan;
+  const out: BenchOutcome = { results: [], errors: [] };
+  const guard = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      signal.throwIfAborted();
+      return fn(...args);
+    };
+  for (const scenario of plan.scenarios) {
+    signal.throwIfAborted();
+    switch (scenario) {
+      case 'enqueue':
+        await repeated('enqueue', plan.systems, plan.n, plan.repeat, guard((s) => runEnqueue(ctx, s, plan.n)), progress, out);
+        break;
+      case 'drain':
+        await repeated('drain', plan.systems, plan.n, plan.repeat, guard((s) => runDrain(ctx, s, plan.n)), progress, out);
+        break;
+      case 'latency': {
+        const n = Math.round((plan.latencyRate * plan.latencyMs) / 1000);
+        const show = (r: BenchResult): string => r.bench === 'latency' ? `p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms (sent ${fmt(r.sentPerSec)}/s)` : '';
+        await once('latency', plan.systems, n, guard((s) => runLatency(ctx, s)), show, progress, out);
+        break;
+      }
+      case 'memory': {
+        const show = (r: BenchResult): string => (r.bench === 'memory' ? `${fmt(r.bytesPerTask)} bytes/task` : '');
+        await once('memory', plan.systems, plan.memoryN, guard((s) => runMemory(ctx, s)), show, progress, out);
+        break;
+      }
+      case 'scale': {
+        const systems = plan.systems.filter((s) => SCALE_SYSTEMS.includes(s));
+        for (const n of plan.scaleSizes) {
+          await repeated('scale', systems, n, plan.repeat, guard((s) => runDrain(ctx, s, n)), progress, out);
+        }
+        break;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,16 @@
+import type { Redis } from 'ioredis';
+import type { BenchPlan } from '../plan';
+import type { RedisTarget } from '../systems/producer';
+
+/** What every scenario gets: the bench's redis-server, an admin connection to it, the sizes. */
+export interface BenchContext {
+  readonly target: RedisTarget;
+  /** For FLUSHALL and INFO only; each system opens its own connections. */
+  readonly admin: Redis;
+  readonly plan: BenchPlan;
+}
+
+/** Thrown when a system stored, ran or reported fewer tasks than it was given. */
+export class LostTasksError extends Error {
+  override readonly name = 'LostTasksError';
+}

@@ -1,0 +1,67 @@
+import { evaluateTargets, TARGETS, verdictLine, type Target } from './targets';
+import { latency, memory, tput, type BenchResult } from './test-support/results';
+
+const verdictOf = (bench: Target['bench'], results: BenchResult[]) => {
+  const v = evaluateTargets(results).find((x) => x.target.bench === bench);
+  if (!v) throw new Error(`no target for ${bench}`);
+  return v;
+};
+
+describe('evaluateTargets', () => {
+  it('passes drain at exactly 5 x BullMQ and fails just below', () => {
+    expect(verdictOf('drain', [tput('drain', 'taskq', 50_000), tput('drain', 'bullmq', 10_000)])).toMatchObject({ ratio: 5, pass: true });
+    expect(verdictOf('drain', [tput('drain', 'taskq', 49_990), tput('drain', 'bullmq', 10_000)]).pass).toBe(false);
+  });
+
+  it('judges enqueue against BullMQ, never against bee-queue', () => {
+    const results = [tput('enqueue', 'taskq', 60_000), tput('enqueue', 'bullmq', 10_000), tput('enqueue', 'bee-queue', 100_000)];
+    expect(verdictOf('enqueue', results)).toMatchObject({ ratio: 6, pass: true });
+  });
+
+  it('wants latency p99 and memory at most half of BullMQ (lower is better)', () => {
+    expect(verdictOf('latency', [latency('taskq', 2), latency('bullmq', 5)])).toMatchObject({ ratio: 0.4, pass: true });
+    expect(verdictOf('latency', [latency('taskq', 3), latency('bullmq', 5)]).pass).toBe(false);
+    expect(verdictOf('memory', [memory('taskq', 100), memory('bullmq', 400)])).toMatchObject({ ratio: 0.25, pass: true });
+    expect(verdictOf('memory', [memory('taskq', 300), memory('bullmq', 400)]).pass).toBe(false);
+  });
+
+  it('judges latency on p99, not p50', () => {
+    expect(verdictOf('latency', [latency('taskq', 10, 0.1), latency('bullmq', 10, 5)])).toMatchObject({ ratio: 1, pass: false });
+  });
+
+  it('compares scale at the largest N with the next smaller N, whatever order the results came in', () => {
+    const results = [tput('scale', 'taskq', 9000, 1_000_000), tput('scale', 'taskq', 2000, 10_000), tput('scale', 'taskq', 10_000, 100_000)];
+    expect(verdictOf('scale', results)).toMatchObject({ ratio: 0.9, pass: true });
+    const slower = [tput('scale', 'taskq', 7900, 1_000_000), tput('scale', 'taskq', 10_000, 100_000)];
+    expect(verdictOf('scale', slower).pass).toBe(false);
+  });
+
+  it('leaves a target unjudged when taskq or BullMQ did not report, or scale ran one size', () => {
+    expect(verdictOf('drain', [tput('drain', 'taskq', 50_000)])).toMatchObject({ ratio: undefined, pass: undefined });
+    expect(verdictOf('drain', [tput('drain', 'bullmq', 50_000)]).pass).toBeUndefined();
+    expect(verdictOf('scale', [tput('scale', 'taskq', 1, 100)]).pass).toBeUndefined();
+  });
+
+  it('has one target per scenario of the issue', () => {
+    expect(TARGETS.map((t) => t.bench).sort()).toEqual(['drain', 'enqueue', 'latency', 'memory', 'scale']);
+  });
+});
+
+describe('verdictLine', () => {
+  const [drain] = evaluateTargets([tput('drain', 'taskq', 20_000), tput('drain', 'bullmq', 10_000)]);
+
+  it('prints FAIL with the measured ratio in a full run', () => {
+    expect(verdictLine(drain!, false)).toBe('FAIL drain >= 5 x BullMQ: measured 2.00');
+  });
+
+  it('prints the ratio without a verdict in a smoke run', () => {
+    const line = verdictLine(drain!, true);
+    expect(line).not.toMatch(/PASS|FAIL/);
+    expect(line).toContain('measured 2.00 (smoke run: not judged)');
+  });
+
+  it('says n/a when the ratio was not measured', () => {
+    const [unmeasured] = evaluateTargets([]);
+    expect(verdictLine(unmeasured!, false)).toMatch(/^n\/a  drain/);
+  });
+});

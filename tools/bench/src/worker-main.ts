@@ -1,0 +1,65 @@
+// Entry of a worker process, forked by the bench: one system's worker, driven over IPC.
+// tsyringe (behind taskq's classes) needs Reflect.getMetadata at import.
+import 'reflect-metadata';
+import type { SystemName } from './names';
+import { epochNow, type BenchPayload } from './payload';
+import type { OnTask, WorkerFactory } from './workers/bench-worker';
+import { startBeeQueueWorker } from './workers/bee-queue-worker';
+import { startBullmqWorker } from './workers/bullmq-worker';
+import type { ParentMessage, WorkerConfig, WorkerMessage } from './workers/protocol';
+import { startTaskqWorker } from './workers/taskq-worker';
+
+const FACTORIES: Record<SystemName, WorkerFactory> = {
+  taskq: startTaskqWorker,
+  bullmq: startBullmqWorker,
+  'bee-queue': startBeeQueueWorker,
+};
+
+const send = (message: WorkerMessage): void => {
+  process.send?.(message);
+};
+
+const fail = (err: unknown): void => {
+  send({ type: 'error', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+  process.exitCode = 1;
+  setTimeout(() => process.exit(1), 100).unref();
+};
+
+async function main(): Promise<void> {
+  if (!process.send) throw new Error('worker-main runs as a forked child of the bench');
+  const config = JSON.parse(process.argv[2] ?? '') as WorkerConfig;
+  let handled = 0;
+  const latencies: number[] = [];
+  // The handler's whole cost: a counter, and in the latency scenario one clock read and a push.
+  const onTask: OnTask = config.recordLatency
+    ? (payload: BenchPayload) => {
+        handled++;
+        latencies.push(epochNow() - payload.t);
+      }
+    : () => {
+        handled++;
+      };
+  const worker = await FACTORIES[config.system](config, onTask);
+
+  process.on('message', (message: ParentMessage) => {
+    switch (message.type) {
+      case 'go':
+        worker.go().then(() => send({ type: 'started' }), fail);
+        break;
+      case 'report':
+        send({ type: 'report', handled, latenciesMs: latencies });
+        break;
+      case 'stop':
+        worker.stop().then(() => {
+          send({ type: 'stopped' });
+          process.disconnect();
+        }, fail);
+        break;
+    }
+  });
+  // The parent went away: nothing left to work for.
+  process.on('disconnect', () => setTimeout(() => process.exit(0), 2000).unref());
+  send({ type: 'ready' });
+}
+
+main().catch(fail);
