@@ -53,6 +53,11 @@ local function taskq_reserve(seqKey, n)
   taskq_seq_next, taskq_seq_last = last - n + 1, last
 end
 
+-- Per-script caches: every record of one script shares its time, and a
+-- batch's records mostly share their worker; formatting them once is cheaper.
+local taskq_now_for, taskq_now_text = nil, ''
+local taskq_worker_for, taskq_worker_text = nil, ''
+
 local function taskq_record(statusKey, seqKey, channel, id, status, attempt, now, worker, reason, runAt)
   local seq
   if taskq_seq_next <= taskq_seq_last then
@@ -61,9 +66,13 @@ local function taskq_record(statusKey, seqKey, channel, id, status, attempt, now
   else
     seq = redis.call('INCR', seqKey)
   end
+  if now ~= taskq_now_for then taskq_now_for, taskq_now_text = now, string.format('%.0f', now) end
   local rec = '{"id":' .. taskq_jstr(id) .. ',"status":"' .. status .. '","attempt":'
-    .. string.format('%d', attempt) .. ',"at":' .. string.format('%.0f', now) .. ',"seq":' .. string.format('%d', seq)
-  if worker ~= nil and worker ~= '' then rec = rec .. ',"worker":' .. taskq_jstr(worker) end
+    .. string.format('%d', attempt) .. ',"at":' .. taskq_now_text .. ',"seq":' .. string.format('%d', seq)
+  if worker ~= nil and worker ~= '' then
+    if worker ~= taskq_worker_for then taskq_worker_for, taskq_worker_text = worker, ',"worker":' .. taskq_jstr(worker) end
+    rec = rec .. taskq_worker_text
+  end
   if reason ~= nil and reason ~= '' then rec = rec .. ',"reason":' .. taskq_jstr(reason) end
   if runAt ~= nil then rec = rec .. ',"runAt":' .. string.format('%.0f', runAt) end
   rec = rec .. '}'
