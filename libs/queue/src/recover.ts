@@ -2,7 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { QueueKeys } from '@taskq/recorder';
 import { SCRIPTS } from './lua-script';
 
-/** A dead consumer's tasks go back after this many recoveries... at the next one, the task is Dead. */
+/** A task whose worker died while running it this many times is Dead instead of going back to the queue. */
 export const DEFAULT_MAX_RECOVERIES = 5;
 
 export interface RecoverInput {

@@ -24,5 +24,3 @@ export type TaskHandler<P extends JsonValue = JsonValue> = (task: Task<P>, conte
 
 /** Handlers by task type. */
 export type HandlerMap = Readonly<Record<string, TaskHandler>>;
-
-export { failureReason } from './failure';

@@ -101,13 +101,6 @@ export class TaskRunner {
       await this.fail(fetched, { mode: 'reject', reason });
       return;
     }
-    if (attempt > task.maxAttempts) {
-      // recovered from crashed workers more often than it may run: a poison task
-      const reason = `attempt ${attempt} exceeds maxAttempts ${task.maxAttempts} (its workers died while running it)`;
-      log.error({ reason }, `DEAD ${id}: ${reason}`);
-      await this.fail(fetched, { mode: 'dead', reason });
-      return;
-    }
 
     const started = performance.now();
     log.info({ type: task.type }, `START ${id}`);

@@ -9,7 +9,7 @@ const task = (id: string, kind: PlannedTask['kind']): PlannedTask => {
 };
 
 /** A run where everything went right: each task final with its expected status, seen by the monitor. */
-function cleanRun(): CheckInput & { recorded: Map<string, { status: TaskStatus; attempt: number }>; history: Map<string, TaskStatus[]> } {
+function cleanRun(): CheckInput & { recorded: Map<string, { status: TaskStatus; attempt: number; reason?: string }>; history: Map<string, TaskStatus[]> } {
   const plan = [task('a', 'ok'), task('b', 'fail-once'), task('c', 'fail-always')];
   return {
     plan,
@@ -124,24 +124,26 @@ describe('checkRun', () => {
   });
 });
 
-describe('checkRun on a task whose attempts were used up by kills', () => {
-  it('accepts a planned-Done task that ended Dead past maxAttempts without ever succeeding', () => {
+const diedUnder = 'its worker died while running it 5 times (recovered from dead consumer c)';
+
+describe('checkRun on a task whose workers were killed under it too often', () => {
+  it('accepts a planned-Done task that the janitor ended Dead without it ever succeeding', () => {
     const run = cleanRun();
-    // attempt 1 failed as planned, attempts 2 and 3 were killed, attempt 4 was refused: Dead
-    run.recorded.set('b', { status: 'Dead', attempt: 4 });
+    // attempt 1 failed as planned, then every run of attempt 2 was killed until the janitor gave up
+    run.recorded.set('b', { status: 'Dead', attempt: 1, reason: diedUnder });
     run.history.set('b', ['Queued', 'InProgress', 'Retrying', 'Queued', 'InProgress', 'Queued', 'InProgress', 'Queued', 'InProgress', 'Dead']);
     const report = checkRun({ ...run, succeeded: new Set(['a']), starts: new Map([['a', 1], ['b', 3], ['c', 3]]) });
     expect(report).toMatchObject({ lost: 0, deadByKills: 1 });
-    expect(report.examples.deadByKills).toEqual(['b: Dead at attempt 4 (fail-once, 3 START lines, none DONE)']);
+    expect(report.examples.deadByKills).toEqual(['b: Dead after its workers died (fail-once, 3 START lines, none DONE)']);
     expect(passed(report)).toBe(true);
   });
 
-  it('counts it as lost when it had attempts left, or when a worker logged it DONE', () => {
+  it('counts it as lost when it died of its own failures, or when a worker logged it DONE', () => {
     const early = cleanRun();
-    early.recorded.set('b', { status: 'Dead', attempt: 3 });
+    early.recorded.set('b', { status: 'Dead', attempt: 3, reason: 'planned failure of attempt 3 (attempt 3 of 3)' });
     expect(checkRun({ ...early, succeeded: new Set(['a']) })).toMatchObject({ lost: 1, deadByKills: 0 });
     const succeeded = cleanRun();
-    succeeded.recorded.set('b', { status: 'Dead', attempt: 4 });
+    succeeded.recorded.set('b', { status: 'Dead', attempt: 1, reason: diedUnder });
     expect(checkRun(succeeded)).toMatchObject({ lost: 1, deadByKills: 0 });
   });
 });

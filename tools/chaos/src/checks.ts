@@ -1,11 +1,14 @@
 import { isFinalStatus, type StatusRecord, type TaskStatus } from '@taskq/recorder';
-import { MAX_ATTEMPTS, type PlannedTask } from './plan';
+import type { PlannedTask } from './plan';
+
+/** The janitor's reason when a task's workers died under it too often (libs/queue/lua/recover.lua). */
+const DIED_UNDER = /its worker died while running it \d+ times/;
 
 /** Everything the checks look at, gathered after the workers have stopped. */
 export interface CheckInput {
   readonly plan: readonly PlannedTask[];
   /** Recorded status per task id (the status hash); undefined: no record. */
-  readonly recorded: ReadonlyMap<string, Pick<StatusRecord, 'status' | 'attempt'> | undefined>;
+  readonly recorded: ReadonlyMap<string, Pick<StatusRecord, 'status' | 'attempt' | 'reason'> | undefined>;
   /** Ids still in a processing list, the ready list or the delayed set -> where. */
   readonly stuck: ReadonlyMap<string, string>;
   /** Statuses the monitor delivered per task, oldest first. */
@@ -28,10 +31,10 @@ export interface CheckReport {
   /** Tasks recorded final in Redis that the monitor never saw with a final status. */
   readonly monitorMissed: number;
   /**
-   * Tasks planned to end Done that ended Dead because kills used up their
-   * attempts: fetched more than maxAttempts times and never run to success.
-   * Crash-consumed attempts count toward maxAttempts by design, so this is
-   * not a failure; it is reported so that it stays visible.
+   * Tasks planned to end Done that ended Dead because their workers were
+   * killed under them too often (the janitor's recovery limit, reason "its
+   * worker died while running it N times") and never ran to success. That is
+   * the design, so it is not a failure; it is reported so that it stays visible.
    */
   readonly deadByKills: number;
   /** Tasks with the expected final status but fewer attempts recorded than they must have taken. */
@@ -97,8 +100,8 @@ export function checkRun(input: CheckInput): CheckReport {
 
     if (rec === undefined) note('lost', `${task.id}: no status record`);
     else if (!isFinalStatus(rec.status)) note('lost', `${task.id}: still ${rec.status}`);
-    else if (rec.status === 'Dead' && task.expectedStatus === 'Done' && rec.attempt > MAX_ATTEMPTS && !input.succeeded.has(task.id)) {
-      note('deadByKills', `${task.id}: Dead at attempt ${rec.attempt} (${task.kind}, ${taskStarts} START lines, none DONE)`);
+    else if (rec.status === 'Dead' && task.expectedStatus === 'Done' && DIED_UNDER.test(rec.reason ?? '') && !input.succeeded.has(task.id)) {
+      note('deadByKills', `${task.id}: Dead after its workers died (${task.kind}, ${taskStarts} START lines, none DONE)`);
     } else if (rec.status !== task.expectedStatus) note('lost', `${task.id}: ${rec.status}, expected ${task.expectedStatus} (${task.kind})`);
     else {
       repeated += taskStarts - task.expectedAttempts;

@@ -1,6 +1,5 @@
 import type { CheckReport } from './checks';
 import type { HoldTimeReport } from './hold-time';
-import { MAX_ATTEMPTS } from './plan';
 import type { UnstartedReport } from './unstarted';
 
 /** Facts of the run itself, beside the check report. */
@@ -56,7 +55,7 @@ export function detailLines(report: CheckReport, facts: RunFacts): string[] {
     `  monitor: final status seen for ${report.monitorSawFinal} of ${report.tasks} tasks; ${report.monitorMissed} recorded final but not seen final (missed)`,
     `  executions: ${report.starts} START lines, ${report.expectedStarts} needed by the plan, ${facts.interrupted} interrupted (no outcome line)`,
     `  attempt anomalies: ${report.attemptAnomalies} (expected status, fewer attempts recorded than needed)`,
-    `  dead by kills: ${report.deadByKills} (planned Done, but kills used up all ${MAX_ATTEMPTS} attempts; allowed)`,
+    `  dead by kills: ${report.deadByKills} (planned Done, but its workers were killed under it too often; allowed)`,
     `  workers: ${facts.workersStarted} started, ${facts.workersAtOnce} at a time, ${facts.unexpectedExits} exited by themselves`,
     `  seed ${facts.seed} (same task plan: --seed ${facts.seed})`,
   ];
