@@ -18,6 +18,8 @@ export class WakeSignal {
     private readonly controlChannel: string,
     private readonly onControl: (message: string) => void,
     private readonly logger: Logger,
+    /** Called when the connection is (re)established: replies to commands in flight may have been lost. */
+    private readonly onReady: () => void = () => undefined,
   ) {}
 
   async start(): Promise<void> {
@@ -26,7 +28,10 @@ export class WakeSignal {
       else if (channel === this.controlChannel) this.onControl(message);
     });
     // after a reconnect a message may have been missed: look at the queue
-    this.subscriber.on('ready', () => this.fire());
+    this.subscriber.on('ready', () => {
+      this.onReady();
+      this.fire();
+    });
     await this.subscriber.subscribe(this.wakeChannel, this.controlChannel);
   }
 

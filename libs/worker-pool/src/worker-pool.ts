@@ -84,7 +84,11 @@ export class WorkerPool {
     if (this.state !== PoolState.New) throw new Error(`pool cannot start from state ${this.state}`);
     await this.consumer.register();
     const keys = this.consumer.keys;
-    this.wake = new WakeSignal(this.redisFactory(), keys.wake, keys.control, (id) => this.cancelLocal(id), this.logger);
+    // A reconnect (e.g. a Redis restart) may have swallowed the reply of a
+    // fetch that ran: reconcile at once rather than at the next periodic check.
+    this.wake = new WakeSignal(this.redisFactory(), keys.wake, keys.control, (id) => this.cancelLocal(id), this.logger, () => {
+      this.needsReconcile = true;
+    });
     await this.wake.start();
     const o = this.options;
     this.heartbeat = o.heartbeatRedisUrl
