@@ -96,13 +96,16 @@ describe('Monitor', () => {
     h = new Harness();
     await h.monitor.start();
     await h.redis.publish(h.keys.events, 'not json');
-    await h.redis.publish(h.keys.events, JSON.stringify({ id: 'x', status: 'Bogus', attempt: 0, at: 0, seq: 1 }));
+    await h.redis.publish(h.keys.events, JSON.stringify([{ id: 'x', status: 'Bogus', attempt: 0, at: 0, seq: 1 }]));
+    // a lone record, not in a list, is not a message of the channel either
+    await h.redis.publish(h.keys.events, JSON.stringify({ id: 'x', status: 'Done', attempt: 0, at: 0, seq: 1 }));
     const seen = h.next('t1');
     await h.record('t1', TaskStatus.Queued);
     await seen;
     expect(h.logger.messages('warn')).toEqual([
-      '[Monitor] Ignoring a message that is not a status record',
-      '[Monitor] Ignoring a message that is not a status record',
+      '[Monitor] Ignoring a message that is not a list of status records',
+      '[Monitor] Ignoring a message that is not a list of status records',
+      '[Monitor] Ignoring a message that is not a list of status records',
     ]);
     expect(h.monitor.latest('x')).toBeUndefined();
     expect(h.monitor.latest('t1')?.status).toBe('Queued');
@@ -113,7 +116,7 @@ describe('Monitor', () => {
     await h.monitor.start();
     await h.subscribers[0]?.subscribe('other');
     const other: Redis = h.redis;
-    await other.publish('other', JSON.stringify({ id: 'o', status: 'Done', attempt: 0, at: 0, seq: 1 }));
+    await other.publish('other', JSON.stringify([{ id: 'o', status: 'Done', attempt: 0, at: 0, seq: 1 }]));
     const seen = h.next('t1');
     await h.record('t1', TaskStatus.Queued);
     await seen;

@@ -4,7 +4,7 @@ import {
   FINAL_STATUSES,
   StatusRecorder,
   TOKENS,
-  decodeStatusRecord,
+  decodeStatusMessage,
   isFinalStatus,
   keysOf,
   type Logger,
@@ -239,22 +239,21 @@ export class Monitor {
 
   private onMessage(channel: string, message: string): void {
     if (channel !== this.channel) return;
-    let record: StatusRecord;
+    let records: StatusRecord[];
     try {
-      record = decodeStatusRecord(message);
+      records = decodeStatusMessage(message);
     } catch (err) {
-      this.logger.warn({ err, channel }, '[Monitor] Ignoring a message that is not a status record');
+      this.logger.warn({ err, channel }, '[Monitor] Ignoring a message that is not a list of status records');
       return;
     }
-    if (this.lastSeq !== undefined && record.seq > this.lastSeq + 1) {
-      this.logger.debug(
-        { lastSeq: this.lastSeq, seq: record.seq },
-        '[Monitor] Missed status events, resyncing',
-      );
-      this.resyncs.schedule();
+    for (const record of records) {
+      if (this.lastSeq !== undefined && record.seq > this.lastSeq + 1) {
+        this.logger.debug({ lastSeq: this.lastSeq, seq: record.seq }, '[Monitor] Missed status events, resyncing');
+        this.resyncs.schedule();
+      }
+      if (this.lastSeq === undefined || record.seq > this.lastSeq) this.lastSeq = record.seq;
+      this.apply(record);
     }
-    if (this.lastSeq === undefined || record.seq > this.lastSeq) this.lastSeq = record.seq;
-    this.apply(record);
   }
 
   /** Reads recorded statuses in chunks and applies them. */

@@ -2,8 +2,9 @@ import type { Redis } from 'ioredis';
 import { StatusRecorder, TaskStatus, type StatusRecord } from '@taskq/recorder';
 import { Harness } from './test-support/harness';
 
-function json(record: StatusRecord): string {
-  return JSON.stringify(record);
+/** A message of the events channel carrying these records. */
+function json(...records: StatusRecord[]): string {
+  return JSON.stringify(records);
 }
 
 describe('Monitor resync and ordering', () => {
@@ -31,6 +32,24 @@ describe('Monitor resync and ordering', () => {
     expect(h.logger.messages('info')).not.toContain('[Monitor] Task t1 is InProgress');
   });
 
+  it('applies every record of a batch message in order', async () => {
+    h = new Harness();
+    await h.monitor.start();
+    const seen: string[] = [];
+    h.monitor.onStatus('*', '*', (r) => seen.push(`${r.id}:${r.status}@${r.seq}`));
+    const marker = h.next('b', TaskStatus.Done);
+    await h.redis.publish(
+      h.keys.events,
+      json(
+        { id: 'a', status: 'Done', attempt: 1, at: 1, seq: 1 },
+        { id: 'b', status: 'InProgress', attempt: 1, at: 1, seq: 2, worker: 'w' },
+        { id: 'b', status: 'Done', attempt: 1, at: 1, seq: 3 },
+      ),
+    );
+    await marker;
+    expect(seen).toEqual(['a:Done@1', 'b:InProgress@2', 'b:Done@3']);
+  });
+
   it('ignores a recorded record older than the one received live', async () => {
     h = new Harness();
     await h.monitor.start();
@@ -39,7 +58,7 @@ describe('Monitor resync and ordering', () => {
     await h.redis.publish(h.keys.events, json({ id: 't1', status: 'InProgress', attempt: 2, at: 2, seq: 9 }));
     await live;
     // The hash still holds an older record (its newer write not yet visible to this read).
-    await h.redis.hset(h.keys.status, 't1', json({ id: 't1', status: 'Queued', attempt: 1, at: 1, seq: 4 }));
+    await h.redis.hset(h.keys.status, 't1', JSON.stringify({ id: 't1', status: 'Queued', attempt: 1, at: 1, seq: 4 }));
     await h.monitor.resync();
     expect(h.monitor.latest('t1')).toMatchObject({ status: 'InProgress', seq: 9 });
   });

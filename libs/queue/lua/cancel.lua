@@ -37,4 +37,5 @@ end
 if removed == 0 then return taskq_reply({ 'final', status }) end
 redis.call('ZADD', KEYS[6], now, id)
 taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Cancelled', attempt, now, '', ARGV[4])
+taskq_flush()
 return taskq_reply({ 'cancelled', 'Cancelled' })

@@ -1,5 +1,6 @@
 -- enqueue: add tasks; each is recorded Queued (ready list) or, with a due
--- time in the future, Delayed (delayed set).
+-- time in the future, Delayed (delayed set). The whole batch is read and
+-- written with one command per structure (HMGET, HSET, LPUSH), not one per task.
 -- KEYS[1] ready list
 -- KEYS[2] tasks hash (id -> encoded task)
 -- KEYS[3] status hash
@@ -14,37 +15,51 @@
 -- idempotent per id, the existing task stays as it is.
 -- Returns one flag per task: 1 enqueued, 0 already there.
 local now = taskq_now()
+local ids = {}
+for i = 3, #ARGV, 3 do ids[#ids + 1] = ARGV[i] end
 local out = {}
+if #ids == 0 then return taskq_reply(out) end
+local recorded = redis.call('HMGET', KEYS[3], taskq_unpack(ids))
 local seen = {}
 local n = 0
-for i = 3, #ARGV, 3 do
-  local id = ARGV[i]
+for k, id in ipairs(ids) do
   -- already recorded, or earlier in this same call: the first one stands
-  if seen[id] or redis.call('HEXISTS', KEYS[3], id) == 1 then
-    out[#out + 1] = 0
+  if seen[id] or taskq_str(recorded[k]) then
+    out[k] = 0
   else
     seen[id] = true
-    out[#out + 1] = 1
+    out[k] = 1
     n = n + 1
   end
 end
 taskq_reserve(KEYS[4], n)
-for i = 3, #ARGV, 3 do
-  if out[(i - 3) / 3 + 1] == 1 then
-    local id = ARGV[i]
-    redis.call('HSET', KEYS[2], id, ARGV[i + 1])
+local bodies, ready = {}, {}
+for k, id in ipairs(ids) do
+  if out[k] == 1 then
+    local i = 3 * k
+    bodies[#bodies + 1] = id
+    bodies[#bodies + 1] = ARGV[i + 1]
     local spec = ARGV[i + 2]
     local due
-    if string.sub(spec, 1, 1) == '+' then due = now + tonumber(string.sub(spec, 2)) else due = tonumber(spec) end
+    if spec == '0' then
+      due = 0
+    elseif string.sub(spec, 1, 1) == '+' then
+      due = now + tonumber(string.sub(spec, 2))
+    else
+      due = tonumber(spec)
+    end
     if due > now then
       redis.call('ZADD', KEYS[5], due, id)
       taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Delayed', 0, now, '', '', due)
     else
-      redis.call('LPUSH', KEYS[1], id)
+      ready[#ready + 1] = id
       taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Queued', 0, now, '', '')
     end
   end
 end
+if #bodies > 0 then redis.call('HSET', KEYS[2], taskq_unpack(bodies)) end
+if #ready > 0 then redis.call('LPUSH', KEYS[1], taskq_unpack(ready)) end
+taskq_flush()
 -- idle workers fetch (ready tasks) or re-arm their timer (a new earliest due time)
 if n > 0 then redis.call('PUBLISH', ARGV[2], 1) end
 return taskq_reply(out)

@@ -62,6 +62,7 @@ if mode == 'retry' then
   local due = now + tonumber(ARGV[8])
   redis.call('ZADD', KEYS[7], due, id)
   taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Retrying', attempt, now, ARGV[4], ARGV[7], due)
+  taskq_flush()
   -- idle workers re-arm their timer for the new earliest due time
   redis.call('PUBLISH', ARGV[2], 0)
   return 'Retrying'
@@ -69,15 +70,18 @@ elseif mode == 'dead' then
   redis.call('LPUSH', KEYS[8], id)
   while redis.call('LLEN', KEYS[8]) > tonumber(ARGV[10]) do drop(redis.call('RPOP', KEYS[8])) end
   taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Dead', attempt, now, ARGV[4], ARGV[7])
+  taskq_flush()
   return 'Dead'
 elseif mode == 'reject' then
   redis.call('LPUSH', KEYS[9], id)
   while redis.call('LLEN', KEYS[9]) > tonumber(ARGV[11]) do drop(redis.call('RPOP', KEYS[9])) end
   taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Failed', attempt, now, ARGV[4], ARGV[7])
+  taskq_flush()
   return 'Failed'
 end
 redis.call('ZADD', KEYS[10], now, id)
 local reason = ARGV[7]
 if reason == '' then reason = 'cancelled while running' end
 taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Cancelled', attempt, now, ARGV[4], reason)
+taskq_flush()
 return 'Cancelled'

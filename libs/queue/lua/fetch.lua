@@ -5,6 +5,9 @@
 -- named worker into the consumer's processing list, each recorded
 -- InProgress with a fresh fencing token. With no acks it is a plain fetch;
 -- with no workers, a plain batch ack.
+-- Each step works on the whole batch with one command where Redis has one
+-- (HMGET, HSET, RPOP count, LPUSH, ZADD, HDEL with many arguments): the
+-- per-task cost is what Redis does per element, not a command per task.
 -- KEYS[1] ready list
 -- KEYS[2] processing list of this consumer
 -- KEYS[3] tasks hash
@@ -34,64 +37,92 @@ redis.call('ZADD', KEYS[7], now, ARGV[2])
 
 local acks = tonumber(ARGV[3])
 local firstWorker = 4 + 3 * acks
--- acks, first pass: which stand (fencing token and processing list)
-local acked = {}
-local nAcked = 0
-for i = 4, firstWorker - 1, 3 do
-  local id = ARGV[i]
-  if redis.call('HGET', KEYS[9], id) == ARGV[i + 2] and redis.call('LREM', KEYS[2], -1, id) == 1 then
-    acked[i] = true
-    nAcked = nAcked + 1
+local out = { -1 }
+
+-- acks, first pass: which stand (fencing token, and still in the processing list)
+local ackedIds = {}
+if acks > 0 then
+  local ackIds = {}
+  for i = 4, firstWorker - 1, 3 do ackIds[#ackIds + 1] = ARGV[i] end
+  local tokens = redis.call('HMGET', KEYS[9], taskq_unpack(ackIds))
+  for n, id in ipairs(ackIds) do
+    local i = 1 + 3 * n
+    if taskq_str(tokens[n]) == ARGV[i + 2] and redis.call('LREM', KEYS[2], -1, id) == 1 then
+      ackedIds[#ackedIds + 1] = id
+      out[n + 1] = 1
+    else
+      out[n + 1] = 0
+    end
   end
 end
 
 -- due tasks go to the consuming end: they run next, not behind a backlog
 local due = redis.call('ZRANGEBYSCORE', KEYS[8], '-inf', string.format('%.0f', now), 'LIMIT', 0, 1000)
-for _, id in ipairs(due) do
-  redis.call('ZREM', KEYS[8], id)
-  redis.call('RPUSH', KEYS[1], id)
+if #due > 0 then
+  redis.call('ZREM', KEYS[8], taskq_unpack(due))
+  redis.call('RPUSH', KEYS[1], taskq_unpack(due))
 end
 local ids = {}
-for _ = firstWorker, #ARGV do
-  local id = redis.call('RPOP', KEYS[1])
-  if not id then break end
-  ids[#ids + 1] = id
-end
--- one seq number per record: Done per ack, Queued per promotion, InProgress per task handed out
-taskq_reserve(KEYS[6], nAcked + #due + #ids)
-local out = { -1 }
--- cancel requests and recovery counts are rare: look for them only if there are any
-local cancels = nAcked > 0 and redis.call('EXISTS', KEYS[10]) == 1
-local recoveries = nAcked > 0 and redis.call('EXISTS', KEYS[12]) == 1
-for i = 4, firstWorker - 1, 3 do
-  local id = ARGV[i]
-  if acked[i] then
-    local attempt = tonumber(redis.call('HGET', KEYS[4], id) or '0')
-    redis.call('HDEL', KEYS[9], id)
-    if cancels then redis.call('HDEL', KEYS[10], id) end
-    if recoveries then redis.call('HDEL', KEYS[12], id) end
-    redis.call('ZADD', KEYS[11], now, id)
-    taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Done', attempt, now, ARGV[i + 1], '')
-    out[#out + 1] = 1
-  else
-    out[#out + 1] = 0
+local wanted = #ARGV - firstWorker + 1
+if wanted > 0 then
+  -- false when the list is empty; copied, as the in-memory Redis returns an array-like userdata
+  local popped = redis.call('RPOP', KEYS[1], wanted)
+  if popped then
+    for n = 1, #popped do ids[n] = popped[n] end
   end
 end
-for _, id in ipairs(due) do
-  taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Queued', tonumber(redis.call('HGET', KEYS[4], id) or '0'), now, '', '')
+-- one seq number per record: Done per ack, Queued per promotion, InProgress per task handed out
+taskq_reserve(KEYS[6], #ackedIds + #due + #ids)
+
+if #ackedIds > 0 then
+  local attempts = redis.call('HMGET', KEYS[4], taskq_unpack(ackedIds))
+  redis.call('HDEL', KEYS[9], taskq_unpack(ackedIds))
+  -- cancel requests and recovery counts are rare: clear them only if there are any
+  if redis.call('EXISTS', KEYS[10]) == 1 then redis.call('HDEL', KEYS[10], taskq_unpack(ackedIds)) end
+  if redis.call('EXISTS', KEYS[12]) == 1 then redis.call('HDEL', KEYS[12], taskq_unpack(ackedIds)) end
+  local finished = {}
+  local k = 1
+  for n = 1, acks do
+    if out[n + 1] == 1 then
+      local id = ARGV[1 + 3 * n]
+      finished[#finished + 1] = now
+      finished[#finished + 1] = id
+      taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Done', tonumber(taskq_str(attempts[k]) or '0'), now, ARGV[2 + 3 * n], '')
+      k = k + 1
+    end
+  end
+  redis.call('ZADD', KEYS[11], taskq_unpack(finished))
 end
 
-for n, id in ipairs(ids) do
-  redis.call('LPUSH', KEYS[2], id)
-  local attempt = redis.call('HINCRBY', KEYS[4], id, 1)
-  local body = redis.call('HGET', KEYS[3], id)
-  local _, token = taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'InProgress', attempt, now, ARGV[firstWorker + n - 1], '')
-  redis.call('HSET', KEYS[9], id, string.format('%d', token))
-  out[#out + 1] = id
-  out[#out + 1] = body or ''
-  out[#out + 1] = attempt
-  out[#out + 1] = token
+if #due > 0 then
+  local attempts = redis.call('HMGET', KEYS[4], taskq_unpack(due))
+  for n, id in ipairs(due) do
+    taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Queued', tonumber(taskq_str(attempts[n]) or '0'), now, '', '')
+  end
 end
+
+if #ids > 0 then
+  redis.call('LPUSH', KEYS[2], taskq_unpack(ids))
+  local attempts = redis.call('HMGET', KEYS[4], taskq_unpack(ids))
+  local bodies = redis.call('HMGET', KEYS[3], taskq_unpack(ids))
+  local counts, fences = {}, {}
+  for n, id in ipairs(ids) do
+    local attempt = tonumber(taskq_str(attempts[n]) or '0') + 1
+    local _, token = taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'InProgress', attempt, now, ARGV[firstWorker + n - 1], '')
+    local tokenText = string.format('%d', token)
+    counts[#counts + 1] = id
+    counts[#counts + 1] = string.format('%d', attempt)
+    fences[#fences + 1] = id
+    fences[#fences + 1] = tokenText
+    out[#out + 1] = id
+    out[#out + 1] = taskq_str(bodies[n]) or ''
+    out[#out + 1] = attempt
+    out[#out + 1] = tokenText
+  end
+  redis.call('HSET', KEYS[4], taskq_unpack(counts))
+  redis.call('HSET', KEYS[9], taskq_unpack(fences))
+end
+taskq_flush()
 local first = redis.call('ZRANGE', KEYS[8], 0, 0, 'WITHSCORES')
 if first[2] then out[1] = math.max(0, tonumber(first[2]) - now) end
 return taskq_reply(out)

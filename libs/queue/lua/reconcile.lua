@@ -30,5 +30,6 @@ for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
     out[#out + 1] = id
   end
 end
+taskq_flush()
 if #out > 0 then redis.call('PUBLISH', ARGV[2], #out) end
 return taskq_reply(out)

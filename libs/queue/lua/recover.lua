@@ -61,6 +61,8 @@ while true do
     n = n + 1
   end
 end
+-- records first: the trim below may forget a task recorded above
+taskq_flush()
 -- the dead-letter list stays capped; what falls off it is forgotten
 while redis.call('LLEN', KEYS[11]) > tonumber(ARGV[7]) do
   local old = redis.call('RPOP', KEYS[11])

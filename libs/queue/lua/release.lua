@@ -27,5 +27,6 @@ for i = 4, #ARGV do
     n = n + 1
   end
 end
+taskq_flush()
 if n > 0 then redis.call('PUBLISH', ARGV[2], n) end
 return n

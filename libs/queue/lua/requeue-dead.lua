@@ -36,5 +36,6 @@ for _, id in ipairs(ids) do
     out[#out + 1] = id
   end
 end
+taskq_flush()
 if #out > 0 then redis.call('PUBLISH', ARGV[2], #out) end
 return taskq_reply(out)

@@ -55,10 +55,12 @@ export class Queue {
   }
 
   /**
-   * Enqueues many tasks, 1000 per round trip. Every input is validated
-   * before anything is written (InvalidTaskError names the problem). Ids that
-   * exist already are left as they are and their stored task is returned.
-   * Returns the tasks in input order.
+   * Enqueues many tasks, 1000 per script call, all calls pipelined. Every
+   * input is validated before anything is written (InvalidTaskError names the
+   * problem). Ids that exist already are left as they are and their stored
+   * task is returned. Returns the tasks in input order. If it rejects (Redis
+   * unreachable), some chunks may be enqueued and others not: call it again
+   * with the same ids (enqueue is idempotent per id).
    */
   async enqueueMany<P extends JsonValue>(inputs: readonly TaskInput<P>[]): Promise<Task<P>[]> {
     const now = Date.now();
@@ -71,17 +73,21 @@ export class Queue {
       tasks.push(task);
     }
     const k = this.keys;
-    const existing: string[] = [];
+    // Every chunk is sent at once (one connection keeps them in order), so
+    // Redis works on one while this process encodes and sends the next.
+    const replies: Promise<unknown>[] = [];
     for (let i = 0; i < tasks.length; i += ENQUEUE_CHUNK) {
-      const flags = (await SCRIPTS.enqueue.run(
-        this.redis,
-        [k.ready, k.tasks, k.status, k.seq, k.delayed],
-        [k.events, k.wake, ...args.slice(i * 3, (i + ENQUEUE_CHUNK) * 3)],
-      )) as number[];
-      flags.forEach((flag, j) => {
-        if (Number(flag) === 0) existing.push((tasks[i + j] as Task<P>).id);
-      });
+      replies.push(
+        SCRIPTS.enqueue.run(this.redis, [k.ready, k.tasks, k.status, k.seq, k.delayed], [k.events, k.wake, ...args.slice(i * 3, (i + ENQUEUE_CHUNK) * 3)]),
+      );
     }
+    const existing: string[] = [];
+    const flags = await Promise.all(replies);
+    flags.forEach((chunk, c) => {
+      (chunk as number[]).forEach((flag, j) => {
+        if (Number(flag) === 0) existing.push((tasks[c * ENQUEUE_CHUNK + j] as Task<P>).id);
+      });
+    });
     if (existing.length > 0) {
       const stored = await this.getTasks(existing);
       for (let i = 0; i < tasks.length; i++) {

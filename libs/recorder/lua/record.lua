@@ -10,6 +10,11 @@
 --   runAt      optional: when a Delayed/Retrying task is due (ms)
 -- Returns the record string and its seq (the seq of an InProgress record is
 -- the fetch's fencing token).
+-- Records are buffered: taskq_flush() writes them with one HSET and publishes
+-- them as ONE message, a JSON array of the records in seq order. Every script
+-- that records calls taskq_flush() before it returns (a script is atomic, so
+-- nobody sees the records before it ends either way); a script that deletes
+-- status records of other tasks flushes first.
 --
 -- taskq_status(statusKey, id): the recorded status name of a task, or nil.
 -- taskq_reserve(seqKey, n): see below; batch scripts reserve their seq numbers at once.
@@ -58,6 +63,19 @@ end
 local taskq_now_for, taskq_now_text = nil, ''
 local taskq_worker_for, taskq_worker_text = nil, ''
 
+-- Records written since the last flush: HSET arguments (id, record, ...) and
+-- the records to publish. One status hash and one channel per script.
+local taskq_unpack = table.unpack or unpack
+local taskq_pending_hset, taskq_pending_pub = {}, {}
+local taskq_pending_key, taskq_pending_channel = nil, nil
+
+local function taskq_flush()
+  if #taskq_pending_pub == 0 then return end
+  redis.call('HSET', taskq_pending_key, taskq_unpack(taskq_pending_hset))
+  redis.call('PUBLISH', taskq_pending_channel, '[' .. table.concat(taskq_pending_pub, ',') .. ']')
+  taskq_pending_hset, taskq_pending_pub = {}, {}
+end
+
 local function taskq_record(statusKey, seqKey, channel, id, status, attempt, now, worker, reason, runAt)
   local seq
   if taskq_seq_next <= taskq_seq_last then
@@ -76,9 +94,20 @@ local function taskq_record(statusKey, seqKey, channel, id, status, attempt, now
   if reason ~= nil and reason ~= '' then rec = rec .. ',"reason":' .. taskq_jstr(reason) end
   if runAt ~= nil then rec = rec .. ',"runAt":' .. string.format('%.0f', runAt) end
   rec = rec .. '}'
-  redis.call('HSET', statusKey, id, rec)
-  redis.call('PUBLISH', channel, rec)
+  local n = #taskq_pending_hset
+  taskq_pending_hset[n + 1] = id
+  taskq_pending_hset[n + 2] = rec
+  taskq_pending_pub[#taskq_pending_pub + 1] = rec
+  taskq_pending_key, taskq_pending_channel = statusKey, channel
+  if #taskq_pending_pub >= 1000 then taskq_flush() end
   return rec, seq
+end
+
+-- A reply element as a string, or nil: a missing HMGET field is false in
+-- Redis and a (truthy) null userdata in the in-memory Redis.
+local function taskq_str(v)
+  if type(v) == 'string' then return v end
+  return nil
 end
 
 local function taskq_status(statusKey, id)
@@ -89,7 +118,6 @@ end
 
 -- Returns a Lua array as a script reply. The in-memory Redis converts only
 -- tables built by a constructor, so copy into one; real Redis is indifferent.
-local taskq_unpack = table.unpack or unpack
 local function taskq_reply(list)
   return { taskq_unpack(list) }
 end

@@ -1,4 +1,4 @@
-import { decodeStatusRecord, InvalidStatusRecordError } from './status-record';
+import { decodeStatusMessage, decodeStatusRecord, InvalidStatusRecordError } from './status-record';
 import { ALL_STATUSES, FINAL_STATUSES, isFinalStatus, isTaskStatus, TaskStatus } from './status';
 
 const valid = { id: 't-1', status: 'InProgress', attempt: 2, at: 1_790_000_000_123, seq: 41 };
@@ -70,6 +70,24 @@ describe('decodeStatusRecord', () => {
     expect(err.message).toContain(raw.slice(0, 200));
     expect(err.message).not.toContain(raw.slice(0, 201));
   });
+});
+
+describe('decodeStatusMessage', () => {
+  it('decodes every record of a message, in order', () => {
+    const second = { ...valid, id: 't-2', status: 'Done', seq: 42, worker: 'w' };
+    expect(decodeStatusMessage(JSON.stringify([valid, second]))).toEqual([valid, second]);
+  });
+
+  it('decodes an empty list to no records', () => {
+    expect(decodeStatusMessage('[]')).toEqual([]);
+  });
+
+  it.each([JSON.stringify(valid), 'null', '"x"', '{"id":', `[${JSON.stringify(valid)},{"id":"t-3"}]`])(
+    'rejects %j as a whole (a lone record, not JSON, or one bad record)',
+    (raw) => {
+      expect(() => decodeStatusMessage(raw)).toThrow(InvalidStatusRecordError);
+    },
+  );
 });
 
 describe('status helpers', () => {

@@ -34,6 +34,26 @@ export function decodeStatusRecord(raw: string): StatusRecord {
   } catch (cause) {
     throw new InvalidStatusRecordError(raw, { cause });
   }
+  return toStatusRecord(value, raw);
+}
+
+/**
+ * Parses a message of a queue's events channel: a JSON array of the status
+ * records one script wrote, in `seq` order (a batch fetch publishes all its
+ * transitions as one message). Throws InvalidStatusRecordError.
+ */
+export function decodeStatusMessage(raw: string): StatusRecord[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (cause) {
+    throw new InvalidStatusRecordError(raw, { cause });
+  }
+  if (!Array.isArray(value)) throw new InvalidStatusRecordError(raw);
+  return value.map((item) => toStatusRecord(item, raw));
+}
+
+function toStatusRecord(value: unknown, raw: string): StatusRecord {
   if (typeof value !== 'object' || value === null) throw new InvalidStatusRecordError(raw);
   const v = value as Record<string, unknown>;
   if (
@@ -45,7 +65,7 @@ export function decodeStatusRecord(raw: string): StatusRecord {
   ) {
     throw new InvalidStatusRecordError(raw);
   }
-  const record: StatusRecord = {
+  return {
     id: v['id'],
     status: v['status'],
     attempt: v['attempt'],
@@ -55,5 +75,4 @@ export function decodeStatusRecord(raw: string): StatusRecord {
     ...(typeof v['reason'] === 'string' ? { reason: v['reason'] } : {}),
     ...(typeof v['runAt'] === 'number' ? { runAt: v['runAt'] } : {}),
   };
-  return record;
 }

@@ -13,15 +13,17 @@ export interface TakenAcks {
 }
 
 /**
- * Collects the acks of finished tasks. The pool's loop takes them to send
- * with its next fetch (one script, one round trip for both); whatever it has
- * not taken by the next turn of the event loop goes as a batch of its own.
- * Each task is still acknowledged, or refused, on its own, atomically with
- * its status record.
+ * Collects the acks of finished tasks. While the pool's loop runs it takes
+ * them to send with its next fetch (one script, one round trip for both);
+ * once the loop is over (the pool stops), sendDirectly() makes every ack go
+ * as a batch of its own at the next turn of the event loop. Each task is
+ * still acknowledged, or refused, on its own, atomically with its status
+ * record.
  */
 export class AckBatcher {
   private pending: PendingAck[] = [];
   private scheduled = false;
+  private direct = false;
 
   constructor(
     private readonly consumer: Consumer,
@@ -35,11 +37,8 @@ export class AckBatcher {
   ack(id: string, worker: string, token: string): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.pending.push({ id, worker, token, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-      this.onQueued();
+      if (this.direct) this.schedule();
+      else this.onQueued();
     });
   }
 
@@ -52,6 +51,18 @@ export class AckBatcher {
       settle: (flags) => batch.forEach((p, i) => p.resolve(flags[i] === true)),
       fail: (err) => batch.forEach((p) => p.reject(err)),
     };
+  }
+
+  /** From now on acks do not wait for a loop to take them; what is pending goes now. */
+  sendDirectly(): void {
+    this.direct = true;
+    if (this.pending.length > 0) this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {

@@ -1,6 +1,6 @@
 import RedisMock from 'ioredis-mock';
 import type { Redis } from 'ioredis';
-import { decodeStatusRecord, isFinalStatus, queueKeys, type StatusRecord } from '@taskq/recorder';
+import { decodeStatusMessage, isFinalStatus, queueKeys, type StatusRecord } from '@taskq/recorder';
 import { Consumer, Queue } from '@taskq/queue';
 import { WorkerPool } from './worker-pool';
 import { sleepTask } from './sleep-task';
@@ -32,10 +32,11 @@ function history(subscriber: Redis, id: string): Promise<StatusRecord[]> {
   const seen: StatusRecord[] = [];
   return new Promise((resolve) => {
     subscriber.on('message', (_c: string, msg: string) => {
-      const rec = decodeStatusRecord(msg);
-      if (rec.id !== id) return;
-      seen.push(rec);
-      if (isFinalStatus(rec.status)) resolve(seen);
+      for (const rec of decodeStatusMessage(msg)) {
+        if (rec.id !== id) continue;
+        seen.push(rec);
+        if (isFinalStatus(rec.status)) resolve(seen);
+      }
     });
     void subscriber.subscribe(k.events);
   });

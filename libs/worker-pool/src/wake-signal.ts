@@ -11,6 +11,7 @@ import type { Logger } from '@taskq/recorder';
 export class WakeSignal {
   private pending = false;
   private waiter: (() => void) | undefined;
+  private wakes = 0;
 
   constructor(
     private readonly subscriber: Redis,
@@ -24,18 +25,33 @@ export class WakeSignal {
 
   async start(): Promise<void> {
     this.subscriber.on('message', (channel: string, message: string) => {
-      if (channel === this.wakeChannel) this.fire();
+      if (channel === this.wakeChannel) this.wake();
       else if (channel === this.controlChannel) this.onControl(message);
     });
     // after a reconnect a message may have been missed: look at the queue
     this.subscriber.on('ready', () => {
       this.onReady();
-      this.fire();
+      this.wake();
     });
     await this.subscriber.subscribe(this.wakeChannel, this.controlChannel);
   }
 
-  /** Marks "there may be work"; called before each fetch so a wake during it is not lost. */
+  /**
+   * How many times the queue said there may be new work (a wake message, or
+   * a reconnect after which one may have been missed). A pool whose fetch
+   * came back empty fetches again once this changes (or when a delayed task
+   * is due, or after the poll interval).
+   */
+  get wakeCount(): number {
+    return this.wakes;
+  }
+
+  private wake(): void {
+    this.wakes++;
+    this.fire();
+  }
+
+  /** Forgets a fire() already seen; a wait after it waits for the next one. */
   clear(): void {
     this.pending = false;
   }
@@ -55,7 +71,7 @@ export class WakeSignal {
     });
   }
 
-  /** Ends a current wait now (wake message, reconnect, stop, or a free slot). */
+  /** Ends a current wait now (wake message, reconnect, stop, a free slot, a finished exchange). */
   fire(): void {
     this.pending = true;
     this.waiter?.();

@@ -1,6 +1,6 @@
 import RedisMock from 'ioredis-mock';
 import type { Redis } from 'ioredis';
-import { decodeStatusRecord, queueKeys, type StatusRecord } from '@taskq/recorder';
+import { decodeStatusMessage, decodeStatusRecord, queueKeys, type StatusRecord } from '@taskq/recorder';
 import { Consumer, Queue } from '@taskq/queue';
 import { WorkerPool } from './worker-pool';
 import { sleepTask } from './sleep-task';
@@ -35,7 +35,7 @@ async function waitFinal(redis: Redis, subscriber: Redis, ids: string[]): Promis
       if (['Done', 'Failed', 'Dead', 'Cancelled'].includes(rec.status)) final.set(rec.id, rec);
       if (ids.every((id) => final.has(id))) resolve(final);
     };
-    subscriber.on('message', (_c: string, msg: string) => check(decodeStatusRecord(msg)));
+    subscriber.on('message', (_c: string, msg: string) => decodeStatusMessage(msg).forEach(check));
     void subscriber.subscribe(k.events).then(async () => {
       for (const raw of await redis.hmget(k.status, ...ids)) if (raw) check(decodeStatusRecord(raw));
     });

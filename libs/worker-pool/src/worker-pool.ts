@@ -18,6 +18,9 @@ import { AckBatcher, type TakenAcks } from './ack-batcher';
  * stopping: no fetches; in-flight tasks get the grace period, then are
  *   aborted and put back; the consumer leaves the registry.
  */
+/** Round trips (acks + fetch) a pool keeps in flight at once. */
+const MAX_EXCHANGES_IN_FLIGHT = 2;
+
 export const PoolState = { New: 'new', Running: 'running', Stopping: 'stopping', Stopped: 'stopped' } as const;
 export type PoolState = (typeof PoolState)[keyof typeof PoolState];
 
@@ -49,6 +52,13 @@ export class WorkerPool {
   private forced = false;
   private needsReconcile = false;
   private forceStop: (() => void) | undefined;
+  /** Round trips in flight (see send()). */
+  private readonly exchanges = new Set<Promise<void>>();
+  /** Failed round trips in a row, and when the next may go. */
+  private failures = 0;
+  private retryAt = 0;
+  /** Set when a fetch found the queue dry: the wake count it was sent under, and when to look again anyway. */
+  private dryAt: { readonly wakes: number; readonly until: number } | undefined;
 
   constructor(
     private readonly consumer: Consumer,
@@ -105,12 +115,14 @@ export class WorkerPool {
 
   private async loop(): Promise<void> {
     const wake = this.wake as WakeSignal;
-    let failures = 0;
     let reconciledAt = Date.now();
     while (this.state === PoolState.Running) {
-      // No fetch of ours is in flight here, so a task in our processing list
-      // that we are not running came from a fetch whose reply was lost.
+      // No fetch of ours may be in flight while reconciling: a task in our
+      // processing list that we are not running then came from a fetch whose
+      // reply was lost.
       if (this.needsReconcile || Date.now() - reconciledAt >= this.options.reconcileMs) {
+        await this.exchangesSettled();
+        if (this.state !== PoolState.Running) break;
         try {
           await this.consumer.reconcile([...this.running.keys()]);
           this.needsReconcile = false;
@@ -119,39 +131,83 @@ export class WorkerPool {
           this.logger.warn({ err }, `reconcile failed: ${String(err)}`);
         }
       }
+      const now = Date.now();
+      const waitMs = this.nextWaitMs(now);
+      if (this.exchanges.size >= MAX_EXCHANGES_IN_FLIGHT || now < this.retryAt) {
+        // a finished exchange, a freed slot or a wake fires the signal
+        await wake.wait(Math.min(waitMs, Math.max(1, this.retryAt - now)));
+        wake.clear();
+        continue;
+      }
       const acks: TakenAcks | undefined = this.acks.take();
-      if (this.idle.length === 0 && !acks) {
-        await wake.wait(this.options.idlePollMs); // a finishing task fires the signal
+      const workers = this.mayFetch(now) ? this.idle.splice(0) : [];
+      if (!acks && workers.length === 0) {
+        await wake.wait(waitMs);
         wake.clear();
         continue;
       }
       wake.clear();
-      let fetched: FetchResult;
-      try {
-        // finished tasks' acks and the next tasks for the idle sub-workers: one round trip
-        fetched = await this.consumer.exchange(acks?.items ?? [], [...this.idle]);
-        acks?.settle(fetched.acks);
-        failures = 0;
-      } catch (err) {
-        acks?.fail(err); // each task retries its own ack
-        failures++;
-        this.needsReconcile = true; // the fetch may have run in Redis all the same
-        const delay = Math.min(100 * 2 ** Math.min(failures, 5), 3000);
-        this.logger.warn({ err }, `fetch failed (${failures} in a row), retrying in ${delay} ms: ${String(err)}`);
-        await wake.wait(delay);
-        continue;
-      }
-      if (acks && this.idle.length === 0) continue;
-      if (fetched.tasks.length === 0) {
-        // sleep until the earliest delayed task is due (plus a little jitter,
-        // so idle pools do not all ask at the same instant), a wake, or the poll
-        const due = fetched.nextDueInMs;
-        const untilDue = due === undefined ? Infinity : due + Math.floor(Math.random() * 20);
-        await wake.wait(Math.min(this.options.idlePollMs, untilDue));
-        continue;
-      }
-      for (const task of fetched.tasks) this.dispatch(task);
+      this.send(acks, workers);
     }
+    await this.exchangesSettled();
+  }
+
+  /**
+   * Starts one round trip: finished tasks' acks and the next tasks for the
+   * idle sub-workers in one script. Up to MAX_EXCHANGES_IN_FLIGHT run at once,
+   * so Redis works on one batch while this process runs the tasks of another.
+   */
+  private send(acks: TakenAcks | undefined, workers: string[]): void {
+    const wakesAtSend = (this.wake as WakeSignal).wakeCount;
+    const exchange = this.consumer.exchange(acks?.items ?? [], workers).then(
+      (fetched: FetchResult) => {
+        acks?.settle(fetched.acks);
+        this.failures = 0;
+        for (const task of fetched.tasks) this.dispatch(task);
+        // sub-workers the queue had no task for are idle again
+        for (let i = fetched.tasks.length; i < workers.length; i++) this.idle.push(workers[i] as string);
+        if (workers.length > 0 && fetched.tasks.length < workers.length) {
+          // The queue ran dry: fetch again on a wake message, when the earliest
+          // delayed task is due (plus a little jitter, so idle pools do not all
+          // ask at the same instant), or after the poll interval.
+          const due = fetched.nextDueInMs;
+          const untilDue = due === undefined ? Infinity : due + Math.floor(Math.random() * 20);
+          this.dryAt = { wakes: wakesAtSend, until: Date.now() + Math.min(this.options.idlePollMs, untilDue) };
+        } else if (workers.length > 0) {
+          this.dryAt = undefined;
+        }
+      },
+      (err: unknown) => {
+        acks?.fail(err); // each task retries its own ack
+        this.idle.push(...workers);
+        this.failures++;
+        this.needsReconcile = true; // the fetch may have run in Redis all the same
+        const delay = Math.min(100 * 2 ** Math.min(this.failures, 5), 3000);
+        this.retryAt = Date.now() + delay;
+        this.logger.warn({ err }, `fetch failed (${this.failures} in a row), retrying in ${delay} ms: ${String(err)}`);
+      },
+    );
+    const tracked = exchange.finally(() => {
+      this.exchanges.delete(tracked);
+      this.wake?.fire();
+    });
+    this.exchanges.add(tracked);
+  }
+
+  /** Whether to ask for tasks now: not while the queue is known to be dry (no wake, not yet due). */
+  private mayFetch(now: number): boolean {
+    const dry = this.dryAt;
+    return dry === undefined || dry.wakes !== (this.wake as WakeSignal).wakeCount || now >= dry.until;
+  }
+
+  /** How long the loop may sleep when it has nothing to send. */
+  private nextWaitMs(now: number): number {
+    const dry = this.dryAt;
+    return dry === undefined ? this.options.idlePollMs : Math.max(1, Math.min(this.options.idlePollMs, dry.until - now));
+  }
+
+  private async exchangesSettled(): Promise<void> {
+    while (this.exchanges.size > 0) await Promise.all([...this.exchanges]);
   }
 
   /** A cancel request for a task this process may hold (control channel or heartbeat). */
@@ -163,8 +219,6 @@ export class WorkerPool {
   }
 
   private dispatch(fetched: FetchedTask): void {
-    const slot = this.idle.indexOf(fetched.worker);
-    this.idle.splice(slot >= 0 ? slot : 0, 1);
     const running = this.runner.run(fetched);
     this.running.set(fetched.id, running);
     // the sub-worker is free as soon as its handler is over; the ack may still be on its way
@@ -202,6 +256,8 @@ export class WorkerPool {
     this.state = PoolState.Stopping;
     this.wake?.fire();
     await this.loopDone;
+    // no loop to carry acks any more: they go on their own
+    this.acks.sendDirectly();
     const inFlight = this.running.size;
     if (inFlight > 0) {
       this.logger.info({ inFlight, graceMs }, `stopping: waiting up to ${graceMs} ms for ${inFlight} task(s)`);

@@ -4,6 +4,7 @@ import { RECORD_LUA, type QueueKeys, type StatusRecord, type TaskStatus, decodeS
 /** The recorder's own Lua, called the way queue scripts call it. */
 const RECORD_SCRIPT = `${RECORD_LUA}
 local rec = taskq_record(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), taskq_now(), ARGV[5], ARGV[6])
+taskq_flush()
 return rec
 `;
 

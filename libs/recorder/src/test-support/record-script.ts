@@ -8,7 +8,7 @@ import { RECORD_LUA } from '../record-lua';
  */
 export const RECORD_SCRIPT =
   RECORD_LUA +
-  '\nlocal rec = taskq_record(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), taskq_now(), ARGV[5], ARGV[6])\nreturn rec';
+  '\nlocal rec = taskq_record(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), taskq_now(), ARGV[5], ARGV[6])\ntaskq_flush()\nreturn rec';
 
 export interface RecordCall {
   readonly id: string;

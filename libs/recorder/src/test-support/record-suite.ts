@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { queueKeys, type QueueKeys } from '../keys';
-import { decodeStatusRecord } from '../status-record';
+import { decodeStatusMessage, decodeStatusRecord } from '../status-record';
 import { NASTY_REASON, nextMessage, record } from './record-script';
 
 /** Two connections to one (mock or real) Redis, and a queue no other test uses. */
@@ -77,13 +77,15 @@ export function describeRecordPrelude(
       expect(decodeStatusRecord(await record(b.redis, other, { id: 'a', status: 'Queued', attempt: 0 })).seq).toBe(1);
     });
 
-    it('publishes each record on the queue events channel', async () => {
+    it('publishes the record on the queue events channel, as a one-element JSON array', async () => {
       await b.subscriber.subscribe(b.keys.events);
       const published = nextMessage(b.subscriber, b.keys.events);
       const raw = await record(b.redis, b.keys, { id: 'p', status: 'Failed', attempt: 2, reason: NASTY_REASON });
       const message = await published;
-      expect(message).toBe(raw);
-      expect(decodeStatusRecord(message)).toMatchObject({ id: 'p', status: 'Failed', reason: NASTY_REASON });
+      expect(message).toBe(`[${raw}]`);
+      const records = decodeStatusMessage(message);
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({ id: 'p', status: 'Failed', reason: NASTY_REASON });
     });
   });
 }
