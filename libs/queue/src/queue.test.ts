@@ -6,8 +6,43 @@ import { InvalidTaskError } from './errors/invalid-task-error';
 
 const config = { queue: 'unit' };
 
+async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 describe('Queue and Consumer (ioredis-mock)', () => {
   afterEach(closeMocks);
+
+  it('enqueues several pipelined chunks in input order, each id once, and publishes one message per chunk', async () => {
+    const { redis } = mockRedis();
+    const queue = new Queue(redis, config);
+    const k = queueKeys('unit');
+    const subscriber = redis.duplicate();
+    const messages: string[] = [];
+    subscriber.on('message', (_channel: string, message: string) => messages.push(message));
+    await subscriber.subscribe(k.events);
+    const ids = Array.from({ length: 2500 }, (_, i) => `t${i}`);
+    // t5 comes again in the third chunk: the first one stands
+    const inputs = [...ids.map((id) => ({ id, type: 'x', payload: id })), { id: 't5', type: 'x', payload: 'again' }];
+    const tasks = await queue.enqueueMany(inputs);
+    expect(tasks).toHaveLength(2501);
+    expect(tasks[2500]).toMatchObject({ id: 't5', payload: 't5' });
+    expect(await queue.readyCount()).toBe(2500);
+    // LPUSH side in, RPOP side out: the oldest is at the consuming end
+    expect(await redis.lrange(k.ready, -3, -1)).toEqual(['t2', 't1', 't0']);
+    expect(await redis.lrange(k.ready, 0, 0)).toEqual(['t2499']);
+    expect(await redis.hlen(k.status)).toBe(2500);
+    await waitFor(() => messages.length >= 3);
+    const published = messages.map((m) => JSON.parse(m) as { id: string; seq: number }[]);
+    expect(published.map((m) => m.length)).toEqual([1000, 1000, 500]);
+    const seqs = published.flat().map((r) => r.seq);
+    expect(seqs).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1));
+    await subscriber.quit();
+  });
 
   it('enqueues, fetches in FIFO order as a batch, acks, and records each status', async () => {
     const { redis } = mockRedis();
