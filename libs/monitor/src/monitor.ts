@@ -20,6 +20,16 @@ import { ANY, StatusListeners, type StatusCallback, type StatusFilter } from './
 import { waitForStatuses, type WaitForOptions } from './wait-for';
 
 /**
+ * Whether `later` is the published record of the very transition `known`
+ * stands in for: an enqueued task's record is read from its body with seq 0
+ * (see StatusRecorder.get), the live one carries the real seq; same status,
+ * attempt and time (both come from the enqueue script's clock).
+ */
+function isSameEnqueue(known: StatusRecord, later: StatusRecord): boolean {
+  return known.seq === 0 && known.status === later.status && known.attempt === later.attempt && known.at === later.at;
+}
+
+/**
  * Follows the status changes of one queue, live.
  *
  * Every transition is published on the queue's events channel, but pub/sub is
@@ -271,6 +281,11 @@ export class Monitor {
   private apply(record: StatusRecord): void {
     const known = this.records.get(record.id);
     if (known !== undefined && record.seq <= known.seq) return;
+    if (known !== undefined && isSameEnqueue(known, record)) {
+      // the published record of the enqueue that the body's stand-in (seq 0) was read for: no news
+      this.records.set(record.id, record);
+      return;
+    }
     // Re-inserted so the map stays ordered by last change.
     this.records.delete(record.id);
     this.records.set(record.id, record);

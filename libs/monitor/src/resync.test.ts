@@ -50,6 +50,26 @@ describe('Monitor resync and ordering', () => {
     expect(seen).toEqual(['a:Done@1', 'b:InProgress@2', 'b:Done@3']);
   });
 
+  it('does not report an enqueue twice: the body stand-in (seq 0) read first, then its published record', async () => {
+    h = new Harness();
+    await h.monitor.start();
+    const seen: string[] = [];
+    h.monitor.onStatus('e1', '*', (r) => seen.push(`${r.status}@${r.seq}`));
+    // enqueued, not moved yet: no stored record, only the body
+    await h.redis.hset(h.keys.tasks, 'e1', '[1790000000123,"t",null]');
+    h.monitor.follow(['e1']);
+    await h.monitor.resync();
+    expect(seen).toEqual(['Queued@0']);
+    const marker = h.next('m');
+    await h.redis.publish(h.keys.events, json({ id: 'e1', status: 'Queued', attempt: 0, at: 1790000000123, seq: 7 }));
+    // a later, different Queued (another time) is news
+    await h.redis.publish(h.keys.events, json({ id: 'e1', status: 'Queued', attempt: 0, at: 1790000000999, seq: 9 }));
+    await h.redis.publish(h.keys.events, json({ id: 'm', status: 'Queued', attempt: 0, at: 1, seq: 10 }));
+    await marker;
+    expect(seen).toEqual(['Queued@0', 'Queued@9']);
+    expect(h.monitor.latest('e1')?.seq).toBe(9);
+  });
+
   it('ignores a recorded record older than the one received live', async () => {
     h = new Harness();
     await h.monitor.start();

@@ -11,6 +11,7 @@
 -- KEYS[5] cancels hash
 -- KEYS[6] finished sorted set
 -- KEYS[7] attempts hash
+-- KEYS[8] tasks hash
 -- ARGV[1] events channel
 -- ARGV[2] control channel
 -- ARGV[3] task id
@@ -18,7 +19,7 @@
 -- Returns { outcome, status }: outcome is 'cancelled', 'requested', 'final'
 -- or 'not-found'; status is the status now recorded ('' if none).
 local id = ARGV[3]
-local status = taskq_status(KEYS[3], id)
+local status = taskq_status(KEYS[3], KEYS[8], id)
 if not status then return taskq_reply({ 'not-found', '' }) end
 local now = taskq_now()
 local attempt = tonumber(redis.call('HGET', KEYS[7], id) or '0')

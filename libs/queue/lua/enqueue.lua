@@ -1,44 +1,77 @@
--- enqueue: add tasks; each is recorded Queued (ready list) or, with a due
--- time in the future, Delayed (delayed set). The whole batch is read and
--- written with one command per structure (HMGET, HSET, LPUSH), not one per task.
+-- enqueue: add tasks; each is Queued (ready list) or, with a due time in the
+-- future, Delayed (delayed set). The whole batch is read and written with one
+-- command per structure (HMGET, HSET, LPUSH), not one per task.
+-- A Queued task's record is published but not stored: its body (in the tasks
+-- hash, beginning with the enqueue time) stands for it until its next
+-- transition, which saves a status entry per waiting task. A Delayed task's
+-- record (with runAt) is stored as usual.
 -- KEYS[1] ready list
 -- KEYS[2] tasks hash (id -> encoded task)
 -- KEYS[3] status hash
 -- KEYS[4] seq counter
 -- KEYS[5] delayed sorted set (id -> due time)
+-- KEYS[6] generated-id counter
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
--- ARGV[3], ARGV[4], ARGV[5] ... triples (task id, encoded task, due): due is
---   '0' (now), an absolute time in ms, or '+<ms>': that long from now on the
---   Redis server's clock (delayMs; producers' clocks may be off)
--- A task id that already has a status record is skipped: enqueue is
+-- ARGV[3], ARGV[4], ARGV[5] ... triples (task id, encoded task tail, due):
+--   id '' means "generate one": the next value of the id counter;
+--   the stored body is '[' .. enqueue time .. ',' .. tail (tail: the rest of a
+--   JSON array, e.g. '"type",{"payload":1}]');
+--   due is '0' (now), an absolute time in ms, or '+<ms>': that long from now
+--   on the Redis server's clock (delayMs; producers' clocks may be off)
+-- A given id that already has a stored task is skipped: enqueue is
 -- idempotent per id, the existing task stays as it is.
--- Returns one flag per task: 1 enqueued, 0 already there.
+-- Returns the enqueue time (Redis server time, ms, as text), one flag per
+-- task (1 enqueued, 0 already there), then the generated ids in order.
 local now = taskq_now()
+local nowText = string.format('%.0f', now)
 local ids = {}
-for i = 3, #ARGV, 3 do ids[#ids + 1] = ARGV[i] end
-local out = {}
+local given = {}
+local generated = 0
+for i = 3, #ARGV, 3 do
+  local id = ARGV[i]
+  ids[#ids + 1] = id
+  if id == '' then generated = generated + 1 else given[#given + 1] = id end
+end
+local out = { nowText }
 if #ids == 0 then return taskq_reply(out) end
-local recorded = redis.call('HMGET', KEYS[3], taskq_unpack(ids))
-local seen = {}
+local newIds = {}
+if generated > 0 then
+  local last = redis.call('INCRBY', KEYS[6], generated)
+  local nextId = last - generated + 1
+  for k, id in ipairs(ids) do
+    if id == '' then
+      ids[k] = string.format('%d', nextId)
+      newIds[#newIds + 1] = ids[k]
+      nextId = nextId + 1
+    end
+  end
+end
+local stored = {}
+if #given > 0 then
+  local bodies = redis.call('HMGET', KEYS[2], taskq_unpack(given))
+  for k, id in ipairs(given) do
+    if taskq_str(bodies[k]) then stored[id] = true end
+  end
+end
 local n = 0
 for k, id in ipairs(ids) do
-  -- already recorded, or earlier in this same call: the first one stands
-  if seen[id] or taskq_str(recorded[k]) then
-    out[k] = 0
+  -- already stored, or earlier in this same call: the first one stands
+  if stored[id] then
+    out[k + 1] = 0
   else
-    seen[id] = true
-    out[k] = 1
+    stored[id] = true
+    out[k + 1] = 1
     n = n + 1
   end
 end
 taskq_reserve(KEYS[4], n)
 local bodies, ready = {}, {}
 for k, id in ipairs(ids) do
-  if out[k] == 1 then
+  if out[k + 1] == 1 then
     local i = 3 * k
     bodies[#bodies + 1] = id
-    bodies[#bodies + 1] = ARGV[i + 1]
+    bodies[#bodies + 1] = '[' .. nowText .. ',' .. ARGV[i + 1]
     local spec = ARGV[i + 2]
     local due
     if spec == '0' then
@@ -53,7 +86,7 @@ for k, id in ipairs(ids) do
       taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Delayed', 0, now, '', '', due)
     else
       ready[#ready + 1] = id
-      taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Queued', 0, now, '', '')
+      taskq_announce(KEYS[4], ARGV[1], id, 'Queued', 0, now, '', '')
     end
   end
 end
@@ -62,4 +95,5 @@ if #ready > 0 then redis.call('LPUSH', KEYS[1], taskq_unpack(ready)) end
 taskq_flush()
 -- idle workers fetch (ready tasks) or re-arm their timer (a new earliest due time)
 if n > 0 then redis.call('PUBLISH', ARGV[2], 1) end
+for _, id in ipairs(newIds) do out[#out + 1] = id end
 return taskq_reply(out)

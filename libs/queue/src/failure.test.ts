@@ -184,8 +184,9 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
   it('retention forgets the oldest Done tasks beyond the count limit', async () => {
     const { redis, queue, consumer, config } = setup({ maxCount: 3 });
     await consumer.register();
-    const ids = ['1', '2', '3', '4', '5'];
-    await queue.enqueueMany(ids.map((id) => ({ id, type: 't' })));
+    // generated ids: the queue's counter, from 1
+    const ids = (await queue.enqueueMany(Array.from({ length: 5 }, () => ({ type: 't' })))).map((t) => t.id);
+    expect(ids).toEqual(['1', '2', '3', '4', '5']);
     for (const t of (await consumer.fetch(ids)).tasks) await consumer.ack(t.id, t.worker, t.token);
     const pass = await new Janitor(redis, config).runOnce();
     expect(pass.trimmed).toBe(2);

@@ -1,4 +1,4 @@
-import { decodeStatusRecord, queueKeys } from '@taskq/recorder';
+import { decodeStatusRecord, queueKeys, StatusRecorder } from '@taskq/recorder';
 import { Consumer } from './consumer';
 import { Queue } from './queue';
 import { closeMocks, mockRedis } from './test-support/mock-redis';
@@ -35,7 +35,10 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     // LPUSH side in, RPOP side out: the oldest is at the consuming end
     expect(await redis.lrange(k.ready, -3, -1)).toEqual(['t2', 't1', 't0']);
     expect(await redis.lrange(k.ready, 0, 0)).toEqual(['t2499']);
-    expect(await redis.hlen(k.status)).toBe(2500);
+    // a Queued task's body stands for its record: no status entry per waiting task
+    expect(await redis.hlen(k.status)).toBe(0);
+    expect(await redis.hlen(k.tasks)).toBe(2500);
+    expect(await new StatusRecorder(redis, config).get('t2499')).toMatchObject({ id: 't2499', status: 'Queued', attempt: 0, seq: 0 });
     await waitFor(() => messages.length >= 3);
     const published = messages.map((m) => JSON.parse(m) as { id: string; seq: number }[]);
     expect(published.map((m) => m.length)).toEqual([1000, 1000, 500]);
@@ -56,7 +59,11 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     ]);
     expect(await queue.readyCount()).toBe(3);
     const k = queueKeys('unit');
-    expect(decodeStatusRecord((await redis.hget(k.status, 'a'))!).status).toBe('Queued');
+    // enqueued: no stored record; the recorder reads the body's stand-in
+    expect(await redis.hget(k.status, 'a')).toBeNull();
+    const queued = await new StatusRecorder(redis, config).get('a');
+    expect(queued).toMatchObject({ id: 'a', status: 'Queued', attempt: 0, seq: 0 });
+    expect(Math.abs(queued!.at - Date.now())).toBeLessThan(5000);
 
     const got = (await consumer.fetch(['w-1', 'w-2'])).tasks;
     expect(got.map((t) => t.id)).toEqual(['a', 'b']);
@@ -107,11 +114,11 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     const queue = new Queue(redis, config);
     const consumer = new Consumer(redis, config, undefined, { id: 'c1' });
     await consumer.register();
-    await queue.enqueueMany([{ id: '1', type: 't' }, { id: '2', type: 't' }]);
+    await queue.enqueueMany([{ id: 'n1', type: 't' }, { id: 'n2', type: 't' }]);
     await consumer.fetch(['w']);
-    expect(await consumer.release(['1'], 'worker stopping')).toBe(1);
+    expect(await consumer.release(['n1'], 'worker stopping')).toBe(1);
     const next = (await consumer.fetch(['w'])).tasks;
-    expect(next[0]!.id).toBe('1');
+    expect(next[0]!.id).toBe('n1');
     // a released attempt does not count
     expect(next[0]!.attempt).toBe(1);
   });

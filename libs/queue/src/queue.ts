@@ -11,8 +11,7 @@ import {
   type TaskStatus,
 } from '@taskq/recorder';
 import { SCRIPTS } from './lua-script';
-import { newTaskId } from './ids';
-import { decodeTask, encodeTask, taskFromInput, validateInput, type JsonValue, type Task, type TaskInput } from './task';
+import { decodeTask, encodeTaskTail, taskFromInput, validateInput, type JsonValue, type Task, type TaskInput } from './task';
 import type { CancelResult } from './cancel-result';
 import type { AttemptRecord } from './consumer';
 
@@ -63,34 +62,43 @@ export class Queue {
    * with the same ids (enqueue is idempotent per id).
    */
   async enqueueMany<P extends JsonValue>(inputs: readonly TaskInput<P>[]): Promise<Task<P>[]> {
-    const now = Date.now();
-    const tasks: Task<P>[] = [];
-    const args: (string | number)[] = [];
-    for (const input of inputs) {
+    const args: string[] = [];
+    inputs.forEach((input, i) => {
       const due = validateInput(input);
-      const task = taskFromInput(input, input.id ?? newTaskId(), now);
-      args.push(task.id, encodeTask(task), due);
-      tasks.push(task);
-    }
+      args.push(input.id ?? '', encodeTaskTail(input, input.id ?? `#${i} (no id yet)`), due);
+    });
     const k = this.keys;
     // Every chunk is sent at once (one connection keeps them in order), so
-    // Redis works on one while this process encodes and sends the next.
+    // Redis works on one while this process sends the next.
     const replies: Promise<unknown>[] = [];
-    for (let i = 0; i < tasks.length; i += ENQUEUE_CHUNK) {
+    for (let i = 0; i < inputs.length; i += ENQUEUE_CHUNK) {
       replies.push(
-        SCRIPTS.enqueue.run(this.redis, [k.ready, k.tasks, k.status, k.seq, k.delayed], [k.events, k.wake, ...args.slice(i * 3, (i + ENQUEUE_CHUNK) * 3)]),
+        SCRIPTS.enqueue.run(
+          this.redis,
+          [k.ready, k.tasks, k.status, k.seq, k.delayed, k.ids],
+          [k.events, k.wake, ...args.slice(i * 3, (i + ENQUEUE_CHUNK) * 3)],
+        ),
       );
     }
-    const existing: string[] = [];
-    const flags = await Promise.all(replies);
-    flags.forEach((chunk, c) => {
-      (chunk as number[]).forEach((flag, j) => {
-        if (Number(flag) === 0) existing.push((tasks[c * ENQUEUE_CHUNK + j] as Task<P>).id);
-      });
+    const tasks: Task<P>[] = [];
+    const existing: number[] = [];
+    (await Promise.all(replies)).forEach((raw, c) => {
+      // [enqueue time, one flag per task, generated ids...]
+      const reply = raw as unknown[];
+      const now = Number(reply[0]);
+      const first = c * ENQUEUE_CHUNK;
+      const count = Math.min(ENQUEUE_CHUNK, inputs.length - first);
+      let generated = 1 + count;
+      for (let j = 0; j < count; j++) {
+        const input = inputs[first + j] as TaskInput<P>;
+        const id = input.id ?? String(reply[generated++]);
+        if (Number(reply[1 + j]) === 0) existing.push(tasks.length);
+        tasks.push(taskFromInput(input, id, now));
+      }
     });
     if (existing.length > 0) {
-      const stored = await this.getTasks(existing);
-      for (let i = 0; i < tasks.length; i++) {
+      const stored = await this.getTasks(existing.map((i) => (tasks[i] as Task<P>).id));
+      for (const i of existing) {
         const found = stored.get((tasks[i] as Task<P>).id);
         if (found) tasks[i] = found as Task<P>;
       }
@@ -127,7 +135,7 @@ export class Queue {
     const k = this.keys;
     const reply = (await SCRIPTS.cancel.run(
       this.redis,
-      [k.ready, k.delayed, k.status, k.seq, k.cancels, k.finished, k.attempts],
+      [k.ready, k.delayed, k.status, k.seq, k.cancels, k.finished, k.attempts, k.tasks],
       [k.events, k.control, taskId, options.reason ?? 'cancelled'],
     )) as [string, string];
     const [outcome, status] = reply;

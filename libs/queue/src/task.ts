@@ -12,7 +12,7 @@ export interface Task<P extends JsonValue = JsonValue> {
   readonly type: string;
   /** Handler input. */
   readonly payload: P;
-  /** Client time of enqueue, ms since the epoch. */
+  /** Redis server time of the enqueue, ms since the epoch. */
   readonly enqueuedAt: number;
   /** Executions allowed before the task is Dead. */
   readonly maxAttempts: number;
@@ -29,8 +29,10 @@ export interface TaskInput<P extends JsonValue = JsonValue> {
   /** Handler input; must be JSON-serialisable. Default `null`. */
   readonly payload?: P;
   /**
-   * Task id. Default: generated. Enqueueing an id that already exists is a
-   * no-op that returns the existing task.
+   * Task id: 1-256 characters, no spaces, not all digits (those are the
+   * generated ids). Default: generated, the queue's next id number ("1",
+   * "2", ...). Enqueueing an id that already exists is a no-op that returns
+   * the existing task.
    */
   readonly id?: string;
   /** Executions allowed (first run included) before the task is Dead. Whole number >= 1. Default 3. */
@@ -48,6 +50,7 @@ export interface TaskInput<P extends JsonValue = JsonValue> {
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
 const ID = /^[^\s]{1,256}$/;
+const GENERATED_ID = /^\d+$/;
 
 /** A value as a message shows it (JSON turns NaN and Infinity into null). */
 function show(value: unknown): string {
@@ -66,6 +69,9 @@ export function validateInput(input: TaskInput): string {
   }
   if (input.id !== undefined && (typeof input.id !== 'string' || !ID.test(input.id))) {
     throw new InvalidTaskError(`task id must be 1-256 non-space characters, got ${JSON.stringify(input.id)}`);
+  }
+  if (input.id !== undefined && GENERATED_ID.test(input.id)) {
+    throw new InvalidTaskError(`task id ${JSON.stringify(input.id)} is all digits: such ids are reserved for generated ids; add a prefix`);
   }
   if (input.maxAttempts !== undefined && (!Number.isInteger(input.maxAttempts) || input.maxAttempts < 1)) {
     throw new InvalidTaskError(`maxAttempts must be a whole number >= 1, got ${show(input.maxAttempts)}`);
@@ -107,23 +113,42 @@ export function taskFromInput<P extends JsonValue>(input: TaskInput<P>, id: stri
 }
 
 /**
- * Encodes a task for the tasks hash: JSON, leaving out options that have
- * their default value (most tasks), since every byte is paid per queued task.
+ * Encodes a validated input for enqueue.lua: the tail of the stored JSON
+ * array `[enqueuedAt, type, payload, options?]` (the script puts the Redis
+ * time in front). Options are left out when they all have their default
+ * value (most tasks), since every byte is paid per queued task.
  * Throws InvalidTaskError for a payload JSON cannot represent.
  */
-export function encodeTask(task: Task): string {
-  const stored: Record<string, unknown> = { type: task.type, payload: task.payload, enqueuedAt: task.enqueuedAt };
-  if (task.maxAttempts !== DEFAULT_MAX_ATTEMPTS) stored['maxAttempts'] = task.maxAttempts;
-  if (task.backoff !== DEFAULT_BACKOFF) stored['backoff'] = task.backoff;
-  if (task.timeoutMs !== undefined) stored['timeoutMs'] = task.timeoutMs;
-  try {
-    return JSON.stringify(stored);
-  } catch (cause) {
-    throw new InvalidTaskError(`task ${task.id}: payload is not JSON-serialisable`, { cause });
+export function encodeTaskTail(input: TaskInput, label: string): string {
+  const options: Record<string, unknown> = {};
+  let hasOptions = false;
+  if (input.maxAttempts !== undefined && input.maxAttempts !== DEFAULT_MAX_ATTEMPTS) {
+    options['maxAttempts'] = input.maxAttempts;
+    hasOptions = true;
   }
+  if (input.backoff !== undefined && input.backoff !== DEFAULT_BACKOFF) {
+    options['backoff'] = input.backoff;
+    hasOptions = true;
+  }
+  if (input.timeoutMs !== undefined) {
+    options['timeoutMs'] = input.timeoutMs;
+    hasOptions = true;
+  }
+  const payload = input.payload ?? null;
+  let json: string;
+  try {
+    json = JSON.stringify(hasOptions ? [input.type, payload, options] : [input.type, payload]);
+  } catch (cause) {
+    throw new InvalidTaskError(`task ${label}: payload is not JSON-serialisable`, { cause });
+  }
+  return json.slice(1);
 }
 
-/** Decodes a stored task. Throws InvalidTaskError when the stored text is not a valid task. */
+/**
+ * Decodes a stored task: the array written by enqueue.lua, or the object an
+ * earlier version stored (`{type, payload, enqueuedAt, ...options}`).
+ * Throws InvalidTaskError when the stored text is not a valid task.
+ */
 export function decodeTask(id: string, raw: string): Task {
   let value: unknown;
   try {
@@ -131,10 +156,18 @@ export function decodeTask(id: string, raw: string): Task {
   } catch (cause) {
     throw new InvalidTaskError(`task ${id}: payload is not valid JSON`, { cause });
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidTaskError(`task ${id}: stored task is not a JSON object`);
+  let v: Record<string, unknown>;
+  if (Array.isArray(value)) {
+    const [enqueuedAt, type, payload, options] = value as unknown[];
+    if (typeof options !== 'undefined' && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+      throw new InvalidTaskError(`task ${id}: stored task options are not an object`);
+    }
+    v = { ...(options as Record<string, unknown> | undefined), type, payload, enqueuedAt };
+  } else if (typeof value === 'object' && value !== null) {
+    v = value as Record<string, unknown>;
+  } else {
+    throw new InvalidTaskError(`task ${id}: stored task is not a JSON array or object`);
   }
-  const v = value as Record<string, unknown>;
   if (typeof v['type'] !== 'string' || v['type'].length === 0) {
     throw new InvalidTaskError(`task ${id}: stored task has no type`);
   }

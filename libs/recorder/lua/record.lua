@@ -16,7 +16,9 @@
 -- nobody sees the records before it ends either way); a script that deletes
 -- status records of other tasks flushes first.
 --
--- taskq_status(statusKey, id): the recorded status name of a task, or nil.
+-- taskq_announce(seqKey, channel, id, ...): like taskq_record, but the record
+--   is only published, not stored (enqueue: the task's body stands for it).
+-- taskq_status(statusKey, tasksKey, id): the status name of a task, or nil.
 -- taskq_reserve(seqKey, n): see below; batch scripts reserve their seq numbers at once.
 --
 -- JSON is built by hand: Redis ships cjson, but the in-memory Redis used by
@@ -71,12 +73,13 @@ local taskq_pending_key, taskq_pending_channel = nil, nil
 
 local function taskq_flush()
   if #taskq_pending_pub == 0 then return end
-  redis.call('HSET', taskq_pending_key, taskq_unpack(taskq_pending_hset))
+  if #taskq_pending_hset > 0 then redis.call('HSET', taskq_pending_key, taskq_unpack(taskq_pending_hset)) end
   redis.call('PUBLISH', taskq_pending_channel, '[' .. table.concat(taskq_pending_pub, ',') .. ']')
   taskq_pending_hset, taskq_pending_pub = {}, {}
 end
 
-local function taskq_record(statusKey, seqKey, channel, id, status, attempt, now, worker, reason, runAt)
+-- Builds a record and returns it with its seq.
+local function taskq_build(seqKey, id, status, attempt, now, worker, reason, runAt)
   local seq
   if taskq_seq_next <= taskq_seq_last then
     seq = taskq_seq_next
@@ -94,6 +97,21 @@ local function taskq_record(statusKey, seqKey, channel, id, status, attempt, now
   if reason ~= nil and reason ~= '' then rec = rec .. ',"reason":' .. taskq_jstr(reason) end
   if runAt ~= nil then rec = rec .. ',"runAt":' .. string.format('%.0f', runAt) end
   rec = rec .. '}'
+  return rec, seq
+end
+
+-- Publishes a record without storing it: an enqueued task's record, which
+-- its stored body stands for (see keys.ts).
+local function taskq_announce(seqKey, channel, id, status, attempt, now, worker, reason, runAt)
+  local rec, seq = taskq_build(seqKey, id, status, attempt, now, worker, reason, runAt)
+  taskq_pending_pub[#taskq_pending_pub + 1] = rec
+  taskq_pending_channel = channel
+  if #taskq_pending_pub >= 1000 then taskq_flush() end
+  return rec, seq
+end
+
+local function taskq_record(statusKey, seqKey, channel, id, status, attempt, now, worker, reason, runAt)
+  local rec, seq = taskq_build(seqKey, id, status, attempt, now, worker, reason, runAt)
   local n = #taskq_pending_hset
   taskq_pending_hset[n + 1] = id
   taskq_pending_hset[n + 2] = rec
@@ -110,9 +128,13 @@ local function taskq_str(v)
   return nil
 end
 
-local function taskq_status(statusKey, id)
+local function taskq_status(statusKey, tasksKey, id)
   local rec = redis.call('HGET', statusKey, id)
-  if not rec then return nil end
+  if not rec then
+    -- no record: an enqueued task (its body stands for its Queued record), or unknown
+    if redis.call('HEXISTS', tasksKey, id) == 1 then return 'Queued' end
+    return nil
+  end
   return string.match(rec, '"status":"(%a+)"')
 end
 

@@ -1,6 +1,6 @@
 export { TaskStatus, ALL_STATUSES, FINAL_STATUSES, isFinalStatus, isTaskStatus } from './status';
 export type { StatusRecord } from './status-record';
-export { decodeStatusRecord, decodeStatusMessage, InvalidStatusRecordError } from './status-record';
+export { decodeStatusRecord, decodeStatusMessage, queuedRecordOf, InvalidStatusRecordError } from './status-record';
 export type { QueueKeys } from './keys';
 export { queueKeys, assertQueueName, InvalidQueueNameError, DEFAULT_KEY_PREFIX } from './keys';
 export type { QueueConfig, RetentionOptions } from './config';

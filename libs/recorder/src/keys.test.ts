@@ -14,6 +14,7 @@ function allKeys(keys: QueueKeys): string[] {
   return [
     keys.ready,
     keys.tasks,
+    keys.ids,
     keys.attempts,
     keys.status,
     keys.seq,

@@ -10,11 +10,18 @@ export interface QueueKeys {
   readonly queue: string;
   /** List of task ids waiting to run; enqueue pushes left, fetch pops right. */
   readonly ready: string;
-  /** Hash task id -> encoded task (type, payload, enqueuedAt). */
+  /**
+   * Hash task id -> encoded task: a JSON array `[enqueuedAt, type, payload, options?]`
+   * (enqueuedAt is the Redis server time of the enqueue, ms). A task that has
+   * only been enqueued has no status record: its stored body stands for it
+   * (status Queued, attempt 0, seq 0, at = enqueuedAt); see StatusRecorder.
+   */
   readonly tasks: string;
+  /** Counter of generated task ids (a generated id is its decimal value). */
+  readonly ids: string;
   /** Hash task id -> attempt counter (number of fetches). */
   readonly attempts: string;
-  /** Hash task id -> current status record (JSON), the truth monitors resync from. */
+  /** Hash task id -> current status record (JSON), the truth monitors resync from (an enqueued task's record is implied by its body, see `tasks`). */
   readonly status: string;
   /** Counter incremented by every recorded transition; each record carries it. */
   readonly seq: string;
@@ -72,6 +79,7 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_KEY_PREFIX): Q
     queue,
     ready: `${base}:ready`,
     tasks: `${base}:tasks`,
+    ids: `${base}:ids`,
     attempts: `${base}:attempts`,
     status: `${base}:status`,
     seq: `${base}:seq`,

@@ -56,6 +56,18 @@ describe('StatusRecorder', () => {
       expect((await recorderFor('a').get('t1'))?.status).toBe('Done');
     });
 
+    it('reads an enqueued task with no stored record as Queued from its body (attempt 0, seq 0, at = enqueue time)', async () => {
+      const recorder = recorderFor('q');
+      await redis.hset(recorder.keys.tasks, 'e1', '[1790000000123,"t",{"x":1}]');
+      expect(await recorder.get('e1')).toEqual({ id: 'e1', status: 'Queued', attempt: 0, at: 1790000000123, seq: 0 });
+      // once the task moves, its stored record is what counts
+      await record(redis, recorder.keys, { id: 'e1', status: 'InProgress', attempt: 1 });
+      expect(await recorder.get('e1')).toMatchObject({ status: 'InProgress', attempt: 1 });
+      // a body of another shape stands for nothing
+      await redis.hset(recorder.keys.tasks, 'e2', 'not an array');
+      expect(await recorder.get('e2')).toBeUndefined();
+    });
+
     it('rejects a corrupted record', async () => {
       const recorder = recorderFor('q');
       await redis.hset(recorder.keys.status, 'bad', '{"id":"bad","status":"Weird","attempt":0,"at":1,"seq":1}');
@@ -73,8 +85,10 @@ describe('StatusRecorder', () => {
       const recorder = recorderFor('q');
       await record(redis, recorder.keys, { id: 'a', status: 'Queued', attempt: 0 });
       await record(redis, recorder.keys, { id: 'c', status: 'InProgress', attempt: 1, worker: 'w2' });
-      const result = await recorder.getMany(['c', 'missing', 'a']);
-      expect([...result.keys()]).toEqual(['c', 'missing', 'a']);
+      await redis.hset(recorder.keys.tasks, 'q', '[1790000000123,"t",null]');
+      const result = await recorder.getMany(['c', 'missing', 'q', 'a']);
+      expect([...result.keys()]).toEqual(['c', 'missing', 'q', 'a']);
+      expect(result.get('q')).toMatchObject({ id: 'q', status: 'Queued', seq: 0 });
       expect(result.get('c')).toMatchObject({ id: 'c', status: 'InProgress', worker: 'w2', seq: 2 });
       expect(result.has('missing')).toBe(true);
       expect(result.get('missing')).toBeUndefined();
@@ -92,12 +106,16 @@ describe('StatusRecorder', () => {
       const statuses = ['Queued', 'InProgress', 'Done', 'Failed'];
       const expected: Record<string, number> = {};
       const fields: string[] = [];
+      const bodies: string[] = [];
       for (let i = 0; i < 2500; i++) {
         // Uneven split so that a miscount shows: status i%4 for most, Done for every 7th.
         const status = i % 7 === 0 ? 'Done' : (statuses[i % 4] as string);
         expected[status] = (expected[status] ?? 0) + 1;
-        fields.push(`t${i}`, rawRecord(`t${i}`, status, i + 1));
+        bodies.push(`t${i}`, `[1790000000000,"t",${i}]`);
+        // a task that is still where enqueue put it has its body only
+        if (status !== 'Queued') fields.push(`t${i}`, rawRecord(`t${i}`, status, i + 1));
       }
+      await redis.hset(recorder.keys.tasks, ...bodies);
       await redis.hset(recorder.keys.status, ...fields);
       // A transition through the prelude replaces a record instead of adding one.
       await record(redis, recorder.keys, { id: 't1', status: 'Done', attempt: 2 });

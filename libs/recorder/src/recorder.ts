@@ -2,7 +2,7 @@ import type { Redis, Cluster } from 'ioredis';
 import { inject, injectable } from 'tsyringe';
 import { keysOf, type QueueConfig } from './config';
 import type { QueueKeys } from './keys';
-import { decodeStatusRecord, type StatusRecord } from './status-record';
+import { decodeStatusRecord, queuedRecordOf, type StatusRecord } from './status-record';
 import { TOKENS } from './tokens';
 
 /**
@@ -26,34 +26,55 @@ export class StatusRecorder {
     return this.keys.events;
   }
 
-  /** The current status record of `taskId`, or undefined if none is recorded. */
+  /**
+   * The current status record of `taskId`, or undefined for an unknown (or
+   * forgotten) task. An enqueued task that has not moved yet has no stored
+   * record: its body stands for it (Queued, attempt 0, seq 0).
+   */
   async get(taskId: string): Promise<StatusRecord | undefined> {
-    const raw = await this.redis.hget(this.keys.status, taskId);
-    return raw === null ? undefined : decodeStatusRecord(raw);
+    return (await this.getMany([taskId])).get(taskId);
   }
 
-  /** Current records of many tasks in one round trip; a missing one is undefined. */
+  /** Current records of many tasks (see get()); a missing one is undefined. One round trip, two when some have no stored record. */
   async getMany(taskIds: readonly string[]): Promise<Map<string, StatusRecord | undefined>> {
     const out = new Map<string, StatusRecord | undefined>();
     if (taskIds.length === 0) return out;
     const raws = await this.redis.hmget(this.keys.status, ...taskIds);
+    const missing: string[] = [];
     taskIds.forEach((id, i) => {
       const raw = raws[i];
-      out.set(id, raw === null || raw === undefined ? undefined : decodeStatusRecord(raw));
+      if (typeof raw === 'string') out.set(id, decodeStatusRecord(raw));
+      else missing.push(id);
     });
-    return out;
+    if (missing.length > 0) {
+      // read again together with the bodies, atomically: the task may have moved since
+      const reply = await this.redis.multi().hmget(this.keys.status, ...missing).hmget(this.keys.tasks, ...missing).exec();
+      const [statusReply, bodyReply] = reply ?? [];
+      if (!statusReply || !bodyReply || statusReply[0] || bodyReply[0]) throw statusReply?.[0] ?? bodyReply?.[0] ?? new Error('status read was aborted');
+      const records = statusReply[1] as (string | null)[];
+      const bodies = bodyReply[1] as (string | null)[];
+      missing.forEach((id, i) => {
+        const raw = records[i];
+        const body = bodies[i];
+        if (typeof raw === 'string') out.set(id, decodeStatusRecord(raw));
+        else out.set(id, typeof body === 'string' ? queuedRecordOf(id, body) : undefined);
+      });
+    }
+    // in the order asked
+    return new Map(taskIds.map((id) => [id, out.get(id)]));
   }
 
-  /** How many tasks are recorded in each status (scans the whole record; for tools and tests). */
+  /** How many tasks are in each status (scans every task; for tools and tests). */
   async countByStatus(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
     let cursor = '0';
     do {
-      const [next, entries] = await this.redis.hscan(this.keys.status, cursor, 'COUNT', 1000);
+      const [next, entries] = await this.redis.hscan(this.keys.tasks, cursor, 'COUNT', 1000);
       cursor = next;
-      for (let i = 1; i < entries.length; i += 2) {
-        const status = decodeStatusRecord(entries[i] as string).status;
-        counts[status] = (counts[status] ?? 0) + 1;
+      const ids: string[] = [];
+      for (let i = 0; i < entries.length; i += 2) ids.push(entries[i] as string);
+      for (const record of (await this.getMany(ids)).values()) {
+        if (record) counts[record.status] = (counts[record.status] ?? 0) + 1;
       }
     } while (cursor !== '0');
     return counts;

@@ -76,3 +76,13 @@ function toStatusRecord(value: unknown, raw: string): StatusRecord {
     ...(typeof v['runAt'] === 'number' ? { runAt: v['runAt'] } : {}),
   };
 }
+
+/**
+ * The record an enqueued task's stored body stands for (see QueueKeys.tasks):
+ * status Queued, attempt 0, seq 0 (older than any stored record), at = the
+ * enqueue time the body begins with. Undefined for a body of another shape.
+ */
+export function queuedRecordOf(id: string, body: string): StatusRecord | undefined {
+  const m = /^\[(\d+),/.exec(body);
+  return m ? { id, status: 'Queued', attempt: 0, at: Number(m[1]), seq: 0 } : undefined;
+}

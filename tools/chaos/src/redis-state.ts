@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { decodeStatusRecord, type QueueKeys, type StatusRecord } from '@taskq/recorder';
+import { decodeStatusRecord, queuedRecordOf, type QueueKeys, type StatusRecord } from '@taskq/recorder';
 
 /** What Redis holds for the run's queue once the workers have stopped. */
 export interface RedisState {
@@ -16,12 +16,14 @@ export async function readRedisState(redis: Redis, keys: QueueKeys, ids: readonl
   const recorded = new Map<string, StatusRecord | undefined>();
   for (let i = 0; i < ids.length; i += CHUNK) {
     const chunk = ids.slice(i, i + CHUNK);
-    const raws = await redis.hmget(keys.status, ...chunk);
+    const [raws, bodies] = await Promise.all([redis.hmget(keys.status, ...chunk), redis.hmget(keys.tasks, ...chunk)]);
     chunk.forEach((id, j) => {
       const raw = raws[j];
+      const body = bodies[j];
       let record: StatusRecord | undefined;
       try {
-        record = typeof raw === 'string' ? decodeStatusRecord(raw) : undefined;
+        // no stored record: a task still where enqueue put it, read from its body
+        record = typeof raw === 'string' ? decodeStatusRecord(raw) : typeof body === 'string' ? queuedRecordOf(id, body) : undefined;
       } catch {
         record = undefined;
       }

@@ -1,7 +1,7 @@
 import { Consumer, Queue } from '@taskq/queue';
 import { queueKeys } from '@taskq/recorder';
 import { CaptureLogger } from './test-support/capture-logger';
-import { recorded } from './test-support/recorded';
+import { recorded, recordedMany } from './test-support/recorded';
 import { newQueueName, RedisClients } from './test-support/redis-fixture';
 
 const clients = new RedisClients();
@@ -54,7 +54,9 @@ describe('enqueue with a caller-given id', () => {
     expect(racing[0]).toEqual(racing[1]);
     expect((await redis.lrange(keys.ready, 0, -1)).sort()).toEqual([a, b, c].sort());
     expect(await redis.hlen(keys.tasks)).toBe(3);
-    expect(await redis.hlen(keys.status)).toBe(3);
+    // waiting tasks have their body only; their Queued record is read from it
+    expect(await redis.hlen(keys.status)).toBe(0);
+    expect((await recordedMany(redis, keys, [a, b, c])).map((r) => r?.status)).toEqual(['Queued', 'Queued', 'Queued']);
   });
 
   it('of a task that already finished: returns it and does not run it again', async () => {

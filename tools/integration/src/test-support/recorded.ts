@@ -1,18 +1,19 @@
 import type { Redis } from 'ioredis';
-import { decodeStatusRecord, type QueueKeys, type StatusRecord } from '@taskq/recorder';
+import { StatusRecorder, type QueueKeys, type StatusRecord } from '@taskq/recorder';
 import { waitUntil } from './wait';
 
-/** The recorded status of a task (the truth in the status hash), or undefined when none is. */
+/**
+ * The recorded status of a task (the status hash, or for a task still where
+ * enqueue put it the stand-in its body gives), or undefined when none is.
+ */
 export async function recorded(redis: Redis, keys: QueueKeys, taskId: string): Promise<StatusRecord | undefined> {
-  const raw = await redis.hget(keys.status, taskId);
-  return raw === null ? undefined : decodeStatusRecord(raw);
+  return new StatusRecorder(redis, { queue: keys.queue }).get(taskId);
 }
 
 /** The recorded statuses of several tasks, in order (undefined where none is). */
 export async function recordedMany(redis: Redis, keys: QueueKeys, taskIds: readonly string[]): Promise<(StatusRecord | undefined)[]> {
   if (taskIds.length === 0) return [];
-  const raws = await redis.hmget(keys.status, ...taskIds);
-  return raws.map((raw) => (raw === null ? undefined : decodeStatusRecord(raw)));
+  return [...(await new StatusRecorder(redis, { queue: keys.queue }).getMany(taskIds)).values()];
 }
 
 /**

@@ -1,0 +1,51 @@
+import { DEFAULT_BACKOFF } from './backoff';
+import { InvalidTaskError } from './errors/invalid-task-error';
+import { DEFAULT_MAX_ATTEMPTS, decodeTask, encodeTaskTail, validateInput } from './task';
+
+/** The body enqueue.lua stores: the Redis time in front of the tail. */
+const stored = (tail: string, at = 1790000000123): string => `[${at},${tail}`;
+
+describe('task encoding', () => {
+  it('stores a task with default options as [enqueuedAt, type, payload] and decodes it back', () => {
+    const tail = encodeTaskTail({ type: 'email', payload: { to: 'a@b.c', n: 1 } }, 'x');
+    expect(stored(tail)).toBe('[1790000000123,"email",{"to":"a@b.c","n":1}]');
+    expect(decodeTask('x', stored(tail))).toEqual({
+      id: 'x',
+      type: 'email',
+      payload: { to: 'a@b.c', n: 1 },
+      enqueuedAt: 1790000000123,
+      maxAttempts: DEFAULT_MAX_ATTEMPTS,
+      backoff: DEFAULT_BACKOFF,
+    });
+  });
+
+  it('keeps options that differ from the defaults, and a missing payload as null', () => {
+    const input = { type: 't', maxAttempts: 7, backoff: { type: 'fixed' as const, delayMs: 50 }, timeoutMs: 900 };
+    const task = decodeTask('y', stored(encodeTaskTail(input, 'y')));
+    expect(task).toMatchObject({ type: 't', payload: null, maxAttempts: 7, backoff: { type: 'fixed', delayMs: 50 }, timeoutMs: 900 });
+  });
+
+  it('still reads the object an earlier version stored', () => {
+    const task = decodeTask('old', '{"type":"t","payload":[1],"enqueuedAt":5,"maxAttempts":2}');
+    expect(task).toMatchObject({ id: 'old', type: 't', payload: [1], enqueuedAt: 5, maxAttempts: 2 });
+  });
+
+  it.each([
+    ['not JSON', '[1,"t"', 'payload is not valid JSON'],
+    ['a number', '42', 'not a JSON array or object'],
+    ['no type', '[1,"",null]', 'has no type'],
+    ['options that are not an object', '[1,"t",null,[2]]', 'options are not an object'],
+  ])('rejects a stored body that is %s', (_what, raw, message) => {
+    expect(() => decodeTask('z', raw)).toThrow(InvalidTaskError);
+    expect(() => decodeTask('z', raw)).toThrow(message);
+  });
+
+  it('names the task when its payload cannot be encoded', () => {
+    expect(() => encodeTaskTail({ type: 't', payload: { n: 10n } as never }, 'big-1')).toThrow('task big-1: payload is not JSON-serialisable');
+  });
+
+  it('reserves all-digit ids for generated ids', () => {
+    expect(() => validateInput({ type: 't', id: '123' })).toThrow(/all digits/);
+    expect(validateInput({ type: 't', id: 'order-123' })).toBe('0');
+  });
+});
