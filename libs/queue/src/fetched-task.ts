@@ -39,16 +39,15 @@ export function decodeFetchReply(reply: unknown[], ackCount: number, workers: re
     const attempt = Number(reply[i + 2]);
     const token = String(reply[i + 3]);
     const worker = workers[n] ?? workers[workers.length - 1] ?? '';
-    const base = { id, attempt, token, worker };
     if (typeof raw !== 'string' || raw === '') {
-      tasks.push({ ...base, task: undefined, invalid: new InvalidTaskError(`task ${id}: no task is stored under this id`) });
+      tasks.push({ id, attempt, token, worker, task: undefined, invalid: new InvalidTaskError(`task ${id}: no task is stored under this id`) });
       continue;
     }
     try {
-      tasks.push({ ...base, task: decodeTask(id, raw), invalid: undefined });
+      tasks.push({ id, attempt, token, worker, task: decodeTask(id, raw), invalid: undefined });
     } catch (err) {
       const invalid = err instanceof InvalidTaskError ? err : new InvalidTaskError(`task ${id}: ${String(err)}`, { cause: err });
-      tasks.push({ ...base, task: undefined, invalid });
+      tasks.push({ id, attempt, token, worker, task: undefined, invalid });
     }
   }
   return { acks, tasks, nextDueInMs: due >= 0 ? due : undefined };

@@ -51,6 +51,8 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 
 const ID = /^[^\s]{1,256}$/;
 const GENERATED_ID = /^\d+$/;
+/** Stored options of a task that has none (all defaults). */
+const NO_OPTIONS: Record<string, unknown> = Object.freeze({});
 
 /** A value as a message shows it (JSON turns NaN and Infinity into null). */
 function show(value: unknown): string {
@@ -156,35 +158,36 @@ export function decodeTask(id: string, raw: string): Task {
   } catch (cause) {
     throw new InvalidTaskError(`task ${id}: payload is not valid JSON`, { cause });
   }
-  let v: Record<string, unknown>;
+  let enqueuedAt: unknown;
+  let type: unknown;
+  let payload: unknown;
+  let options: Record<string, unknown>;
   if (Array.isArray(value)) {
-    const [enqueuedAt, type, payload, options] = value as unknown[];
-    if (typeof options !== 'undefined' && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+    [enqueuedAt, type, payload] = value as unknown[];
+    const stored: unknown = value[3];
+    if (stored !== undefined && (typeof stored !== 'object' || stored === null || Array.isArray(stored))) {
       throw new InvalidTaskError(`task ${id}: stored task options are not an object`);
     }
-    v = { ...(options as Record<string, unknown> | undefined), type, payload, enqueuedAt };
+    options = (stored as Record<string, unknown> | undefined) ?? NO_OPTIONS;
   } else if (typeof value === 'object' && value !== null) {
-    v = value as Record<string, unknown>;
+    options = value as Record<string, unknown>;
+    ({ enqueuedAt, type, payload } = options);
   } else {
     throw new InvalidTaskError(`task ${id}: stored task is not a JSON array or object`);
   }
-  if (typeof v['type'] !== 'string' || v['type'].length === 0) {
+  if (typeof type !== 'string' || type.length === 0) {
     throw new InvalidTaskError(`task ${id}: stored task has no type`);
   }
-  const maxAttempts = Number.isInteger(v['maxAttempts']) && (v['maxAttempts'] as number) >= 1 ? (v['maxAttempts'] as number) : DEFAULT_MAX_ATTEMPTS;
+  const at = typeof enqueuedAt === 'number' ? enqueuedAt : 0;
+  const data = (payload ?? null) as JsonValue;
+  if (options === NO_OPTIONS) return { id, type, payload: data, enqueuedAt: at, maxAttempts: DEFAULT_MAX_ATTEMPTS, backoff: DEFAULT_BACKOFF };
+  const maxAttempts = Number.isInteger(options['maxAttempts']) && (options['maxAttempts'] as number) >= 1 ? (options['maxAttempts'] as number) : DEFAULT_MAX_ATTEMPTS;
   let backoff: Backoff = DEFAULT_BACKOFF;
-  if (v['backoff'] !== undefined) {
-    validateBackoff(v['backoff']);
-    backoff = v['backoff'];
+  if (options['backoff'] !== undefined) {
+    validateBackoff(options['backoff']);
+    backoff = options['backoff'];
   }
-  const timeoutMs = typeof v['timeoutMs'] === 'number' && v['timeoutMs'] > 0 ? v['timeoutMs'] : undefined;
-  return {
-    id,
-    type: v['type'],
-    payload: (v['payload'] ?? null) as JsonValue,
-    enqueuedAt: typeof v['enqueuedAt'] === 'number' ? v['enqueuedAt'] : 0,
-    maxAttempts,
-    backoff,
-    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-  };
+  const timeoutMs = typeof options['timeoutMs'] === 'number' && options['timeoutMs'] > 0 ? options['timeoutMs'] : undefined;
+  if (timeoutMs === undefined) return { id, type, payload: data, enqueuedAt: at, maxAttempts, backoff };
+  return { id, type, payload: data, enqueuedAt: at, maxAttempts, backoff, timeoutMs };
 }

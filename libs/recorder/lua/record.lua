@@ -88,16 +88,19 @@ local function taskq_build(seqKey, id, status, attempt, now, worker, reason, run
     seq = redis.call('INCR', seqKey)
   end
   if now ~= taskq_now_for then taskq_now_for, taskq_now_text = now, string.format('%.0f', now) end
-  local rec = '{"id":' .. taskq_jstr(id) .. ',"status":"' .. status .. '","attempt":'
-    .. string.format('%d', attempt) .. ',"at":' .. taskq_now_text .. ',"seq":' .. string.format('%d', seq)
+  local workerText = ''
   if worker ~= nil and worker ~= '' then
     if worker ~= taskq_worker_for then taskq_worker_for, taskq_worker_text = worker, ',"worker":' .. taskq_jstr(worker) end
-    rec = rec .. taskq_worker_text
+    workerText = taskq_worker_text
   end
-  if reason ~= nil and reason ~= '' then rec = rec .. ',"reason":' .. taskq_jstr(reason) end
-  if runAt ~= nil then rec = rec .. ',"runAt":' .. string.format('%.0f', runAt) end
-  rec = rec .. '}'
-  return rec, seq
+  local extra = ''
+  if reason ~= nil and reason ~= '' then extra = ',"reason":' .. taskq_jstr(reason) end
+  if runAt ~= nil then extra = extra .. ',"runAt":' .. string.format('%.0f', runAt) end
+  -- the common id needs no escaping; then one concatenation makes the whole record
+  local idText = id
+  if string.find(id, '[%c"\\]') then idText = string.sub(taskq_jstr(id), 2, -2) end
+  return '{"id":"' .. idText .. '","status":"' .. status .. '","attempt":' .. string.format('%d', attempt)
+    .. ',"at":' .. taskq_now_text .. ',"seq":' .. string.format('%d', seq) .. workerText .. extra .. '}', seq
 end
 
 -- Publishes a record without storing it: an enqueued task's record, which

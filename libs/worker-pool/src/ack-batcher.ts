@@ -1,8 +1,10 @@
 import type { AckItem, Consumer } from '@taskq/queue';
 
+/** Called once per ack: (undefined, acknowledged?) or (error) when its round trip failed. */
+export type AckCallback = (err: unknown, ok: boolean) => void;
+
 interface PendingAck extends AckItem {
-  resolve(ok: boolean): void;
-  reject(err: unknown): void;
+  readonly done: AckCallback;
 }
 
 /** Acks taken by the pool's loop to send with its next fetch; settle them with its result. */
@@ -36,10 +38,15 @@ export class AckBatcher {
   /** Resolves true once acknowledged, false if refused (stale fencing token). */
   ack(id: string, worker: string, token: string): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ id, worker, token, resolve, reject });
-      if (this.direct) this.schedule();
-      else this.onQueued();
+      this.ackWith(id, worker, token, (err, ok) => (err === undefined ? resolve(ok) : reject(err)));
     });
+  }
+
+  /** ack() with a callback instead of a promise (the pool's hot path). */
+  ackWith(id: string, worker: string, token: string, done: AckCallback): void {
+    this.pending.push({ id, worker, token, done });
+    if (this.direct) this.schedule();
+    else this.onQueued();
   }
 
   /** Takes up to maxBatch pending acks (none: undefined). */
@@ -48,8 +55,8 @@ export class AckBatcher {
     const batch = this.pending.splice(0, this.maxBatch);
     return {
       items: batch,
-      settle: (flags) => batch.forEach((p, i) => p.resolve(flags[i] === true)),
-      fail: (err) => batch.forEach((p) => p.reject(err)),
+      settle: (flags) => batch.forEach((p, i) => p.done(undefined, flags[i] === true)),
+      fail: (err) => batch.forEach((p) => p.done(err ?? new Error('ack failed'), false)),
     };
   }
 

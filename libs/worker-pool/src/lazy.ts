@@ -1,4 +1,4 @@
-import type { LogFn, Logger } from '@taskq/recorder';
+import type { Logger } from '@taskq/recorder';
 
 /**
  * An AbortController made on first use: most tasks finish without anybody
@@ -19,24 +19,50 @@ export class LazyAbort {
   }
 }
 
-/** A child logger made on first use (pino's child() is not free, and most task lines are below the level). */
-export function lazyChild(parent: Logger, bindings: Record<string, unknown>): Logger {
-  let child: Logger | undefined;
-  const get = (): Logger => (child ??= parent.child(bindings));
-  const level =
-    (name: 'error' | 'warn' | 'info' | 'debug'): LogFn =>
-    (objOrMsg: object | string, msg?: string) => {
-      if (parent.isLevelEnabled && !parent.isLevelEnabled(name)) return;
-      const target = get();
-      if (typeof objOrMsg === 'string') target[name](objOrMsg);
-      else target[name](objOrMsg, msg);
-    };
-  return {
-    error: level('error'),
-    warn: level('warn'),
-    info: level('info'),
-    debug: level('debug'),
-    child: (more) => get().child(more),
-    isLevelEnabled: (name) => parent.isLevelEnabled?.(name) ?? true,
-  };
+/**
+ * A child logger made on first use (pino's child() is not free, and most
+ * task lines are below the level). One object per task, methods shared.
+ */
+export class LazyLogger implements Logger {
+  private made: Logger | undefined;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindings: Record<string, unknown>,
+  ) {}
+
+  error(objOrMsg: object | string, msg?: string): void {
+    this.write('error', objOrMsg, msg);
+  }
+
+  warn(objOrMsg: object | string, msg?: string): void {
+    this.write('warn', objOrMsg, msg);
+  }
+
+  info(objOrMsg: object | string, msg?: string): void {
+    this.write('info', objOrMsg, msg);
+  }
+
+  debug(objOrMsg: object | string, msg?: string): void {
+    this.write('debug', objOrMsg, msg);
+  }
+
+  child(bindings: Record<string, unknown>): Logger {
+    return this.get().child(bindings);
+  }
+
+  isLevelEnabled(name: 'error' | 'warn' | 'info' | 'debug'): boolean {
+    return this.parent.isLevelEnabled?.(name) ?? true;
+  }
+
+  private get(): Logger {
+    return (this.made ??= this.parent.child(this.bindings));
+  }
+
+  private write(name: 'error' | 'warn' | 'info' | 'debug', objOrMsg: object | string, msg?: string): void {
+    if (!this.isLevelEnabled(name)) return;
+    const target = this.get();
+    if (typeof objOrMsg === 'string') target[name](objOrMsg);
+    else target[name](objOrMsg, msg);
+  }
 }

@@ -1,13 +1,13 @@
 import type { Logger } from '@taskq/recorder';
 import { backoffDelay, type BackoffStrategy, type Consumer, type FailInput, type FetchedTask, type Task } from '@taskq/queue';
-import type { TaskHandler } from './handler';
+import type { TaskContext, TaskHandler } from './handler';
 import { attemptRecord, failureReason } from './failure';
 import { UnrecoverableError } from './errors/unrecoverable-error';
 import { TaskTimeoutError } from './errors/task-timeout-error';
 import { TaskCancelledError } from './errors/task-cancelled-error';
 import { setLongTimeout } from './long-timeout';
 import type { AckBatcher } from './ack-batcher';
-import { LazyAbort, lazyChild } from './lazy';
+import { LazyAbort, LazyLogger } from './lazy';
 
 /** A task a sub-worker is running. */
 export interface RunningTask {
@@ -16,6 +16,10 @@ export interface RunningTask {
   readonly done: Promise<void>;
   /** Settles when the handler is over (its outcome may still be being recorded): its sub-worker is free. */
   readonly handlerDone: Promise<void>;
+  /** Calls `callback` once, when the handler is over (at once if it is). */
+  onHandlerDone(callback: () => void): void;
+  /** Calls `callback` once, when the task is finished and its outcome recorded (at once if it is). */
+  onDone(callback: () => void): void;
   /** Stop for shutdown: the signal fires; no outcome is recorded (the pool puts the task back). */
   abort(reason: Error): void;
   /** Stop because the task was cancelled: the signal fires and the task is recorded Cancelled. */
@@ -27,138 +31,236 @@ const RECORD_RETRIES = 20;
 /** Why an attempt ended, decided once, in the order things happened. */
 type Ending = { kind: 'ok' } | { kind: 'error'; error: unknown } | { kind: 'timeout'; error: TaskTimeoutError } | { kind: 'cancel' } | { kind: 'abort' };
 
+const OK: Ending = { kind: 'ok' };
+
+/** The context a handler gets; the AbortSignal is made only if the handler looks at it. */
+class HandlerContext implements TaskContext {
+  constructor(
+    private readonly controller: LazyAbort,
+    readonly attempt: number,
+    readonly worker: string,
+    readonly logger: Logger,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+}
+
+/** A settle-once event: callbacks, and a promise made only if somebody asks for one. */
+class Latch {
+  private fired = false;
+  private callbacks: (() => void)[] | undefined;
+  private promise: Promise<void> | undefined;
+  private resolve: (() => void) | undefined;
+
+  fire(): void {
+    if (this.fired) return;
+    this.fired = true;
+    this.resolve?.();
+    const callbacks = this.callbacks;
+    this.callbacks = undefined;
+    if (callbacks) for (const callback of callbacks) callback();
+  }
+
+  then(callback: () => void): void {
+    if (this.fired) callback();
+    else (this.callbacks ??= []).push(callback);
+  }
+
+  get settled(): Promise<void> {
+    if (this.fired) return Promise.resolve();
+    return (this.promise ??= new Promise<void>((resolve) => (this.resolve = resolve)));
+  }
+}
+
 /**
- * Runs one fetched task: decodes it, finds its handler, runs it with an
+ * One run of a fetched task. The common path (handler returns or resolves,
+ * ack) uses callbacks rather than a chain of promises: a busy pool runs tens
+ * of thousands of tasks a second and every allocation per task shows.
+ */
+class TaskRun implements RunningTask {
+  private ending: Ending | undefined;
+  private readonly controller = new LazyAbort();
+  private readonly log: LazyLogger;
+  private readonly handlerOver = new Latch();
+  private readonly finished = new Latch();
+  private started = 0;
+  private clearTimer: (() => void) | undefined;
+
+  constructor(
+    private readonly runner: TaskRunner,
+    private readonly fetched: FetchedTask,
+  ) {
+    this.log = new LazyLogger(runner.logger, { taskId: fetched.id, queue: runner.queue, attempt: fetched.attempt, worker: fetched.worker });
+  }
+
+  get id(): string {
+    return this.fetched.id;
+  }
+
+  get done(): Promise<void> {
+    return this.finished.settled;
+  }
+
+  get handlerDone(): Promise<void> {
+    return this.handlerOver.settled;
+  }
+
+  onHandlerDone(callback: () => void): void {
+    this.handlerOver.then(callback);
+  }
+
+  onDone(callback: () => void): void {
+    this.finished.then(callback);
+  }
+
+  abort(reason: Error): void {
+    this.end({ kind: 'abort' });
+    this.controller.abort(reason);
+  }
+
+  cancel(): void {
+    this.end({ kind: 'cancel' });
+    this.controller.abort(new TaskCancelledError(this.fetched.id));
+  }
+
+  start(): void {
+    const { id } = this.fetched;
+    const task = this.fetched.task;
+    if (!task) {
+      const reason = this.fetched.invalid?.message ?? `task ${id} could not be decoded`;
+      this.log.error({ reason }, `REJECT ${id}: ${reason}`);
+      this.settle(this.runner.fail(this.fetched, { mode: 'reject', reason }));
+      return;
+    }
+    const handler = this.runner.handlers.get(task.type);
+    if (!handler) {
+      const reason = `no handler for task type ${JSON.stringify(task.type)}`;
+      this.log.error({ reason, type: task.type }, `REJECT ${id}: ${reason}`);
+      this.settle(this.runner.fail(this.fetched, { mode: 'reject', reason }));
+      return;
+    }
+    this.started = performance.now();
+    if (this.log.isLevelEnabled('info')) this.log.info({ type: task.type }, `START ${id}`);
+    if (task.timeoutMs !== undefined) {
+      const error = new TaskTimeoutError(task.timeoutMs);
+      // not setTimeout: a timeoutMs beyond ~24.8 days would fire after 1 ms
+      this.clearTimer = setLongTimeout(() => {
+        this.end({ kind: 'timeout', error });
+        this.controller.abort(error);
+      }, task.timeoutMs);
+    }
+    queueMicrotask(() => this.invoke(handler, task));
+  }
+
+  private invoke(handler: TaskHandler, task: Task): void {
+    if (this.ending) return; // stopped before it started
+    let result: unknown;
+    try {
+      result = handler(task, new HandlerContext(this.controller, this.fetched.attempt, this.fetched.worker, this.log));
+    } catch (error) {
+      this.end({ kind: 'error', error });
+      return;
+    }
+    if ((typeof result === 'object' && result !== null) || typeof result === 'function') {
+      // maybe a thenable: Promise.resolve adopts it (and turns a throwing `then` into a rejection)
+      Promise.resolve(result).then(
+        () => this.end(OK),
+        (error: unknown) => this.end({ kind: 'error', error }),
+      );
+    } else {
+      this.end(OK);
+    }
+  }
+
+  /** Decides how the attempt ended (the first call wins) and records it; a timeout, cancel or abort ends it even if the handler ignores its signal. */
+  private end(ending: Ending): void {
+    if (this.ending) return;
+    this.ending = ending;
+    this.clearTimer?.();
+    this.handlerOver.fire();
+    const { id, worker, token } = this.fetched;
+    switch (ending.kind) {
+      case 'abort':
+        this.log.warn({ durationMs: this.durationMs() }, `ABORTED ${id} after ${this.seconds()} s (returned to the queue)`);
+        this.finished.fire();
+        return;
+      case 'ok':
+        this.runner.acks.ackWith(id, worker, token, (err, ok) => {
+          if (err === undefined) this.acked(ok);
+          else this.settle(this.runner.recordAfterFailure(err, () => this.runner.acks.ack(id, worker, token)).then((late) => this.acked(late)));
+        });
+        return;
+      case 'cancel':
+        this.settle(
+          this.runner.fail(this.fetched, { mode: 'cancel', reason: 'cancelled while running' }).then((status) => {
+            this.log.warn({ durationMs: this.durationMs(), status }, `CANCELLED ${id} after ${this.seconds()} s`);
+          }),
+        );
+        return;
+      case 'timeout':
+      case 'error':
+        this.settle(this.runner.failed(this.fetched, this.fetched.task as Task, ending.error, this.durationMs(), this.seconds(), this.log));
+    }
+  }
+
+  private acked(ok: boolean): void {
+    const id = this.fetched.id;
+    if (!ok) this.log.warn({ durationMs: this.durationMs(), acked: ok }, `FINISHED ${id} (${this.seconds()} s), but its ack was refused (the task had been taken back)`);
+    else if (this.log.isLevelEnabled('info')) this.log.info({ durationMs: this.durationMs(), acked: ok }, `DONE ${id} (${this.seconds()} s)`);
+    this.finished.fire();
+  }
+
+  /** Finishes the run when `outcome` settles; a failure to record is logged, never thrown. */
+  private settle(outcome: Promise<unknown>): void {
+    outcome
+      .catch((err: unknown) => {
+        this.log.error({ err }, `task ${this.fetched.id}: outcome could not be recorded: ${String(err)}`);
+      })
+      .finally(() => {
+        this.handlerOver.fire();
+        this.finished.fire();
+      });
+  }
+
+  private durationMs(): number {
+    return Math.round(performance.now() - this.started);
+  }
+
+  private seconds(): string {
+    return ((performance.now() - this.started) / 1000).toFixed(2);
+  }
+}
+
+/**
+ * Runs fetched tasks: decodes each, finds its handler, runs it with an
  * AbortSignal (fired by a timeout, a cancel or a forced shutdown), and
  * records the outcome under the fetch's fencing token: Done, Retrying after
  * the task's backoff, Dead after its last attempt, Failed when it cannot run
  * at all, Cancelled. Nothing a handler does can crash the worker.
  */
 export class TaskRunner {
+  readonly queue: string;
+
   constructor(
     private readonly consumer: Consumer,
-    private readonly handlers: ReadonlyMap<string, TaskHandler>,
+    readonly handlers: ReadonlyMap<string, TaskHandler>,
     private readonly strategies: ReadonlyMap<string, BackoffStrategy>,
-    private readonly logger: Logger,
-    private readonly acks: AckBatcher,
-  ) {}
-
-  run(fetched: FetchedTask): RunningTask {
-    const controller = new LazyAbort();
-    const log = lazyChild(this.logger, { taskId: fetched.id, queue: this.consumer.keys.queue, attempt: fetched.attempt, worker: fetched.worker });
-    let ending: Ending | undefined;
-    let settle: ((e: Ending) => void) | undefined;
-    const end = (e: Ending): void => {
-      if (ending) return;
-      ending = e;
-      settle?.(e);
-    };
-    const ended = new Promise<Ending>((resolve) => {
-      settle = resolve;
-    });
-    let handlerOver!: () => void;
-    const handlerDone = new Promise<void>((resolve) => (handlerOver = resolve));
-    const done = this.execute(fetched, controller, log, ended, end, handlerOver)
-      .catch((err: unknown) => {
-        log.error({ err }, `task ${fetched.id}: outcome could not be recorded: ${String(err)}`);
-      })
-      .finally(handlerOver);
-    return {
-      id: fetched.id,
-      done,
-      handlerDone,
-      abort: (reason: Error) => {
-        end({ kind: 'abort' });
-        controller.abort(reason);
-      },
-      cancel: () => {
-        end({ kind: 'cancel' });
-        controller.abort(new TaskCancelledError(fetched.id));
-      },
-    };
+    readonly logger: Logger,
+    readonly acks: AckBatcher,
+  ) {
+    this.queue = consumer.keys.queue;
   }
 
-  private async execute(
-    fetched: FetchedTask,
-    controller: LazyAbort,
-    log: Logger,
-    ended: Promise<Ending>,
-    end: (e: Ending) => void,
-    handlerOver: () => void,
-  ): Promise<void> {
-    const { id, worker, token, attempt } = fetched;
-    const task = fetched.task;
-    if (!task) {
-      const reason = fetched.invalid?.message ?? `task ${id} could not be decoded`;
-      log.error({ reason }, `REJECT ${id}: ${reason}`);
-      await this.fail(fetched, { mode: 'reject', reason });
-      return;
-    }
-    const handler = this.handlers.get(task.type);
-    if (!handler) {
-      const reason = `no handler for task type ${JSON.stringify(task.type)}`;
-      log.error({ reason, type: task.type }, `REJECT ${id}: ${reason}`);
-      await this.fail(fetched, { mode: 'reject', reason });
-      return;
-    }
-
-    const started = performance.now();
-    log.info({ type: task.type }, `START ${id}`);
-    let clearTimer = (): void => undefined;
-    if (task.timeoutMs !== undefined) {
-      const error = new TaskTimeoutError(task.timeoutMs);
-      // not setTimeout: a timeoutMs beyond ~24.8 days would fire after 1 ms
-      clearTimer = setLongTimeout(() => {
-        end({ kind: 'timeout', error });
-        controller.abort(error);
-      }, task.timeoutMs);
-    }
-    Promise.resolve()
-      .then(() =>
-        handler(task, {
-          // made when the handler first looks at it
-          get signal() {
-            return controller.signal;
-          },
-          attempt,
-          worker,
-          logger: log,
-        }),
-      )
-      .then(
-        () => end({ kind: 'ok' }),
-        (error: unknown) => end({ kind: 'error', error }),
-      );
-    // a timeout, cancel or abort ends the attempt even if the handler ignores its signal
-    const ending = await ended;
-    clearTimer();
-    handlerOver();
-    const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    const durationMs = Math.round(performance.now() - started);
-
-    switch (ending.kind) {
-      case 'abort':
-        log.warn({ durationMs }, `ABORTED ${id} after ${seconds} s (returned to the queue)`);
-        return;
-      case 'ok': {
-        const ok = await this.record(() => this.acks.ack(id, worker, token));
-        if (ok) log.info({ durationMs, acked: ok }, `DONE ${id} (${seconds} s)`);
-        else log.warn({ durationMs, acked: ok }, `FINISHED ${id} (${seconds} s), but its ack was refused (the task had been taken back)`);
-        return;
-      }
-      case 'cancel': {
-        const status = await this.fail(fetched, { mode: 'cancel', reason: 'cancelled while running' });
-        log.warn({ durationMs, status }, `CANCELLED ${id} after ${seconds} s`);
-        return;
-      }
-      case 'timeout':
-      case 'error':
-        await this.failed(fetched, task, ending.error, durationMs, seconds, log);
-    }
+  run(fetched: FetchedTask): RunningTask {
+    const run = new TaskRun(this, fetched);
+    run.start();
+    return run;
   }
 
   /** A failed attempt: retry after the backoff, or dead letter after the last attempt. */
-  private async failed(fetched: FetchedTask, task: Task, error: unknown, durationMs: number, seconds: string, log: Logger): Promise<void> {
+  async failed(fetched: FetchedTask, task: Task, error: unknown, durationMs: number, seconds: string, log: Logger): Promise<void> {
     const reason = failureReason(error);
     let input: FailInput;
     try {
@@ -185,20 +287,37 @@ export class TaskRunner {
     }
   }
 
-  private fail(fetched: FetchedTask, input: FailInput): Promise<string | undefined> {
+  fail(fetched: FetchedTask, input: FailInput): Promise<string | undefined> {
     return this.record(() => this.consumer.fail(fetched.id, fetched.worker, fetched.token, input));
   }
 
   /** Runs a recording call, retrying while Redis is unreachable (e.g. restarting). */
-  private async record<T>(call: () => Promise<T>): Promise<T> {
+  async record<T>(call: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await call();
       } catch (err) {
-        if (attempt >= RECORD_RETRIES) throw err;
-        this.logger.warn({ err, attempt }, `recording a task outcome failed, retrying: ${String(err)}`);
-        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2000)));
+        await this.beforeRetry(err, attempt);
       }
     }
+  }
+
+  /** record(), when a first try (made without it) already failed with `err`. */
+  async recordAfterFailure<T>(err: unknown, call: () => Promise<T>): Promise<T> {
+    await this.beforeRetry(err, 1);
+    for (let attempt = 2; ; attempt++) {
+      try {
+        return await call();
+      } catch (again) {
+        await this.beforeRetry(again, attempt);
+      }
+    }
+  }
+
+  /** After failed try number `attempt`: gives up (throws) after the last, else waits its backoff. */
+  private async beforeRetry(err: unknown, attempt: number): Promise<void> {
+    if (attempt >= RECORD_RETRIES) throw err;
+    this.logger.warn({ err, attempt }, `recording a task outcome failed, retrying: ${String(err)}`);
+    await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2000)));
   }
 }

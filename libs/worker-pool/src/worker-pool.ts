@@ -59,6 +59,8 @@ export class WorkerPool {
   private retryAt = 0;
   /** Set when a fetch found the queue dry: the wake count it was sent under, and when to look again anyway. */
   private dryAt: { readonly wakes: number; readonly until: number } | undefined;
+  /** Most tasks one round trip asks for. */
+  private readonly fetchShare: number;
 
   constructor(
     private readonly consumer: Consumer,
@@ -71,6 +73,7 @@ export class WorkerPool {
     for (const [type, handler] of Object.entries(handlers)) this.handle(type, handler);
     for (let i = 1; i <= this.options.concurrency; i++) this.idle.push(`${this.options.namePrefix}-${process.pid}-${i}`);
     this.acks = new AckBatcher(consumer, 500, () => this.wake?.fire());
+    this.fetchShare = Math.ceil(this.options.concurrency / MAX_EXCHANGES_IN_FLIGHT);
     this.runner = new TaskRunner(consumer, this.handlers, this.options.backoffStrategies, logger, this.acks);
   }
 
@@ -140,7 +143,8 @@ export class WorkerPool {
         continue;
       }
       const acks: TakenAcks | undefined = this.acks.take();
-      const workers = this.mayFetch(now) ? this.idle.splice(0) : [];
+      // at most a share of the sub-workers per round trip, so that two are in flight in a busy pool
+      const workers = this.mayFetch(now) ? this.idle.splice(0, this.fetchShare) : [];
       if (!acks && workers.length === 0) {
         await wake.wait(waitMs);
         wake.clear();
@@ -222,11 +226,11 @@ export class WorkerPool {
     const running = this.runner.run(fetched);
     this.running.set(fetched.id, running);
     // the sub-worker is free as soon as its handler is over; the ack may still be on its way
-    void running.handlerDone.then(() => {
+    running.onHandlerDone(() => {
       this.idle.push(fetched.worker);
       this.wake?.fire();
     });
-    void running.done.finally(() => {
+    running.onDone(() => {
       // A consumer presumed dead may fetch the same task again while its first
       // run still goes on: only the run that is still tracked is forgotten here.
       if (this.running.get(fetched.id) === running) this.running.delete(fetched.id);
