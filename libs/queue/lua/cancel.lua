@@ -9,7 +9,7 @@
 -- KEYS[3] status hash
 -- KEYS[4] seq counter
 -- KEYS[5] cancels hash
--- KEYS[6] finished sorted set
+-- KEYS[6] finished list (retention)
 -- KEYS[7] attempts hash
 -- KEYS[8] tasks hash
 -- ARGV[1] events channel
@@ -36,7 +36,7 @@ else
   return taskq_reply({ 'final', status })
 end
 if removed == 0 then return taskq_reply({ 'final', status }) end
-redis.call('ZADD', KEYS[6], now, id)
+redis.call('LPUSH', KEYS[6], id)
 taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Cancelled', attempt, now, '', ARGV[4])
 taskq_flush()
 return taskq_reply({ 'cancelled', 'Cancelled' })

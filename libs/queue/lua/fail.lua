@@ -17,7 +17,7 @@
 -- KEYS[7] delayed sorted set
 -- KEYS[8] dead list
 -- KEYS[9] rejected list
--- KEYS[10] finished sorted set
+-- KEYS[10] finished list (retention)
 -- KEYS[11] history hash
 -- KEYS[12] tasks hash
 -- KEYS[13] recoveries hash
@@ -79,7 +79,7 @@ elseif mode == 'reject' then
   taskq_flush()
   return 'Failed'
 end
-redis.call('ZADD', KEYS[10], now, id)
+redis.call('LPUSH', KEYS[10], id)
 local reason = ARGV[7]
 if reason == '' then reason = 'cancelled while running' end
 taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Cancelled', attempt, now, ARGV[4], reason)

@@ -18,7 +18,7 @@
 -- KEYS[8] delayed sorted set
 -- KEYS[9] fence hash (id -> token)
 -- KEYS[10] cancels hash
--- KEYS[11] finished sorted set (retention)
+-- KEYS[11] finished list (retention)
 -- KEYS[12] recoveries hash
 -- ARGV[1] events channel
 -- ARGV[2] consumer id
@@ -28,7 +28,7 @@
 -- Returns -1 if the consumer is not registered (it was presumed dead and its
 -- tasks recovered: it must register again; nothing was done).
 -- Otherwise a flat array: ms until the earliest delayed task is due (-1:
--- none), A ack flags (1 acknowledged, 0 refused), then per task: id, encoded
+-- none, or not looked up because every worker got a task), A ack flags (1 acknowledged, 0 refused), then per task: id, encoded
 -- task ('' if none stored), attempt, token.
 local now = taskq_now()
 if not redis.call('ZSCORE', KEYS[7], ARGV[2]) then return -1 end
@@ -80,18 +80,15 @@ if #ackedIds > 0 then
   -- cancel requests and recovery counts are rare: clear them only if there are any
   if redis.call('EXISTS', KEYS[10]) == 1 then redis.call('HDEL', KEYS[10], taskq_unpack(ackedIds)) end
   if redis.call('EXISTS', KEYS[12]) == 1 then redis.call('HDEL', KEYS[12], taskq_unpack(ackedIds)) end
-  local finished = {}
   local k = 1
   for n = 1, acks do
     if out[n + 1] == 1 then
       local id = ARGV[1 + 3 * n]
-      finished[#finished + 1] = now
-      finished[#finished + 1] = id
       taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Done', tonumber(taskq_str(attempts[k]) or '0'), now, ARGV[2 + 3 * n], '')
       k = k + 1
     end
   end
-  redis.call('ZADD', KEYS[11], taskq_unpack(finished))
+  redis.call('LPUSH', KEYS[11], taskq_unpack(ackedIds))
 end
 
 if #due > 0 then
@@ -123,6 +120,9 @@ if #ids > 0 then
   redis.call('HSET', KEYS[9], taskq_unpack(fences))
 end
 taskq_flush()
-local first = redis.call('ZRANGE', KEYS[8], 0, 0, 'WITHSCORES')
-if first[2] then out[1] = math.max(0, tonumber(first[2]) - now) end
+-- the next due time matters to a pool that got fewer tasks than it asked for
+if #ids < wanted then
+  local first = redis.call('ZRANGE', KEYS[8], 0, 0, 'WITHSCORES')
+  if first[2] then out[1] = math.max(0, tonumber(first[2]) - now) end
+end
 return taskq_reply(out)

@@ -17,7 +17,7 @@
 -- KEYS[6] seq counter
 -- KEYS[7] fence hash
 -- KEYS[8] cancels hash
--- KEYS[9] finished sorted set
+-- KEYS[9] finished list (retention)
 -- KEYS[10] recoveries hash (id -> times recovered)
 -- KEYS[11] dead list
 -- KEYS[12] tasks hash
@@ -48,7 +48,7 @@ while true do
   local recoveries = 0
   if limit >= 0 then recoveries = redis.call('HINCRBY', KEYS[10], id, 1) end
   if redis.call('HDEL', KEYS[8], id) == 1 then
-    redis.call('ZADD', KEYS[9], now, id)
+    redis.call('LPUSH', KEYS[9], id)
     taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Cancelled', attempt, now, '', 'cancelled; its worker stopped')
   elseif limit >= 0 and recoveries >= tonumber(ARGV[6]) then
     redis.call('LPUSH', KEYS[11], id)

@@ -1,7 +1,9 @@
 -- trim: retention. Forgets Done and Cancelled tasks finished longer ago than
 -- the age limit, and the oldest beyond the count limit, at most ARGV[3] per
--- call (the janitor calls again while there is more).
--- KEYS[1] finished sorted set (id -> finish time)
+-- call (the janitor calls again while there is more). The finished list is
+-- in finish order (newest first), so it is read from its old end; a task's
+-- finish time is the time of its final status record.
+-- KEYS[1] finished list (ids, newest first)
 -- KEYS[2] tasks hash
 -- KEYS[3] attempts hash
 -- KEYS[4] status hash
@@ -15,14 +17,23 @@
 -- Returns the number of tasks forgotten.
 local now = taskq_now()
 local budget = tonumber(ARGV[3])
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now - tonumber(ARGV[1])), 'LIMIT', 0, budget)
-local excess = redis.call('ZCARD', KEYS[1]) - #ids - tonumber(ARGV[2])
-if excess > 0 and #ids < budget then
-  local more = redis.call('ZRANGE', KEYS[1], #ids, #ids + math.min(excess, budget - #ids) - 1)
-  for _, id in ipairs(more) do ids[#ids + 1] = id end
-end
-for _, id in ipairs(ids) do
-  redis.call('ZREM', KEYS[1], id)
+local maxCount = tonumber(ARGV[2])
+local cutoff = now - tonumber(ARGV[1])
+local left = redis.call('LLEN', KEYS[1])
+local n = 0
+while n < budget and left > 0 do
+  local id = redis.call('LINDEX', KEYS[1], -1)
+  local forget = left > maxCount
+  if not forget then
+    local rec = taskq_str(redis.call('HGET', KEYS[4], id))
+    local at = rec and tonumber(string.match(rec, '"at":(%d+)'))
+    -- a task with no record left has nothing to keep
+    forget = at == nil or at < cutoff
+  end
+  if not forget then break end
+  redis.call('RPOP', KEYS[1])
   for k = 2, 8 do redis.call('HDEL', KEYS[k], id) end
+  left = left - 1
+  n = n + 1
 end
-return #ids
+return n

@@ -13,7 +13,7 @@ async function status(redis: Redis, id: string): Promise<StatusRecord | undefine
   return raw ? decodeStatusRecord(raw) : undefined;
 }
 
-function setup(retention?: { deadMax?: number; maxCount?: number }) {
+function setup(retention?: { deadMax?: number; maxCount?: number; maxAgeMs?: number }) {
   const { redis } = mockRedis();
   const config = { queue: 'fail', ...(retention ? { retention } : {}) };
   return { redis, queue: new Queue(redis, config), consumer: new Consumer(redis, config, undefined, { id: 'c' }), config };
@@ -192,5 +192,23 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     expect(pass.trimmed).toBe(2);
     expect(await redis.hlen(k.status)).toBe(3);
     expect(await redis.hlen(k.tasks)).toBe(3);
+  });
+
+  it('retention forgets Done tasks older than the age limit, oldest first, and keeps the young ones', async () => {
+    const { redis, queue, consumer, config } = setup({ maxAgeMs: 60 * 60 * 1000 });
+    await consumer.register();
+    const ids = (await queue.enqueueMany(Array.from({ length: 3 }, () => ({ type: 't' })))).map((t) => t.id);
+    for (const t of (await consumer.fetch(['w', 'w', 'w'])).tasks) await consumer.ack(t.id, t.worker, t.token);
+    expect(await redis.lrange(k.finished, 0, -1)).toEqual([...ids].reverse());
+    // the first two finished ten hours ago (their final records say so)
+    for (const id of ids.slice(0, 2)) {
+      const rec = JSON.parse((await redis.hget(k.status, id))!) as { at: number };
+      await redis.hset(k.status, id, JSON.stringify({ ...rec, at: rec.at - 10 * 60 * 60 * 1000 }));
+    }
+    const pass = await new Janitor(redis, config).runOnce();
+    expect(pass.trimmed).toBe(2);
+    expect(await redis.lrange(k.finished, 0, -1)).toEqual([ids[2]]);
+    expect(await redis.hkeys(k.tasks)).toEqual([ids[2]]);
+    expect(await redis.hkeys(k.status)).toEqual([ids[2]]);
   });
 });

@@ -21,7 +21,7 @@ export interface FetchResult {
   /** One flag per ack sent along (see Consumer.exchange): true if acknowledged, false if refused. */
   readonly acks: boolean[];
   readonly tasks: FetchedTask[];
-  /** ms until the earliest Delayed/Retrying task is due; undefined if there is none. */
+  /** ms until the earliest Delayed/Retrying task is due; undefined if there is none, or when the fetch got a task for every worker (not looked up). */
   readonly nextDueInMs: number | undefined;
 }
 

@@ -39,7 +39,7 @@ export interface QueueKeys {
   readonly history: string;
   /** Hash task id -> time a cancel was requested while the task was InProgress. */
   readonly cancels: string;
-  /** Sorted set task id -> finish time (ms) of Done and Cancelled tasks, for retention. */
+  /** List of the ids of Done and Cancelled tasks in finish order, newest first, for retention (a task's finish time is its final record's `at`). */
   readonly finished: string;
   /** Hash task id -> how often the janitor recovered it from a dead worker. */
   readonly recoveries: string;
@@ -90,7 +90,7 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_KEY_PREFIX): Q
     fence: `${base}:fence`,
     history: `${base}:history`,
     cancels: `${base}:cancels`,
-    finished: `${base}:finished`,
+    finished: `${base}:retained`,
     recoveries: `${base}:recoveries`,
     janitorLock: `${base}:janitor`,
     events: `${base}:events`,

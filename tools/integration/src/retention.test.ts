@@ -27,7 +27,7 @@ async function sizes(redis: Redis, keys: QueueKeys) {
     redis.hlen(keys.status),
     redis.hlen(keys.tasks),
     redis.hlen(keys.attempts),
-    redis.zcard(keys.finished),
+    redis.llen(keys.finished),
     redis.hlen(keys.fence),
     redis.hlen(keys.history),
   ]);

@@ -32,7 +32,7 @@ export class TaskqProducer implements Producer {
   /** Done tasks are in the finished set (the worker's retention keeps at least `total` of them). */
   async progress(total: number): Promise<Progress> {
     const k = this.queue.keys;
-    const reply = await this.redis.pipeline().zcard(k.finished).llen(k.rejected).llen(k.dead).zcard(k.delayed).exec();
+    const reply = await this.redis.pipeline().llen(k.finished).llen(k.rejected).llen(k.dead).zcard(k.delayed).exec();
     const [finished = 0, rejected = 0, dead = 0, delayed = 0] = (reply ?? []).map(([err, value]) => {
       if (err) throw err;
       return Number(value);
