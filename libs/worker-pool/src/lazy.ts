@@ -28,7 +28,8 @@ export class LazyLogger implements Logger {
 
   constructor(
     private readonly parent: Logger,
-    private readonly bindings: Record<string, unknown>,
+    /** Gives the child's bindings when it is made: most tasks never log a line at the enabled level. */
+    private readonly source: { logBindings(): Record<string, unknown> },
   ) {}
 
   error(objOrMsg: object | string, msg?: string): void {
@@ -56,7 +57,7 @@ export class LazyLogger implements Logger {
   }
 
   private get(): Logger {
-    return (this.made ??= this.parent.child(this.bindings));
+    return (this.made ??= this.parent.child(this.source.logBindings()));
   }
 
   private write(name: 'error' | 'warn' | 'info' | 'debug', objOrMsg: object | string, msg?: string): void {

@@ -47,10 +47,11 @@ class HandlerContext implements TaskContext {
   }
 }
 
-/** A settle-once event: callbacks, and a promise made only if somebody asks for one. */
+/** A settle-once event: callbacks (usually one), and a promise made only if somebody asks for one. */
 class Latch {
   private fired = false;
-  private callbacks: (() => void)[] | undefined;
+  private first: (() => void) | undefined;
+  private more: (() => void)[] | undefined;
   private promise: Promise<void> | undefined;
   private resolve: (() => void) | undefined;
 
@@ -58,14 +59,18 @@ class Latch {
     if (this.fired) return;
     this.fired = true;
     this.resolve?.();
-    const callbacks = this.callbacks;
-    this.callbacks = undefined;
-    if (callbacks) for (const callback of callbacks) callback();
+    const first = this.first;
+    const more = this.more;
+    this.first = undefined;
+    this.more = undefined;
+    first?.();
+    if (more) for (const callback of more) callback();
   }
 
   then(callback: () => void): void {
     if (this.fired) callback();
-    else (this.callbacks ??= []).push(callback);
+    else if (this.first === undefined) this.first = callback;
+    else (this.more ??= []).push(callback);
   }
 
   get settled(): Promise<void> {
@@ -92,7 +97,12 @@ class TaskRun implements RunningTask {
     private readonly runner: TaskRunner,
     private readonly fetched: FetchedTask,
   ) {
-    this.log = new LazyLogger(runner.logger, { taskId: fetched.id, queue: runner.queue, attempt: fetched.attempt, worker: fetched.worker });
+    this.log = new LazyLogger(runner.logger, this);
+  }
+
+  logBindings(): Record<string, unknown> {
+    const { id, attempt, worker } = this.fetched;
+    return { taskId: id, queue: this.runner.queue, attempt, worker };
   }
 
   get id(): string {

@@ -135,10 +135,9 @@ export class WorkerPool {
         }
       }
       const now = Date.now();
-      const waitMs = this.nextWaitMs(now);
-      if (this.exchanges.size >= MAX_EXCHANGES_IN_FLIGHT || now < this.retryAt) {
+      if (now < this.retryAt || this.exchanges.size >= MAX_EXCHANGES_IN_FLIGHT) {
         // a finished exchange, a freed slot or a wake fires the signal
-        await wake.wait(Math.min(waitMs, Math.max(1, this.retryAt - now)));
+        await wake.wait(now < this.retryAt ? this.retryAt - now : this.options.idlePollMs);
         wake.clear();
         continue;
       }
@@ -146,7 +145,7 @@ export class WorkerPool {
       // at most a share of the sub-workers per round trip, so that two are in flight in a busy pool
       const workers = this.mayFetch(now) ? this.idle.splice(0, this.fetchShare) : [];
       if (!acks && workers.length === 0) {
-        await wake.wait(waitMs);
+        await wake.wait(this.nextWaitMs(now));
         wake.clear();
         continue;
       }
@@ -167,7 +166,16 @@ export class WorkerPool {
       (fetched: FetchResult) => {
         acks?.settle(fetched.acks);
         this.failures = 0;
-        for (const task of fetched.tasks) this.dispatch(task);
+        for (const task of fetched.tasks) {
+          try {
+            this.dispatch(task);
+          } catch (err) {
+            // not expected (a run never throws); the task stays in the processing list for reconcile
+            this.logger.error({ err, taskId: task.id }, `could not start task ${task.id}: ${String(err)}`);
+            this.idle.push(task.worker);
+            this.needsReconcile = true;
+          }
+        }
         // sub-workers the queue had no task for are idle again
         for (let i = fetched.tasks.length; i < workers.length; i++) this.idle.push(workers[i] as string);
         if (workers.length > 0 && fetched.tasks.length < workers.length) {
@@ -204,10 +212,11 @@ export class WorkerPool {
     return dry === undefined || dry.wakes !== (this.wake as WakeSignal).wakeCount || now >= dry.until;
   }
 
-  /** How long the loop may sleep when it has nothing to send. */
+  /** How long the loop may sleep when it has nothing to send: until the dry queue is worth a look (idle sub-workers), else the poll interval. */
   private nextWaitMs(now: number): number {
     const dry = this.dryAt;
-    return dry === undefined ? this.options.idlePollMs : Math.max(1, Math.min(this.options.idlePollMs, dry.until - now));
+    if (dry === undefined || this.idle.length === 0 || dry.until <= now) return this.options.idlePollMs;
+    return Math.min(this.options.idlePollMs, dry.until - now);
   }
 
   private async exchangesSettled(): Promise<void> {

@@ -123,8 +123,17 @@ describe('a worker pool presumed dead that fetches its own task again (library p
     const { id } = await queue.enqueue({ id: `${config.queue}-task`, type: 'hold' });
     await waitUntil(() => signals.length === 1, { timeoutMs: 3000, what: 'the first run to start' });
 
-    await redis.zadd(keys.consumers, Date.now() - 60_000, consumer.id);
-    expect((await new Janitor(redis, config, new CaptureLogger(), { staleAfterMs: 5000 }).runOnce()).recovered.get(consumer.id)).toBe(1);
+    // A fetch is proof of life: the pool's idle sub-worker may still be asking for work (and so
+    // refresh the heartbeat) right after the first run started; age the heartbeat until a janitor
+    // pass finds it stale and recovers the task.
+    const janitor = new Janitor(redis, config, new CaptureLogger(), { staleAfterMs: 5000 });
+    await waitUntil(
+      async () => {
+        await redis.zadd(keys.consumers, Date.now() - 60_000, consumer.id);
+        return (await janitor.runOnce()).recovered.get(consumer.id) === 1;
+      },
+      { timeoutMs: 3000, what: 'the janitor to recover the task of the consumer presumed dead' },
+    );
     // the recovery wakes the pool; its free sub-worker registers again and takes the task: a second run
     await waitUntil(() => signals.length === 2, { timeoutMs: 3000, what: 'the second run to start', details: () => logger.messages().join('\n') });
     expect(await recorded(redis, keys, id)).toMatchObject({ status: 'InProgress', attempt: 1 });
