@@ -54,6 +54,24 @@ if #given > 0 then
     if taskq_str(bodies[k]) then stored[id] = true end
   end
 end
+if #newIds > 0 then
+  -- a generated id never names a stored task: all-digit ids cannot be given
+  -- now, but an earlier version accepted them; skip any number that is taken
+  local bodies = redis.call('HMGET', KEYS[2], taskq_unpack(newIds))
+  local k = 0
+  for n, id in ipairs(ids) do
+    if ARGV[3 * n] == '' then
+      k = k + 1
+      if taskq_str(bodies[k]) then
+        repeat
+          id = string.format('%d', redis.call('INCR', KEYS[6]))
+        until redis.call('HEXISTS', KEYS[2], id) == 0
+        ids[n] = id
+        newIds[k] = id
+      end
+    end
+  end
+end
 local n = 0
 for k, id in ipairs(ids) do
   -- already stored, or earlier in this same call: the first one stands
@@ -91,7 +109,11 @@ for k, id in ipairs(ids) do
   end
 end
 if #bodies > 0 then redis.call('HSET', KEYS[2], taskq_unpack(bodies)) end
-if #ready > 0 then redis.call('LPUSH', KEYS[1], taskq_unpack(ready)) end
+if #ready > 0 then
+  redis.call('LPUSH', KEYS[1], taskq_unpack(ready))
+  -- a new task's body stands for its record: no stale record of an earlier task of that id may shadow it
+  redis.call('HDEL', KEYS[3], taskq_unpack(ready))
+end
 taskq_flush()
 -- idle workers fetch (ready tasks) or re-arm their timer (a new earliest due time)
 if n > 0 then redis.call('PUBLISH', ARGV[2], 1) end

@@ -15,6 +15,7 @@ import { decodeFetchReply, type FetchResult } from './fetched-task';
 import { newConsumerId } from './ids';
 import { QUEUE_TOKENS } from './tokens';
 import { recoverConsumer } from './recover';
+import { assertRedisVersion } from './redis-version';
 
 export interface ConsumerOptions {
   /** Consumer id; one processing list per consumer. Default: `<host>-<pid>-<random>`. */
@@ -72,6 +73,7 @@ export class Consumer {
   private readonly processing: string;
   private readonly deadMax: number;
   private readonly rejectedMax: number;
+  private versionChecked = false;
 
   constructor(
     @inject(TOKENS.Redis) private readonly redis: Redis | Cluster,
@@ -89,6 +91,10 @@ export class Consumer {
 
   /** Adds this consumer to the registry (with a fresh heartbeat). */
   async register(): Promise<void> {
+    if (!this.versionChecked) {
+      await assertRedisVersion(this.redis);
+      this.versionChecked = true;
+    }
     await this.beat('1');
   }
 

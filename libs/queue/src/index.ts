@@ -17,3 +17,4 @@ export type { ConnectOptions } from './connect';
 export { InvalidTaskError } from './errors/invalid-task-error';
 export { RedisConnectionError } from './errors/redis-connection-error';
 export { QUEUE_TOKENS } from './tokens';
+export { assertRedisVersion, MIN_REDIS_VERSION, UnsupportedRedisError } from './redis-version';

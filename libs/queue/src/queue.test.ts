@@ -47,6 +47,27 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     await subscriber.quit();
   });
 
+  it('skips a generated number that names a stored task (an all-digit id an earlier version accepted)', async () => {
+    const { redis } = mockRedis();
+    const queue = new Queue(redis, config);
+    const k = queueKeys('unit');
+    await redis.hset(k.tasks, '2', '[1790000000000,"old",null]');
+    const ids = (await queue.enqueueMany([{ type: 'x' }, { type: 'x' }, { type: 'x' }])).map((t) => t.id);
+    // 1..3 were drawn for the batch; 2 is taken, so that task gets the next free number
+    expect(ids).toEqual(['1', '4', '3']);
+    expect(await redis.hget(k.tasks, '2')).toBe('[1790000000000,"old",null]');
+    expect(await redis.lrange(k.ready, 0, -1)).toEqual([...ids].reverse());
+  });
+
+  it('a new task does not inherit the stale record of an earlier task of its id that has no body left', async () => {
+    const { redis } = mockRedis();
+    const queue = new Queue(redis, config);
+    const k = queueKeys('unit');
+    await redis.hset(k.status, 'again', JSON.stringify({ id: 'again', status: 'Failed', attempt: 1, at: 1, seq: 1 }));
+    await queue.enqueue({ id: 'again', type: 'x' });
+    expect(await new StatusRecorder(redis, config).get('again')).toMatchObject({ status: 'Queued', seq: 0 });
+  });
+
   it('enqueues, fetches in FIFO order as a batch, acks, and records each status', async () => {
     const { redis } = mockRedis();
     const queue = new Queue(redis, config);

@@ -58,8 +58,10 @@ export class Queue {
    * input is validated before anything is written (InvalidTaskError names the
    * problem). Ids that exist already are left as they are and their stored
    * task is returned. Returns the tasks in input order. If it rejects (Redis
-   * unreachable), some chunks may be enqueued and others not: call it again
-   * with the same ids (enqueue is idempotent per id).
+   * unreachable), some chunks may be enqueued and others not: with given ids,
+   * call it again (enqueue is idempotent per id); generated ids of the chunks
+   * that made it are not known to the caller, so give ids when a retry must
+   * not duplicate tasks.
    */
   async enqueueMany<P extends JsonValue>(inputs: readonly TaskInput<P>[]): Promise<Task<P>[]> {
     const args: string[] = [];
@@ -68,21 +70,18 @@ export class Queue {
       args.push(input.id ?? '', encodeTaskTail(input, input.id ?? `#${i} (no id yet)`), due);
     });
     const k = this.keys;
-    // Every chunk is sent at once (one connection keeps them in order), so
-    // Redis works on one while this process sends the next.
-    const replies: Promise<unknown>[] = [];
-    for (let i = 0; i < inputs.length; i += ENQUEUE_CHUNK) {
-      replies.push(
-        SCRIPTS.enqueue.run(
-          this.redis,
-          [k.ready, k.tasks, k.status, k.seq, k.delayed, k.ids],
-          [k.events, k.wake, ...args.slice(i * 3, (i + ENQUEUE_CHUNK) * 3)],
-        ),
-      );
-    }
+    const chunk = (i: number): Promise<unknown> =>
+      SCRIPTS.enqueue.run(this.redis, [k.ready, k.tasks, k.status, k.seq, k.delayed, k.ids], [k.events, k.wake, ...args.slice(i * 3, (i + ENQUEUE_CHUNK) * 3)]);
+    // The first chunk alone (it loads the script if the server does not have
+    // it yet), then every other chunk at once: one connection keeps them in
+    // order, and Redis works on one while this process sends the next.
+    const replies: unknown[] = inputs.length > 0 ? [await chunk(0)] : [];
+    const rest: Promise<unknown>[] = [];
+    for (let i = ENQUEUE_CHUNK; i < inputs.length; i += ENQUEUE_CHUNK) rest.push(chunk(i));
+    replies.push(...(await Promise.all(rest)));
     const tasks: Task<P>[] = [];
     const existing: number[] = [];
-    (await Promise.all(replies)).forEach((raw, c) => {
+    replies.forEach((raw, c) => {
       // [enqueue time, one flag per task, generated ids...]
       const reply = raw as unknown[];
       const now = Number(reply[0]);

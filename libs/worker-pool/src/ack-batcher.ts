@@ -7,6 +7,15 @@ interface PendingAck extends AckItem {
   readonly done: AckCallback;
 }
 
+/** Tells one ack's outcome; a callback that throws does not keep the others from hearing theirs. */
+function notify(p: PendingAck, err: unknown, ok: boolean): void {
+  try {
+    p.done(err, ok);
+  } catch {
+    // the callback's own failure is its task's business; the batch goes on
+  }
+}
+
 /** Acks taken by the pool's loop to send with its next fetch; settle them with its result. */
 export interface TakenAcks {
   readonly items: readonly AckItem[];
@@ -55,8 +64,8 @@ export class AckBatcher {
     const batch = this.pending.splice(0, this.maxBatch);
     return {
       items: batch,
-      settle: (flags) => batch.forEach((p, i) => p.done(undefined, flags[i] === true)),
-      fail: (err) => batch.forEach((p) => p.done(err ?? new Error('ack failed'), false)),
+      settle: (flags) => batch.forEach((p, i) => notify(p, undefined, flags[i] === true)),
+      fail: (err) => batch.forEach((p) => notify(p, err ?? new Error('ack failed'), false)),
     };
   }
 

@@ -20,6 +20,8 @@ import { AckBatcher, type TakenAcks } from './ack-batcher';
  */
 /** Round trips (acks + fetch) a pool keeps in flight at once. */
 const MAX_EXCHANGES_IN_FLIGHT = 2;
+/** Most tasks one round trip asks for, whatever the concurrency. */
+const MAX_FETCH = 1000;
 
 export const PoolState = { New: 'new', Running: 'running', Stopping: 'stopping', Stopped: 'stopped' } as const;
 export type PoolState = (typeof PoolState)[keyof typeof PoolState];
@@ -73,7 +75,8 @@ export class WorkerPool {
     for (const [type, handler] of Object.entries(handlers)) this.handle(type, handler);
     for (let i = 1; i <= this.options.concurrency; i++) this.idle.push(`${this.options.namePrefix}-${process.pid}-${i}`);
     this.acks = new AckBatcher(consumer, 500, () => this.wake?.fire());
-    this.fetchShare = Math.ceil(this.options.concurrency / MAX_EXCHANGES_IN_FLIGHT);
+    // capped: a script's reply must stay well inside the Lua stack (8000 values, 4 per task)
+    this.fetchShare = Math.min(MAX_FETCH, Math.ceil(this.options.concurrency / MAX_EXCHANGES_IN_FLIGHT));
     this.runner = new TaskRunner(consumer, this.handlers, this.options.backoffStrategies, logger, this.acks);
   }
 

@@ -13,7 +13,8 @@ export async function recorded(redis: Redis, keys: QueueKeys, taskId: string): P
 /** The recorded statuses of several tasks, in order (undefined where none is). */
 export async function recordedMany(redis: Redis, keys: QueueKeys, taskIds: readonly string[]): Promise<(StatusRecord | undefined)[]> {
   if (taskIds.length === 0) return [];
-  return [...(await new StatusRecorder(redis, { queue: keys.queue }).getMany(taskIds)).values()];
+  const records = await new StatusRecorder(redis, { queue: keys.queue }).getMany(taskIds);
+  return taskIds.map((id) => records.get(id));
 }
 
 /**
