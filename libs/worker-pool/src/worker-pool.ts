@@ -138,9 +138,14 @@ export class WorkerPool {
         }
       }
       const now = Date.now();
-      if (now < this.retryAt || this.exchanges.size >= MAX_EXCHANGES_IN_FLIGHT) {
-        // a finished exchange, a freed slot or a wake fires the signal
-        await wake.wait(now < this.retryAt ? this.retryAt - now : this.options.idlePollMs);
+      if (this.exchanges.size >= MAX_EXCHANGES_IN_FLIGHT) {
+        // nothing to do until one comes back (finished tasks' acks wait for it;
+        // a wake message meanwhile is counted, see mayFetch)
+        await Promise.race(this.exchanges);
+        continue;
+      }
+      if (now < this.retryAt) {
+        await wake.wait(this.retryAt - now);
         wake.clear();
         continue;
       }
@@ -202,10 +207,12 @@ export class WorkerPool {
         this.logger.warn({ err }, `fetch failed (${this.failures} in a row), retrying in ${delay} ms: ${String(err)}`);
       },
     );
-    const tracked = exchange.finally(() => {
-      this.exchanges.delete(tracked);
-      this.wake?.fire();
-    });
+    const tracked = exchange
+      .catch((err: unknown) => this.logger.error({ err }, `handling a fetch reply failed: ${String(err)}`))
+      .finally(() => {
+        this.exchanges.delete(tracked);
+        this.wake?.fire();
+      });
     this.exchanges.add(tracked);
   }
 
