@@ -41,6 +41,9 @@ export function producerOptions<T>(y: Argv<T>) {
     positiveInt('--max-attempts', a['max-attempts']);
     if (!Number.isInteger(a['retry-delay-ms']) || a['retry-delay-ms'] < 0) throw new Error('--retry-delay-ms must be a whole number >= 0');
     if (a['id-prefix'] !== undefined && !/^[^\s]{0,200}$/.test(a['id-prefix'])) throw new Error('--id-prefix must not contain spaces');
+    if (a['id-prefix'] !== undefined && /^\d*$/.test(a['id-prefix'])) {
+      throw new Error('--id-prefix needs a character other than a digit (all-digit task ids are the generated ones)');
+    }
     return true;
   });
 }

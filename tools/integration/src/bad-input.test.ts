@@ -40,6 +40,13 @@ describe('producer arguments', () => {
     await expectUsageError('producer', args, reason, queue);
     expect(await existingKeys(redis, queueKeys(queue))).toEqual([]);
   });
+
+  it.each([[''], ['42']])('--id-prefix %j (all-digit ids): exit 2 with the usage on stderr, nothing enqueued', async (prefix) => {
+    const queue = newQueueName('bad-prefix');
+    const redis = await clients.connect();
+    await expectUsageError('producer', ['3', '--id-prefix', prefix], /--id-prefix needs a character other than a digit/, queue);
+    expect(await existingKeys(redis, queueKeys(queue))).toEqual([]);
+  });
 });
 
 describe('worker arguments', () => {

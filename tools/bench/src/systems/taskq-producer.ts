@@ -3,7 +3,7 @@ import { connectRedis, Queue } from '@taskq/queue';
 import type { BenchPayload } from '../payload';
 import { QUEUE_NAME, TASK_TYPE, type Producer, type Progress, type RedisTarget } from './producer';
 
-/** taskq's producer: `Queue.enqueueMany` (1000 tasks per round trip), progress from the finished set. */
+/** taskq's producer: `Queue.enqueueMany` (1000 tasks per round trip), progress from the finished list. */
 export class TaskqProducer implements Producer {
   readonly system = 'taskq' as const;
 
@@ -29,7 +29,7 @@ export class TaskqProducer implements Producer {
     return this.redis.llen(this.queue.keys.ready);
   }
 
-  /** Done tasks are in the finished set (the worker's retention keeps at least `total` of them). */
+  /** Done tasks are in the finished list (the worker's retention keeps at least `total` of them). */
   async progress(total: number): Promise<Progress> {
     const k = this.queue.keys;
     const reply = await this.redis.pipeline().llen(k.finished).llen(k.rejected).llen(k.dead).zcard(k.delayed).exec();
