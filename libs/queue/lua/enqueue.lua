@@ -26,50 +26,40 @@
 local now = taskq_now()
 local nowText = string.format('%.0f', now)
 local ids = {}
-local given = {}
 local generated = 0
 for i = 3, #ARGV, 3 do
   local id = ARGV[i]
   ids[#ids + 1] = id
-  if id == '' then generated = generated + 1 else given[#given + 1] = id end
+  if id == '' then generated = generated + 1 end
 end
 local out = { nowText }
 if #ids == 0 then return taskq_reply(out) end
-local newIds = {}
 if generated > 0 then
-  local last = redis.call('INCRBY', KEYS[6], generated)
-  local nextId = last - generated + 1
+  local nextId = redis.call('INCRBY', KEYS[6], generated) - generated + 1
   for k, id in ipairs(ids) do
     if id == '' then
       ids[k] = string.format('%d', nextId)
-      newIds[#newIds + 1] = ids[k]
       nextId = nextId + 1
     end
   end
 end
+-- one read for every id: a given id already stored is skipped; a generated
+-- one never names a stored task (all-digit ids cannot be given now, but an
+-- earlier version accepted them): a number that is taken is replaced
 local stored = {}
-if #given > 0 then
-  local bodies = redis.call('HMGET', KEYS[2], taskq_unpack(given))
-  for k, id in ipairs(given) do
-    if taskq_str(bodies[k]) then stored[id] = true end
-  end
-end
-if #newIds > 0 then
-  -- a generated id never names a stored task: all-digit ids cannot be given
-  -- now, but an earlier version accepted them; skip any number that is taken
-  local bodies = redis.call('HMGET', KEYS[2], taskq_unpack(newIds))
-  local k = 0
-  for n, id in ipairs(ids) do
-    if ARGV[3 * n] == '' then
-      k = k + 1
-      if taskq_str(bodies[k]) then
-        repeat
-          id = string.format('%d', redis.call('INCR', KEYS[6]))
-        until redis.call('HEXISTS', KEYS[2], id) == 0
-        ids[n] = id
-        newIds[k] = id
-      end
+local newIds = {}
+local bodies = redis.call('HMGET', KEYS[2], taskq_unpack(ids))
+for k, id in ipairs(ids) do
+  if ARGV[3 * k] == '' then
+    if taskq_str(bodies[k]) then
+      repeat
+        id = string.format('%d', redis.call('INCR', KEYS[6]))
+      until redis.call('HEXISTS', KEYS[2], id) == 0
+      ids[k] = id
     end
+    newIds[#newIds + 1] = id
+  elseif taskq_str(bodies[k]) then
+    stored[id] = true
   end
 end
 local n = 0

@@ -72,9 +72,8 @@ local taskq_pending_hset, taskq_pending_pub = {}, {}
 local taskq_pending_key, taskq_pending_channel = nil, nil
 
 local function taskq_flush()
-  if #taskq_pending_pub == 0 then return end
   if #taskq_pending_hset > 0 then redis.call('HSET', taskq_pending_key, taskq_unpack(taskq_pending_hset)) end
-  redis.call('PUBLISH', taskq_pending_channel, '[' .. table.concat(taskq_pending_pub, ',') .. ']')
+  if #taskq_pending_pub > 0 then redis.call('PUBLISH', taskq_pending_channel, '[' .. table.concat(taskq_pending_pub, ',') .. ']') end
   taskq_pending_hset, taskq_pending_pub = {}, {}
 end
 
@@ -113,14 +112,14 @@ local function taskq_announce(seqKey, channel, id, status, attempt, now, worker,
   return rec, seq
 end
 
+-- Publishes a record and stores it (written at the next flush, which also
+-- covers a record the announce's own flush of a full buffer left behind).
 local function taskq_record(statusKey, seqKey, channel, id, status, attempt, now, worker, reason, runAt)
-  local rec, seq = taskq_build(seqKey, id, status, attempt, now, worker, reason, runAt)
+  local rec, seq = taskq_announce(seqKey, channel, id, status, attempt, now, worker, reason, runAt)
   local n = #taskq_pending_hset
   taskq_pending_hset[n + 1] = id
   taskq_pending_hset[n + 2] = rec
-  taskq_pending_pub[#taskq_pending_pub + 1] = rec
-  taskq_pending_key, taskq_pending_channel = statusKey, channel
-  if #taskq_pending_pub >= 1000 then taskq_flush() end
+  taskq_pending_key = statusKey
   return rec, seq
 end
 

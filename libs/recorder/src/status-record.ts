@@ -28,13 +28,7 @@ export class InvalidStatusRecordError extends Error {
 
 /** Parses a status record as written by `lua/record.lua`. Throws InvalidStatusRecordError. */
 export function decodeStatusRecord(raw: string): StatusRecord {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch (cause) {
-    throw new InvalidStatusRecordError(raw, { cause });
-  }
-  return toStatusRecord(value, raw);
+  return toStatusRecord(parse(raw), raw);
 }
 
 /**
@@ -43,14 +37,17 @@ export function decodeStatusRecord(raw: string): StatusRecord {
  * transitions as one message). Throws InvalidStatusRecordError.
  */
 export function decodeStatusMessage(raw: string): StatusRecord[] {
-  let value: unknown;
+  const value = parse(raw);
+  if (!Array.isArray(value)) throw new InvalidStatusRecordError(raw);
+  return value.map((item) => toStatusRecord(item, raw));
+}
+
+function parse(raw: string): unknown {
   try {
-    value = JSON.parse(raw);
+    return JSON.parse(raw);
   } catch (cause) {
     throw new InvalidStatusRecordError(raw, { cause });
   }
-  if (!Array.isArray(value)) throw new InvalidStatusRecordError(raw);
-  return value.map((item) => toStatusRecord(item, raw));
 }
 
 function toStatusRecord(value: unknown, raw: string): StatusRecord {

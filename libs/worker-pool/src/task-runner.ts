@@ -303,31 +303,24 @@ export class TaskRunner {
 
   /** Runs a recording call, retrying while Redis is unreachable (e.g. restarting). */
   async record<T>(call: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (err) {
-        await this.beforeRetry(err, attempt);
-      }
+    try {
+      return await call();
+    } catch (err) {
+      return this.recordAfterFailure(err, call);
     }
   }
 
   /** record(), when a first try (made without it) already failed with `err`. */
   async recordAfterFailure<T>(err: unknown, call: () => Promise<T>): Promise<T> {
-    await this.beforeRetry(err, 1);
-    for (let attempt = 2; ; attempt++) {
+    for (let attempt = 1; ; attempt++) {
+      if (attempt >= RECORD_RETRIES) throw err;
+      this.logger.warn({ err, attempt }, `recording a task outcome failed, retrying: ${String(err)}`);
+      await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2000)));
       try {
         return await call();
       } catch (again) {
-        await this.beforeRetry(again, attempt);
+        err = again;
       }
     }
-  }
-
-  /** After failed try number `attempt`: gives up (throws) after the last, else waits its backoff. */
-  private async beforeRetry(err: unknown, attempt: number): Promise<void> {
-    if (attempt >= RECORD_RETRIES) throw err;
-    this.logger.warn({ err, attempt }, `recording a task outcome failed, retrying: ${String(err)}`);
-    await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2000)));
   }
 }
