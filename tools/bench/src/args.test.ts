@@ -24,6 +24,11 @@ describe('parseArgs', () => {
     expect(plan.scenarios).toEqual(['enqueue', 'memory']);
   });
 
+  it('--only takes the lean references after the peers, and the default is the peers alone', () => {
+    expect(parseArgs([]).plan.systems).toEqual(['taskq', 'bullmq', 'bee-queue']);
+    expect(parseArgs(['--only', 'lean-full,bullmq,lean']).plan.systems).toEqual(['bullmq', 'lean', 'lean-full']);
+  });
+
   it('takes --out, --scale-sizes and --no-progress', () => {
     const { plan, out, progress } = parseArgs(['--out', 'r.json', '--scale-sizes', '100k,10k', '--no-progress']);
     expect(out).toBe('r.json');

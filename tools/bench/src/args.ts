@@ -1,5 +1,5 @@
 import yargs from 'yargs';
-import { SCENARIOS, SYSTEMS, type ScenarioName, type SystemName } from './names';
+import { REFERENCE_SYSTEMS, SCENARIOS, SYSTEMS, type ScenarioName, type SystemName } from './names';
 import { FULL_SIZES, SMOKE_SIZES, type BenchPlan } from './plan';
 
 /** What a bench run does: the plan plus where the results go. */
@@ -58,7 +58,11 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     )
     .option('smoke', { type: 'boolean', default: false, describe: 'small sizes (CI): checks that everything runs; targets are not judged' })
     .option('repeat', { type: 'number', describe: 'runs of each enqueue/drain/scale measurement (median reported)', defaultDescription: '3; smoke 1' })
-    .option('only', { type: 'string', describe: `systems to run, comma-separated (${SYSTEMS.join(',')})`, defaultDescription: 'all' })
+    .option('only', {
+      type: 'string',
+      describe: `systems to run, comma-separated (${SYSTEMS.join(',')}; drain only: the lean references ${REFERENCE_SYSTEMS.join(',')})`,
+      defaultDescription: SYSTEMS.join(','),
+    })
     .option('scenarios', { type: 'string', describe: `scenarios to run, comma-separated (${SCENARIOS.join(',')})`, defaultDescription: 'all' })
     .option('n', { type: 'number', describe: 'tasks per enqueue and drain run', defaultDescription: '50000; smoke 2000' })
     .option('latency-rate', { type: 'number', describe: 'latency: tasks per second', defaultDescription: '1000; smoke 200' })
@@ -85,7 +89,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     latencyMs: wholeAtLeast('latency-ms', a['latency-ms'] ?? sizes.latencyMs, 1),
     memoryN: wholeAtLeast('memory-n', a['memory-n'] ?? sizes.memoryN, 1),
     scaleSizes: a['scale-sizes'] === undefined ? sizes.scaleSizes : parseSizes('scale-sizes', a['scale-sizes']),
-    systems: a.only === undefined ? [...SYSTEMS] : pickList<SystemName>('only', a.only, SYSTEMS),
+    systems: a.only === undefined ? [...SYSTEMS] : pickList<SystemName>('only', a.only, [...SYSTEMS, ...REFERENCE_SYSTEMS]),
     scenarios: a.scenarios === undefined ? [...SCENARIOS] : pickList<ScenarioName>('scenarios', a.scenarios, SCENARIOS),
     smoke: a.smoke,
   };

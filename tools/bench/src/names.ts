@@ -1,6 +1,10 @@
-/** The systems compared, in the order they run. */
+import { LEAN_SYSTEMS, type LeanSystem } from './reference/lean';
+
+/** The systems compared, in the order they run (the default of --only). */
 export const SYSTEMS = ['taskq', 'bullmq', 'bee-queue'] as const;
-export type SystemName = (typeof SYSTEMS)[number];
+/** Reference variants (reference/lean.ts) that --only may add; they run the drain scenario only. */
+export const REFERENCE_SYSTEMS: readonly LeanSystem[] = LEAN_SYSTEMS;
+export type SystemName = (typeof SYSTEMS)[number] | LeanSystem;
 
 /** The scenarios, in the order they run. */
 export const SCENARIOS = ['enqueue', 'drain', 'latency', 'memory', 'scale'] as const;

@@ -1,5 +1,5 @@
 import type { ScenarioName, SystemName } from './names';
-import { SCALE_SYSTEMS } from './names';
+import { REFERENCE_SYSTEMS, SCALE_SYSTEMS } from './names';
 import type { BenchResult, RunError, ThroughputResult } from './results';
 import type { BenchContext } from './scenarios/context';
 import { runDrain } from './scenarios/drain';
@@ -91,11 +91,13 @@ export async function runBench(ctx: BenchContext, progress: Progress, signal: Ab
       signal.throwIfAborted();
       return fn(...args);
     };
+  // the lean references (reference/lean.ts) are measuring sticks for the drain only
+  const peers = plan.systems.filter((s) => !(REFERENCE_SYSTEMS as readonly SystemName[]).includes(s));
   for (const scenario of plan.scenarios) {
     signal.throwIfAborted();
     switch (scenario) {
       case 'enqueue':
-        await repeated('enqueue', plan.systems, plan.n, plan.repeat, guard((s) => runEnqueue(ctx, s, plan.n)), progress, out);
+        await repeated('enqueue', peers, plan.n, plan.repeat, guard((s) => runEnqueue(ctx, s, plan.n)), progress, out);
         break;
       case 'drain':
         await repeated('drain', plan.systems, plan.n, plan.repeat, guard((s) => runDrain(ctx, s, plan.n)), progress, out);
@@ -103,12 +105,12 @@ export async function runBench(ctx: BenchContext, progress: Progress, signal: Ab
       case 'latency': {
         const n = Math.round((plan.latencyRate * plan.latencyMs) / 1000);
         const show = (r: BenchResult): string => r.bench === 'latency' ? `p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms (sent ${fmt(r.sentPerSec)}/s)` : '';
-        await once('latency', plan.systems, n, guard((s) => runLatency(ctx, s)), show, progress, out);
+        await once('latency', peers, n, guard((s) => runLatency(ctx, s)), show, progress, out);
         break;
       }
       case 'memory': {
         const show = (r: BenchResult): string => (r.bench === 'memory' ? `${fmt(r.bytesPerTask)} bytes/task` : '');
-        await once('memory', plan.systems, plan.memoryN, guard((s) => runMemory(ctx, s)), show, progress, out);
+        await once('memory', peers, plan.memoryN, guard((s) => runMemory(ctx, s)), show, progress, out);
         break;
       }
       case 'scale': {

@@ -8,11 +8,14 @@ import { startBeeQueueWorker } from './workers/bee-queue-worker';
 import { startBullmqWorker } from './workers/bullmq-worker';
 import type { ParentMessage, WorkerConfig, WorkerMessage } from './workers/protocol';
 import { startTaskqWorker } from './workers/taskq-worker';
+import { leanWorkerFactory } from './workers/lean-worker';
+import { LEAN_SYSTEMS } from './reference/lean';
 
 const FACTORIES: Record<SystemName, WorkerFactory> = {
   taskq: startTaskqWorker,
   bullmq: startBullmqWorker,
   'bee-queue': startBeeQueueWorker,
+  ...(Object.fromEntries(LEAN_SYSTEMS.map((s) => [s, leanWorkerFactory(s)])) as Record<(typeof LEAN_SYSTEMS)[number], WorkerFactory>),
 };
 
 const send = (message: WorkerMessage): void => {

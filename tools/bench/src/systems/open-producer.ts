@@ -1,6 +1,7 @@
 import type { SystemName } from '../names';
 import { BeeQueueProducer } from './bee-queue-producer';
 import { BullmqProducer } from './bullmq-producer';
+import { LeanProducer } from './lean-producer';
 import type { Producer, RedisTarget } from './producer';
 import { TaskqProducer } from './taskq-producer';
 
@@ -13,5 +14,7 @@ export function openProducer(system: SystemName, target: RedisTarget): Promise<P
       return BullmqProducer.open(target);
     case 'bee-queue':
       return BeeQueueProducer.open(target);
+    default:
+      return LeanProducer.open(system, target);
   }
 }

@@ -1,0 +1,118 @@
+import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
+import { Redis } from 'ioredis';
+import { payloads } from '../payload';
+import { LeanProducer } from '../systems/lean-producer';
+import { redisTarget } from '../systems/producer';
+import { leanWorkerFactory } from '../workers/lean-worker';
+import { LEAN_CHANNEL, LEAN_KEYS, LEAN_LUA, LEAN_SCRIPT_KEYS, LEAN_SYSTEMS, leanFeatures } from './lean';
+
+// The lean reference is a measuring stick (see lean.ts); these checks make
+// sure each variant does the work it claims, on a real redis-server.
+
+let server: RedisServer;
+let redis: Redis;
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  redis = new Redis(server.url);
+});
+
+afterAll(async () => {
+  await redis.quit();
+  await server.stop();
+});
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('leanFeatures', () => {
+  it('each variant adds one guarantee to the one before', () => {
+    expect(LEAN_SYSTEMS.map((s) => leanFeatures(s).join('+'))).toEqual([
+      '',
+      'list',
+      'list+fence',
+      'list+fence+attempts',
+      'list+fence+attempts+json',
+      'list+fence+attempts+json+workers',
+    ]);
+  });
+});
+
+describe.each(LEAN_SYSTEMS)('%s on a real redis-server', (system) => {
+  const features = leanFeatures(system);
+
+  beforeEach(async () => {
+    await redis.flushall();
+  });
+
+  it('runs every task once, records each Done, publishes every transition and leaves nothing held', async () => {
+    const n = 300;
+    const producer = await LeanProducer.open(system, redisTarget(server.url));
+    const events: string[] = [];
+    const sub = new Redis(server.url);
+    sub.on('message', (_channel: string, message: string) => events.push(message));
+    await sub.subscribe(LEAN_CHANNEL);
+    const seen: number[] = [];
+    const worker = await leanWorkerFactory(system)(
+      { system, url: server.url, concurrency: 8, retainAtLeast: n, recordLatency: false },
+      (p) => seen.push(p.i),
+    );
+    try {
+      await producer.enqueueBulk(payloads(n));
+      expect(await producer.queued()).toBe(n);
+      await worker.go();
+      await waitUntil('the queue to drain', async () => (await producer.progress(n)).remaining === 0);
+      await worker.stop();
+      await waitUntil('every transition to be published', async () => events.length > 0 && countEvents(events, features.includes('json')) === 2 * n);
+    } finally {
+      await producer.close();
+      await sub.quit();
+    }
+    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+    const statuses = Object.values(await redis.hgetall(LEAN_KEYS.status));
+    expect(statuses).toHaveLength(n);
+    for (const s of statuses) {
+      if (features.includes('json')) {
+        const rec = JSON.parse(s) as { status: string; attempt: number; seq: number; worker?: string };
+        expect(rec).toMatchObject({ status: 'Done', attempt: 1 });
+        expect(rec.seq).toBeGreaterThan(0);
+        if (features.includes('workers')) expect(rec.worker).toMatch(new RegExp(`^${system}-\\d+#\\d+$`));
+        else expect(rec.worker).toBeUndefined();
+      } else {
+        expect(s).toMatch(/^Done:\d+$/);
+      }
+    }
+    expect(new Set(await redis.lrange(LEAN_KEYS.finished, 0, -1)).size).toBe(n);
+    expect(await redis.exists(LEAN_KEYS.processing, LEAN_KEYS.fence)).toBe(0);
+    expect(await redis.hlen(LEAN_KEYS.attempts)).toBe(features.includes('attempts') ? n : 0);
+  });
+
+  if (features.includes('fence')) {
+    it('refuses an ack with a stale fencing token', async () => {
+      const producer = await LeanProducer.open(system, redisTarget(server.url));
+      await producer.enqueueBulk(payloads(1));
+      await producer.close();
+      const call = (args: (string | number)[]) => redis.eval(LEAN_LUA, LEAN_SCRIPT_KEYS.length, ...LEAN_SCRIPT_KEYS, features.join(','), LEAN_CHANNEL, ...args) as Promise<unknown[]>;
+      const worker = features.includes('workers') ? ['w1'] : [];
+      const fetched = await call([0, 1, ...worker]);
+      const [, id, , , token] = fetched;
+      expect(typeof token).toBe('string');
+      const refused = await call([1, String(id), ...worker, `${String(token)}0`, 0]);
+      expect(refused[0]).toBe(0);
+      expect(await redis.llen(LEAN_KEYS.finished)).toBe(0);
+      const accepted = await call([1, String(id), ...worker, String(token), 0]);
+      expect(accepted[0]).toBe(1);
+      expect(await redis.llen(LEAN_KEYS.finished)).toBe(1);
+    });
+  }
+});
+
+/** Transitions in the published messages: JSON arrays of records, or comma-separated id:status pairs. */
+function countEvents(messages: readonly string[], json: boolean): number {
+  return messages.reduce((sum, m) => sum + (json ? (JSON.parse(m) as unknown[]).length : m.split(',').length), 0);
+}
