@@ -6,7 +6,8 @@ import type { HandlerMap, TaskHandler } from './handler';
 import { resolvePoolOptions, type ResolvedPoolOptions, type WorkerPoolOptions } from './options';
 import { POOL_TOKENS } from './tokens';
 import { WakeSignal } from './wake-signal';
-import { TaskRunner, type RunningTask } from './task-runner';
+import { TaskRunner } from './task-runner';
+import { RunningTasks } from './running-tasks';
 import { MainThreadHeartbeat, ThreadHeartbeat, type HeartbeatSource } from './heartbeat';
 import { AckBatcher, type TakenAcks } from './ack-batcher';
 
@@ -44,7 +45,7 @@ export class WorkerPool {
   private readonly options: ResolvedPoolOptions;
   private readonly handlers = new Map<string, TaskHandler>();
   private readonly idle: string[] = [];
-  private readonly running = new Map<string, RunningTask>();
+  private readonly running = new RunningTasks();
   private readonly runner: TaskRunner;
   private readonly acks: AckBatcher;
   private wake: WakeSignal | undefined;
@@ -92,7 +93,7 @@ export class WorkerPool {
 
   /** Ids of the tasks running now. */
   get inFlight(): string[] {
-    return [...this.running.keys()];
+    return this.running.ids();
   }
 
   /** Registers the consumer, starts heartbeats and the dispatch loop. */
@@ -130,7 +131,7 @@ export class WorkerPool {
         await this.exchangesSettled();
         if (this.state !== PoolState.Running) break;
         try {
-          await this.consumer.reconcile([...this.running.keys()]);
+          await this.consumer.reconcile(this.running.ids());
           this.needsReconcile = false;
           reconciledAt = Date.now();
         } catch (err) {
@@ -252,7 +253,7 @@ export class WorkerPool {
     running.onDone(() => {
       // A consumer presumed dead may fetch the same task again while its first
       // run still goes on: only the run that is still tracked is forgotten here.
-      if (this.running.get(fetched.id) === running) this.running.delete(fetched.id);
+      this.running.deleteIf(fetched.id, running);
     });
   }
 
@@ -285,7 +286,7 @@ export class WorkerPool {
     if (inFlight > 0) {
       this.logger.info({ inFlight, graceMs }, `stopping: waiting up to ${graceMs} ms for ${inFlight} task(s)`);
     }
-    const allDone = Promise.all([...this.running.values()].map((r) => r.done));
+    const allDone = Promise.all(this.running.values().map((r) => r.done));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       allDone,
@@ -295,7 +296,7 @@ export class WorkerPool {
       }),
     ]);
     clearTimeout(timer);
-    const left = [...this.running.values()];
+    const left = this.running.values();
     for (const r of left) r.abort(new Error('worker stopping: task aborted and returned to the queue'));
     let released = 0;
     if (left.length > 0) {
