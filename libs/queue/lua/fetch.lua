@@ -30,99 +30,103 @@
 -- Otherwise a flat array: ms until the earliest delayed task is due (-1:
 -- none, or not looked up because every worker got a task), A ack flags (1 acknowledged, 0 refused), then per task: id, encoded
 -- task ('' if none stored), attempt, token.
+local call = redis.call
 local now = taskq_now()
-if not redis.call('ZSCORE', KEYS[7], ARGV[2]) then return -1 end
+if not call('ZSCORE', KEYS[7], ARGV[2]) then return -1 end
 -- fetching is proof of life: refresh the heartbeat
-redis.call('ZADD', KEYS[7], now, ARGV[2])
+call('ZADD', KEYS[7], now, ARGV[2])
 
 local acks = tonumber(ARGV[3])
 local firstWorker = 4 + 3 * acks
 local out = { -1 }
+local nout = 1
 
 -- acks, first pass: which stand (fencing token, and still in the processing list)
-local ackedIds = {}
+local ackedIds, nacked = {}, 0
+local ackWorkers = {}
 if acks > 0 then
   local ackIds = {}
-  for i = 4, firstWorker - 1, 3 do ackIds[#ackIds + 1] = ARGV[i] end
-  local tokens = redis.call('HMGET', KEYS[9], taskq_unpack(ackIds))
-  for n, id in ipairs(ackIds) do
-    local i = 1 + 3 * n
-    if taskq_str(tokens[n]) == ARGV[i + 2] and redis.call('LREM', KEYS[2], -1, id) == 1 then
-      ackedIds[#ackedIds + 1] = id
+  for n = 1, acks do ackIds[n] = ARGV[1 + 3 * n] end
+  local tokens = call('HMGET', KEYS[9], taskq_unpack(ackIds))
+  for n = 1, acks do
+    local id = ackIds[n]
+    if taskq_str(tokens[n]) == ARGV[3 + 3 * n] and call('LREM', KEYS[2], -1, id) == 1 then
+      nacked = nacked + 1
+      ackedIds[nacked] = id
+      ackWorkers[nacked] = ARGV[2 + 3 * n]
       out[n + 1] = 1
     else
       out[n + 1] = 0
     end
   end
+  nout = acks + 1
 end
 
 -- due tasks go to the consuming end: they run next, not behind a backlog
-local due = redis.call('ZRANGEBYSCORE', KEYS[8], '-inf', string.format('%.0f', now), 'LIMIT', 0, 1000)
+local due = call('ZRANGEBYSCORE', KEYS[8], '-inf', string.format('%.0f', now), 'LIMIT', 0, 1000)
 if #due > 0 then
-  redis.call('ZREM', KEYS[8], taskq_unpack(due))
-  redis.call('RPUSH', KEYS[1], taskq_unpack(due))
+  call('ZREM', KEYS[8], taskq_unpack(due))
+  call('RPUSH', KEYS[1], taskq_unpack(due))
 end
-local ids = {}
+local ids, nids = {}, 0
 local wanted = #ARGV - firstWorker + 1
 if wanted > 0 then
   -- false when the list is empty; copied, as the in-memory Redis returns an array-like userdata
-  local popped = redis.call('RPOP', KEYS[1], wanted)
+  local popped = call('RPOP', KEYS[1], wanted)
   if popped then
-    for n = 1, #popped do ids[n] = popped[n] end
+    nids = #popped
+    for n = 1, nids do ids[n] = popped[n] end
   end
 end
 -- one seq number per record: Done per ack, Queued per promotion, InProgress per task handed out
-taskq_reserve(KEYS[6], #ackedIds + #due + #ids)
+taskq_reserve(KEYS[6], nacked + #due + nids)
 
-if #ackedIds > 0 then
-  local attempts = redis.call('HMGET', KEYS[4], taskq_unpack(ackedIds))
-  redis.call('HDEL', KEYS[9], taskq_unpack(ackedIds))
+if nacked > 0 then
+  local attempts = call('HMGET', KEYS[4], taskq_unpack(ackedIds))
+  call('HDEL', KEYS[9], taskq_unpack(ackedIds))
   -- cancel requests and recovery counts are rare: clear them only if there are any
-  if redis.call('EXISTS', KEYS[10]) == 1 then redis.call('HDEL', KEYS[10], taskq_unpack(ackedIds)) end
-  if redis.call('EXISTS', KEYS[12]) == 1 then redis.call('HDEL', KEYS[12], taskq_unpack(ackedIds)) end
-  local k = 1
-  for n = 1, acks do
-    if out[n + 1] == 1 then
-      local id = ARGV[1 + 3 * n]
-      taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Done', tonumber(taskq_str(attempts[k]) or '0'), now, ARGV[2 + 3 * n], '')
-      k = k + 1
-    end
+  if call('EXISTS', KEYS[10]) == 1 then call('HDEL', KEYS[10], taskq_unpack(ackedIds)) end
+  if call('EXISTS', KEYS[12]) == 1 then call('HDEL', KEYS[12], taskq_unpack(ackedIds)) end
+  for k = 1, nacked do
+    taskq_emit(KEYS[5], KEYS[6], ARGV[1], ackedIds[k], 'Done', tonumber(taskq_str(attempts[k]) or '0'), now, ackWorkers[k], '')
   end
-  redis.call('LPUSH', KEYS[11], taskq_unpack(ackedIds))
+  call('LPUSH', KEYS[11], taskq_unpack(ackedIds))
 end
 
 if #due > 0 then
-  local attempts = redis.call('HMGET', KEYS[4], taskq_unpack(due))
+  local attempts = call('HMGET', KEYS[4], taskq_unpack(due))
   for n, id in ipairs(due) do
     taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Queued', tonumber(taskq_str(attempts[n]) or '0'), now, '', '')
   end
 end
 
-if #ids > 0 then
-  redis.call('LPUSH', KEYS[2], taskq_unpack(ids))
-  local attempts = redis.call('HMGET', KEYS[4], taskq_unpack(ids))
-  local bodies = redis.call('HMGET', KEYS[3], taskq_unpack(ids))
+if nids > 0 then
+  call('LPUSH', KEYS[2], taskq_unpack(ids))
+  local attempts = call('HMGET', KEYS[4], taskq_unpack(ids))
+  local bodies = call('HMGET', KEYS[3], taskq_unpack(ids))
   local counts, fences = {}, {}
-  for n, id in ipairs(ids) do
+  for n = 1, nids do
+    local id = ids[n]
     local attempt = tonumber(taskq_str(attempts[n]) or '0') + 1
-    local _, token = taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'InProgress', attempt, now, ARGV[firstWorker + n - 1], '')
-    local tokenText = string.format('%d', token)
-    counts[#counts + 1] = id
-    counts[#counts + 1] = string.format('%d', attempt)
-    fences[#fences + 1] = id
-    fences[#fences + 1] = tokenText
-    out[#out + 1] = id
-    out[#out + 1] = taskq_str(bodies[n]) or ''
-    out[#out + 1] = attempt
-    out[#out + 1] = tokenText
+    local _, _, tokenText = taskq_emit(KEYS[5], KEYS[6], ARGV[1], id, 'InProgress', attempt, now, ARGV[firstWorker + n - 1], '')
+    local j = 2 * n
+    counts[j - 1] = id
+    counts[j] = taskq_int(attempt)
+    fences[j - 1] = id
+    fences[j] = tokenText
+    out[nout + 1] = id
+    out[nout + 2] = taskq_str(bodies[n]) or ''
+    out[nout + 3] = attempt
+    out[nout + 4] = tokenText
+    nout = nout + 4
   end
-  redis.call('HSET', KEYS[4], taskq_unpack(counts))
-  redis.call('HSET', KEYS[9], taskq_unpack(fences))
+  call('HSET', KEYS[4], taskq_unpack(counts))
+  call('HSET', KEYS[9], taskq_unpack(fences))
 end
 taskq_flush()
 -- the next due time matters to a pool that got fewer tasks than it asked for
-if #ids < wanted then
-  local first = redis.call('ZRANGE', KEYS[8], 0, 0, 'WITHSCORES')
+if nids < wanted then
+  local first = call('ZRANGE', KEYS[8], 0, 0, 'WITHSCORES')
   if first[2] then out[1] = math.max(0, tonumber(first[2]) - now) end
 end
 return taskq_reply(out)

@@ -18,6 +18,9 @@
 --
 -- taskq_announce(seqKey, channel, id, ...): like taskq_record, but the record
 --   is only published, not stored (enqueue: the task's body stands for it).
+-- taskq_emit(statusKey, ...): both in one: statusKey nil = announce only; it
+--   also returns the seq's text (an InProgress record's seq is the fencing
+--   token the fetch hands out). taskq_int(n): an integer's text.
 -- taskq_status(statusKey, tasksKey, id): the status name of a task, or nil.
 -- taskq_reserve(seqKey, n): see below; batch scripts reserve their seq numbers at once.
 --
@@ -62,23 +65,32 @@ end
 
 -- Per-script caches: every record of one script shares its time, and a
 -- batch's records mostly share their worker; formatting them once is cheaper.
-local taskq_now_for, taskq_now_text = nil, ''
+local taskq_now_for, taskq_at_text = nil, ''
 local taskq_worker_for, taskq_worker_text = nil, ''
+local taskq_format, taskq_find, taskq_sub = string.format, string.find, string.sub
+local taskq_small = { [0] = '0', '1', '2', '3', '4', '5', '6', '7', '8', '9' }
+
+-- Integer text; the small numbers (attempts) without string.format.
+local function taskq_int(n)
+  return taskq_small[n] or taskq_format('%d', n)
+end
 
 -- Records written since the last flush: HSET arguments (id, record, ...) and
--- the records to publish. One status hash and one channel per script.
+-- the records to publish, with their counts. One status hash and one channel per script.
 local taskq_unpack = table.unpack or unpack
 local taskq_pending_hset, taskq_pending_pub = {}, {}
+local taskq_nhset, taskq_npub = 0, 0
 local taskq_pending_key, taskq_pending_channel = nil, nil
 
 local function taskq_flush()
-  if #taskq_pending_hset > 0 then redis.call('HSET', taskq_pending_key, taskq_unpack(taskq_pending_hset)) end
-  if #taskq_pending_pub > 0 then redis.call('PUBLISH', taskq_pending_channel, '[' .. table.concat(taskq_pending_pub, ',') .. ']') end
-  taskq_pending_hset, taskq_pending_pub = {}, {}
+  if taskq_nhset > 0 then redis.call('HSET', taskq_pending_key, taskq_unpack(taskq_pending_hset, 1, taskq_nhset)) end
+  if taskq_npub > 0 then redis.call('PUBLISH', taskq_pending_channel, '[' .. table.concat(taskq_pending_pub, ',', 1, taskq_npub) .. ']') end
+  taskq_pending_hset, taskq_pending_pub, taskq_nhset, taskq_npub = {}, {}, 0, 0
 end
 
--- Builds a record and returns it with its seq.
-local function taskq_build(seqKey, id, status, attempt, now, worker, reason, runAt)
+-- Builds a record, publishes it (at the next flush) and, when statusKey is
+-- given, stores it too. Returns the record, its seq and the seq's text.
+local function taskq_emit(statusKey, seqKey, channel, id, status, attempt, now, worker, reason, runAt)
   local seq
   if taskq_seq_next <= taskq_seq_last then
     seq = taskq_seq_next
@@ -86,41 +98,45 @@ local function taskq_build(seqKey, id, status, attempt, now, worker, reason, run
   else
     seq = redis.call('INCR', seqKey)
   end
-  if now ~= taskq_now_for then taskq_now_for, taskq_now_text = now, string.format('%.0f', now) end
-  local workerText = ''
+  if now ~= taskq_now_for then taskq_now_for, taskq_at_text = now, ',"at":' .. taskq_format('%.0f', now) .. ',"seq":' end
+  local tail = '}'
   if worker ~= nil and worker ~= '' then
-    if worker ~= taskq_worker_for then taskq_worker_for, taskq_worker_text = worker, ',"worker":' .. taskq_jstr(worker) end
-    workerText = taskq_worker_text
+    if worker ~= taskq_worker_for then taskq_worker_for, taskq_worker_text = worker, ',"worker":' .. taskq_jstr(worker) .. '}' end
+    tail = taskq_worker_text
   end
-  local extra = ''
-  if reason ~= nil and reason ~= '' then extra = ',"reason":' .. taskq_jstr(reason) end
-  if runAt ~= nil then extra = extra .. ',"runAt":' .. string.format('%.0f', runAt) end
+  if (reason ~= nil and reason ~= '') or runAt ~= nil then
+    local extra = ''
+    if reason ~= nil and reason ~= '' then extra = ',"reason":' .. taskq_jstr(reason) end
+    if runAt ~= nil then extra = extra .. ',"runAt":' .. taskq_format('%.0f', runAt) end
+    tail = taskq_sub(tail, 1, -2) .. extra .. '}'
+  end
   -- the common id needs no escaping; then one concatenation makes the whole record
   local idText = id
-  if string.find(id, '[%c"\\]') then idText = string.sub(taskq_jstr(id), 2, -2) end
-  return '{"id":"' .. idText .. '","status":"' .. status .. '","attempt":' .. string.format('%d', attempt)
-    .. ',"at":' .. taskq_now_text .. ',"seq":' .. string.format('%d', seq) .. workerText .. extra .. '}', seq
+  if taskq_find(id, '[%c"\\]') then idText = taskq_sub(taskq_jstr(id), 2, -2) end
+  local seqText = taskq_format('%d', seq)
+  local rec = '{"id":"' .. idText .. '","status":"' .. status .. '","attempt":' .. taskq_int(attempt) .. taskq_at_text .. seqText .. tail
+  if statusKey ~= nil then
+    taskq_pending_hset[taskq_nhset + 1] = id
+    taskq_pending_hset[taskq_nhset + 2] = rec
+    taskq_nhset = taskq_nhset + 2
+    taskq_pending_key = statusKey
+  end
+  taskq_npub = taskq_npub + 1
+  taskq_pending_pub[taskq_npub] = rec
+  taskq_pending_channel = channel
+  if taskq_npub >= 1000 then taskq_flush() end
+  return rec, seq, seqText
 end
 
 -- Publishes a record without storing it: an enqueued task's record, which
 -- its stored body stands for (see keys.ts).
 local function taskq_announce(seqKey, channel, id, status, attempt, now, worker, reason, runAt)
-  local rec, seq = taskq_build(seqKey, id, status, attempt, now, worker, reason, runAt)
-  taskq_pending_pub[#taskq_pending_pub + 1] = rec
-  taskq_pending_channel = channel
-  if #taskq_pending_pub >= 1000 then taskq_flush() end
-  return rec, seq
+  return taskq_emit(nil, seqKey, channel, id, status, attempt, now, worker, reason, runAt)
 end
 
--- Publishes a record and stores it (written at the next flush, which also
--- covers a record the announce's own flush of a full buffer left behind).
+-- Publishes a record and stores it (both at the next flush).
 local function taskq_record(statusKey, seqKey, channel, id, status, attempt, now, worker, reason, runAt)
-  local rec, seq = taskq_announce(seqKey, channel, id, status, attempt, now, worker, reason, runAt)
-  local n = #taskq_pending_hset
-  taskq_pending_hset[n + 1] = id
-  taskq_pending_hset[n + 2] = rec
-  taskq_pending_key = statusKey
-  return rec, seq
+  return taskq_emit(statusKey, seqKey, channel, id, status, attempt, now, worker, reason, runAt)
 end
 
 -- A reply element as a string, or nil: a missing HMGET field is false in
