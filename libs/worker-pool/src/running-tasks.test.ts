@@ -14,8 +14,29 @@ describe('RunningTasks', () => {
     expect(tasks.get('a')).toBe(a);
     expect(tasks.get('42')).toBe(b);
     expect(tasks.get('missing')).toBeUndefined();
-    expect(tasks.ids().sort()).toEqual(['42', 'a']);
-    expect(tasks.values()).toHaveLength(2);
+    expect(tasks.ids()).toEqual(['a', '42']);
+    expect(tasks.values()).toEqual([a, b]);
+  });
+
+  it('lists ids in the order they were added, numeric-looking or not, as a Map would', () => {
+    const tasks = new RunningTasks();
+    const ids = ['900', 'b', '7', '__proto__', '12', 'a'];
+    for (const id of ids) tasks.set(id, run(id));
+    expect(tasks.ids()).toEqual(ids);
+    tasks.deleteIf('7', tasks.get('7') as RunningTask);
+    tasks.set('7', run('7'));
+    tasks.set('900', run('900')); // a later run of the same id keeps its place
+    expect(tasks.ids()).toEqual(['900', 'b', '__proto__', '12', 'a', '7']);
+    expect(tasks.values().map((r) => r.id)).toEqual(['900', 'b', '__proto__', '12', 'a', '7']);
+  });
+
+  it('ignores a delete of an id it does not hold', () => {
+    const tasks = new RunningTasks();
+    tasks.deleteIf('nope', run('nope'));
+    tasks.deleteIf('nope', undefined as unknown as RunningTask);
+    expect(tasks.size).toBe(0);
+    tasks.set('x', run('x'));
+    expect(tasks.size).toBe(1);
   });
 
   it('a later run of the same id replaces the earlier one, which can no longer remove it', () => {
@@ -42,7 +63,7 @@ describe('RunningTasks', () => {
       expect(tasks.get(id)).toBe(r);
     }
     expect(tasks.size).toBe(4);
-    expect(tasks.ids().sort()).toEqual(['__proto__', 'constructor', 'hasOwnProperty', 'toString']);
+    expect(tasks.ids()).toEqual(['__proto__', 'constructor', 'toString', 'hasOwnProperty']);
     for (const id of tasks.ids()) tasks.deleteIf(id, tasks.get(id) as RunningTask);
     expect(tasks.size).toBe(0);
   });

@@ -87,9 +87,44 @@ describe.each(LEAN_SYSTEMS)('%s on a real redis-server', (system) => {
         expect(s).toMatch(/^Done:\d+$/);
       }
     }
+    if (features.includes('json')) {
+      const published = events.flatMap((m) => JSON.parse(m) as { id: string; status: string; seq: number; worker?: string }[]);
+      expect(new Set(published.map((r) => r.seq)).size).toBe(2 * n);
+      expect(published.filter((r) => r.status === 'InProgress')).toHaveLength(n);
+      for (const r of published) {
+        if (features.includes('workers')) expect(r.worker).toMatch(new RegExp(`^${system}-\\d+#\\d+$`));
+        else expect(r.worker).toBeUndefined();
+      }
+    }
     expect(new Set(await redis.lrange(LEAN_KEYS.finished, 0, -1)).size).toBe(n);
     expect(await redis.exists(LEAN_KEYS.processing, LEAN_KEYS.fence)).toBe(0);
     expect(await redis.hlen(LEAN_KEYS.attempts)).toBe(features.includes('attempts') ? n : 0);
+  });
+
+  const call = (args: (string | number)[]) =>
+    redis.eval(LEAN_LUA, LEAN_SCRIPT_KEYS.length, ...LEAN_SCRIPT_KEYS, features.join(','), LEAN_CHANNEL, ...args) as Promise<unknown[]>;
+
+  it(`holds a fetched task in its processing ${features.includes('list') ? 'list' : 'hash'} until it is acknowledged`, async () => {
+    const producer = await LeanProducer.open(system, redisTarget(server.url));
+    await producer.enqueueBulk(payloads(2));
+    await producer.close();
+    const worker = features.includes('workers') ? ['w1'] : [];
+    const [, id, body, attempt, token] = await call([0, 1, ...worker]);
+    expect(JSON.parse(String(body))).toMatchObject({ tag: 'bench' });
+    expect(attempt).toBe(1);
+    expect(await redis.type(LEAN_KEYS.processing)).toBe(features.includes('list') ? 'list' : 'hash');
+    const held = features.includes('list') ? await redis.lrange(LEAN_KEYS.processing, 0, -1) : await redis.hkeys(LEAN_KEYS.processing);
+    expect(held).toEqual([String(id)]);
+    const ack = [String(id), ...worker, ...(features.includes('fence') ? [String(token)] : [])];
+    expect((await call([1, ...ack, 0]))[0]).toBe(1);
+    expect(await redis.exists(LEAN_KEYS.processing)).toBe(0);
+    if (features.includes('list')) {
+      // the other task was never fetched: an ack of it is refused (with fencing, by its missing token already)
+      const other = features.includes('fence') ? ['2', ...worker, '1'] : ['2', ...worker];
+      expect(String(id)).toBe('1');
+      expect((await call([1, ...other, 0]))[0]).toBe(0);
+      expect(await redis.llen(LEAN_KEYS.finished)).toBe(1);
+    }
   });
 
   if (features.includes('fence')) {
@@ -97,7 +132,6 @@ describe.each(LEAN_SYSTEMS)('%s on a real redis-server', (system) => {
       const producer = await LeanProducer.open(system, redisTarget(server.url));
       await producer.enqueueBulk(payloads(1));
       await producer.close();
-      const call = (args: (string | number)[]) => redis.eval(LEAN_LUA, LEAN_SCRIPT_KEYS.length, ...LEAN_SCRIPT_KEYS, features.join(','), LEAN_CHANNEL, ...args) as Promise<unknown[]>;
       const worker = features.includes('workers') ? ['w1'] : [];
       const fetched = await call([0, 1, ...worker]);
       const [, id, , , token] = fetched;
