@@ -1,5 +1,6 @@
 import type { ScenarioName, SystemName } from './names';
-import { REFERENCE_SYSTEMS, SCALE_SYSTEMS } from './names';
+import { SCALE_SYSTEMS } from './names';
+import { isLeanSystem } from './reference/lean';
 import type { BenchResult, RunError, ThroughputResult } from './results';
 import type { BenchContext } from './scenarios/context';
 import { runDrain } from './scenarios/drain';
@@ -92,7 +93,7 @@ export async function runBench(ctx: BenchContext, progress: Progress, signal: Ab
       return fn(...args);
     };
   // the lean references (reference/lean.ts) are measuring sticks for the drain only
-  const peers = plan.systems.filter((s) => !(REFERENCE_SYSTEMS as readonly SystemName[]).includes(s));
+  const peers = plan.systems.filter((s) => !isLeanSystem(s));
   for (const scenario of plan.scenarios) {
     signal.throwIfAborted();
     switch (scenario) {
