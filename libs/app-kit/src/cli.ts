@@ -50,6 +50,26 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
     .version(false) as Argv<T & CommonArgs>;
 }
 
+/** Invalid arguments of a tool whose parser throws instead of exiting (bench, chaos); its main prints the message and exits 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/**
+ * Makes the parser strict and turns every failure (unknown flag, bad value,
+ * failed check) into a thrown UsageError; adds --help/-h and no --version.
+ */
+export function throwingUsage<T>(y: Argv<T>): Argv<T> {
+  return y
+    .strict()
+    .fail((msg, err) => {
+      throw err instanceof UsageError ? err : new UsageError(msg ?? err?.message ?? 'invalid arguments');
+    })
+    .help()
+    .alias('help', 'h')
+    .version(false);
+}
+
 /** Parses a positive whole number from a CLI value, or explains why not. */
 export function positiveInt(name: string, value: unknown): number {
   const n = typeof value === 'number' ? value : Number(value);

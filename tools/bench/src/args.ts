@@ -1,4 +1,5 @@
 import yargs from 'yargs';
+import { throwingUsage, UsageError } from '@taskq/app-kit';
 import { REFERENCE_SYSTEMS, SCENARIOS, SYSTEMS, type ScenarioName, type SystemName } from './names';
 import { FULL_SIZES, SMOKE_SIZES, type BenchPlan } from './plan';
 
@@ -11,10 +12,7 @@ export interface BenchOptions {
   readonly progress: boolean;
 }
 
-/** Thrown for invalid arguments; main prints the message and exits 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError };
 
 /** Splits a comma list and checks every item is one of `allowed`; keeps the order of `allowed`, drops repeats. */
 export function pickList<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
@@ -47,7 +45,7 @@ const wholeAtLeast = (flag: string, value: number, min: number): number => {
 
 /** Parses the bench CLI flags (strict: unknown flags are errors). Throws UsageError. */
 export function parseArgs(argv: readonly string[]): BenchOptions {
-  const a = yargs([...argv])
+  const parser = yargs([...argv])
     .scriptName('bench')
     .usage(
       '$0 [options]\n\n' +
@@ -70,15 +68,8 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     .option('memory-n', { type: 'number', describe: 'memory: tasks queued', defaultDescription: '100000; smoke 5000' })
     .option('scale-sizes', { type: 'string', describe: 'scale: drain sizes (10k,100k,1m)', defaultDescription: '10k,100k,1m; smoke 1k,5k,10k' })
     .option('out', { type: 'string', describe: 'also write the full results JSON to this file' })
-    .option('progress', { type: 'boolean', default: true, describe: 'print each run on stderr as it finishes (--no-progress: quiet)' })
-    .strict()
-    .fail((msg, err) => {
-      throw err instanceof UsageError ? err : new UsageError(msg ?? err?.message ?? 'invalid arguments');
-    })
-    .help()
-    .alias('help', 'h')
-    .version(false)
-    .parseSync();
+    .option('progress', { type: 'boolean', default: true, describe: 'print each run on stderr as it finishes (--no-progress: quiet)' });
+  const a = throwingUsage(parser).parseSync();
 
   const sizes = a.smoke ? SMOKE_SIZES : FULL_SIZES;
   const plan: BenchPlan = {

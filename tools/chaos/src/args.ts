@@ -1,4 +1,5 @@
 import yargs from 'yargs';
+import { throwingUsage, UsageError } from '@taskq/app-kit';
 
 /** What a chaos run does; every field has a command-line flag. */
 export interface ChaosOptions {
@@ -41,10 +42,7 @@ export interface ChaosOptions {
 /** Most tasks: beyond the default retention (maxCount 10000) Done records are forgotten and would count as lost. */
 export const MAX_TASKS = 10_000;
 
-/** Thrown for invalid arguments; main prints the message and exits 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError };
 
 const wholeAtLeast = (name: string, value: number, min: number): void => {
   if (!Number.isInteger(value) || value < min) throw new UsageError(`--${name} must be a whole number >= ${min}, got ${value}`);
@@ -55,7 +53,7 @@ const share = (name: string, value: number): void => {
 
 /** Parses the chaos CLI flags (strict: unknown flags are errors). Throws UsageError. */
 export function parseArgs(argv: readonly string[]): ChaosOptions {
-  const a = yargs([...argv])
+  const parser = yargs([...argv])
     .scriptName('chaos')
     .usage(
       '$0 [options]\n\n' +
@@ -76,15 +74,8 @@ export function parseArgs(argv: readonly string[]): ChaosOptions {
     .option('max-ms', { type: 'number', default: 150, describe: 'longest task duration, ms (uniform in 0..max)' })
     .option('max-hold-ms', { type: 'number', default: 10_000, describe: 'fail when an attempt holds a task InProgress longer than this' })
     .option('verbose', { type: 'boolean', default: false, describe: 'print worker stderr and monitor warnings' })
-    .option('log-dir', { type: 'string', describe: "keep every worker's output in this directory (worker-<n>-<pid>.log)" })
-    .strict()
-    .fail((msg, err) => {
-      throw err instanceof UsageError ? err : new UsageError(msg ?? err?.message ?? 'invalid arguments');
-    })
-    .help()
-    .alias('help', 'h')
-    .version(false)
-    .parseSync();
+    .option('log-dir', { type: 'string', describe: "keep every worker's output in this directory (worker-<n>-<pid>.log)" });
+  const a = throwingUsage(parser).parseSync();
 
   const options: ChaosOptions = {
     tasks: a.tasks,
