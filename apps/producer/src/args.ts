@@ -40,7 +40,9 @@ export function producerOptions<T>(y: Argv<T>) {
     if (!(typeof rate === 'number' && rate >= 0 && rate <= 1)) throw new Error(`--fail-rate must be between 0 and 1, got ${rate}`);
     positiveInt('--max-attempts', a['max-attempts']);
     if (!Number.isInteger(a['retry-delay-ms']) || a['retry-delay-ms'] < 0) throw new Error('--retry-delay-ms must be a whole number >= 0');
-    if (a['id-prefix'] !== undefined && !/^[^\s]{0,200}$/.test(a['id-prefix'])) throw new Error('--id-prefix must not contain spaces');
+    if (a['id-prefix'] !== undefined && !/^[^\s"\\\u0000-\u001f\u007f]{0,200}$/.test(a['id-prefix'])) {
+      throw new Error('--id-prefix must be at most 200 characters without spaces, quotes, backslashes or control characters');
+    }
     if (a['id-prefix'] !== undefined && /^\d*$/.test(a['id-prefix'])) {
       throw new Error('--id-prefix needs a character other than a digit (all-digit task ids are the generated ones)');
     }

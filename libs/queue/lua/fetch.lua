@@ -22,9 +22,11 @@
 -- KEYS[12] recoveries hash
 -- ARGV[1] events channel
 -- ARGV[2] consumer id
--- ARGV[3] number of acks A
--- ARGV[4 .. 3+3A] ack triples (task id, worker name, fencing token)
--- ARGV[4+3A ..] one worker name per task wanted (recorded as the task's worker)
+-- ARGV[3] '1' if every worker name (acks' and fetches') needs no JSON
+--   escaping (the caller checked), else '0'; task ids never do (enqueue checks them)
+-- ARGV[4] number of acks A
+-- ARGV[5 .. 4+3A] ack triples (task id, worker name, fencing token)
+-- ARGV[5+3A ..] one worker name per task wanted (recorded as the task's worker)
 -- Returns -1 if the consumer is not registered (it was presumed dead and its
 -- tasks recovered: it must register again; nothing was done).
 -- Otherwise a flat array: ms until the earliest delayed task is due (-1:
@@ -36,8 +38,11 @@ if not call('ZSCORE', KEYS[7], ARGV[2]) then return -1 end
 -- fetching is proof of life: refresh the heartbeat
 call('ZADD', KEYS[7], now, ARGV[2])
 
-local acks = tonumber(ARGV[3])
-local firstWorker = 4 + 3 * acks
+local acks = tonumber(ARGV[4])
+local firstWorker = 5 + 3 * acks
+-- records of plain names are built without scanning them for characters to escape
+local emit = taskq_emit
+if ARGV[3] == '1' then emit = taskq_emit_plain end
 local out = { -1 }
 local nout = 1
 
@@ -46,14 +51,14 @@ local ackedIds, nacked = {}, 0
 local ackWorkers = {}
 if acks > 0 then
   local ackIds = {}
-  for n = 1, acks do ackIds[n] = ARGV[1 + 3 * n] end
+  for n = 1, acks do ackIds[n] = ARGV[2 + 3 * n] end
   local tokens = call('HMGET', KEYS[9], taskq_unpack(ackIds))
   for n = 1, acks do
     local id = ackIds[n]
-    if taskq_str(tokens[n]) == ARGV[3 + 3 * n] and call('LREM', KEYS[2], -1, id) == 1 then
+    if taskq_str(tokens[n]) == ARGV[4 + 3 * n] and call('LREM', KEYS[2], -1, id) == 1 then
       nacked = nacked + 1
       ackedIds[nacked] = id
-      ackWorkers[nacked] = ARGV[2 + 3 * n]
+      ackWorkers[nacked] = ARGV[3 + 3 * n]
       out[n + 1] = 1
     else
       out[n + 1] = 0
@@ -88,7 +93,7 @@ if nacked > 0 then
   if call('EXISTS', KEYS[10]) == 1 then call('HDEL', KEYS[10], taskq_unpack(ackedIds)) end
   if call('EXISTS', KEYS[12]) == 1 then call('HDEL', KEYS[12], taskq_unpack(ackedIds)) end
   for k = 1, nacked do
-    taskq_emit(KEYS[5], KEYS[6], ARGV[1], ackedIds[k], 'Done', tonumber(taskq_str(attempts[k]) or '0'), now, ackWorkers[k], '')
+    emit(KEYS[5], KEYS[6], ARGV[1], ackedIds[k], 'Done', tonumber(taskq_str(attempts[k]) or '0'), now, ackWorkers[k], '')
   end
   call('LPUSH', KEYS[11], taskq_unpack(ackedIds))
 end
@@ -108,7 +113,7 @@ if nids > 0 then
   for n = 1, nids do
     local id = ids[n]
     local attempt = tonumber(taskq_str(attempts[n]) or '0') + 1
-    local _, _, tokenText = taskq_emit(KEYS[5], KEYS[6], ARGV[1], id, 'InProgress', attempt, now, ARGV[firstWorker + n - 1], '')
+    local _, _, tokenText = emit(KEYS[5], KEYS[6], ARGV[1], id, 'InProgress', attempt, now, ARGV[firstWorker + n - 1], '')
     local j = 2 * n
     counts[j - 1] = id
     counts[j] = taskq_int(attempt)

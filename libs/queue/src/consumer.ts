@@ -12,7 +12,7 @@ import {
 } from '@taskq/recorder';
 import { SCRIPTS } from './lua-script';
 import { decodeFetchReply, type FetchResult } from './fetched-task';
-import { newConsumerId } from './ids';
+import { isPlain, newConsumerId } from './ids';
 import { QUEUE_TOKENS } from './tokens';
 import { recoverConsumer } from './recover';
 import { assertRedisVersion } from './redis-version';
@@ -159,9 +159,18 @@ export class Consumer {
   async exchange(acks: readonly AckItem[], workers: readonly string[]): Promise<FetchResult> {
     const k = this.keys;
     const keys = [k.ready, this.processing, k.tasks, k.attempts, k.status, k.seq, k.consumers, k.delayed, k.fence, k.cancels, k.finished, k.recoveries];
-    const args: (string | number)[] = [k.events, this.id, acks.length];
-    for (const a of acks) args.push(a.id, a.worker, a.token);
-    args.push(...workers);
+    let plain = true;
+    const args: (string | number)[] = [k.events, this.id, '1', acks.length];
+    for (const a of acks) {
+      args.push(a.id, a.worker, a.token);
+      plain &&= isPlain(a.worker) && isPlain(a.id);
+    }
+    for (const w of workers) {
+      args.push(w);
+      plain &&= isPlain(w);
+    }
+    // names that need JSON escaping take the script's slower, escaping path
+    if (!plain) args[2] = '0';
     let reply = await SCRIPTS.fetch.run(this.redis, keys, args);
     if (reply === -1) {
       this.logger.warn({ consumer: this.id }, `consumer ${this.id} is not registered (presumed dead); registering again`);

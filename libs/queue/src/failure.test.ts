@@ -33,8 +33,15 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     expect(rec).toMatchObject({ status: 'Retrying', reason: 'boom', attempt: 1 });
     expect(typeof rec?.runAt).toBe('number');
     expect(await queue.delayedCount()).toBe(1);
-    // due at once: the next fetch promotes it (Queued) and hands it out again
-    [t] = (await consumer.fetch(['w'])).tasks;
+    // due at once: a fetch promotes it (Queued) and hands it out again. The
+    // mock's TIME rounds its seconds and may step back up to a second, so
+    // fetch until Redis's clock has reached the due time.
+    const deadline = Date.now() + 3000;
+    for (;;) {
+      [t] = (await consumer.fetch(['w'])).tasks;
+      if (t !== undefined || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
     expect(t).toMatchObject({ id: 'r', attempt: 2 });
     expect(await consumer.fail('r', 'w', t!.token, { mode: 'dead', reason: 'boom again', history: { ...history, attempt: 2 } })).toBe('Dead');
     expect(await queue.deadIds()).toEqual(['r']);

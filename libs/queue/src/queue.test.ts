@@ -103,6 +103,31 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     expect(await redis.get(k.seq)).toBe(seqBefore);
   });
 
+  it('records worker names that need JSON escaping (the slower, escaping path) as well as plain ones', async () => {
+    const { redis } = mockRedis();
+    const queue = new Queue(redis, config);
+    const consumer = new Consumer(redis, config, undefined, { id: 'c1' });
+    await consumer.register();
+    await queue.enqueueMany([{ id: 'a', type: 't' }, { id: 'b', type: 't' }]);
+    const k = queueKeys('unit');
+    const odd = 'w "1"\\\n';
+    const got = (await consumer.fetch([odd, 'w-2'])).tasks;
+    expect(got.map((t) => t.worker)).toEqual([odd, 'w-2']);
+    expect(decodeStatusRecord((await redis.hget(k.status, 'a'))!)).toMatchObject({ status: 'InProgress', worker: odd, attempt: 1 });
+    expect(decodeStatusRecord((await redis.hget(k.status, 'b'))!)).toMatchObject({ status: 'InProgress', worker: 'w-2', attempt: 1 });
+    // one odd name in an exchange sends all of it down the escaping path; both acks stand
+    const acked = await consumer.ackMany(got.map((t) => ({ id: t.id, worker: t.worker, token: t.token })));
+    expect(acked).toEqual([true, true]);
+    expect(decodeStatusRecord((await redis.hget(k.status, 'a'))!)).toMatchObject({ status: 'Done', worker: odd, attempt: 1 });
+    expect(decodeStatusRecord((await redis.hget(k.status, 'b'))!)).toMatchObject({ status: 'Done', worker: 'w-2', attempt: 1 });
+    // an empty worker name is left out of the record, as before
+    await queue.enqueue({ id: 'c', type: 't' });
+    const [c] = (await consumer.fetch([''])).tasks;
+    expect(decodeStatusRecord((await redis.hget(k.status, 'c'))!)).not.toHaveProperty('worker');
+    expect(await consumer.ack('c', '', c!.token)).toBe(true);
+    expect(decodeStatusRecord((await redis.hget(k.status, 'c'))!)).toMatchObject({ status: 'Done' });
+  });
+
   it('rejects with a reason into the rejected list', async () => {
     const { redis } = mockRedis();
     const queue = new Queue(redis, config);

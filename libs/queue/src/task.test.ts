@@ -44,6 +44,23 @@ describe('task encoding', () => {
     expect(() => encodeTaskTail({ type: 't', payload: { n: 10n } as never }, 'big-1')).toThrow('task big-1: payload is not JSON-serialisable');
   });
 
+  it.each([
+    ['a quote', 'a"b'],
+    ['a backslash', 'a\\b'],
+    ['a control character', 'a\u0001b'],
+    ['DEL', 'a\u007fb'],
+    ['a space', 'a b'],
+    ['a newline', 'a\nb'],
+  ])('rejects an id with %s (records carry ids unescaped)', (_what, id) => {
+    expect(() => validateInput({ type: 't', id })).toThrow(InvalidTaskError);
+    expect(() => validateInput({ type: 't', id })).toThrow('without spaces, quotes, backslashes or control characters');
+  });
+
+  it('accepts ids of punctuation and UTF-8', () => {
+    for (const id of ['order:123/é', "it's-{ok}", '中文-✓', 'x'.repeat(256)]) expect(validateInput({ type: 't', id })).toBe('0');
+    expect(() => validateInput({ type: 't', id: 'x'.repeat(257) })).toThrow(InvalidTaskError);
+  });
+
   it('reserves all-digit ids for generated ids', () => {
     expect(() => validateInput({ type: 't', id: '123' })).toThrow(/all digits/);
     expect(validateInput({ type: 't', id: 'order-123' })).toBe('0');

@@ -1,5 +1,6 @@
 import { InvalidTaskError } from './errors/invalid-task-error';
 import { DEFAULT_BACKOFF, validateBackoff, type Backoff } from './backoff';
+import { NEEDS_ESCAPE } from './ids';
 
 /** JSON value a task carries to its handler. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -29,8 +30,8 @@ export interface TaskInput<P extends JsonValue = JsonValue> {
   /** Handler input; must be JSON-serialisable. Default `null`. */
   readonly payload?: P;
   /**
-   * Task id: 1-256 characters, no spaces, not all digits (those are the
-   * generated ids). Default: generated, the queue's next id number ("1",
+   * Task id: 1-256 characters without spaces, quotes, backslashes or
+   * control characters; not all digits (those are the generated ids). Default: generated, the queue's next id number ("1",
    * "2", ...). Enqueueing an id that already exists is a no-op that returns
    * the existing task.
    */
@@ -49,7 +50,7 @@ export interface TaskInput<P extends JsonValue = JsonValue> {
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
-const ID = /^[^\s]{1,256}$/;
+const ID = /^\S{1,256}$/;
 const GENERATED_ID = /^\d+$/;
 /** Stored options of a task that has none (all defaults). */
 const NO_OPTIONS: Record<string, unknown> = Object.freeze({});
@@ -69,8 +70,10 @@ export function validateInput(input: TaskInput): string {
   if (typeof input.type !== 'string' || input.type.length < 1 || input.type.length > 200) {
     throw new InvalidTaskError(`task type must be a string of 1-200 characters, got ${JSON.stringify(input.type)}`);
   }
-  if (input.id !== undefined && (typeof input.id !== 'string' || !ID.test(input.id))) {
-    throw new InvalidTaskError(`task id must be 1-256 non-space characters, got ${JSON.stringify(input.id)}`);
+  if (input.id !== undefined && (typeof input.id !== 'string' || !ID.test(input.id) || NEEDS_ESCAPE.test(input.id))) {
+    throw new InvalidTaskError(
+      `task id must be 1-256 characters without spaces, quotes, backslashes or control characters, got ${JSON.stringify(input.id)}`,
+    );
   }
   if (input.id !== undefined && GENERATED_ID.test(input.id)) {
     throw new InvalidTaskError(`task id ${JSON.stringify(input.id)} is all digits: such ids are reserved for generated ids; add a prefix`);

@@ -47,6 +47,13 @@ describe('producer arguments', () => {
     await expectUsageError('producer', ['3', '--id-prefix', prefix], /--id-prefix needs a character other than a digit/, queue);
     expect(await existingKeys(redis, queueKeys(queue))).toEqual([]);
   });
+
+  it.each([['a b'], ['a"b'], ['a\\b']])('--id-prefix %j (not allowed in a task id): exit 2 with the usage on stderr, nothing enqueued', async (prefix) => {
+    const queue = newQueueName('bad-prefix');
+    const redis = await clients.connect();
+    await expectUsageError('producer', ['3', '--id-prefix', prefix], /--id-prefix must be at most 200 characters without spaces, quotes, backslashes/, queue);
+    expect(await existingKeys(redis, queueKeys(queue))).toEqual([]);
+  });
 });
 
 describe('worker arguments', () => {

@@ -24,7 +24,8 @@ const BAD: Array<[string, TaskInput, string]> = [
   ['a fixed backoff without delay', { ...base, backoff: { type: 'fixed' } as unknown as TaskInput['backoff'] }, 'backoff.delayMs must be >= 0 for a fixed backoff'],
   ['delayMs together with runAt', { ...base, delayMs: 10, runAt: Date.now() + 1000 }, 'give delayMs or runAt, not both'],
   ['an empty type', { type: '' }, 'task type must be a string of 1-200 characters, got ""'],
-  ['an id with a space', { ...base, id: 'a b' }, 'task id must be 1-256 non-space characters, got "a b"'],
+  ['an id with a space', { ...base, id: 'a b' }, 'task id must be 1-256 characters without spaces, quotes, backslashes or control characters, got "a b"'],
+  ['an id with a quote', { ...base, id: 'a"b' }, 'task id must be 1-256 characters without spaces, quotes, backslashes or control characters, got "a\\"b"'],
   ['a payload JSON cannot hold', { type: 'sleep', payload: { n: 10n } as unknown as TaskInput['payload'] }, 'payload is not JSON-serialisable'],
 ];
 

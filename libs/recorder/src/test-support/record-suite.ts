@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { queueKeys, type QueueKeys } from '../keys';
 import { decodeStatusMessage, decodeStatusRecord } from '../status-record';
+import { RECORD_LUA } from '../record-lua';
 import { NASTY_REASON, nextMessage, record } from './record-script';
 
 /** Two connections to one (mock or real) Redis, and a queue no other test uses. */
@@ -54,6 +55,34 @@ export function describeRecordPrelude(
       expect(rec.id).toBe(id);
       expect(rec.status).toBe('Failed');
       expect(decodeStatusRecord((await b.redis.hget(b.keys.status, id)) ?? '')).toEqual(rec);
+    });
+
+    it('taskq_emit_plain writes, stores and publishes byte for byte what taskq_emit does for a plain id and worker', async () => {
+      // both draw seq 1 (each from its own counter) at the same time and flush together
+      const script = `${RECORD_LUA}
+local now = taskq_now()
+local a = taskq_emit(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), now, ARGV[5], '')
+local b, seq, seqText = taskq_emit_plain(KEYS[1], KEYS[3], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), now, ARGV[5])
+taskq_flush()
+return { a, b, seq, seqText }`;
+      const cases: [string, number, string][] = [
+        ['task-1', 1, 'worker-123-1'],
+        ['42', 0, 'w'],
+        ['tsk_01JD:é/中文', 12345, 'host.example-99-50'],
+      ];
+      for (const [id, attempt, worker] of cases) {
+        const published = nextMessage(b.subscriber, b.keys.events);
+        await b.subscriber.subscribe(b.keys.events);
+        const seqA = `${b.keys.seq}:a:${id}`;
+        const seqB = `${b.keys.seq}:b:${id}`;
+        const [fromEmit, fromPlain, seq, seqText] = (await b.redis.eval(script, 3, b.keys.status, seqA, seqB, b.keys.events, id, 'InProgress', String(attempt), worker)) as [string, string, number, string];
+        expect(fromPlain).toBe(fromEmit);
+        expect([seq, seqText]).toEqual([1, '1']);
+        expect(decodeStatusRecord(fromPlain)).toMatchObject({ id, status: 'InProgress', attempt, seq: 1, worker });
+        expect(await b.redis.hget(b.keys.status, id)).toBe(fromPlain);
+        expect(await published).toBe(`[${fromEmit},${fromPlain}]`);
+        await b.subscriber.unsubscribe(b.keys.events);
+      }
     });
 
     it('leaves out an empty worker and an empty reason', async () => {
