@@ -3,7 +3,8 @@
 -- this consumer holds it under the same fencing token), then promotes due
 -- Delayed/Retrying tasks to the ready list, then moves up to one task per
 -- named worker into the consumer's processing list, each recorded
--- InProgress with a fresh fencing token. With no acks it is a plain fetch;
+-- InProgress with a fresh fencing token, '<seq>:<attempt>' (the seq of its
+-- InProgress record, and the attempt it starts). With no acks it is a plain fetch;
 -- with no workers, a plain batch ack.
 -- Each step works on the whole batch with one command where Redis has one
 -- (HMGET, HSET, RPOP count, LPUSH, ZADD, HDEL with many arguments): the
@@ -48,17 +49,19 @@ local nout = 1
 
 -- acks, first pass: which stand (fencing token, and still in the processing list)
 local ackedIds, nacked = {}, 0
-local ackWorkers = {}
+local ackWorkers, ackTokens = {}, {}
 if acks > 0 then
   local ackIds = {}
   for n = 1, acks do ackIds[n] = ARGV[2 + 3 * n] end
   local tokens = call('HMGET', KEYS[9], taskq_unpack(ackIds))
   for n = 1, acks do
     local id = ackIds[n]
-    if taskq_str(tokens[n]) == ARGV[4 + 3 * n] and call('LREM', KEYS[2], -1, id) == 1 then
+    local token = ARGV[4 + 3 * n]
+    if taskq_str(tokens[n]) == token and call('LREM', KEYS[2], -1, id) == 1 then
       nacked = nacked + 1
       ackedIds[nacked] = id
       ackWorkers[nacked] = ARGV[3 + 3 * n]
+      ackTokens[nacked] = token
       out[n + 1] = 1
     else
       out[n + 1] = 0
@@ -87,14 +90,26 @@ end
 taskq_reserve(KEYS[6], nacked + #due + nids)
 
 if nacked > 0 then
-  local attempts = call('HMGET', KEYS[4], taskq_unpack(ackedIds))
   call('HDEL', KEYS[9], taskq_unpack(ackedIds))
   -- cancel requests and recovery counts are rare: clear them only if there are any
   if call('EXISTS', KEYS[10]) == 1 then call('HDEL', KEYS[10], taskq_unpack(ackedIds)) end
   if call('EXISTS', KEYS[12]) == 1 then call('HDEL', KEYS[12], taskq_unpack(ackedIds)) end
+  local find, sub = string.find, string.sub
   for k = 1, nacked do
-    emit(KEYS[5], KEYS[6], ARGV[1], ackedIds[k], 'Done', tonumber(taskq_str(attempts[k]) or '0'), now, ackWorkers[k], '')
+    local token, id = ackTokens[k], ackedIds[k]
+    local colon = find(token, ':', 1, true)
+    local attempt
+    if colon then
+      attempt = tonumber(sub(token, colon + 1))
+    else
+      -- a token of an earlier version, without the attempt: the count is in the hash
+      attempt = tonumber(taskq_str(call('HGET', KEYS[4], id)) or '0')
+    end
+    emit(KEYS[5], KEYS[6], ARGV[1], id, 'Done', attempt, now, ackWorkers[k], '')
   end
+  -- a Done task's attempt count lives on in its record, so the attempts hash
+  -- keeps only the tasks that are held or still to run
+  call('HDEL', KEYS[4], taskq_unpack(ackedIds))
   call('LPUSH', KEYS[11], taskq_unpack(ackedIds))
 end
 
@@ -113,16 +128,18 @@ if nids > 0 then
   for n = 1, nids do
     local id = ids[n]
     local attempt = tonumber(taskq_str(attempts[n]) or '0') + 1
-    local _, _, tokenText = emit(KEYS[5], KEYS[6], ARGV[1], id, 'InProgress', attempt, now, ARGV[firstWorker + n - 1], '')
+    local _, _, seqText = emit(KEYS[5], KEYS[6], ARGV[1], id, 'InProgress', attempt, now, ARGV[firstWorker + n - 1], '')
+    local attemptText = taskq_int(attempt)
+    local token = seqText .. ':' .. attemptText
     local j = 2 * n
     counts[j - 1] = id
-    counts[j] = taskq_int(attempt)
+    counts[j] = attemptText
     fences[j - 1] = id
-    fences[j] = tokenText
+    fences[j] = token
     out[nout + 1] = id
     out[nout + 2] = taskq_str(bodies[n]) or ''
     out[nout + 3] = attempt
-    out[nout + 4] = tokenText
+    out[nout + 4] = token
     nout = nout + 4
   end
   call('HSET', KEYS[4], taskq_unpack(counts))

@@ -22,6 +22,30 @@ function setup(retention?: { deadMax?: number; maxCount?: number; maxAgeMs?: num
 describe('failure semantics in the queue scripts (ioredis-mock)', () => {
   afterEach(closeMocks);
 
+  it('a token is <seq>:<attempt> of its fetch; the Done record takes the attempt from it and the attempts hash forgets the task', async () => {
+    const { redis, queue, consumer } = setup();
+    await consumer.register();
+    await queue.enqueue({ id: 'r', type: 't', maxAttempts: 3 });
+    let [t] = (await consumer.fetch(['w'])).tasks;
+    const first = await status(redis, 'r');
+    expect(t!.token).toBe(`${first!.seq}:1`);
+    expect(await consumer.fail('r', 'w', t!.token, { mode: 'retry', reason: 'boom', delayMs: 0 })).toBe('Retrying');
+    expect(await redis.hget(k.attempts, 'r')).toBe('1');
+    const deadline = Date.now() + 3000; // the mock's TIME may step back: fetch until the retry is due
+    for (;;) {
+      [t] = (await consumer.fetch(['w2'])).tasks;
+      if (t !== undefined || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const second = await status(redis, 'r');
+    expect(second).toMatchObject({ status: 'InProgress', attempt: 2, worker: 'w2' });
+    expect(t!.token).toBe(`${second!.seq}:2`);
+    expect(await consumer.ack('r', 'w2', t!.token)).toBe(true);
+    expect(await status(redis, 'r')).toMatchObject({ status: 'Done', attempt: 2, worker: 'w2' });
+    expect(await redis.hexists(k.attempts, 'r')).toBe(0);
+    expect(await redis.hexists(k.fence, 'r')).toBe(0);
+  });
+
   it('retry puts the task in the delayed set as Retrying; dead puts it in the dead-letter list with its history', async () => {
     const { redis, queue, consumer } = setup();
     await consumer.register();

@@ -7,7 +7,7 @@ export interface FetchedTask {
   readonly id: string;
   /** 1 on the first execution; each later fetch of the task adds one. */
   readonly attempt: number;
-  /** Fencing token of this fetch: ack and fail must present it. */
+  /** Fencing token of this fetch, `<seq>:<attempt>` (opaque to callers): ack and fail must present it. */
   readonly token: string;
   /** The worker name it was fetched for (recorded in its InProgress status). */
   readonly worker: string;

@@ -8,8 +8,8 @@
 --   channel    pub/sub channel the record is published on
 --   worker     optional (empty string = none); reason optional likewise
 --   runAt      optional: when a Delayed/Retrying task is due (ms)
--- Returns the record string and its seq (the seq of an InProgress record is
--- the fetch's fencing token).
+-- Returns the record string and its seq (the seq of an InProgress record
+-- starts the fetch's fencing token).
 -- Records are buffered: taskq_flush() writes them with one HSET and publishes
 -- them as ONE message, a JSON array of the records in seq order. Every script
 -- that records calls taskq_flush() before it returns (a script is atomic, so
@@ -19,8 +19,8 @@
 -- taskq_announce(seqKey, channel, id, ...): like taskq_record, but the record
 --   is only published, not stored (enqueue: the task's body stands for it).
 -- taskq_emit(statusKey, ...): both in one: statusKey nil = announce only; it
---   also returns the seq's text (an InProgress record's seq is the fencing
---   token the fetch hands out). taskq_int(n): an integer's text.
+--   also returns the seq's text (an InProgress record's seq starts the
+--   fencing token the fetch hands out). taskq_int(n): an integer's text.
 -- taskq_emit_plain(statusKey, seqKey, channel, id, status, attempt, now, worker):
 --   taskq_emit's hot path, for an id and worker name known to need no escaping.
 -- taskq_status(statusKey, tasksKey, id): the status name of a task, or nil.

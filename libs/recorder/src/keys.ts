@@ -33,7 +33,7 @@ export interface QueueKeys {
   readonly delayed: string;
   /** Dead-letter list: ids of tasks that failed their last attempt (status Dead), newest first, capped. */
   readonly dead: string;
-  /** Hash task id -> fencing token of the fetch that holds it (the seq of its InProgress record). */
+  /** Hash task id -> fencing token of the fetch that holds it: `<seq>:<attempt>`, the seq of its InProgress record and the attempt. */
   readonly fence: string;
   /** Hash task id -> JSON array of failed attempts: attempt, time, error, trimmed stack. */
   readonly history: string;
