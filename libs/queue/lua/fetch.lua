@@ -54,17 +54,38 @@ if acks > 0 then
   local ackIds = {}
   for n = 1, acks do ackIds[n] = ARGV[2 + 3 * n] end
   local tokens = call('HMGET', KEYS[9], taskq_unpack(ackIds))
+  -- the acks whose token stands, by id (an id acked twice in one call counts once)
+  local held, nheld = {}, 0
   for n = 1, acks do
     local id = ackIds[n]
-    local token = ARGV[4 + 3 * n]
-    if taskq_str(tokens[n]) == token and call('LREM', KEYS[2], -1, id) == 1 then
-      nacked = nacked + 1
-      ackedIds[nacked] = id
-      ackWorkers[nacked] = ARGV[3 + 3 * n]
-      ackTokens[nacked] = token
+    out[n + 1] = 0
+    if held[id] == nil and taskq_str(tokens[n]) == ARGV[4 + 3 * n] then
+      held[id] = n
+      nheld = nheld + 1
+    end
+  end
+  if nheld > 0 then
+    -- Out of the processing list. Its tail holds the oldest tasks, which
+    -- mostly finish first: a tail of acked ids goes with one LTRIM, any
+    -- other acked id with an LREM of its own.
+    local tail = call('LRANGE', KEYS[2], -nheld, -1)
+    local cut = 0
+    for i = #tail, 1, -1 do
+      local n = held[tail[i]]
+      if n == nil or out[n + 1] == 1 then break end
       out[n + 1] = 1
-    else
-      out[n + 1] = 0
+      cut = cut + 1
+    end
+    if cut > 0 then call('LTRIM', KEYS[2], 0, -cut - 1) end
+    for n = 1, acks do
+      local id = ackIds[n]
+      if out[n + 1] == 0 and held[id] == n and call('LREM', KEYS[2], -1, id) == 1 then out[n + 1] = 1 end
+      if out[n + 1] == 1 then
+        nacked = nacked + 1
+        ackedIds[nacked] = id
+        ackWorkers[nacked] = ARGV[3 + 3 * n]
+        ackTokens[nacked] = ARGV[4 + 3 * n]
+      end
     end
   end
   nout = acks + 1

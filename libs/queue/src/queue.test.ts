@@ -103,6 +103,36 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     expect(await redis.get(k.seq)).toBe(seqBefore);
   });
 
+  it('acks out of the processing list wherever the tasks are in it: a tail at once, the rest one by one; a duplicate or stale ack is refused', async () => {
+    const { redis } = mockRedis();
+    const queue = new Queue(redis, config);
+    const consumer = new Consumer(redis, config, undefined, { id: 'c1' });
+    await consumer.register();
+    await queue.enqueueMany(['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id, type: 't' })));
+    const got = (await consumer.fetch(['1', '2', '3', '4', '5', '6'])).tasks;
+    const item = (id: string, token?: string) => {
+      const t = got.find((x) => x.id === id)!;
+      return { id, worker: t.worker, token: token ?? t.token };
+    };
+    // newest first: the tail is the oldest fetch
+    expect(await queue.processingIds('c1')).toEqual(['f', 'e', 'd', 'c', 'b', 'a']);
+    // a and b are the tail (c is not acked), so d goes by itself; e has a stale token, a is acked twice
+    const flags = await consumer.ackMany([item('d'), item('b'), item('e', '1:1'), item('a'), item('a')]);
+    expect(flags).toEqual([true, true, false, true, false]);
+    expect(await queue.processingIds('c1')).toEqual(['f', 'e', 'c']);
+    const k = queueKeys('unit');
+    for (const id of ['a', 'b', 'd']) expect(decodeStatusRecord((await redis.hget(k.status, id))!).status).toBe('Done');
+    for (const id of ['c', 'e', 'f']) expect(decodeStatusRecord((await redis.hget(k.status, id))!).status).toBe('InProgress');
+    // f is at the head: acked by itself
+    expect(await consumer.ackMany([item('f')])).toEqual([true]);
+    expect(await queue.processingIds('c1')).toEqual(['e', 'c']);
+    // the whole list is the tail
+    expect(await consumer.ackMany([item('c'), item('e')])).toEqual([true, true]);
+    expect(await queue.processingIds('c1')).toEqual([]);
+    expect(await redis.lrange(k.finished, 0, -1)).toEqual(['e', 'c', 'f', 'a', 'b', 'd']);
+    for (const id of ['c', 'e', 'f']) expect(decodeStatusRecord((await redis.hget(k.status, id))!).status).toBe('Done');
+  });
+
   it('records worker names that need JSON escaping (the slower, escaping path) as well as plain ones', async () => {
     const { redis } = mockRedis();
     const queue = new Queue(redis, config);
