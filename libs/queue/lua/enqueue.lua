@@ -94,7 +94,8 @@ for k, id in ipairs(ids) do
       taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Delayed', 0, now, '', '', due)
     else
       ready[#ready + 1] = id
-      taskq_announce(KEYS[4], ARGV[1], id, 'Queued', 0, now, '', '')
+      -- task ids need no escaping: the given ones are checked before they are sent, the generated ones are numbers
+      taskq_emit_plain(nil, KEYS[4], ARGV[1], id, 'Queued', 0, now, '')
     end
   end
 end

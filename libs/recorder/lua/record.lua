@@ -16,13 +16,13 @@
 -- nobody sees the records before it ends either way); a script that deletes
 -- status records of other tasks flushes first.
 --
--- taskq_announce(seqKey, channel, id, ...): like taskq_record, but the record
---   is only published, not stored (enqueue: the task's body stands for it).
--- taskq_emit(statusKey, ...): both in one: statusKey nil = announce only; it
+-- taskq_emit(statusKey, ...): like taskq_record; statusKey nil = published
+--   only, not stored (enqueue: the task's body stands for its record); it
 --   also returns the seq's text (an InProgress record's seq starts the
 --   fencing token the fetch hands out). taskq_int(n): an integer's text.
 -- taskq_emit_plain(statusKey, seqKey, channel, id, status, attempt, now, worker):
---   taskq_emit's hot path, for an id and worker name known to need no escaping.
+--   taskq_emit's hot path, for an id and worker name known to need no
+--   escaping, without reason or runAt.
 -- taskq_status(statusKey, tasksKey, id): the status name of a task, or nil.
 -- taskq_reserve(seqKey, n): see below; batch scripts reserve their seq numbers at once.
 --
@@ -130,11 +130,12 @@ local function taskq_emit(statusKey, seqKey, channel, id, status, attempt, now, 
   return rec, seq, seqText
 end
 
--- taskq_emit for the hot path (fetch and ack): stores and publishes a record
--- with a worker and no reason or runAt, whose id and worker name need no
--- JSON escaping, so nothing is scanned for it (task ids are checked when
--- enqueued; the caller vouches for the worker names). Same record, byte for
--- byte, as taskq_emit's; returns the record, its seq and the seq's text.
+-- taskq_emit for the hot paths (enqueue, fetch, ack): a record with no
+-- reason or runAt, whose id and worker name (if any) need no JSON escaping,
+-- so nothing is scanned for it (task ids are checked when enqueued; the
+-- caller vouches for the worker names). statusKey nil: published only.
+-- Same record, byte for byte, as taskq_emit's; returns the record, its seq
+-- and the seq's text.
 local function taskq_emit_plain(statusKey, seqKey, channel, id, status, attempt, now, worker)
   local seq = taskq_seq_next
   if seq <= taskq_seq_last then
@@ -144,24 +145,25 @@ local function taskq_emit_plain(statusKey, seqKey, channel, id, status, attempt,
   end
   if now ~= taskq_now_for then taskq_now_for, taskq_at_text = now, ',"at":' .. taskq_format('%.0f', now) .. ',"seq":' end
   local seqText = taskq_format('%d', seq)
-  local rec = '{"id":"' .. id .. '","status":"' .. status .. '","attempt":' .. taskq_int(attempt) .. taskq_at_text .. seqText .. ',"worker":"' .. worker .. '"}'
-  local h = taskq_nhset
-  taskq_pending_hset[h + 1] = id
-  taskq_pending_hset[h + 2] = rec
-  taskq_nhset = h + 2
-  taskq_pending_key = statusKey
+  local rec
+  if worker ~= nil and worker ~= '' then
+    rec = '{"id":"' .. id .. '","status":"' .. status .. '","attempt":' .. taskq_int(attempt) .. taskq_at_text .. seqText .. ',"worker":"' .. worker .. '"}'
+  else
+    rec = '{"id":"' .. id .. '","status":"' .. status .. '","attempt":' .. taskq_int(attempt) .. taskq_at_text .. seqText .. '}'
+  end
+  if statusKey ~= nil then
+    local h = taskq_nhset
+    taskq_pending_hset[h + 1] = id
+    taskq_pending_hset[h + 2] = rec
+    taskq_nhset = h + 2
+    taskq_pending_key = statusKey
+  end
   local p = taskq_npub + 1
   taskq_pending_pub[p] = rec
   taskq_npub = p
   taskq_pending_channel = channel
   if p >= 1000 then taskq_flush() end
   return rec, seq, seqText
-end
-
--- Publishes a record without storing it: an enqueued task's record, which
--- its stored body stands for (see keys.ts).
-local function taskq_announce(seqKey, channel, id, status, attempt, now, worker, reason, runAt)
-  return taskq_emit(nil, seqKey, channel, id, status, attempt, now, worker, reason, runAt)
 end
 
 -- Publishes a record and stores it (both at the next flush).

@@ -58,28 +58,37 @@ export function describeRecordPrelude(
     });
 
     it('taskq_emit_plain writes, stores and publishes byte for byte what taskq_emit does for a plain id and worker', async () => {
-      // both draw seq 1 (each from its own counter) at the same time and flush together
+      // both draw seq 1 (each from its own counter) at the same time and flush together;
+      // ARGV[6] '1': published only (no status key), as enqueue announces a task
       const script = `${RECORD_LUA}
 local now = taskq_now()
-local a = taskq_emit(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), now, ARGV[5], '')
-local b, seq, seqText = taskq_emit_plain(KEYS[1], KEYS[3], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), now, ARGV[5])
+local key = KEYS[1]
+if ARGV[6] == '1' then key = nil end
+local a = taskq_emit(key, KEYS[2], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), now, ARGV[5], '')
+local b, seq, seqText = taskq_emit_plain(key, KEYS[3], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), now, ARGV[5])
 taskq_flush()
 return { a, b, seq, seqText }`;
-      const cases: [string, number, string][] = [
-        ['task-1', 1, 'worker-123-1'],
-        ['42', 0, 'w'],
-        ['tsk_01JD:é/中文', 12345, 'host.example-99-50'],
+      const cases: [string, string, number, string, boolean][] = [
+        ['task-1', 'InProgress', 1, 'worker-123-1', false],
+        ['42', 'Done', 0, 'w', false],
+        ['tsk_01JD:é/中文', 'InProgress', 12345, 'host.example-99-50', false],
+        ['no-worker', 'Queued', 2, '', false],
+        ['17', 'Queued', 0, '', true],
       ];
-      for (const [id, attempt, worker] of cases) {
+      for (const [id, status, attempt, worker, announceOnly] of cases) {
         const published = nextMessage(b.subscriber, b.keys.events);
         await b.subscriber.subscribe(b.keys.events);
         const seqA = `${b.keys.seq}:a:${id}`;
         const seqB = `${b.keys.seq}:b:${id}`;
-        const [fromEmit, fromPlain, seq, seqText] = (await b.redis.eval(script, 3, b.keys.status, seqA, seqB, b.keys.events, id, 'InProgress', String(attempt), worker)) as [string, string, number, string];
+        const args = [b.keys.events, id, status, String(attempt), worker, announceOnly ? '1' : '0'];
+        const [fromEmit, fromPlain, seq, seqText] = (await b.redis.eval(script, 3, b.keys.status, seqA, seqB, ...args)) as [string, string, number, string];
         expect(fromPlain).toBe(fromEmit);
         expect([seq, seqText]).toEqual([1, '1']);
-        expect(decodeStatusRecord(fromPlain)).toMatchObject({ id, status: 'InProgress', attempt, seq: 1, worker });
-        expect(await b.redis.hget(b.keys.status, id)).toBe(fromPlain);
+        const rec = decodeStatusRecord(fromPlain);
+        expect(rec).toMatchObject({ id, status, attempt, seq: 1 });
+        if (worker === '') expect(rec).not.toHaveProperty('worker');
+        else expect(rec.worker).toBe(worker);
+        expect(await b.redis.hget(b.keys.status, id)).toBe(announceOnly ? null : fromPlain);
         expect(await published).toBe(`[${fromEmit},${fromPlain}]`);
         await b.subscriber.unsubscribe(b.keys.events);
       }
