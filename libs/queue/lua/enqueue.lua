@@ -13,7 +13,9 @@
 -- KEYS[6] generated-id counter
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
--- ARGV[3], ARGV[4], ARGV[5] ... triples (task id, encoded task tail, due):
+-- ARGV[3] 't': triples follow; '*': tails follow, each a task with a
+--   generated id, due now (the common bulk case, in a third of the arguments)
+-- ARGV[4], ARGV[5], ARGV[6] ... triples (task id, encoded task tail, due):
 --   id '' means "generate one": the next value of the id counter;
 --   the stored body is '[' .. enqueue time .. ',' .. tail (tail: the rest of a
 --   JSON array, e.g. '"type",{"payload":1}]');
@@ -21,21 +23,33 @@
 --   on the Redis server's clock (delayMs; producers' clocks may be off)
 -- A given id that already has a stored task is skipped: enqueue is
 -- idempotent per id, the existing task stays as it is.
--- Returns the enqueue time (Redis server time, ms, as text), one flag per
--- task (1 enqueued, 0 already there), then the generated ids in order.
+-- Returns the enqueue time (Redis server time, ms, as text), then
+--   for triples: one flag per task (1 enqueued, 0 already there), then the
+--   generated ids in order;
+--   for tails (every task is new): 'r' and the first id, when the ids are
+--   consecutive numbers (they are, unless a number was taken), else 'l' and
+--   every id in order.
 local now = taskq_now()
 local nowText = string.format('%.0f', now)
+local tails = ARGV[3] == '*'
+local step = 3
+if tails then step = 1 end
+local count = math.floor((#ARGV - 3) / step)
+-- item k's arguments start at ARGV[4 + step * (k - 1)]
 local ids = {}
 local generated = 0
-for i = 3, #ARGV, 3 do
-  local id = ARGV[i]
-  ids[#ids + 1] = id
+for k = 1, count do
+  local id = ''
+  if not tails then id = ARGV[4 + 3 * (k - 1)] end
+  ids[k] = id
   if id == '' then generated = generated + 1 end
 end
 local out = { nowText }
-if #ids == 0 then return taskq_reply(out) end
+if count == 0 then return taskq_reply(out) end
+local firstId
 if generated > 0 then
   local nextId = redis.call('INCRBY', KEYS[6], generated) - generated + 1
+  firstId = nextId
   for k, id in ipairs(ids) do
     if id == '' then
       ids[k] = string.format('%d', nextId)
@@ -48,14 +62,16 @@ end
 -- earlier version accepted them): a number that is taken is replaced
 local stored = {}
 local newIds = {}
+local consecutive = true
 local bodies = redis.call('HMGET', KEYS[2], taskq_unpack(ids))
 for k, id in ipairs(ids) do
-  if ARGV[3 * k] == '' then
+  if tails or ARGV[4 + 3 * (k - 1)] == '' then
     if taskq_str(bodies[k]) then
       repeat
         id = string.format('%d', redis.call('INCR', KEYS[6]))
       until redis.call('HEXISTS', KEYS[2], id) == 0
       ids[k] = id
+      consecutive = false
     end
     newIds[#newIds + 1] = id
   elseif taskq_str(bodies[k]) then
@@ -63,31 +79,36 @@ for k, id in ipairs(ids) do
   end
 end
 local n = 0
+local flags = {}
 for k, id in ipairs(ids) do
   -- already stored, or earlier in this same call: the first one stands
   if stored[id] then
-    out[k + 1] = 0
+    flags[k] = 0
   else
     stored[id] = true
-    out[k + 1] = 1
+    flags[k] = 1
     n = n + 1
   end
 end
 taskq_reserve(KEYS[4], n)
 local bodies, ready = {}, {}
 for k, id in ipairs(ids) do
-  if out[k + 1] == 1 then
-    local i = 3 * k
+  if flags[k] == 1 then
+    local i = 4 + step * (k - 1)
     bodies[#bodies + 1] = id
-    bodies[#bodies + 1] = '[' .. nowText .. ',' .. ARGV[i + 1]
-    local spec = ARGV[i + 2]
-    local due
-    if spec == '0' then
-      due = 0
-    elseif string.sub(spec, 1, 1) == '+' then
-      due = now + tonumber(string.sub(spec, 2))
+    local due = 0
+    if tails then
+      bodies[#bodies + 1] = '[' .. nowText .. ',' .. ARGV[i]
     else
-      due = tonumber(spec)
+      bodies[#bodies + 1] = '[' .. nowText .. ',' .. ARGV[i + 1]
+      local spec = ARGV[i + 2]
+      if spec == '0' then
+        due = 0
+      elseif string.sub(spec, 1, 1) == '+' then
+        due = now + tonumber(string.sub(spec, 2))
+      else
+        due = tonumber(spec)
+      end
     end
     if due > now then
       redis.call('ZADD', KEYS[5], due, id)
@@ -108,5 +129,16 @@ end
 taskq_flush()
 -- idle workers fetch (ready tasks) or re-arm their timer (a new earliest due time)
 if n > 0 then redis.call('PUBLISH', ARGV[2], 1) end
+if tails then
+  if consecutive then
+    out[2] = 'r'
+    out[3] = string.format('%d', firstId)
+  else
+    out[2] = 'l'
+    for _, id in ipairs(newIds) do out[#out + 1] = id end
+  end
+  return taskq_reply(out)
+end
+for k = 1, count do out[k + 1] = flags[k] end
 for _, id in ipairs(newIds) do out[#out + 1] = id end
 return taskq_reply(out)

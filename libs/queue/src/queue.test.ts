@@ -1,6 +1,7 @@
 import { decodeStatusRecord, queueKeys, StatusRecorder } from '@taskq/recorder';
 import { Consumer } from './consumer';
 import { Queue } from './queue';
+import type { TaskInput } from './task';
 import { closeMocks, mockRedis } from './test-support/mock-redis';
 import { InvalidTaskError } from './errors/invalid-task-error';
 
@@ -45,6 +46,29 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     const seqs = published.flat().map((r) => r.seq);
     expect(seqs).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1));
     await subscriber.quit();
+  });
+
+  it('sends a chunk of generated-id, due-now tasks as tails only, and mixed chunks in full; ids, bodies and order agree', async () => {
+    const { redis } = mockRedis();
+    const queue = new Queue(redis, config);
+    const k = queueKeys('unit');
+    // chunk 1: all generated and due now (tails only); chunk 2: one given id; chunk 3: one delayed
+    const inputs = Array.from({ length: 2500 }, (_, i) => ({ type: 'x', payload: i }) as TaskInput);
+    inputs[1500] = { id: 'given-1500', type: 'x', payload: 1500 };
+    inputs[2400] = { type: 'x', payload: 2400, delayMs: 60_000 };
+    const tasks = await queue.enqueueMany(inputs);
+    const generated = tasks.filter((_, i) => i !== 1500).map((t) => t.id);
+    expect(generated).toEqual(Array.from({ length: 2499 }, (_, i) => String(i + 1)));
+    expect(tasks[1500]!.id).toBe('given-1500');
+    tasks.forEach((t, i) => expect(t.payload).toBe(i));
+    const stored = await queue.getTasks(tasks.map((t) => t.id));
+    for (const t of tasks) expect(stored.get(t.id)).toMatchObject({ id: t.id, type: 'x', payload: t.payload });
+    expect(await queue.readyCount()).toBe(2499);
+    expect(await queue.delayedCount()).toBe(1);
+    expect(await redis.zscore(k.delayed, tasks[2400]!.id)).not.toBeNull();
+    // the ready list holds them in input order (oldest at the consuming end)
+    expect(await redis.lrange(k.ready, -2, -1)).toEqual(['2', '1']);
+    expect(await redis.lrange(k.ready, 0, 0)).toEqual([tasks[2499]!.id]);
   });
 
   it('skips a generated number that names a stored task (an all-digit id an earlier version accepted)', async () => {

@@ -64,14 +64,29 @@ export class Queue {
    * not duplicate tasks.
    */
   async enqueueMany<P extends JsonValue>(inputs: readonly TaskInput<P>[]): Promise<Task<P>[]> {
-    const args: string[] = [];
+    // per task: id ('' = generate), encoded tail, due; validated before anything is sent
+    const ids: string[] = [];
+    const tails: string[] = [];
+    const dues: string[] = [];
     inputs.forEach((input, i) => {
-      const due = validateInput(input);
-      args.push(input.id ?? '', encodeTaskTail(input, input.id ?? `#${i} (no id yet)`), due);
+      dues.push(validateInput(input));
+      ids.push(input.id ?? '');
+      tails.push(encodeTaskTail(input, input.id ?? `#${i} (no id yet)`));
     });
     const k = this.keys;
-    const chunk = (i: number): Promise<unknown> =>
-      SCRIPTS.enqueue.run(this.redis, [k.ready, k.tasks, k.status, k.seq, k.delayed, k.ids], [k.events, k.wake, ...args.slice(i * 3, (i + ENQUEUE_CHUNK) * 3)]);
+    const keys = [k.ready, k.tasks, k.status, k.seq, k.delayed, k.ids];
+    /** Whether every task of the chunk gets a generated id and is due now: then only the tails are sent. */
+    const tailsOnly = (from: number, to: number): boolean => {
+      for (let i = from; i < to; i++) if (ids[i] !== '' || dues[i] !== '0') return false;
+      return true;
+    };
+    const chunk = (from: number): Promise<unknown> => {
+      const to = Math.min(inputs.length, from + ENQUEUE_CHUNK);
+      if (tailsOnly(from, to)) return SCRIPTS.enqueue.run(this.redis, keys, [k.events, k.wake, '*', ...tails.slice(from, to)]);
+      const args: string[] = [k.events, k.wake, 't'];
+      for (let i = from; i < to; i++) args.push(ids[i] as string, tails[i] as string, dues[i] as string);
+      return SCRIPTS.enqueue.run(this.redis, keys, args);
+    };
     // The first chunk alone (it loads the script if the server does not have
     // it yet), then every other chunk at once: one connection keeps them in
     // order, and Redis works on one while this process sends the next.
@@ -82,11 +97,20 @@ export class Queue {
     const tasks: Task<P>[] = [];
     const existing: number[] = [];
     replies.forEach((raw, c) => {
-      // [enqueue time, one flag per task, generated ids...]
       const reply = raw as unknown[];
       const now = Number(reply[0]);
       const first = c * ENQUEUE_CHUNK;
       const count = Math.min(ENQUEUE_CHUNK, inputs.length - first);
+      if (reply[1] === 'r' || reply[1] === 'l') {
+        // tails only, every task new: [enqueue time, 'r', first id] (consecutive ids) or [enqueue time, 'l', ids...]
+        const firstId = Number(reply[2]);
+        for (let j = 0; j < count; j++) {
+          const id = reply[1] === 'r' ? String(firstId + j) : String(reply[2 + j]);
+          tasks.push(taskFromInput(inputs[first + j] as TaskInput<P>, id, now));
+        }
+        return;
+      }
+      // [enqueue time, one flag per task, generated ids...]
       let generated = 1 + count;
       for (let j = 0; j < count; j++) {
         const input = inputs[first + j] as TaskInput<P>;
