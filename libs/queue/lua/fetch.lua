@@ -115,22 +115,14 @@ if nacked > 0 then
   -- cancel requests and recovery counts are rare: clear them only if there are any
   if call('EXISTS', KEYS[10]) == 1 then call('HDEL', KEYS[10], taskq_unpack(ackedIds)) end
   if call('EXISTS', KEYS[12]) == 1 then call('HDEL', KEYS[12], taskq_unpack(ackedIds)) end
-  local find, sub = string.find, string.sub
   for k = 1, nacked do
-    local token, id = ackTokens[k], ackedIds[k]
-    local colon = find(token, ':', 1, true)
-    local attempt
-    if colon then
-      attempt = tonumber(sub(token, colon + 1))
-    else
-      -- a token of an earlier version, without the attempt: the count is in the hash
-      attempt = tonumber(taskq_str(call('HGET', KEYS[4], id)) or '0')
-    end
+    local id = ackedIds[k]
+    -- the count is in the token (see the queue prelude); an earlier version kept it in the hash
+    local attempt = taskq_token_attempt(ackTokens[k]) or tonumber(taskq_str(call('HGET', KEYS[4], id)) or '0')
     emit(KEYS[5], KEYS[6], ARGV[1], id, 'Done', attempt, now, ackWorkers[k], '')
   end
-  -- a Done task's attempt count lives on in its record, so the attempts hash
-  -- keeps only the tasks that are held or still to run
-  call('HDEL', KEYS[4], taskq_unpack(ackedIds))
+  -- a Done task's count lives on in its record (tasks fetched by an earlier version left theirs in the hash)
+  if call('EXISTS', KEYS[4]) == 1 then call('HDEL', KEYS[4], taskq_unpack(ackedIds)) end
   call('LPUSH', KEYS[11], taskq_unpack(ackedIds))
 end
 
@@ -143,9 +135,12 @@ end
 
 if nids > 0 then
   call('LPUSH', KEYS[2], taskq_unpack(ids))
-  local attempts = call('HMGET', KEYS[4], taskq_unpack(ids))
+  -- attempts made before (retried, released or recovered tasks): the count moves into the token
+  local attempts = {}
+  local counted = call('EXISTS', KEYS[4]) == 1
+  if counted then attempts = call('HMGET', KEYS[4], taskq_unpack(ids)) end
   local bodies = call('HMGET', KEYS[3], taskq_unpack(ids))
-  local counts, fences = {}, {}
+  local fences = {}
   for n = 1, nids do
     local id = ids[n]
     local attempt = tonumber(taskq_str(attempts[n]) or '0') + 1
@@ -153,8 +148,6 @@ if nids > 0 then
     local attemptText = taskq_int(attempt)
     local token = seqText .. ':' .. attemptText
     local j = 2 * n
-    counts[j - 1] = id
-    counts[j] = attemptText
     fences[j - 1] = id
     fences[j] = token
     out[nout + 1] = id
@@ -163,7 +156,7 @@ if nids > 0 then
     out[nout + 4] = token
     nout = nout + 4
   end
-  call('HSET', KEYS[4], taskq_unpack(counts))
+  if counted then call('HDEL', KEYS[4], taskq_unpack(ids)) end
   call('HSET', KEYS[9], taskq_unpack(fences))
 end
 taskq_flush()

@@ -23,9 +23,9 @@ local out = {}
 for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
   if not held[id] then
     redis.call('LREM', KEYS[1], 0, id)
-    redis.call('HDEL', KEYS[6], id)
     redis.call('RPUSH', KEYS[2], id)
-    local attempt = redis.call('HINCRBY', KEYS[3], id, -1)
+    local attempt = math.max(0, taskq_unfence(KEYS[6], KEYS[3], id) - 1)
+    taskq_set_attempts(KEYS[3], id, attempt)
     taskq_record(KEYS[4], KEYS[5], ARGV[1], id, 'Queued', attempt, now, '', ARGV[3])
     out[#out + 1] = id
   end

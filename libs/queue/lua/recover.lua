@@ -43,19 +43,21 @@ while true do
   -- newest first, each pushed to the consuming end: the oldest runs first
   local id = redis.call('LPOP', KEYS[1])
   if not id then break end
-  redis.call('HDEL', KEYS[7], id)
-  local attempt = tonumber(redis.call('HGET', KEYS[4], id) or '0')
+  local attempt = taskq_unfence(KEYS[7], KEYS[4], id)
   local recoveries = 0
   if limit >= 0 then recoveries = redis.call('HINCRBY', KEYS[10], id, 1) end
   if redis.call('HDEL', KEYS[8], id) == 1 then
     redis.call('LPUSH', KEYS[9], id)
+    taskq_set_attempts(KEYS[4], id, attempt)
     taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Cancelled', attempt, now, '', 'cancelled; its worker stopped')
   elseif limit >= 0 and recoveries >= tonumber(ARGV[6]) then
     redis.call('LPUSH', KEYS[11], id)
+    taskq_set_attempts(KEYS[4], id, attempt)
     taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Dead', attempt, now, '',
       'its worker died while running it ' .. string.format('%d', recoveries) .. ' times (' .. ARGV[5] .. ')')
   else
-    attempt = redis.call('HINCRBY', KEYS[4], id, -1)
+    attempt = math.max(0, attempt - 1)
+    taskq_set_attempts(KEYS[4], id, attempt)
     redis.call('RPUSH', KEYS[2], id)
     taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Queued', attempt, now, '', ARGV[5])
     n = n + 1

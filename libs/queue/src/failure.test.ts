@@ -22,7 +22,7 @@ function setup(retention?: { deadMax?: number; maxCount?: number; maxAgeMs?: num
 describe('failure semantics in the queue scripts (ioredis-mock)', () => {
   afterEach(closeMocks);
 
-  it('a token is <seq>:<attempt> of its fetch; the Done record takes the attempt from it and the attempts hash forgets the task', async () => {
+  it('a token is <seq>:<attempt> of its fetch and holds the count while the task is held; release puts the count back; Done takes it from the token', async () => {
     const { redis, queue, consumer } = setup();
     await consumer.register();
     await queue.enqueue({ id: 'r', type: 't', maxAttempts: 3 });
@@ -40,6 +40,15 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     const second = await status(redis, 'r');
     expect(second).toMatchObject({ status: 'InProgress', attempt: 2, worker: 'w2' });
     expect(t!.token).toBe(`${second!.seq}:2`);
+    // while held, the count is in the token only
+    expect(await redis.hexists(k.attempts, 'r')).toBe(0);
+    // released (a stopping worker): the attempt does not count, the count goes back to the hash
+    expect(await consumer.release(['r'], 'stopping')).toBe(1);
+    expect(await status(redis, 'r')).toMatchObject({ status: 'Queued', attempt: 1 });
+    expect(await redis.hget(k.attempts, 'r')).toBe('1');
+    [t] = (await consumer.fetch(['w2'])).tasks;
+    expect(t).toMatchObject({ id: 'r', attempt: 2 });
+    expect(await redis.hexists(k.attempts, 'r')).toBe(0);
     expect(await consumer.ack('r', 'w2', t!.token)).toBe(true);
     expect(await status(redis, 'r')).toMatchObject({ status: 'Done', attempt: 2, worker: 'w2' });
     expect(await redis.hexists(k.attempts, 'r')).toBe(0);

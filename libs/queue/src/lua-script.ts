@@ -31,13 +31,18 @@ export class LuaScript {
   }
 }
 
+const luaFile = (name: string): string => readFileSync(join(__dirname, '..', 'lua', `${name}.lua`), 'utf8');
+
+/** The queue prelude (lua/prelude.lua): attempt counts of held tasks. */
+const QUEUE_PRELUDE = luaFile('prelude');
+
 /**
  * Loads `lua/<name>.lua` from the package (beside both src/ and dist/, so the
- * tests and the build run the same text) and prefixes the record prelude.
+ * tests and the build run the same text) and prefixes the record prelude
+ * and the queue prelude.
  */
 export function loadScript(name: string): LuaScript {
-  const body = readFileSync(join(__dirname, '..', 'lua', `${name}.lua`), 'utf8');
-  return new LuaScript(name, `${RECORD_LUA}\n${body}`);
+  return new LuaScript(name, `${RECORD_LUA}\n${QUEUE_PRELUDE}\n${luaFile(name)}`);
 }
 
 /** Every transition script of the queue, loaded once per process. */

@@ -19,7 +19,7 @@ export interface QueueKeys {
   readonly tasks: string;
   /** Counter of generated task ids (a generated id is its decimal value). */
   readonly ids: string;
-  /** Hash task id -> attempt counter (number of fetches). */
+  /** Hash task id -> attempts made (fetches that counted), for tasks to run again or failed for good; a held task's count is in its fencing token, a Done task's in its record. */
   readonly attempts: string;
   /** Hash task id -> current status record (JSON), the truth monitors resync from (an enqueued task's record is implied by its body, see `tasks`). */
   readonly status: string;
