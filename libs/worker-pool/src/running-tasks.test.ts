@@ -4,79 +4,88 @@ import type { RunningTask } from './task-runner';
 const run = (id: string): RunningTask => ({ id }) as unknown as RunningTask;
 
 describe('RunningTasks', () => {
-  it('tracks runs by id and counts them', () => {
+  it('tracks runs in slots, counts them and finds them by id', () => {
     const tasks = new RunningTasks();
     const a = run('a');
     const b = run('42');
-    tasks.set('a', a);
-    tasks.set('42', b);
+    const slotA = tasks.add(a);
+    const slotB = tasks.add(b);
+    expect(slotA).not.toBe(slotB);
     expect(tasks.size).toBe(2);
-    expect(tasks.get('a')).toBe(a);
-    expect(tasks.get('42')).toBe(b);
-    expect(tasks.get('missing')).toBeUndefined();
+    expect(tasks.find('a')).toEqual([a]);
+    expect(tasks.find('42')).toEqual([b]);
+    expect(tasks.find('missing')).toEqual([]);
     expect(tasks.ids()).toEqual(['a', '42']);
     expect(tasks.values()).toEqual([a, b]);
+    tasks.remove(slotA, a);
+    expect(tasks.size).toBe(1);
+    expect(tasks.find('a')).toEqual([]);
+    expect(tasks.values()).toEqual([b]);
   });
 
-  it('lists ids in the order they were added, numeric-looking or not, as a Map would', () => {
+  it('lists runs in the order they were added, also when freed slots are reused', () => {
     const tasks = new RunningTasks();
     const ids = ['900', 'b', '7', '__proto__', '12', 'a'];
-    for (const id of ids) tasks.set(id, run(id));
-    expect(tasks.ids()).toEqual(ids);
-    tasks.deleteIf('7', tasks.get('7') as RunningTask);
-    tasks.set('7', run('7'));
-    tasks.set('900', run('900')); // a later run of the same id keeps its place
-    expect(tasks.ids()).toEqual(['900', 'b', '__proto__', '12', 'a', '7']);
-    expect(tasks.values().map((r) => r.id)).toEqual(['900', 'b', '__proto__', '12', 'a', '7']);
+    const slots = new Map(ids.map((id) => {
+      const r = run(id);
+      return [id, { slot: tasks.add(r), r }];
+    }));
+    const seven = slots.get('7')!;
+    tasks.remove(seven.slot, seven.r);
+    const b = slots.get('b')!;
+    tasks.remove(b.slot, b.r);
+    // the freed slots are reused, the order is still the order of adding
+    tasks.add(run('late-1'));
+    tasks.add(run('late-2'));
+    expect(tasks.ids()).toEqual(['900', '__proto__', '12', 'a', 'late-1', 'late-2']);
+    expect(tasks.size).toBe(6);
   });
 
-  it('ignores a delete of an id it does not hold', () => {
+  it('ignores a remove of a run that is not in the slot, and a second remove', () => {
     const tasks = new RunningTasks();
-    tasks.deleteIf('nope', run('nope'));
-    tasks.deleteIf('nope', undefined as unknown as RunningTask);
+    tasks.remove(0, run('nope'));
+    tasks.remove(5, run('nope'));
     expect(tasks.size).toBe(0);
-    tasks.set('x', run('x'));
+    const x = run('x');
+    const slot = tasks.add(x);
+    tasks.remove(slot, run('x')); // another run object of the same id
     expect(tasks.size).toBe(1);
+    tasks.remove(slot, x);
+    tasks.remove(slot, x);
+    expect(tasks.size).toBe(0);
+    // the slot was freed once: two adds get two slots
+    expect(tasks.add(run('y'))).not.toBe(tasks.add(run('z')));
   });
 
-  it('a later run of the same id replaces the earlier one, which can no longer remove it', () => {
+  it('tracks two runs of one task id each in its own slot (a task fetched again while its first run goes on)', () => {
     const tasks = new RunningTasks();
     const first = run('x');
     const second = run('x');
-    tasks.set('x', first);
-    tasks.set('x', second);
-    expect(tasks.size).toBe(1);
-    tasks.deleteIf('x', first);
-    expect(tasks.get('x')).toBe(second);
-    tasks.deleteIf('x', second);
-    expect(tasks.get('x')).toBeUndefined();
+    const s1 = tasks.add(first);
+    const s2 = tasks.add(second);
+    expect(tasks.size).toBe(2);
+    expect(tasks.find('x')).toEqual([first, second]);
+    expect(tasks.ids()).toEqual(['x']);
+    tasks.remove(s1, first);
+    expect(tasks.find('x')).toEqual([second]);
+    tasks.remove(s2, second);
+    expect(tasks.find('x')).toEqual([]);
     expect(tasks.size).toBe(0);
     expect(tasks.ids()).toEqual([]);
   });
 
-  it('takes any string as an id, including ones Object.prototype knows', () => {
+  it('keeps working after being emptied and refilled many times, without growing', () => {
     const tasks = new RunningTasks();
-    for (const id of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
-      expect(tasks.get(id)).toBeUndefined();
-      const r = run(id);
-      tasks.set(id, r);
-      expect(tasks.get(id)).toBe(r);
-    }
-    expect(tasks.size).toBe(4);
-    expect(tasks.ids()).toEqual(['__proto__', 'constructor', 'toString', 'hasOwnProperty']);
-    for (const id of tasks.ids()) tasks.deleteIf(id, tasks.get(id) as RunningTask);
-    expect(tasks.size).toBe(0);
-  });
-
-  it('keeps working after being emptied and refilled many times', () => {
-    const tasks = new RunningTasks();
+    const used = new Set<number>();
     for (let round = 0; round < 100; round++) {
       const runs = Array.from({ length: 50 }, (_, i) => run(String(round * 50 + i)));
-      runs.forEach((r, i) => tasks.set(String(round * 50 + i), r));
+      const slots = runs.map((r) => tasks.add(r));
+      slots.forEach((s) => used.add(s));
       expect(tasks.size).toBe(50);
-      runs.forEach((r, i) => tasks.deleteIf(String(round * 50 + i), r));
+      runs.forEach((r, i) => tasks.remove(slots[i] as number, r));
       expect(tasks.size).toBe(0);
     }
+    expect(used.size).toBe(50);
     expect(tasks.ids()).toEqual([]);
   });
 });

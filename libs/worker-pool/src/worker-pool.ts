@@ -236,25 +236,21 @@ export class WorkerPool {
 
   /** A cancel request for a task this process may hold (control channel or heartbeat). */
   private cancelLocal(taskId: string): void {
-    const running = this.running.get(taskId);
-    if (!running) return;
+    const runs = this.running.find(taskId);
+    if (runs.length === 0) return;
     this.logger.info({ taskId }, `cancel requested for ${taskId}: aborting its handler`);
-    running.cancel();
+    for (const run of runs) run.cancel();
   }
 
   private dispatch(fetched: FetchedTask): void {
     const running = this.runner.run(fetched);
-    this.running.set(fetched.id, running);
+    const slot = this.running.add(running);
     // the sub-worker is free as soon as its handler is over; the ack may still be on its way
     running.onHandlerDone(() => {
       this.idle.push(fetched.worker);
       this.wake?.fire();
     });
-    running.onDone(() => {
-      // A consumer presumed dead may fetch the same task again while its first
-      // run still goes on: only the run that is still tracked is forgotten here.
-      this.running.deleteIf(fetched.id, running);
-    });
+    running.onDone(() => this.running.remove(slot, running));
   }
 
   /**
