@@ -23,8 +23,8 @@
 -- KEYS[12] recoveries hash
 -- ARGV[1] events channel
 -- ARGV[2] consumer id
--- ARGV[3] '1' if every worker name (acks' and fetches') needs no JSON
---   escaping (the caller checked), else '0'; task ids never do (enqueue checks them)
+-- ARGV[3] '1' if every worker name (acks' and fetches') and acked id needs no
+--   JSON escaping (the caller checked), else '0'
 -- ARGV[4] number of acks A
 -- ARGV[5 .. 4+3A] ack triples (task id, worker name, fencing token)
 -- ARGV[5+3A ..] one worker name per task wanted (recorded as the task's worker)
@@ -107,6 +107,10 @@ if wanted > 0 then
     for n = 1, nids do ids[n] = popped[n] end
   end
 end
+-- ids need no escaping since enqueue refuses such ids; one scan of the batch
+-- still catches an id an earlier version accepted (those records are escaped)
+local emitFetched = emit
+if emit == taskq_emit_plain and nids > 0 and string.find(table.concat(ids), '[%c"\\]') then emitFetched = taskq_emit end
 -- one seq number per record: Done per ack, Queued per promotion, InProgress per task handed out
 taskq_reserve(KEYS[6], nacked + #due + nids)
 
@@ -144,7 +148,7 @@ if nids > 0 then
   for n = 1, nids do
     local id = ids[n]
     local attempt = tonumber(taskq_str(attempts[n]) or '0') + 1
-    local _, _, seqText = emit(KEYS[5], KEYS[6], ARGV[1], id, 'InProgress', attempt, now, ARGV[firstWorker + n - 1], '')
+    local _, _, seqText = emitFetched(KEYS[5], KEYS[6], ARGV[1], id, 'InProgress', attempt, now, ARGV[firstWorker + n - 1], '')
     local attemptText = taskq_int(attempt)
     local token = seqText .. ':' .. attemptText
     local j = 2 * n

@@ -157,6 +157,31 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     for (const id of ['c', 'e', 'f']) expect(decodeStatusRecord((await redis.hget(k.status, id))!).status).toBe('Done');
   });
 
+  it('escapes the records of an id an earlier version accepted (quotes, backslash, control character) when it is fetched', async () => {
+    const { redis } = mockRedis();
+    const queue = new Queue(redis, config);
+    const consumer = new Consumer(redis, config, undefined, { id: 'c1' });
+    await consumer.register();
+    const k = queueKeys('unit');
+    const odd = 'old "id" \\ \u0001';
+    // as an earlier version stored it: body and id in the ready list, beside a task of today
+    await redis.hset(k.tasks, odd, '[1790000000000,"t",null]');
+    await redis.lpush(k.ready, odd);
+    await queue.enqueue({ id: 'new', type: 't' });
+    const subscriber = redis.duplicate();
+    const messages: string[] = [];
+    subscriber.on('message', (_c: string, m: string) => messages.push(m));
+    await subscriber.subscribe(k.events);
+    const got = (await consumer.fetch(['w-1', 'w-2'])).tasks;
+    expect(got.map((t) => t.id)).toEqual([odd, 'new']);
+    expect(decodeStatusRecord((await redis.hget(k.status, odd))!)).toMatchObject({ id: odd, status: 'InProgress', worker: 'w-1' });
+    await waitFor(() => messages.length >= 1);
+    expect((JSON.parse(messages[0]!) as { id: string }[]).map((r) => r.id)).toEqual([odd, 'new']);
+    expect(await consumer.ackMany(got.map((t) => ({ id: t.id, worker: t.worker, token: t.token })))).toEqual([true, true]);
+    expect(decodeStatusRecord((await redis.hget(k.status, odd))!)).toMatchObject({ id: odd, status: 'Done', worker: 'w-1' });
+    await subscriber.quit();
+  });
+
   it('records worker names that need JSON escaping (the slower, escaping path) as well as plain ones', async () => {
     const { redis } = mockRedis();
     const queue = new Queue(redis, config);
