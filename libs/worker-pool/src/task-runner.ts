@@ -20,6 +20,8 @@ export interface RunningTask {
   onHandlerDone(callback: () => void): void;
   /** Calls `callback` once, when the task is finished and its outcome recorded (at once if it is). */
   onDone(callback: () => void): void;
+  /** True while the run's outcome (Done, a failure or a reject) is being recorded: its handler is over. */
+  readonly recording: boolean;
   /** Stop for shutdown: the signal fires; no outcome is recorded (the pool puts the task back). */
   abort(reason: Error): void;
   /** Stop because the task was cancelled: the signal fires and the task is recorded Cancelled. */
@@ -73,6 +75,10 @@ class Latch {
     else (this.more ??= []).push(callback);
   }
 
+  get isFired(): boolean {
+    return this.fired;
+  }
+
   get settled(): Promise<void> {
     if (this.fired) return Promise.resolve();
     return (this.promise ??= new Promise<void>((resolve) => (this.resolve = resolve)));
@@ -92,6 +98,7 @@ class TaskRun implements RunningTask {
   private readonly finished = new Latch();
   private started = 0;
   private clearTimer: (() => void) | undefined;
+  private outcomeSent = false;
 
   constructor(
     private readonly runner: TaskRunner,
@@ -123,6 +130,10 @@ class TaskRun implements RunningTask {
 
   onDone(callback: () => void): void {
     this.finished.then(callback);
+  }
+
+  get recording(): boolean {
+    return this.outcomeSent && !this.finished.isFired;
   }
 
   abort(reason: Error): void {
@@ -197,6 +208,7 @@ class TaskRun implements RunningTask {
         this.finished.fire();
         return;
       case 'ok':
+        this.outcomeSent = true;
         this.runner.acks.ackWith(id, worker, token, (err, ok) => {
           if (err === undefined) this.acked(ok);
           else this.settle(this.runner.recordAfterFailure(err, () => this.runner.acks.ack(id, worker, token)).then((late) => this.acked(late)));
@@ -222,8 +234,9 @@ class TaskRun implements RunningTask {
     this.finished.fire();
   }
 
-  /** Finishes the run when `outcome` settles; a failure to record is logged, never thrown. */
+  /** Finishes the run when `outcome` (its recording) settles; a failure to record is logged, never thrown. */
   private settle(outcome: Promise<unknown>): void {
+    this.outcomeSent = true;
     outcome
       .catch((err: unknown) => {
         this.log.error({ err }, `task ${this.fetched.id}: outcome could not be recorded: ${String(err)}`);

@@ -1,7 +1,7 @@
 import RedisMock from 'ioredis-mock';
 import type { Redis } from 'ioredis';
 import { decodeStatusMessage, decodeStatusRecord, queueKeys, type StatusRecord } from '@taskq/recorder';
-import { Consumer, Queue } from '@taskq/queue';
+import { Consumer, Queue, type AckItem } from '@taskq/queue';
 import { WorkerPool } from './worker-pool';
 import { sleepTask } from './sleep-task';
 import type { HandlerMap } from './handler';
@@ -154,6 +154,36 @@ describe('WorkerPool (ioredis-mock)', () => {
     const rec = decodeStatusRecord((await redis.hget(k.status, 'f'))!);
     expect(rec.status).toBe('Queued');
     expect(await redis.lrange(k.ready, 0, -1)).toEqual(['f']);
+  });
+
+  it('a forced stop does not put back a task whose handler is over and whose ack is on its way: the ack lands, the task is Done', async () => {
+    let begin!: () => void;
+    const started = new Promise<void>((r) => (begin = r));
+    let finish!: () => void;
+    const { redis, queue, pool, consumer } = setup({ quick: () => (begin(), new Promise<void>((r) => (finish = r))) });
+    // a slow Redis for the acks that go on their own once the loop has ended: held until the test lets go
+    let letAcksGo!: () => void;
+    const acksHeld = new Promise<void>((r) => (letAcksGo = r));
+    let ackSent!: () => void;
+    const ackOnItsWay = new Promise<void>((r) => (ackSent = r));
+    const ackMany = consumer.ackMany.bind(consumer);
+    consumer.ackMany = async (items: readonly AckItem[]) => {
+      ackSent();
+      await acksHeld;
+      return ackMany(items);
+    };
+    await pool.start();
+    await queue.enqueue({ id: 'q', type: 'quick' });
+    await started;
+    const stopping = pool.stop(60_000);
+    finish(); // the handler is over: its ack goes on its own...
+    await ackOnItsWay; // ...and is held
+    const forced = pool.stop(0); // the grace period ends now
+    letAcksGo();
+    expect(await forced).toEqual({ finished: 1, released: 0 });
+    expect(await stopping).toEqual({ finished: 1, released: 0 });
+    expect(decodeStatusRecord((await redis.hget(k.status, 'q'))!).status).toBe('Done');
+    expect(await redis.lrange(k.ready, 0, -1)).toEqual([]);
   });
 
   it('a second stop(0) during the grace period ends it at once', async () => {

@@ -23,6 +23,8 @@ import { AckBatcher, type TakenAcks } from './ack-batcher';
 const MAX_EXCHANGES_IN_FLIGHT = 2;
 /** Most tasks one round trip asks for, whatever the concurrency. */
 const MAX_FETCH = 1000;
+/** How long stop() still waits, after the grace period, for outcomes being recorded (acks in flight). */
+const RECORDING_WAIT_MS = 2000;
 
 export const PoolState = { New: 'new', Running: 'running', Stopping: 'stopping', Stopped: 'stopped' } as const;
 export type PoolState = (typeof PoolState)[keyof typeof PoolState];
@@ -292,7 +294,11 @@ export class WorkerPool {
       }),
     ]);
     clearTimeout(timer);
-    const left = this.running.values();
+    // A run whose handler is over only waits for its outcome to be recorded:
+    // putting it back would revoke the token its ack (or fail) carries and
+    // run a finished task again. It gets a little longer, even on a forced stop.
+    const recording = this.running.values().filter((r) => r.recording);
+    const left = this.running.values().filter((r) => !r.recording);
     for (const r of left) r.abort(new Error('worker stopping: task aborted and returned to the queue'));
     let released = 0;
     if (left.length > 0) {
@@ -301,6 +307,14 @@ export class WorkerPool {
         `worker ${this.consumer.id} stopped before the task finished`,
       );
       this.logger.warn({ released }, `put ${released} unfinished task(s) back in the queue`);
+    }
+    if (recording.length > 0) {
+      let waited: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(recording.map((r) => r.done)),
+        new Promise<void>((resolve) => (waited = setTimeout(resolve, RECORDING_WAIT_MS))),
+      ]);
+      clearTimeout(waited);
     }
     await this.heartbeat?.stop();
     if (wasRunning) await this.consumer.unregister();
