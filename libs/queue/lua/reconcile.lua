@@ -21,8 +21,8 @@ for i = 4, #ARGV do held[ARGV[i]] = true end
 local now = taskq_now()
 local out = {}
 for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  if not held[id] then
-    redis.call('LREM', KEYS[1], 0, id)
+  -- (an id twice in the list is returned once: the LREM takes both copies)
+  if not held[id] and redis.call('LREM', KEYS[1], 0, id) > 0 then
     redis.call('RPUSH', KEYS[2], id)
     local attempt = math.max(0, taskq_unfence(KEYS[6], KEYS[3], id) - 1)
     taskq_set_attempts(KEYS[3], id, attempt)

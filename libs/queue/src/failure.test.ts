@@ -157,6 +157,19 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     expect(await queue.readyCount()).toBe(1);
   });
 
+  it('reconcile returns an id that is twice in the processing list once, with its count going back once', async () => {
+    const { redis, queue, consumer } = setup();
+    await consumer.register();
+    await queue.enqueue({ id: 'twice', type: 't' });
+    await consumer.fetch(['1']);
+    await redis.lpush(k.processing('c'), 'twice'); // a second copy, however it got there
+    expect(await consumer.reconcile([])).toEqual(['twice']);
+    expect(await queue.processingIds('c')).toEqual([]);
+    expect(await redis.lrange(k.ready, 0, -1)).toEqual(['twice']);
+    expect(await status(redis, 'twice')).toMatchObject({ status: 'Queued', attempt: 0 });
+    expect(await redis.hexists(k.attempts, 'twice')).toBe(0);
+  });
+
   it('delays a task until due, recorded Delayed with runAt, and reports when the next one is due', async () => {
     const { redis, queue, consumer } = setup();
     await consumer.register();

@@ -43,6 +43,22 @@ describe('Janitor (ioredis-mock)', () => {
     expect(decodeStatusRecord((await redis.hget(k.status, 't1'))!).status).toBe('Queued');
   });
 
+  it('recovers an id that is twice in the processing list of a dead consumer once', async () => {
+    const { redis } = mockRedis();
+    const queue = new Queue(redis, config);
+    const dead = new Consumer(redis, config, undefined, { id: 'dead' });
+    await dead.register();
+    await queue.enqueue({ id: 'dup', type: 'x' });
+    await dead.fetch(['d1']);
+    await redis.lpush(k.processing('dead'), 'dup'); // a second copy, however it got there
+    await redis.zadd(k.consumers, Date.now() - 60_000, 'dead');
+    const pass = await new Janitor(redis, config, undefined, { staleAfterMs: 5000 }).runOnce();
+    expect([...pass.recovered]).toEqual([['dead', 1]]);
+    expect(await redis.lrange(k.ready, 0, -1)).toEqual(['dup']);
+    expect(decodeStatusRecord((await redis.hget(k.status, 'dup'))!)).toMatchObject({ status: 'Queued', attempt: 0 });
+    expect(await redis.hget(k.recoveries, 'dup')).toBe('1');
+  });
+
   it('does nothing while another process holds the janitor mutex', async () => {
     const { redis } = mockRedis();
     await redis.set(`mutex:${k.janitorLock}`, 'someone-else', 'PX', 10_000);
