@@ -38,8 +38,7 @@ if redis.call('HGET', KEYS[5], id) ~= ARGV[5] then return 0 end
 if redis.call('LREM', KEYS[1], -1, id) == 0 then return 0 end
 local now = taskq_now()
 -- the attempt this fetch started; the task keeps the count, to run again or as a failed task
-local attempt = taskq_unfence(KEYS[5], KEYS[2], id)
-taskq_set_attempts(KEYS[2], id, attempt)
+local attempt = taskq_unfence(KEYS[5], KEYS[2], id, true)
 
 if ARGV[9] ~= '' then
   local old = redis.call('HGET', KEYS[11], id)

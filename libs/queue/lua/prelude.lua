@@ -15,21 +15,23 @@ local function taskq_token_attempt(token)
   return nil
 end
 
--- A held task's attempt; its fencing token is revoked. Without a token that
--- carries it, the attempts hash's count (an earlier version kept it there).
-local function taskq_unfence(fenceKey, attemptsKey, id)
+-- A held task leaves its fetch: its fencing token is revoked and its count
+-- goes back to the attempts hash. counted: the attempt counts (the task
+-- failed, or ends cancelled or dead); else it does not (released, or
+-- returned after its worker died or the fetch's reply was lost), and the
+-- count goes back by one. Returns the count kept (the attempt to record).
+-- Without a token that carries the attempt, the attempts hash's count (an
+-- earlier version kept it there).
+local function taskq_unfence(fenceKey, attemptsKey, id, counted)
   local token = taskq_str(redis.call('HGET', fenceKey, id))
   redis.call('HDEL', fenceKey, id)
   local attempt = token and taskq_token_attempt(token)
-  if attempt then return attempt end
-  return tonumber(taskq_str(redis.call('HGET', attemptsKey, id)) or '0')
-end
-
--- Keeps a task's count of attempts made (0: none to keep).
-local function taskq_set_attempts(attemptsKey, id, n)
-  if n > 0 then
-    redis.call('HSET', attemptsKey, id, taskq_int(n))
+  if not attempt then attempt = tonumber(taskq_str(redis.call('HGET', attemptsKey, id)) or '0') end
+  if not counted then attempt = math.max(0, attempt - 1) end
+  if attempt > 0 then
+    redis.call('HSET', attemptsKey, id, taskq_int(attempt))
   else
     redis.call('HDEL', attemptsKey, id)
   end
+  return attempt
 end

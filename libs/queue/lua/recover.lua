@@ -45,23 +45,22 @@ while true do
   local id = redis.call('LPOP', KEYS[1])
   if not id then break end
   -- an id twice in the list is handled once
-  if seen[id] then id = nil else seen[id] = true end
-  if id then
-    local attempt = taskq_unfence(KEYS[7], KEYS[4], id)
+  if not seen[id] then
+    seen[id] = true
     local recoveries = 0
     if limit >= 0 then recoveries = redis.call('HINCRBY', KEYS[10], id, 1) end
-    if redis.call('HDEL', KEYS[8], id) == 1 then
+    local cancelled = redis.call('HDEL', KEYS[8], id) == 1
+    local dead = not cancelled and limit >= 0 and recoveries >= tonumber(ARGV[6])
+    -- a cancelled or dead task keeps its attempt; one put back does not count it
+    local attempt = taskq_unfence(KEYS[7], KEYS[4], id, cancelled or dead)
+    if cancelled then
       redis.call('LPUSH', KEYS[9], id)
-      taskq_set_attempts(KEYS[4], id, attempt)
       taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Cancelled', attempt, now, '', 'cancelled; its worker stopped')
-    elseif limit >= 0 and recoveries >= tonumber(ARGV[6]) then
+    elseif dead then
       redis.call('LPUSH', KEYS[11], id)
-      taskq_set_attempts(KEYS[4], id, attempt)
       taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Dead', attempt, now, '',
         'its worker died while running it ' .. string.format('%d', recoveries) .. ' times (' .. ARGV[5] .. ')')
     else
-      attempt = math.max(0, attempt - 1)
-      taskq_set_attempts(KEYS[4], id, attempt)
       redis.call('RPUSH', KEYS[2], id)
       taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Queued', attempt, now, '', ARGV[5])
       n = n + 1

@@ -21,8 +21,7 @@ for i = 4, #ARGV do
   local id = ARGV[i]
   if redis.call('LREM', KEYS[1], -1, id) > 0 then
     redis.call('RPUSH', KEYS[2], id)
-    local attempt = math.max(0, taskq_unfence(KEYS[6], KEYS[3], id) - 1)
-    taskq_set_attempts(KEYS[3], id, attempt)
+    local attempt = taskq_unfence(KEYS[6], KEYS[3], id, false)
     taskq_record(KEYS[4], KEYS[5], ARGV[1], id, 'Queued', attempt, now, '', ARGV[3])
     n = n + 1
   end
