@@ -1,5 +1,6 @@
 import yargs, { type Argv } from 'yargs';
 import { positiveInt, withCommonOptions } from '@taskq/app-kit';
+import { NEEDS_ESCAPE } from '@taskq/queue';
 
 /** Options of the producer and of the demo (which adds --concurrency). */
 export function producerOptions<T>(y: Argv<T>) {
@@ -40,7 +41,8 @@ export function producerOptions<T>(y: Argv<T>) {
     if (!(typeof rate === 'number' && rate >= 0 && rate <= 1)) throw new Error(`--fail-rate must be between 0 and 1, got ${rate}`);
     positiveInt('--max-attempts', a['max-attempts']);
     if (!Number.isInteger(a['retry-delay-ms']) || a['retry-delay-ms'] < 0) throw new Error('--retry-delay-ms must be a whole number >= 0');
-    if (a['id-prefix'] !== undefined && !/^[^\s"\\\u0000-\u001f\u007f]{0,200}$/.test(a['id-prefix'])) {
+    // the characters a task id may not have (task.ts), checked here so that a bad prefix is a usage error
+    if (a['id-prefix'] !== undefined && (!/^\S{0,200}$/.test(a['id-prefix']) || NEEDS_ESCAPE.test(a['id-prefix']))) {
       throw new Error('--id-prefix must be at most 200 characters without spaces, quotes, backslashes or control characters');
     }
     if (a['id-prefix'] !== undefined && /^\d*$/.test(a['id-prefix'])) {

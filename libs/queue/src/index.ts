@@ -11,7 +11,7 @@ export type { Backoff, BackoffStrategy } from './backoff';
 export { backoffDelay, DEFAULT_BACKOFF } from './backoff';
 export type { CancelResult } from './cancel-result';
 export type { FetchedTask, FetchResult } from './fetched-task';
-export { newConsumerId } from './ids';
+export { newConsumerId, NEEDS_ESCAPE } from './ids';
 export { connectRedis, redactUrl, DEFAULT_REDIS_URL, DEFAULT_CONNECT_TIMEOUT_MS } from './connect';
 export type { ConnectOptions } from './connect';
 export { InvalidTaskError } from './errors/invalid-task-error';

@@ -31,9 +31,10 @@ export interface TaskInput<P extends JsonValue = JsonValue> {
   readonly payload?: P;
   /**
    * Task id: 1-256 characters without spaces, quotes, backslashes or
-   * control characters; not all digits (those are the generated ids). Default: generated, the queue's next id number ("1",
-   * "2", ...). Enqueueing an id that already exists is a no-op that returns
-   * the existing task.
+   * control characters; not all digits (those are the generated ids).
+   * Default: generated, the queue's next id number ("1", "2", ...).
+   * Enqueueing an id that already exists is a no-op that returns the
+   * existing task.
    */
   readonly id?: string;
   /** Executions allowed (first run included) before the task is Dead. Whole number >= 1. Default 3. */

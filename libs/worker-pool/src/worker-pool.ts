@@ -297,8 +297,9 @@ export class WorkerPool {
     // A run whose handler is over only waits for its outcome to be recorded:
     // putting it back would revoke the token its ack (or fail) carries and
     // run a finished task again. It gets a little longer, even on a forced stop.
-    const recording = this.running.values().filter((r) => r.recording);
-    const left = this.running.values().filter((r) => !r.recording);
+    const runs = this.running.values();
+    const recording = runs.filter((r) => r.recording);
+    const left = runs.filter((r) => !r.recording);
     for (const r of left) r.abort(new Error('worker stopping: task aborted and returned to the queue'));
     let released = 0;
     if (left.length > 0) {
