@@ -15,6 +15,15 @@ async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void
   }
 }
 
+/** A mock Redis with a queue and a registered consumer 'c1'. */
+async function registered() {
+  const { redis } = mockRedis();
+  const queue = new Queue(redis, config);
+  const consumer = new Consumer(redis, config, undefined, { id: 'c1' });
+  await consumer.register();
+  return { redis, queue, consumer };
+}
+
 describe('Queue and Consumer (ioredis-mock)', () => {
   afterEach(closeMocks);
 
@@ -93,10 +102,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
   });
 
   it('enqueues, fetches in FIFO order as a batch, acks, and records each status', async () => {
-    const { redis } = mockRedis();
-    const queue = new Queue(redis, config);
-    const consumer = new Consumer(redis, config, undefined, { id: 'c1' });
-    await consumer.register();
+    const { redis, queue, consumer } = await registered();
     await queue.enqueueMany([
       { id: 'a', type: 'sleep', payload: { ms: 1 } },
       { id: 'b', type: 'sleep', payload: { ms: 2 } },
@@ -128,10 +134,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
   });
 
   it('acks out of the processing list wherever the tasks are in it: a tail at once, the rest one by one; a duplicate or stale ack is refused', async () => {
-    const { redis } = mockRedis();
-    const queue = new Queue(redis, config);
-    const consumer = new Consumer(redis, config, undefined, { id: 'c1' });
-    await consumer.register();
+    const { redis, queue, consumer } = await registered();
     await queue.enqueueMany(['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id, type: 't' })));
     const got = (await consumer.fetch(['1', '2', '3', '4', '5', '6'])).tasks;
     const item = (id: string, token?: string) => {
@@ -158,10 +161,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
   });
 
   it('escapes the records of an id an earlier version accepted (quotes, backslash, control character) when it is fetched', async () => {
-    const { redis } = mockRedis();
-    const queue = new Queue(redis, config);
-    const consumer = new Consumer(redis, config, undefined, { id: 'c1' });
-    await consumer.register();
+    const { redis, queue, consumer } = await registered();
     const k = queueKeys('unit');
     const odd = 'old "id" \\ \u0001';
     // as an earlier version stored it: body and id in the ready list, beside a task of today
@@ -183,10 +183,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
   });
 
   it('records worker names that need JSON escaping (the slower, escaping path) as well as plain ones', async () => {
-    const { redis } = mockRedis();
-    const queue = new Queue(redis, config);
-    const consumer = new Consumer(redis, config, undefined, { id: 'c1' });
-    await consumer.register();
+    const { redis, queue, consumer } = await registered();
     await queue.enqueueMany([{ id: 'a', type: 't' }, { id: 'b', type: 't' }]);
     const k = queueKeys('unit');
     const odd = 'w "1"\\\n';
@@ -208,10 +205,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
   });
 
   it('rejects with a reason into the rejected list', async () => {
-    const { redis } = mockRedis();
-    const queue = new Queue(redis, config);
-    const consumer = new Consumer(redis, config, undefined, { id: 'c1' });
-    await consumer.register();
+    const { redis, queue, consumer } = await registered();
     await queue.enqueue({ id: 'x', type: 'nope' });
     const [x] = (await consumer.fetch(['w'])).tasks;
     expect(await consumer.fail('x', 'w', x!.token, { mode: 'reject', reason: 'no handler for type "nope"' })).toBe('Failed');
@@ -235,10 +229,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
   });
 
   it('releases tasks to the front of the ready list, recorded Queued', async () => {
-    const { redis } = mockRedis();
-    const queue = new Queue(redis, config);
-    const consumer = new Consumer(redis, config, undefined, { id: 'c1' });
-    await consumer.register();
+    const { queue, consumer } = await registered();
     await queue.enqueueMany([{ id: 'n1', type: 't' }, { id: 'n2', type: 't' }]);
     await consumer.fetch(['w']);
     expect(await consumer.release(['n1'], 'worker stopping')).toBe(1);
