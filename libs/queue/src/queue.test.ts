@@ -1,4 +1,4 @@
-import { decodeStatusRecord, queueKeys, StatusRecorder } from '@taskq/recorder';
+import { decodeStatusRecord, FENCE_ENCODING_FIELD, queueKeys, StatusRecorder } from '@taskq/recorder';
 import { Consumer } from './consumer';
 import { Queue } from './queue';
 import type { TaskInput } from './task';
@@ -158,6 +158,10 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     expect(await queue.processingIds('c1')).toEqual([]);
     expect(await redis.lrange(k.finished, 0, -1)).toEqual(['e', 'c', 'f', 'a', 'b', 'd']);
     for (const id of ['c', 'e', 'f']) expect(decodeStatusRecord((await redis.hget(k.status, id))!).status).toBe('Done');
+    // every token is gone; the field that keeps the hash a hashtable (a value over 64 bytes) stays
+    const fence = await redis.hgetall(k.fence);
+    expect(Object.keys(fence)).toEqual([FENCE_ENCODING_FIELD]);
+    expect(fence[FENCE_ENCODING_FIELD]!.length).toBeGreaterThan(64);
   });
 
   it('escapes the records of an id an earlier version accepted (quotes, backslash, control character) when it is fetched', async () => {

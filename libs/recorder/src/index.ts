@@ -2,7 +2,7 @@ export { TaskStatus, ALL_STATUSES, FINAL_STATUSES, isFinalStatus, isTaskStatus }
 export type { StatusRecord } from './status-record';
 export { decodeStatusRecord, decodeStatusMessage, queuedRecordOf, InvalidStatusRecordError } from './status-record';
 export type { QueueKeys } from './keys';
-export { queueKeys, assertQueueName, InvalidQueueNameError, DEFAULT_KEY_PREFIX } from './keys';
+export { queueKeys, assertQueueName, InvalidQueueNameError, DEFAULT_KEY_PREFIX, FENCE_ENCODING_FIELD } from './keys';
 export type { QueueConfig, RetentionOptions } from './config';
 export { keysOf, retentionOf, DEFAULT_QUEUE, DEFAULT_RETENTION } from './config';
 export { RECORD_LUA } from './record-lua';

@@ -33,7 +33,10 @@ export interface QueueKeys {
   readonly delayed: string;
   /** Dead-letter list: ids of tasks that failed their last attempt (status Dead), newest first, capped. */
   readonly dead: string;
-  /** Hash task id -> fencing token of the fetch that holds it: `<seq>:<attempt>`, the seq of its InProgress record and the attempt. */
+  /**
+   * Hash task id -> fencing token of the fetch that holds it: `<seq>:<attempt>`, the seq of its
+   * InProgress record and the attempt. Plus one field, {@link FENCE_ENCODING_FIELD}, not a task.
+   */
   readonly fence: string;
   /** Hash task id -> JSON array of failed attempts: attempt, time, error, trimmed stack. */
   readonly history: string;
@@ -56,6 +59,15 @@ export interface QueueKeys {
 }
 
 export const DEFAULT_KEY_PREFIX = 'taskq';
+
+/**
+ * The fence hash's one field that is not a task (its name has a space, which
+ * no task id has). The fetch script creates the hash with it; its value is
+ * longer than Redis's hash-max-listpack-value (64 bytes), so the hash is a
+ * hashtable from the start and stays one, instead of a listpack that every
+ * lookup of a task's token would search field by field.
+ */
+export const FENCE_ENCODING_FIELD = 'fence hash encoding';
 
 const QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Queue } from '@taskq/queue';
-import { queueKeys, type QueueKeys } from '@taskq/recorder';
+import { FENCE_ENCODING_FIELD, queueKeys, type QueueKeys } from '@taskq/recorder';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
 import { processingLists } from './test-support/queue-state';
@@ -28,7 +28,8 @@ async function sizes(redis: Redis, keys: QueueKeys) {
     redis.hlen(keys.tasks),
     redis.hlen(keys.attempts),
     redis.llen(keys.finished),
-    redis.hlen(keys.fence),
+    // tokens held: every field but the one that keeps the hash a hashtable
+    redis.hkeys(keys.fence).then((fields) => fields.filter((f) => f !== FENCE_ENCODING_FIELD).length),
     redis.hlen(keys.history),
   ]);
   return { status, tasks, attempts, finished, fence, history };
@@ -77,6 +78,8 @@ describe('retention', () => {
       expect(await redis.hexists(keys.status, ids[0] as string)).toBe(0);
       expect(await redis.llen(keys.ready)).toBe(0);
       expect(await processingLists(redis, keys)).toEqual({});
+      // the fence hash is a hashtable although it holds no token now
+      expect(await redis.object('ENCODING', keys.fence)).toBe('hashtable');
       memory.push(await usedMemory(redis));
     }
     const [first = 0, , third = 0] = memory;
