@@ -116,7 +116,7 @@ for k, id in ipairs(ids) do
     else
       ready[#ready + 1] = id
       -- task ids need no escaping: the given ones are checked before they are sent, the generated ones are numbers
-      taskq_emit_plain(nil, KEYS[4], ARGV[1], id, 'Queued', 0, now, '')
+      taskq_emit_plain(nil, KEYS[4], ARGV[1], id, 'Queued', '0', now, '')
     end
   end
 end

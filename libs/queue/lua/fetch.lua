@@ -40,10 +40,10 @@ if not call('ZSCORE', KEYS[7], ARGV[2]) then return -1 end
 call('ZADD', KEYS[7], now, ARGV[2])
 
 local acks = tonumber(ARGV[4])
+local statusKey, seqKey, channel = KEYS[5], KEYS[6], ARGV[1]
 local firstWorker = 5 + 3 * acks
 -- records of plain names are built without scanning them for characters to escape
-local emit = taskq_emit
-if ARGV[3] == '1' then emit = taskq_emit_plain end
+local plain = ARGV[3] == '1'
 local out = { -1 }
 local nout = 1
 
@@ -109,8 +109,7 @@ if wanted > 0 then
 end
 -- ids need no escaping since enqueue refuses such ids; one scan of the batch
 -- still catches an id an earlier version accepted (those records are escaped)
-local emitFetched = emit
-if emit == taskq_emit_plain and nids > 0 and string.find(table.concat(ids), '[%c"\\]') then emitFetched = taskq_emit end
+local plainFetched = plain and not (nids > 0 and string.find(table.concat(ids), '[%c"\\]'))
 -- one seq number per record: Done per ack, Queued per promotion, InProgress per task handed out
 taskq_reserve(KEYS[6], nacked + #due + nids)
 
@@ -122,8 +121,13 @@ if nacked > 0 then
   for k = 1, nacked do
     local id = ackedIds[k]
     -- the count is in the token (see the queue prelude); an earlier version kept it in the hash
-    local attempt = taskq_token_attempt(ackTokens[k]) or tonumber(taskq_str(call('HGET', KEYS[4], id)) or '0')
-    emit(KEYS[5], KEYS[6], ARGV[1], id, 'Done', attempt, now, ackWorkers[k], '')
+    local attemptText = taskq_token_attempt_text(ackTokens[k])
+    if plain and attemptText then
+      taskq_emit_plain(statusKey, seqKey, channel, id, 'Done', attemptText, now, ackWorkers[k])
+    else
+      local attempt = tonumber(attemptText or taskq_str(call('HGET', KEYS[4], id)) or '0')
+      taskq_emit(statusKey, seqKey, channel, id, 'Done', attempt, now, ackWorkers[k], '')
+    end
   end
   -- a Done task's count lives on in its record (tasks fetched by an earlier version left theirs in the hash)
   if call('EXISTS', KEYS[4]) == 1 then call('HDEL', KEYS[4], taskq_unpack(ackedIds)) end
@@ -140,16 +144,23 @@ end
 if nids > 0 then
   call('LPUSH', KEYS[2], taskq_unpack(ids))
   -- attempts made before (retried, released or recovered tasks): the count moves into the token
-  local attempts = {}
+  local attempts
   local counted = call('EXISTS', KEYS[4]) == 1
   if counted then attempts = call('HMGET', KEYS[4], taskq_unpack(ids)) end
   local bodies = call('HMGET', KEYS[3], taskq_unpack(ids))
   local fences = {}
   for n = 1, nids do
     local id = ids[n]
-    local attempt = tonumber(taskq_str(attempts[n]) or '0') + 1
-    local _, _, seqText = emitFetched(KEYS[5], KEYS[6], ARGV[1], id, 'InProgress', attempt, now, ARGV[firstWorker + n - 1], '')
+    -- a first attempt unless the attempts hash counts earlier ones
+    local attempt = 1
+    if counted then attempt = tonumber(taskq_str(attempts[n]) or '0') + 1 end
     local attemptText = taskq_int(attempt)
+    local rec, seq, seqText
+    if plainFetched then
+      rec, seq, seqText = taskq_emit_plain(statusKey, seqKey, channel, id, 'InProgress', attemptText, now, ARGV[firstWorker + n - 1])
+    else
+      rec, seq, seqText = taskq_emit(statusKey, seqKey, channel, id, 'InProgress', attempt, now, ARGV[firstWorker + n - 1], '')
+    end
     local token = seqText .. ':' .. attemptText
     local j = 2 * n
     fences[j - 1] = id

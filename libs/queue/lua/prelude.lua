@@ -8,11 +8,17 @@
 -- (retry, release, recovery) or has failed for good, it goes back to the
 -- attempts hash.
 
--- The attempt in a token, or nil (a token of an earlier version, '<seq>').
-local function taskq_token_attempt(token)
+-- The attempt in a token as its text, or nil (a token of an earlier version, '<seq>').
+local function taskq_token_attempt_text(token)
   local colon = string.find(token, ':', 1, true)
-  if colon then return tonumber(string.sub(token, colon + 1)) end
+  if colon then return string.sub(token, colon + 1) end
   return nil
+end
+
+-- The attempt in a token, or nil.
+local function taskq_token_attempt(token)
+  local text = taskq_token_attempt_text(token)
+  return text and tonumber(text)
 end
 
 -- A held task leaves its fetch: its fencing token is revoked and its count

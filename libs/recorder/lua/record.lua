@@ -20,9 +20,9 @@
 --   only, not stored (enqueue: the task's body stands for its record); it
 --   also returns the seq's text (an InProgress record's seq starts the
 --   fencing token the fetch hands out). taskq_int(n): an integer's text.
--- taskq_emit_plain(statusKey, seqKey, channel, id, status, attempt, now, worker):
+-- taskq_emit_plain(statusKey, seqKey, channel, id, status, attemptText, now, worker):
 --   taskq_emit's hot path, for an id and worker name known to need no
---   escaping, without reason or runAt.
+--   escaping, without reason or runAt; the attempt comes as its text.
 -- taskq_status(statusKey, tasksKey, id): the status name of a task, or nil.
 -- taskq_reserve(seqKey, n): see below; batch scripts reserve their seq numbers at once.
 --
@@ -77,6 +77,19 @@ local function taskq_int(n)
   return taskq_small[n] or taskq_format('%d', n)
 end
 
+-- A seq's text. The records of a script take consecutive seqs, so the text
+-- of seq // 10 is formatted once per ten records and the last digit appended.
+local taskq_tens_of, taskq_tens_text = -1, ''
+local function taskq_seq_text(seq)
+  local last = seq % 10
+  local tens = (seq - last) / 10
+  if tens ~= taskq_tens_of then
+    taskq_tens_of = tens
+    if tens == 0 then taskq_tens_text = '' else taskq_tens_text = taskq_format('%d', tens) end
+  end
+  return taskq_tens_text .. taskq_small[last]
+end
+
 -- Records written since the last flush: HSET arguments (id, record, ...) and
 -- the records to publish, with their counts. One status hash and one channel per script.
 local taskq_unpack = table.unpack or unpack
@@ -115,7 +128,7 @@ local function taskq_emit(statusKey, seqKey, channel, id, status, attempt, now, 
   -- the common id needs no escaping; then one concatenation makes the whole record
   local idText = id
   if taskq_find(id, '[%c"\\]') then idText = taskq_sub(taskq_jstr(id), 2, -2) end
-  local seqText = taskq_format('%d', seq)
+  local seqText = taskq_seq_text(seq)
   local rec = '{"id":"' .. idText .. '","status":"' .. status .. '","attempt":' .. taskq_int(attempt) .. taskq_at_text .. seqText .. tail
   if statusKey ~= nil then
     taskq_pending_hset[taskq_nhset + 1] = id
@@ -136,7 +149,7 @@ end
 -- caller vouches for the worker names). statusKey nil: published only.
 -- Same record, byte for byte, as taskq_emit's; returns the record, its seq
 -- and the seq's text.
-local function taskq_emit_plain(statusKey, seqKey, channel, id, status, attempt, now, worker)
+local function taskq_emit_plain(statusKey, seqKey, channel, id, status, attemptText, now, worker)
   local seq = taskq_seq_next
   if seq <= taskq_seq_last then
     taskq_seq_next = seq + 1
@@ -144,12 +157,12 @@ local function taskq_emit_plain(statusKey, seqKey, channel, id, status, attempt,
     seq = redis.call('INCR', seqKey)
   end
   if now ~= taskq_now_for then taskq_now_for, taskq_at_text = now, ',"at":' .. taskq_format('%.0f', now) .. ',"seq":' end
-  local seqText = taskq_format('%d', seq)
+  local seqText = taskq_seq_text(seq)
   local rec
   if worker ~= nil and worker ~= '' then
-    rec = '{"id":"' .. id .. '","status":"' .. status .. '","attempt":' .. taskq_int(attempt) .. taskq_at_text .. seqText .. ',"worker":"' .. worker .. '"}'
+    rec = '{"id":"' .. id .. '","status":"' .. status .. '","attempt":' .. attemptText .. taskq_at_text .. seqText .. ',"worker":"' .. worker .. '"}'
   else
-    rec = '{"id":"' .. id .. '","status":"' .. status .. '","attempt":' .. taskq_int(attempt) .. taskq_at_text .. seqText .. '}'
+    rec = '{"id":"' .. id .. '","status":"' .. status .. '","attempt":' .. attemptText .. taskq_at_text .. seqText .. '}'
   end
   if statusKey ~= nil then
     local h = taskq_nhset
