@@ -99,7 +99,15 @@ local taskq_pending_key, taskq_pending_channel = nil, nil
 
 local function taskq_flush()
   if taskq_nhset > 0 then redis.call('HSET', taskq_pending_key, taskq_unpack(taskq_pending_hset, 1, taskq_nhset)) end
-  if taskq_npub > 0 then redis.call('PUBLISH', taskq_pending_channel, '[' .. table.concat(taskq_pending_pub, ',', 1, taskq_npub) .. ']') end
+  if taskq_npub > 0 then
+    -- One JSON array, the brackets joined to its first and last records:
+    -- wrapping the joined records instead would copy the whole message once
+    -- more, and every byte a script allocates costs Lua's collector work too.
+    local pub, n = taskq_pending_pub, taskq_npub
+    pub[1] = '[' .. pub[1]
+    pub[n] = pub[n] .. ']'
+    redis.call('PUBLISH', taskq_pending_channel, table.concat(pub, ',', 1, n))
+  end
   taskq_pending_hset, taskq_pending_pub, taskq_nhset, taskq_npub = {}, {}, 0, 0
 end
 
