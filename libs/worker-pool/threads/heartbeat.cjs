@@ -9,25 +9,35 @@
 //                      { type: 'error', message }
 // Stops on the message 'stop'.
 const { parentPort, workerData } = require('node:worker_threads');
-const Redis = require('ioredis');
+const { RespClient, parseRedisUrl } = require('./resp-client.cjs');
 
 const { url, connectionName, source, sha, keys, consumerId, intervalMs } = workerData;
-const redis = new Redis(url, {
-  connectionName,
-  maxRetriesPerRequest: 1,
-  retryStrategy: (times) => Math.min(100 * times, 2000),
-});
-redis.on('error', () => undefined); // reported per beat below
+
+// The small client of resp-client.cjs for plain redis:// and rediss:// URLs;
+// ioredis (about 100 ms of CPU to load in this thread) for any other.
+function connect() {
+  const options = parseRedisUrl(url);
+  if (options) return new RespClient(options, connectionName);
+  const Redis = require('ioredis');
+  const redis = new Redis(url, {
+    connectionName,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(100 * times, 2000),
+  });
+  redis.on('error', () => undefined); // reported per beat below
+  return redis;
+}
+const redis = connect();
 
 let stopping = false;
 let wakeUp = () => undefined;
 
 async function run(register) {
   try {
-    return await redis.evalsha(sha, keys.length, ...keys, consumerId, register);
+    return await redis.call('EVALSHA', sha, keys.length, ...keys, consumerId, register);
   } catch (err) {
     if (err && String(err.message).startsWith('NOSCRIPT')) {
-      return redis.eval(source, keys.length, ...keys, consumerId, register);
+      return redis.call('EVAL', source, keys.length, ...keys, consumerId, register);
     }
     throw err;
   }
