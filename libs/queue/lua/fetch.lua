@@ -155,13 +155,14 @@ if nids > 0 then
     local attempt = 1
     if counted then attempt = tonumber(taskq_str(attempts[n]) or '0') + 1 end
     local attemptText = taskq_int(attempt)
-    local rec, seq, seqText
+    local rec, seq, token
     if plainFetched then
-      rec, seq, seqText = taskq_emit_plain(statusKey, seqKey, channel, id, 'InProgress', attemptText, now, ARGV[firstWorker + n - 1])
+      rec, seq, token = taskq_emit_plain(statusKey, seqKey, channel, id, 'InProgress', attemptText, now, ARGV[firstWorker + n - 1], true)
     else
+      local seqText
       rec, seq, seqText = taskq_emit(statusKey, seqKey, channel, id, 'InProgress', attempt, now, ARGV[firstWorker + n - 1], '')
+      token = seqText .. ':' .. attemptText
     end
-    local token = seqText .. ':' .. attemptText
     local j = 2 * n
     fences[j - 1] = id
     fences[j] = token

@@ -20,9 +20,10 @@
 --   only, not stored (enqueue: the task's body stands for its record); it
 --   also returns the seq's text (an InProgress record's seq starts the
 --   fencing token the fetch hands out). taskq_int(n): an integer's text.
--- taskq_emit_plain(statusKey, seqKey, channel, id, status, attemptText, now, worker):
+-- taskq_emit_plain(statusKey, seqKey, channel, id, status, attemptText, now, worker, withToken):
 --   taskq_emit's hot path, for an id and worker name known to need no
---   escaping, without reason or runAt; the attempt comes as its text.
+--   escaping, without reason or runAt; the attempt comes as its text. With
+--   withToken it also returns the fencing token '<seq>:<attemptText>'.
 -- taskq_status(statusKey, tasksKey, id): the status name of a task, or nil.
 -- taskq_reserve(seqKey, n): see below; batch scripts reserve their seq numbers at once.
 --
@@ -77,17 +78,24 @@ local function taskq_int(n)
   return taskq_small[n] or taskq_format('%d', n)
 end
 
--- A seq's text. The records of a script take consecutive seqs, so the text
--- of seq // 10 is formatted once per ten records and the last digit appended.
+-- A seq's text in two parts, the text of seq // 10 and the last digit. The
+-- records of a script take consecutive seqs, so the first part is formatted
+-- once per ten records; the parts go straight into the record (and token)
+-- being built, as every string Lua makes costs its hashing.
 local taskq_tens_of, taskq_tens_text = -1, ''
-local function taskq_seq_text(seq)
+local function taskq_seq_parts(seq)
   local last = seq % 10
   local tens = (seq - last) / 10
   if tens ~= taskq_tens_of then
     taskq_tens_of = tens
     if tens == 0 then taskq_tens_text = '' else taskq_tens_text = taskq_format('%d', tens) end
   end
-  return taskq_tens_text .. taskq_small[last]
+  return taskq_tens_text, taskq_small[last]
+end
+
+local function taskq_seq_text(seq)
+  local tens, last = taskq_seq_parts(seq)
+  return tens .. last
 end
 
 -- Records written since the last flush: HSET arguments (id, record, ...) and
@@ -156,8 +164,8 @@ end
 -- so nothing is scanned for it (task ids are checked when enqueued; the
 -- caller vouches for the worker names). statusKey nil: published only.
 -- Same record, byte for byte, as taskq_emit's; returns the record, its seq
--- and the seq's text.
-local function taskq_emit_plain(statusKey, seqKey, channel, id, status, attemptText, now, worker)
+-- and, when withToken, the fencing token '<seq>:<attemptText>'.
+local function taskq_emit_plain(statusKey, seqKey, channel, id, status, attemptText, now, worker, withToken)
   local seq = taskq_seq_next
   if seq <= taskq_seq_last then
     taskq_seq_next = seq + 1
@@ -165,12 +173,12 @@ local function taskq_emit_plain(statusKey, seqKey, channel, id, status, attemptT
     seq = redis.call('INCR', seqKey)
   end
   if now ~= taskq_now_for then taskq_now_for, taskq_at_text = now, ',"at":' .. taskq_format('%.0f', now) .. ',"seq":' end
-  local seqText = taskq_seq_text(seq)
+  local tens, last = taskq_seq_parts(seq)
   local rec
   if worker ~= nil and worker ~= '' then
-    rec = '{"id":"' .. id .. '","status":"' .. status .. '","attempt":' .. attemptText .. taskq_at_text .. seqText .. ',"worker":"' .. worker .. '"}'
+    rec = '{"id":"' .. id .. '","status":"' .. status .. '","attempt":' .. attemptText .. taskq_at_text .. tens .. last .. ',"worker":"' .. worker .. '"}'
   else
-    rec = '{"id":"' .. id .. '","status":"' .. status .. '","attempt":' .. attemptText .. taskq_at_text .. seqText .. '}'
+    rec = '{"id":"' .. id .. '","status":"' .. status .. '","attempt":' .. attemptText .. taskq_at_text .. tens .. last .. '}'
   end
   if statusKey ~= nil then
     local h = taskq_nhset
@@ -184,7 +192,8 @@ local function taskq_emit_plain(statusKey, seqKey, channel, id, status, attemptT
   taskq_npub = p
   taskq_pending_channel = channel
   if p >= 1000 then taskq_flush() end
-  return rec, seq, seqText
+  if withToken then return rec, seq, tens .. last .. ':' .. attemptText end
+  return rec, seq
 end
 
 -- Publishes a record and stores it (both at the next flush).
