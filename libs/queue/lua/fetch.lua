@@ -32,7 +32,7 @@
 -- tasks recovered: it must register again; nothing was done).
 -- Otherwise a flat array: ms until the earliest delayed task is due (-1:
 -- none, or not looked up because every worker got a task), A ack flags (1 acknowledged, 0 refused), then per task: id, encoded
--- task ('' if none stored), attempt, token.
+-- task ('' if none stored), token (its attempt is the part after the colon).
 local call = redis.call
 local now = taskq_now()
 if not call('ZSCORE', KEYS[7], ARGV[2]) then return -1 end
@@ -112,12 +112,18 @@ end
 local plainFetched = plain and not (nids > 0 and string.find(table.concat(ids), '[%c"\\]'))
 -- one seq number per record: Done per ack, Queued per promotion, InProgress per task handed out
 taskq_reserve(KEYS[6], nacked + #due + nids)
+-- The attempts, cancels and recoveries hashes are mostly absent (they hold
+-- only retried, cancelled or recovered tasks): one EXISTS for the three
+-- spares the per-key checks below when none is there. Nothing here adds to
+-- them, so what is absent now stays absent.
+local spares = 0
+if nacked > 0 or nids > 0 then spares = call('EXISTS', KEYS[4], KEYS[10], KEYS[12]) end
 
 if nacked > 0 then
   call('HDEL', KEYS[9], taskq_unpack(ackedIds))
   -- cancel requests and recovery counts are rare: clear them only if there are any
-  if call('EXISTS', KEYS[10]) == 1 then call('HDEL', KEYS[10], taskq_unpack(ackedIds)) end
-  if call('EXISTS', KEYS[12]) == 1 then call('HDEL', KEYS[12], taskq_unpack(ackedIds)) end
+  if spares > 0 and call('EXISTS', KEYS[10]) == 1 then call('HDEL', KEYS[10], taskq_unpack(ackedIds)) end
+  if spares > 0 and call('EXISTS', KEYS[12]) == 1 then call('HDEL', KEYS[12], taskq_unpack(ackedIds)) end
   for k = 1, nacked do
     local id = ackedIds[k]
     -- the count is in the token (see the queue prelude); an earlier version kept it in the hash
@@ -130,7 +136,7 @@ if nacked > 0 then
     end
   end
   -- a Done task's count lives on in its record (tasks fetched by an earlier version left theirs in the hash)
-  if call('EXISTS', KEYS[4]) == 1 then call('HDEL', KEYS[4], taskq_unpack(ackedIds)) end
+  if spares > 0 and call('EXISTS', KEYS[4]) == 1 then call('HDEL', KEYS[4], taskq_unpack(ackedIds)) end
   call('LPUSH', KEYS[11], taskq_unpack(ackedIds))
 end
 
@@ -145,7 +151,7 @@ if nids > 0 then
   call('LPUSH', KEYS[2], taskq_unpack(ids))
   -- attempts made before (retried, released or recovered tasks): the count moves into the token
   local attempts
-  local counted = call('EXISTS', KEYS[4]) == 1
+  local counted = spares > 0 and call('EXISTS', KEYS[4]) == 1
   if counted then attempts = call('HMGET', KEYS[4], taskq_unpack(ids)) end
   local bodies = call('HMGET', KEYS[3], taskq_unpack(ids))
   local fences = {}
@@ -168,9 +174,8 @@ if nids > 0 then
     fences[j] = token
     out[nout + 1] = id
     out[nout + 2] = taskq_str(bodies[n]) or ''
-    out[nout + 3] = attempt
-    out[nout + 4] = token
-    nout = nout + 4
+    out[nout + 3] = token
+    nout = nout + 3
   end
   if counted then call('HDEL', KEYS[4], taskq_unpack(ids)) end
   -- A hash of up to 128 short fields is a listpack, which Redis searches

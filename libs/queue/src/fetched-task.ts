@@ -27,17 +27,18 @@ export interface FetchResult {
 
 /**
  * Decodes the reply of fetch.lua: ms until the next due time, one flag per
- * ack, then id, encoded task, attempt, token per task.
+ * ack, then id, encoded task, token per task. The attempt is the token's
+ * part after the colon (`<seq>:<attempt>`), so the reply does not carry it twice.
  */
 export function decodeFetchReply(reply: unknown[], ackCount: number, workers: readonly string[]): FetchResult {
   const tasks: FetchedTask[] = [];
   const due = Number(reply[0]);
   const acks = reply.slice(1, 1 + ackCount).map((flag) => Number(flag) === 1);
-  for (let i = 1 + ackCount, n = 0; i + 3 < reply.length; i += 4, n++) {
+  for (let i = 1 + ackCount, n = 0; i + 2 < reply.length; i += 3, n++) {
     const id = String(reply[i]);
     const raw = reply[i + 1];
-    const attempt = Number(reply[i + 2]);
-    const token = String(reply[i + 3]);
+    const token = String(reply[i + 2]);
+    const attempt = Number(token.slice(token.indexOf(':') + 1));
     const worker = workers[n] ?? workers[workers.length - 1] ?? '';
     if (typeof raw !== 'string' || raw === '') {
       tasks.push({ id, attempt, token, worker, task: undefined, invalid: new InvalidTaskError(`task ${id}: no task is stored under this id`) });
