@@ -34,6 +34,9 @@
 -- none, or not looked up because every worker got a task), A ack flags (1 acknowledged, 0 refused), then per task: id, encoded
 -- task ('' if none stored), token (its attempt is the part after the colon).
 local call = redis.call
+-- per-task loops read these often: locals, not global lookups
+local KEYS, ARGV, type = KEYS, ARGV, type
+local find, sub = string.find, string.sub
 local now = taskq_now()
 if not call('ZSCORE', KEYS[7], ARGV[2]) then return -1 end
 -- fetching is proof of life: refresh the heartbeat
@@ -59,7 +62,8 @@ if acks > 0 then
   for n = 1, acks do
     local id = ackIds[n]
     out[n + 1] = 0
-    if held[id] == nil and taskq_str(tokens[n]) == ARGV[4 + 3 * n] then
+    -- a missing token is false (Redis) or a null userdata (the in-memory Redis): equal to no string
+    if held[id] == nil and tokens[n] == ARGV[4 + 3 * n] then
       held[id] = n
       nheld = nheld + 1
     end
@@ -127,8 +131,11 @@ if nacked > 0 then
   for k = 1, nacked do
     local id = ackedIds[k]
     -- the count is in the token (see the queue prelude); an earlier version kept it in the hash
-    local attemptText = taskq_token_attempt_text(ackTokens[k])
-    if plain and attemptText then
+    -- taskq_token_attempt_text, inline
+    local token = ackTokens[k]
+    local colon = find(token, ':', 1, true)
+    local attemptText = colon and sub(token, colon + 1)
+    if attemptText and plain then
       taskq_emit_plain(statusKey, seqKey, channel, id, 'Done', attemptText, now, ackWorkers[k])
     else
       local attempt = tonumber(attemptText or taskq_str(call('HGET', KEYS[4], id)) or '0')
@@ -158,9 +165,11 @@ if nids > 0 then
   for n = 1, nids do
     local id = ids[n]
     -- a first attempt unless the attempts hash counts earlier ones
-    local attempt = 1
-    if counted then attempt = tonumber(taskq_str(attempts[n]) or '0') + 1 end
-    local attemptText = taskq_int(attempt)
+    local attempt, attemptText = 1, '1'
+    if counted then
+      attempt = tonumber(taskq_str(attempts[n]) or '0') + 1
+      attemptText = taskq_int(attempt)
+    end
     local rec, seq, token
     if plainFetched then
       rec, seq, token = taskq_emit_plain(statusKey, seqKey, channel, id, 'InProgress', attemptText, now, ARGV[firstWorker + n - 1], true)
@@ -173,7 +182,9 @@ if nids > 0 then
     fences[j - 1] = id
     fences[j] = token
     out[nout + 1] = id
-    out[nout + 2] = taskq_str(bodies[n]) or ''
+    local body = bodies[n]
+    if type(body) ~= 'string' then body = '' end -- none stored
+    out[nout + 2] = body
     out[nout + 3] = token
     nout = nout + 3
   end

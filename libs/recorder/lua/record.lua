@@ -173,7 +173,15 @@ local function taskq_emit_plain(statusKey, seqKey, channel, id, status, attemptT
     seq = redis.call('INCR', seqKey)
   end
   if now ~= taskq_now_for then taskq_now_for, taskq_at_text = now, ',"at":' .. taskq_format('%.0f', now) .. ',"seq":' end
-  local tens, last = taskq_seq_parts(seq)
+  -- taskq_seq_parts, inline: this runs twice per task in a drain
+  local digit = seq % 10
+  local tens = (seq - digit) / 10
+  if tens ~= taskq_tens_of then
+    taskq_tens_of = tens
+    if tens == 0 then taskq_tens_text = '' else taskq_tens_text = taskq_format('%d', tens) end
+  end
+  tens = taskq_tens_text
+  local last = taskq_small[digit]
   local rec
   if worker ~= nil and worker ~= '' then
     rec = '{"id":"' .. id .. '","status":"' .. status .. '","attempt":' .. attemptText .. taskq_at_text .. tens .. last .. ',"worker":"' .. worker .. '"}'
