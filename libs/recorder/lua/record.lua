@@ -78,25 +78,9 @@ local function taskq_int(n)
   return taskq_small[n] or taskq_format('%d', n)
 end
 
--- A seq's text in two parts, the text of seq // 10 and the last digit. The
--- records of a script take consecutive seqs, so the first part is formatted
--- once per ten records; the parts go straight into the record (and token)
--- being built, as every string Lua makes costs its hashing.
+-- taskq_emit_plain's text of seq // 10, formatted once per ten records (the
+-- records of a script take consecutive seqs; see there).
 local taskq_tens_of, taskq_tens_text = -1, ''
-local function taskq_seq_parts(seq)
-  local last = seq % 10
-  local tens = (seq - last) / 10
-  if tens ~= taskq_tens_of then
-    taskq_tens_of = tens
-    if tens == 0 then taskq_tens_text = '' else taskq_tens_text = taskq_format('%d', tens) end
-  end
-  return taskq_tens_text, taskq_small[last]
-end
-
-local function taskq_seq_text(seq)
-  local tens, last = taskq_seq_parts(seq)
-  return tens .. last
-end
 
 -- Records written since the last flush: HSET arguments (id, record, ...) and
 -- the records to publish, with their counts. One status hash and one channel per script.
@@ -144,7 +128,7 @@ local function taskq_emit(statusKey, seqKey, channel, id, status, attempt, now, 
   -- the common id needs no escaping; then one concatenation makes the whole record
   local idText = id
   if taskq_find(id, '[%c"\\]') then idText = taskq_sub(taskq_jstr(id), 2, -2) end
-  local seqText = taskq_seq_text(seq)
+  local seqText = taskq_format('%d', seq)
   local rec = '{"id":"' .. idText .. '","status":"' .. status .. '","attempt":' .. taskq_int(attempt) .. taskq_at_text .. seqText .. tail
   if statusKey ~= nil then
     taskq_pending_hset[taskq_nhset + 1] = id
@@ -173,7 +157,10 @@ local function taskq_emit_plain(statusKey, seqKey, channel, id, status, attemptT
     seq = redis.call('INCR', seqKey)
   end
   if now ~= taskq_now_for then taskq_now_for, taskq_at_text = now, ',"at":' .. taskq_format('%.0f', now) .. ',"seq":' end
-  -- taskq_seq_parts, inline: this runs twice per task in a drain
+  -- The seq's text in two parts, the text of seq // 10 and the last digit,
+  -- which go straight into the record (and token): no string.format per
+  -- record, and no seq string of its own (every string Lua makes costs its
+  -- hashing). Same text as taskq_emit's '%d'.
   local digit = seq % 10
   local tens = (seq - digit) / 10
   if tens ~= taskq_tens_of then
