@@ -161,14 +161,18 @@ local function taskq_emit_plain(statusKey, seqKey, channel, id, status, attemptT
   -- which go straight into the record (and token): no string.format per
   -- record, and no seq string of its own (every string Lua makes costs its
   -- hashing). Same text as taskq_emit's '%d'.
-  local digit = seq % 10
-  local tens = (seq - digit) / 10
-  if tens ~= taskq_tens_of then
-    taskq_tens_of = tens
-    if tens == 0 then taskq_tens_text = '' else taskq_tens_text = taskq_format('%d', tens) end
+  local tens, last
+  if seq >= 0 then
+    local digit = seq % 10
+    tens = (seq - digit) / 10
+    if tens ~= taskq_tens_of then
+      taskq_tens_of = tens
+      if tens == 0 then taskq_tens_text = '' else taskq_tens_text = taskq_format('%d', tens) end
+    end
+    tens, last = taskq_tens_text, taskq_small[digit]
+  else
+    tens, last = taskq_format('%d', seq), '' -- a counter set below zero by hand
   end
-  tens = taskq_tens_text
-  local last = taskq_small[digit]
   local rec
   if worker ~= nil and worker ~= '' then
     rec = '{"id":"' .. id .. '","status":"' .. status .. '","attempt":' .. attemptText .. taskq_at_text .. tens .. last .. ',"worker":"' .. worker .. '"}'

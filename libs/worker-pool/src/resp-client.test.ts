@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
 
@@ -15,7 +16,7 @@ interface Client {
   quit(): Promise<void>;
 }
 interface RespModule {
-  RespClient: new (options: RedisOptions, name: string) => Client;
+  RespClient: new (options: RedisOptions, name: string, commandTimeoutMs?: number) => Client;
   RedisReplyError: new (message: string) => Error;
   parseRedisUrl(url: string): RedisOptions | undefined;
   parseReply(buf: Buffer, pos: number): { value: unknown; pos: number } | undefined;
@@ -65,7 +66,7 @@ describe('heartbeat thread client: URLs', () => {
   });
 
   it('leaves to ioredis what it does not cover: query options, a lone user name, other schemes, a db that is not a number', () => {
-    for (const url of ['redis://h:1?family=6', 'redis://secret@h:1', 'unix:///tmp/r.sock', '/tmp/r.sock', 'redis://h:1/x', 'not a url']) {
+    for (const url of ['redis://h:1?family=6', 'redis://secret@h:1', 'unix:///tmp/r.sock', '/tmp/r.sock', 'redis://h:1/x', 'not a url', 'redis://:50%@h:1']) {
       expect(resp.parseRedisUrl(url)).toBeUndefined();
     }
   });
@@ -133,12 +134,48 @@ describe('heartbeat thread client on a real redis-server', () => {
     const id = await client.call('CLIENT', 'ID');
     // a command in flight (blocked) when the server closes the connection
     const blocked = client.call('BLPOP', 'nothing-here', 30);
-    await waitFor(async () => (await admin.client('LIST', 'TYPE', 'normal')).includes(`cmd=blpop`));
+    await waitFor(async () => String(await admin.call('CLIENT', 'LIST', 'TYPE', 'normal')).includes('cmd=blpop'));
     expect(await admin.client('KILL', 'ID', String(id))).toBe(1);
     await expect(blocked).rejects.toThrow(/closed|ECONNRESET/);
     expect(await client.call('PING')).toBe('PONG');
     expect(await client.call('CLIENT', 'GETNAME')).toBe('hb-drop');
     expect(await client.call('CLIENT', 'ID')).not.toBe(id);
+  });
+
+  it('connects with a password the server does not ask for and a name it refuses, as ioredis does', async () => {
+    await admin.config('SET', 'requirepass', '');
+    try {
+      const client = connect(`redis://:not-needed@127.0.0.1:${server.port}`, 'a name with spaces');
+      expect(await client.call('PING')).toBe('PONG');
+      expect(await client.call('CLIENT', 'GETNAME')).toBeNull();
+    } finally {
+      await admin.config('SET', 'requirepass', 'se:cret');
+    }
+  });
+
+  it('drops a connection whose server accepts but never answers, after the command timeout', async () => {
+    const sockets: Socket[] = [];
+    // reads what it gets (so it sees the client close), answers nothing
+    const silent = createServer((socket) => {
+      sockets.push(socket);
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const options = resp.parseRedisUrl(`redis://127.0.0.1:${port}`)!;
+      const client = new resp.RespClient(options, '', 200);
+      const started = Date.now();
+      await expect(client.call('PING')).rejects.toThrow('no reply from Redis within 200 ms');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+      await waitFor(async () => sockets.length === 1 && sockets[0]!.destroyed);
+      // the next call connects again (and times out again: the server is still silent)
+      await expect(client.call('PING')).rejects.toThrow('no reply from Redis within 200 ms');
+      expect(sockets).toHaveLength(2);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('reports a server that is not there', async () => {

@@ -17,7 +17,8 @@ const { url, connectionName, source, sha, keys, consumerId, intervalMs } = worke
 // ioredis (about 100 ms of CPU to load in this thread) for any other.
 function connect() {
   const options = parseRedisUrl(url);
-  if (options) return new RespClient(options, connectionName);
+  // a beat not answered within two intervals drops the connection; the next beat connects again
+  if (options) return new RespClient(options, connectionName, Math.max(2 * intervalMs, 2000));
   const Redis = require('ioredis');
   const redis = new Redis(url, {
     connectionName,

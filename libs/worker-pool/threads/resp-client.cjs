@@ -35,12 +35,19 @@ function parseRedisUrl(url) {
   if (u.username !== '' && u.password === '') return undefined;
   const path = u.pathname.replace(/^\//, '');
   if (path !== '' && !/^\d+$/.test(path)) return undefined;
+  let username, password;
+  try {
+    username = decodeURIComponent(u.username);
+    password = decodeURIComponent(u.password);
+  } catch {
+    return undefined; // a malformed %-escape: ioredis reports it
+  }
   return {
     host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: u.port === '' ? 6379 : Number(u.port),
     tls: u.protocol === 'rediss:',
-    username: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
+    username,
+    password,
     db: path === '' ? 0 : Number(path),
   };
 }
@@ -101,10 +108,16 @@ function parseReply(buf, pos) {
 }
 
 class RespClient {
-  /** options: parseRedisUrl's result; name: the connection's CLIENT SETNAME. */
-  constructor(options, name) {
+  /**
+   * options: parseRedisUrl's result; name: the connection's CLIENT SETNAME;
+   * commandTimeoutMs: a command not answered within it drops the connection
+   * (a server that accepts connections but never answers must not hold the
+   * heartbeat forever), 0 = none.
+   */
+  constructor(options, name, commandTimeoutMs = 0) {
     this.options = options;
     this.name = name;
+    this.commandTimeoutMs = commandTimeoutMs;
     this.socket = undefined;
     this.ready = undefined; // promise of the connection, handshake included
     this.pending = []; // { resolve, reject } per command written, in order
@@ -115,7 +128,21 @@ class RespClient {
   async call(...args) {
     if (this.ready === undefined) this.ready = this.connect();
     await this.ready;
-    return this.send(args);
+    if (this.commandTimeoutMs <= 0) return this.send(args);
+    const socket = this.socket;
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new Error(`no reply from Redis within ${this.commandTimeoutMs} ms`);
+        if (socket !== undefined) this.drop(socket, err);
+        reject(err);
+      }, this.commandTimeoutMs);
+    });
+    try {
+      return await Promise.race([this.send(args), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   send(args) {
@@ -134,11 +161,19 @@ class RespClient {
     return new Promise((resolve, reject) => {
       const onOpen = () => {
         clearTimeout(timer);
+        // As ioredis does: a password the server does not ask for is no
+        // error, and neither is a name it refuses (spaces or other
+        // characters in a user-given consumer id, CLIENT renamed away).
         const handshake = [];
-        if (o.password !== '') handshake.push(o.username !== '' ? ['AUTH', o.username, o.password] : ['AUTH', o.password]);
-        if (o.db !== 0) handshake.push(['SELECT', String(o.db)]);
-        if (this.name) handshake.push(['CLIENT', 'SETNAME', this.name]);
-        Promise.all(handshake.map((c) => this.send(c))).then(
+        if (o.password !== '') {
+          const auth = o.username !== '' ? ['AUTH', o.username, o.password] : ['AUTH', o.password];
+          handshake.push(this.send(auth).catch((err) => {
+            if (!/no password is set|without any password configured/.test(String(err.message))) throw err;
+          }));
+        }
+        if (o.db !== 0) handshake.push(this.send(['SELECT', String(o.db)]));
+        if (this.name) handshake.push(this.send(['CLIENT', 'SETNAME', this.name]).catch(() => undefined));
+        Promise.all(handshake).then(
           () => resolve(),
           (err) => {
             this.drop(socket, err);

@@ -117,6 +117,38 @@ return { a, b, seq, token }`;
       expect(decodeStatusRecord(await record(b.redis, other, { id: 'a', status: 'Queued', attempt: 0 })).seq).toBe(1);
     });
 
+    it('publishes 1,001 plain records of one script as two JSON arrays (1,000 flushed mid-script, then one), seqs 1..1001 in order, each stored as published', async () => {
+      const script = `${RECORD_LUA}
+local now = taskq_now()
+taskq_reserve(KEYS[2], 1001)
+for i = 1, 1001 do taskq_emit_plain(KEYS[1], KEYS[2], ARGV[1], 't' .. i, 'Done', '1', now, 'w') end
+taskq_flush()
+return 1`;
+      const messages: string[] = [];
+      const onMessage = (channel: string, message: string) => {
+        if (channel === b.keys.events) messages.push(message);
+      };
+      b.subscriber.on('message', onMessage);
+      await b.subscriber.subscribe(b.keys.events);
+      try {
+        await b.redis.eval(script, 2, b.keys.status, b.keys.seq, b.keys.events);
+        const deadline = Date.now() + 5000;
+        while (messages.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(messages).toHaveLength(2);
+        const batches = messages.map((m) => decodeStatusMessage(m));
+        expect(batches.map((records) => records.length)).toEqual([1000, 1]);
+        const records = batches.flat();
+        expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 1001 }, (_, i) => i + 1));
+        expect(records.map((r) => r.id)).toEqual(Array.from({ length: 1001 }, (_, i) => `t${i + 1}`));
+        const stored = await b.redis.hmget(b.keys.status, 't1', 't1000', 't1001');
+        const raw = [...messages[0]!.slice(1, -1).split(/,(?=\{"id")/), messages[1]!.slice(1, -1)];
+        expect(stored).toEqual([raw[0], raw[999], raw[1000]]);
+      } finally {
+        b.subscriber.off('message', onMessage);
+        await b.subscriber.unsubscribe(b.keys.events);
+      }
+    });
+
     it('publishes the record on the queue events channel, as a one-element JSON array', async () => {
       await b.subscriber.subscribe(b.keys.events);
       const published = nextMessage(b.subscriber, b.keys.events);
