@@ -4,9 +4,9 @@
 -- A fetch hands a task out with a fencing token '<seq>:<attempt>' (fence
 -- hash: id -> token) and moves the task's attempt count into it: while a
 -- task is held, its count is in its token, not in the attempts hash. When it
--- is done, the count lives on in its Done record; when it is to run again
--- (retry, release, recovery) or has failed for good, it goes back to the
--- attempts hash.
+-- is to run again (retry, release, recovery) the count goes back to the
+-- attempts hash; when it ends (Done, Failed, Dead, Cancelled) the count lives
+-- on in its final record only.
 
 -- The attempt in a token as its text, or nil (a token of an earlier version, '<seq>').
 local function taskq_token_attempt_text(token)

@@ -53,6 +53,8 @@ while true do
     local dead = not cancelled and limit >= 0 and recoveries >= tonumber(ARGV[6])
     -- a cancelled or dead task keeps its attempt; one put back does not count it
     local attempt = taskq_unfence(KEYS[7], KEYS[4], id, cancelled or dead)
+    -- an ending task's count is in its final record only (see fail.lua)
+    if cancelled or dead then redis.call('HDEL', KEYS[4], id) end
     if cancelled then
       redis.call('LPUSH', KEYS[9], id)
       taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Cancelled', attempt, now, '', 'cancelled; its worker stopped')

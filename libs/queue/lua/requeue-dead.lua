@@ -29,7 +29,7 @@ end
 local out = {}
 for _, id in ipairs(ids) do
   if redis.call('HEXISTS', KEYS[6], id) == 1 then
-    redis.call('HSET', KEYS[3], id, 0)
+    redis.call('HDEL', KEYS[3], id) -- attempts start over: no count is 0
     redis.call('HDEL', KEYS[7], id)
     redis.call('LPUSH', KEYS[2], id)
     taskq_record(KEYS[4], KEYS[5], ARGV[1], id, 'Queued', 0, now, '', 'requeued from the dead-letter list')

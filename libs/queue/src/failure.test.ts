@@ -78,6 +78,9 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     expect(t).toMatchObject({ id: 'r', attempt: 2 });
     expect(await consumer.fail('r', 'w', t!.token, { mode: 'dead', reason: 'boom again', history: { ...history, attempt: 2 } })).toBe('Dead');
     expect(await queue.deadIds()).toEqual(['r']);
+    // an ended task's count is in its record only: the attempts hash keeps tasks that will run again
+    expect(await status(redis, 'r')).toMatchObject({ status: 'Dead', attempt: 2 });
+    expect(await redis.exists(k.attempts)).toBe(0);
     const letter = await queue.deadLetter('r');
     expect(letter.status).toMatchObject({ status: 'Dead', reason: 'boom again' });
     expect(letter.history.map((h) => h.attempt)).toEqual([1, 2]);
@@ -89,6 +92,26 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     expect(await status(redis, 'r')).toMatchObject({ status: 'Queued', attempt: 0 });
     [t] = (await consumer.fetch(['w'])).tasks;
     expect(t?.attempt).toBe(1);
+  });
+
+  it('leaves no attempts entry for a task that ends Failed, Cancelled (running or waiting) or Dead after a retry', async () => {
+    const { redis, queue, consumer } = setup();
+    await consumer.register();
+    await queue.enqueueMany(['rej', 'run', 'wait'].map((id) => ({ id, type: 't', maxAttempts: 3 })));
+    const got = (await consumer.fetch(['1', '2', '3'])).tasks;
+    const held = (id: string) => got.find((t) => t.id === id)!;
+    expect(await consumer.fail('rej', '1', held('rej').token, { mode: 'reject', reason: 'bad' })).toBe('Failed');
+    // a cancel requested while it runs: the worker's failure report ends it Cancelled
+    expect((await queue.cancel('run', { waitMs: 0 })).outcome).toBe('running');
+    expect(await consumer.fail('run', '2', held('run').token, { mode: 'retry', reason: 'aborted', delayMs: 0 })).toBe('Cancelled');
+    // retried once (its count, 1, waits in the attempts hash), then cancelled while it waits
+    expect(await consumer.fail('wait', '3', held('wait').token, { mode: 'retry', reason: 'boom', delayMs: 60_000 })).toBe('Retrying');
+    expect(await redis.hget(k.attempts, 'wait')).toBe('1');
+    expect((await queue.cancel('wait')).outcome).toBe('cancelled');
+    expect(await status(redis, 'rej')).toMatchObject({ status: 'Failed', attempt: 1 });
+    expect(await status(redis, 'run')).toMatchObject({ status: 'Cancelled', attempt: 1 });
+    expect(await status(redis, 'wait')).toMatchObject({ status: 'Cancelled', attempt: 1 });
+    expect(await redis.exists(k.attempts)).toBe(0);
   });
 
   it('requeueAllDead moves every dead task back', async () => {
@@ -144,6 +167,9 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     }
     expect(await queue.deadIds()).toEqual(['poison']);
     expect((await status(redis, 'poison'))?.reason).toMatch(/died while running it 2 times/);
+    // its count (the dying run counts) is in the Dead record only
+    expect(await status(redis, 'poison')).toMatchObject({ attempt: 1 });
+    expect(await redis.exists(k.attempts)).toBe(0);
   });
 
   it('reconcile returns tasks a lost fetch reply left in the processing list, and keeps the running ones', async () => {
