@@ -50,6 +50,9 @@ export const LEAN_KEYS = {
 
 export const LEAN_CHANNEL = 'lean:events';
 
+/** The one field of the processing and fence hashes that is not a task (it keeps them hashtables). */
+export const LEAN_HASHTABLE_FIELD = ' hashtable';
+
 /** Keys in the order the script takes them. */
 export const LEAN_SCRIPT_KEYS = [
   LEAN_KEYS.ready,
@@ -71,6 +74,12 @@ export const LEAN_SCRIPT_KEYS = [
 export const LEAN_LUA = `
 local F = {}
 for f in string.gmatch(ARGV[1], '[^,]+') do F[f] = true end
+-- The hashes of tasks in flight get one field whose value is too long for a
+-- listpack, as taskq's fence hash does: a hashtable, not a listpack that
+-- every lookup searches field by field. The references must not pay a cost
+-- taskq does not.
+if not F.list and redis.call('EXISTS', KEYS[2]) == 0 then redis.call('HSET', KEYS[2], '${LEAN_HASHTABLE_FIELD}', string.rep('-', 65)) end
+if F.fence and redis.call('EXISTS', KEYS[5]) == 0 then redis.call('HSET', KEYS[5], '${LEAN_HASHTABLE_FIELD}', string.rep('-', 65)) end
 local per = 1 + (F.workers and 1 or 0) + (F.fence and 1 or 0)
 local acks = tonumber(ARGV[3])
 local t = redis.call('TIME')
