@@ -37,7 +37,7 @@ else
 end
 if removed == 0 then return taskq_reply({ 'final', status }) end
 redis.call('LPUSH', KEYS[6], id)
--- its count is in its Cancelled record only (see fail.lua)
+-- its count is in its Cancelled record only (see taskq_unfence's 'end')
 redis.call('HDEL', KEYS[7], id)
 taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Cancelled', attempt, now, '', ARGV[4])
 taskq_flush()

@@ -37,8 +37,12 @@ local id = ARGV[3]
 if redis.call('HGET', KEYS[5], id) ~= ARGV[5] then return 0 end
 if redis.call('LREM', KEYS[1], -1, id) == 0 then return 0 end
 local now = taskq_now()
--- the attempt this fetch started counts (to run again, or recorded in its final record)
-local attempt = taskq_unfence(KEYS[5], KEYS[2], id, true)
+local mode = ARGV[6]
+if redis.call('HDEL', KEYS[6], id) == 1 then mode = 'cancel' end
+-- the attempt this fetch started counts: the task runs again or ends here
+local after = 'end'
+if mode == 'retry' then after = 'retry' end
+local attempt = taskq_unfence(KEYS[5], KEYS[2], id, after)
 
 if ARGV[9] ~= '' then
   local old = redis.call('HGET', KEYS[11], id)
@@ -54,13 +58,6 @@ local function drop(id2)
     redis.call('HDEL', k, id2)
   end
 end
-
-local mode = ARGV[6]
-if redis.call('HDEL', KEYS[6], id) == 1 then mode = 'cancel' end
--- a task that ends here keeps its count in its final record, not in the
--- attempts hash: that hash holds only tasks that will run again, so it is
--- mostly absent and fetch skips it
-if mode ~= 'retry' then redis.call('HDEL', KEYS[2], id) end
 
 if mode == 'retry' then
   local due = now + tonumber(ARGV[8])

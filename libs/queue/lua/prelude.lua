@@ -22,19 +22,23 @@ local function taskq_token_attempt(token)
 end
 
 -- A held task leaves its fetch: its fencing token is revoked and its count
--- goes back to the attempts hash. counted: the attempt counts (the task
--- failed, or ends cancelled or dead); else it does not (released, or
--- returned after its worker died or the fetch's reply was lost), and the
--- count goes back by one. Returns the count kept (the attempt to record).
+-- goes where `after` says. Returns the count (the attempt to record).
+--   'back'  to run again, and this attempt does not count (released, or
+--           returned after its worker died or the fetch's reply was lost):
+--           the count, one less, goes back to the attempts hash
+--   'retry' to run again, and this attempt counts: the count goes back
+--   'end'   it ends here (Failed, Dead, Cancelled), this attempt counts: the
+--           count lives on in its final record only, so the attempts hash
+--           holds only tasks that will run again and is mostly absent
 -- Without a token that carries the attempt, the attempts hash's count (an
 -- earlier version kept it there).
-local function taskq_unfence(fenceKey, attemptsKey, id, counted)
+local function taskq_unfence(fenceKey, attemptsKey, id, after)
   local token = taskq_str(redis.call('HGET', fenceKey, id))
   redis.call('HDEL', fenceKey, id)
   local attempt = token and taskq_token_attempt(token)
   if not attempt then attempt = tonumber(taskq_str(redis.call('HGET', attemptsKey, id)) or '0') end
-  if not counted then attempt = math.max(0, attempt - 1) end
-  if attempt > 0 then
+  if after == 'back' then attempt = math.max(0, attempt - 1) end
+  if after ~= 'end' and attempt > 0 then
     redis.call('HSET', attemptsKey, id, taskq_int(attempt))
   else
     redis.call('HDEL', attemptsKey, id)

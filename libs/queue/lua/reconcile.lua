@@ -24,7 +24,7 @@ for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
   -- (an id twice in the list is returned once: the LREM takes both copies)
   if not held[id] and redis.call('LREM', KEYS[1], 0, id) > 0 then
     redis.call('RPUSH', KEYS[2], id)
-    local attempt = taskq_unfence(KEYS[6], KEYS[3], id, false)
+    local attempt = taskq_unfence(KEYS[6], KEYS[3], id, 'back')
     taskq_record(KEYS[4], KEYS[5], ARGV[1], id, 'Queued', attempt, now, '', ARGV[3])
     out[#out + 1] = id
   end

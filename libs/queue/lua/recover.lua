@@ -51,10 +51,10 @@ while true do
     if limit >= 0 then recoveries = redis.call('HINCRBY', KEYS[10], id, 1) end
     local cancelled = redis.call('HDEL', KEYS[8], id) == 1
     local dead = not cancelled and limit >= 0 and recoveries >= tonumber(ARGV[6])
-    -- a cancelled or dead task keeps its attempt; one put back does not count it
-    local attempt = taskq_unfence(KEYS[7], KEYS[4], id, cancelled or dead)
-    -- an ending task's count is in its final record only (see fail.lua)
-    if cancelled or dead then redis.call('HDEL', KEYS[4], id) end
+    -- a cancelled or dead task ends with its attempt counted; one put back does not count it
+    local after = 'back'
+    if cancelled or dead then after = 'end' end
+    local attempt = taskq_unfence(KEYS[7], KEYS[4], id, after)
     if cancelled then
       redis.call('LPUSH', KEYS[9], id)
       taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Cancelled', attempt, now, '', 'cancelled; its worker stopped')

@@ -21,7 +21,7 @@ for i = 4, #ARGV do
   local id = ARGV[i]
   if redis.call('LREM', KEYS[1], -1, id) > 0 then
     redis.call('RPUSH', KEYS[2], id)
-    local attempt = taskq_unfence(KEYS[6], KEYS[3], id, false)
+    local attempt = taskq_unfence(KEYS[6], KEYS[3], id, 'back')
     taskq_record(KEYS[4], KEYS[5], ARGV[1], id, 'Queued', attempt, now, '', ARGV[3])
     n = n + 1
   end
