@@ -113,7 +113,7 @@ if wanted > 0 then
 end
 -- ids need no escaping since enqueue refuses such ids; one scan of the batch
 -- still catches an id an earlier version accepted (those records are escaped)
-local plainFetched = plain and not (nids > 0 and string.find(table.concat(ids), '[%c"\\]'))
+local plainFetched = plain and not (nids > 0 and find(table.concat(ids), '[%c"\\]'))
 -- one seq number per record: Done per ack, Queued per promotion, InProgress per task handed out
 taskq_reserve(KEYS[6], nacked + #due + nids)
 -- The attempts, cancels and recoveries hashes are mostly absent (they hold
@@ -170,12 +170,12 @@ if nids > 0 then
       attempt = tonumber(taskq_str(attempts[n]) or '0') + 1
       attemptText = taskq_int(attempt)
     end
-    local rec, seq, token
+    local _, token
     if plainFetched then
-      rec, seq, token = taskq_emit_plain(statusKey, seqKey, channel, id, 'InProgress', attemptText, now, ARGV[firstWorker + n - 1], true)
+      _, _, token = taskq_emit_plain(statusKey, seqKey, channel, id, 'InProgress', attemptText, now, ARGV[firstWorker + n - 1], true)
     else
       local seqText
-      rec, seq, seqText = taskq_emit(statusKey, seqKey, channel, id, 'InProgress', attempt, now, ARGV[firstWorker + n - 1], '')
+      _, _, seqText = taskq_emit(statusKey, seqKey, channel, id, 'InProgress', attempt, now, ARGV[firstWorker + n - 1], '')
       token = seqText .. ':' .. attemptText
     end
     local j = 2 * n

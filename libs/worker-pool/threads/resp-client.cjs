@@ -4,7 +4,7 @@
 // arrays). The thread is a fresh V8 isolate: loading ioredis there cost about
 // 100 ms of CPU at every worker start, on top of the thread's own 65 ms, while
 // the pool's first tasks were running. The heartbeat needs one script call a
-// second, which this does in about 150 lines. URLs it does not cover (query
+// second, which this small client does. URLs it does not cover (query
 // options, a user name without a password, other schemes) go to ioredis, see
 // parseRedisUrl.
 //
@@ -244,12 +244,13 @@ class RespClient {
     } catch {
       // closing anyway
     }
-    if (this.socket !== undefined) this.drop(this.socket, new Error('connection quit'));
+    this.disconnect();
+  }
+
+  /** Closes at once; commands in flight fail. */
+  disconnect() {
+    if (this.socket !== undefined) this.drop(this.socket, new Error('disconnected'));
   }
 }
-
-RespClient.prototype.disconnect = function disconnect() {
-  if (this.socket !== undefined) this.drop(this.socket, new Error('disconnected'));
-};
 
 module.exports = { RespClient, RedisReplyError, parseRedisUrl, parseReply, encodeCommand };
