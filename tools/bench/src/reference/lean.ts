@@ -14,7 +14,9 @@
  *   lean           processing hash (id -> time), status "InProgress:<ms>"/"Done:<ms>"
  *   lean-list      + processing list (LPUSH at fetch, one LREM per ack) instead of the hash
  *   lean-fence     + fencing token per fetch (from a counter), checked and cleared at ack
- *   lean-attempts  + attempt count per task (read and written at fetch, read at ack)
+ *   lean-attempts  + attempt count per task, carried as taskq carries it: in the fencing token
+ *                    ('<seq>:<attempt>'), the Done record's attempt read from there; an attempts
+ *                    hash counts only tasks that ran before (none in a drain), one EXISTS per call
  *   lean-json      + taskq's JSON status records (id, status, attempt, at, seq), published as a JSON array
  *   lean-full      + the worker's name, sent per task and recorded (everything taskq records)
  */
@@ -87,7 +89,7 @@ local now = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[
 local wantAt = 4 + acks * per
 local want = tonumber(ARGV[wantAt])
 
-local ids, nids, ackWorkers = {}, 0, {}
+local ids, nids, ackWorkers, ackTokens = {}, 0, {}, {}
 if acks > 0 then
   local cand = {}
   for i = 1, acks do cand[i] = ARGV[4 + (i - 1) * per] end
@@ -102,6 +104,7 @@ if acks > 0 then
       nids = nids + 1
       ids[nids] = cand[i]
       if F.workers then ackWorkers[nids] = ARGV[base + 1] end
+      if F.fence then ackTokens[nids] = ARGV[base + per - 1] end
     end
   end
 end
@@ -121,8 +124,6 @@ local st, nst, ev, nev = {}, 0, {}, 0
 if nids > 0 then
   if not F.list then redis.call('HDEL', KEYS[2], unpack(ids)) end
   if F.fence then redis.call('HDEL', KEYS[5], unpack(ids)) end
-  local att
-  if F.attempts then att = redis.call('HMGET', KEYS[6], unpack(ids)) end
   for i = 1, nids do
     local id = ids[i]
     local rec
@@ -130,7 +131,7 @@ if nids > 0 then
       seq = seq + 1
       local w = ''
       if F.workers then w = ',"worker":"' .. ackWorkers[i] .. '"' end
-      rec = '{"id":"' .. id .. '","status":"Done","attempt":' .. (att and att[i] or '1') .. ',"at":' .. now .. ',"seq":' .. string.format('%d', seq) .. w .. '}'
+      rec = '{"id":"' .. id .. '","status":"Done","attempt":' .. (F.attempts and string.match(ackTokens[i], ':(%d+)$') or '1') .. ',"at":' .. now .. ',"seq":' .. string.format('%d', seq) .. w .. '}'
       nev = nev + 1; ev[nev] = rec
     else
       rec = 'Done:' .. now
@@ -144,27 +145,30 @@ end
 
 local out = { nids }
 if npop > 0 then
+  -- attempts made before (none in a drain): the count moves into the token
   local att
-  if F.attempts then att = redis.call('HMGET', KEYS[6], unpack(popped)) end
+  local counted = F.attempts and redis.call('EXISTS', KEYS[6]) == 1
+  if counted then att = redis.call('HMGET', KEYS[6], unpack(popped)) end
   local bodies = redis.call('HMGET', KEYS[4], unpack(popped))
-  local ph, fe, ac = {}, {}, {}
+  local ph, fe = {}, {}
   for i = 1, npop do
     local id = popped[i]
     local attempt = 1
     if att then attempt = (tonumber(att[i]) or 0) + 1 end
-    local token = ''
+    local token, seqText = '', ''
     if F.fence or F.json then
       seq = seq + 1
-      token = string.format('%d', seq)
+      seqText = string.format('%d', seq)
+      token = seqText
     end
+    if F.attempts then token = seqText .. ':' .. attempt end
     if F.list then ph[i] = id else ph[2 * i - 1] = id; ph[2 * i] = now end
     fe[2 * i - 1] = id; fe[2 * i] = token
-    ac[2 * i - 1] = id; ac[2 * i] = attempt
     local rec
     if F.json then
       local w = ''
       if F.workers then w = ',"worker":"' .. ARGV[wantAt + i] .. '"' end
-      rec = '{"id":"' .. id .. '","status":"InProgress","attempt":' .. attempt .. ',"at":' .. now .. ',"seq":' .. token .. w .. '}'
+      rec = '{"id":"' .. id .. '","status":"InProgress","attempt":' .. attempt .. ',"at":' .. now .. ',"seq":' .. seqText .. w .. '}'
       nev = nev + 1; ev[nev] = rec
     else
       rec = 'InProgress:' .. now
@@ -179,7 +183,7 @@ if npop > 0 then
   end
   if F.list then redis.call('LPUSH', KEYS[2], unpack(popped)) else redis.call('HSET', KEYS[2], unpack(ph)) end
   if F.fence then redis.call('HSET', KEYS[5], unpack(fe)) end
-  if F.attempts then redis.call('HSET', KEYS[6], unpack(ac)) end
+  if counted then redis.call('HDEL', KEYS[6], unpack(popped)) end
 end
 if nst > 0 then redis.call('HSET', KEYS[3], unpack(st)) end
 if nev > 0 then
