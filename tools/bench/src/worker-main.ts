@@ -1,22 +1,10 @@
 // Entry of a worker process, forked by the bench: one system's worker, driven over IPC.
 // tsyringe (behind taskq's classes) needs Reflect.getMetadata at import.
 import 'reflect-metadata';
-import type { SystemName } from './names';
 import { epochNow, type BenchPayload } from './payload';
-import type { OnTask, WorkerFactory } from './workers/bench-worker';
-import { startBeeQueueWorker } from './workers/bee-queue-worker';
-import { startBullmqWorker } from './workers/bullmq-worker';
+import type { OnTask } from './workers/bench-worker';
+import { WORKER_FACTORIES } from './workers/factories';
 import type { ParentMessage, WorkerConfig, WorkerMessage } from './workers/protocol';
-import { startTaskqWorker } from './workers/taskq-worker';
-import { leanWorkerFactory } from './workers/lean-worker';
-import { LEAN_SYSTEMS } from './reference/lean';
-
-const FACTORIES: Record<SystemName, WorkerFactory> = {
-  taskq: startTaskqWorker,
-  bullmq: startBullmqWorker,
-  'bee-queue': startBeeQueueWorker,
-  ...(Object.fromEntries(LEAN_SYSTEMS.map((s) => [s, leanWorkerFactory(s)])) as Record<(typeof LEAN_SYSTEMS)[number], WorkerFactory>),
-};
 
 const send = (message: WorkerMessage): void => {
   process.send?.(message);
@@ -42,7 +30,7 @@ async function main(): Promise<void> {
     : () => {
         handled++;
       };
-  const worker = await FACTORIES[config.system](config, onTask);
+  const worker = await WORKER_FACTORIES[config.system](config, onTask);
 
   process.on('message', (message: ParentMessage) => {
     switch (message.type) {
