@@ -127,8 +127,9 @@ if #ready > 0 then
   redis.call('HDEL', KEYS[3], taskq_unpack(ready))
 end
 taskq_flush()
--- idle workers fetch (ready tasks) or re-arm their timer (a new earliest due time)
-if n > 0 then redis.call('PUBLISH', ARGV[2], 1) end
+-- idle workers fetch (ready tasks: the message is how many) or re-arm their
+-- timer (a new earliest due time: 0)
+if n > 0 then redis.call('PUBLISH', ARGV[2], #ready) end
 if tails then
   if consecutive then
     out[2] = 'r'

@@ -31,8 +31,10 @@
 -- Returns -1 if the consumer is not registered (it was presumed dead and its
 -- tasks recovered: it must register again; nothing was done).
 -- Otherwise a flat array: ms until the earliest delayed task is due (-1:
--- none, or not looked up because every worker got a task), A ack flags (1 acknowledged, 0 refused), then per task: id, encoded
--- task ('' if none stored), token (its attempt is the part after the colon).
+-- none, or not looked up because tasks are still ready), the number of tasks
+-- still ready after this fetch (-1 when no task was wanted), A ack flags (1
+-- acknowledged, 0 refused), then per task: id, encoded task ('' if none
+-- stored), token (its attempt is the part after the colon).
 local call = redis.call
 -- per-task loops read these often: locals, not global lookups
 local KEYS, ARGV, type = KEYS, ARGV, type
@@ -47,8 +49,8 @@ local statusKey, seqKey, channel = KEYS[5], KEYS[6], ARGV[1]
 local firstWorker = 5 + 3 * acks
 -- records of plain names are built without scanning them for characters to escape
 local plain = ARGV[3] == '1'
-local out = { -1 }
-local nout = 1
+local out = { -1, -1 }
+local nout = 2
 
 -- acks, first pass: which stand (fencing token, and still in the processing list)
 local ackedIds, nacked = {}, 0
@@ -61,7 +63,7 @@ if acks > 0 then
   local held, nheld = {}, 0
   for n = 1, acks do
     local id = ackIds[n]
-    out[n + 1] = 0
+    out[n + 2] = 0
     -- a missing token is false (Redis) or a null userdata (the in-memory Redis): equal to no string
     if held[id] == nil and tokens[n] == ARGV[4 + 3 * n] then
       held[id] = n
@@ -76,15 +78,15 @@ if acks > 0 then
     local cut = 0
     for i = #tail, 1, -1 do
       local n = held[tail[i]]
-      if n == nil or out[n + 1] == 1 then break end
-      out[n + 1] = 1
+      if n == nil or out[n + 2] == 1 then break end
+      out[n + 2] = 1
       cut = cut + 1
     end
     if cut > 0 then call('LTRIM', KEYS[2], 0, -cut - 1) end
     for n = 1, acks do
       local id = ackIds[n]
-      if out[n + 1] == 0 and held[id] == n and call('LREM', KEYS[2], -1, id) == 1 then out[n + 1] = 1 end
-      if out[n + 1] == 1 then
+      if out[n + 2] == 0 and held[id] == n and call('LREM', KEYS[2], -1, id) == 1 then out[n + 2] = 1 end
+      if out[n + 2] == 1 then
         nacked = nacked + 1
         ackedIds[nacked] = id
         ackWorkers[nacked] = ARGV[3 + 3 * n]
@@ -92,7 +94,7 @@ if acks > 0 then
       end
     end
   end
-  nout = acks + 1
+  nout = acks + 2
 end
 
 -- due tasks go to the consuming end: they run next, not behind a backlog
@@ -201,9 +203,14 @@ if nids > 0 then
   call('HSET', KEYS[9], taskq_unpack(fences))
 end
 taskq_flush()
--- the next due time matters to a pool that got fewer tasks than it asked for
-if nids < wanted then
-  local first = call('ZRANGE', KEYS[8], 0, 0, 'WITHSCORES')
-  if first[2] then out[1] = math.max(0, tonumber(first[2]) - now) end
+if wanted > 0 then
+  -- A pool that emptied the ready list waits for a wake message (or the next
+  -- due time) before it asks again; one that left tasks there asks at once.
+  local left = call('LLEN', KEYS[1])
+  out[2] = left
+  if left == 0 then
+    local first = call('ZRANGE', KEYS[8], 0, 0, 'WITHSCORES')
+    if first[2] then out[1] = math.max(0, tonumber(first[2]) - now) end
+  end
 end
 return taskq_reply(out)

@@ -176,7 +176,7 @@ export class Consumer {
       this.logger.warn({ consumer: this.id }, `consumer ${this.id} is not registered (presumed dead); registering again`);
       await this.register();
       reply = await SCRIPTS.fetch.run(this.redis, keys, args);
-      if (reply === -1) return { acks: acks.map(() => false), tasks: [], nextDueInMs: undefined };
+      if (reply === -1) return { acks: acks.map(() => false), tasks: [], nextDueInMs: undefined, readyLeft: undefined };
     }
     const result = decodeFetchReply(reply as unknown[], acks.length, workers);
     result.acks.forEach((ok, i) => this.accepted(ok, 'ack', (acks[i] as AckItem).id));

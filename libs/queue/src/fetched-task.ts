@@ -21,20 +21,23 @@ export interface FetchResult {
   /** One flag per ack sent along (see Consumer.exchange): true if acknowledged, false if refused. */
   readonly acks: boolean[];
   readonly tasks: FetchedTask[];
-  /** ms until the earliest Delayed/Retrying task is due; undefined if there is none, or when the fetch got a task for every worker (not looked up). */
+  /** ms until the earliest Delayed/Retrying task is due; undefined if there is none, or while tasks are still ready (not looked up). */
   readonly nextDueInMs: number | undefined;
+  /** Tasks still in the ready list after this fetch (0: the fetch emptied it); undefined when no task was asked for. */
+  readonly readyLeft: number | undefined;
 }
 
 /**
- * Decodes the reply of fetch.lua: ms until the next due time, one flag per
- * ack, then id, encoded task, token per task. The attempt is the token's
+ * Decodes the reply of fetch.lua: ms until the next due time, tasks still
+ * ready, one flag per ack, then id, encoded task, token per task. The attempt is the token's
  * part after the colon (`<seq>:<attempt>`), so the reply does not carry it twice.
  */
 export function decodeFetchReply(reply: unknown[], ackCount: number, workers: readonly string[]): FetchResult {
   const tasks: FetchedTask[] = [];
   const due = Number(reply[0]);
-  const acks = reply.slice(1, 1 + ackCount).map((flag) => Number(flag) === 1);
-  for (let i = 1 + ackCount, n = 0; i + 2 < reply.length; i += 3, n++) {
+  const left = Number(reply[1]);
+  const acks = reply.slice(2, 2 + ackCount).map((flag) => Number(flag) === 1);
+  for (let i = 2 + ackCount, n = 0; i + 2 < reply.length; i += 3, n++) {
     const id = String(reply[i]);
     const raw = reply[i + 1];
     const token = String(reply[i + 2]);
@@ -51,5 +54,5 @@ export function decodeFetchReply(reply: unknown[], ackCount: number, workers: re
       tasks.push({ id, attempt, token, worker, task: undefined, invalid });
     }
   }
-  return { acks, tasks, nextDueInMs: due >= 0 ? due : undefined };
+  return { acks, tasks, nextDueInMs: due >= 0 ? due : undefined, readyLeft: left >= 0 ? left : undefined };
 }

@@ -133,6 +133,44 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     expect(await redis.get(k.seq)).toBe(seqBefore);
   });
 
+  it('tells how many tasks a fetch left ready, and the next due time once it emptied the ready list', async () => {
+    const { queue, consumer } = await registered();
+    await queue.enqueueMany([{ type: 'x' }, { type: 'x' }, { type: 'x' }]);
+    await queue.enqueue({ type: 'x', delayMs: 60_000 });
+    const first = await consumer.fetch(['w-1', 'w-2']);
+    expect(first.tasks).toHaveLength(2);
+    expect(first.readyLeft).toBe(1);
+    // tasks still ready: the due time is not looked up
+    expect(first.nextDueInMs).toBeUndefined();
+    // exactly the last one: the list is empty now, though the fetch got all it asked for
+    const second = await consumer.fetch(['w-3']);
+    expect(second.tasks).toHaveLength(1);
+    expect(second.readyLeft).toBe(0);
+    expect(second.nextDueInMs).toBeGreaterThan(50_000);
+    const third = await consumer.fetch(['w-4', 'w-5']);
+    expect(third).toMatchObject({ tasks: [], readyLeft: 0 });
+    // acks alone ask for nothing
+    const acked = await consumer.exchange([{ id: (first.tasks[0] as { id: string }).id, worker: 'w-1', token: (first.tasks[0] as { token: string }).token }], []);
+    expect(acked).toMatchObject({ acks: [true], tasks: [], readyLeft: undefined });
+  });
+
+  it('publishes on the wake channel how many tasks became ready (0 when only a due time changed)', async () => {
+    const { redis, another } = mockRedis();
+    const queue = new Queue(redis, config);
+    const k = queueKeys('unit');
+    const subscriber = another();
+    const messages: string[] = [];
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === k.wake) messages.push(String(message)); // the in-memory Redis passes numbers through
+    });
+    await subscriber.subscribe(k.wake);
+    await queue.enqueueMany([{ type: 'x' }, { type: 'x' }, { type: 'x' }]);
+    await queue.enqueue({ type: 'x', delayMs: 60_000 });
+    await queue.enqueueMany([{ id: 'r1', type: 'x' }, { id: 'd1', type: 'x', delayMs: 60_000 }]);
+    await waitFor(() => messages.length === 3);
+    expect(messages).toEqual(['3', '0', '1']);
+  });
+
   it('acks out of the processing list wherever the tasks are in it: a tail at once, the rest one by one; a duplicate or stale ack is refused', async () => {
     const { redis, queue, consumer } = await registered();
     await queue.enqueueMany(['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id, type: 't' })));

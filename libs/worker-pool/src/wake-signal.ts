@@ -12,6 +12,8 @@ export class WakeSignal {
   private pending = false;
   private waiter: (() => void) | undefined;
   private wakes = 0;
+  private announced = 0;
+  private unknowns = 0;
 
   constructor(
     private readonly subscriber: Redis,
@@ -25,13 +27,14 @@ export class WakeSignal {
 
   async start(): Promise<void> {
     this.subscriber.on('message', (channel: string, message: string) => {
-      if (channel === this.wakeChannel) this.wake();
+      // String(): the in-memory Redis of the demo passes a published number through as a number
+      if (channel === this.wakeChannel) this.wake(String(message));
       else if (channel === this.controlChannel) this.onControl(message);
     });
     // after a reconnect a message may have been missed: look at the queue
     this.subscriber.on('ready', () => {
       this.onReady();
-      this.wake();
+      this.wake(undefined);
     });
     await this.subscriber.subscribe(this.wakeChannel, this.controlChannel);
   }
@@ -46,8 +49,26 @@ export class WakeSignal {
     return this.wakes;
   }
 
-  private wake(): void {
+  /**
+   * The tasks wake messages said became ready, summed over all of them (a
+   * message is the count: enqueue, release, recover, reconcile and
+   * requeue-dead publish how many; 0 when only a due time changed). A pool
+   * whose queue ran dry asks for that many tasks on its next fetch, not for
+   * one per idle sub-worker.
+   */
+  get announcedCount(): number {
+    return this.announced;
+  }
+
+  /** Wakes that said no count (a reconnect, or a message that is not a count): a pool then asks for its full share. */
+  get unknownCount(): number {
+    return this.unknowns;
+  }
+
+  private wake(message: string | undefined): void {
     this.wakes++;
+    if (message !== undefined && /^\d{1,9}$/.test(message)) this.announced += Number(message);
+    else this.unknowns++;
     this.fire();
   }
 

@@ -12,13 +12,19 @@ let port = 30000 + Math.floor(Math.random() * 10000);
 const opened: Redis[] = [];
 let pools: WorkerPool[] = [];
 
-function setup(handlers: HandlerMap, concurrency = 2, graceMs = 5000, idlePollMs = 50) {
+/** Connections to one fresh in-memory Redis (a port of its own). */
+function mocks(): { p: number; make: () => Redis } {
   const p = port++;
   const make = (): Redis => {
     const r = new RedisMock({ port: p }) as unknown as Redis;
     opened.push(r);
     return r;
   };
+  return { p, make };
+}
+
+function setup(handlers: HandlerMap, concurrency = 2, graceMs = 5000, idlePollMs = 50) {
+  const { p, make } = mocks();
   const redis = make();
   const queue = new Queue(redis, config);
   const consumer = new Consumer(redis, config, undefined, { id: `c-${p}` });
@@ -85,6 +91,75 @@ describe('WorkerPool (ioredis-mock)', () => {
     const final = await done;
     expect(final.get('w1')?.status).toBe('Done');
     expect(Date.now() - enqueued).toBeLessThan(2000);
+  });
+
+  it('after the queue ran dry, asks for as many tasks as the wake messages announce, not one per idle sub-worker', async () => {
+    const { p, make } = mocks();
+    const redis = make();
+    const queue = new Queue(redis, config);
+    const consumer = new Consumer(redis, config, undefined, { id: `c-${p}` });
+    // the pool's wake subscriber is the first connection it asks for; its 'ready' is an announcement without a count
+    let subscriberReady!: () => void;
+    const ready = new Promise<void>((resolve) => (subscriberReady = resolve));
+    let made = 0;
+    const factory = (): Redis => {
+      const r = make();
+      if (made++ === 0) r.once('ready', () => setImmediate(subscriberReady));
+      return r;
+    };
+    // 8 sub-workers: a share of 4 per round trip; the fallback poll is a minute away
+    const pool = new WorkerPool(consumer, factory, undefined, { concurrency: 8, idlePollMs: 60_000 }, { quick: () => undefined });
+    pools.push(pool);
+    const fetches: { asked: number; got: string[] }[] = [];
+    let started = 0;
+    let finished = 0;
+    const exchange = consumer.exchange.bind(consumer);
+    jest.spyOn(consumer, 'exchange').mockImplementation(async (acks, workers) => {
+      started++;
+      try {
+        const result = await exchange(acks, workers);
+        if (workers.length > 0) fetches.push({ asked: workers.length, got: result.tasks.map((t) => t.id) });
+        return result;
+      } finally {
+        finished++;
+      }
+    });
+    /** Until no round trip is in flight and nothing is left ready. */
+    const quiet = async (): Promise<void> => {
+      const deadline = Date.now() + 5000;
+      while (started !== finished || (await redis.llen(k.ready)) > 0) {
+        if (Date.now() > deadline) throw new Error(`the pool did not settle: ${JSON.stringify(fetches)}`);
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    };
+    await pool.start();
+    await ready;
+    await quiet();
+    const before = fetches.length;
+    expect(before).toBeGreaterThan(0);
+    expect(fetches.every((f) => f.got.length === 0)).toBe(true);
+
+    const done = waitFinal(redis, make(), ['a', 'b', 'c', 'd']);
+    await queue.enqueue({ id: 'a', type: 'quick' }); // announces 1
+    await waitFinal(redis, make(), ['a']);
+    await quiet();
+    await queue.enqueueMany(['b', 'c', 'd'].map((id) => ({ id, type: 'quick' }))); // announces 3
+    expect([...(await done).values()].map((r) => r.status)).toEqual(['Done', 'Done', 'Done', 'Done']);
+    await quiet();
+    // a wake message without a count (a reconnect is another): the full share again
+    await redis.publish(k.wake, 'something');
+    const deadline = Date.now() + 5000;
+    while (fetches.length < before + 3) {
+      if (Date.now() > deadline) throw new Error(`no fetch after the message: ${JSON.stringify(fetches)}`);
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    await quiet();
+    // one fetch per wake, each asking for what its wake announced; the acks went on their own
+    expect(fetches.slice(before)).toEqual([
+      { asked: 1, got: ['a'] },
+      { asked: 3, got: ['b', 'c', 'd'] },
+      { asked: 4, got: [] },
+    ]);
   });
 
   it('records handler throws, non-Error throws and rejections as Dead after the last attempt, unknown types and bad JSON as Failed, and keeps running', async () => {

@@ -26,6 +26,14 @@ const MAX_FETCH = 1000;
 /** How long stop() still waits, after the grace period, for outcomes being recorded (acks in flight). */
 const RECORDING_WAIT_MS = 2000;
 
+/** What a pool knows after a fetch that emptied the ready list (see WakeSignal's counts). */
+interface DryQueue {
+  readonly wakes: number;
+  readonly announced: number;
+  readonly unknowns: number;
+  readonly until: number;
+}
+
 export const PoolState = { New: 'new', Running: 'running', Stopping: 'stopping', Stopped: 'stopped' } as const;
 export type PoolState = (typeof PoolState)[keyof typeof PoolState];
 
@@ -62,8 +70,12 @@ export class WorkerPool {
   /** Failed round trips in a row, and when the next may go. */
   private failures = 0;
   private retryAt = 0;
-  /** Set when a fetch found the queue dry: the wake count it was sent under, and when to look again anyway. */
-  private dryAt: { readonly wakes: number; readonly until: number } | undefined;
+  /**
+   * Set when a fetch emptied the ready list: the wake signal's counts it was
+   * sent under (wakes, tasks announced, wakes without a count), and when to
+   * look again anyway.
+   */
+  private dryAt: DryQueue | undefined;
   /** Most tasks one round trip asks for. */
   private readonly fetchShare: number;
 
@@ -154,7 +166,12 @@ export class WorkerPool {
       }
       const acks: TakenAcks | undefined = this.acks.take();
       // at most a share of the sub-workers per round trip, so that two are in flight in a busy pool
-      const workers = this.mayFetch(now) ? this.idle.splice(0, this.fetchShare) : [];
+      const workers = this.mayFetch(now) ? this.idle.splice(0, this.fetchSize(now)) : [];
+      if (workers.length > 0 && this.dryAt) {
+        // This fetch answers the wakes seen so far: the next one waits for its
+        // reply (which says whether the queue is still dry) or for new wakes.
+        this.dryAt = { ...this.wakeCounts(), until: Infinity };
+      }
       if (!acks && workers.length === 0) {
         await wake.wait(this.nextWaitMs(now));
         wake.clear();
@@ -172,7 +189,7 @@ export class WorkerPool {
    * so Redis works on one batch while this process runs the tasks of another.
    */
   private send(acks: TakenAcks | undefined, workers: string[]): void {
-    const wakesAtSend = (this.wake as WakeSignal).wakeCount;
+    const sentUnder = this.wakeCounts();
     const exchange = this.consumer.exchange(acks?.items ?? [], workers).then(
       (fetched: FetchResult) => {
         acks?.settle(fetched.acks);
@@ -189,20 +206,25 @@ export class WorkerPool {
         }
         // sub-workers the queue had no task for are idle again
         for (let i = fetched.tasks.length; i < workers.length; i++) this.idle.push(workers[i] as string);
-        if (workers.length > 0 && fetched.tasks.length < workers.length) {
-          // The queue ran dry: fetch again on a wake message, when the earliest
-          // delayed task is due (plus a little jitter, so idle pools do not all
-          // ask at the same instant), or after the poll interval.
-          const due = fetched.nextDueInMs;
-          const untilDue = due === undefined ? Infinity : due + Math.floor(Math.random() * 20);
-          this.dryAt = { wakes: wakesAtSend, until: Date.now() + Math.min(this.options.idlePollMs, untilDue) };
-        } else if (workers.length > 0) {
-          this.dryAt = undefined;
+        if (workers.length > 0) {
+          const emptied = fetched.readyLeft === undefined ? fetched.tasks.length < workers.length : fetched.readyLeft === 0;
+          if (emptied) {
+            // The queue ran dry: fetch again on a wake message (for as many
+            // tasks as the wakes announce), when the earliest delayed task is
+            // due (plus a little jitter, so idle pools do not all ask at the
+            // same instant), or after the poll interval.
+            const due = fetched.nextDueInMs;
+            const untilDue = due === undefined ? Infinity : due + Math.floor(Math.random() * 20);
+            this.dryAt = { ...sentUnder, until: Date.now() + Math.min(this.options.idlePollMs, untilDue) };
+          } else {
+            this.dryAt = undefined;
+          }
         }
       },
       (err: unknown) => {
         acks?.fail(err); // each task retries its own ack
         this.idle.push(...workers);
+        if (workers.length > 0) this.dryAt = undefined; // not known to be dry: the retry asks for a full share
         this.failures++;
         this.needsReconcile = true; // the fetch may have run in Redis all the same
         const delay = Math.min(100 * 2 ** Math.min(this.failures, 5), 3000);
@@ -219,10 +241,29 @@ export class WorkerPool {
     this.exchanges.add(tracked);
   }
 
+  private wakeCounts(): Omit<DryQueue, 'until'> {
+    const wake = this.wake as WakeSignal;
+    return { wakes: wake.wakeCount, announced: wake.announcedCount, unknowns: wake.unknownCount };
+  }
+
   /** Whether to ask for tasks now: not while the queue is known to be dry (no wake, not yet due). */
   private mayFetch(now: number): boolean {
     const dry = this.dryAt;
     return dry === undefined || dry.wakes !== (this.wake as WakeSignal).wakeCount || now >= dry.until;
+  }
+
+  /**
+   * How many tasks to ask for: a share of the sub-workers, but after the
+   * queue ran dry only as many as the wake messages since announced (at
+   * least one), so that a trickle of tasks does not send every idle
+   * sub-worker's name to Redis for each one. A wake without a count, a due
+   * time or the poll interval asks for the full share again.
+   */
+  private fetchSize(now: number): number {
+    const dry = this.dryAt;
+    const wake = this.wake as WakeSignal;
+    if (dry === undefined || now >= dry.until || wake.unknownCount !== dry.unknowns) return this.fetchShare;
+    return Math.min(this.fetchShare, Math.max(1, wake.announcedCount - dry.announced));
   }
 
   /** How long the loop may sleep when it has nothing to send: until the dry queue is worth a look (idle sub-workers), else the poll interval. */
