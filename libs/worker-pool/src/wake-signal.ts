@@ -42,8 +42,8 @@ export class WakeSignal {
   /**
    * How many times the queue said there may be new work (a wake message, or
    * a reconnect after which one may have been missed). A pool whose fetch
-   * came back empty fetches again once this changes (or when a delayed task
-   * is due, or after the poll interval).
+   * emptied the ready list fetches again once this changes (or when a
+   * delayed task is due, or after the poll interval).
    */
   get wakeCount(): number {
     return this.wakes;

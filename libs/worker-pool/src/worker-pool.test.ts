@@ -23,6 +23,23 @@ function mocks(): { p: number; make: () => Redis } {
   return { p, make };
 }
 
+/**
+ * A connection factory for a pool, and a promise that settles once the first
+ * connection it made (the pool's wake subscriber) is ready and the pool has
+ * seen it (its 'ready' counts as a wake without a count).
+ */
+function subscriberWatch(make: () => Redis): { factory: () => Redis; ready: Promise<void> } {
+  let subscriberReady!: () => void;
+  const ready = new Promise<void>((resolve) => (subscriberReady = resolve));
+  let made = 0;
+  const factory = (): Redis => {
+    const r = make();
+    if (made++ === 0) r.once('ready', () => setImmediate(subscriberReady));
+    return r;
+  };
+  return { factory, ready };
+}
+
 function setup(handlers: HandlerMap, concurrency = 2, graceMs = 5000, idlePollMs = 50) {
   const { p, make } = mocks();
   const redis = make();
@@ -98,15 +115,7 @@ describe('WorkerPool (ioredis-mock)', () => {
     const redis = make();
     const queue = new Queue(redis, config);
     const consumer = new Consumer(redis, config, undefined, { id: `c-${p}` });
-    // the pool's wake subscriber is the first connection it asks for; its 'ready' is an announcement without a count
-    let subscriberReady!: () => void;
-    const ready = new Promise<void>((resolve) => (subscriberReady = resolve));
-    let made = 0;
-    const factory = (): Redis => {
-      const r = make();
-      if (made++ === 0) r.once('ready', () => setImmediate(subscriberReady));
-      return r;
-    };
+    const { factory, ready } = subscriberWatch(make);
     // 8 sub-workers: a share of 4 per round trip; the fallback poll is a minute away
     const pool = new WorkerPool(consumer, factory, undefined, { concurrency: 8, idlePollMs: 60_000 }, { quick: () => undefined });
     pools.push(pool);
@@ -160,6 +169,87 @@ describe('WorkerPool (ioredis-mock)', () => {
       { asked: 3, got: ['b', 'c', 'd'] },
       { asked: 4, got: [] },
     ]);
+  });
+
+  /**
+   * A pool of 8 sub-workers (a share of 4) whose fetches the test answers:
+   * at once (the queue emptied) until `hold()`, then only when told.
+   */
+  async function poolWithHeldFetches(idlePollMs: number) {
+    const { p, make } = mocks();
+    const redis = make();
+    const consumer = new Consumer(redis, config, undefined, { id: `c-${p}` });
+    const { factory, ready } = subscriberWatch(make);
+    const pool = new WorkerPool(consumer, factory, undefined, { concurrency: 8, idlePollMs }, {});
+    pools.push(pool);
+    const held: { asked: number; answer: (readyLeft: number) => void }[] = [];
+    let holding = false;
+    const reply = (readyLeft: number) => ({ acks: [], tasks: [], nextDueInMs: undefined, readyLeft });
+    jest.spyOn(consumer, 'exchange').mockImplementation((_acks, workers) => {
+      if (!holding) return Promise.resolve(reply(0));
+      return new Promise((resolve) => held.push({ asked: workers.length, answer: (left) => resolve(reply(left)) }));
+    });
+    await pool.start();
+    await ready;
+    await turns(); // the start's fetches and the reconnect wake's are over: the pool is dry
+    return {
+      redis,
+      held,
+      hold: () => (holding = true),
+      /** Answers every fetch held and the ones to come (stop() waits for them). */
+      release: () => {
+        holding = false;
+        for (const h of held) h.answer(0);
+      },
+      heldCount: async (n: number): Promise<void> => {
+        const deadline = Date.now() + 5000;
+        while (held.length < n) {
+          if (Date.now() > deadline) throw new Error(`expected ${n} held fetches, got ${JSON.stringify(held.map((h) => h.asked))}`);
+          await new Promise<void>((r) => setImmediate(r));
+        }
+      },
+    };
+  }
+
+  /** Lets the event loop turn `n` times (the pool's loop reacts within a few). */
+  async function turns(n = 20): Promise<void> {
+    for (let i = 0; i < n; i++) await new Promise<void>((r) => setImmediate(r));
+  }
+
+  it('a late reply of an older fetch does not undo what a newer fetch answered: no second fetch for the same wake', async () => {
+    const { redis, held, hold, release, heldCount } = await poolWithHeldFetches(60_000);
+    hold();
+    try {
+      await redis.publish(k.wake, '1');
+      await heldCount(1); // F0 asks for the announced task ...
+      held[0]!.answer(5); // ... and says more are ready: not dry, so both shares go out
+      await heldCount(3);
+      expect(held.map((h) => h.asked)).toEqual([1, 4, 4]);
+      held[1]!.answer(0); // F1 emptied the list: dry
+      await redis.publish(k.wake, '1');
+      await heldCount(4); // F3 answers the new wake
+      held[2]!.answer(0); // F2, sent before that wake, comes back late
+      await turns();
+      // no fetch went for the wake F3 answers
+      expect(held.map((h) => h.asked)).toEqual([1, 4, 4, 1]);
+      held[3]!.answer(0);
+      await turns();
+      expect(held).toHaveLength(4);
+    } finally {
+      release();
+    }
+  });
+
+  it('a dry pool whose fetch never answers asks again after the poll interval', async () => {
+    const { held, hold, release, heldCount } = await poolWithHeldFetches(100);
+    hold();
+    try {
+      await heldCount(1); // the next poll's fetch never answers (a half-open connection, say)
+      await heldCount(2); // the poll interval later, another one goes, with the next share
+      expect(held.map((h) => h.asked)).toEqual([4, 4]);
+    } finally {
+      release();
+    }
   });
 
   it('records handler throws, non-Error throws and rejections as Dead after the last attempt, unknown types and bad JSON as Failed, and keeps running', async () => {

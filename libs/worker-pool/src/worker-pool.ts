@@ -169,8 +169,9 @@ export class WorkerPool {
       const workers = this.mayFetch(now) ? this.idle.splice(0, this.fetchSize(now)) : [];
       if (workers.length > 0 && this.dryAt) {
         // This fetch answers the wakes seen so far: the next one waits for its
-        // reply (which says whether the queue is still dry) or for new wakes.
-        this.dryAt = { ...this.wakeCounts(), until: Infinity };
+        // reply (which says whether the queue is still dry), for new wakes, or
+        // for the poll interval should the reply never come.
+        this.dryAt = { ...this.wakeCounts(), until: now + this.options.idlePollMs };
       }
       if (!acks && workers.length === 0) {
         await wake.wait(this.nextWaitMs(now));
@@ -215,7 +216,11 @@ export class WorkerPool {
             // same instant), or after the poll interval.
             const due = fetched.nextDueInMs;
             const untilDue = due === undefined ? Infinity : due + Math.floor(Math.random() * 20);
-            this.dryAt = { ...sentUnder, until: Date.now() + Math.min(this.options.idlePollMs, untilDue) };
+            const until = Date.now() + Math.min(this.options.idlePollMs, untilDue);
+            // A fetch sent later answered later wakes (an older reply may come
+            // after it was sent): keep what it answered; its own reply decides.
+            const later = this.dryAt;
+            this.dryAt = later !== undefined && later.wakes > sentUnder.wakes ? { ...later, until: Math.min(later.until, until) } : { ...sentUnder, until };
           } else {
             this.dryAt = undefined;
           }
