@@ -3,6 +3,7 @@ import { Consumer, type Heartbeat } from '@taskq/queue';
 import { queueKeys, silentLogger, type LogFn, type Logger } from '@taskq/recorder';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { ThreadHeartbeat } from './heartbeat';
+import { waitFor } from './test-support/wait-for';
 
 /** Keeps the messages of warn and error calls. */
 function warningsLogger(lines: string[]): Logger {
@@ -10,14 +11,6 @@ function warningsLogger(lines: string[]): Logger {
     lines.push(typeof a === 'string' ? a : (msg ?? ''));
   };
   return { ...silentLogger, warn: keep, error: keep, child: () => warningsLogger(lines) };
-}
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 4000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('ThreadHeartbeat on a real redis-server (threads/heartbeat.cjs and its client)', () => {
@@ -48,11 +41,11 @@ describe('ThreadHeartbeat on a real redis-server (threads/heartbeat.cjs and its 
   it('beats for a consumer id Redis refuses as a connection name, with a password the server does not ask for, and again after the script cache is flushed', async () => {
     const { consumer, beats, warnings, heartbeat } = await beating('hb-thread', 'my worker ü', `redis://:not-needed@127.0.0.1:${server.port}`);
     try {
-      await waitFor('two beats', () => beats.length >= 2);
+      await waitFor('two beats', () => beats.length >= 2, { timeoutMs: 4000 });
       // EVALSHA fails with NOSCRIPT now: the thread falls back to EVAL
       await redis.script('FLUSH');
       const seen = beats.length;
-      await waitFor('two beats after SCRIPT FLUSH', () => beats.length >= seen + 2);
+      await waitFor('two beats after SCRIPT FLUSH', () => beats.length >= seen + 2, { timeoutMs: 4000 });
       expect(beats.every((beat) => beat.alive)).toBe(true);
       expect(warnings).toEqual([]);
       const score = Number(await redis.zscore(queueKeys('hb-thread').consumers, consumer.id));
@@ -67,12 +60,12 @@ describe('ThreadHeartbeat on a real redis-server (threads/heartbeat.cjs and its 
     await redis.auth('right');
     const { beats, warnings, heartbeat } = await beating('hb-thread-auth', 'hb-auth', `redis://:wrong@127.0.0.1:${server.port}`);
     try {
-      await waitFor('a warning', () => warnings.length >= 1);
+      await waitFor('a warning', () => warnings.length >= 1, { timeoutMs: 4000 });
       expect(warnings[0]).toMatch(/^heartbeat failed: (WRONGPASS|ERR invalid password)/);
       expect(beats).toEqual([]);
       await redis.config('SET', 'requirepass', 'wrong');
       await redis.auth('wrong');
-      await waitFor('a beat', () => beats.length >= 1);
+      await waitFor('a beat', () => beats.length >= 1, { timeoutMs: 4000 });
       expect(beats[0]?.alive).toBe(true);
     } finally {
       await heartbeat.stop();

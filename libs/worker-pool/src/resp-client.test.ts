@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
+import { waitFor } from './test-support/wait-for';
 
 /** The heartbeat thread's client (plain JS, threads/resp-client.cjs), typed for these tests. */
 interface RedisOptions {
@@ -72,15 +73,6 @@ describe('heartbeat thread client: URLs', () => {
   });
 });
 
-/** Polls until check() holds (every 10 ms, up to 5 s). */
-async function waitFor(check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe('heartbeat thread client on a real redis-server', () => {
   let server: RedisServer;
   let admin: Redis;
@@ -134,7 +126,7 @@ describe('heartbeat thread client on a real redis-server', () => {
     const id = await client.call('CLIENT', 'ID');
     // a command in flight (blocked) when the server closes the connection
     const blocked = client.call('BLPOP', 'nothing-here', 30);
-    await waitFor(async () => String(await admin.call('CLIENT', 'LIST', 'TYPE', 'normal')).includes('cmd=blpop'));
+    await waitFor('the client to block in BLPOP', async () => String(await admin.call('CLIENT', 'LIST', 'TYPE', 'normal')).includes('cmd=blpop'));
     expect(await admin.client('KILL', 'ID', String(id))).toBe(1);
     await expect(blocked).rejects.toThrow(/closed|ECONNRESET/);
     expect(await client.call('PING')).toBe('PONG');
@@ -168,7 +160,7 @@ describe('heartbeat thread client on a real redis-server', () => {
       const started = Date.now();
       await expect(client.call('PING')).rejects.toThrow('no reply from Redis within 200 ms');
       expect(Date.now() - started).toBeGreaterThanOrEqual(190);
-      await waitFor(async () => sockets.length === 1 && sockets[0]!.destroyed);
+      await waitFor('the silent connection to be dropped', async () => sockets.length === 1 && sockets[0]!.destroyed);
       // the next call connects again (and times out again: the server is still silent)
       await expect(client.call('PING')).rejects.toThrow('no reply from Redis within 200 ms');
       expect(sockets).toHaveLength(2);

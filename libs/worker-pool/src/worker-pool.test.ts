@@ -5,6 +5,7 @@ import { Consumer, Queue, type AckItem } from '@taskq/queue';
 import { WorkerPool } from './worker-pool';
 import { sleepTask } from './sleep-task';
 import type { HandlerMap } from './handler';
+import { waitFor } from './test-support/wait-for';
 
 const config = { queue: 'pool' };
 const k = queueKeys('pool');
@@ -134,13 +135,8 @@ describe('WorkerPool (ioredis-mock)', () => {
       }
     });
     /** Until no round trip is in flight and nothing is left ready. */
-    const quiet = async (): Promise<void> => {
-      const deadline = Date.now() + 5000;
-      while (started !== finished || (await redis.llen(k.ready)) > 0) {
-        if (Date.now() > deadline) throw new Error(`the pool did not settle: ${JSON.stringify(fetches)}`);
-        await new Promise<void>((r) => setImmediate(r));
-      }
-    };
+    const quiet = (): Promise<void> =>
+      waitFor(() => `the pool to settle: ${JSON.stringify(fetches)}`, async () => started === finished && (await redis.llen(k.ready)) === 0, { pollMs: 0 });
     await pool.start();
     await ready;
     await quiet();
@@ -157,11 +153,7 @@ describe('WorkerPool (ioredis-mock)', () => {
     await quiet();
     // a wake message without a count (a reconnect is another): the full share again
     await redis.publish(k.wake, 'something');
-    const deadline = Date.now() + 5000;
-    while (fetches.length < before + 3) {
-      if (Date.now() > deadline) throw new Error(`no fetch after the message: ${JSON.stringify(fetches)}`);
-      await new Promise<void>((r) => setImmediate(r));
-    }
+    await waitFor(() => `a fetch after the message: ${JSON.stringify(fetches)}`, () => fetches.length >= before + 3, { pollMs: 0 });
     await quiet();
     // one fetch per wake, each asking for what its wake announced; the acks went on their own
     expect(fetches.slice(before)).toEqual([
@@ -201,13 +193,8 @@ describe('WorkerPool (ioredis-mock)', () => {
         holding = false;
         for (const h of held) h.answer(0);
       },
-      heldCount: async (n: number): Promise<void> => {
-        const deadline = Date.now() + 5000;
-        while (held.length < n) {
-          if (Date.now() > deadline) throw new Error(`expected ${n} held fetches, got ${JSON.stringify(held.map((h) => h.asked))}`);
-          await new Promise<void>((r) => setImmediate(r));
-        }
-      },
+      heldCount: (n: number): Promise<void> =>
+        waitFor(() => `${n} held fetches, got ${JSON.stringify(held.map((h) => h.asked))}`, () => held.length >= n, { pollMs: 0 }),
     };
   }
 

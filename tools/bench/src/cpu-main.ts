@@ -4,6 +4,7 @@
 // tsyringe (behind taskq's classes) needs Reflect.getMetadata at import.
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
 import yargs from 'yargs';
 import { connectRedis } from '@taskq/queue';
 import { startRedisServer } from '@taskq/redis-harness';
@@ -65,11 +66,9 @@ function processCpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-async function drainOnce(system: SystemName, url: string, redisPid: number, options: CpuProbeOptions): Promise<CpuSample> {
+async function drainOnce(system: SystemName, url: string, redisPid: number, admin: Redis, options: CpuProbeOptions): Promise<CpuSample> {
   const target = redisTarget(url);
-  const admin = await connectRedis(url, { connectionName: 'bench-cpu-admin' });
   await flushAll(admin);
-  admin.disconnect();
   const producer = await openProducer(system, target);
   try {
     await prepareQueue(producer, options.n);
@@ -104,15 +103,18 @@ async function drainOnce(system: SystemName, url: string, redisPid: number, opti
 export async function runCpuProbe(options: CpuProbeOptions, out: (line: string) => void): Promise<CpuSample[]> {
   const server = await startRedisServer();
   const samples: CpuSample[] = [];
+  let admin: Redis | undefined;
   try {
+    admin = await connectRedis(server.url, { connectionName: 'bench-cpu-admin' });
     for (let r = 0; r < options.repeat; r++) {
       for (const system of options.systems) {
-        const s = await drainOnce(system, server.url, server.pid, options);
+        const s = await drainOnce(system, server.url, server.pid, admin, options);
         samples.push(s);
         out(`${system} n=${options.n}: ${Math.round(s.tasksPerSec)} tasks/s, worker ${s.workerUs.toFixed(2)} µs/task, redis-server ${s.redisUs.toFixed(2)} µs/task`);
       }
     }
   } finally {
+    admin?.disconnect();
     await server.stop();
   }
   out('');
