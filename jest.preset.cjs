@@ -1,6 +1,7 @@
-// Shared jest settings for every project. ts-jest emits decorator metadata
-// (tsyringe needs it); `@taskq/source` makes sibling libraries resolve to
-// their TypeScript sources, so tests never run against a stale dist/.
+// Shared jest settings for every project. `@taskq/source` makes sibling
+// libraries resolve to their TypeScript sources, so tests never run against a
+// stale dist/. No `reflect-metadata` setup file: the libraries must load and
+// work without it (they use no decorators), and the tests show that they do.
 module.exports = {
   testEnvironment: 'node',
   transform: {
@@ -10,6 +11,5 @@ module.exports = {
   testEnvironmentOptions: {
     customExportConditions: ['@taskq/source', 'node', 'require', 'default'],
   },
-  setupFiles: ['reflect-metadata'],
   testMatch: ['<rootDir>/src/**/*.test.ts'],
 };

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { container } from 'tsyringe';
 import { hideBin } from 'yargs/helpers';
-import { Janitor, QUEUE_TOKENS, Queue } from '@taskq/queue';
-import { Monitor } from '@taskq/monitor';
-import { POOL_TOKENS, sleepTask, WorkerPool, type HandlerMap, type WorkerPoolOptions } from '@taskq/worker-pool';
+import { Queue, registerQueue, TOKENS } from '@taskq/queue';
+import { Monitor, registerMonitor } from '@taskq/monitor';
+import { registerWorkerPool, sleepTask, WorkerPool, type HandlerMap, type WorkerPoolSettings } from '@taskq/worker-pool';
 import { createLogger, EXIT, openRedis, positiveInt, registerCore, runMain } from '@taskq/app-kit';
 import { producerOptions, yargs } from './args';
 import { describeSummary, produce, runTag, summaryJson } from './produce';
@@ -34,17 +34,20 @@ runMain(async () => {
   );
 
   const c = registerCore(container.createChildContainer(), conn, { queue: args.queue }, logger);
-  c.registerInstance(QUEUE_TOKENS.ConsumerOptions, {});
-  c.registerInstance(QUEUE_TOKENS.JanitorOptions, {});
-  c.registerInstance<WorkerPoolOptions>(POOL_TOKENS.Options, { concurrency: positiveInt('--concurrency', args.concurrency) });
-  c.registerInstance<HandlerMap>(POOL_TOKENS.Handlers, { sleep: sleepTask });
+  registerQueue(c);
+  registerMonitor(c);
+  registerWorkerPool(c);
+  c.registerInstance<WorkerPoolSettings>(TOKENS.WorkerPoolOptions, {
+    concurrency: positiveInt('--concurrency', args.concurrency),
+    // a thread cannot reach the in-memory Redis of this process
+    heartbeat: conn.embedded ? 'main' : 'thread',
+  });
+  c.registerInstance<HandlerMap>(TOKENS.Handlers, { sleep: sleepTask });
   const queue = c.resolve(Queue);
   const monitor = c.resolve(Monitor);
   const pool = c.resolve(WorkerPool);
-  const janitor = c.resolve(Janitor);
 
   await pool.start();
-  janitor.start();
   try {
     const summary = await produce(queue, monitor, logger.child({ component: 'producer' }), {
       count: positiveInt('count', args.count),
@@ -62,7 +65,6 @@ runMain(async () => {
     return EXIT.ok;
   } finally {
     await pool.stop(0);
-    await janitor.stop();
     await monitor.stop();
     await conn.close();
   }

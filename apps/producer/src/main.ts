@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { container } from 'tsyringe';
 import { hideBin } from 'yargs/helpers';
-import { Queue } from '@taskq/queue';
-import { Monitor } from '@taskq/monitor';
+import { Queue, registerQueue } from '@taskq/queue';
+import { Monitor, registerMonitor } from '@taskq/monitor';
 import { createLogger, EXIT, openRedis, positiveInt, registerCore, runMain } from '@taskq/app-kit';
 import { producerOptions, yargs } from './args';
 import { describeSummary, produce, runTag, summaryJson } from './produce';
@@ -23,7 +23,7 @@ runMain(async () => {
   });
   logger.info({ redis: conn.address, queue: args.queue }, `connected to ${conn.address}`);
 
-  const c = registerCore(container.createChildContainer(), conn, { queue: args.queue }, logger);
+  const c = registerMonitor(registerQueue(registerCore(container.createChildContainer(), conn, { queue: args.queue }, logger)));
   const queue = c.resolve(Queue);
   const monitor = c.resolve(Monitor);
 

@@ -2,9 +2,8 @@ import 'reflect-metadata';
 import { container } from 'tsyringe';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_RETENTION } from '@taskq/recorder';
-import { Janitor, QUEUE_TOKENS, type JanitorOptions } from '@taskq/queue';
-import { POOL_TOKENS, sleepTask, spinTask, WorkerPool, type HandlerMap, type WorkerPoolOptions } from '@taskq/worker-pool';
+import { DEFAULT_RETENTION, TOKENS } from '@taskq/queue';
+import { registerWorkerPool, sleepTask, spinTask, WorkerPool, type HandlerMap, type WorkerPoolSettings } from '@taskq/worker-pool';
 import {
   createLogger,
   EXIT,
@@ -68,20 +67,18 @@ runMain(async () => {
     maxCount: args['retention-max-count'],
     deadMax: args['dead-max'],
   };
-  const c = registerCore(container.createChildContainer(), conn, { queue: args.queue, retention }, logger);
-  c.registerInstance(QUEUE_TOKENS.ConsumerOptions, {});
-  c.registerInstance<JanitorOptions>(QUEUE_TOKENS.JanitorOptions, { staleAfterMs: args['stale-after-ms'] });
-  c.registerInstance<WorkerPoolOptions>(POOL_TOKENS.Options, {
+  const c = registerWorkerPool(registerCore(container.createChildContainer(), conn, { queue: args.queue, retention }, logger));
+  c.registerInstance<WorkerPoolSettings>(TOKENS.WorkerPoolOptions, {
     concurrency,
     graceMs: args['grace-ms'],
     heartbeatMs: args['heartbeat-ms'],
-    // heartbeats from their own thread and connection: a CPU-bound handler cannot starve them
-    heartbeatRedisUrl: args.redis,
+    // the pool's defaults: heartbeats from their own thread and connection (a
+    // CPU-bound handler cannot starve them) and the janitor in every worker
+    janitor: { staleAfterMs: args['stale-after-ms'] },
   });
-  c.registerInstance<HandlerMap>(POOL_TOKENS.Handlers, { sleep: sleepTask, spin: spinTask });
+  c.registerInstance<HandlerMap>(TOKENS.Handlers, { sleep: sleepTask, spin: spinTask });
 
   const pool = c.resolve(WorkerPool);
-  const janitor = c.resolve(Janitor);
 
   const stopped = new Promise<void>((resolve) => {
     onShutdownSignals(
@@ -97,10 +94,8 @@ runMain(async () => {
   });
 
   await pool.start();
-  janitor.start();
   await stopped;
   const result = await pool.stop();
-  await janitor.stop();
   await conn.close();
   logger.info(result, `stopped: ${result.finished} task(s) finished during the grace period, ${result.released} put back`);
   return EXIT.ok;

@@ -1,6 +1,5 @@
 import type { Argv } from 'yargs';
-import { DEFAULT_QUEUE } from '@taskq/recorder';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REDIS_URL, RedisConnectionError } from '@taskq/queue';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REDIS_URL, RedisConnectionError, DEFAULT_QUEUE } from '@taskq/queue';
 import { LOG_LEVELS, type LogLevel } from './logger';
 
 /** Exit codes of the taskq CLIs. */

@@ -1,11 +1,14 @@
 import type { DependencyContainer } from 'tsyringe';
-import { TOKENS, type Logger, type QueueConfig } from '@taskq/recorder';
+import type { Logger } from '@taskq/recorder';
+import { TOKENS, type QueueConfig } from '@taskq/queue';
 import type { RedisConnection } from './redis';
 
 /**
- * Registers what every taskq component needs — the Redis client, a factory
- * for subscriber connections, the queue and the logger — in an app's
- * container. Apps add their own options and resolve their components.
+ * Registers what every taskq component needs — the Redis client (shared by
+ * all; pub/sub connections are its duplicates), the queue and the logger — in
+ * an app's container. Apps add their own options, call the libraries'
+ * register helpers (registerQueue, registerMonitor, registerWorkerPool) and
+ * resolve their components.
  */
 export function registerCore(
   c: DependencyContainer,
@@ -13,8 +16,7 @@ export function registerCore(
   config: QueueConfig,
   logger: Logger,
 ): DependencyContainer {
-  c.registerInstance(TOKENS.Redis, conn.redis);
-  c.registerInstance(TOKENS.RedisFactory, conn.factory);
+  c.registerInstance(TOKENS.Connection, conn.redis);
   c.registerInstance<QueueConfig>(TOKENS.QueueConfig, config);
   c.registerInstance(TOKENS.Logger, logger);
   return c;

@@ -3,15 +3,16 @@ import RedisMock from 'ioredis-mock';
 import type { Logger } from '@taskq/recorder';
 import { connectRedis, redactUrl } from '@taskq/queue';
 
-/** The Redis an app talks to: a client for commands and a factory for subscriber connections. */
+/**
+ * The Redis an app talks to: the client its taskq components share (each
+ * opens its subscriber connections as duplicates of it, and closes them).
+ */
 export interface RedisConnection {
   readonly redis: Redis;
-  /** Opens another connection to the same server (pub/sub needs its own). */
-  readonly factory: () => Redis;
   /** `redis://…` with any password redacted, or `embedded in-memory Redis`. */
   readonly address: string;
   readonly embedded: boolean;
-  /** Closes every connection opened through this object. */
+  /** Closes the shared client (the components close their own duplicates on stop). */
   close(): Promise<void>;
 }
 
@@ -39,9 +40,11 @@ export async function openRedis(options: OpenRedisOptions): Promise<RedisConnect
       opened.push(r);
       return r;
     };
+    const redis = make();
+    // the components' subscriber connections: more clients of the same in-memory data
+    redis.duplicate = make as Redis['duplicate'];
     return {
-      redis: make(),
-      factory: make,
+      redis,
       address: 'embedded in-memory Redis',
       embedded: true,
       close: async () => {
@@ -50,25 +53,15 @@ export async function openRedis(options: OpenRedisOptions): Promise<RedisConnect
     };
   }
   const url = options.url;
-  const connect = (suffix: string): Promise<Redis> =>
-    connectRedis(url, {
-      connectTimeoutMs: options.connectTimeoutMs,
-      connectionName: `${options.name}-${suffix}`,
-      logger: options.logger,
-    });
-  const redis = await connect('cmd');
+  // the components' subscriber connections are its duplicates, named `<name>-sub`
+  const redis = await connectRedis(url, {
+    connectTimeoutMs: options.connectTimeoutMs,
+    connectionName: options.name,
+    logger: options.logger,
+  });
   opened.push(redis);
-  // Subscriber connections reconnect on their own; commands issued before
-  // the connection is ready are queued by ioredis.
-  const factory = (): Redis => {
-    const sub = redis.duplicate({ connectionName: `${options.name}-sub` });
-    sub.on('error', (err: Error) => options.logger.debug({ err: err.message }, 'subscriber connection error'));
-    opened.push(sub);
-    return sub;
-  };
   return {
     redis,
-    factory,
     address: redactUrl(url),
     embedded: false,
     close: async () => {

@@ -1,5 +1,7 @@
-/** Options of a `Monitor`. Every field is optional; the defaults suit a long-running monitor. */
-export interface MonitorOptions {
+import type { QueueClientOptions } from '@taskq/queue';
+
+/** How a Monitor behaves (TOKENS.MonitorOptions in a container). Every field is optional; the defaults suit a long-running monitor. */
+export interface MonitorSettings {
   /**
    * Log every applied status change at info level, as
    * `[Monitor] Task <id> is <status>` (plus ` (<reason>)` when there is one).
@@ -26,10 +28,10 @@ export interface MonitorOptions {
   readonly maxRecords?: number;
 }
 
-/** tsyringe token for `MonitorOptions`; optional, unregistered means all defaults. */
-export const MONITOR_OPTIONS: unique symbol = Symbol.for('taskq.MonitorOptions');
+/** Options of a Monitor: its settings, the queue and the connection (see QueueClientOptions). */
+export interface MonitorOptions extends MonitorSettings, QueueClientOptions {}
 
-export const DEFAULT_MONITOR_OPTIONS: Readonly<Required<MonitorOptions>> = {
+export const DEFAULT_MONITOR_OPTIONS: Readonly<Required<MonitorSettings>> = {
   log: true,
   resyncDebounceMs: 50,
   readChunkSize: 500,
@@ -37,8 +39,8 @@ export const DEFAULT_MONITOR_OPTIONS: Readonly<Required<MonitorOptions>> = {
 };
 
 /** Fills in defaults and rejects values that would break the monitor. */
-export function resolveMonitorOptions(options: MonitorOptions = {}): Required<MonitorOptions> {
-  const resolved: Required<MonitorOptions> = {
+export function resolveMonitorOptions(options: MonitorSettings = {}): Required<MonitorSettings> {
+  const resolved: Required<MonitorSettings> = {
     log: options.log ?? DEFAULT_MONITOR_OPTIONS.log,
     resyncDebounceMs: options.resyncDebounceMs ?? DEFAULT_MONITOR_OPTIONS.resyncDebounceMs,
     readChunkSize: options.readChunkSize ?? DEFAULT_MONITOR_OPTIONS.readChunkSize,

@@ -1,5 +1,7 @@
+import { TaskqError } from '@taskq/recorder';
+
 /** `Monitor.waitFor` gave up: some tasks had not reached an awaited status in time. */
-export class MonitorTimeoutError extends Error {
+export class MonitorTimeoutError extends TaskqError {
   override readonly name = 'MonitorTimeoutError';
   /** Ids of the tasks that had not reached an awaited status. */
   readonly pendingIds: readonly string[];
@@ -9,6 +11,7 @@ export class MonitorTimeoutError extends Error {
   constructor(pendingIds: readonly string[], total: number, timeoutMs: number, options?: { cause?: unknown }) {
     const sample = pendingIds.slice(0, 5).join(', ') + (pendingIds.length > 5 ? ', …' : '');
     super(
+      'TASKQ_MONITOR_TIMEOUT',
       `timed out after ${timeoutMs} ms: ${pendingIds.length} of ${total} tasks still pending (${sample})`,
       options,
     );

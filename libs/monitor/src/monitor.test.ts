@@ -1,8 +1,10 @@
+import 'reflect-metadata'; // tsyringe's own import needs it (apps import it first); the monitor does not
 import type { Redis } from 'ioredis';
 import { container } from 'tsyringe';
-import { TOKENS, TaskStatus, type StatusRecord } from '@taskq/recorder';
+import { TaskStatus, type StatusRecord } from '@taskq/recorder';
+import { TOKENS } from '@taskq/queue';
 import { Monitor } from './monitor';
-import { MONITOR_OPTIONS } from './monitor-options';
+import { registerMonitor } from './register';
 import { Harness } from './test-support/harness';
 
 describe('Monitor', () => {
@@ -179,35 +181,34 @@ describe('Monitor', () => {
 
   it('rejects invalid options', () => {
     h = new Harness();
-    expect(() => new Monitor(h.redis, h.factory, h.config, h.logger, { readChunkSize: 0 })).toThrow(RangeError);
+    expect(() => h.newMonitor({ readChunkSize: 0 })).toThrow(RangeError);
   });
 
-  it('is resolved by tsyringe from the TOKENS registrations', async () => {
+  it('is resolved by tsyringe from the TOKENS registrations (registerMonitor)', async () => {
     h = new Harness();
-    const child = container.createChildContainer();
-    child.register(TOKENS.Redis, { useValue: h.redis });
-    child.register(TOKENS.RedisFactory, { useValue: h.factory });
+    const child = registerMonitor(container.createChildContainer());
+    child.register(TOKENS.Connection, { useValue: h.redis });
     child.register(TOKENS.QueueConfig, { useValue: h.config });
     child.register(TOKENS.Logger, { useValue: h.logger });
-    child.register(MONITOR_OPTIONS, { useValue: { log: false } });
+    child.register(TOKENS.MonitorOptions, { useValue: { log: false } });
     const monitor = child.resolve(Monitor);
     expect(monitor).not.toBe(h.monitor);
+    expect(child.resolve(Monitor)).toBe(monitor); // one per container
     await monitor.start();
     try {
       const seen = new Promise<StatusRecord>((resolve) => monitor.onStatus('t1', '*', resolve));
       await h.record('t1', TaskStatus.Queued);
       expect((await seen).status).toBe('Queued');
-      expect(h.logger.messages('info')).toEqual([]); // options came from MONITOR_OPTIONS
+      expect(h.logger.messages('info')).toEqual([]); // options came from TOKENS.MonitorOptions
     } finally {
       await monitor.stop();
     }
   });
 
-  it('is resolved by tsyringe without MONITOR_OPTIONS (defaults)', async () => {
+  it('is resolved by tsyringe without TOKENS.MonitorOptions (defaults)', async () => {
     h = new Harness();
-    const child = container.createChildContainer();
-    child.register(TOKENS.Redis, { useValue: h.redis });
-    child.register(TOKENS.RedisFactory, { useValue: h.factory });
+    const child = registerMonitor(container.createChildContainer());
+    child.register(TOKENS.Connection, { useValue: h.redis });
     child.register(TOKENS.QueueConfig, { useValue: h.config });
     child.register(TOKENS.Logger, { useValue: h.logger });
     const monitor = child.resolve(Monitor);

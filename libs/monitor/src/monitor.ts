@@ -1,20 +1,17 @@
-import type { Cluster, Redis } from 'ioredis';
-import { inject, injectable } from 'tsyringe';
+import type { Redis } from 'ioredis';
 import {
   FINAL_STATUSES,
   StatusRecorder,
-  TOKENS,
   decodeStatusMessage,
   isFinalStatus,
-  keysOf,
+  silentLogger,
   type Logger,
-  type QueueConfig,
   type StatusRecord,
   type TaskStatus,
 } from '@taskq/recorder';
-import { MONITOR_OPTIONS, resolveMonitorOptions, type MonitorOptions } from './monitor-options';
+import { resolveClient, type RedisHandle } from '@taskq/queue';
+import { resolveMonitorOptions, type MonitorOptions, type MonitorSettings } from './monitor-options';
 import { MonitorNotRunningError } from './monitor-not-running-error';
-import type { RedisFactory } from './redis-factory';
 import { ResyncScheduler } from './resync-scheduler';
 import { ANY, StatusListeners, type StatusCallback, type StatusFilter } from './status-listeners';
 import { waitForStatuses, type WaitForOptions } from './wait-for';
@@ -41,6 +38,13 @@ function isSameEnqueue(known: StatusRecord, later: StatusRecord): boolean {
  * lost message). Records from both sources can arrive out of order; a record
  * only replaces the known one of its task when its `seq` is greater.
  *
+ * ```ts
+ * const monitor = new Monitor({ queue: 'emails', connection: 'redis://127.0.0.1:6379' });
+ * await monitor.start();
+ * const record = await monitor.waitFor(task.id); // its final StatusRecord
+ * await monitor.stop();
+ * ```
+ *
  * Lifecycle (`start`/`stop` are serialized, each idempotent):
  * ```text
  *   stopped ──start()──► (subscribing) ──► running ──stop()──► stopped
@@ -48,10 +52,13 @@ function isSameEnqueue(known: StatusRecord, later: StatusRecord): boolean {
  *      └──────────────────────┘
  * ```
  */
-@injectable()
 export class Monitor {
-  private readonly options: Required<MonitorOptions>;
-  private readonly recorder: StatusRecorder;
+  /** This monitor's connection; another taskq object given it as `connection` shares it. */
+  readonly connection: RedisHandle;
+  private readonly ownsConnection: boolean;
+  private readonly logger: Logger;
+  private readonly options: Required<MonitorSettings>;
+  private readonly keys: ReturnType<typeof resolveClient>['keys'];
   private readonly channel: string;
   /** Latest record per task, least recently changed first (for eviction). */
   private readonly records = new Map<string, StatusRecord>();
@@ -66,16 +73,14 @@ export class Monitor {
   /** Highest `seq` received on the channel since subscribing. */
   private lastSeq: number | undefined;
 
-  constructor(
-    @inject(TOKENS.Redis) redis: Redis | Cluster,
-    @inject(TOKENS.RedisFactory) private readonly redisFactory: RedisFactory,
-    @inject(TOKENS.QueueConfig) config: QueueConfig,
-    @inject(TOKENS.Logger) private readonly logger: Logger,
-    @inject(MONITOR_OPTIONS, { isOptional: true }) options: MonitorOptions = {},
-  ) {
+  constructor(options: MonitorOptions = {}) {
+    const { keys, handle, ownsHandle } = resolveClient(options, 'taskq-monitor');
+    this.keys = keys;
+    this.connection = handle;
+    this.ownsConnection = ownsHandle;
+    this.logger = options.logger ?? silentLogger;
     this.options = resolveMonitorOptions(options);
-    this.recorder = new StatusRecorder(redis, config);
-    this.channel = keysOf(config).events;
+    this.channel = keys.events;
     this.listeners = new StatusListeners((err, record) =>
       this.logger.warn({ err, taskId: record.id, status: record.status }, '[Monitor] A status callback threw'),
     );
@@ -96,7 +101,11 @@ export class Monitor {
     return this.serialize(() => (this.state === 'running' ? Promise.resolve() : this.connect()));
   }
 
-  /** Unsubscribes and quits the monitor's own connection (never the injected Redis); rejects pending `waitFor`s. */
+  /**
+   * Unsubscribes and quits the monitor's subscriber connection (and the
+   * connection it opened itself, never a client it was given); rejects pending
+   * `waitFor`s.
+   */
   stop(): Promise<void> {
     return this.serialize(() => (this.state === 'running' ? this.disconnect() : Promise.resolve()));
   }
@@ -138,10 +147,24 @@ export class Monitor {
    * `timeoutMs`, with `signal.reason` on abort, and with
    * `MonitorNotRunningError` when the monitor stops first.
    */
+  waitFor(taskId: string, statuses?: readonly TaskStatus[], options?: WaitForOptions): Promise<StatusRecord>;
+  waitFor(taskIds: Iterable<string>, statuses?: readonly TaskStatus[], options?: WaitForOptions): Promise<Map<string, StatusRecord>>;
   async waitFor(
-    taskIds: Iterable<string>,
+    taskIds: string | Iterable<string>,
     statuses: readonly TaskStatus[] = FINAL_STATUSES,
     options: WaitForOptions = {},
+  ): Promise<StatusRecord | Map<string, StatusRecord>> {
+    if (typeof taskIds === 'string') {
+      const records = await this.waitForMany([taskIds], statuses, options);
+      return records.get(taskIds) as StatusRecord;
+    }
+    return this.waitForMany(taskIds, statuses, options);
+  }
+
+  private async waitForMany(
+    taskIds: Iterable<string>,
+    statuses: readonly TaskStatus[],
+    options: WaitForOptions,
   ): Promise<Map<string, StatusRecord>> {
     await this.lifecycle;
     if (this.state !== 'running') {
@@ -177,7 +200,7 @@ export class Monitor {
   }
 
   private async connect(): Promise<void> {
-    const client = this.redisFactory();
+    const client: Redis = await this.connection.duplicate();
     const onMessage = (channel: string, message: string): void => this.onMessage(channel, message);
     // ioredis re-subscribes by itself after a reconnect and emits 'ready' again;
     // anything published while it was away is only in the recorded statuses.
@@ -212,6 +235,7 @@ export class Monitor {
     } catch (err) {
       detach();
       client.disconnect();
+      if (this.ownsConnection) await this.connection.close();
       throw err;
     }
     this.subscriber = { client, detach };
@@ -245,6 +269,7 @@ export class Monitor {
       }
     }
     await this.resyncs.idle();
+    if (this.ownsConnection) await this.connection.close();
   }
 
   private onMessage(channel: string, message: string): void {
@@ -270,7 +295,8 @@ export class Monitor {
   private async readAndApply(taskIds: readonly string[]): Promise<void> {
     const size = this.options.readChunkSize;
     for (let i = 0; i < taskIds.length; i += size) {
-      const records = await this.recorder.getMany(taskIds.slice(i, i + size));
+      const recorder = new StatusRecorder(await this.connection.client(), this.keys);
+      const records = await recorder.getMany(taskIds.slice(i, i + size));
       for (const record of records.values()) {
         if (record !== undefined) this.apply(record);
       }

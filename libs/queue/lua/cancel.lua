@@ -4,14 +4,14 @@
 --     on the control channel; the worker holding it aborts its handler and
 --     records Cancelled (see fail.lua); its heartbeat re-reports the request
 --   final (Done, Failed, Dead, Cancelled) -> nothing changes
--- KEYS[1] ready list
--- KEYS[2] delayed sorted set
--- KEYS[3] status hash
--- KEYS[4] seq counter
--- KEYS[5] cancels hash
--- KEYS[6] finished list (retention)
--- KEYS[7] attempts hash
--- KEYS[8] tasks hash
+-- KEYS[1] ready: ready list
+-- KEYS[2] delayed: delayed sorted set
+-- KEYS[3] status: status hash
+-- KEYS[4] seq: seq counter
+-- KEYS[5] cancels: cancels hash
+-- KEYS[6] finished: finished list (retention)
+-- KEYS[7] attempts: attempts hash
+-- KEYS[8] tasks: tasks hash
 -- ARGV[1] events channel
 -- ARGV[2] control channel
 -- ARGV[3] task id

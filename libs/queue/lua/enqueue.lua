@@ -5,12 +5,12 @@
 -- hash, beginning with the enqueue time) stands for it until its next
 -- transition, which saves a status entry per waiting task. A Delayed task's
 -- record (with runAt) is stored as usual.
--- KEYS[1] ready list
--- KEYS[2] tasks hash (id -> encoded task)
--- KEYS[3] status hash
--- KEYS[4] seq counter
--- KEYS[5] delayed sorted set (id -> due time)
--- KEYS[6] generated-id counter
+-- KEYS[1] ready: ready list
+-- KEYS[2] tasks: tasks hash (id -> encoded task)
+-- KEYS[3] status: status hash
+-- KEYS[4] seq: seq counter
+-- KEYS[5] delayed: delayed sorted set (id -> due time)
+-- KEYS[6] ids: generated-id counter
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] 't': triples follow; '*': tails follow, each a task with a

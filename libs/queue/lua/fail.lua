@@ -8,19 +8,19 @@
 -- task's history. Refused (returns 0, nothing written) unless this consumer
 -- holds the task under the same fencing token. The capped lists drop their
 -- oldest task, whose data goes with it.
--- KEYS[1] processing list of this consumer
--- KEYS[2] attempts hash
--- KEYS[3] status hash
--- KEYS[4] seq counter
--- KEYS[5] fence hash
--- KEYS[6] cancels hash
--- KEYS[7] delayed sorted set
--- KEYS[8] dead list
--- KEYS[9] rejected list
--- KEYS[10] finished list (retention)
--- KEYS[11] history hash
--- KEYS[12] tasks hash
--- KEYS[13] recoveries hash
+-- KEYS[1] processing: processing list of this consumer
+-- KEYS[2] attempts: attempts hash
+-- KEYS[3] status: status hash
+-- KEYS[4] seq: seq counter
+-- KEYS[5] fence: fence hash
+-- KEYS[6] cancels: cancels hash
+-- KEYS[7] delayed: delayed sorted set
+-- KEYS[8] dead: dead list
+-- KEYS[9] rejected: rejected list
+-- KEYS[10] finished: finished list (retention)
+-- KEYS[11] history: history hash
+-- KEYS[12] tasks: tasks hash
+-- KEYS[13] recoveries: recoveries hash
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] task id

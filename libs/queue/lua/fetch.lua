@@ -9,18 +9,18 @@
 -- Each step works on the whole batch with one command where Redis has one
 -- (HMGET, HSET, RPOP count, LPUSH, ZADD, HDEL with many arguments): the
 -- per-task cost is what Redis does per element, not a command per task.
--- KEYS[1] ready list
--- KEYS[2] processing list of this consumer
--- KEYS[3] tasks hash
--- KEYS[4] attempts hash
--- KEYS[5] status hash
--- KEYS[6] seq counter
--- KEYS[7] consumers sorted set (id -> last heartbeat)
--- KEYS[8] delayed sorted set
--- KEYS[9] fence hash (id -> token)
--- KEYS[10] cancels hash
--- KEYS[11] finished list (retention)
--- KEYS[12] recoveries hash
+-- KEYS[1] ready: ready list
+-- KEYS[2] processing: processing list of this consumer
+-- KEYS[3] tasks: tasks hash
+-- KEYS[4] attempts: attempts hash
+-- KEYS[5] status: status hash
+-- KEYS[6] seq: seq counter
+-- KEYS[7] consumers: consumers sorted set (id -> last heartbeat)
+-- KEYS[8] delayed: delayed sorted set
+-- KEYS[9] fence: fence hash (id -> token)
+-- KEYS[10] cancels: cancels hash
+-- KEYS[11] finished: finished list (retention)
+-- KEYS[12] recoveries: recoveries hash
 -- ARGV[1] events channel
 -- ARGV[2] consumer id
 -- ARGV[3] '1' if every worker name (acks' and fetches') and acked id needs no

@@ -1,8 +1,8 @@
 -- heartbeat: register a consumer, or prove it is still alive; reports the
 -- cancel requests for tasks it holds (in case the control message was lost).
--- KEYS[1] consumers sorted set (id -> last heartbeat, Redis server time ms)
--- KEYS[2] processing list of the consumer
--- KEYS[3] cancels hash
+-- KEYS[1] consumers: consumers sorted set (id -> last heartbeat, Redis server time ms)
+-- KEYS[2] processing: processing list of the consumer
+-- KEYS[3] cancels: cancels hash
 -- ARGV[1] consumer id
 -- ARGV[2] '1' to register (add if absent), '0' to beat only if registered
 -- Returns { 1 if registered now / 0 if a beat found it removed (the janitor

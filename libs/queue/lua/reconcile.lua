@@ -5,12 +5,12 @@
 -- there, held by a consumer that is alive and heart-beating, until it stops.
 -- The pool calls it between fetches, when no fetch of its own is in flight.
 -- The lost attempt does not count.
--- KEYS[1] processing list of this consumer
--- KEYS[2] ready list
--- KEYS[3] attempts hash
--- KEYS[4] status hash
--- KEYS[5] seq counter
--- KEYS[6] fence hash
+-- KEYS[1] processing: processing list of this consumer
+-- KEYS[2] ready: ready list
+-- KEYS[3] attempts: attempts hash
+-- KEYS[4] status: status hash
+-- KEYS[5] seq: seq counter
+-- KEYS[6] fence: fence hash
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] reason

@@ -9,19 +9,19 @@
 -- attempt (the counter goes back), but every recovery is counted: a task
 -- whose workers died while running it ARGV[6] times is Dead (a task that
 -- crashes its worker is not retried forever).
--- KEYS[1] processing list of the consumer
--- KEYS[2] ready list
--- KEYS[3] consumers sorted set
--- KEYS[4] attempts hash
--- KEYS[5] status hash
--- KEYS[6] seq counter
--- KEYS[7] fence hash
--- KEYS[8] cancels hash
--- KEYS[9] finished list (retention)
--- KEYS[10] recoveries hash (id -> times recovered)
--- KEYS[11] dead list
--- KEYS[12] tasks hash
--- KEYS[13] history hash
+-- KEYS[1] processing: processing list of the consumer
+-- KEYS[2] ready: ready list
+-- KEYS[3] consumers: consumers sorted set
+-- KEYS[4] attempts: attempts hash
+-- KEYS[5] status: status hash
+-- KEYS[6] seq: seq counter
+-- KEYS[7] fence: fence hash
+-- KEYS[8] cancels: cancels hash
+-- KEYS[9] finished: finished list (retention)
+-- KEYS[10] recoveries: recoveries hash (id -> times recovered)
+-- KEYS[11] dead: dead list
+-- KEYS[12] tasks: tasks hash
+-- KEYS[13] history: history hash
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] consumer id

@@ -4,12 +4,12 @@
 -- count (the counter goes back), and the fencing token is revoked so the
 -- aborted handler can no longer ack. Tasks the consumer no longer holds are
 -- skipped.
--- KEYS[1] processing list of this consumer
--- KEYS[2] ready list
--- KEYS[3] attempts hash
--- KEYS[4] status hash
--- KEYS[5] seq counter
--- KEYS[6] fence hash
+-- KEYS[1] processing: processing list of this consumer
+-- KEYS[2] ready: ready list
+-- KEYS[3] attempts: attempts hash
+-- KEYS[4] status: status hash
+-- KEYS[5] seq: seq counter
+-- KEYS[6] fence: fence hash
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] reason

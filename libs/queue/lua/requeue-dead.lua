@@ -1,12 +1,12 @@
 -- requeue-dead: give dead tasks another life: out of the dead-letter list,
 -- attempts start over, recorded Queued. Their failure history is kept.
--- KEYS[1] dead list
--- KEYS[2] ready list
--- KEYS[3] attempts hash
--- KEYS[4] status hash
--- KEYS[5] seq counter
--- KEYS[6] tasks hash
--- KEYS[7] recoveries hash
+-- KEYS[1] dead: dead list
+-- KEYS[2] ready: ready list
+-- KEYS[3] attempts: attempts hash
+-- KEYS[4] status: status hash
+-- KEYS[5] seq: seq counter
+-- KEYS[6] tasks: tasks hash
+-- KEYS[7] recoveries: recoveries hash
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] '*' to requeue every dead task (up to ARGV[4]), or '' for the ids that follow

@@ -3,14 +3,14 @@
 -- call (the janitor calls again while there is more). The finished list is
 -- in finish order (newest first), so it is read from its old end; a task's
 -- finish time is the time of its final status record.
--- KEYS[1] finished list (ids, newest first)
--- KEYS[2] tasks hash
--- KEYS[3] attempts hash
--- KEYS[4] status hash
--- KEYS[5] history hash
--- KEYS[6] fence hash
--- KEYS[7] cancels hash
--- KEYS[8] recoveries hash
+-- KEYS[1] finished: finished list (ids, newest first)
+-- KEYS[2] tasks: tasks hash
+-- KEYS[3] attempts: attempts hash
+-- KEYS[4] status: status hash
+-- KEYS[5] history: history hash
+-- KEYS[6] fence: fence hash
+-- KEYS[7] cancels: cancels hash
+-- KEYS[8] recoveries: recoveries hash
 -- ARGV[1] max age, ms
 -- ARGV[2] max count
 -- ARGV[3] most tasks to forget in this call

@@ -16,6 +16,18 @@ export interface ConnectOptions {
   readonly redisOptions?: RedisOptions;
 }
 
+/** Where a connection goes, safe to print: `redis://host:port/db` (no user or password), or the sentinel group. */
+export function describeOptions(options: RedisOptions): string {
+  if (options.sentinels && options.sentinels.length > 0) {
+    const first = options.sentinels[0];
+    return `sentinel ${options.name ?? 'mymaster'} via ${first?.host ?? '127.0.0.1'}:${first?.port ?? 26379}`;
+  }
+  if (options.path) return `redis+unix://${options.path}`;
+  const scheme = options.tls ? 'rediss' : 'redis';
+  const db = options.db ? `/${options.db}` : '';
+  return `${scheme}://${options.host ?? '127.0.0.1'}:${options.port ?? 6379}${db}`;
+}
+
 /** The URL with any password (and user) replaced by `***`, safe to print. */
 export function redactUrl(url: string): string {
   try {
@@ -30,31 +42,34 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * Connects to Redis at `url` and resolves once the connection is ready.
- * While connecting, retries with backoff until `connectTimeoutMs`, then
- * rejects with a RedisConnectionError naming the (redacted) address. Once
- * connected, it reconnects without limit (a Redis restart is survivable).
+ * Connects to Redis at `target` (a URL, or ioredis options such as
+ * `{ host, port, password }` or `{ sentinels, name }`) and resolves once the
+ * connection is ready. While connecting, retries with backoff until
+ * `connectTimeoutMs`, then rejects with a RedisConnectionError naming the
+ * (redacted) address. Once connected, it reconnects without limit (a Redis
+ * restart is survivable).
  */
-export async function connectRedis(url: string, options: ConnectOptions = {}): Promise<Redis> {
+export async function connectRedis(target: string | RedisOptions, options: ConnectOptions = {}): Promise<Redis> {
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const logger = options.logger ?? silentLogger;
-  const address = redactUrl(url);
+  const address = typeof target === 'string' ? redactUrl(target) : describeOptions(target);
   const started = Date.now();
   let everReady = false;
   let lastError: Error | undefined;
 
   let redis: Redis;
   try {
-    redis = new Redis(url, {
+    const own: RedisOptions = {
       ...options.redisOptions,
       lazyConnect: true,
-      connectionName: options.connectionName,
+      connectionName: options.connectionName ?? options.redisOptions?.connectionName,
       connectTimeout: Math.min(timeoutMs, 10_000),
       retryStrategy: (times: number) => {
         if (!everReady && Date.now() - started >= timeoutMs) return null;
         return Math.min(50 * 2 ** Math.min(times, 6), 2000);
       },
-    });
+    };
+    redis = typeof target === 'string' ? new Redis(target, own) : new Redis({ ...target, ...own, connectionName: own.connectionName ?? target.connectionName });
   } catch (cause) {
     throw new RedisConnectionError(address, `invalid Redis URL ${address}: ${String(cause)}`, { cause });
   }

@@ -1,23 +1,16 @@
-import type { Cluster, Redis } from 'ioredis';
-import { inject, injectable } from 'tsyringe';
-import {
-  keysOf,
-  retentionOf,
-  silentLogger,
-  TOKENS,
-  type Logger,
-  type QueueConfig,
-  type QueueKeys,
-  type TaskStatus,
-} from '@taskq/recorder';
+import { silentLogger, type Logger, type TaskStatus } from '@taskq/recorder';
+import { retentionOf } from './config';
+import type { QueueKeys } from './keys';
 import { SCRIPTS } from './lua-script';
+import { scriptKeys } from './script-keys';
 import { decodeFetchReply, type FetchResult } from './fetched-task';
 import { isPlain, newConsumerId } from './ids';
-import { QUEUE_TOKENS } from './tokens';
+import { resolveClient, type RetentionClientOptions } from './options';
+import type { RedisClient, RedisHandle } from './redis-handle';
 import { recoverConsumer } from './recover';
 import { assertRedisVersion } from './redis-version';
 
-export interface ConsumerOptions {
+export interface ConsumerOptions extends RetentionClientOptions {
   /** Consumer id; one processing list per consumer. Default: `<host>-<pid>-<random>`. */
   readonly id?: string;
 }
@@ -66,33 +59,44 @@ export interface Heartbeat {
  * release by task id and fencing token. Each call is one Lua script, one
  * round trip.
  */
-@injectable()
 export class Consumer {
   readonly id: string;
   readonly keys: QueueKeys;
-  private readonly processing: string;
+  /** This consumer's connection; another taskq object given it as `connection` shares it. */
+  readonly connection: RedisHandle;
+  private readonly ownsConnection: boolean;
+  private readonly logger: Logger;
+  private readonly fetchKeys: string[];
   private readonly deadMax: number;
   private readonly rejectedMax: number;
   private versionChecked = false;
 
-  constructor(
-    @inject(TOKENS.Redis) private readonly redis: Redis | Cluster,
-    @inject(TOKENS.QueueConfig) config: QueueConfig,
-    @inject(TOKENS.Logger) private readonly logger: Logger = silentLogger,
-    @inject(QUEUE_TOKENS.ConsumerOptions) options: ConsumerOptions = {},
-  ) {
-    this.keys = keysOf(config);
-    const retention = retentionOf(config);
+  constructor(options: ConsumerOptions = {}) {
+    const { keys, handle, ownsHandle } = resolveClient(options, 'taskq-consumer');
+    this.keys = keys;
+    this.connection = handle;
+    this.ownsConnection = ownsHandle;
+    this.logger = options.logger ?? silentLogger;
+    const retention = retentionOf(options);
     this.deadMax = retention.deadMax;
     this.rejectedMax = retention.rejectedMax;
     this.id = options.id ?? newConsumerId();
-    this.processing = this.keys.processing(this.id);
+    this.fetchKeys = scriptKeys('fetch', keys, this.id);
+  }
+
+  /** Closes the connections this consumer opened (not a client or handle it was given). */
+  async close(): Promise<void> {
+    if (this.ownsConnection) await this.connection.close();
+  }
+
+  private redis(): RedisClient | Promise<RedisClient> {
+    return this.connection.current ?? this.connection.client();
   }
 
   /** Adds this consumer to the registry (with a fresh heartbeat). */
   async register(): Promise<void> {
     if (!this.versionChecked) {
-      await assertRedisVersion(this.redis);
+      await assertRedisVersion(await this.redis());
       this.versionChecked = true;
     }
     await this.beat('1');
@@ -116,13 +120,12 @@ export class Consumer {
    * register flag '0'/'1'), for a heartbeat thread with its own connection.
    */
   heartbeatCall(): { source: string; sha: string; keys: string[] } {
-    const k = this.keys;
-    return { source: SCRIPTS.heartbeat.source, sha: SCRIPTS.heartbeat.sha, keys: [k.consumers, this.processing, k.cancels] };
+    return { source: SCRIPTS.heartbeat.source, sha: SCRIPTS.heartbeat.sha, keys: scriptKeys('heartbeat', this.keys, this.id) };
   }
 
   private async beat(register: '0' | '1'): Promise<Heartbeat> {
     const call = this.heartbeatCall();
-    const reply = (await SCRIPTS.heartbeat.run(this.redis, call.keys, [this.id, register])) as unknown[];
+    const reply = (await SCRIPTS.heartbeat.run(await this.redis(), call.keys, [this.id, register])) as unknown[];
     return { alive: Number(reply[0]) === 1, cancelRequested: reply.slice(1).map(String) };
   }
 
@@ -158,7 +161,7 @@ export class Consumer {
    */
   async exchange(acks: readonly AckItem[], workers: readonly string[]): Promise<FetchResult> {
     const k = this.keys;
-    const keys = [k.ready, this.processing, k.tasks, k.attempts, k.status, k.seq, k.consumers, k.delayed, k.fence, k.cancels, k.finished, k.recoveries];
+    const keys = this.fetchKeys;
     let plain = true;
     const args: (string | number)[] = [k.events, this.id, '1', acks.length];
     for (const a of acks) {
@@ -171,11 +174,12 @@ export class Consumer {
     }
     // names that need JSON escaping take the script's slower, escaping path
     if (!plain) args[2] = '0';
-    let reply = await SCRIPTS.fetch.run(this.redis, keys, args);
+    const redis = await this.redis();
+    let reply = await SCRIPTS.fetch.run(redis, keys, args);
     if (reply === -1) {
       this.logger.warn({ consumer: this.id }, `consumer ${this.id} is not registered (presumed dead); registering again`);
       await this.register();
-      reply = await SCRIPTS.fetch.run(this.redis, keys, args);
+      reply = await SCRIPTS.fetch.run(redis, keys, args);
       if (reply === -1) return { acks: acks.map(() => false), tasks: [], nextDueInMs: undefined, readyLeft: undefined };
     }
     const result = decodeFetchReply(reply as unknown[], acks.length, workers);
@@ -191,22 +195,8 @@ export class Consumer {
   async fail(taskId: string, worker: string, token: string, input: FailInput): Promise<TaskStatus | undefined> {
     const k = this.keys;
     const reply = await SCRIPTS.fail.run(
-      this.redis,
-      [
-        this.processing,
-        k.attempts,
-        k.status,
-        k.seq,
-        k.fence,
-        k.cancels,
-        k.delayed,
-        k.dead,
-        k.rejected,
-        k.finished,
-        k.history,
-        k.tasks,
-        k.recoveries,
-      ],
+      await this.redis(),
+      scriptKeys('fail', k, this.id),
       [
         k.events,
         k.wake,
@@ -228,17 +218,13 @@ export class Consumer {
   async release(taskIds: readonly string[], reason: string): Promise<number> {
     if (taskIds.length === 0) return 0;
     const k = this.keys;
-    const n = await SCRIPTS.release.run(
-      this.redis,
-      [this.processing, k.ready, k.attempts, k.status, k.seq, k.fence],
-      [k.events, k.wake, reason, ...taskIds],
-    );
+    const n = await SCRIPTS.release.run(await this.redis(), scriptKeys('release', k, this.id), [k.events, k.wake, reason, ...taskIds]);
     return Number(n);
   }
 
   /** Returns anything still held to the ready list and leaves the registry. Returns how many tasks. */
   async unregister(reason = `consumer ${this.id} stopped`): Promise<number> {
-    return recoverConsumer(this.redis, this.keys, {
+    return recoverConsumer(await this.redis(), this.keys, {
       consumerId: this.id,
       staleAfterMs: undefined,
       reason,
@@ -256,8 +242,8 @@ export class Consumer {
   async reconcile(running: readonly string[]): Promise<string[]> {
     const k = this.keys;
     const reply = await SCRIPTS.reconcile.run(
-      this.redis,
-      [this.processing, k.ready, k.attempts, k.status, k.seq, k.fence],
+      await this.redis(),
+      scriptKeys('reconcile', k, this.id),
       [k.events, k.wake, `fetched by ${this.id} but the reply was lost; returned to the queue`, ...running],
     );
     const ids = (reply as unknown[]).map(String);

@@ -1,4 +1,5 @@
-import { decodeStatusRecord, queueKeys, type StatusRecord } from '@taskq/recorder';
+import { decodeStatusRecord, type StatusRecord } from '@taskq/recorder';
+import { queueKeys } from './keys';
 import type { Redis } from 'ioredis';
 import { Consumer } from './consumer';
 import { Janitor } from './janitor';
@@ -16,7 +17,7 @@ async function status(redis: Redis, id: string): Promise<StatusRecord | undefine
 function setup(retention?: { deadMax?: number; maxCount?: number; maxAgeMs?: number }) {
   const { redis } = mockRedis();
   const config = { queue: 'fail', ...(retention ? { retention } : {}) };
-  return { redis, queue: new Queue(redis, config), consumer: new Consumer(redis, config, undefined, { id: 'c' }), config };
+  return { redis, queue: new Queue({ ...config, connection: redis }), consumer: new Consumer({ ...config, id: 'c', connection: redis }), config };
 }
 
 describe('failure semantics in the queue scripts (ioredis-mock)', () => {
@@ -141,7 +142,7 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     const [first] = (await consumer.fetch(['w'])).tasks;
     // presumed dead: the janitor returns the task; the same consumer fetches it again
     await redis.zadd(k.consumers, 1, 'c');
-    await new Janitor(redis, { queue: 'fail' }, undefined, { staleAfterMs: 1000 }).runOnce();
+    await new Janitor({ queue: 'fail', staleAfterMs: 1000, connection: redis }).runOnce();
     await consumer.register();
     const [second] = (await consumer.fetch(['w'])).tasks;
     expect(second?.token).not.toBe(first?.token);
@@ -156,7 +157,7 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
 
   it('sends a task whose workers keep dying to the dead-letter list after maxRecoveries', async () => {
     const { redis, queue, consumer } = setup();
-    const janitor = new Janitor(redis, { queue: 'fail' }, undefined, { staleAfterMs: 1000, maxRecoveries: 2 });
+    const janitor = new Janitor({ queue: 'fail', staleAfterMs: 1000, maxRecoveries: 2, connection: redis });
     await queue.enqueue({ id: 'poison', type: 't' });
     for (const expected of ['Queued', 'Dead']) {
       await consumer.register();
@@ -267,7 +268,7 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     const ids = (await queue.enqueueMany(Array.from({ length: 5 }, () => ({ type: 't' })))).map((t) => t.id);
     expect(ids).toEqual(['1', '2', '3', '4', '5']);
     for (const t of (await consumer.fetch(ids)).tasks) await consumer.ack(t.id, t.worker, t.token);
-    const pass = await new Janitor(redis, config).runOnce();
+    const pass = await new Janitor({ ...config, connection: redis }).runOnce();
     expect(pass.trimmed).toBe(2);
     expect(await redis.hlen(k.status)).toBe(3);
     expect(await redis.hlen(k.tasks)).toBe(3);
@@ -284,7 +285,7 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
       const rec = JSON.parse((await redis.hget(k.status, id))!) as { at: number };
       await redis.hset(k.status, id, JSON.stringify({ ...rec, at: rec.at - 10 * 60 * 60 * 1000 }));
     }
-    const pass = await new Janitor(redis, config).runOnce();
+    const pass = await new Janitor({ ...config, connection: redis }).runOnce();
     expect(pass.trimmed).toBe(2);
     expect(await redis.lrange(k.finished, 0, -1)).toEqual([ids[2]]);
     expect(await redis.hkeys(k.tasks)).toEqual([ids[2]]);

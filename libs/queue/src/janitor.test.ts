@@ -1,4 +1,5 @@
-import { decodeStatusRecord, queueKeys } from '@taskq/recorder';
+import { decodeStatusRecord } from '@taskq/recorder';
+import { queueKeys } from './keys';
 import { Consumer } from './consumer';
 import { Janitor } from './janitor';
 import { Queue } from './queue';
@@ -12,9 +13,9 @@ describe('Janitor (ioredis-mock)', () => {
 
   it('returns the tasks of a consumer with stale heartbeats to the ready list, recorded Queued', async () => {
     const { redis } = mockRedis();
-    const queue = new Queue(redis, config);
-    const dead = new Consumer(redis, config, undefined, { id: 'dead' });
-    const alive = new Consumer(redis, config, undefined, { id: 'alive' });
+    const queue = new Queue({ ...config, connection: redis });
+    const dead = new Consumer({ ...config, id: 'dead', connection: redis });
+    const alive = new Consumer({ ...config, id: 'alive', connection: redis });
     await dead.register();
     await alive.register();
     await queue.enqueueMany([{ id: 't1', type: 'x' }, { id: 't2', type: 'x' }, { id: 't3', type: 'x' }]);
@@ -23,7 +24,7 @@ describe('Janitor (ioredis-mock)', () => {
     // the dead consumer's last heartbeat is a minute old; the live one beat just now
     await redis.zadd(k.consumers, Date.now() - 60_000, 'dead');
 
-    const janitor = new Janitor(redis, config, undefined, { staleAfterMs: 5000 });
+    const janitor = new Janitor({ ...config, staleAfterMs: 5000, connection: redis });
     const pass = await janitor.runOnce();
     expect(pass.ran).toBe(true);
     expect([...pass.recovered]).toEqual([['dead', 2]]);
@@ -45,14 +46,14 @@ describe('Janitor (ioredis-mock)', () => {
 
   it('recovers an id that is twice in the processing list of a dead consumer once', async () => {
     const { redis } = mockRedis();
-    const queue = new Queue(redis, config);
-    const dead = new Consumer(redis, config, undefined, { id: 'dead' });
+    const queue = new Queue({ ...config, connection: redis });
+    const dead = new Consumer({ ...config, id: 'dead', connection: redis });
     await dead.register();
     await queue.enqueue({ id: 'dup', type: 'x' });
     await dead.fetch(['d1']);
     await redis.lpush(k.processing('dead'), 'dup'); // a second copy, however it got there
     await redis.zadd(k.consumers, Date.now() - 60_000, 'dead');
-    const pass = await new Janitor(redis, config, undefined, { staleAfterMs: 5000 }).runOnce();
+    const pass = await new Janitor({ ...config, staleAfterMs: 5000, connection: redis }).runOnce();
     expect([...pass.recovered]).toEqual([['dead', 1]]);
     expect(await redis.lrange(k.ready, 0, -1)).toEqual(['dup']);
     expect(decodeStatusRecord((await redis.hget(k.status, 'dup'))!)).toMatchObject({ status: 'Queued', attempt: 0 });
@@ -62,18 +63,18 @@ describe('Janitor (ioredis-mock)', () => {
   it('does nothing while another process holds the janitor mutex', async () => {
     const { redis } = mockRedis();
     await redis.set(`mutex:${k.janitorLock}`, 'someone-else', 'PX', 10_000);
-    const pass = await new Janitor(redis, config).runOnce();
+    const pass = await new Janitor({ ...config, connection: redis }).runOnce();
     expect(pass.ran).toBe(false);
   });
 
   it('leaves a consumer alone when it is within the stale limit', async () => {
     const { redis } = mockRedis();
-    const queue = new Queue(redis, config);
-    const c = new Consumer(redis, config, undefined, { id: 'fresh' });
+    const queue = new Queue({ ...config, connection: redis });
+    const c = new Consumer({ ...config, id: 'fresh', connection: redis });
     await c.register();
     await queue.enqueue({ id: 'f', type: 'x' });
     await c.fetch(['w']);
-    const pass = await new Janitor(redis, config, undefined, { staleAfterMs: 5000 }).runOnce();
+    const pass = await new Janitor({ ...config, staleAfterMs: 5000, connection: redis }).runOnce();
     expect(pass.recovered.size).toBe(0);
     expect(await queue.processingIds('fresh')).toEqual(['f']);
   });

@@ -1,12 +1,15 @@
-import type { Cluster, Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
-import { inject, injectable } from 'tsyringe';
-import { keysOf, retentionOf, silentLogger, TOKENS, type Logger, type QueueConfig, type QueueKeys, type RetentionOptions } from '@taskq/recorder';
+import { silentLogger, type Logger } from '@taskq/recorder';
+import { retentionOf, type RetentionOptions } from './config';
+import type { QueueKeys } from './keys';
 import { SCRIPTS } from './lua-script';
-import { QUEUE_TOKENS } from './tokens';
+import { scriptKeys } from './script-keys';
+import { resolveClient, type RetentionClientOptions } from './options';
+import type { RedisClient, RedisHandle } from './redis-handle';
 import { DEFAULT_MAX_RECOVERIES, recoverConsumer } from './recover';
 
-export interface JanitorOptions {
+/** How a janitor works (a worker pool takes these as its `janitor` option). */
+export interface JanitorSettings {
   /** How often a pass runs, ms. Default 1000. */
   readonly intervalMs?: number;
   /** A consumer whose last heartbeat is older than this is presumed dead, ms. Default 5000. */
@@ -18,6 +21,9 @@ export interface JanitorOptions {
    */
   readonly maxRecoveries?: number;
 }
+
+/** Options of a Janitor: its settings, the queue and the connection. */
+export interface JanitorOptions extends JanitorSettings, RetentionClientOptions {}
 
 export const DEFAULT_JANITOR_INTERVAL_MS = 1000;
 export const DEFAULT_STALE_AFTER_MS = 5000;
@@ -43,24 +49,27 @@ const TRIM_CALLS_PER_PASS = 20;
  * one pass at a time runs across all processes, and each recovery re-checks
  * the heartbeat inside its script.
  */
-@injectable()
 export class Janitor {
   readonly keys: QueueKeys;
+  /** This janitor's connection (shared when it was given another object's handle). */
+  readonly connection: RedisHandle;
+  private readonly ownsConnection: boolean;
+  private readonly logger: Logger;
   private readonly intervalMs: number;
-  private readonly staleAfterMs: number;
+  /** A consumer whose last heartbeat is older than this is presumed dead, ms. */
+  readonly staleAfterMs: number;
   private readonly retention: Required<RetentionOptions>;
   private readonly maxRecoveries: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
 
-  constructor(
-    @inject(TOKENS.Redis) private readonly redis: Redis | Cluster,
-    @inject(TOKENS.QueueConfig) config: QueueConfig,
-    @inject(TOKENS.Logger) private readonly logger: Logger = silentLogger,
-    @inject(QUEUE_TOKENS.JanitorOptions) options: JanitorOptions = {},
-  ) {
-    this.keys = keysOf(config);
-    this.retention = retentionOf(config);
+  constructor(options: JanitorOptions = {}) {
+    const { keys, handle, ownsHandle } = resolveClient(options, 'taskq-janitor');
+    this.keys = keys;
+    this.connection = handle;
+    this.ownsConnection = ownsHandle;
+    this.logger = options.logger ?? silentLogger;
+    this.retention = retentionOf(options);
     this.intervalMs = options.intervalMs ?? DEFAULT_JANITOR_INTERVAL_MS;
     this.staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
     this.maxRecoveries = options.maxRecoveries ?? DEFAULT_MAX_RECOVERIES;
@@ -88,18 +97,20 @@ export class Janitor {
     this.timer.unref();
   }
 
-  /** Stops periodic passes and waits for a pass under way. */
+  /** Stops periodic passes and waits for a pass under way; closes the connections the janitor opened. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
+    if (this.ownsConnection) await this.connection.close();
   }
 
   /** One pass, if the mutex is free: recover every stale consumer's tasks, then apply retention. */
   async runOnce(): Promise<JanitorPass> {
     const recovered = new Map<string, number>();
     let trimmed = 0;
-    const mutex = new Mutex(this.redis, this.keys.janitorLock, {
+    const redis = await this.connection.client();
+    const mutex = new Mutex(redis, this.keys.janitorLock, {
       acquireAttemptsLimit: 1,
       // A pass takes milliseconds; the lock is refreshed while one runs. A
       // short timeout means a worker killed mid-pass blocks the others for
@@ -109,9 +120,9 @@ export class Janitor {
     if (!(await mutex.tryAcquire())) return { ran: false, recovered, trimmed };
     try {
       const k = this.keys;
-      const stale = (await SCRIPTS.staleConsumers.run(this.redis, [k.consumers], [this.staleAfterMs])) as string[];
+      const stale = (await SCRIPTS.staleConsumers.run(redis, scriptKeys('staleConsumers', k), [this.staleAfterMs])) as string[];
       for (const consumer of stale) {
-        const n = await recoverConsumer(this.redis, k, {
+        const n = await recoverConsumer(redis, k, {
           consumerId: consumer,
           staleAfterMs: this.staleAfterMs,
           reason: `recovered from dead consumer ${consumer}`,
@@ -125,7 +136,7 @@ export class Janitor {
           `janitor: consumer ${consumer} missed its heartbeats; returned ${n} task(s) to the queue`,
         );
       }
-      trimmed = await this.trim();
+      trimmed = await this.trim(redis);
     } finally {
       await mutex.release();
     }
@@ -133,16 +144,12 @@ export class Janitor {
   }
 
   /** Forgets Done/Cancelled tasks beyond the retention limits (age and count). */
-  private async trim(): Promise<number> {
+  private async trim(redis: RedisClient): Promise<number> {
     const k = this.keys;
     let total = 0;
     for (let call = 0; call < TRIM_CALLS_PER_PASS; call++) {
       const n = Number(
-        await SCRIPTS.trim.run(
-          this.redis,
-          [k.finished, k.tasks, k.attempts, k.status, k.history, k.fence, k.cancels, k.recoveries],
-          [this.retention.maxAgeMs, this.retention.maxCount, TRIM_BATCH],
-        ),
+        await SCRIPTS.trim.run(redis, scriptKeys('trim', k), [this.retention.maxAgeMs, this.retention.maxCount, TRIM_BATCH]),
       );
       total += n;
       if (n < TRIM_BATCH) break;

@@ -1,4 +1,6 @@
-import { decodeStatusRecord, FENCE_ENCODING_FIELD, queueKeys, StatusRecorder } from '@taskq/recorder';
+import { decodeStatusRecord, StatusRecorder } from '@taskq/recorder';
+import { FENCE_ENCODING_FIELD, queueKeys } from './keys';
+import { keysOf } from './config';
 import { Consumer } from './consumer';
 import { Queue } from './queue';
 import type { TaskInput } from './task';
@@ -18,8 +20,8 @@ async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void
 /** A mock Redis with a queue and a registered consumer 'c1'. */
 async function registered() {
   const { redis } = mockRedis();
-  const queue = new Queue(redis, config);
-  const consumer = new Consumer(redis, config, undefined, { id: 'c1' });
+  const queue = new Queue({ ...config, connection: redis });
+  const consumer = new Consumer({ ...config, id: 'c1', connection: redis });
   await consumer.register();
   return { redis, queue, consumer };
 }
@@ -29,7 +31,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
 
   it('enqueues several pipelined chunks in input order, each id once, and publishes one message per chunk', async () => {
     const { redis } = mockRedis();
-    const queue = new Queue(redis, config);
+    const queue = new Queue({ ...config, connection: redis });
     const k = queueKeys('unit');
     const subscriber = redis.duplicate();
     const messages: string[] = [];
@@ -48,7 +50,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     // a Queued task's body stands for its record: no status entry per waiting task
     expect(await redis.hlen(k.status)).toBe(0);
     expect(await redis.hlen(k.tasks)).toBe(2500);
-    expect(await new StatusRecorder(redis, config).get('t2499')).toMatchObject({ id: 't2499', status: 'Queued', attempt: 0, seq: 0 });
+    expect(await new StatusRecorder(redis, keysOf(config)).get('t2499')).toMatchObject({ id: 't2499', status: 'Queued', attempt: 0, seq: 0 });
     await waitFor(() => messages.length >= 3);
     const published = messages.map((m) => JSON.parse(m) as { id: string; seq: number }[]);
     expect(published.map((m) => m.length)).toEqual([1000, 1000, 500]);
@@ -59,7 +61,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
 
   it('sends a chunk of generated-id, due-now tasks as tails only, and mixed chunks in full; ids, bodies and order agree', async () => {
     const { redis } = mockRedis();
-    const queue = new Queue(redis, config);
+    const queue = new Queue({ ...config, connection: redis });
     const k = queueKeys('unit');
     // chunk 1: all generated and due now (tails only); chunk 2: one given id; chunk 3: one delayed
     const inputs = Array.from({ length: 2500 }, (_, i) => ({ type: 'x', payload: i }) as TaskInput);
@@ -82,7 +84,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
 
   it('skips a generated number that names a stored task (an all-digit id an earlier version accepted)', async () => {
     const { redis } = mockRedis();
-    const queue = new Queue(redis, config);
+    const queue = new Queue({ ...config, connection: redis });
     const k = queueKeys('unit');
     await redis.hset(k.tasks, '2', '[1790000000000,"old",null]');
     const ids = (await queue.enqueueMany([{ type: 'x' }, { type: 'x' }, { type: 'x' }])).map((t) => t.id);
@@ -94,11 +96,11 @@ describe('Queue and Consumer (ioredis-mock)', () => {
 
   it('a new task does not inherit the stale record of an earlier task of its id that has no body left', async () => {
     const { redis } = mockRedis();
-    const queue = new Queue(redis, config);
+    const queue = new Queue({ ...config, connection: redis });
     const k = queueKeys('unit');
     await redis.hset(k.status, 'again', JSON.stringify({ id: 'again', status: 'Failed', attempt: 1, at: 1, seq: 1 }));
     await queue.enqueue({ id: 'again', type: 'x' });
-    expect(await new StatusRecorder(redis, config).get('again')).toMatchObject({ status: 'Queued', seq: 0 });
+    expect(await new StatusRecorder(redis, keysOf(config)).get('again')).toMatchObject({ status: 'Queued', seq: 0 });
   });
 
   it('enqueues, fetches in FIFO order as a batch, acks, and records each status', async () => {
@@ -112,7 +114,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     const k = queueKeys('unit');
     // enqueued: no stored record; the recorder reads the body's stand-in
     expect(await redis.hget(k.status, 'a')).toBeNull();
-    const queued = await new StatusRecorder(redis, config).get('a');
+    const queued = await new StatusRecorder(redis, keysOf(config)).get('a');
     expect(queued).toMatchObject({ id: 'a', status: 'Queued', attempt: 0, seq: 0 });
     expect(Math.abs(queued!.at - Date.now())).toBeLessThan(5000);
 
@@ -156,7 +158,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
 
   it('publishes on the wake channel how many tasks became ready (0 when only a due time changed)', async () => {
     const { redis, another } = mockRedis();
-    const queue = new Queue(redis, config);
+    const queue = new Queue({ ...config, connection: redis });
     const k = queueKeys('unit');
     const subscriber = another();
     const messages: string[] = [];
@@ -259,7 +261,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
   it('reports a stored body that is not JSON as invalid instead of throwing', async () => {
     const { redis } = mockRedis();
     const k = queueKeys('unit');
-    const consumer = new Consumer(redis, config, undefined, { id: 'c1' });
+    const consumer = new Consumer({ ...config, id: 'c1', connection: redis });
     await consumer.register();
     await redis.hset(k.tasks, 'bad', '{not json');
     await redis.lpush(k.ready, 'bad', 'ghost'); // 'ghost' has no body at all
@@ -283,7 +285,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
 
   it('is idempotent per task id and validates input before writing anything', async () => {
     const { redis } = mockRedis();
-    const queue = new Queue(redis, config);
+    const queue = new Queue({ ...config, connection: redis });
     const first = await queue.enqueue({ id: 'same', type: 't', payload: 1 });
     const second = await queue.enqueue({ id: 'same', type: 't', payload: 2 });
     expect(await queue.readyCount()).toBe(1);
@@ -304,8 +306,8 @@ describe('Queue and Consumer (ioredis-mock)', () => {
 
   it('refuses to hand tasks to an unregistered consumer until it registers again', async () => {
     const { redis } = mockRedis();
-    const queue = new Queue(redis, config);
-    const consumer = new Consumer(redis, config, undefined, { id: 'c9' });
+    const queue = new Queue({ ...config, connection: redis });
+    const consumer = new Consumer({ ...config, id: 'c9', connection: redis });
     await queue.enqueue({ id: 'q', type: 't' });
     // never registered: fetch registers it, then fetches
     const got = (await consumer.fetch(['w'])).tasks;

@@ -1,17 +1,28 @@
-import type { Cluster, Redis } from 'ioredis';
-import { inject, injectable } from 'tsyringe';
 import {
   decodeStatusRecord,
   isFinalStatus,
-  keysOf,
-  TOKENS,
-  type QueueConfig,
-  type QueueKeys,
+  StatusRecorder,
   type StatusRecord,
   type TaskStatus,
 } from '@taskq/recorder';
+import type { QueueKeys } from './keys';
 import { SCRIPTS } from './lua-script';
-import { decodeTask, encodeTaskTail, taskFromInput, validateInput, type JsonValue, type Task, type TaskInput } from './task';
+import { scriptKeys } from './script-keys';
+import { resolveClient, type QueueClientOptions } from './options';
+import type { RedisClient, RedisHandle } from './redis-handle';
+import {
+  decodeTask,
+  encodeTaskTail,
+  taskFromInput,
+  validateInput,
+  type DefaultTasks, type TaskTypes,
+  type EnqueueOptions,
+  type JsonValue,
+  type Task,
+  type TaskInput,
+  type TaskInputOf,
+  type TypeOf,
+} from './task';
 import type { CancelResult } from './cancel-result';
 import type { AttemptRecord } from './consumer';
 
@@ -28,29 +39,62 @@ export interface DeadLetter {
   readonly history: AttemptRecord[];
 }
 
-/**
- * The producer side of a queue: enqueue, cancel, inspect, dead letters.
- * Every change is recorded and published in the same script that makes it.
- */
-@injectable()
-export class Queue {
-  readonly keys: QueueKeys;
+/** Options of a Queue: which queue and how to reach Redis (see QueueClientOptions). */
+export type QueueOptions = QueueClientOptions;
 
-  constructor(
-    @inject(TOKENS.Redis) private readonly redis: Redis | Cluster,
-    @inject(TOKENS.QueueConfig) config: QueueConfig,
-  ) {
-    this.keys = keysOf(config);
+/**
+ * The producer side of a queue: enqueue, read statuses, cancel, inspect, dead
+ * letters. Every change is recorded and published in the same script that
+ * makes it.
+ *
+ * `T` maps task types to payload types (`Queue<{ 'send-email': { to: string } }>`):
+ * `enqueue` then accepts only those types, each with its payload.
+ *
+ * ```ts
+ * const queue = new Queue<Tasks>({ queue: 'emails', connection: 'redis://127.0.0.1:6379' });
+ * const task = await queue.enqueue('send-email', { to: 'a@example.com' });
+ * await queue.close();
+ * ```
+ */
+export class Queue<T extends TaskTypes = DefaultTasks> {
+  readonly keys: QueueKeys;
+  /** This queue's connection; another taskq object given it as `connection` shares it. */
+  readonly connection: RedisHandle;
+  private readonly ownsConnection: boolean;
+
+  constructor(options: QueueOptions = {}) {
+    const { keys, handle, ownsHandle } = resolveClient(options, 'taskq-queue');
+    this.keys = keys;
+    this.connection = handle;
+    this.ownsConnection = ownsHandle;
   }
 
   get name(): string {
     return this.keys.queue;
   }
 
-  /** Enqueues one task; returns it. An id that exists already returns the existing task. */
-  async enqueue<P extends JsonValue>(input: TaskInput<P>): Promise<Task<P>> {
-    const [task] = await this.enqueueMany([input]);
-    return task as Task<P>;
+  /** Closes the connections this queue opened (not a client it was given). */
+  async close(): Promise<void> {
+    if (this.ownsConnection) await this.connection.close();
+  }
+
+  private redis(): RedisClient | Promise<RedisClient> {
+    return this.connection.client();
+  }
+
+  /**
+   * Enqueues one task and returns it: `enqueue(type, payload, options?)` or
+   * `enqueue({ type, payload, id?, delayMs?, … })`. An id that exists already
+   * returns the existing task (idempotent enqueue). Throws InvalidTaskError
+   * (nothing written) for a bad input.
+   */
+  enqueue<K extends TypeOf<T>>(type: K, payload: T[K], options?: EnqueueOptions): Promise<Task<T[K]>>;
+  enqueue<K extends TypeOf<T>>(input: TaskInputOf<T, K>): Promise<Task<T[K]>>;
+  async enqueue(typeOrInput: string | TaskInput, payload?: unknown, options: EnqueueOptions = {}): Promise<Task> {
+    const input: TaskInput =
+      typeof typeOrInput === 'string' ? { ...options, type: typeOrInput, payload: payload as JsonValue } : typeOrInput;
+    const [task] = await this.enqueueMany([input as TaskInputOf<T>]);
+    return task as Task;
   }
 
   /**
@@ -63,18 +107,20 @@ export class Queue {
    * that made it are not known to the caller, so give ids when a retry must
    * not duplicate tasks.
    */
-  async enqueueMany<P extends JsonValue>(inputs: readonly TaskInput<P>[]): Promise<Task<P>[]> {
+  async enqueueMany<K extends TypeOf<T>>(inputs: readonly TaskInputOf<T, K>[]): Promise<Task<T[K]>[]> {
+    type P = T[K];
     // per task: id ('' = generate), encoded tail, due; validated before anything is sent
     const ids: string[] = [];
     const tails: string[] = [];
     const dues: string[] = [];
-    inputs.forEach((input, i) => {
+    (inputs as readonly TaskInput[]).forEach((input, i) => {
       dues.push(validateInput(input));
       ids.push(input.id ?? '');
       tails.push(encodeTaskTail(input, input.id ?? `#${i} (no id yet)`));
     });
     const k = this.keys;
-    const keys = [k.ready, k.tasks, k.status, k.seq, k.delayed, k.ids];
+    const keys = scriptKeys('enqueue', k);
+    const redis = await this.redis();
     /** Whether every task of the chunk gets a generated id and is due now: then only the tails are sent. */
     const tailsOnly = (from: number, to: number): boolean => {
       for (let i = from; i < to; i++) if (ids[i] !== '' || dues[i] !== '0') return false;
@@ -82,10 +128,10 @@ export class Queue {
     };
     const chunk = (from: number): Promise<unknown> => {
       const to = Math.min(inputs.length, from + ENQUEUE_CHUNK);
-      if (tailsOnly(from, to)) return SCRIPTS.enqueue.run(this.redis, keys, [k.events, k.wake, '*', ...tails.slice(from, to)]);
+      if (tailsOnly(from, to)) return SCRIPTS.enqueue.run(redis, keys, [k.events, k.wake, '*', ...tails.slice(from, to)]);
       const args: string[] = [k.events, k.wake, 't'];
       for (let i = from; i < to; i++) args.push(ids[i] as string, tails[i] as string, dues[i] as string);
-      return SCRIPTS.enqueue.run(this.redis, keys, args);
+      return SCRIPTS.enqueue.run(redis, keys, args);
     };
     // The first chunk alone (it loads the script if the server does not have
     // it yet), then every other chunk at once: one connection keeps them in
@@ -106,17 +152,17 @@ export class Queue {
         const firstId = Number(reply[2]);
         for (let j = 0; j < count; j++) {
           const id = reply[1] === 'r' ? String(firstId + j) : String(reply[2 + j]);
-          tasks.push(taskFromInput(inputs[first + j] as TaskInput<P>, id, now));
+          tasks.push(taskFromInput(inputs[first + j] as TaskInput, id, now) as Task<P>);
         }
         return;
       }
       // [enqueue time, one flag per task, generated ids...]
       let generated = 1 + count;
       for (let j = 0; j < count; j++) {
-        const input = inputs[first + j] as TaskInput<P>;
+        const input = inputs[first + j] as TaskInput;
         const id = input.id ?? String(reply[generated++]);
         if (Number(reply[1 + j]) === 0) existing.push(tasks.length);
-        tasks.push(taskFromInput(input, id, now));
+        tasks.push(taskFromInput(input, id, now) as Task<P>);
       }
     });
     if (existing.length > 0) {
@@ -133,7 +179,7 @@ export class Queue {
   async getTasks(ids: readonly string[]): Promise<Map<string, Task>> {
     const out = new Map<string, Task>();
     if (ids.length === 0) return out;
-    const raws = await this.redis.hmget(this.keys.tasks, ...ids);
+    const raws = await (await this.redis()).hmget(this.keys.tasks, ...ids);
     ids.forEach((id, i) => {
       const raw = raws[i];
       if (typeof raw === 'string') {
@@ -148,6 +194,20 @@ export class Queue {
   }
 
   /**
+   * The current status record of a task (undefined: unknown, or forgotten by
+   * retention). A task still where enqueue put it reads as Queued, attempt 0.
+   * To wait for a status, use a Monitor (`monitor.waitFor(id)`).
+   */
+  async status(taskId: string): Promise<StatusRecord | undefined> {
+    return new StatusRecorder(await this.redis(), this.keys).get(taskId);
+  }
+
+  /** Current status records of many tasks, in the order asked (see status()). */
+  async statuses(taskIds: readonly string[]): Promise<Map<string, StatusRecord | undefined>> {
+    return new StatusRecorder(await this.redis(), this.keys).getMany(taskIds);
+  }
+
+  /**
    * Cancels a task that has not finished. Queued, Delayed or Retrying: it is
    * removed and recorded Cancelled at once. InProgress: the worker holding it,
    * wherever it runs, is told (control channel, and its next heartbeat); its
@@ -156,11 +216,13 @@ export class Queue {
    */
   async cancel(taskId: string, options: { reason?: string; waitMs?: number } = {}): Promise<CancelResult> {
     const k = this.keys;
-    const reply = (await SCRIPTS.cancel.run(
-      this.redis,
-      [k.ready, k.delayed, k.status, k.seq, k.cancels, k.finished, k.attempts, k.tasks],
-      [k.events, k.control, taskId, options.reason ?? 'cancelled'],
-    )) as [string, string];
+    const redis = await this.redis();
+    const reply = (await SCRIPTS.cancel.run(redis, scriptKeys('cancel', k), [
+      k.events,
+      k.control,
+      taskId,
+      options.reason ?? 'cancelled',
+    ])) as [string, string];
     const [outcome, status] = reply;
     if (outcome === 'not-found') return { id: taskId, outcome, status: undefined, cancelled: false };
     if (outcome === 'cancelled') return { id: taskId, outcome, status: 'Cancelled', cancelled: true };
@@ -168,7 +230,7 @@ export class Queue {
     // requested: wait for the holder to confirm (or for the task to finish anyway)
     const deadline = Date.now() + (options.waitMs ?? 5000);
     for (;;) {
-      const raw = await this.redis.hget(k.status, taskId);
+      const raw = await redis.hget(k.status, taskId);
       const rec = raw ? decodeStatusRecord(raw) : undefined;
       if (rec && isFinalStatus(rec.status)) {
         const cancelled = rec.status === 'Cancelled';
@@ -181,35 +243,36 @@ export class Queue {
 
   /** Number of tasks waiting in the ready list. */
   async readyCount(): Promise<number> {
-    return this.redis.llen(this.keys.ready);
+    return (await this.redis()).llen(this.keys.ready);
   }
 
   /** Number of Delayed and Retrying tasks. */
   async delayedCount(): Promise<number> {
-    return this.redis.zcard(this.keys.delayed);
+    return (await this.redis()).zcard(this.keys.delayed);
   }
 
   /** Ids of rejected (Failed) tasks, newest first. */
   async rejectedIds(start = 0, stop = -1): Promise<string[]> {
-    return this.redis.lrange(this.keys.rejected, start, stop);
+    return (await this.redis()).lrange(this.keys.rejected, start, stop);
   }
 
   /** Ids in the dead-letter list, newest first. */
   async deadIds(start = 0, stop = -1): Promise<string[]> {
-    return this.redis.lrange(this.keys.dead, start, stop);
+    return (await this.redis()).lrange(this.keys.dead, start, stop);
   }
 
   /** A task's failed attempts, oldest first. */
   async history(taskId: string): Promise<AttemptRecord[]> {
-    const raw = await this.redis.hget(this.keys.history, taskId);
+    const raw = await (await this.redis()).hget(this.keys.history, taskId);
     return raw ? (JSON.parse(raw) as AttemptRecord[]) : [];
   }
 
   /** Everything kept about a dead task: the task, its status record (last error) and its attempt history. */
   async deadLetter(taskId: string): Promise<DeadLetter> {
+    const redis = await this.redis();
     const [task, rawStatus, history] = await Promise.all([
       this.getTasks([taskId]),
-      this.redis.hget(this.keys.status, taskId),
+      redis.hget(this.keys.status, taskId),
       this.history(taskId),
     ]);
     return { task: task.get(taskId), status: rawStatus ? decodeStatusRecord(rawStatus) : undefined, history };
@@ -227,24 +290,20 @@ export class Queue {
     for (;;) {
       const ids = await this.runRequeue(['*', REQUEUE_CHUNK]);
       total += ids.length;
-      if (ids.length < REQUEUE_CHUNK && (await this.redis.llen(this.keys.dead)) === 0) return total;
+      if (ids.length < REQUEUE_CHUNK && (await (await this.redis()).llen(this.keys.dead)) === 0) return total;
       if (ids.length === 0) return total;
     }
   }
 
   private async runRequeue(args: (string | number)[]): Promise<string[]> {
     const k = this.keys;
-    const ids = await SCRIPTS.requeueDead.run(
-      this.redis,
-      [k.dead, k.ready, k.attempts, k.status, k.seq, k.tasks, k.recoveries],
-      [k.events, k.wake, ...args],
-    );
+    const ids = await SCRIPTS.requeueDead.run(await this.redis(), scriptKeys('requeueDead', k), [k.events, k.wake, ...args]);
     return (ids as unknown[]).map(String);
   }
 
   /** Registered consumers and their last heartbeat (Redis server time, ms). */
   async consumers(): Promise<Map<string, number>> {
-    const flat = await this.redis.zrange(this.keys.consumers, 0, -1, 'WITHSCORES');
+    const flat = await (await this.redis()).zrange(this.keys.consumers, 0, -1, 'WITHSCORES');
     const out = new Map<string, number>();
     for (let i = 0; i < flat.length; i += 2) out.set(flat[i] as string, Number(flat[i + 1]));
     return out;
@@ -252,6 +311,6 @@ export class Queue {
 
   /** Task ids a consumer holds in its processing list. */
   async processingIds(consumerId: string): Promise<string[]> {
-    return this.redis.lrange(this.keys.processing(consumerId), 0, -1);
+    return (await this.redis()).lrange(this.keys.processing(consumerId), 0, -1);
   }
 }

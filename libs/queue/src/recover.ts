@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { QueueKeys } from '@taskq/recorder';
+import type { QueueKeys } from './keys';
 import { SCRIPTS } from './lua-script';
+import { scriptKeys } from './script-keys';
 
 /** A task whose worker died while running it this many times is Dead instead of going back to the queue. */
 export const DEFAULT_MAX_RECOVERIES = 5;
@@ -23,21 +24,7 @@ export interface RecoverInput {
 export async function recoverConsumer(redis: Redis | Cluster, k: QueueKeys, input: RecoverInput): Promise<number> {
   const reply = await SCRIPTS.recover.run(
     redis,
-    [
-      k.processing(input.consumerId),
-      k.ready,
-      k.consumers,
-      k.attempts,
-      k.status,
-      k.seq,
-      k.fence,
-      k.cancels,
-      k.finished,
-      k.recoveries,
-      k.dead,
-      k.tasks,
-      k.history,
-    ],
+    scriptKeys('recover', k, input.consumerId),
     [k.events, k.wake, input.consumerId, input.staleAfterMs ?? -1, input.reason, input.maxRecoveries, input.deadMax],
   );
   return Number(reply);

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { assertRedisVersion, UnsupportedRedisError } from './redis-version';
+import { assertRedisVersion } from './redis-version';
+import { UnsupportedRedisError } from './errors/unsupported-redis-error';
 
 const serverReporting = (info: string) => ({ info: async () => info }) as unknown as Redis;
 

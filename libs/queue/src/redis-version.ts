@@ -1,12 +1,10 @@
 import type { Cluster, Redis } from 'ioredis';
+import { UnsupportedRedisError } from './errors/unsupported-redis-error';
 
 /** The oldest Redis the scripts run on: the batch fetch uses `RPOP key count` (6.2). */
 export const MIN_REDIS_VERSION = [6, 2] as const;
 
-/** Thrown by Consumer.register() on a Redis too old for the queue's scripts. */
-export class UnsupportedRedisError extends Error {
-  override readonly name = 'UnsupportedRedisError';
-}
+
 
 /**
  * Rejects with UnsupportedRedisError when the server reports a version older

@@ -5,8 +5,37 @@ import { NEEDS_ESCAPE } from './ids';
 /** JSON value a task carries to its handler. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
+/**
+ * The task types of a queue and their payloads, for typed queues and handlers:
+ * `{ 'send-email': { to: string }; resize: { url: string; width: number } }`.
+ * Payloads travel as JSON. Untyped queues use DefaultTasks (any type, any JSON).
+ */
+export type DefaultTasks = Record<string, JsonValue>;
+
+/**
+ * What a task map may be: any object type whose keys are task types (an
+ * interface works too). `any` here only admits interfaces (which have no index
+ * signature); each type's payload is what the map says.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type TaskTypes = { [type: string]: any };
+
+/** The task type names of a task map. */
+export type TypeOf<T> = keyof T & string;
+
+/** `payload` of an input: required, unless the payload type admits null (then it defaults to null). */
+export type PayloadField<P> = null extends P ? { readonly payload?: P } : { readonly payload: P };
+
+/** Everything an input can say besides its type and payload (the third argument of `enqueue(type, payload, options)`). */
+export type EnqueueOptions = Omit<TaskInput, 'type' | 'payload'>;
+
+/** An input of a typed queue: one of its types, with that type's payload. */
+export type TaskInputOf<T, K extends TypeOf<T> = TypeOf<T>> = {
+  [P in K]: EnqueueOptions & { readonly type: P } & PayloadField<T[P]>;
+}[K];
+
 /** A task as stored in the queue. */
-export interface Task<P extends JsonValue = JsonValue> {
+export interface Task<P = JsonValue> {
   /** Unique id within the queue (caller-given or generated). */
   readonly id: string;
   /** Selects the handler that runs it. */
@@ -23,8 +52,8 @@ export interface Task<P extends JsonValue = JsonValue> {
   readonly timeoutMs?: number;
 }
 
-/** What a producer passes to enqueue. */
-export interface TaskInput<P extends JsonValue = JsonValue> {
+/** What a producer passes to enqueue (untyped; typed queues take TaskInputOf). */
+export interface TaskInput<P = JsonValue> {
   /** Handler selector; 1-200 characters. */
   readonly type: string;
   /** Handler input; must be JSON-serialisable. Default `null`. */
@@ -66,7 +95,7 @@ function show(value: unknown): string {
  * enqueue.lua takes it: '0' (now), '+<ms>' (delayMs, measured on the Redis
  * server's clock) or an absolute time in ms (runAt).
  */
-export function validateInput(input: TaskInput): string {
+export function validateInput(input: TaskInput<unknown>): string {
   if (typeof input !== 'object' || input === null) throw new InvalidTaskError('a task must be an object');
   if (typeof input.type !== 'string' || input.type.length < 1 || input.type.length > 200) {
     throw new InvalidTaskError(`task type must be a string of 1-200 characters, got ${JSON.stringify(input.type)}`);
@@ -106,7 +135,7 @@ export function validateInput(input: TaskInput): string {
 }
 
 /** Builds the stored task from a validated input. */
-export function taskFromInput<P extends JsonValue>(input: TaskInput<P>, id: string, now: number): Task<P> {
+export function taskFromInput<P>(input: TaskInput<P>, id: string, now: number): Task<P> {
   return {
     id,
     type: input.type,
@@ -125,7 +154,7 @@ export function taskFromInput<P extends JsonValue>(input: TaskInput<P>, id: stri
  * value (most tasks), since every byte is paid per queued task.
  * Throws InvalidTaskError for a payload JSON cannot represent.
  */
-export function encodeTaskTail(input: TaskInput, label: string): string {
+export function encodeTaskTail(input: TaskInput<unknown>, label: string): string {
   const options: Record<string, unknown> = {};
   let hasOptions = false;
   if (input.maxAttempts !== undefined && input.maxAttempts !== DEFAULT_MAX_ATTEMPTS) {

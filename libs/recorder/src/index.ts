@@ -1,12 +1,10 @@
 export { TaskStatus, ALL_STATUSES, FINAL_STATUSES, isFinalStatus, isTaskStatus } from './status';
 export type { StatusRecord } from './status-record';
-export { decodeStatusRecord, decodeStatusMessage, queuedRecordOf, InvalidStatusRecordError } from './status-record';
-export type { QueueKeys } from './keys';
-export { queueKeys, assertQueueName, InvalidQueueNameError, DEFAULT_KEY_PREFIX, FENCE_ENCODING_FIELD } from './keys';
-export type { QueueConfig, RetentionOptions } from './config';
-export { keysOf, retentionOf, DEFAULT_QUEUE, DEFAULT_RETENTION } from './config';
+export { decodeStatusRecord, decodeStatusMessage, queuedRecordOf } from './status-record';
+export type { RecordKeys } from './record-keys';
 export { RECORD_LUA } from './record-lua';
 export { StatusRecorder } from './recorder';
 export type { Logger, LogFn } from './logger';
 export { silentLogger } from './logger';
-export { TOKENS } from './tokens';
+export { TaskqError } from './errors/taskq-error';
+export { InvalidStatusRecordError } from './errors/invalid-status-record-error';

@@ -1,7 +1,7 @@
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
-import { queueKeys } from './keys';
+import { testRecordKeys } from './test-support/record-keys';
 import { decodeStatusRecord } from './status-record';
 import { NASTY_REASON, record, type RecordCall } from './test-support/record-script';
 import { describeRecordPrelude } from './test-support/record-suite';
@@ -32,7 +32,7 @@ afterAll(async () => {
 // Redis TIME and Date.now() read the same clock; the record truncates to ms.
 describeRecordPrelude(
   'a real redis-server',
-  async () => ({ redis: connect(), subscriber: connect(), keys: queueKeys(`real-${++nextQueue}`) }),
+  async () => ({ redis: connect(), subscriber: connect(), keys: testRecordKeys(`real-${++nextQueue}`) }),
   1,
 );
 
@@ -41,7 +41,7 @@ describe('RECORD_LUA on real Redis and on ioredis-mock', () => {
     const real = connect();
     const mock = new RedisMock({ port: 47_000 }) as unknown as Redis;
     try {
-      const keys = queueKeys('agree');
+      const keys = testRecordKeys('agree');
       const calls: RecordCall[] = [
         { id: 'x', status: 'Queued', attempt: 0 },
         { id: 'x', status: 'InProgress', attempt: 1, worker: 'h:1:w"0"' },

@@ -1,6 +1,6 @@
 import RedisMock from 'ioredis-mock';
 import type { Redis } from 'ioredis';
-import { queueKeys } from './keys';
+import { testRecordKeys } from './test-support/record-keys';
 import { RECORD_LUA } from './record-lua';
 import { describeRecordPrelude } from './test-support/record-suite';
 
@@ -32,7 +32,7 @@ describeRecordPrelude(
   'ioredis-mock',
   async () => {
     const port = nextPort++;
-    return { redis: mock(port), subscriber: mock(port), keys: queueKeys(`mock-${port}`) };
+    return { redis: mock(port), subscriber: mock(port), keys: testRecordKeys(`mock-${port}`) };
   },
   1500,
 );

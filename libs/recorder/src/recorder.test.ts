@@ -1,8 +1,8 @@
 import RedisMock from 'ioredis-mock';
 import type { Redis } from 'ioredis';
-import { queueKeys } from './keys';
+import { testRecordKeys } from './test-support/record-keys';
 import { StatusRecorder } from './recorder';
-import { InvalidStatusRecordError } from './status-record';
+import { InvalidStatusRecordError } from './errors/invalid-status-record-error';
 import { record } from './test-support/record-script';
 
 // ioredis-mock instances on one host:port share data: one port per test.
@@ -20,7 +20,7 @@ afterEach(() => {
 });
 
 function recorderFor(queue: string, prefix?: string): StatusRecorder {
-  return new StatusRecorder(redis, prefix === undefined ? { queue } : { queue, prefix });
+  return new StatusRecorder(redis, testRecordKeys(queue, prefix));
 }
 
 /** A record as the Lua prelude would write it, for bulk set-up without thousands of script runs. */
@@ -29,7 +29,7 @@ function rawRecord(id: string, status: string, seq: number): string {
 }
 
 describe('StatusRecorder', () => {
-  it('uses the configured queue and prefix for its keys and channel', () => {
+  it('uses the keys it is given for its channel', () => {
     const recorder = recorderFor('emails', 'tenant7');
     expect(recorder.keys).toEqual(expect.objectContaining({ status: 'tenant7:{emails}:status' }));
     expect(recorder.channel).toBe('tenant7:{emails}:events');
@@ -50,7 +50,7 @@ describe('StatusRecorder', () => {
     });
 
     it('reads only its own queue', async () => {
-      await record(redis, queueKeys('a'), { id: 't1', status: 'Done', attempt: 1 });
+      await record(redis, testRecordKeys('a'), { id: 't1', status: 'Done', attempt: 1 });
       expect(await recorderFor('b').get('t1')).toBeUndefined();
       expect(await recorderFor('a', 'other').get('t1')).toBeUndefined();
       expect((await recorderFor('a').get('t1'))?.status).toBe('Done');
@@ -122,7 +122,7 @@ describe('StatusRecorder', () => {
       expected['InProgress'] = (expected['InProgress'] ?? 0) - 1; // t1 was InProgress (1 % 4)
       expected['Done'] = (expected['Done'] ?? 0) + 1;
       // Another queue's records are not counted.
-      await record(redis, queueKeys('elsewhere'), { id: 'z', status: 'Failed', attempt: 1 });
+      await record(redis, testRecordKeys('elsewhere'), { id: 'z', status: 'Failed', attempt: 1 });
 
       const counts = await recorder.countByStatus();
       expect(counts).toEqual(expected);

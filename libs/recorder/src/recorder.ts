@@ -1,25 +1,21 @@
 import type { Redis, Cluster } from 'ioredis';
-import { inject, injectable } from 'tsyringe';
-import { keysOf, type QueueConfig } from './config';
-import type { QueueKeys } from './keys';
+import type { RecordKeys } from './record-keys';
 import { decodeStatusRecord, queuedRecordOf, type StatusRecord } from './status-record';
-import { TOKENS } from './tokens';
 
 /**
  * Reads the recorded status of tasks. The records are written by the queue's
  * Lua scripts (see `RECORD_LUA`), never from here, so a read always reflects
  * a completed transition.
  */
-@injectable()
 export class StatusRecorder {
-  readonly keys: QueueKeys;
-
+  /**
+   * @param redis a client for ordinary commands (never put in subscriber mode)
+   * @param keys the queue's record keys (`queueKeys(name)` of @taskq/queue has them)
+   */
   constructor(
-    @inject(TOKENS.Redis) private readonly redis: Redis | Cluster,
-    @inject(TOKENS.QueueConfig) config: QueueConfig,
-  ) {
-    this.keys = keysOf(config);
-  }
+    private readonly redis: Redis | Cluster,
+    readonly keys: RecordKeys,
+  ) {}
 
   /** The pub/sub channel on which every status change of this queue is published. */
   get channel(): string {

@@ -1,4 +1,5 @@
-import { decodeStatusMessage, decodeStatusRecord, InvalidStatusRecordError } from './status-record';
+import { decodeStatusMessage, decodeStatusRecord } from './status-record';
+import { InvalidStatusRecordError } from './errors/invalid-status-record-error';
 import { ALL_STATUSES, FINAL_STATUSES, isFinalStatus, isTaskStatus, TaskStatus } from './status';
 
 const valid = { id: 't-1', status: 'InProgress', attempt: 2, at: 1_790_000_000_123, seq: 41 };

@@ -1,3 +1,4 @@
+import { InvalidStatusRecordError } from './errors/invalid-status-record-error';
 import { isTaskStatus, type TaskStatus } from './status';
 
 /** A task's current status as recorded in Redis and published on the events channel. */
@@ -17,13 +18,6 @@ export interface StatusRecord {
   readonly reason?: string;
   /** For Delayed and Retrying: when the task is due to run again (Redis server time, ms). */
   readonly runAt?: number;
-}
-
-export class InvalidStatusRecordError extends Error {
-  override readonly name = 'InvalidStatusRecordError';
-  constructor(raw: string, options?: { cause?: unknown }) {
-    super(`not a taskq status record: ${raw.slice(0, 200)}`, options);
-  }
 }
 
 /** Parses a status record as written by `lua/record.lua`. Throws InvalidStatusRecordError. */
@@ -75,7 +69,7 @@ function toStatusRecord(value: unknown, raw: string): StatusRecord {
 }
 
 /**
- * The record an enqueued task's stored body stands for (see QueueKeys.tasks):
+ * The record an enqueued task's stored body stands for (see RecordKeys.tasks):
  * status Queued, attempt 0, seq 0 (older than any stored record), at = the
  * enqueue time the body begins with. Undefined for a body of another shape.
  */

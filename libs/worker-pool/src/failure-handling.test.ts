@@ -1,7 +1,7 @@
 import RedisMock from 'ioredis-mock';
 import type { Redis } from 'ioredis';
-import { decodeStatusMessage, isFinalStatus, queueKeys, type StatusRecord } from '@taskq/recorder';
-import { Consumer, Queue } from '@taskq/queue';
+import { decodeStatusMessage, isFinalStatus, type StatusRecord } from '@taskq/recorder';
+import { Queue, queueKeys } from '@taskq/queue';
 import { WorkerPool } from './worker-pool';
 import { sleepTask } from './sleep-task';
 import { UnrecoverableError } from './errors/unrecoverable-error';
@@ -22,9 +22,9 @@ function setup(handlers: HandlerMap, options: WorkerPoolOptions = {}) {
     return r;
   };
   const redis = make();
-  const pool = new WorkerPool(new Consumer(redis, config), make, undefined, { concurrency: 2, idlePollMs: 50, ...options }, handlers);
+  const pool = new WorkerPool({ ...config, connection: redis, concurrency: 2, idlePollMs: 50, ...options, handlers });
   pools.push(pool);
-  return { redis, queue: new Queue(redis, config), pool, make };
+  return { redis, queue: new Queue({ ...config, connection: redis }), pool, make };
 }
 
 /** Every status record of `id` as published, until it is final. */

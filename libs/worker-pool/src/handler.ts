@@ -1,5 +1,5 @@
 import type { Logger } from '@taskq/recorder';
-import type { JsonValue, Task } from '@taskq/queue';
+import type { DefaultTasks, TaskTypes, JsonValue, Task, TypeOf } from '@taskq/queue';
 
 /** What a handler gets besides the task. */
 export interface TaskContext {
@@ -20,7 +20,11 @@ export interface TaskContext {
  * Runs one task type. Resolving marks the task Done; throwing (anything,
  * Error or not) or rejecting marks it Failed with the error's message.
  */
-export type TaskHandler<P extends JsonValue = JsonValue> = (task: Task<P>, context: TaskContext) => unknown;
+export type TaskHandler<P = JsonValue> = (task: Task<P>, context: TaskContext) => unknown;
 
-/** Handlers by task type. */
-export type HandlerMap = Readonly<Record<string, TaskHandler>>;
+/**
+ * Handlers by task type. With a task map (`HandlerMap<{ 'send-email': { to: string } }>`)
+ * each handler gets its type's payload, and unknown types are refused by the
+ * compiler; a task of a type with no handler is recorded Failed.
+ */
+export type HandlerMap<T extends TaskTypes = DefaultTasks> = { readonly [K in TypeOf<T>]?: TaskHandler<T[K]> };

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import { Consumer, type Heartbeat } from '@taskq/queue';
-import { queueKeys, silentLogger, type LogFn, type Logger } from '@taskq/recorder';
+import { Consumer, queueKeys, type Heartbeat } from '@taskq/queue';
+import { silentLogger, type LogFn, type Logger } from '@taskq/recorder';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { ThreadHeartbeat } from './heartbeat';
 import { waitFor } from './test-support/wait-for';
@@ -29,11 +29,11 @@ describe('ThreadHeartbeat on a real redis-server (threads/heartbeat.cjs and its 
 
   /** A registered consumer of its own queue and a started ThreadHeartbeat (beat every 50 ms) talking to url. */
   async function beating(queue: string, id: string, url: string) {
-    const consumer = new Consumer(redis, { queue }, silentLogger, { id });
+    const consumer = new Consumer({ queue, connection: redis, id });
     await consumer.register();
     const beats: Heartbeat[] = [];
     const warnings: string[] = [];
-    const heartbeat = new ThreadHeartbeat(consumer, url, 50, warningsLogger(warnings));
+    const heartbeat = new ThreadHeartbeat(consumer, { url }, 50, warningsLogger(warnings));
     heartbeat.start((beat) => beats.push(beat));
     return { consumer, beats, warnings, heartbeat };
   }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@taskq/recorder';
-import type { Consumer, Heartbeat } from '@taskq/queue';
+import type { Consumer, Heartbeat, ThreadTarget } from '@taskq/queue';
 
 /** Where a pool's heartbeats come from. */
 export interface HeartbeatSource {
@@ -40,7 +40,7 @@ export class ThreadHeartbeat implements HeartbeatSource {
 
   constructor(
     private readonly consumer: Consumer,
-    private readonly redisUrl: string,
+    private readonly target: ThreadTarget,
     private readonly intervalMs: number,
     private readonly logger: Logger,
   ) {}
@@ -49,7 +49,7 @@ export class ThreadHeartbeat implements HeartbeatSource {
     const call = this.consumer.heartbeatCall();
     this.worker = new Worker(join(__dirname, '..', 'threads', 'heartbeat.cjs'), {
       workerData: {
-        url: this.redisUrl,
+        ...this.target,
         connectionName: `taskq-heartbeat-${this.consumer.id}`,
         source: call.source,
         sha: call.sha,

@@ -1,6 +1,6 @@
 export { WorkerPool, PoolState } from './worker-pool';
 export type { StopResult } from './worker-pool';
-export type { WorkerPoolOptions } from './options';
+export type { WorkerPoolOptions, WorkerPoolSettings, HeartbeatMode } from './options';
 export type { TaskHandler, TaskContext, HandlerMap } from './handler';
 export { failureReason } from './failure';
 export { sleepTask, spinTask } from './sleep-task';
@@ -8,4 +8,4 @@ export type { SleepPayload } from './sleep-task';
 export { UnrecoverableError } from './errors/unrecoverable-error';
 export { TaskTimeoutError } from './errors/task-timeout-error';
 export { TaskCancelledError } from './errors/task-cancelled-error';
-export { POOL_TOKENS } from './tokens';
+export { registerWorkerPool } from './register';

@@ -1,18 +1,35 @@
-import type { BackoffStrategy } from '@taskq/queue';
+import type { BackoffStrategy, DefaultTasks, TaskTypes, JanitorSettings, RetentionClientOptions } from '@taskq/queue';
+import type { HandlerMap } from './handler';
 import { MAX_TIMER_MS } from './long-timeout';
 
-export interface WorkerPoolOptions {
+/** Where a pool's heartbeats come from (see WorkerPoolSettings.heartbeat). */
+export type HeartbeatMode = 'thread' | 'main';
+
+/** How a pool works (TOKENS.WorkerPoolOptions in a container): everything but the queue, connection and handlers. */
+export interface WorkerPoolSettings {
   /** Sub-workers: tasks run at once in this process. Default 1. */
   readonly concurrency?: number;
   /** Interval of the consumer heartbeat, ms. Must stay well below the janitor's stale limit (5000). Default 1000. */
   readonly heartbeatMs?: number;
   /**
-   * Redis URL for a heartbeat thread with its own connection, so heartbeats
-   * keep beating while a handler blocks the event loop (CPU-bound work).
-   * Default: none (heartbeats from the main thread; needed for the embedded
-   * in-memory Redis, which a thread cannot reach).
+   * `'thread'`: heartbeats come from a worker thread with its own Redis
+   * connection, so they keep beating while a handler keeps the event loop busy
+   * (CPU-bound work) and the janitor never takes a busy worker for a dead one.
+   * `'main'`: from the main thread's event loop. Default `'thread'`; a
+   * connection a thread cannot open (ioredis-mock, a Cluster client) uses
+   * `'main'`, and the pool logs that it does.
    */
-  readonly heartbeatRedisUrl?: string;
+  readonly heartbeat?: HeartbeatMode;
+  /**
+   * The janitor the pool runs: it returns the tasks of workers that died
+   * (missed heartbeats for `staleAfterMs`, default 5 s) to the queue and applies
+   * retention. Safe in every process (one pass at a time, under a Redis mutex).
+   * `false` runs none (then run a Janitor elsewhere). Default `{}`: on, with
+   * the Janitor's defaults.
+   */
+  readonly janitor?: JanitorSettings | false;
+  /** Consumer id (one processing list per consumer), e.g. a Kubernetes pod name. Default `<host>-<pid>-<random>`. */
+  readonly consumerId?: string;
   /**
    * An idle pool is woken by a message when tasks are enqueued and sleeps
    * until the next delayed task is due; it also looks at the queue this
@@ -33,10 +50,19 @@ export interface WorkerPoolOptions {
   readonly backoffStrategies?: Readonly<Record<string, BackoffStrategy>>;
 }
 
+/**
+ * Options of a WorkerPool: the queue and connection (QueueClientOptions), the
+ * handlers by task type, and its settings.
+ */
+export interface WorkerPoolOptions<T extends TaskTypes = DefaultTasks> extends WorkerPoolSettings, RetentionClientOptions {
+  /** Handlers by task type (more can be added with `handle()`). Default none. */
+  readonly handlers?: HandlerMap<T>;
+}
+
 export interface ResolvedPoolOptions {
   readonly concurrency: number;
   readonly heartbeatMs: number;
-  readonly heartbeatRedisUrl: string | undefined;
+  readonly heartbeat: HeartbeatMode;
   readonly idlePollMs: number;
   readonly graceMs: number;
   readonly reconcileMs: number;
@@ -44,11 +70,11 @@ export interface ResolvedPoolOptions {
   readonly backoffStrategies: ReadonlyMap<string, BackoffStrategy>;
 }
 
-export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOptions {
+export function resolvePoolOptions(options: WorkerPoolSettings): ResolvedPoolOptions {
   const resolved = {
     concurrency: options.concurrency ?? 1,
     heartbeatMs: options.heartbeatMs ?? 1000,
-    heartbeatRedisUrl: options.heartbeatRedisUrl,
+    heartbeat: options.heartbeat ?? 'thread',
     idlePollMs: options.idlePollMs ?? 5000,
     graceMs: options.graceMs ?? 25_000,
     reconcileMs: options.reconcileMs ?? 5000,
@@ -60,6 +86,9 @@ export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOpti
   }
   for (const key of ['heartbeatMs', 'idlePollMs', 'reconcileMs'] as const) {
     if (!(resolved[key] > 0 && resolved[key] <= MAX_TIMER_MS)) throw new RangeError(`${key} must be > 0 and <= ${MAX_TIMER_MS}, got ${resolved[key]}`);
+  }
+  if (resolved.heartbeat !== 'thread' && resolved.heartbeat !== 'main') {
+    throw new RangeError(`heartbeat must be 'thread' or 'main', got ${JSON.stringify(resolved.heartbeat)}`);
   }
   if (!(resolved.graceMs >= 0 && resolved.graceMs <= MAX_TIMER_MS)) {
     throw new RangeError(`graceMs must be >= 0 and <= ${MAX_TIMER_MS}, got ${resolved.graceMs}`);

@@ -1,10 +1,11 @@
 import RedisMock from 'ioredis-mock';
 import type { Redis } from 'ioredis';
-import { decodeStatusMessage, decodeStatusRecord, queueKeys, type StatusRecord } from '@taskq/recorder';
-import { Consumer, Queue, type AckItem } from '@taskq/queue';
+import { decodeStatusMessage, decodeStatusRecord, type StatusRecord } from '@taskq/recorder';
+import { Queue, queueKeys, type AckItem } from '@taskq/queue';
 import { WorkerPool } from './worker-pool';
 import { sleepTask } from './sleep-task';
 import type { HandlerMap } from './handler';
+import type { WorkerPoolOptions } from './options';
 import { waitFor } from './test-support/wait-for';
 
 const config = { queue: 'pool' };
@@ -41,14 +42,20 @@ function subscriberWatch(make: () => Redis): { factory: () => Redis; ready: Prom
   return { factory, ready };
 }
 
+/** A pool on a mock client whose subscriber connections (its duplicate()s) come from `factory`. */
+function poolOn(redis: Redis, factory: () => Redis, options: WorkerPoolOptions): WorkerPool {
+  redis.duplicate = factory as Redis['duplicate'];
+  const pool = new WorkerPool({ ...config, connection: redis, ...options });
+  pools.push(pool);
+  return pool;
+}
+
 function setup(handlers: HandlerMap, concurrency = 2, graceMs = 5000, idlePollMs = 50) {
   const { p, make } = mocks();
   const redis = make();
-  const queue = new Queue(redis, config);
-  const consumer = new Consumer(redis, config, undefined, { id: `c-${p}` });
-  const pool = new WorkerPool(consumer, make, undefined, { concurrency, graceMs, idlePollMs }, handlers);
-  pools.push(pool);
-  return { redis, queue, consumer, pool, make };
+  const queue = new Queue({ ...config, connection: redis });
+  const pool = poolOn(redis, make, { consumerId: `c-${p}`, concurrency, graceMs, idlePollMs, handlers });
+  return { redis, queue, consumer: pool.consumer, pool, make };
 }
 
 /** Resolves when every id has a final status, from the status channel (and a first read). */
@@ -114,12 +121,11 @@ describe('WorkerPool (ioredis-mock)', () => {
   it('after the queue ran dry, asks for as many tasks as the wake messages announce, not one per idle sub-worker', async () => {
     const { p, make } = mocks();
     const redis = make();
-    const queue = new Queue(redis, config);
-    const consumer = new Consumer(redis, config, undefined, { id: `c-${p}` });
+    const queue = new Queue({ ...config, connection: redis });
     const { factory, ready } = subscriberWatch(make);
     // 8 sub-workers: a share of 4 per round trip; the fallback poll is a minute away
-    const pool = new WorkerPool(consumer, factory, undefined, { concurrency: 8, idlePollMs: 60_000 }, { quick: () => undefined });
-    pools.push(pool);
+    const pool = poolOn(redis, factory, { consumerId: `c-${p}`, concurrency: 8, idlePollMs: 60_000, handlers: { quick: () => undefined } });
+    const consumer = pool.consumer;
     const fetches: { asked: number; got: string[] }[] = [];
     let started = 0;
     let finished = 0;
@@ -170,10 +176,9 @@ describe('WorkerPool (ioredis-mock)', () => {
   async function poolWithHeldFetches(idlePollMs: number) {
     const { p, make } = mocks();
     const redis = make();
-    const consumer = new Consumer(redis, config, undefined, { id: `c-${p}` });
     const { factory, ready } = subscriberWatch(make);
-    const pool = new WorkerPool(consumer, factory, undefined, { concurrency: 8, idlePollMs }, {});
-    pools.push(pool);
+    const pool = poolOn(redis, factory, { consumerId: `c-${p}`, concurrency: 8, idlePollMs });
+    const consumer = pool.consumer;
     const held: { asked: number; answer: (readyLeft: number) => void }[] = [];
     let holding = false;
     const reply = (readyLeft: number) => ({ acks: [], tasks: [], nextDueInMs: undefined, readyLeft });

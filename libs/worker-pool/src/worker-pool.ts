@@ -1,10 +1,7 @@
-import type { Redis } from 'ioredis';
-import { inject, injectable } from 'tsyringe';
-import { silentLogger, TOKENS, type Logger } from '@taskq/recorder';
-import { Consumer, type FetchedTask, type FetchResult } from '@taskq/queue';
-import type { HandlerMap, TaskHandler } from './handler';
+import { silentLogger, type Logger } from '@taskq/recorder';
+import { Consumer, DEFAULT_STALE_AFTER_MS, Janitor, resolveClient, type DefaultTasks, type TaskTypes, type FetchedTask, type FetchResult, type RedisHandle, type TypeOf } from '@taskq/queue';
+import type { TaskHandler } from './handler';
 import { resolvePoolOptions, type ResolvedPoolOptions, type WorkerPoolOptions } from './options';
-import { POOL_TOKENS } from './tokens';
 import { WakeSignal } from './wake-signal';
 import { TaskRunner } from './task-runner';
 import { RunningTasks } from './running-tasks';
@@ -13,7 +10,8 @@ import { AckBatcher, type TakenAcks } from './ack-batcher';
 
 /**
  * States of a pool:
- *   new ──start()──► running ──stop()──► stopping ──► stopped
+ *   new ──start()──► starting ──► running ──stop()──► stopping ──► stopped
+ *                       └─ failed (unreachable Redis) ─► new
  * running: the dispatch loop fetches as many tasks as there are idle
  *   sub-workers (one round trip), or waits for a wake message.
  * stopping: no fetches; in-flight tasks get the grace period, then are
@@ -34,7 +32,7 @@ interface DryQueue {
   readonly until: number;
 }
 
-export const PoolState = { New: 'new', Running: 'running', Stopping: 'stopping', Stopped: 'stopped' } as const;
+export const PoolState = { New: 'new', Starting: 'starting', Running: 'running', Stopping: 'stopping', Stopped: 'stopped' } as const;
 export type PoolState = (typeof PoolState)[keyof typeof PoolState];
 
 /** What stop() did. */
@@ -47,10 +45,29 @@ export interface StopResult {
 
 /**
  * N concurrent sub-workers in one process, all serving one queue through one
- * Consumer (one processing list, one heartbeat).
+ * Consumer (one processing list, one heartbeat). Crash-safe by default: its
+ * heartbeats come from a worker thread (a CPU-bound handler cannot starve
+ * them), and it runs the janitor that returns dead workers' tasks to the queue.
+ *
+ * ```ts
+ * const pool = new WorkerPool<Tasks>({
+ *   queue: 'emails',
+ *   connection: 'redis://127.0.0.1:6379',
+ *   concurrency: 4,
+ *   handlers: { 'send-email': async (task, { signal }) => send(task.payload.to, { signal }) },
+ * });
+ * await pool.start();
+ * process.once('SIGTERM', () => void pool.stop()); // in-flight tasks get graceMs, the rest go back
+ * ```
  */
-@injectable()
-export class WorkerPool {
+export class WorkerPool<T extends TaskTypes = DefaultTasks> {
+  /** The pool's consumer: its id names the pool's processing list and registration. */
+  readonly consumer: Consumer;
+  /** The pool's connection; another taskq object given it as `connection` shares it. */
+  readonly connection: RedisHandle;
+  private readonly ownsConnection: boolean;
+  private readonly logger: Logger;
+  private readonly janitor: Janitor | undefined;
   private state: PoolState = PoolState.New;
   private readonly options: ResolvedPoolOptions;
   private readonly handlers = new Map<string, TaskHandler>();
@@ -61,6 +78,7 @@ export class WorkerPool {
   private wake: WakeSignal | undefined;
   private heartbeat: HeartbeatSource | undefined;
   private loopDone: Promise<void> = Promise.resolve();
+  private starting: Promise<void> | undefined;
   private stopping: Promise<StopResult> | undefined;
   private forced = false;
   private needsReconcile = false;
@@ -79,15 +97,19 @@ export class WorkerPool {
   /** Most tasks one round trip asks for. */
   private readonly fetchShare: number;
 
-  constructor(
-    private readonly consumer: Consumer,
-    @inject(TOKENS.RedisFactory) private readonly redisFactory: () => Redis,
-    @inject(TOKENS.Logger) private readonly logger: Logger = silentLogger,
-    @inject(POOL_TOKENS.Options) options: WorkerPoolOptions = {},
-    @inject(POOL_TOKENS.Handlers) handlers: HandlerMap = {},
-  ) {
+  constructor(options: WorkerPoolOptions<T> = {}) {
     this.options = resolvePoolOptions(options);
-    for (const [type, handler] of Object.entries(handlers)) this.handle(type, handler);
+    const { handle, ownsHandle } = resolveClient(options, 'taskq-worker');
+    this.connection = handle;
+    this.ownsConnection = ownsHandle;
+    const logger = options.logger ?? silentLogger;
+    this.logger = logger;
+    const shared = { queue: options.queue, prefix: options.prefix, retention: options.retention, connection: handle, logger };
+    const consumer = new Consumer({ ...shared, id: options.consumerId });
+    this.consumer = consumer;
+    this.janitor = options.janitor === false ? undefined : new Janitor({ ...options.janitor, ...shared });
+    const handlers: Readonly<Record<string, TaskHandler<never> | undefined>> = options.handlers ?? {};
+    for (const [type, handler] of Object.entries(handlers)) if (handler) this.handlers.set(type, handler as TaskHandler);
     for (let i = 1; i <= this.options.concurrency; i++) this.idle.push(`${this.options.namePrefix}-${process.pid}-${i}`);
     this.acks = new AckBatcher(consumer, 500, () => this.wake?.fire());
     // capped: a script's reply must stay well inside the Lua stack (8000 values, 4 per task)
@@ -96,8 +118,8 @@ export class WorkerPool {
   }
 
   /** Registers the handler of a task type (before or after start). */
-  handle(type: string, handler: TaskHandler): this {
-    this.handlers.set(type, handler);
+  handle<K extends TypeOf<T>>(type: K, handler: TaskHandler<T[K]>): this {
+    this.handlers.set(type, handler as TaskHandler);
     return this;
   }
 
@@ -110,28 +132,60 @@ export class WorkerPool {
     return this.running.ids();
   }
 
-  /** Registers the consumer, starts heartbeats and the dispatch loop. */
-  async start(): Promise<void> {
-    if (this.state !== PoolState.New) throw new Error(`pool cannot start from state ${this.state}`);
-    await this.consumer.register();
-    const keys = this.consumer.keys;
-    // A reconnect (e.g. a Redis restart) may have swallowed the reply of a
-    // fetch that ran: reconcile at once rather than at the next periodic check.
-    this.wake = new WakeSignal(this.redisFactory(), keys.wake, keys.control, (id) => this.cancelLocal(id), this.logger, () => {
-      this.needsReconcile = true;
-    });
-    await this.wake.start();
-    const o = this.options;
-    this.heartbeat = o.heartbeatRedisUrl
-      ? new ThreadHeartbeat(this.consumer, o.heartbeatRedisUrl, o.heartbeatMs, this.logger)
-      : new MainThreadHeartbeat(this.consumer, o.heartbeatMs, this.logger);
+  /**
+   * Connects (a URL or options), registers the consumer, starts heartbeats,
+   * the janitor and the dispatch loop. Rejects (RedisConnectionError naming
+   * the address) when Redis cannot be reached within connectTimeoutMs.
+   */
+  start(): Promise<void> {
+    if (this.state !== PoolState.New) return Promise.reject(new Error(`pool cannot start from state ${this.state}`));
+    this.state = PoolState.Starting;
+    this.starting = this.begin();
+    return this.starting;
+  }
+
+  private async begin(): Promise<void> {
+    try {
+      await this.consumer.register();
+      const keys = this.consumer.keys;
+      // A reconnect (e.g. a Redis restart) may have swallowed the reply of a
+      // fetch that ran: reconcile at once rather than at the next periodic check.
+      this.wake = new WakeSignal(await this.connection.duplicate(), keys.wake, keys.control, (id) => this.cancelLocal(id), this.logger, () => {
+        this.needsReconcile = true;
+      });
+      await this.wake.start();
+    } catch (err) {
+      await this.wake?.stop().catch(() => undefined);
+      if (this.ownsConnection) await this.connection.close();
+      this.state = PoolState.New;
+      throw err;
+    }
+    this.heartbeat = this.makeHeartbeat();
     this.heartbeat.start((beat) => beat.cancelRequested.forEach((id) => this.cancelLocal(id)));
+    this.janitor?.start();
     this.state = PoolState.Running;
     this.logger.info(
       { consumer: this.consumer.id, queue: this.consumer.keys.queue, concurrency: this.options.concurrency },
       `pool of ${this.options.concurrency} sub-worker(s) serving queue ${this.consumer.keys.queue} as consumer ${this.consumer.id}`,
     );
     this.loopDone = this.loop();
+  }
+
+  /** A heartbeat thread when the connection can be opened from one, else the main thread (logged). */
+  private makeHeartbeat(): HeartbeatSource {
+    const o = this.options;
+    if (o.heartbeat === 'main') return new MainThreadHeartbeat(this.consumer, o.heartbeatMs, this.logger);
+    const target = this.connection.threadTarget();
+    if (target) return new ThreadHeartbeat(this.consumer, target, o.heartbeatMs, this.logger);
+    this.logger.info(
+      { consumer: this.consumer.id },
+      `heartbeats from the main thread: a thread cannot open this connection (${this.connection.address}); a handler that blocks the event loop for ${this.janitorStaleMs()} ms will be taken for a dead worker`,
+    );
+    return new MainThreadHeartbeat(this.consumer, o.heartbeatMs, this.logger);
+  }
+
+  private janitorStaleMs(): number {
+    return this.janitor?.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   }
 
   private async loop(): Promise<void> {
@@ -320,6 +374,9 @@ export class WorkerPool {
   }
 
   private async shutdown(graceMs: number): Promise<StopResult> {
+    // a stop() during start() waits for the start to end (either way); a
+    // running pool stops taking tasks at once, before this call returns
+    if (this.state === PoolState.Starting) await this.starting?.catch(() => undefined);
     const wasRunning = this.state === PoolState.Running;
     this.state = PoolState.Stopping;
     this.wake?.fire();
@@ -366,6 +423,8 @@ export class WorkerPool {
     await this.heartbeat?.stop();
     if (wasRunning) await this.consumer.unregister();
     await this.wake?.stop();
+    await this.janitor?.stop();
+    if (this.ownsConnection) await this.connection.close();
     this.state = PoolState.Stopped;
     return { finished: inFlight - left.length, released };
   }

@@ -4,27 +4,37 @@
 // main thread busy (CPU-bound work): the janitor never mistakes a busy worker
 // for a dead one. Plain JS so the same file runs from src (tests) and dist.
 //
-// workerData: { url, connectionName, source, sha, keys, consumerId, intervalMs }
+// workerData: { url or options, connectionName, source, sha, keys, consumerId, intervalMs }
+//   url: a redis:// or rediss:// URL; options: ioredis options without functions
+//   (a standalone server, or sentinels)
 // Posts to the parent: { type: 'beat', alive, cancelRequested: string[] }
 //                      { type: 'error', message }
 // Stops on the message 'stop'.
 const { parentPort, workerData } = require('node:worker_threads');
 const { RespClient, parseRedisUrl } = require('./resp-client.cjs');
 
-const { url, connectionName, source, sha, keys, consumerId, intervalMs } = workerData;
+const { url, options, connectionName, source, sha, keys, consumerId, intervalMs } = workerData;
 
-// The small client of resp-client.cjs for plain redis:// and rediss:// URLs;
-// ioredis (about 100 ms of CPU to load in this thread) for any other.
+/** RespClient options for ioredis options it covers: host/port (TCP, no TLS settings), user, password, db. */
+function plainOptions(o) {
+  if (!o || o.sentinels || o.path || o.tls || o.family) return undefined;
+  return { host: o.host || '127.0.0.1', port: o.port || 6379, tls: false, username: o.username || '', password: o.password || '', db: o.db || 0 };
+}
+
+// The small client of resp-client.cjs for plain redis:// and rediss:// URLs
+// and plain host/port options; ioredis (about 100 ms of CPU to load in this
+// thread) for any other.
 function connect() {
-  const options = parseRedisUrl(url);
+  const plain = url !== undefined ? parseRedisUrl(url) : plainOptions(options);
   // a beat not answered within two intervals drops the connection; the next beat connects again
-  if (options) return new RespClient(options, connectionName, Math.max(2 * intervalMs, 2000));
+  if (plain) return new RespClient(plain, connectionName, Math.max(2 * intervalMs, 2000));
   const Redis = require('ioredis');
-  const redis = new Redis(url, {
+  const own = {
     connectionName,
     maxRetriesPerRequest: 1,
     retryStrategy: (times) => Math.min(100 * times, 2000),
-  });
+  };
+  const redis = url !== undefined ? new Redis(url, own) : new Redis({ ...options, ...own });
   redis.on('error', () => undefined); // reported per beat below
   return redis;
 }

@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { Monitor, MonitorTimeoutError } from '@taskq/monitor';
-import { connectRedis, Queue } from '@taskq/queue';
-import { FINAL_STATUSES, queueKeys, silentLogger, type Logger } from '@taskq/recorder';
+import { connectRedis, Queue, queueKeys } from '@taskq/queue';
+import { FINAL_STATUSES, silentLogger, type Logger } from '@taskq/recorder';
 import { startRedisServer } from '@taskq/redis-harness';
 import type { ChaosOptions } from './args';
 import { checkRun, type CheckReport } from './checks';
@@ -90,13 +90,12 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
     cleanups.push(() => closeClient(redis));
 
     const history = new StatusHistory();
-    const monitor = new Monitor(
-      redis,
-      () => new Redis(server.url, { connectionName: 'chaos-monitor' }),
-      { queue: QUEUE },
-      options.verbose ? stderrLogger('monitor') : silentLogger,
-      { log: false },
-    );
+    const monitor = new Monitor({
+      queue: QUEUE,
+      connection: redis, // its subscriber connection is a duplicate of this one
+      logger: options.verbose ? stderrLogger('monitor') : silentLogger,
+      log: false,
+    });
     monitor.onStatus('*', '*', (record) => history.record(record));
     await monitor.start();
     cleanups.push(() => monitor.stop());
@@ -117,7 +116,7 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
     const plan = makePlan({ tasks: options.tasks, seed: options.seed, failOnceShare: options.failOnce, failAlwaysShare: options.failAlways, maxMs: options.maxMs });
     const ids = plan.map((t) => t.id);
     const enqueuedAt = Date.now();
-    await new Queue(redis, { queue: QUEUE }).enqueueMany(plan.map(toTaskInput));
+    await new Queue({ queue: QUEUE, connection: redis }).enqueueMany(plan.map(toTaskInput));
     const deadline = enqueuedAt + options.durationLimitMs;
 
     // Settles when every task is final, the time limit passes, or the run is aborted.

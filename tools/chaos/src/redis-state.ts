@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { decodeStatusRecord, queuedRecordOf, type QueueKeys, type StatusRecord } from '@taskq/recorder';
+import { decodeStatusRecord, queuedRecordOf, type StatusRecord } from '@taskq/recorder';
+import { type QueueKeys } from '@taskq/queue';
 
 /** What Redis holds for the run's queue once the workers have stopped. */
 export interface RedisState {

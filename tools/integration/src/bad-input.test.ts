@@ -1,5 +1,5 @@
-import { Queue } from '@taskq/queue';
-import { decodeStatusRecord, queueKeys } from '@taskq/recorder';
+import { Queue, queueKeys } from '@taskq/queue';
+import { decodeStatusRecord } from '@taskq/recorder';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
 import { closedPort } from './test-support/closed-port';
 import { existingKeys } from './test-support/queue-state';
@@ -61,7 +61,7 @@ describe('worker arguments', () => {
     const queue = newQueueName('bad-worker');
     const redis = await clients.connect();
     // A task is waiting: a worker that started anyway would take it.
-    await new Queue(redis, { queue }).enqueue({ id: `${queue}-task`, type: 'sleep', payload: { ms: 1 } });
+    await new Queue({ queue, connection: redis }).enqueue({ id: `${queue}-task`, type: 'sleep', payload: { ms: 1 } });
     const before = await existingKeys(redis, queueKeys(queue));
     await expectUsageError('worker', args, reason, queue);
     expect(await existingKeys(redis, queueKeys(queue))).toEqual(before);
@@ -97,7 +97,7 @@ describe('tasks a worker cannot run', () => {
     const garbled = `${queue}-garbled`;
     await redis.hset(keys.tasks, garbled, '{"type":"sleep","payload":');
     await redis.lpush(keys.ready, garbled);
-    const q = new Queue(redis, { queue });
+    const q = new Queue({ queue, connection: redis });
     const { id: unknownType } = await q.enqueue({ id: `${queue}-unknown`, type: 'no-such-type', payload: { ms: 1 } });
     const { id: normal } = await q.enqueue({ id: `${queue}-normal`, type: 'sleep', payload: { ms: 50 } });
 

@@ -1,5 +1,4 @@
-import { Consumer, Janitor, Queue } from '@taskq/queue';
-import { queueKeys } from '@taskq/recorder';
+import { Consumer, Janitor, Queue, queueKeys } from '@taskq/queue';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
 import { CaptureLogger } from './test-support/capture-logger';
 import { whereIs } from './test-support/queue-state';
@@ -21,7 +20,7 @@ async function setup(label: string) {
   const redis = await clients.connect();
   const log = await StatusLog.start(redis, testRedisUrl(), name);
   logs.push(log);
-  return { redis, keys: queueKeys(name), queue: new Queue(redis, { queue: name }), log };
+  return { redis, keys: queueKeys(name), queue: new Queue({ queue: name, connection: redis }), log };
 }
 
 async function startWorker(queue: string): Promise<AppProcess> {
@@ -120,7 +119,7 @@ describe('cancelling a task that is running', () => {
   it('whose holder misses the control message: the request waits in Redis, its heartbeat reports it, and a retry or a recovery ends Cancelled', async () => {
     const { redis, keys, queue } = await setup('cancel-holder');
     const config = { queue: queue.name };
-    const consumer = new Consumer(redis, config, new CaptureLogger(), { id: `${queue.name}-holder` });
+    const consumer = new Consumer({ ...config, id: `${queue.name}-holder`, connection: redis, logger: new CaptureLogger() });
     await consumer.register();
     await queue.enqueueMany([
       { id: `${queue.name}-a`, type: 'sleep', payload: { ms: 1 } },
@@ -144,7 +143,7 @@ describe('cancelling a task that is running', () => {
 
     // b: its holder dies; the janitor does not put a task whose cancel was requested back in the queue
     await redis.zadd(keys.consumers, Date.now() - 60_000, consumer.id);
-    const pass = await new Janitor(redis, config, new CaptureLogger(), { staleAfterMs: 5000 }).runOnce();
+    const pass = await new Janitor({ ...config, staleAfterMs: 5000, connection: redis, logger: new CaptureLogger() }).runOnce();
     expect(pass.ran).toBe(true);
     expect(await recorded(redis, keys, b?.id ?? '')).toMatchObject({ status: 'Cancelled', reason: 'cancelled; its worker stopped' });
     expect(await whereIs(redis, keys, b?.id ?? '')).toEqual([]);
@@ -155,7 +154,7 @@ describe('cancelling a task that is running', () => {
 describe('cancelling a task that is not waiting or running', () => {
   it('a final task: outcome "final" with its status, nothing changes; an unknown id: "not-found"', async () => {
     const { redis, keys, queue } = await setup('cancel-final');
-    const consumer = new Consumer(redis, { queue: queue.name }, new CaptureLogger(), {});
+    const consumer = new Consumer({ queue: queue.name, connection: redis, logger: new CaptureLogger() });
     await consumer.register();
     await queue.enqueueMany([
       { id: `${queue.name}-done`, type: 'sleep', payload: { ms: 1 } },

@@ -1,5 +1,5 @@
-import { Queue } from '@taskq/queue';
-import { queueKeys, type StatusRecord } from '@taskq/recorder';
+import { Queue, queueKeys } from '@taskq/queue';
+import { type StatusRecord } from '@taskq/recorder';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
 import { CommandLog, isFetchCall, isHeartbeatCall, LOG_EVERY_COMMAND, type LoggedCommand } from './test-support/command-log';
@@ -28,7 +28,7 @@ async function setup(label: string, workers: number, url = testRedisUrl(), worke
   logs.push(log);
   const procs = Array.from({ length: workers }, () => AppProcess.start('worker', ['1', '--redis', url, '--queue', name, ...workerArgs]));
   const consumers = await Promise.all(procs.map(async (w) => String((await w.waitForLine(line.poolReady, 'the pool-ready line'))['consumer'])));
-  return { redis, keys: queueKeys(name), queue: new Queue(redis, { queue: name }), log, workers: procs, consumers };
+  return { redis, keys: queueKeys(name), queue: new Queue({ queue: name, connection: redis }), log, workers: procs, consumers };
 }
 
 /**

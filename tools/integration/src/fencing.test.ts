@@ -1,5 +1,4 @@
-import { Consumer, Janitor, Queue } from '@taskq/queue';
-import { queueKeys } from '@taskq/recorder';
+import { Consumer, Janitor, Queue, queueKeys } from '@taskq/queue';
 import { AppProcess, killAllApps, line, type LogLine } from './test-support/app-process';
 import { CaptureLogger } from './test-support/capture-logger';
 import { InProcessPools } from './test-support/in-process-pool';
@@ -23,7 +22,7 @@ afterEach(async () => {
 async function setup(label: string) {
   const name = newQueueName(label);
   const redis = await clients.connect();
-  return { redis, keys: queueKeys(name), config: { queue: name }, queue: new Queue(redis, { queue: name }) };
+  return { redis, keys: queueKeys(name), config: { queue: name }, queue: new Queue({ queue: name, connection: redis }) };
 }
 
 const refusals = (logger: CaptureLogger) => logger.lines.filter((l) => l.level === 'warn' && l.msg.includes(' refused: ')).map((l) => l.msg);
@@ -33,7 +32,7 @@ describe('a fetch whose task was recovered (library Consumers and Janitor in thi
     const { redis, keys, config, queue } = await setup('fence');
     const { id } = await queue.enqueue({ id: `${config.queue}-task`, type: 'sleep', payload: { ms: 1 } });
     const zombieLog = new CaptureLogger();
-    const zombie = new Consumer(redis, config, zombieLog, { id: `${config.queue}-A` });
+    const zombie = new Consumer({ ...config, id: `${config.queue}-A`, connection: redis, logger: zombieLog });
     await zombie.register();
     const [held] = (await zombie.fetch(['A-1'])).tasks;
     expect(held).toMatchObject({ id, attempt: 1 });
@@ -42,14 +41,14 @@ describe('a fetch whose task was recovered (library Consumers and Janitor in thi
     // A stops beating (here: its last heartbeat is a minute old); a janitor pass gives its task back
     await redis.zadd(keys.consumers, Date.now() - 60_000, zombie.id);
     const janitorLog = new CaptureLogger();
-    const pass = await new Janitor(redis, config, janitorLog, { staleAfterMs: 5000 }).runOnce();
+    const pass = await new Janitor({ ...config, staleAfterMs: 5000, connection: redis, logger: janitorLog }).runOnce();
     expect(pass.recovered.get(zombie.id)).toBe(1);
     // recovered: the interrupted run does not count as an attempt
     expect(await recorded(redis, keys, id)).toMatchObject({ status: 'Queued', attempt: 0, reason: `recovered from dead consumer ${zombie.id}` });
     expect(await whereIs(redis, keys, id)).toEqual(['ready']);
 
     // B fetches it under a new token and finishes it; A's token is no good in B's hands either
-    const b = new Consumer(redis, config, new CaptureLogger(), { id: `${config.queue}-B` });
+    const b = new Consumer({ ...config, id: `${config.queue}-B`, connection: redis, logger: new CaptureLogger() });
     await b.register();
     const [again] = (await b.fetch(['B-1'])).tasks;
     expect(again).toMatchObject({ id, attempt: 1 });
@@ -80,12 +79,12 @@ describe('a fetch whose task was recovered (library Consumers and Janitor in thi
     const { redis, keys, config, queue } = await setup('fence-self');
     const { id } = await queue.enqueue({ id: `${config.queue}-task`, type: 'sleep', payload: { ms: 1 } });
     const logger = new CaptureLogger();
-    const a = new Consumer(redis, config, logger, { id: `${config.queue}-A` });
+    const a = new Consumer({ ...config, id: `${config.queue}-A`, connection: redis, logger });
     await a.register();
     const [first] = (await a.fetch(['A-1'])).tasks;
 
     await redis.zadd(keys.consumers, Date.now() - 60_000, a.id);
-    expect((await new Janitor(redis, config, new CaptureLogger(), { staleAfterMs: 5000 }).runOnce()).recovered.get(a.id)).toBe(1);
+    expect((await new Janitor({ ...config, staleAfterMs: 5000, connection: redis, logger: new CaptureLogger() }).runOnce()).recovered.get(a.id)).toBe(1);
     expect(await redis.zscore(keys.consumers, a.id)).toBeNull();
 
     // its next fetch finds it unregistered: it registers again and takes the task back, as a new fetch
@@ -126,7 +125,7 @@ describe('a worker pool presumed dead that fetches its own task again (library p
     // A fetch is proof of life: the pool's idle sub-worker may still be asking for work (and so
     // refresh the heartbeat) right after the first run started; age the heartbeat until a janitor
     // pass finds it stale and recovers the task.
-    const janitor = new Janitor(redis, config, new CaptureLogger(), { staleAfterMs: 5000 });
+    const janitor = new Janitor({ ...config, staleAfterMs: 5000, connection: redis, logger: new CaptureLogger() });
     await waitUntil(
       async () => {
         await redis.zadd(keys.consumers, Date.now() - 60_000, consumer.id);

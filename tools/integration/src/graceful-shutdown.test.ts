@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { Queue } from '@taskq/queue';
-import { decodeStatusRecord, queueKeys, type QueueKeys, type StatusRecord } from '@taskq/recorder';
+import { Queue, queueKeys, type QueueKeys } from '@taskq/queue';
+import { decodeStatusRecord, type StatusRecord } from '@taskq/recorder';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
 import { newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
 
@@ -26,7 +26,7 @@ async function workerRunning(label: string, ms: number, extraArgs: readonly stri
   const redis = await clients.connect();
   const worker = AppProcess.start('worker', ['1', '--redis', testRedisUrl(), '--queue', queue, ...extraArgs]);
   const consumer = String((await worker.waitForLine(line.poolReady, 'the pool-ready line'))['consumer']);
-  const { id: taskId } = await new Queue(redis, { queue }).enqueue({ id: `${queue}-task`, type: 'sleep', payload: { ms } });
+  const { id: taskId } = await new Queue({ queue, connection: redis }).enqueue({ id: `${queue}-task`, type: 'sleep', payload: { ms } });
   await worker.waitForLine(line.msgStarts(`START ${taskId}`), `START ${taskId}`);
   return { redis, keys, worker, consumer, taskId };
 }

@@ -1,5 +1,4 @@
-import { Consumer, Queue } from '@taskq/queue';
-import { queueKeys } from '@taskq/recorder';
+import { Consumer, Queue, queueKeys } from '@taskq/queue';
 import { CaptureLogger } from './test-support/capture-logger';
 import { recorded, recordedMany } from './test-support/recorded';
 import { newQueueName, RedisClients } from './test-support/redis-fixture';
@@ -11,7 +10,7 @@ afterEach(() => clients.close());
 async function setup(label: string) {
   const name = newQueueName(label);
   const redis = await clients.connect();
-  return { redis, keys: queueKeys(name), queue: new Queue(redis, { queue: name }) };
+  return { redis, keys: queueKeys(name), queue: new Queue({ queue: name, connection: redis }) };
 }
 
 describe('enqueue with a caller-given id', () => {
@@ -46,7 +45,7 @@ describe('enqueue with a caller-given id', () => {
     ]);
     expect(tasks[1]?.enqueuedAt).toBe(existing.enqueuedAt);
 
-    const other = new Queue(await clients.connect(), { queue: queue.name });
+    const other = new Queue({ queue: queue.name, connection: await clients.connect() });
     const racing = await Promise.all([
       queue.enqueue({ id: c, type: 'sleep', payload: { from: 1 } }),
       other.enqueue({ id: c, type: 'sleep', payload: { from: 2 } }),
@@ -63,7 +62,7 @@ describe('enqueue with a caller-given id', () => {
     const { redis, keys, queue } = await setup('idem-done');
     const id = `${queue.name}-once`;
     const first = await queue.enqueue({ id, type: 'sleep', payload: { ms: 1 } });
-    const consumer = new Consumer(redis, { queue: queue.name }, new CaptureLogger(), {});
+    const consumer = new Consumer({ queue: queue.name, connection: redis, logger: new CaptureLogger() });
     await consumer.register();
     const [fetched] = (await consumer.fetch(['w1'])).tasks;
     expect(await consumer.ack(id, 'w1', fetched?.token ?? '')).toBe(true);

@@ -1,5 +1,4 @@
-import { InvalidTaskError, Queue, type TaskInput } from '@taskq/queue';
-import { queueKeys } from '@taskq/recorder';
+import { InvalidTaskError, Queue, type TaskInput, queueKeys } from '@taskq/queue';
 import { enqueueState } from './test-support/queue-state';
 import { newQueueName, RedisClients } from './test-support/redis-fixture';
 
@@ -33,7 +32,7 @@ async function setup(label: string) {
   const name = newQueueName(label);
   const redis = await clients.connect();
   const keys = queueKeys(name);
-  const queue = new Queue(redis, { queue: name });
+  const queue = new Queue({ queue: name, connection: redis });
   // something already there, so "unchanged" compares real content
   await queue.enqueueMany([
     { id: `${name}-ready`, ...base },

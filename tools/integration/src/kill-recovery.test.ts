@@ -1,4 +1,4 @@
-import { queueKeys } from '@taskq/recorder';
+import { queueKeys } from '@taskq/queue';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
 import { processingLists } from './test-support/queue-state';
 import { newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';

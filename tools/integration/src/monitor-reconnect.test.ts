@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { Monitor } from '@taskq/monitor';
-import { connectRedis, Consumer, Queue } from '@taskq/queue';
-import { queueKeys, silentLogger, StatusRecorder, type QueueConfig } from '@taskq/recorder';
+import { connectRedis, Consumer, Queue, queueKeys, type QueueConfig } from '@taskq/queue';
+import { silentLogger, StatusRecorder } from '@taskq/recorder';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { CaptureLogger } from './test-support/capture-logger';
 import { ConnectionGate } from './test-support/connection-gate';
@@ -18,23 +18,20 @@ class GatedMonitor {
   readonly monitor: Monitor;
 
   constructor(redis: Redis, readonly gate: ConnectionGate, config: QueueConfig, readonly connectionName: string) {
-    this.monitor = new Monitor(
-      redis,
-      () => {
-        const subscriber = new Redis({
-          host: '127.0.0.1',
-          port: gate.port,
-          connectionName,
-          // Retry often, so the reconnect follows soon after the gate opens.
-          retryStrategy: () => 100,
-        });
-        this.subscribers.push(subscriber);
-        return subscriber;
-      },
-      config,
-      this.logger,
-      { log: true },
-    );
+    // commands go on `redis`; the subscriber connection (duplicate()) goes through the gate
+    const commands = Object.create(redis) as Redis;
+    commands.duplicate = () => {
+      const subscriber = new Redis({
+        host: '127.0.0.1',
+        port: gate.port,
+        connectionName,
+        // Retry often, so the reconnect follows soon after the gate opens.
+        retryStrategy: () => 100,
+      });
+      this.subscribers.push(subscriber);
+      return subscriber;
+    };
+    this.monitor = new Monitor({ ...config, connection: commands, logger: this.logger, log: true });
   }
 
   get subscriber(): Redis {
@@ -68,8 +65,8 @@ afterEach(async () => {
 
 /** One task fetched by a library Consumer: recorded InProgress, held in its processing list under `token`. */
 async function taskInProgress(redis: Redis, config: QueueConfig): Promise<{ taskId: string; consumer: Consumer; token: string }> {
-  const { id: taskId } = await new Queue(redis, config).enqueue({ id: `${config.queue}-task`, type: 'sleep', payload: { ms: 1 } });
-  const consumer = new Consumer(redis, config, silentLogger, { id: `${config.queue}-consumer` });
+  const { id: taskId } = await new Queue({ ...config, connection: redis }).enqueue({ id: `${config.queue}-task`, type: 'sleep', payload: { ms: 1 } });
+  const consumer = new Consumer({ ...config, id: `${config.queue}-consumer`, connection: redis, logger: silentLogger });
   await consumer.register();
   const fetched = await consumer.fetch(['it-worker-1']);
   expect(fetched.tasks.map((f) => f.id)).toEqual([taskId]);
@@ -111,7 +108,7 @@ describe('Monitor losing its subscriber connection', () => {
     // The task finishes now: its Done is published while nobody listens.
     expect(await subscribersOf(admin, keys.events)).toBe(0);
     expect(await consumer.ack(taskId, 'it-worker-1', token)).toBe(true);
-    expect(await new StatusRecorder(redis, config).get(taskId)).toMatchObject({ status: 'Done', attempt: 1 });
+    expect(await new StatusRecorder(redis, queueKeys(config.queue)).get(taskId)).toMatchObject({ status: 'Done', attempt: 1 });
     await waitUntil(() => gated.gate.refused > 0, { timeoutMs: 5000, what: 'the subscriber to try to reconnect' });
     expect(await subscribersOf(admin, keys.events)).toBe(0);
     expect(gated.monitor.latest(taskId)?.status).toBe('InProgress');
@@ -149,7 +146,7 @@ describe('Monitor losing its subscriber connection', () => {
     // fencing token survived, so the ack is accepted.
     const after = clients.adopt(await connectRedis(server.url, { connectTimeoutMs: 5000 }));
     expect(await after.lrange(keys.processing(`${config.queue}-consumer`), 0, -1)).toEqual([taskId]);
-    const consumer = new Consumer(after, config, silentLogger, { id: `${config.queue}-consumer` });
+    const consumer = new Consumer({ ...config, id: `${config.queue}-consumer`, connection: after, logger: silentLogger });
     expect(await consumer.ack(taskId, 'it-worker-1', token)).toBe(true);
     expect(await subscribersOf(after, keys.events)).toBe(0);
     await waitUntil(() => gated.gate.refused > 0, { timeoutMs: 5000, what: 'the subscriber to try to reconnect' });

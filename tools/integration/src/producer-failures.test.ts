@@ -1,5 +1,5 @@
-import { Queue } from '@taskq/queue';
-import { FINAL_STATUSES, queueKeys } from '@taskq/recorder';
+import { Queue, queueKeys } from '@taskq/queue';
+import { FINAL_STATUSES } from '@taskq/recorder';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
 import { recordedMany } from './test-support/recorded';
 import { newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
@@ -35,7 +35,7 @@ describe('producer --fail-rate with a worker', () => {
 
     // Each task's planned failures decide its fate: 0 -> Done at once, 1 -> Done on the retry, 2 -> Dead after 2 attempts.
     const ids = Array.from({ length: 20 }, (_, i) => `${prefix}${i + 1}`);
-    const stored = await new Queue(redis, { queue }).getTasks(ids);
+    const stored = await new Queue({ queue, connection: redis }).getTasks(ids);
     const planned = ids.map((id) => Number((stored.get(id)?.payload as { failAttempts?: number } | undefined)?.failAttempts ?? 0));
     const records = await recordedMany(redis, keys, ids);
     const fates = ids.map((id, i) => [id, planned[i], records[i]?.status, records[i]?.attempt]);

@@ -1,5 +1,4 @@
-import { Consumer, Queue } from '@taskq/queue';
-import { queueKeys } from '@taskq/recorder';
+import { Consumer, Queue, queueKeys } from '@taskq/queue';
 import { CaptureLogger } from './test-support/capture-logger';
 import { newQueueName, RedisClients } from './test-support/redis-fixture';
 import { waitUntil } from './test-support/wait';
@@ -31,10 +30,10 @@ describe('status records built by the scripts on a real redis-server (Lua 5.1, n
     await sub.subscribe(keys.events);
 
     // 125 tasks: generated ids (the tails-only enqueue) and given ids; seqs run past 9, 99 and 100 twice over
-    const queue = new Queue(redis, config);
+    const queue = new Queue({ ...config, connection: redis });
     await queue.enqueueMany(Array.from({ length: 120 }, () => ({ type: 't' })));
     await queue.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ id: `given-${i}`, type: 't' })));
-    const consumer = new Consumer(redis, config, new CaptureLogger(), { id: `${name}-c` });
+    const consumer = new Consumer({ ...config, id: `${name}-c`, connection: redis, logger: new CaptureLogger() });
     await consumer.register();
     // plain worker names, and one batch whose name needs escaping (the escaping path)
     const workers = Array.from({ length: 100 }, (_, i) => `w-${i}`);

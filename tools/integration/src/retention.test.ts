@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
-import { Queue } from '@taskq/queue';
-import { FENCE_ENCODING_FIELD, queueKeys, type QueueKeys } from '@taskq/recorder';
+import { Queue, FENCE_ENCODING_FIELD, queueKeys, type QueueKeys } from '@taskq/queue';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
 import { processingLists } from './test-support/queue-state';
@@ -46,7 +45,7 @@ describe('retention', () => {
     const queue = newQueueName('retention');
     const keys = queueKeys(queue);
     const redis = await clients.connect(server.url);
-    const q = new Queue(redis, { queue });
+    const q = new Queue({ queue, connection: redis });
     const worker = AppProcess.start('worker', [
       '8', '--redis', server.url, '--queue', queue, '--retention-max-count', String(KEEP), '--retention-max-age-ms', '600000', '--log-level', 'warn',
     ]);
@@ -94,7 +93,7 @@ describe('retention', () => {
     const queue = newQueueName('dead-max');
     const keys = queueKeys(queue);
     const redis = await clients.connect();
-    const q = new Queue(redis, { queue });
+    const q = new Queue({ queue, connection: redis });
     const worker = AppProcess.start('worker', ['1', '--redis', testRedisUrl(), '--queue', queue, '--dead-max', '5']);
     await worker.waitForLine(line.poolReady, 'the pool-ready line');
     const ids = Array.from({ length: 10 }, (_, i) => `${queue}-${i + 1}`);

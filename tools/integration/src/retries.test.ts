@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
-import { Queue } from '@taskq/queue';
-import { queueKeys, type QueueKeys } from '@taskq/recorder';
+import { Queue, queueKeys, type QueueKeys } from '@taskq/queue';
 import type { TaskHandler } from '@taskq/worker-pool';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
 import { InProcessPools } from './test-support/in-process-pool';
@@ -34,7 +33,7 @@ async function setup(label: string): Promise<Setup> {
   const redis = await clients.connect();
   const log = await StatusLog.start(redis, testRedisUrl(), name);
   statusLog = log;
-  return { redis, keys: queueKeys(name), queue: new Queue(redis, { queue: name }), log };
+  return { redis, keys: queueKeys(name), queue: new Queue({ queue: name, connection: redis }), log };
 }
 
 async function startWorker(queue: string, concurrency = 2): Promise<AppProcess> {

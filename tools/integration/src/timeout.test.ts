@@ -1,5 +1,4 @@
-import { Queue } from '@taskq/queue';
-import { queueKeys } from '@taskq/recorder';
+import { Queue, queueKeys } from '@taskq/queue';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
 import { InProcessPools } from './test-support/in-process-pool';
 import { whereIs } from './test-support/queue-state';
@@ -24,7 +23,7 @@ async function setup(label: string) {
   const redis = await clients.connect();
   const log = await StatusLog.start(redis, testRedisUrl(), name);
   logs.push(log);
-  return { redis, keys: queueKeys(name), queue: new Queue(redis, { queue: name }), log };
+  return { redis, keys: queueKeys(name), queue: new Queue({ queue: name, connection: redis }), log };
 }
 
 async function startWorker(queue: string): Promise<AppProcess> {

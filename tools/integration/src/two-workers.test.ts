@@ -1,4 +1,5 @@
-import { queueKeys, StatusRecorder } from '@taskq/recorder';
+import { StatusRecorder } from '@taskq/recorder';
+import { queueKeys } from '@taskq/queue';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
 import { processingLists } from './test-support/queue-state';
 import { newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
@@ -31,7 +32,7 @@ describe('two worker processes on one queue', () => {
     expect(exit.at - (summaryLine?.receivedAt ?? 0)).toBeLessThan(1000);
 
     // The recorded truth agrees, and every ack emptied its processing list.
-    expect(await new StatusRecorder(redis, { queue }).countByStatus()).toEqual({ Done: 20 });
+    expect(await new StatusRecorder(redis, queueKeys(queue)).countByStatus()).toEqual({ Done: 20 });
     expect(await processingLists(redis, keys)).toEqual({});
     expect(await redis.llen(keys.ready)).toBe(0);
     expect(await redis.llen(keys.rejected)).toBe(0);

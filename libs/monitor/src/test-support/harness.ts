@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
-import { keysOf, type QueueConfig, type QueueKeys, type StatusRecord, type TaskStatus } from '@taskq/recorder';
+import type { StatusRecord, TaskStatus } from '@taskq/recorder';
+import { keysOf, type QueueConfig, type QueueKeys } from '@taskq/queue';
 import { Monitor } from '../monitor';
 import type { MonitorOptions } from '../monitor-options';
 import { CaptureLogger } from './capture-logger';
@@ -26,7 +27,14 @@ export class Harness {
   readonly monitor: Monitor;
 
   constructor(options: MonitorOptions = {}) {
-    this.monitor = new Monitor(this.redis, this.factory, this.config, this.logger, options);
+    // the monitor's subscriber connections come from the client's duplicate(): count them
+    this.redis.duplicate = this.factory as Redis['duplicate'];
+    this.monitor = this.newMonitor(options);
+  }
+
+  /** Another monitor on the harness's Redis (with the harness's logger unless options say otherwise). */
+  newMonitor(options: MonitorOptions = {}): Monitor {
+    return new Monitor({ ...this.config, connection: this.redis, logger: this.logger, ...options });
   }
 
   record(id: string, status: TaskStatus, extra: Omit<RecordInput, 'id' | 'status'> = {}): Promise<StatusRecord> {

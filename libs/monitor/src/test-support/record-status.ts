@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { RECORD_LUA, type QueueKeys, type StatusRecord, type TaskStatus, decodeStatusRecord } from '@taskq/recorder';
+import { RECORD_LUA, type StatusRecord, type TaskStatus, decodeStatusRecord } from '@taskq/recorder';
+import type { QueueKeys } from '@taskq/queue';
 
 /** The recorder's own Lua, called the way queue scripts call it. */
 const RECORD_SCRIPT = `${RECORD_LUA}

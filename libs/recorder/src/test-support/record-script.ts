@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { QueueKeys } from '../keys';
+import type { RecordKeys } from '../record-keys';
 import { RECORD_LUA } from '../record-lua';
 
 /**
@@ -24,7 +24,7 @@ export interface RecordCall {
 export type EvalClient = Pick<Redis, 'eval'>;
 
 /** Runs the record script for `call` on `keys`' queue and returns the record string it wrote. */
-export async function record(redis: EvalClient, keys: QueueKeys, call: RecordCall): Promise<string> {
+export async function record(redis: EvalClient, keys: RecordKeys, call: RecordCall): Promise<string> {
   const out = await redis.eval(
     RECORD_SCRIPT,
     2,

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { queueKeys, type QueueKeys } from '../keys';
+import { testRecordKeys } from './record-keys';
 import { decodeStatusMessage, decodeStatusRecord } from '../status-record';
 import { RECORD_LUA } from '../record-lua';
 import { NASTY_REASON, nextMessage, record } from './record-script';
@@ -9,7 +9,7 @@ export interface RecordBackend {
   readonly redis: Redis;
   /** A second connection, for SUBSCRIBE. */
   readonly subscriber: Redis;
-  readonly keys: QueueKeys;
+  readonly keys: ReturnType<typeof testRecordKeys>;
 }
 
 /**
@@ -113,7 +113,7 @@ return { a, b, seq, token }`;
       expect(await b.redis.hlen(b.keys.status)).toBe(2);
 
       // another queue has its own counter
-      const other = queueKeys(`${b.keys.queue}-other`);
+      const other = testRecordKeys(`${b.keys.queue}-other`);
       expect(decodeStatusRecord(await record(b.redis, other, { id: 'a', status: 'Queued', attempt: 0 })).seq).toBe(1);
     });
 

@@ -14,7 +14,7 @@ export class TaskqProducer implements Producer {
 
   static async open(target: RedisTarget): Promise<TaskqProducer> {
     const redis = await connectRedis(target.url, { connectionName: 'bench-taskq-producer' });
-    return new TaskqProducer(redis, new Queue(redis, { queue: QUEUE_NAME }));
+    return new TaskqProducer(redis, new Queue({ queue: QUEUE_NAME, connection: redis }));
   }
 
   async enqueueBulk(payloads: readonly BenchPayload[]): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { QueueKeys } from '@taskq/recorder';
+import type { QueueKeys } from '@taskq/queue';
 
 /**
  * redis-server arguments that make the SLOWLOG record every command (each

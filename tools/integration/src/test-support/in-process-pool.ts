@@ -1,6 +1,5 @@
 import { Redis } from 'ioredis';
-import { Consumer } from '@taskq/queue';
-import type { QueueConfig } from '@taskq/recorder';
+import { Consumer, type QueueConfig } from '@taskq/queue';
 import { WorkerPool, type HandlerMap, type WorkerPoolOptions } from '@taskq/worker-pool';
 import { CaptureLogger } from './capture-logger';
 import { closeClient, testRedisUrl } from './redis-fixture';
@@ -29,8 +28,10 @@ export class InProcessPools {
       return redis;
     };
     const logger = new CaptureLogger();
-    const consumer = new Consumer(connect('taskq-it-pool'), config, logger, {});
-    const pool = new WorkerPool(consumer, () => connect('taskq-it-pool-sub'), logger, { graceMs: 0, ...options }, handlers);
+    const commands = connect('taskq-it-pool');
+    commands.duplicate = () => connect('taskq-it-pool-sub');
+    const pool = new WorkerPool({ ...config, connection: commands, logger, graceMs: 0, ...options, handlers });
+    const consumer = pool.consumer;
     const running = { pool, consumer, logger };
     this.running.push(running);
     await withTimeout(pool.start(), 5000, 'the in-process pool to start');

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { QueueKeys } from '@taskq/recorder';
+import type { QueueKeys } from '@taskq/queue';
 
 /** Every processing list of the queue that exists (Redis deletes a list when it empties). */
 export async function processingLists(redis: Redis, keys: QueueKeys): Promise<Record<string, string[]>> {

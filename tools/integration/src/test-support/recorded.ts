@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { StatusRecorder, type QueueKeys, type StatusRecord } from '@taskq/recorder';
+import { StatusRecorder, type StatusRecord } from '@taskq/recorder';
+import { type QueueKeys } from '@taskq/queue';
 import { waitUntil } from './wait';
 
 /**
@@ -7,13 +8,13 @@ import { waitUntil } from './wait';
  * enqueue put it the stand-in its body gives), or undefined when none is.
  */
 export async function recorded(redis: Redis, keys: QueueKeys, taskId: string): Promise<StatusRecord | undefined> {
-  return new StatusRecorder(redis, { queue: keys.queue }).get(taskId);
+  return new StatusRecorder(redis, keys).get(taskId);
 }
 
 /** The recorded statuses of several tasks, in order (undefined where none is). */
 export async function recordedMany(redis: Redis, keys: QueueKeys, taskIds: readonly string[]): Promise<(StatusRecord | undefined)[]> {
   if (taskIds.length === 0) return [];
-  const records = await new StatusRecorder(redis, { queue: keys.queue }).getMany(taskIds);
+  const records = await new StatusRecorder(redis, keys).getMany(taskIds);
   return taskIds.map((id) => records.get(id));
 }
 

@@ -22,17 +22,14 @@ export class StatusLog {
   private readonly subscribers: Redis[] = [];
 
   private constructor(redis: Redis, url: string, queue: string) {
-    this.monitor = new Monitor(
-      redis,
-      () => {
-        const subscriber = new Redis(url, { connectionName: 'taskq-it-monitor' });
-        this.subscribers.push(subscriber);
-        return subscriber;
-      },
-      { queue },
-      silentLogger,
-      { log: false },
-    );
+    // the monitor's commands go on `redis`; its subscriber connections (duplicate()) are opened and closed here
+    const commands = Object.create(redis) as Redis;
+    commands.duplicate = () => {
+      const subscriber = new Redis(url, { connectionName: 'taskq-it-monitor' });
+      this.subscribers.push(subscriber);
+      return subscriber;
+    };
+    this.monitor = new Monitor({ queue, connection: commands, logger: silentLogger, log: false });
     this.monitor.onStatus('*', '*', (record) => this.seen.push({ ...record, receivedAt: Date.now() }));
   }
 

@@ -1,5 +1,6 @@
 import { DEFAULT_QUEUE, keysOf } from './config';
-import { assertQueueName, DEFAULT_KEY_PREFIX, InvalidQueueNameError, queueKeys, type QueueKeys } from './keys';
+import { assertQueueName, DEFAULT_KEY_PREFIX, queueKeys, type QueueKeys } from './keys';
+import { InvalidQueueNameError } from './errors/invalid-queue-name-error';
 
 /** The hash tag Redis Cluster hashes a key by: the text between the first `{` and the next `}`, if not empty. */
 function hashTag(key: string): string {

@@ -1,3 +1,6 @@
+import type { RecordKeys } from '@taskq/recorder';
+import { InvalidQueueNameError } from './errors/invalid-queue-name-error';
+
 /**
  * Every Redis key and channel name taskq uses, in one place.
  *
@@ -5,7 +8,7 @@
  * script's keys live in one Redis Cluster slot (no CROSSSLOT errors), and
  * every key a script touches is one of these fixed names, passed in KEYS.
  */
-export interface QueueKeys {
+export interface QueueKeys extends RecordKeys {
   /** Queue name these keys belong to. */
   readonly queue: string;
   /** List of task ids waiting to run; enqueue pushes left, fetch pops right. */
@@ -71,12 +74,6 @@ export const FENCE_ENCODING_FIELD = 'fence hash encoding';
 
 const QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
 
-export class InvalidQueueNameError extends Error {
-  override readonly name = 'InvalidQueueNameError';
-  constructor(queue: string) {
-    super(`invalid queue name ${JSON.stringify(queue)}: use 1-200 of A-Z a-z 0-9 _ . : -`);
-  }
-}
 
 export function assertQueueName(queue: string): void {
   if (!QUEUE_NAME.test(queue)) throw new InvalidQueueNameError(queue);

@@ -40,7 +40,7 @@ export function keysOf(config: QueueConfig): QueueKeys {
 }
 
 /** The retention of `config` with defaults filled in; throws RangeError on a value < 1. */
-export function retentionOf(config: QueueConfig): Required<RetentionOptions> {
+export function retentionOf(config: { readonly retention?: RetentionOptions }): Required<RetentionOptions> {
   const r = { ...DEFAULT_RETENTION, ...config.retention };
   for (const [key, value] of Object.entries(r)) {
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`retention.${key} must be a whole number >= 1, got ${value}`);

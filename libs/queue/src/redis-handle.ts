@@ -1,0 +1,168 @@
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { silentLogger, type Logger } from '@taskq/recorder';
+import { connectRedis, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REDIS_URL, describeOptions, redactUrl } from './connect';
+
+/** An ioredis client taskq can run its commands on. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * How a taskq object reaches Redis: a URL (`redis://user:pass@host:6379/0`,
+ * `rediss://…`), ioredis options (`{ host, port, password }`, `{ sentinels,
+ * name }`), or an ioredis client you made (Redis or Cluster). taskq closes the
+ * connections it opened itself; a client you pass stays yours to close.
+ */
+export type Connection = string | RedisOptions | RedisClient;
+
+/** Where a heartbeat thread connects: a URL, or the plain options of a standalone server. */
+export type ThreadTarget = { readonly url: string } | { readonly options: RedisOptions };
+
+export interface RedisHandleOptions {
+  /** Give up if the first connection is not ready within this time, ms. Default 5000. */
+  readonly connectTimeoutMs?: number;
+  /** Connection name shown by CLIENT LIST (subscriber connections add `-sub`). Default none. */
+  readonly connectionName?: string;
+  /** Logs reconnects. Default silent. */
+  readonly logger?: Logger;
+}
+
+function isClient(c: Connection): c is RedisClient {
+  return typeof c === 'object' && c !== null && typeof (c as Partial<Redis>).duplicate === 'function' && typeof (c as Partial<Redis>).evalsha === 'function';
+}
+
+/** Options a worker thread can be given (no functions), for a standalone or sentinel server. */
+const THREAD_OPTION_KEYS = ['host', 'port', 'path', 'family', 'username', 'password', 'db', 'tls', 'sentinels', 'name', 'role', 'sentinelUsername', 'sentinelPassword', 'sentinelTLS', 'enableTLSForSentinelMode', 'natMap'] as const;
+
+function threadOptionsOf(options: RedisOptions): RedisOptions {
+  const out: Record<string, unknown> = {};
+  for (const key of THREAD_OPTION_KEYS) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined && value !== null && typeof value !== 'function') out[key] = value;
+  }
+  return out as RedisOptions;
+}
+
+/**
+ * One taskq object's way to Redis: the client for commands (connected on first
+ * use), subscriber connections (pub/sub needs its own), and where a heartbeat
+ * thread can connect. Closes what it opened, never a client it was given.
+ */
+export class RedisHandle {
+  /** Where the connection goes, with any password redacted. */
+  readonly address: string;
+  private readonly given: RedisClient | undefined;
+  private readonly target: string | RedisOptions | undefined;
+  private connecting: Promise<Redis> | undefined;
+  private opened: Redis | undefined;
+  private readonly duplicates = new Set<Redis | Cluster>();
+  /** Bumped by close(): a connect that was under way then is discarded when it lands. */
+  private epoch = 0;
+
+  constructor(
+    connection: Connection = DEFAULT_REDIS_URL,
+    private readonly options: RedisHandleOptions = {},
+  ) {
+    if (isClient(connection)) {
+      this.given = connection;
+      const o = (connection as { options?: RedisOptions }).options;
+      this.address = o && !('isCluster' in connection && connection.isCluster) ? describeOptions(o) : 'the given Redis client';
+    } else {
+      this.target = connection;
+      this.address = typeof connection === 'string' ? redactUrl(connection) : describeOptions(connection);
+    }
+  }
+
+  /** Whether the client is the caller's (taskq never closes it). */
+  get isGiven(): boolean {
+    return this.given !== undefined;
+  }
+
+  /** The client for commands, once connected (undefined before the first `client()` resolved). */
+  get current(): RedisClient | undefined {
+    return this.given ?? this.opened;
+  }
+
+  /**
+   * The client for commands. The first call connects a URL or options (bounded
+   * retries; RedisConnectionError naming the address after connectTimeoutMs);
+   * after close(), the next call connects again.
+   */
+  client(): RedisClient | Promise<RedisClient> {
+    if (this.given) return this.given;
+    if (this.opened) return this.opened;
+    const epoch = this.epoch;
+    this.connecting ??= connectRedis(this.target ?? DEFAULT_REDIS_URL, {
+      connectTimeoutMs: this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      connectionName: this.options.connectionName,
+      logger: this.options.logger ?? silentLogger,
+    }).then(
+      (redis) => {
+        if (this.epoch !== epoch) {
+          redis.disconnect();
+          throw new Error(`the connection to ${this.address} was closed while it was being opened`);
+        }
+        this.opened = redis;
+        return redis;
+      },
+      (err: unknown) => {
+        if (this.epoch === epoch) this.connecting = undefined; // the next call tries again
+        throw err;
+      },
+    );
+    return this.connecting;
+  }
+
+  /**
+   * A new connection to the same server, for pub/sub (a subscriber runs no
+   * other command). It is closed by close(); it reconnects by itself.
+   */
+  async duplicate(): Promise<Redis> {
+    const base = await this.client();
+    const baseName = this.options.connectionName ?? (base as { options?: RedisOptions }).options?.connectionName;
+    const name = baseName ? `${baseName}-sub` : undefined;
+    const sub = (base as Redis).duplicate(name ? { connectionName: name } : undefined);
+    sub.on('error', (err: Error) => (this.options.logger ?? silentLogger).debug({ err: err.message }, `subscriber connection to ${this.address}: ${err.message}`));
+    this.duplicates.add(sub);
+    return sub;
+  }
+
+  /**
+   * Where a worker thread can open its own connection: the URL or plain
+   * options this handle was made from, or those of a standalone ioredis client.
+   * Undefined for a Cluster and for clients without a socket (ioredis-mock).
+   */
+  threadTarget(): ThreadTarget | undefined {
+    if (typeof this.target === 'string') return { url: this.target };
+    if (this.target !== undefined) return { options: threadOptionsOf(this.target) };
+    const client = this.given as (RedisClient & { connector?: unknown; isCluster?: boolean; options?: RedisOptions }) | undefined;
+    if (!client || client.isCluster || client.connector === undefined || client.options === undefined) return undefined;
+    return { options: threadOptionsOf(client.options) };
+  }
+
+  /** Closes the connections this handle opened (never a given client). Idempotent. */
+  async close(): Promise<void> {
+    this.epoch++;
+    const own = [...this.duplicates];
+    this.duplicates.clear();
+    if (this.opened) own.push(this.opened);
+    this.opened = undefined;
+    const pending = this.connecting;
+    this.connecting = undefined;
+    await Promise.all(own.map(quitQuietly));
+    await pending?.catch(() => undefined);
+  }
+}
+
+/** QUIT, or a plain disconnect when the connection is not up (QUIT would wait in the offline queue). */
+async function quitQuietly(r: Redis | Cluster): Promise<void> {
+  if (r.status === 'end') return;
+  if (r.status !== 'ready') {
+    r.disconnect();
+    return;
+  }
+  try {
+    await r.quit();
+  } catch {
+    const status: string = r.status; // changed while quit() was pending
+    if (status !== 'end') r.disconnect();
+  }
+}

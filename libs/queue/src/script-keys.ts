@@ -1,0 +1,37 @@
+import type { QueueKeys } from './keys';
+
+/** A key a script can be given: a field of QueueKeys that is a key name, or the processing list of a consumer. */
+export type ScriptKey = Exclude<keyof QueueKeys, 'queue' | 'processing' | 'events' | 'wake' | 'control' | 'janitorLock'> | 'processing';
+
+/**
+ * The KEYS of every transition script, in order: the one typed place they are
+ * built from. Each script's header (`-- KEYS[n] <name>: …`) lists the same
+ * names; script-keys.test.ts checks that they agree.
+ */
+export const SCRIPT_KEYS = {
+  enqueue: ['ready', 'tasks', 'status', 'seq', 'delayed', 'ids'],
+  fetch: ['ready', 'processing', 'tasks', 'attempts', 'status', 'seq', 'consumers', 'delayed', 'fence', 'cancels', 'finished', 'recoveries'],
+  fail: ['processing', 'attempts', 'status', 'seq', 'fence', 'cancels', 'delayed', 'dead', 'rejected', 'finished', 'history', 'tasks', 'recoveries'],
+  release: ['processing', 'ready', 'attempts', 'status', 'seq', 'fence'],
+  reconcile: ['processing', 'ready', 'attempts', 'status', 'seq', 'fence'],
+  recover: ['processing', 'ready', 'consumers', 'attempts', 'status', 'seq', 'fence', 'cancels', 'finished', 'recoveries', 'dead', 'tasks', 'history'],
+  heartbeat: ['consumers', 'processing', 'cancels'],
+  staleConsumers: ['consumers'],
+  cancel: ['ready', 'delayed', 'status', 'seq', 'cancels', 'finished', 'attempts', 'tasks'],
+  requeueDead: ['dead', 'ready', 'attempts', 'status', 'seq', 'tasks', 'recoveries'],
+  trim: ['finished', 'tasks', 'attempts', 'status', 'history', 'fence', 'cancels', 'recoveries'],
+} as const satisfies Record<string, readonly ScriptKey[]>;
+
+export type ScriptName = keyof typeof SCRIPT_KEYS;
+
+/**
+ * The KEYS array of `script` for the queue's `keys`; `consumerId` names the
+ * processing list for the scripts that take one.
+ */
+export function scriptKeys(script: ScriptName, keys: QueueKeys, consumerId?: string): string[] {
+  return SCRIPT_KEYS[script].map((name: ScriptKey) => {
+    if (name !== 'processing') return keys[name];
+    if (consumerId === undefined) throw new Error(`script ${script} needs a consumer id for its processing list`);
+    return keys.processing(consumerId);
+  });
+}
