@@ -2,7 +2,9 @@
 // `npm test`: runs every project's jest tests through Nx, passing their output
 // through, then closes with one line that totals the jest summaries:
 // `tests: 173 passed, 0 failed` (plus `, N skipped` when there are any).
-// Exits with Nx's exit code, or 1 if a jest summary reported failures.
+// Exits with Nx's exit code, or 1 if a jest summary reported failures or a
+// jest run was held open by something a test left running (jest prints "Jest
+// did not exit one second after the test run has completed").
 import { spawn } from 'node:child_process';
 
 const args = ['nx', 'run-many', '-t', 'test', '--output-style=static', ...process.argv.slice(2)];
@@ -12,9 +14,11 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 let suites = 0;
+let heldOpen = 0;
 let carry = '';
 const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 function scan(line) {
+  if (strip(line).includes('Jest did not exit one second after the test run has completed')) heldOpen++;
   const m = /^Tests:\s+(.*)\d+ total/.exec(strip(line).trim());
   if (!m) return;
   suites++;
@@ -34,6 +38,7 @@ child.stdout.on('data', (chunk) => {
 child.on('close', (code) => {
   if (carry) scan(carry);
   const skippedText = skipped ? `, ${skipped} skipped` : '';
-  process.stdout.write(`\n(${suites} jest runs)\ntests: ${passed} passed, ${failed} failed${skippedText}\n`);
-  process.exit(code !== 0 ? code ?? 1 : failed > 0 ? 1 : 0);
+  const heldText = heldOpen ? `, ${heldOpen} jest run(s) held open after their tests (open handles)` : '';
+  process.stdout.write(`\n(${suites} jest runs)\ntests: ${passed} passed, ${failed} failed${skippedText}${heldText}\n`);
+  process.exit(code !== 0 ? code ?? 1 : failed > 0 || heldOpen > 0 ? 1 : 0);
 });

@@ -87,6 +87,11 @@ export async function connectRedis(target: string | RedisOptions, options: Conne
       clearTimeout(timer);
       redis.off('ready', onReady);
       redis.off('end', fail);
+      // ioredis's disconnect() gives the socket disconnectTimeout (2 s) to close;
+      // here it is closed already or abandoned, and the timer would hold the
+      // process open for 2 s after this rejection.
+      const connector = (redis as unknown as { connector?: { disconnectTimeout?: number } }).connector;
+      if (connector) connector.disconnectTimeout = 0;
       redis.disconnect();
       const why = lastError ? `: ${lastError.message}` : '';
       reject(
