@@ -26,6 +26,17 @@ describe('Monitor.waitFor', () => {
     expect(h.monitor.latest('t1')).toEqual(done);
   });
 
+  it('waits for one task id given as a string and resolves with its record (not a Map, not the id\'s characters)', async () => {
+    h = new Harness();
+    await h.monitor.start();
+    await h.record('job-42', TaskStatus.Queued);
+    const waiting = h.monitor.waitFor('job-42');
+    const done = await h.record('job-42', TaskStatus.Done, { attempt: 1 });
+    expect(await waiting).toEqual(done);
+    const inProgress = await h.record('job-43', TaskStatus.InProgress, { attempt: 1 });
+    expect(await h.monitor.waitFor('job-43', [TaskStatus.InProgress])).toEqual(inProgress);
+  });
+
   it('resolves from live events once every task reaches a final status', async () => {
     h = new Harness();
     await h.monitor.start();

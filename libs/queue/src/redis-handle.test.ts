@@ -1,0 +1,72 @@
+import { Redis } from 'ioredis';
+import RedisMock from 'ioredis-mock';
+import { RedisConnectionError } from './errors/redis-connection-error';
+import { resolveClient } from './options';
+import { RedisHandle } from './redis-handle';
+
+describe('RedisHandle', () => {
+  it('names the address of a URL without its password, and hands a heartbeat thread the URL', () => {
+    const handle = new RedisHandle('redis://user:s3cret@db.example:6380/2');
+    expect(handle.address).toBe('redis://user:***@db.example:6380/2');
+    expect(handle.isGiven).toBe(false);
+    expect(handle.threadTarget()).toEqual({ url: 'redis://user:s3cret@db.example:6380/2' });
+  });
+
+  it('names the address of ioredis options without the password, and hands a thread only plain options', () => {
+    const handle = new RedisHandle({ host: 'db.example', port: 6390, password: 's3cret', db: 3, retryStrategy: () => 10 });
+    expect(handle.address).toBe('redis://db.example:6390/3');
+    const target = handle.threadTarget();
+    expect(target).toEqual({ options: { host: 'db.example', port: 6390, password: 's3cret', db: 3 } });
+    expect(new RedisHandle({ sentinels: [{ host: 's1', port: 26379 }], name: 'main' }).address).toBe('sentinel main via s1:26379');
+  });
+
+  it('uses a given client as it is, never closes it, and derives a thread target from a real client only', async () => {
+    const real = new Redis({ host: '127.0.0.1', port: 6399, password: 'pw', lazyConnect: true });
+    const handle = new RedisHandle(real);
+    expect(handle.isGiven).toBe(true);
+    expect(handle.client()).toBe(real);
+    expect(handle.address).toBe('redis://127.0.0.1:6399');
+    expect(handle.threadTarget()).toEqual({ options: expect.objectContaining({ host: '127.0.0.1', port: 6399, password: 'pw' }) });
+    await handle.close();
+    expect(real.status).toBe('wait'); // untouched: a lazy client never connected, never closed
+    real.disconnect();
+
+    const mock = new RedisMock({ port: 47_001 }) as unknown as Redis;
+    const onMock = new RedisHandle(mock);
+    expect(onMock.threadTarget()).toBeUndefined(); // no socket a thread could open: the pool beats from the main thread
+    expect(onMock.address).toBe('redis://localhost:47001');
+    mock.disconnect();
+  });
+
+  it('closes the subscriber connections it opened, but not the given client', async () => {
+    const mock = new RedisMock({ port: 47_002 }) as unknown as Redis;
+    const handle = new RedisHandle(mock);
+    const sub = await handle.duplicate();
+    await sub.subscribe('ch');
+    await handle.close();
+    expect((sub as unknown as { connected: boolean }).connected).toBe(false);
+    expect(await mock.ping()).toBe('PONG');
+    mock.disconnect();
+  });
+
+  it('rejects with RedisConnectionError naming the redacted address when the server is unreachable, and tries again on the next call', async () => {
+    const handle = new RedisHandle('redis://:hunter2@127.0.0.1:1', { connectTimeoutMs: 300 });
+    const first = await Promise.resolve(handle.client()).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(RedisConnectionError);
+    expect((first as RedisConnectionError).code).toBe('TASKQ_REDIS_UNREACHABLE');
+    expect((first as Error).message).toContain('redis://:***@127.0.0.1:1');
+    expect((first as Error).message).not.toContain('hunter2');
+    const second = await Promise.resolve(handle.client()).catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(RedisConnectionError);
+    expect(second).not.toBe(first);
+  });
+
+  it('resolveClient shares a handle it is given (not owned) and owns one it makes', () => {
+    const shared = new RedisHandle('redis://127.0.0.1:6379');
+    expect(resolveClient({ queue: 'a', connection: shared })).toMatchObject({ handle: shared, ownsHandle: false });
+    const made = resolveClient({ queue: 'a', connection: 'redis://127.0.0.1:6379' });
+    expect(made.ownsHandle).toBe(true);
+    expect(made.keys.ready).toBe('taskq:{a}:ready');
+    expect(resolveClient({}).keys.queue).toBe('default');
+  });
+});
