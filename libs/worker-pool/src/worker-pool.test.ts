@@ -1,6 +1,6 @@
 import RedisMock from 'ioredis-mock';
 import type { Redis } from 'ioredis';
-import { decodeStatusMessage, decodeStatusRecord, type StatusRecord } from '@taskq/recorder';
+import { decodeStatusMessage, decodeStatusRecord, silentLogger, type StatusRecord } from '@taskq/recorder';
 import { Queue, queueKeys, type AckItem } from '@taskq/queue';
 import { WorkerPool } from './worker-pool';
 import { sleepTask } from './sleep-task';
@@ -80,6 +80,21 @@ afterEach(async () => {
 });
 
 describe('WorkerPool (ioredis-mock)', () => {
+  it('says when its heartbeats cannot come from a thread (an in-memory client), and says nothing when told to beat from the main thread', async () => {
+    const infos: string[] = [];
+    const logger = { ...silentLogger, info: (a: object | string, msg?: string) => void infos.push(typeof a === 'string' ? a : (msg ?? '')) };
+    logger.child = () => logger;
+    const { make } = mocks();
+    const defaulted = poolOn(make(), make, { logger });
+    await defaulted.start();
+    expect(infos.filter((m) => m.startsWith('heartbeats from the main thread: a thread cannot open this connection'))).toHaveLength(1);
+    await defaulted.stop(0);
+    infos.length = 0;
+    const told = poolOn(make(), make, { logger, heartbeat: 'main' });
+    await told.start();
+    expect(infos.filter((m) => m.startsWith('heartbeats from the main thread'))).toEqual([]);
+  });
+
   it('runs tasks concurrently and records Done for each', async () => {
     let concurrent = 0;
     let peak = 0;

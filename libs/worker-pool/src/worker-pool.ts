@@ -1,5 +1,17 @@
 import { silentLogger, type Logger } from '@taskq/recorder';
-import { Consumer, DEFAULT_STALE_AFTER_MS, Janitor, resolveClient, type DefaultTasks, type TaskTypes, type FetchedTask, type FetchResult, type RedisHandle, type TypeOf } from '@taskq/queue';
+import {
+  Consumer,
+  DEFAULT_STALE_AFTER_MS,
+  Janitor,
+  resolveClient,
+  type DefaultTasks,
+  type FetchedTask,
+  type FetchResult,
+  type Heartbeat,
+  type RedisHandle,
+  type TaskTypes,
+  type TypeOf,
+} from '@taskq/queue';
 import type { TaskHandler } from './handler';
 import { resolvePoolOptions, type ResolvedPoolOptions, type WorkerPoolOptions } from './options';
 import { WakeSignal } from './wake-signal';
@@ -160,8 +172,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> {
       this.state = PoolState.New;
       throw err;
     }
-    this.heartbeat = this.makeHeartbeat();
-    this.heartbeat.start((beat) => beat.cancelRequested.forEach((id) => this.cancelLocal(id)));
+    this.heartbeat = this.startHeartbeat((beat) => beat.cancelRequested.forEach((id) => this.cancelLocal(id)));
     this.janitor?.start();
     this.state = PoolState.Running;
     this.logger.info(
@@ -171,17 +182,34 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> {
     this.loopDone = this.loop();
   }
 
-  /** A heartbeat thread when the connection can be opened from one, else the main thread (logged). */
-  private makeHeartbeat(): HeartbeatSource {
+  /**
+   * Heartbeats from a thread when the connection can be opened from one, else
+   * from the main thread (logged): a client a thread cannot reach (ioredis-mock,
+   * a Cluster), or options a thread cannot be given (functions inside `tls`).
+   */
+  private startHeartbeat(onBeat: (beat: Heartbeat) => void): HeartbeatSource {
     const o = this.options;
-    if (o.heartbeat === 'main') return new MainThreadHeartbeat(this.consumer, o.heartbeatMs, this.logger);
+    const main = (why: string | undefined): HeartbeatSource => {
+      if (why !== undefined) {
+        this.logger.info(
+          { consumer: this.consumer.id },
+          `heartbeats from the main thread: ${why}; a handler that blocks the event loop for ${this.janitorStaleMs()} ms will be taken for a dead worker`,
+        );
+      }
+      const source = new MainThreadHeartbeat(this.consumer, o.heartbeatMs, this.logger);
+      source.start(onBeat);
+      return source;
+    };
+    if (o.heartbeat === 'main') return main(undefined);
     const target = this.connection.threadTarget();
-    if (target) return new ThreadHeartbeat(this.consumer, target, o.heartbeatMs, this.logger);
-    this.logger.info(
-      { consumer: this.consumer.id },
-      `heartbeats from the main thread: a thread cannot open this connection (${this.connection.address}); a handler that blocks the event loop for ${this.janitorStaleMs()} ms will be taken for a dead worker`,
-    );
-    return new MainThreadHeartbeat(this.consumer, o.heartbeatMs, this.logger);
+    if (!target) return main(`a thread cannot open this connection (${this.connection.address})`);
+    try {
+      const thread = new ThreadHeartbeat(this.consumer, target, o.heartbeatMs, this.logger);
+      thread.start(onBeat);
+      return thread;
+    } catch (err) {
+      return main(`the heartbeat thread could not start (${err instanceof Error ? err.message : String(err)})`);
+    }
   }
 
   private janitorStaleMs(): number {
