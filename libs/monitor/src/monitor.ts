@@ -4,12 +4,10 @@ import {
   StatusRecorder,
   decodeStatusMessage,
   isFinalStatus,
-  silentLogger,
-  type Logger,
   type StatusRecord,
   type TaskStatus,
 } from '@taskq/recorder';
-import { resolveClient, type RedisHandle } from '@taskq/queue';
+import { QueueClient } from '@taskq/queue';
 import { resolveMonitorOptions, type MonitorOptions, type MonitorSettings } from './monitor-options';
 import { MonitorNotRunningError } from './monitor-not-running-error';
 import { ResyncScheduler } from './resync-scheduler';
@@ -52,13 +50,8 @@ function isSameEnqueue(known: StatusRecord, later: StatusRecord): boolean {
  *      └──────────────────────┘
  * ```
  */
-export class Monitor {
-  /** This monitor's connection; another taskq object given it as `connection` shares it. */
-  readonly connection: RedisHandle;
-  private readonly ownsConnection: boolean;
-  private readonly logger: Logger;
+export class Monitor extends QueueClient {
   private readonly options: Required<MonitorSettings>;
-  private readonly keys: ReturnType<typeof resolveClient>['keys'];
   private readonly channel: string;
   /** Latest record per task, least recently changed first (for eviction). */
   private readonly records = new Map<string, StatusRecord>();
@@ -74,13 +67,9 @@ export class Monitor {
   private lastSeq: number | undefined;
 
   constructor(options: MonitorOptions = {}) {
-    const { keys, handle, ownsHandle } = resolveClient(options, 'taskq-monitor');
-    this.keys = keys;
-    this.connection = handle;
-    this.ownsConnection = ownsHandle;
-    this.logger = options.logger ?? silentLogger;
+    super(options, 'taskq-monitor');
     this.options = resolveMonitorOptions(options);
-    this.channel = keys.events;
+    this.channel = this.keys.events;
     this.listeners = new StatusListeners((err, record) =>
       this.logger.warn({ err, taskId: record.id, status: record.status }, '[Monitor] A status callback threw'),
     );
@@ -235,7 +224,7 @@ export class Monitor {
     } catch (err) {
       detach();
       client.disconnect();
-      if (this.ownsConnection) await this.connection.close();
+      await this.closeOwnConnection();
       throw err;
     }
     this.subscriber = { client, detach };
@@ -269,7 +258,7 @@ export class Monitor {
       }
     }
     await this.resyncs.idle();
-    if (this.ownsConnection) await this.connection.close();
+    await this.closeOwnConnection();
   }
 
   private onMessage(channel: string, message: string): void {

@@ -1,12 +1,12 @@
-import { silentLogger, type Logger, type TaskStatus } from '@taskq/recorder';
+import type { TaskStatus } from '@taskq/recorder';
 import { retentionOf } from './config';
-import type { QueueKeys } from './keys';
 import { SCRIPTS } from './lua-script';
 import { scriptKeys } from './script-keys';
 import { decodeFetchReply, type FetchResult } from './fetched-task';
 import { isPlain, newConsumerId } from './ids';
-import { resolveClient, type RetentionClientOptions } from './options';
-import type { RedisClient, RedisHandle } from './redis-handle';
+import type { RetentionClientOptions } from './options';
+import { QueueClient } from './queue-client';
+import type { RedisClient } from './redis-handle';
 import { recoverConsumer } from './recover';
 import { assertRedisVersion } from './redis-version';
 
@@ -59,34 +59,25 @@ export interface Heartbeat {
  * release by task id and fencing token. Each call is one Lua script, one
  * round trip.
  */
-export class Consumer {
+export class Consumer extends QueueClient {
   readonly id: string;
-  readonly keys: QueueKeys;
-  /** This consumer's connection; another taskq object given it as `connection` shares it. */
-  readonly connection: RedisHandle;
-  private readonly ownsConnection: boolean;
-  private readonly logger: Logger;
   private readonly fetchKeys: string[];
   private readonly deadMax: number;
   private readonly rejectedMax: number;
   private versionChecked = false;
 
   constructor(options: ConsumerOptions = {}) {
-    const { keys, handle, ownsHandle } = resolveClient(options, 'taskq-consumer');
-    this.keys = keys;
-    this.connection = handle;
-    this.ownsConnection = ownsHandle;
-    this.logger = options.logger ?? silentLogger;
+    super(options, 'taskq-consumer');
     const retention = retentionOf(options);
     this.deadMax = retention.deadMax;
     this.rejectedMax = retention.rejectedMax;
     this.id = options.id ?? newConsumerId();
-    this.fetchKeys = scriptKeys('fetch', keys, this.id);
+    this.fetchKeys = scriptKeys('fetch', this.keys, this.id);
   }
 
   /** Closes the connections this consumer opened (not a client or handle it was given). */
-  async close(): Promise<void> {
-    if (this.ownsConnection) await this.connection.close();
+  close(): Promise<void> {
+    return this.closeOwnConnection();
   }
 
   private redis(): RedisClient | Promise<RedisClient> {

@@ -17,6 +17,7 @@ export type { QueueConfig, RetentionOptions } from './config';
 export { keysOf, retentionOf, DEFAULT_QUEUE, DEFAULT_RETENTION } from './config';
 export type { QueueClientOptions, RetentionClientOptions, ResolvedClient } from './options';
 export { resolveClient } from './options';
+export { QueueClient } from './queue-client';
 export { RedisHandle } from './redis-handle';
 export type { Connection, RedisClient, RedisHandleOptions, ThreadTarget } from './redis-handle';
 export { newConsumerId, NEEDS_ESCAPE } from './ids';

@@ -1,11 +1,10 @@
 import { Mutex } from 'redis-semaphore';
-import { silentLogger, type Logger } from '@taskq/recorder';
 import { retentionOf, type RetentionOptions } from './config';
-import type { QueueKeys } from './keys';
 import { SCRIPTS } from './lua-script';
 import { scriptKeys } from './script-keys';
-import { resolveClient, type RetentionClientOptions } from './options';
-import type { RedisClient, RedisHandle } from './redis-handle';
+import type { RetentionClientOptions } from './options';
+import { QueueClient } from './queue-client';
+import type { RedisClient } from './redis-handle';
 import { DEFAULT_MAX_RECOVERIES, recoverConsumer } from './recover';
 
 /** How a janitor works (a worker pool takes these as its `janitor` option). */
@@ -49,12 +48,7 @@ const TRIM_CALLS_PER_PASS = 20;
  * one pass at a time runs across all processes, and each recovery re-checks
  * the heartbeat inside its script.
  */
-export class Janitor {
-  readonly keys: QueueKeys;
-  /** This janitor's connection (shared when it was given another object's handle). */
-  readonly connection: RedisHandle;
-  private readonly ownsConnection: boolean;
-  private readonly logger: Logger;
+export class Janitor extends QueueClient {
   private readonly intervalMs: number;
   /** A consumer whose last heartbeat is older than this is presumed dead, ms. */
   readonly staleAfterMs: number;
@@ -64,11 +58,7 @@ export class Janitor {
   private running: Promise<unknown> | undefined;
 
   constructor(options: JanitorOptions = {}) {
-    const { keys, handle, ownsHandle } = resolveClient(options, 'taskq-janitor');
-    this.keys = keys;
-    this.connection = handle;
-    this.ownsConnection = ownsHandle;
-    this.logger = options.logger ?? silentLogger;
+    super(options, 'taskq-janitor');
     this.retention = retentionOf(options);
     this.intervalMs = options.intervalMs ?? DEFAULT_JANITOR_INTERVAL_MS;
     this.staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
@@ -102,7 +92,7 @@ export class Janitor {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
-    if (this.ownsConnection) await this.connection.close();
+    await this.closeOwnConnection();
   }
 
   /** One pass, if the mutex is free: recover every stale consumer's tasks, then apply retention. */

@@ -5,11 +5,11 @@ import {
   type StatusRecord,
   type TaskStatus,
 } from '@taskq/recorder';
-import type { QueueKeys } from './keys';
 import { SCRIPTS } from './lua-script';
 import { scriptKeys } from './script-keys';
-import { resolveClient, type QueueClientOptions } from './options';
-import type { RedisClient, RedisHandle } from './redis-handle';
+import type { QueueClientOptions } from './options';
+import { QueueClient } from './queue-client';
+import type { RedisClient } from './redis-handle';
 import {
   decodeTask,
   encodeTaskTail,
@@ -56,17 +56,9 @@ export type QueueOptions = QueueClientOptions;
  * await queue.close();
  * ```
  */
-export class Queue<T extends TaskTypes = DefaultTasks> {
-  readonly keys: QueueKeys;
-  /** This queue's connection; another taskq object given it as `connection` shares it. */
-  readonly connection: RedisHandle;
-  private readonly ownsConnection: boolean;
-
+export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
   constructor(options: QueueOptions = {}) {
-    const { keys, handle, ownsHandle } = resolveClient(options, 'taskq-queue');
-    this.keys = keys;
-    this.connection = handle;
-    this.ownsConnection = ownsHandle;
+    super(options, 'taskq-queue');
   }
 
   get name(): string {
@@ -74,8 +66,8 @@ export class Queue<T extends TaskTypes = DefaultTasks> {
   }
 
   /** Closes the connections this queue opened (not a client it was given). */
-  async close(): Promise<void> {
-    if (this.ownsConnection) await this.connection.close();
+  close(): Promise<void> {
+    return this.closeOwnConnection();
   }
 
   private redis(): RedisClient | Promise<RedisClient> {

@@ -1,14 +1,12 @@
-import { silentLogger, type Logger } from '@taskq/recorder';
 import {
   Consumer,
   DEFAULT_STALE_AFTER_MS,
   Janitor,
-  resolveClient,
+  QueueClient,
   type DefaultTasks,
   type FetchedTask,
   type FetchResult,
   type Heartbeat,
-  type RedisHandle,
   type TaskTypes,
   type TypeOf,
 } from '@taskq/queue';
@@ -72,13 +70,9 @@ export interface StopResult {
  * process.once('SIGTERM', () => void pool.stop()); // in-flight tasks get graceMs, the rest go back
  * ```
  */
-export class WorkerPool<T extends TaskTypes = DefaultTasks> {
+export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient {
   /** The pool's consumer: its id names the pool's processing list and registration. */
   readonly consumer: Consumer;
-  /** The pool's connection; another taskq object given it as `connection` shares it. */
-  readonly connection: RedisHandle;
-  private readonly ownsConnection: boolean;
-  private readonly logger: Logger;
   private readonly janitor: Janitor | undefined;
   private state: PoolState = PoolState.New;
   private readonly options: ResolvedPoolOptions;
@@ -110,13 +104,9 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> {
   private readonly fetchShare: number;
 
   constructor(options: WorkerPoolOptions<T> = {}) {
+    super(options, 'taskq-worker');
     this.options = resolvePoolOptions(options);
-    const { handle, ownsHandle } = resolveClient(options, 'taskq-worker');
-    this.connection = handle;
-    this.ownsConnection = ownsHandle;
-    const logger = options.logger ?? silentLogger;
-    this.logger = logger;
-    const shared = { queue: options.queue, prefix: options.prefix, retention: options.retention, connection: handle, logger };
+    const shared = { queue: options.queue, prefix: options.prefix, retention: options.retention, connection: this.connection, logger: this.logger };
     const consumer = new Consumer({ ...shared, id: options.consumerId });
     this.consumer = consumer;
     this.janitor = options.janitor === false ? undefined : new Janitor({ ...options.janitor, ...shared });
@@ -126,7 +116,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> {
     this.acks = new AckBatcher(consumer, 500, () => this.wake?.fire());
     // capped: a script's reply must stay well inside the Lua stack (8000 values, 4 per task)
     this.fetchShare = Math.min(MAX_FETCH, Math.ceil(this.options.concurrency / MAX_EXCHANGES_IN_FLIGHT));
-    this.runner = new TaskRunner(consumer, this.handlers, this.options.backoffStrategies, logger, this.acks);
+    this.runner = new TaskRunner(consumer, this.handlers, this.options.backoffStrategies, this.logger, this.acks);
   }
 
   /** Registers the handler of a task type (before or after start). */
@@ -168,7 +158,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> {
       await this.wake.start();
     } catch (err) {
       await this.wake?.stop().catch(() => undefined);
-      if (this.ownsConnection) await this.connection.close();
+      await this.closeOwnConnection();
       this.state = PoolState.New;
       throw err;
     }
@@ -452,7 +442,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> {
     if (wasRunning) await this.consumer.unregister();
     await this.wake?.stop();
     await this.janitor?.stop();
-    if (this.ownsConnection) await this.connection.close();
+    await this.closeOwnConnection();
     this.state = PoolState.Stopped;
     return { finished: inFlight - left.length, released };
   }
