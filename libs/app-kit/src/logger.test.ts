@@ -33,7 +33,7 @@ describe('createLogger', () => {
     const { stream, lines } = capture();
     const log = createLogger({ name: 'worker', format: 'json', stream });
     log.child({ taskId: 't1', queue: 'q', attempt: 1, worker: 'worker-1-1' }).info('START t1');
-    const line = JSON.parse(lines()[0]!) as Record<string, unknown>;
+    const line = JSON.parse(lines()[0]) as Record<string, unknown>;
     expect(line).toMatchObject({ name: 'worker', taskId: 't1', queue: 'q', attempt: 1, worker: 'worker-1-1', msg: 'START t1' });
   });
 

@@ -17,7 +17,7 @@ let pools: WorkerPool[] = [];
 function setup(handlers: HandlerMap, options: WorkerPoolOptions = {}) {
   const p = port++;
   const make = (): Redis => {
-    const r = new RedisMock({ port: p }) as unknown as Redis;
+    const r = new RedisMock({ port: p });
     opened.push(r);
     return r;
   };

@@ -140,8 +140,8 @@ describe('a task whose attempt fails (worker process)', () => {
       { id: `${queue.name}-normal`, type: 'sleep', payload: { ms: 1 } },
     ]).then((tasks) => tasks.map((t) => t.id));
 
-    await waitForRecorded(redis, keys, normal as string, 'Done', 10_000, () => worker.tail());
-    const [a, b] = await recordedMany(redis, keys, [badPayload as string, rejecting as string]);
+    await waitForRecorded(redis, keys, normal, 'Done', 10_000, () => worker.tail());
+    const [a, b] = await recordedMany(redis, keys, [badPayload, rejecting]);
     expect(a).toMatchObject({ status: 'Dead', attempt: 1, reason: 'TypeError: sleep task needs payload.ms >= 0, got {"ms":-1} (attempt 1 of 1)' });
     expect(b).toMatchObject({ status: 'Dead', attempt: 1, reason: 'planned failure of attempt 1 (fails 1) (attempt 1 of 1)' });
     expect(worker.exitInfo).toBeUndefined();

@@ -141,7 +141,7 @@ return 1`;
         expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 1001 }, (_, i) => i + 1));
         expect(records.map((r) => r.id)).toEqual(Array.from({ length: 1001 }, (_, i) => `t${i + 1}`));
         const stored = await b.redis.hmget(b.keys.status, 't1', 't1000', 't1001');
-        const raw = [...messages[0]!.slice(1, -1).split(/,(?=\{"id")/), messages[1]!.slice(1, -1)];
+        const raw = [...messages[0].slice(1, -1).split(/,(?=\{"id")/), messages[1].slice(1, -1)];
         expect(stored).toEqual([raw[0], raw[999], raw[1000]]);
       } finally {
         b.subscriber.off('message', onMessage);
