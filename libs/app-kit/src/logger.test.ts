@@ -25,6 +25,7 @@ describe('prettyLine', () => {
       '[worker] WARN heartbeat failed (ECONNRESET)\n',
     );
     expect(prettyLine('not json')).toBe('not json');
+    expect(prettyLine(JSON.stringify({ level: 30, worker: { id: 7 }, msg: { n: 1 } }))).toBe('[{"id":7}] {"n":1}\n');
   });
 });
 

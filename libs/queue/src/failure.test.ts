@@ -85,7 +85,7 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     const letter = await queue.deadLetter('r');
     expect(letter.status).toMatchObject({ status: 'Dead', reason: 'boom again' });
     expect(letter.history.map((h) => h.attempt)).toEqual([1, 2]);
-    expect(letter.history[0]).toMatchObject({ error: 'boom', stack: expect.stringContaining('Error: boom') });
+    expect(letter.history[0]).toMatchObject({ error: 'boom', stack: expect.stringContaining('Error: boom') as unknown });
     expect(letter.task).toMatchObject({ id: 'r', type: 't', maxAttempts: 2 });
 
     expect(await queue.requeueDead(['r'])).toEqual(['r']);
@@ -180,7 +180,7 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     await consumer.fetch(['1', '2']); // imagine the reply for 'lost' never arrived
     expect(await consumer.reconcile(['kept'])).toEqual(['lost']);
     expect(await queue.processingIds('c')).toEqual(['kept']);
-    expect(await status(redis, 'lost')).toMatchObject({ status: 'Queued', attempt: 0, reason: expect.stringMatching(/reply was lost/) });
+    expect(await status(redis, 'lost')).toMatchObject({ status: 'Queued', attempt: 0, reason: expect.stringMatching(/reply was lost/) as unknown });
     expect(await queue.readyCount()).toBe(1);
   });
 
@@ -201,7 +201,7 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     const { redis, queue, consumer } = setup();
     await consumer.register();
     await queue.enqueue({ id: 'later', type: 't', delayMs: 60_000 });
-    expect(await status(redis, 'later')).toMatchObject({ status: 'Delayed', runAt: expect.any(Number) });
+    expect(await status(redis, 'later')).toMatchObject({ status: 'Delayed', runAt: expect.any(Number) as unknown });
     const got = await consumer.fetch(['w']);
     expect(got.tasks).toEqual([]);
     expect(got.nextDueInMs).toBeGreaterThan(50_000);

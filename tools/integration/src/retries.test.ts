@@ -173,6 +173,8 @@ describe('handlers that throw anything (library pool in this process)', () => {
         throw new Error('no stack');
       },
     });
+    // Handlers that throw or reject with non-Errors: how each is recorded is what this test checks.
+    /* eslint-disable @typescript-eslint/only-throw-error, @typescript-eslint/prefer-promise-reject-errors */
     const thrown: Record<string, () => unknown> = {
       string: () => {
         throw 'boom';
@@ -202,6 +204,7 @@ describe('handlers that throw anything (library pool in this process)', () => {
       rejectLater: () => new Promise((_, reject) => setTimeout(() => reject('late'), 10)),
       thenable: () => ({ then: (_: unknown, reject: (e: unknown) => void) => reject(7) }),
     };
+    /* eslint-enable @typescript-eslint/only-throw-error, @typescript-eslint/prefer-promise-reject-errors */
     const handlers: Record<string, TaskHandler> = { ok: () => undefined };
     for (const [type, fn] of Object.entries(thrown)) handlers[type] = () => fn();
     const { pool, logger } = await pools.start({ queue: queue.name }, handlers, { concurrency: 3 });

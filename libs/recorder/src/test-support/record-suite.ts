@@ -48,6 +48,7 @@ export function describeRecordPrelude(
       const worker = 'host\\1\t"w"';
       const raw = await record(b.redis, b.keys, { id, status: 'Failed', attempt: 1, worker, reason: NASTY_REASON });
       // Strict JSON: no raw control character may appear inside the record.
+      // eslint-disable-next-line no-control-regex -- the control characters are what the test looks for
       expect(raw).not.toMatch(/[\u0000-\u001f]/);
       const rec = decodeStatusRecord(raw);
       expect(rec.reason).toBe(NASTY_REASON);
