@@ -16,6 +16,7 @@ let skipped = 0;
 let suites = 0;
 let heldOpen = 0;
 let carry = '';
+// eslint-disable-next-line no-control-regex -- an ANSI colour code starts with ESC (\x1b)
 const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 function scan(line) {
   if (strip(line).includes('Jest did not exit one second after the test run has completed')) heldOpen++;

@@ -45,10 +45,11 @@ export async function produce(queue: Queue, monitor: Monitor, logger: Logger, o:
     const ms = o.minMs + Math.floor(Math.random() * (o.maxMs - o.minMs + 1));
     // a failing task throws on its first 1..maxAttempts attempts: it recovers, or it is Dead
     const failAttempts = Math.random() < o.failRate ? 1 + Math.floor(Math.random() * o.maxAttempts) : 0;
+    const payload: Record<string, number> = failAttempts > 0 ? { ms, failAttempts } : { ms };
     return {
       id: `${o.idPrefix}${i + 1}`,
       type: 'sleep',
-      payload: (failAttempts > 0 ? { ms, failAttempts } : { ms }) as Record<string, number>,
+      payload,
       maxAttempts: o.maxAttempts,
       backoff: { type: 'fixed' as const, delayMs: o.retryDelayMs },
     };

@@ -5,6 +5,9 @@ import { LOG_LEVELS, type LogLevel } from './logger';
 /** Exit codes of the taskq CLIs. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
+// Typed, not asserted: yargs infers the option's type from its default.
+const DEFAULT_LOG_LEVEL: LogLevel = 'info';
+
 /** Options both apps take. */
 export interface CommonArgs {
   redis: string;
@@ -26,7 +29,7 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
       defaultDescription: '$REDIS_URL, else redis://127.0.0.1:6379',
     })
     .option('queue', { type: 'string', describe: 'queue name', default: DEFAULT_QUEUE })
-    .option('log-level', { choices: LOG_LEVELS, describe: 'minimum log level', default: 'info' as LogLevel })
+    .option('log-level', { choices: LOG_LEVELS, describe: 'minimum log level', default: DEFAULT_LOG_LEVEL })
     .option('connect-timeout-ms', {
       type: 'number',
       describe: 'give up connecting to Redis after this many ms',
@@ -46,7 +49,7 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
     })
     .help()
     .alias('help', 'h')
-    .version(false) as Argv<T & CommonArgs>;
+    .version(false);
 }
 
 /** Invalid arguments of a tool whose parser throws instead of exiting (bench, chaos); its main prints the message and exits 2. */

@@ -25,6 +25,7 @@ describe('prettyLine', () => {
       '[worker] WARN heartbeat failed (ECONNRESET)\n',
     );
     expect(prettyLine('not json')).toBe('not json');
+    expect(prettyLine(JSON.stringify({ level: 30, worker: { id: 7 }, msg: { n: 1 } }))).toBe('[{"id":7}] {"n":1}\n');
   });
 });
 
@@ -33,7 +34,7 @@ describe('createLogger', () => {
     const { stream, lines } = capture();
     const log = createLogger({ name: 'worker', format: 'json', stream });
     log.child({ taskId: 't1', queue: 'q', attempt: 1, worker: 'worker-1-1' }).info('START t1');
-    const line = JSON.parse(lines()[0]!) as Record<string, unknown>;
+    const line = JSON.parse(lines()[0]) as Record<string, unknown>;
     expect(line).toMatchObject({ name: 'worker', taskId: 't1', queue: 'q', attempt: 1, worker: 'worker-1-1', msg: 'START t1' });
   });
 

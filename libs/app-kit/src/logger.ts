@@ -20,6 +20,9 @@ export interface LoggerOptions {
 }
 
 
+/** A field of a parsed line as text: a string as it is, any other value as JSON (not `[object Object]`). */
+const asText = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
+
 /** Renders one pino JSON line the way a person reads it: `[name] message`. */
 export function prettyLine(line: string): string {
   let o: Record<string, unknown>;
@@ -32,11 +35,11 @@ export function prettyLine(line: string): string {
   const tag = level >= 50 ? 'ERROR ' : level >= 40 ? 'WARN ' : '';
   const err = o['err'] as { message?: string } | undefined;
   const extra = level >= 40 && err?.message && !String(o['msg']).includes(err.message) ? ` (${err.message})` : '';
-  const msg = String(o['msg'] ?? '');
+  const msg = asText(o['msg'] ?? '');
   // lines that carry their own label (the Monitor's `[Monitor] …`) keep it
   if (msg.startsWith('[')) return `${tag}${msg}${extra}\n`;
   const label = o['worker'] ?? o['component'] ?? o['name'] ?? 'taskq';
-  return `[${String(label)}] ${tag}${msg}${extra}\n`;
+  return `[${asText(label)}] ${tag}${msg}${extra}\n`;
 }
 
 /** Creates the app's pino logger; libraries receive it as their `Logger`. */

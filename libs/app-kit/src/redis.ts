@@ -36,13 +36,13 @@ export async function openRedis(options: OpenRedisOptions): Promise<RedisConnect
   if (options.url === undefined) {
     const port = 16379 + Math.floor(Math.random() * 10000);
     const make = (): Redis => {
-      const r = new RedisMock({ port }) as unknown as Redis;
+      const r = new RedisMock({ port });
       opened.push(r);
       return r;
     };
     const redis = make();
     // the components' subscriber connections: more clients of the same in-memory data
-    redis.duplicate = make as Redis['duplicate'];
+    redis.duplicate = make;
     return {
       redis,
       address: 'embedded in-memory Redis',

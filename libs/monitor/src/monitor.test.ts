@@ -130,7 +130,7 @@ describe('Monitor', () => {
     await h.monitor.start();
     await h.monitor.start(); // idempotent: one connection
     expect(h.subscribers).toHaveLength(1);
-    const sub = h.subscribers[0] as Redis;
+    const sub = h.subscribers[0];
     const quit = jest.spyOn(sub, 'quit');
     const unsubscribe = jest.spyOn(sub, 'unsubscribe');
 

@@ -174,7 +174,7 @@ export class Consumer extends QueueClient {
       if (reply === -1) return { acks: acks.map(() => false), tasks: [], nextDueInMs: undefined, readyLeft: undefined };
     }
     const result = decodeFetchReply(reply as unknown[], acks.length, workers);
-    result.acks.forEach((ok, i) => this.accepted(ok, 'ack', (acks[i] as AckItem).id));
+    result.acks.forEach((ok, i) => this.accepted(ok, 'ack', acks[i].id));
     return result;
   }
 

@@ -29,8 +29,8 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     await queue.enqueue({ id: 'r', type: 't', maxAttempts: 3 });
     let [t] = (await consumer.fetch(['w'])).tasks;
     const first = await status(redis, 'r');
-    expect(t!.token).toBe(`${first!.seq}:1`);
-    expect(await consumer.fail('r', 'w', t!.token, { mode: 'retry', reason: 'boom', delayMs: 0 })).toBe('Retrying');
+    expect(t.token).toBe(`${first!.seq}:1`);
+    expect(await consumer.fail('r', 'w', t.token, { mode: 'retry', reason: 'boom', delayMs: 0 })).toBe('Retrying');
     expect(await redis.hget(k.attempts, 'r')).toBe('1');
     const deadline = Date.now() + 3000; // the mock's TIME may step back: fetch until the retry is due
     for (;;) {
@@ -40,7 +40,7 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     }
     const second = await status(redis, 'r');
     expect(second).toMatchObject({ status: 'InProgress', attempt: 2, worker: 'w2' });
-    expect(t!.token).toBe(`${second!.seq}:2`);
+    expect(t.token).toBe(`${second!.seq}:2`);
     // while held, the count is in the token only
     expect(await redis.hexists(k.attempts, 'r')).toBe(0);
     // released (a stopping worker): the attempt does not count, the count goes back to the hash
@@ -50,7 +50,7 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     [t] = (await consumer.fetch(['w2'])).tasks;
     expect(t).toMatchObject({ id: 'r', attempt: 2 });
     expect(await redis.hexists(k.attempts, 'r')).toBe(0);
-    expect(await consumer.ack('r', 'w2', t!.token)).toBe(true);
+    expect(await consumer.ack('r', 'w2', t.token)).toBe(true);
     expect(await status(redis, 'r')).toMatchObject({ status: 'Done', attempt: 2, worker: 'w2' });
     expect(await redis.hexists(k.attempts, 'r')).toBe(0);
     expect(await redis.hexists(k.fence, 'r')).toBe(0);
@@ -62,7 +62,7 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     await queue.enqueue({ id: 'r', type: 't', maxAttempts: 2 });
     let [t] = (await consumer.fetch(['w'])).tasks;
     const history = { attempt: 1, at: Date.now(), worker: 'w', error: 'boom', stack: 'Error: boom\n    at x' };
-    expect(await consumer.fail('r', 'w', t!.token, { mode: 'retry', reason: 'boom', delayMs: 0, history })).toBe('Retrying');
+    expect(await consumer.fail('r', 'w', t.token, { mode: 'retry', reason: 'boom', delayMs: 0, history })).toBe('Retrying');
     const rec = await status(redis, 'r');
     expect(rec).toMatchObject({ status: 'Retrying', reason: 'boom', attempt: 1 });
     expect(typeof rec?.runAt).toBe('number');
@@ -77,7 +77,7 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     expect(t).toMatchObject({ id: 'r', attempt: 2 });
-    expect(await consumer.fail('r', 'w', t!.token, { mode: 'dead', reason: 'boom again', history: { ...history, attempt: 2 } })).toBe('Dead');
+    expect(await consumer.fail('r', 'w', t.token, { mode: 'dead', reason: 'boom again', history: { ...history, attempt: 2 } })).toBe('Dead');
     expect(await queue.deadIds()).toEqual(['r']);
     // an ended task's count is in its record only: the attempts hash keeps tasks that will run again
     expect(await status(redis, 'r')).toMatchObject({ status: 'Dead', attempt: 2 });
@@ -85,7 +85,7 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     const letter = await queue.deadLetter('r');
     expect(letter.status).toMatchObject({ status: 'Dead', reason: 'boom again' });
     expect(letter.history.map((h) => h.attempt)).toEqual([1, 2]);
-    expect(letter.history[0]).toMatchObject({ error: 'boom', stack: expect.stringContaining('Error: boom') });
+    expect(letter.history[0]).toMatchObject({ error: 'boom', stack: expect.stringContaining('Error: boom') as unknown });
     expect(letter.task).toMatchObject({ id: 'r', type: 't', maxAttempts: 2 });
 
     expect(await queue.requeueDead(['r'])).toEqual(['r']);
@@ -147,10 +147,10 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     const [second] = (await consumer.fetch(['w'])).tasks;
     expect(second?.token).not.toBe(first?.token);
     const seq = await redis.get(k.seq);
-    expect(await consumer.ack('z', 'w', first!.token)).toBe(false);
-    expect(await consumer.fail('z', 'w', first!.token, { mode: 'dead', reason: 'late' })).toBeUndefined();
+    expect(await consumer.ack('z', 'w', first.token)).toBe(false);
+    expect(await consumer.fail('z', 'w', first.token, { mode: 'dead', reason: 'late' })).toBeUndefined();
     expect(await redis.get(k.seq)).toBe(seq);
-    expect(await consumer.ack('z', 'w', second!.token)).toBe(true);
+    expect(await consumer.ack('z', 'w', second.token)).toBe(true);
     // the run the janitor interrupted does not count as an attempt
     expect(await status(redis, 'z')).toMatchObject({ status: 'Done', attempt: 1 });
   });
@@ -180,7 +180,7 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     await consumer.fetch(['1', '2']); // imagine the reply for 'lost' never arrived
     expect(await consumer.reconcile(['kept'])).toEqual(['lost']);
     expect(await queue.processingIds('c')).toEqual(['kept']);
-    expect(await status(redis, 'lost')).toMatchObject({ status: 'Queued', attempt: 0, reason: expect.stringMatching(/reply was lost/) });
+    expect(await status(redis, 'lost')).toMatchObject({ status: 'Queued', attempt: 0, reason: expect.stringMatching(/reply was lost/) as unknown });
     expect(await queue.readyCount()).toBe(1);
   });
 
@@ -201,7 +201,7 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     const { redis, queue, consumer } = setup();
     await consumer.register();
     await queue.enqueue({ id: 'later', type: 't', delayMs: 60_000 });
-    expect(await status(redis, 'later')).toMatchObject({ status: 'Delayed', runAt: expect.any(Number) });
+    expect(await status(redis, 'later')).toMatchObject({ status: 'Delayed', runAt: expect.any(Number) as unknown });
     const got = await consumer.fetch(['w']);
     expect(got.tasks).toEqual([]);
     expect(got.nextDueInMs).toBeGreaterThan(50_000);
@@ -239,7 +239,7 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     const result = await queue.cancel('run', { waitMs: 0 });
     expect(result).toMatchObject({ outcome: 'running', status: 'InProgress', cancelled: false });
     expect((await consumer.heartbeat()).cancelRequested).toEqual(['run']);
-    expect(await consumer.fail('run', 'w', t!.token, { mode: 'retry', reason: 'aborted', delayMs: 0 })).toBe('Cancelled');
+    expect(await consumer.fail('run', 'w', t.token, { mode: 'retry', reason: 'aborted', delayMs: 0 })).toBe('Cancelled');
     expect(await queue.delayedCount()).toBe(0);
     expect(await status(redis, 'run')).toMatchObject({ status: 'Cancelled' });
   });

@@ -8,6 +8,7 @@ export function newConsumerId(): string {
 }
 
 /** Characters a status record escapes (JSON's, and DEL): a task id has none, so records carry ids as they are. */
+// eslint-disable-next-line no-control-regex -- matching control characters is this pattern's job
 export const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f]/;
 
 /** Whether a worker name (or task id) can be written into a status record as it is: not empty, nothing to escape. */

@@ -65,22 +65,22 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     const queue = new Queue({ ...config, connection: redis });
     const k = queueKeys('unit');
     // chunk 1: all generated and due now (tails only); chunk 2: one given id; chunk 3: one delayed
-    const inputs = Array.from({ length: 2500 }, (_, i) => ({ type: 'x', payload: i }) as TaskInput);
+    const inputs = Array.from({ length: 2500 }, (_, i): TaskInput => ({ type: 'x', payload: i }));
     inputs[1500] = { id: 'given-1500', type: 'x', payload: 1500 };
     inputs[2400] = { type: 'x', payload: 2400, delayMs: 60_000 };
     const tasks = await queue.enqueueMany(inputs);
     const generated = tasks.filter((_, i) => i !== 1500).map((t) => t.id);
     expect(generated).toEqual(Array.from({ length: 2499 }, (_, i) => String(i + 1)));
-    expect(tasks[1500]!.id).toBe('given-1500');
+    expect(tasks[1500].id).toBe('given-1500');
     tasks.forEach((t, i) => expect(t.payload).toBe(i));
     const stored = await queue.getTasks(tasks.map((t) => t.id));
     for (const t of tasks) expect(stored.get(t.id)).toMatchObject({ id: t.id, type: 'x', payload: t.payload });
     expect(await queue.readyCount()).toBe(2499);
     expect(await queue.delayedCount()).toBe(1);
-    expect(await redis.zscore(k.delayed, tasks[2400]!.id)).not.toBeNull();
+    expect(await redis.zscore(k.delayed, tasks[2400].id)).not.toBeNull();
     // the ready list holds them in input order (oldest at the consuming end)
     expect(await redis.lrange(k.ready, -2, -1)).toEqual(['2', '1']);
-    expect(await redis.lrange(k.ready, 0, 0)).toEqual([tasks[2499]!.id]);
+    expect(await redis.lrange(k.ready, 0, 0)).toEqual([tasks[2499].id]);
   });
 
   it('skips a generated number that names a stored task (an all-digit id an earlier version accepted)', async () => {
@@ -121,18 +121,18 @@ describe('Queue and Consumer (ioredis-mock)', () => {
 
     const got = (await consumer.fetch(['w-1', 'w-2'])).tasks;
     expect(got.map((t) => t.id)).toEqual(['a', 'b']);
-    expect(got[0]!.task).toMatchObject({ id: 'a', type: 'sleep', payload: { ms: 1 } });
-    expect(got[1]!.attempt).toBe(1);
+    expect(got[0].task).toMatchObject({ id: 'a', type: 'sleep', payload: { ms: 1 } });
+    expect(got[1].attempt).toBe(1);
     expect(await queue.processingIds('c1')).toEqual(expect.arrayContaining(['a', 'b']));
     const rec = decodeStatusRecord((await redis.hget(k.status, 'b'))!);
     expect(rec).toMatchObject({ status: 'InProgress', worker: 'w-2', attempt: 1 });
 
-    expect(await consumer.ack('a', 'w-1', got[0]!.token)).toBe(true);
+    expect(await consumer.ack('a', 'w-1', got[0].token)).toBe(true);
     expect(decodeStatusRecord((await redis.hget(k.status, 'a'))!).status).toBe('Done');
     expect(await queue.processingIds('c1')).toEqual(['b']);
     // a second ack of the same task is refused and changes nothing
     const seqBefore = await redis.get(k.seq);
-    expect(await consumer.ack('a', 'w-1', got[0]!.token)).toBe(false);
+    expect(await consumer.ack('a', 'w-1', got[0].token)).toBe(false);
     expect(await redis.get(k.seq)).toBe(seqBefore);
   });
 
@@ -202,7 +202,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     // every token is gone; the field that keeps the hash a hashtable (a value over 64 bytes) stays
     const fence = await redis.hgetall(k.fence);
     expect(Object.keys(fence)).toEqual([FENCE_ENCODING_FIELD]);
-    expect(fence[FENCE_ENCODING_FIELD]!.length).toBeGreaterThan(64);
+    expect(fence[FENCE_ENCODING_FIELD].length).toBeGreaterThan(64);
   });
 
   it('escapes the records of an id an earlier version accepted (quotes, backslash, control character) when it is fetched', async () => {
@@ -221,7 +221,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     expect(got.map((t) => t.id)).toEqual([odd, 'new']);
     expect(decodeStatusRecord((await redis.hget(k.status, odd))!)).toMatchObject({ id: odd, status: 'InProgress', worker: 'w-1' });
     await waitFor(() => messages.length >= 1);
-    expect((JSON.parse(messages[0]!) as { id: string }[]).map((r) => r.id)).toEqual([odd, 'new']);
+    expect((JSON.parse(messages[0]) as { id: string }[]).map((r) => r.id)).toEqual([odd, 'new']);
     expect(await consumer.ackMany(got.map((t) => ({ id: t.id, worker: t.worker, token: t.token })))).toEqual([true, true]);
     expect(decodeStatusRecord((await redis.hget(k.status, odd))!)).toMatchObject({ id: odd, status: 'Done', worker: 'w-1' });
     await subscriber.quit();
@@ -245,7 +245,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     await queue.enqueue({ id: 'c', type: 't' });
     const [c] = (await consumer.fetch([''])).tasks;
     expect(decodeStatusRecord((await redis.hget(k.status, 'c'))!)).not.toHaveProperty('worker');
-    expect(await consumer.ack('c', '', c!.token)).toBe(true);
+    expect(await consumer.ack('c', '', c.token)).toBe(true);
     expect(decodeStatusRecord((await redis.hget(k.status, 'c'))!)).toMatchObject({ status: 'Done' });
   });
 
@@ -253,7 +253,7 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     const { redis, queue, consumer } = await registered();
     await queue.enqueue({ id: 'x', type: 'nope' });
     const [x] = (await consumer.fetch(['w'])).tasks;
-    expect(await consumer.fail('x', 'w', x!.token, { mode: 'reject', reason: 'no handler for type "nope"' })).toBe('Failed');
+    expect(await consumer.fail('x', 'w', x.token, { mode: 'reject', reason: 'no handler for type "nope"' })).toBe('Failed');
     expect(await queue.rejectedIds()).toEqual(['x']);
     const rec = decodeStatusRecord((await redis.hget(queueKeys('unit').status, 'x'))!);
     expect(rec).toMatchObject({ status: 'Failed', reason: 'no handler for type "nope"' });
@@ -268,9 +268,9 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     await redis.lpush(k.ready, 'bad', 'ghost'); // 'ghost' has no body at all
     const got = (await consumer.fetch(['w1', 'w2'])).tasks;
     expect(got.map((t) => t.id)).toEqual(['bad', 'ghost']);
-    expect(got[0]!.task).toBeUndefined();
-    expect(got[0]!.invalid?.message).toMatch(/not valid JSON/);
-    expect(got[1]!.invalid?.message).toMatch(/no task is stored/);
+    expect(got[0].task).toBeUndefined();
+    expect(got[0].invalid?.message).toMatch(/not valid JSON/);
+    expect(got[1].invalid?.message).toMatch(/no task is stored/);
   });
 
   it('releases tasks to the front of the ready list, recorded Queued', async () => {
@@ -279,9 +279,9 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     await consumer.fetch(['w']);
     expect(await consumer.release(['n1'], 'worker stopping')).toBe(1);
     const next = (await consumer.fetch(['w'])).tasks;
-    expect(next[0]!.id).toBe('n1');
+    expect(next[0].id).toBe('n1');
     // a released attempt does not count
-    expect(next[0]!.attempt).toBe(1);
+    expect(next[0].attempt).toBe(1);
   });
 
   it('is idempotent per task id and validates input before writing anything', async () => {

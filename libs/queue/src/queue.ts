@@ -86,7 +86,7 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
     const input: TaskInput =
       typeof typeOrInput === 'string' ? { ...options, type: typeOrInput, payload: payload as JsonValue } : typeOrInput;
     const [task] = await this.enqueueMany([input as TaskInputOf<T>]);
-    return task as Task;
+    return task;
   }
 
   /**
@@ -122,7 +122,7 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
       const to = Math.min(inputs.length, from + ENQUEUE_CHUNK);
       if (tailsOnly(from, to)) return SCRIPTS.enqueue.run(redis, keys, [k.events, k.wake, '*', ...tails.slice(from, to)]);
       const args: string[] = [k.events, k.wake, 't'];
-      for (let i = from; i < to; i++) args.push(ids[i] as string, tails[i] as string, dues[i] as string);
+      for (let i = from; i < to; i++) args.push(ids[i], tails[i], dues[i]);
       return SCRIPTS.enqueue.run(redis, keys, args);
     };
     // The first chunk alone (it loads the script if the server does not have
@@ -158,9 +158,9 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
       }
     });
     if (existing.length > 0) {
-      const stored = await this.getTasks(existing.map((i) => (tasks[i] as Task<P>).id));
+      const stored = await this.getTasks(existing.map((i) => tasks[i].id));
       for (const i of existing) {
-        const found = stored.get((tasks[i] as Task<P>).id);
+        const found = stored.get(tasks[i].id);
         if (found) tasks[i] = found as Task<P>;
       }
     }
@@ -297,7 +297,7 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
   async consumers(): Promise<Map<string, number>> {
     const flat = await (await this.redis()).zrange(this.keys.consumers, 0, -1, 'WITHSCORES');
     const out = new Map<string, number>();
-    for (let i = 0; i < flat.length; i += 2) out.set(flat[i] as string, Number(flat[i + 1]));
+    for (let i = 0; i < flat.length; i += 2) out.set(flat[i], Number(flat[i + 1]));
     return out;
   }
 

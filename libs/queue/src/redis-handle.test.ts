@@ -26,12 +26,12 @@ describe('RedisHandle', () => {
     expect(handle.isGiven).toBe(true);
     expect(handle.client()).toBe(real);
     expect(handle.address).toBe('redis://127.0.0.1:6399');
-    expect(handle.threadTarget()).toEqual({ options: expect.objectContaining({ host: '127.0.0.1', port: 6399, password: 'pw' }) });
+    expect(handle.threadTarget()).toEqual({ options: expect.objectContaining({ host: '127.0.0.1', port: 6399, password: 'pw' }) as unknown });
     await handle.close();
     expect(real.status).toBe('wait'); // untouched: a lazy client never connected, never closed
     real.disconnect();
 
-    const mock = new RedisMock({ port: 47_001 }) as unknown as Redis;
+    const mock = new RedisMock({ port: 47_001 });
     const onMock = new RedisHandle(mock);
     expect(onMock.threadTarget()).toBeUndefined(); // no socket a thread could open: the pool beats from the main thread
     expect(onMock.address).toBe('redis://localhost:47001');
@@ -39,7 +39,7 @@ describe('RedisHandle', () => {
   });
 
   it('closes the subscriber connections it opened, but not the given client', async () => {
-    const mock = new RedisMock({ port: 47_002 }) as unknown as Redis;
+    const mock = new RedisMock({ port: 47_002 });
     const handle = new RedisHandle(mock);
     const sub = await handle.duplicate();
     await sub.subscribe('ch');

@@ -38,7 +38,7 @@ function threadOptionsOf(options: RedisOptions): RedisOptions {
     const value = (options as Record<string, unknown>)[key];
     if (value !== undefined && value !== null && typeof value !== 'function') out[key] = value;
   }
-  return out as RedisOptions;
+  return out;
 }
 
 /**

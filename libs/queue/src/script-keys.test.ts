@@ -24,7 +24,7 @@ function headerKeys(file: string): string[] {
   const names: string[] = [];
   for (const m of text.matchAll(/^-- KEYS\[(\d+)\] (\w+):/gm)) {
     expect(Number(m[1])).toBe(names.length + 1); // numbered 1, 2, 3 … without gaps
-    names.push(m[2] as string);
+    names.push(m[2]);
   }
   return names;
 }

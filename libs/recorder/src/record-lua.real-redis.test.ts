@@ -39,7 +39,7 @@ describeRecordPrelude(
 describe('RECORD_LUA on real Redis and on ioredis-mock', () => {
   it('writes identical records for identical transitions', async () => {
     const real = connect();
-    const mock = new RedisMock({ port: 47_000 }) as unknown as Redis;
+    const mock = new RedisMock({ port: 47_000 });
     try {
       const keys = testRecordKeys('agree');
       const calls: RecordCall[] = [

@@ -9,7 +9,7 @@ let nextPort = 46_000;
 const open: Redis[] = [];
 
 function mock(port: number): Redis {
-  const redis = new RedisMock({ port }) as unknown as Redis;
+  const redis = new RedisMock({ port });
   open.push(redis);
   return redis;
 }

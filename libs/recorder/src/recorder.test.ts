@@ -11,7 +11,7 @@ const open: Redis[] = [];
 let redis: Redis;
 
 beforeEach(() => {
-  redis = new RedisMock({ port: nextPort++ }) as unknown as Redis;
+  redis = new RedisMock({ port: nextPort++ });
   open.push(redis);
 });
 
@@ -109,7 +109,7 @@ describe('StatusRecorder', () => {
       const bodies: string[] = [];
       for (let i = 0; i < 2500; i++) {
         // Uneven split so that a miscount shows: status i%4 for most, Done for every 7th.
-        const status = i % 7 === 0 ? 'Done' : (statuses[i % 4] as string);
+        const status = i % 7 === 0 ? 'Done' : statuses[i % 4];
         expected[status] = (expected[status] ?? 0) + 1;
         bodies.push(`t${i}`, `[1790000000000,"t",${i}]`);
         // a task that is still where enqueue put it has its body only

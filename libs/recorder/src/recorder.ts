@@ -68,7 +68,7 @@ export class StatusRecorder {
       const [next, entries] = await this.redis.hscan(this.keys.tasks, cursor, 'COUNT', 1000);
       cursor = next;
       const ids: string[] = [];
-      for (let i = 0; i < entries.length; i += 2) ids.push(entries[i] as string);
+      for (let i = 0; i < entries.length; i += 2) ids.push(entries[i]);
       for (const record of (await this.getMany(ids)).values()) {
         if (record) counts[record.status] = (counts[record.status] ?? 0) + 1;
       }

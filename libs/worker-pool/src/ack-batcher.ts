@@ -47,6 +47,7 @@ export class AckBatcher {
   /** Resolves true once acknowledged, false if refused (stale fencing token). */
   ack(id: string, worker: string, token: string): Promise<boolean> {
     return new Promise((resolve, reject) => {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- err: the batch's failure as caught, passed on (unknown, narrowed to {} | null)
       this.ackWith(id, worker, token, (err, ok) => (err === undefined ? resolve(ok) : reject(err)));
     });
   }

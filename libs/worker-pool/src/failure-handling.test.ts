@@ -17,7 +17,7 @@ let pools: WorkerPool[] = [];
 function setup(handlers: HandlerMap, options: WorkerPoolOptions = {}) {
   const p = port++;
   const make = (): Redis => {
-    const r = new RedisMock({ port: p }) as unknown as Redis;
+    const r = new RedisMock({ port: p });
     opened.push(r);
     return r;
   };
@@ -100,7 +100,7 @@ describe('WorkerPool failure handling (ioredis-mock)', () => {
     await pool.start();
     await queue.enqueue({ id: 'slow', type: 'hang', timeoutMs: 100, maxAttempts: 1 });
     const last = (await seen).at(-1);
-    expect(last).toMatchObject({ status: 'Dead', reason: expect.stringContaining('timed out after 100 ms') });
+    expect(last).toMatchObject({ status: 'Dead', reason: expect.stringContaining('timed out after 100 ms') as unknown });
     expect((aborted as Error).name).toBe('TaskTimeoutError');
   });
 

@@ -14,7 +14,7 @@ describe('registerWorkerPool with tsyringe (the README example)', () => {
   afterEach(() => redis.disconnect());
 
   it('resolves a working pool from TOKENS.Connection and TOKENS.QueueConfig alone (no options, no logger registered)', async () => {
-    redis = new RedisMock({ port: 45_123 }) as unknown as Redis;
+    redis = new RedisMock({ port: 45_123 });
     const c = registerWorkerPool(registerQueue(container.createChildContainer()));
     c.register(TOKENS.Connection, { useValue: redis });
     c.register<QueueConfig>(TOKENS.QueueConfig, { useValue: { queue: 'di' } });
@@ -33,7 +33,7 @@ describe('registerWorkerPool with tsyringe (the README example)', () => {
   });
 
   it('passes TOKENS.WorkerPoolOptions and TOKENS.JanitorOptions through', () => {
-    redis = new RedisMock({ port: 45_124 }) as unknown as Redis;
+    redis = new RedisMock({ port: 45_124 });
     const c = registerWorkerPool(registerQueue(container.createChildContainer()));
     c.register(TOKENS.Connection, { useValue: redis });
     c.register<QueueConfig>(TOKENS.QueueConfig, { useValue: { queue: 'di2' } });

@@ -160,7 +160,7 @@ describe('heartbeat thread client on a real redis-server', () => {
       const started = Date.now();
       await expect(client.call('PING')).rejects.toThrow('no reply from Redis within 200 ms');
       expect(Date.now() - started).toBeGreaterThanOrEqual(190);
-      await waitFor('the silent connection to be dropped', async () => sockets.length === 1 && sockets[0]!.destroyed);
+      await waitFor('the silent connection to be dropped', async () => sockets.length === 1 && sockets[0].destroyed);
       // the next call connects again (and times out again: the server is still silent)
       await expect(client.call('PING')).rejects.toThrow('no reply from Redis within 200 ms');
       expect(sockets).toHaveLength(2);

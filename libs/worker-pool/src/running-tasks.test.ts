@@ -82,7 +82,7 @@ describe('RunningTasks', () => {
       const slots = runs.map((r) => tasks.add(r));
       slots.forEach((s) => used.add(s));
       expect(tasks.size).toBe(50);
-      runs.forEach((r, i) => tasks.remove(slots[i] as number, r));
+      runs.forEach((r, i) => tasks.remove(slots[i], r));
       expect(tasks.size).toBe(0);
     }
     expect(used.size).toBe(50);

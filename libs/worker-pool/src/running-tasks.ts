@@ -59,6 +59,6 @@ export class RunningTasks {
     this.runs.forEach((run, slot) => {
       if (run !== undefined) slots.push(slot);
     });
-    return slots.sort((a, b) => (this.addedAt[a] as number) - (this.addedAt[b] as number)).map((slot) => this.runs[slot] as RunningTask);
+    return slots.sort((a, b) => this.addedAt[a] - this.addedAt[b]).map((slot) => this.runs[slot] as RunningTask);
   }
 }

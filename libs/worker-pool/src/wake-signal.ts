@@ -81,13 +81,12 @@ export class WakeSignal {
   wait(ms: number): Promise<void> {
     if (this.pending) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
-        if (self.waiter === done) self.waiter = undefined;
+        if (this.waiter === done) this.waiter = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.waiter = done;
     });
   }

@@ -18,7 +18,7 @@ let pools: WorkerPool[] = [];
 function mocks(): { p: number; make: () => Redis } {
   const p = port++;
   const make = (): Redis => {
-    const r = new RedisMock({ port: p }) as unknown as Redis;
+    const r = new RedisMock({ port: p });
     opened.push(r);
     return r;
   };
@@ -44,7 +44,7 @@ function subscriberWatch(make: () => Redis): { factory: () => Redis; ready: Prom
 
 /** A pool on a mock client whose subscriber connections (its duplicate()s) come from `factory`. */
 function poolOn(redis: Redis, factory: () => Redis, options: WorkerPoolOptions): WorkerPool {
-  redis.duplicate = factory as Redis['duplicate'];
+  redis.duplicate = factory;
   const pool = new WorkerPool({ ...config, connection: redis, ...options });
   pools.push(pool);
   return pool;
@@ -229,17 +229,17 @@ describe('WorkerPool (ioredis-mock)', () => {
     try {
       await redis.publish(k.wake, '1');
       await heldCount(1); // F0 asks for the announced task ...
-      held[0]!.answer(5); // ... and says more are ready: not dry, so both shares go out
+      held[0].answer(5); // ... and says more are ready: not dry, so both shares go out
       await heldCount(3);
       expect(held.map((h) => h.asked)).toEqual([1, 4, 4]);
-      held[1]!.answer(0); // F1 emptied the list: dry
+      held[1].answer(0); // F1 emptied the list: dry
       await redis.publish(k.wake, '1');
       await heldCount(4); // F3 answers the new wake
-      held[2]!.answer(0); // F2, sent before that wake, comes back late
+      held[2].answer(0); // F2, sent before that wake, comes back late
       await turns();
       // no fetch went for the wake F3 answers
       expect(held.map((h) => h.asked)).toEqual([1, 4, 4, 1]);
-      held[3]!.answer(0);
+      held[3].answer(0);
       await turns();
       expect(held).toHaveLength(4);
     } finally {
@@ -264,6 +264,7 @@ describe('WorkerPool (ioredis-mock)', () => {
       boom: () => {
         throw new Error('kaput');
       },
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a non-Error rejection is what this case tests
       weird: () => Promise.reject({ code: 7 }),
       ok: () => undefined,
     });
@@ -279,7 +280,7 @@ describe('WorkerPool (ioredis-mock)', () => {
       { id: 'd', type: 'ok' },
     ]);
     const final = await done;
-    expect(final.get('bad')).toMatchObject({ status: 'Failed', reason: expect.stringMatching(/not valid JSON/) });
+    expect(final.get('bad')).toMatchObject({ status: 'Failed', reason: expect.stringMatching(/not valid JSON/) as unknown });
     expect(final.get('a')).toMatchObject({ status: 'Dead', reason: 'kaput (attempt 1 of 1)' });
     expect(final.get('b')).toMatchObject({ status: 'Dead', reason: 'non-Error thrown: {"code":7} (attempt 1 of 1)' });
     expect(final.get('c')).toMatchObject({ status: 'Failed', reason: 'no handler for task type "nobody-handles-this"' });

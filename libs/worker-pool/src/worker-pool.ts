@@ -278,7 +278,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
           }
         }
         // sub-workers the queue had no task for are idle again
-        for (let i = fetched.tasks.length; i < workers.length; i++) this.idle.push(workers[i] as string);
+        for (let i = fetched.tasks.length; i < workers.length; i++) this.idle.push(workers[i]);
         if (workers.length > 0) {
           const emptied = fetched.readyLeft === undefined ? fetched.tasks.length < workers.length : fetched.readyLeft === 0;
           if (emptied) {

@@ -44,8 +44,8 @@ describe('parseArgs', () => {
     [['--latency-rate', '200000'], /at most 100000/],
     [['--frobnicate'], /Unknown argument/i],
   ])('rejects %j with a UsageError', (argv, message) => {
-    expect(() => parseArgs(argv as string[])).toThrow(UsageError);
-    expect(() => parseArgs(argv as string[])).toThrow(message);
+    expect(() => parseArgs(argv)).toThrow(UsageError);
+    expect(() => parseArgs(argv)).toThrow(message);
   });
 });
 

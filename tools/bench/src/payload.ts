@@ -17,7 +17,7 @@ export function payload(i: number, t: number = epochNow()): BenchPayload {
 /** Payloads `from` .. `from + count - 1`. */
 export function payloads(count: number, from = 0): BenchPayload[] {
   const t = epochNow();
-  const out: BenchPayload[] = new Array(count);
+  const out: BenchPayload[] = new Array<BenchPayload>(count);
   for (let k = 0; k < count; k++) out[k] = payload(from + k, t);
   return out;
 }

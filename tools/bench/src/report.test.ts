@@ -58,7 +58,7 @@ describe('formatTable without a peer', () => {
 describe('jsonLines', () => {
   it('prints one parseable line per result, then one per failed run', () => {
     const lines = jsonLines([tput('drain', 'taskq', 2), tput('drain', 'bullmq', 1)], [{ bench: 'drain', system: 'bee-queue', n: 5, error: 'x' }]);
-    expect(lines.map((l) => JSON.parse(l))).toEqual([
+    expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual([
       expect.objectContaining({ bench: 'drain', system: 'taskq', tasksPerSec: 2, ratioVsBullmq: 2 }),
       expect.objectContaining({ bench: 'drain', system: 'bullmq', ratioVsBullmq: 1 }),
       { bench: 'drain', system: 'bee-queue', n: 5, error: 'x' },

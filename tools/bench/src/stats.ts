@@ -5,7 +5,7 @@ export function median(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError('median of no values');
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /**
@@ -17,7 +17,7 @@ export function percentile(sortedAscending: readonly number[], p: number): numbe
   if (sortedAscending.length === 0) throw new RangeError('percentile of no values');
   if (!(p > 0 && p <= 100)) throw new RangeError(`percentile must be in (0, 100], got ${p}`);
   const rank = Math.ceil((p / 100) * sortedAscending.length);
-  return sortedAscending[Math.max(0, rank - 1)] as number;
+  return sortedAscending[Math.max(0, rank - 1)];
 }
 
 /** Latency summary of one run, ms. */
@@ -37,7 +37,7 @@ export function summarizeLatencies(samplesMs: readonly number[]): LatencySummary
     p50Ms: percentile(values, 50),
     p90Ms: percentile(values, 90),
     p99Ms: percentile(values, 99),
-    maxMs: values[values.length - 1] as number,
+    maxMs: values[values.length - 1],
   };
 }
 

@@ -9,7 +9,7 @@ function scripted(steps: Progress[]): Producer & { polls: number } {
     enqueueBulk: async () => undefined,
     enqueueOne: async () => undefined,
     queued: async () => 0,
-    progress: async () => steps[Math.min(p.polls++, steps.length - 1)] as Progress,
+    progress: async () => steps[Math.min(p.polls++, steps.length - 1)],
     close: async () => undefined,
   };
   return p;

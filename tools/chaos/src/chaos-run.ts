@@ -121,14 +121,14 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
 
     // Settles when every task is final, the time limit passes, or the run is aborted.
     let drainedAt: number | undefined;
-    let failure: unknown;
+    let failure: { reason: unknown } | undefined;
     let settled = false;
     const waiting = monitor.waitFor(ids, FINAL_STATUSES, { timeoutMs: Math.max(1, deadline - Date.now()), signal }).then(
       () => {
         drainedAt = Date.now();
       },
       (err: unknown) => {
-        if (!(err instanceof MonitorTimeoutError)) failure = err;
+        if (!(err instanceof MonitorTimeoutError)) failure = { reason: err };
       },
     );
     void waiting.finally(() => {
@@ -165,7 +165,7 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
       }
     }
     await waiting;
-    if (failure !== undefined) throw failure;
+    if (failure) throw failure.reason;
 
     await activeFleet.stopAll(STOP_GRACE_MS);
     await monitor.stop();

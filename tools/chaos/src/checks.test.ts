@@ -5,7 +5,7 @@ import { StatusHistory } from './status-history';
 
 const task = (id: string, kind: PlannedTask['kind']): PlannedTask => {
   const [t] = makePlan({ tasks: 1, seed: 1, failOnceShare: kind === 'fail-once' ? 1 : 0, failAlwaysShare: kind === 'fail-always' ? 1 : 0, maxMs: 5 });
-  return { ...(t as PlannedTask), id };
+  return { ...t, id };
 };
 
 /** A run where everything went right: each task final with its expected status, seen by the monitor. */

@@ -64,7 +64,7 @@ export const EXAMPLES = 5;
 function monitorFlip(statuses: readonly TaskStatus[]): string | undefined {
   const i = statuses.findIndex(isFinalStatus);
   if (i < 0) return undefined;
-  const first = statuses[i] as TaskStatus;
+  const first = statuses[i];
   const later = statuses.slice(i + 1).find((s) => s !== first);
   return later === undefined ? undefined : `${first} then ${later}`;
 }

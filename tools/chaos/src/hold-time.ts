@@ -36,16 +36,16 @@ export function holdTimesOf(history: ReadonlyMap<string, readonly StatusRecord[]
   let worst: { id: string; ms: number; records: readonly StatusRecord[] } | undefined;
   for (const [id, records] of history) {
     for (let i = 0; i + 1 < records.length; i++) {
-      const r = records[i] as StatusRecord;
+      const r = records[i];
       if (r.status !== 'InProgress') continue;
-      const ms = (records[i + 1] as StatusRecord).at - r.at;
+      const ms = records[i + 1].at - r.at;
       holds.push(ms);
       if (worst === undefined || ms > worst.ms) worst = { id, ms, records };
     }
   }
   if (worst === undefined) return undefined;
   holds.sort((a, b) => a - b);
-  const p99 = holds[Math.min(holds.length - 1, Math.floor(0.99 * holds.length))] as number;
+  const p99 = holds[Math.min(holds.length - 1, Math.floor(0.99 * holds.length))];
   const over = holds.filter((ms) => ms > limitMs).length;
   return { over, limitMs, p99Ms: p99, maxMs: worst.ms, longest: `${worst.id}: ${trail(worst.records)}` };
 }

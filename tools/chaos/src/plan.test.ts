@@ -50,10 +50,10 @@ describe('expectedAttempts', () => {
 describe('toTaskInput', () => {
   it('enqueues a sleep task with the failure count in its payload and a short fixed backoff', () => {
     const [task] = makePlan({ ...base, tasks: 1, failOnceShare: 1, failAlwaysShare: 0 });
-    expect(toTaskInput(task!)).toEqual({
+    expect(toTaskInput(task)).toEqual({
       id: 't1',
       type: 'sleep',
-      payload: { ms: task!.ms, failAttempts: 1 },
+      payload: { ms: task.ms, failAttempts: 1 },
       maxAttempts: 3,
       backoff: { type: 'fixed', delayMs: RETRY_DELAY_MS },
     });

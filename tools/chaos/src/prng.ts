@@ -29,7 +29,7 @@ export function createPrng(seed: number): Prng {
 export function shuffle<T>(items: T[], prng: Prng): T[] {
   for (let i = items.length - 1; i > 0; i--) {
     const j = prng.int(0, i);
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
+    [items[i], items[j]] = [items[j], items[i]];
   }
   return items;
 }

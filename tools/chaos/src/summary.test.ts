@@ -38,12 +38,12 @@ describe('summaryLine', () => {
 describe('detailLines', () => {
   it('gives wall time, statuses, monitor coverage and executions, and names offenders of a failed check', () => {
     const lost = new Map(recorded);
-    lost.delete(plan[0]!.id);
+    lost.delete(plan[0].id);
     const lines = detailLines(checkRun({ plan, recorded: lost, stuck: new Map(), history, succeeded, starts: startsWith(0) }), facts);
     expect(lines[0]).toBe('  wall time 73.2 s; every task final 61.0 s after the first enqueue');
     expect(lines[1]).toMatch(/^ {2}recorded statuses: Dead 250, Done 4749, none 1$/);
     expect(lines[2]).toBe('  monitor: final status seen for 5000 of 5000 tasks; 0 recorded final but not seen final (missed)');
-    expect(lines).toContain(`  lost: ${plan[0]!.id}: no status record`);
+    expect(lines).toContain(`  lost: ${plan[0].id}: no status record`);
   });
 
   it('says when the time limit passed first', () => {

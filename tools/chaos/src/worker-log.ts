@@ -32,7 +32,7 @@ export function parseWorkerLine(line: string): TaskLogEvent | undefined {
   const rest = msg.slice(m[0].length);
   if (rest !== taskId && !rest.startsWith(`${taskId} `) && !rest.startsWith(`${taskId}:`)) return undefined;
   return {
-    verb: m[1] as string,
+    verb: m[1],
     taskId,
     attempt: typeof o['attempt'] === 'number' ? o['attempt'] : 0,
     worker: typeof o['worker'] === 'string' ? o['worker'] : '',

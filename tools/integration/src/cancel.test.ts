@@ -102,7 +102,7 @@ describe('cancelling a task that is running', () => {
       status: 'Cancelled',
       attempt: 1,
       reason: 'cancelled while running',
-      worker: expect.stringMatching(new RegExp(`^worker-${worker.pid}-1$`)),
+      worker: expect.stringMatching(new RegExp(`^worker-${worker.pid}-1$`)) as unknown,
     });
     expect(await whereIs(redis, keys, id)).toEqual([]);
 

@@ -100,9 +100,9 @@ describe('Monitor losing its subscriber connection', () => {
     const closed = gated.closed();
     const list = String(await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
     const id = /(?:^|\n)id=(\d+) .*? name=(\S+)/g;
-    const mine = [...list.matchAll(id)].filter((m) => m[2] === gated.connectionName).map((m) => m[1] as string);
+    const mine = [...list.matchAll(id)].filter((m) => m[2] === gated.connectionName).map((m) => m[1]);
     expect(mine).toHaveLength(1);
-    expect(await admin.client('KILL', 'ID', mine[0] as string)).toBe(1);
+    expect(await admin.client('KILL', 'ID', mine[0])).toBe(1);
     await withTimeout(closed, 5000, 'the monitor subscriber connection to close after CLIENT KILL');
 
     // The task finishes now: its Done is published while nobody listens.

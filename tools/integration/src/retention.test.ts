@@ -73,8 +73,8 @@ describe('retention', () => {
       // a Done task's attempt count is in its record, not in the attempts hash
       expect(await sizes(redis, keys)).toEqual({ status: KEEP, tasks: KEEP, attempts: 0, finished: KEEP, fence: 0, history: 0 });
       // the newest are the ones kept
-      expect(await redis.hexists(keys.status, ids[BATCH - 1] as string)).toBe(1);
-      expect(await redis.hexists(keys.status, ids[0] as string)).toBe(0);
+      expect(await redis.hexists(keys.status, ids[BATCH - 1])).toBe(1);
+      expect(await redis.hexists(keys.status, ids[0])).toBe(0);
       expect(await redis.llen(keys.ready)).toBe(0);
       expect(await processingLists(redis, keys)).toEqual({});
       // the fence hash is a hashtable although it holds no token now
@@ -124,6 +124,6 @@ describe('retention', () => {
     expect(await redis.hlen(keys.status)).toBe(5);
     expect(await redis.hlen(keys.tasks)).toBe(5);
     // a dropped task is gone: requeueing it does nothing
-    expect(await q.requeueDead([order[0] as string])).toEqual([]);
+    expect(await q.requeueDead([order[0]])).toEqual([]);
   });
 });

@@ -140,8 +140,8 @@ describe('a task whose attempt fails (worker process)', () => {
       { id: `${queue.name}-normal`, type: 'sleep', payload: { ms: 1 } },
     ]).then((tasks) => tasks.map((t) => t.id));
 
-    await waitForRecorded(redis, keys, normal as string, 'Done', 10_000, () => worker.tail());
-    const [a, b] = await recordedMany(redis, keys, [badPayload as string, rejecting as string]);
+    await waitForRecorded(redis, keys, normal, 'Done', 10_000, () => worker.tail());
+    const [a, b] = await recordedMany(redis, keys, [badPayload, rejecting]);
     expect(a).toMatchObject({ status: 'Dead', attempt: 1, reason: 'TypeError: sleep task needs payload.ms >= 0, got {"ms":-1} (attempt 1 of 1)' });
     expect(b).toMatchObject({ status: 'Dead', attempt: 1, reason: 'planned failure of attempt 1 (fails 1) (attempt 1 of 1)' });
     expect(worker.exitInfo).toBeUndefined();
@@ -173,6 +173,8 @@ describe('handlers that throw anything (library pool in this process)', () => {
         throw new Error('no stack');
       },
     });
+    // Handlers that throw or reject with non-Errors: how each is recorded is what this test checks.
+    /* eslint-disable @typescript-eslint/only-throw-error, @typescript-eslint/prefer-promise-reject-errors */
     const thrown: Record<string, () => unknown> = {
       string: () => {
         throw 'boom';
@@ -202,6 +204,7 @@ describe('handlers that throw anything (library pool in this process)', () => {
       rejectLater: () => new Promise((_, reject) => setTimeout(() => reject('late'), 10)),
       thenable: () => ({ then: (_: unknown, reject: (e: unknown) => void) => reject(7) }),
     };
+    /* eslint-enable @typescript-eslint/only-throw-error, @typescript-eslint/prefer-promise-reject-errors */
     const handlers: Record<string, TaskHandler> = { ok: () => undefined };
     for (const [type, fn] of Object.entries(thrown)) handlers[type] = () => fn();
     const { pool, logger } = await pools.start({ queue: queue.name }, handlers, { concurrency: 3 });

@@ -185,7 +185,7 @@ describe('startRedisServer', () => {
 
 describe('the exit guard', () => {
   it.each(['natural', 'throw'])('kills a server that was never stopped when its process exits (%s)', async (how) => {
-    let stdout = '';
+    let stdout: string;
     try {
       stdout = execFileSync(process.execPath, [join(__dirname, 'test-support', 'start-and-exit.cjs'), how], {
         encoding: 'utf8',

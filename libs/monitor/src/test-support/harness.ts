@@ -28,7 +28,7 @@ export class Harness {
 
   constructor(options: MonitorOptions = {}) {
     // the monitor's subscriber connections come from the client's duplicate(): count them
-    this.redis.duplicate = this.factory as Redis['duplicate'];
+    this.redis.duplicate = this.factory;
     this.monitor = this.newMonitor(options);
   }
 

@@ -40,7 +40,7 @@ export function mockRedis(): { redis: Redis; another: () => Redis } {
   }
   const port = nextPort++;
   const make = (): Redis => {
-    const r = new RedisMock({ port }) as unknown as Redis;
+    const r = new RedisMock({ port });
     open.push(r);
     return r;
   };

@@ -48,6 +48,7 @@ export function describeRecordPrelude(
       const worker = 'host\\1\t"w"';
       const raw = await record(b.redis, b.keys, { id, status: 'Failed', attempt: 1, worker, reason: NASTY_REASON });
       // Strict JSON: no raw control character may appear inside the record.
+      // eslint-disable-next-line no-control-regex -- the control characters are what the test looks for
       expect(raw).not.toMatch(/[\u0000-\u001f]/);
       const rec = decodeStatusRecord(raw);
       expect(rec.reason).toBe(NASTY_REASON);
@@ -141,7 +142,7 @@ return 1`;
         expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 1001 }, (_, i) => i + 1));
         expect(records.map((r) => r.id)).toEqual(Array.from({ length: 1001 }, (_, i) => `t${i + 1}`));
         const stored = await b.redis.hmget(b.keys.status, 't1', 't1000', 't1001');
-        const raw = [...messages[0]!.slice(1, -1).split(/,(?=\{"id")/), messages[1]!.slice(1, -1)];
+        const raw = [...messages[0].slice(1, -1).split(/,(?=\{"id")/), messages[1].slice(1, -1)];
         expect(stored).toEqual([raw[0], raw[999], raw[1000]]);
       } finally {
         b.subscriber.off('message', onMessage);

@@ -147,7 +147,7 @@ describe.each(LEAN_SYSTEMS)('%s on a real redis-server', (system) => {
       expect(byId.get('1')).toMatchObject({ attempt: 3, token: expect.stringMatching(/^\d+:3$/) as unknown });
       expect(byId.get('2')).toMatchObject({ attempt: 1, token: expect.stringMatching(/^\d+:1$/) as unknown });
       expect(await redis.exists(LEAN_KEYS.attempts)).toBe(0);
-      const ack = [...byId.entries()].flatMap(([id, t], k) => [id, ...(features.includes('workers') ? [worker[k] as string] : []), t.token]);
+      const ack = [...byId.entries()].flatMap(([id, t], k) => [id, ...(features.includes('workers') ? [worker[k]] : []), t.token]);
       expect((await call([2, ...ack, 0]))[0]).toBe(2);
       if (features.includes('json')) {
         const done = JSON.parse(String(await redis.hget(LEAN_KEYS.status, '1'))) as { status: string; attempt: number };

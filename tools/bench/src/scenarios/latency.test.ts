@@ -26,12 +26,12 @@ describe('steadyStream', () => {
     expect(streamMs).toBeGreaterThanOrEqual(190);
     const sent = producer.sent;
     expect(sent.map((p) => p.i)).toEqual(Array.from({ length: 50 }, (_, i) => i));
-    const last = sent[49] as BenchPayload;
-    const first = sent[0] as BenchPayload;
+    const last = sent[49];
+    const first = sent[0];
     // task k is due at k/50 of 200 ms: the last one no earlier than 196 ms after the first
     expect(last.t - first.t).toBeGreaterThanOrEqual(190);
     expect(first.t).toBeGreaterThanOrEqual(t0);
-    for (let k = 1; k < sent.length; k++) expect((sent[k] as BenchPayload).t).toBeGreaterThanOrEqual((sent[k - 1] as BenchPayload).t);
+    for (let k = 1; k < sent.length; k++) expect(sent[k].t).toBeGreaterThanOrEqual(sent[k - 1].t);
   });
 
   it('reports a failed enqueue after the stream, without an unhandled rejection', async () => {

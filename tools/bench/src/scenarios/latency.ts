@@ -22,11 +22,11 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 export async function steadyStream(producer: Producer, total: number, durationMs: number): Promise<number> {
   const sends: Promise<void>[] = [];
-  let failure: unknown;
+  let failure: { reason: unknown } | undefined;
   // Caught as sent: a rejection must not go unhandled until the stream ends.
   const send = (i: number): Promise<void> =>
     producer.enqueueOne(payload(i, epochNow())).catch((err: unknown) => {
-      failure ??= err;
+      failure ??= { reason: err };
     });
   const t0 = performance.now();
   await new Promise<void>((resolve) => {
@@ -42,7 +42,7 @@ export async function steadyStream(producer: Producer, total: number, durationMs
     tick();
   });
   await Promise.all(sends);
-  if (failure !== undefined) throw failure;
+  if (failure) throw failure.reason;
   return performance.now() - t0;
 }
 

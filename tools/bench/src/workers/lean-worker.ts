@@ -50,7 +50,7 @@ export function leanWorkerFactory(system: LeanSystem): WorkerFactory {
           const id = String(reply[1 + 4 * k]);
           const payload = JSON.parse(String(reply[2 + 4 * k])) as BenchPayload;
           const token = String(reply[4 + 4 * k]);
-          const name = names[k] as string;
+          const name = names[k];
           runs.push(
             run(onTask, payload).then(() => {
               acks.push(id);

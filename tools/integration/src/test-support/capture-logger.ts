@@ -23,9 +23,9 @@ export class CaptureLogger implements Logger {
   }
 
   private fn(level: CapturedLine['level']): LogFn {
-    return ((objOrMsg: object | string, msg?: string) => {
+    return (objOrMsg: object | string, msg?: string) => {
       if (typeof objOrMsg === 'string') this.lines.push({ level, obj: {}, msg: objOrMsg });
       else this.lines.push({ level, obj: objOrMsg as Record<string, unknown>, msg: msg ?? '' });
-    }) as LogFn;
+    };
   }
 }

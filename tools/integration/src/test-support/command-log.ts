@@ -36,7 +36,7 @@ export class CommandLog {
       .map((e) => ({
         id: Number(e[0]),
         args: (e[3] as unknown[]).map(String),
-        clientName: String(e[5] ?? ''),
+        clientName: (e[5] as string | undefined) ?? '',
       }))
       .filter((c) => c.args[0]?.toLowerCase() !== 'slowlog')
       .sort((a, b) => a.id - b.id);
