@@ -2,7 +2,7 @@ import yargs, { type Argv } from 'yargs';
 import { positiveInt, withCommonOptions } from '@taskq/app-kit';
 import { NEEDS_ESCAPE } from '@taskq/queue';
 
-/** Options of the producer and of the demo (which adds --concurrency). */
+/** Options of the producer (which adds --wait) and of the demo (which adds --concurrency and always waits). */
 export function producerOptions<T>(y: Argv<T>) {
   return withCommonOptions(
     y
@@ -11,11 +11,6 @@ export function producerOptions<T>(y: Argv<T>) {
       )
       .option('min-ms', { type: 'number', default: 1000, describe: 'shortest task duration' })
       .option('max-ms', { type: 'number', default: 5000, describe: 'longest task duration' })
-      .option('wait', {
-        type: 'boolean',
-        default: true,
-        describe: 'wait until every task is final (--no-wait: enqueue and exit)',
-      })
       .option('fail-rate', {
         type: 'number',
         default: 0,

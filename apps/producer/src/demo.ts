@@ -19,6 +19,9 @@ runMain(async () => {
       .usage('$0 [count] [options]\n\nThe taskq demo: enqueue COUNT tasks, run them on a pool in this process, follow them live.')
       .option('concurrency', { type: 'string', default: '4', describe: 'sub-workers of the in-process pool' }),
   )
+    // the demo's own defaults (see `explicit` and the id prefix below)
+    .option('redis', { type: 'string', defaultDescription: '$REDIS_URL, else an embedded in-memory Redis inside this process' })
+    .option('id-prefix', { type: 'string', defaultDescription: '"task_" on the embedded Redis, else "task_<run>_" (a fresh run tag, so runs never collide)' })
     .check((a) => positiveInt('--concurrency', a.concurrency) > 0)
     .parseSync();
   // The demo uses the embedded Redis unless a server is named explicitly.

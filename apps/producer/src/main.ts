@@ -12,7 +12,12 @@ runMain(async () => {
   const args = producerOptions(
     yargs(hideBin(process.argv))
       .scriptName('producer')
-      .usage('$0 [count] [options]\n\nEnqueue COUNT "sleep" tasks and follow them with the Monitor until all are final.'),
+      .usage('$0 [count] [options]\n\nEnqueue COUNT "sleep" tasks and follow them with the Monitor until all are final.')
+      .option('wait', {
+        type: 'boolean',
+        default: true,
+        describe: 'wait until every task is final (--no-wait: enqueue and exit)',
+      }),
   ).parseSync();
   const logger = createLogger({ name: 'producer', level: args['log-level'] });
   const conn = await openRedis({

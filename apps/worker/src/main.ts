@@ -21,10 +21,15 @@ function parseArgs(argv: string[]) {
     yargs(argv)
       .scriptName('worker')
       .usage(
-        '$0 [concurrency] [options]\n\nServe a taskq queue with N concurrent sub-workers. Task types: "sleep" (waits payload.ms,\nthrows on attempts <= payload.failAttempts) and "spin" (keeps the CPU busy for payload.ms).',
+        '$0 [concurrency] [options]\n\nServe a taskq queue with N concurrent sub-workers. Task types: "sleep" (waits payload.ms, throws on attempts <= payload.failAttempts) and "spin" (keeps the CPU busy for payload.ms).',
       )
+      // yargs also reads `--concurrency <n>` into the positional (the Docker image's CMD uses that form)
       .command('$0 [concurrency]', false, (y) =>
-        y.positional('concurrency', { describe: 'sub-workers in this process', type: 'string', default: '4' }),
+        y.positional('concurrency', {
+          describe: 'sub-workers in this process; also as --concurrency <n>',
+          type: 'string',
+          default: '4',
+        }),
       )
       .option('grace-ms', { type: 'number', default: 25_000, describe: 'on SIGINT/SIGTERM, time in-flight tasks get to finish' })
       .option('heartbeat-ms', { type: 'number', default: 1000, describe: 'consumer heartbeat interval' })
@@ -38,7 +43,13 @@ function parseArgs(argv: string[]) {
       .option('dead-max', { type: 'number', default: DEFAULT_RETENTION.deadMax, describe: 'cap of the dead-letter list' }),
   )
     .check((a) => {
+      // Given both ways, yargs keeps the positional and drops the flag without a word.
+      const flag = concurrencyFlag(argv);
+      if (flag !== undefined) positiveInt('--concurrency', flag);
       positiveInt('concurrency', a.concurrency);
+      if (flag !== undefined && flag !== String(a.concurrency)) {
+        throw new Error(`concurrency given twice: ${JSON.stringify(String(a.concurrency))} and --concurrency ${JSON.stringify(flag)}`);
+      }
       if (!Number.isInteger(a['grace-ms']) || a['grace-ms'] < 0) throw new Error(`--grace-ms must be a whole number >= 0`);
       for (const k of ['heartbeat-ms', 'stale-after-ms'] as const) {
         if (!Number.isInteger(a[k]) || a[k] <= 0) throw new Error(`--${k} must be a whole number > 0`);
@@ -48,6 +59,18 @@ function parseArgs(argv: string[]) {
       return true;
     })
     .parseSync();
+}
+
+/** The value of a `--concurrency <n>` / `--concurrency=<n>` flag in the raw arguments, if there is one. */
+function concurrencyFlag(argv: readonly string[]): string | undefined {
+  const end = argv.indexOf('--');
+  const args = end < 0 ? argv : argv.slice(0, end);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg.startsWith('--concurrency=')) return arg.slice('--concurrency='.length);
+    if (arg === '--concurrency') return args[i + 1]?.startsWith('-') ? '' : (args[i + 1] ?? '');
+  }
+  return undefined;
 }
 
 runMain(async () => {

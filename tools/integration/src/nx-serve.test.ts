@@ -1,0 +1,101 @@
+import type { Redis } from 'ioredis';
+import { decodeStatusRecord, queueKeys } from '@taskq/recorder';
+import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
+import { RedisClients } from './test-support/redis-fixture';
+import { killAllShellCommands, ShellCommand } from './test-support/shell-command';
+
+// The README's and the design's commands, typed as a person types them, through
+// `sh -c` and the real `npx nx`: `--args=4` reaches Nx as a number, and the
+// quoted form as one argument with blanks (stopping them: nx-stop.test.ts). The
+// literal commands serve the
+// queue `default`, so each test has a redis-server of its own. Each `npx nx`
+// costs a few seconds before the app starts (project graph, the build it
+// depends on: a cache hit, or with NX_SKIP_NX_CACHE=true as in CI, tsc finding
+// everything up to date).
+
+const clients = new RedisClients();
+const servers: RedisServer[] = [];
+
+afterEach(async () => {
+  await killAllShellCommands();
+  await clients.close();
+  for (const server of servers.splice(0)) await server.stop();
+});
+
+async function ownServer(): Promise<{ url: string; redis: Redis }> {
+  const server = await startRedisServer();
+  servers.push(server);
+  return { url: server.url, redis: await clients.connect(server.url) };
+}
+
+async function statuses(redis: Redis, queue: string): Promise<Map<string, string>> {
+  const all = await redis.hgetall(queueKeys(queue).status);
+  return new Map(Object.entries(all).map(([id, raw]) => [id, decodeStatusRecord(raw).status]));
+}
+
+const msgs = (cmd: ShellCommand) => cmd.jsonLines.map((l) => String(l['msg']));
+
+describe('npx nx test <library>, as the README types it', () => {
+  it('npx nx test monitor runs @taskq/monitor\'s unit tests (Nx finds the project by its short name)', async () => {
+    const test = ShellCommand.run('npx nx test monitor');
+    const exit = await test.waitForExit(90_000);
+    expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
+    expect(test.output).toMatch(/Successfully ran target test for project @taskq\/monitor/);
+    expect(test.output).toMatch(/Tests:\s+[1-9]\d* passed, [1-9]\d* total/);
+  }, 120_000);
+});
+
+describe('npx nx run … --args, as the README types it', () => {
+  it('worker:serve --args=4 and --args=8, then producer:serve --args=20: all 20 Done, producer exits 0 with its summary', async () => {
+    const { url, redis } = await ownServer();
+    const env = { REDIS_URL: url, LOG_FORMAT: 'json' };
+
+    // terminal 1 and terminal 3 (one after the other: two Nx runs building at once would race)
+    const worker4 = ShellCommand.run('npx nx run worker:serve --args=4', { env });
+    const consumer4 = (await worker4.waitForOutput(/pool of 4 sub-worker\(s\) serving queue default as consumer (\S+)"/, 'the pool-ready line'))[1];
+    const worker8 = ShellCommand.run('npx nx run worker:serve --args=8', { env });
+    const consumer8 = (await worker8.waitForOutput(/pool of 8 sub-worker\(s\) serving queue default as consumer (\S+)"/, 'the pool-ready line'))[1];
+
+    // terminal 2
+    const producer = ShellCommand.run('npx nx run producer:serve --args=20', { env });
+    const exit = await producer.waitForExit(60_000);
+    expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
+    expect(msgs(producer)).toContainEqual(expect.stringMatching(/^summary: 20\/20 Done, 0 Failed, 0 Dead, 0 Cancelled; wall time \d+\.\d\d s$/));
+
+    const recorded = await statuses(redis, 'default');
+    expect(recorded.size).toBe(20);
+    expect([...recorded.values()].every((s) => s === 'Done')).toBe(true);
+    // each task ran once, and both workers took part
+    const started = (w: ShellCommand) => msgs(w).filter((m) => m.startsWith('START ')).map((m) => m.split(' ')[1]);
+    expect([...started(worker4), ...started(worker8)].sort()).toEqual([...recorded.keys()].sort());
+    expect(started(worker4).length).toBeGreaterThan(0);
+    expect(started(worker8).length).toBeGreaterThan(0);
+
+    // Both workers still serve; SIGTERM to each nx process stops its worker (nothing in flight).
+    for (const [worker, consumer] of [[worker4, consumer4], [worker8, consumer8]] as const) {
+      process.kill(await worker.nxPid(), 'SIGTERM');
+      const stopped = await worker.waitForExit(30_000);
+      // Nx ends a run it was asked to stop with 130, whatever the task did
+      expect({ code: stopped.code, signal: stopped.signal }).toEqual({ code: 130, signal: null });
+      expect(msgs(worker)).toContain('stopped: 0 task(s) finished during the grace period, 0 put back');
+      expect(await redis.zscore(queueKeys('default').consumers, consumer ?? '')).toBeNull();
+    }
+  }, 150_000);
+
+  it('producer:demo --args="6 --min-ms 50 --max-ms 150": the demo on its embedded Redis, exit 0', async () => {
+    const demo = ShellCommand.run('npx nx run producer:demo --args="6 --min-ms 50 --max-ms 150"', { env: { LOG_FORMAT: 'json' } });
+    const exit = await demo.waitForExit(60_000);
+    expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
+    const lines = msgs(demo);
+    expect(lines[0]).toBe('taskq demo: no REDIS_URL set, running on an embedded in-memory Redis inside this process');
+    expect(lines).toContainEqual(expect.stringMatching(/^summary: 6\/6 Done, 0 Failed, 0 Dead, 0 Cancelled; wall time /));
+  }, 90_000);
+
+  it('--args with an unterminated quote: the command fails, naming the problem, and no worker starts', async () => {
+    const worker = ShellCommand.run(`npx nx run worker:serve --args="4 --queue 'emails"`, { env: { REDIS_URL: 'redis://127.0.0.1:1' } });
+    const exit = await worker.waitForExit(60_000);
+    expect(exit.code).toBe(1);
+    expect(worker.output).toContain(`worker:serve: --args: unterminated single quote in "4 --queue 'emails"`);
+    expect(worker.output).not.toContain('cannot connect to Redis');
+  }, 90_000);
+});
