@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { decodeStatusRecord, queueKeys } from '@taskq/recorder';
+import { decodeStatusRecord } from '@taskq/recorder';
+import { queueKeys } from '@taskq/queue';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { RedisClients } from './test-support/redis-fixture';
 import { killAllShellCommands, ShellCommand } from './test-support/shell-command';

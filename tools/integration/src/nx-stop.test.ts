@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import type { Redis } from 'ioredis';
-import { Queue } from '@taskq/queue';
-import { decodeStatusRecord, queueKeys } from '@taskq/recorder';
+import { Queue, queueKeys } from '@taskq/queue';
+import { decodeStatusRecord } from '@taskq/recorder';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { RedisClients } from './test-support/redis-fixture';
 import { killAllShellCommands, ShellCommand } from './test-support/shell-command';
@@ -45,7 +45,7 @@ async function workerRunning(taskId: string, ms: number): Promise<Running> {
   });
   const consumer = (await worker.waitForOutput(/\[worker\] pool of 4 sub-worker\(s\) serving queue default as consumer (\S+)/, 'the pool-ready line'))[1] ?? '';
   expect(await redis.zscore(keys.consumers, consumer)).not.toBeNull();
-  await new Queue(redis, { queue: 'default' }).enqueue({ id: taskId, type: 'sleep', payload: { ms } });
+  await new Queue({ queue: 'default', connection: redis }).enqueue({ id: taskId, type: 'sleep', payload: { ms } });
   await worker.waitForOutput(new RegExp(`\\] START ${taskId}\\n`), `START ${taskId}`);
   return { worker, redis, consumer };
 }
@@ -114,7 +114,7 @@ describe('SIGTERM to the nx process of npx nx run worker:serve (no terminal)', (
     expect(await redis.zscore(emails.consumers, consumer)).not.toBeNull();
 
     // Longer than Nx's own 5 s before SIGKILL: the workspace's .env gives the worker the time.
-    await new Queue(redis, { queue: 'emails' }).enqueue({ id: 'email-1', type: 'sleep', payload: { ms: 6000 } });
+    await new Queue({ queue: 'emails', connection: redis }).enqueue({ id: 'email-1', type: 'sleep', payload: { ms: 6000 } });
     await worker.waitForOutput(/"msg":"START email-1"/, 'START email-1');
     process.kill(await worker.nxPid(), 'SIGTERM');
 

@@ -93,6 +93,7 @@ export class ShellCommand {
 
   /** Everything written so far (stdout and stderr), without terminal colours and cursor moves, with plain line ends. */
   get output(): string {
+    // eslint-disable-next-line no-control-regex -- ESC is what a terminal escape sequence starts with
     return this.text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r\n/g, '\n');
   }
 
