@@ -165,6 +165,8 @@ async function main() {
     });
   }
 
+  await check('tsc --strict the ts blocks of the workspace-only READMEs (tools/*, apps/*), against the workspace', () => checkWorkspaceBlocks());
+
   const blocks = collectBlocks();
   const runBlock = blocks.find((b) => b.readme === 'README.md' && b.section === 'Libraries');
   // Other blocks that take their server from REDIS_URL run too (those with a fixed address would reach the shared Redis).
@@ -187,6 +189,46 @@ async function main() {
 
   for (const spec of IOREDIS_SPECS) {
     await checkWithIoredis(spec, [...tarballs.values()], blocks, runBlock, alsoRun);
+  }
+}
+
+/**
+ * The READMEs of what is not published (tools/*, apps/*) document workspace
+ * packages (the redis harness): their blocks compile against the workspace's
+ * sources, in a folder under the repository's tmp/ (git-ignored).
+ */
+async function checkWorkspaceBlocks() {
+  const readmes = ['tools', 'apps'].flatMap((top) =>
+    readdirSync(join(ROOT, top))
+      .map((d) => `${top}/${d}/README.md`)
+      .filter((p) => existsSync(join(ROOT, p))),
+  );
+  const blocks = readmes.flatMap((readme) => readmeBlocks(join(ROOT, readme), readme));
+  if (blocks.length === 0) return 'no ts blocks';
+  const dir = join(ROOT, 'tmp', 'readme-blocks-workspace');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  try {
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
+    const tsconfig = {
+      extends: '../../tsconfig.base.json',
+      compilerOptions: { noEmit: true, composite: false, declaration: false, declarationMap: false, skipLibCheck: false, types: ['node'] },
+      include: ['*.ts'],
+    };
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
+    for (const block of blocks) writeFileSync(join(dir, fileNameOf(block)), sourceOf(block));
+    const r = await exec(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(dir, 'tsconfig.json'), '--pretty', 'false']);
+    if (r.code !== 0) {
+      const byFile = new Map(blocks.map((b) => [fileNameOf(b), b]));
+      const lines = tscErrors(r.stdout).map((e) => {
+        const block = byFile.get(e.file.split('/').pop());
+        return block ? `${block.readme}:${readmeLineOf(block, e.line)}:${e.col}: ${e.text}` : `${e.file}(${e.line},${e.col}): ${e.text}`;
+      });
+      throw new Error(lines.join('\n') || r.out);
+    }
+    return `${blocks.length} block(s): ${blocks.map((b) => `${b.readme}:${b.line}`).join(', ')}`;
+  } finally {
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   }
 }
 
