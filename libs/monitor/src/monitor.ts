@@ -63,11 +63,15 @@ export class Monitor extends QueueClient {
   private state: 'stopped' | 'running' = 'stopped';
   private lifecycle: Promise<void> = Promise.resolve();
   private subscriber: { readonly client: Redis; readonly detach: () => void } | undefined;
+  /** waitFor()s' first reads under way. */
+  private readonly reads = new Set<Promise<unknown>>();
   /** Highest `seq` received on the channel since subscribing. */
   private lastSeq: number | undefined;
 
-  constructor(options: MonitorOptions = {}) {
-    super(options, 'taskq-monitor');
+  // no default value: the constructor's length stays 1, so a container cannot build it without its options
+  constructor(options?: MonitorOptions) {
+    super(options ?? {}, 'taskq-monitor');
+    options ??= {};
     this.options = resolveMonitorOptions(options);
     this.channel = this.keys.events;
     this.listeners = new StatusListeners((err, record) =>
@@ -165,7 +169,7 @@ export class Monitor extends QueueClient {
       {
         listen: (callback) => this.listeners.add(ANY, ANY, callback),
         latest: (id) => this.records.get(id),
-        seed: (pending) => this.readAndApply(pending),
+        seed: (pending) => this.trackRead(this.readAndApply(pending, () => this.state === 'running')),
         onStop: (cancel) => {
           this.stopHandlers.add(cancel);
           return () => this.stopHandlers.delete(cancel);
@@ -189,7 +193,8 @@ export class Monitor extends QueueClient {
   }
 
   private async connect(): Promise<void> {
-    const client: Redis = await this.connection.duplicate();
+    this.reopenOwnConnection(); // after a stop()
+    const client: Redis = await this.openSubscriber();
     const onMessage = (channel: string, message: string): void => this.onMessage(channel, message);
     // ioredis re-subscribes by itself after a reconnect and emits 'ready' again;
     // anything published while it was away is only in the recorded statuses.
@@ -258,6 +263,7 @@ export class Monitor extends QueueClient {
       }
     }
     await this.resyncs.idle();
+    await Promise.all(this.reads); // first reads of waitFor()s, which stop at their next chunk
     await this.closeOwnConnection();
   }
 
@@ -280,10 +286,18 @@ export class Monitor extends QueueClient {
     }
   }
 
-  /** Reads recorded statuses in chunks and applies them. */
-  private async readAndApply(taskIds: readonly string[]): Promise<void> {
+  /** Keeps `read` until it settles, so that stop() can wait for it. */
+  private trackRead(read: Promise<void>): Promise<void> {
+    const settled = read.catch(() => undefined);
+    this.reads.add(settled);
+    void settled.finally(() => this.reads.delete(settled));
+    return read;
+  }
+
+  /** Reads recorded statuses in chunks and applies them (while `goOn()` says so). */
+  private async readAndApply(taskIds: readonly string[], goOn: () => boolean = () => true): Promise<void> {
     const size = this.options.readChunkSize;
-    for (let i = 0; i < taskIds.length; i += size) {
+    for (let i = 0; i < taskIds.length && goOn(); i += size) {
       const recorder = new StatusRecorder(await this.connection.client(), this.keys);
       const records = await recorder.getMany(taskIds.slice(i, i + size));
       for (const record of records.values()) {

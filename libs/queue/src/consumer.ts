@@ -66,8 +66,10 @@ export class Consumer extends QueueClient {
   private readonly rejectedMax: number;
   private versionChecked = false;
 
-  constructor(options: ConsumerOptions = {}) {
-    super(options, 'taskq-consumer');
+  // no default value: the constructor's length stays 1, so a container cannot build it without its options
+  constructor(options?: ConsumerOptions) {
+    super(options ?? {}, 'taskq-consumer');
+    options ??= {};
     const retention = retentionOf(options);
     this.deadMax = retention.deadMax;
     this.rejectedMax = retention.rejectedMax;

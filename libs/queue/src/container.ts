@@ -41,9 +41,19 @@ export function resolveCore(c: Container): CoreRegistration {
 
 /**
  * Registers a factory that builds `token` once per container that resolves
- * it (a child container resolving through its parent shares the parent's).
+ * it, from that container's registrations (like tsyringe's
+ * `instancePerContainerCachingFactory`): a child container that registers its
+ * own TOKENS.Connection gets an object on that connection, whichever
+ * container resolved first.
  */
 export function registerOnce<T>(c: Container, token: Token<T>, make: (c: Container) => T): void {
-  let made: T | undefined;
-  c.register<T>(token, { useFactory: (resolver) => (made ??= make(resolver)) });
+  const made = new WeakMap<Container, T>();
+  c.register<T>(token, {
+    useFactory: (resolver) => {
+      if (made.has(resolver)) return made.get(resolver) as T;
+      const value = make(resolver);
+      made.set(resolver, value);
+      return value;
+    },
+  });
 }

@@ -1,4 +1,5 @@
 import { InvalidStatusRecordError, TaskqError } from '@taskq/recorder';
+import { ConnectionClosedError } from './errors/connection-closed-error';
 import { InvalidQueueNameError } from './errors/invalid-queue-name-error';
 import { InvalidTaskError } from './errors/invalid-task-error';
 import { RedisConnectionError } from './errors/redis-connection-error';
@@ -15,6 +16,7 @@ describe('errors', () => {
       [new UnsupportedRedisError('old'), 'TASKQ_UNSUPPORTED_REDIS', 'UnsupportedRedisError'],
       [new InvalidQueueNameError('a b'), 'TASKQ_INVALID_QUEUE_NAME', 'InvalidQueueNameError'],
       [new InvalidStatusRecordError('{}'), 'TASKQ_INVALID_STATUS_RECORD', 'InvalidStatusRecordError'],
+      [new ConnectionClosedError('redis://h:1'), 'TASKQ_CONNECTION_CLOSED', 'ConnectionClosedError'],
     ];
     for (const [err, code, name] of errors) {
       expect(err).toBeInstanceOf(TaskqError);

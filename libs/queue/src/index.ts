@@ -5,7 +5,7 @@ export type { ConsumerOptions, FailMode, FailInput, AttemptRecord, Heartbeat, Ac
 export { Janitor, DEFAULT_JANITOR_INTERVAL_MS, DEFAULT_STALE_AFTER_MS } from './janitor';
 export type { JanitorOptions, JanitorSettings, JanitorPass } from './janitor';
 export { DEFAULT_MAX_RECOVERIES } from './recover';
-export type { Task, TaskInput, TaskInputOf, EnqueueOptions, DefaultTasks, TaskTypes, TypeOf, PayloadField, JsonValue } from './task';
+export type { Task, TaskInput, TaskInputOf, EnqueueOptions, DefaultTasks, TaskTypes, TypeOf, PayloadField, PayloadOf, JsonValue } from './task';
 export { decodeTask, DEFAULT_MAX_ATTEMPTS } from './task';
 export type { Backoff, BackoffStrategy } from './backoff';
 export { backoffDelay, DEFAULT_BACKOFF } from './backoff';
@@ -32,4 +32,5 @@ export { InvalidTaskError } from './errors/invalid-task-error';
 export { RedisConnectionError } from './errors/redis-connection-error';
 export { UnsupportedRedisError } from './errors/unsupported-redis-error';
 export { InvalidQueueNameError } from './errors/invalid-queue-name-error';
+export { ConnectionClosedError } from './errors/connection-closed-error';
 export { assertRedisVersion, MIN_REDIS_VERSION } from './redis-version';

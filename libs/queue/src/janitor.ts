@@ -57,8 +57,10 @@ export class Janitor extends QueueClient {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
 
-  constructor(options: JanitorOptions = {}) {
-    super(options, 'taskq-janitor');
+  // no default value: the constructor's length stays 1, so a container cannot build it without its options
+  constructor(options?: JanitorOptions) {
+    super(options ?? {}, 'taskq-janitor');
+    options ??= {};
     this.retention = retentionOf(options);
     this.intervalMs = options.intervalMs ?? DEFAULT_JANITOR_INTERVAL_MS;
     this.staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
@@ -73,9 +75,10 @@ export class Janitor extends QueueClient {
     if (!(this.staleAfterMs > 0)) throw new RangeError(`janitor staleAfterMs must be > 0, got ${this.staleAfterMs}`);
   }
 
-  /** Starts periodic passes. */
+  /** Starts periodic passes (again after a stop(): the connection the janitor owns reconnects). */
   start(): void {
     if (this.timer) return;
+    this.reopenOwnConnection(); // after a stop()
     this.timer = setInterval(() => {
       if (this.running) return; // a slow pass is still going; skip this tick
       this.running = this.runOnce()

@@ -21,6 +21,7 @@ import {
   type Task,
   type TaskInput,
   type TaskInputOf,
+  type PayloadOf,
   type TypeOf,
 } from './task';
 import type { CancelResult } from './cancel-result';
@@ -57,8 +58,9 @@ export type QueueOptions = QueueClientOptions;
  * ```
  */
 export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
-  constructor(options: QueueOptions = {}) {
-    super(options, 'taskq-queue');
+  // no default value: the constructor's length stays 1, so a container cannot build it without its options
+  constructor(options?: QueueOptions) {
+    super(options ?? {}, 'taskq-queue');
   }
 
   get name(): string {
@@ -80,7 +82,7 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
    * returns the existing task (idempotent enqueue). Throws InvalidTaskError
    * (nothing written) for a bad input.
    */
-  enqueue<K extends TypeOf<T>>(type: K, payload: T[K], options?: EnqueueOptions): Promise<Task<T[K]>>;
+  enqueue<K extends TypeOf<T>>(type: K, payload: PayloadOf<T, K>, options?: EnqueueOptions): Promise<Task<T[K]>>;
   enqueue<K extends TypeOf<T>>(input: TaskInputOf<T, K>): Promise<Task<T[K]>>;
   async enqueue(typeOrInput: string | TaskInput, payload?: unknown, options: EnqueueOptions = {}): Promise<Task> {
     const input: TaskInput =

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
+import { ConnectionClosedError } from './errors/connection-closed-error';
 import { RedisConnectionError } from './errors/redis-connection-error';
 import { resolveClient } from './options';
 import { RedisHandle } from './redis-handle';
@@ -38,15 +39,32 @@ describe('RedisHandle', () => {
     mock.disconnect();
   });
 
-  it('closes the subscriber connections it opened, but not the given client', async () => {
+  it('leaves a subscriber connection to whoever asked for it, and stays closed after close() until reopen()', async () => {
     const mock = new RedisMock({ port: 47_002 });
     const handle = new RedisHandle(mock);
     const sub = await handle.duplicate();
     await sub.subscribe('ch');
     await handle.close();
-    expect((sub as unknown as { connected: boolean }).connected).toBe(false);
-    expect(await mock.ping()).toBe('PONG');
+    expect((sub as unknown as { connected: boolean }).connected).toBe(true); // its opener closes it
+    sub.disconnect();
+    expect(await mock.ping()).toBe('PONG'); // the given client is never closed
+    expect(handle.isClosed).toBe(true);
+    expect(handle.current).toBeUndefined();
+    const refused = await Promise.resolve(handle.client()).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ConnectionClosedError);
+    expect(refused).toMatchObject({ code: 'TASKQ_CONNECTION_CLOSED', address: 'redis://localhost:47002' });
+    await expect(handle.duplicate()).rejects.toBeInstanceOf(ConnectionClosedError);
+    handle.reopen();
+    expect(handle.client()).toBe(mock);
     mock.disconnect();
+  });
+
+  it('a connect under way at close() fails, and the closed handle does not connect again by itself', async () => {
+    const handle = new RedisHandle('redis://127.0.0.1:1', { connectTimeoutMs: 300 });
+    const connecting = Promise.resolve(handle.client()).catch((e: unknown) => e);
+    await handle.close();
+    expect(await connecting).toBeInstanceOf(Error);
+    expect(await Promise.resolve(handle.client()).catch((e: unknown) => e)).toBeInstanceOf(ConnectionClosedError);
   });
 
   it('rejects with RedisConnectionError naming the redacted address when the server is unreachable, and tries again on the next call', async () => {

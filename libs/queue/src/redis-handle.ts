@@ -1,6 +1,7 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { silentLogger, type Logger } from '@taskq/recorder';
 import { connectRedis, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REDIS_URL, describeOptions, redactUrl } from './connect';
+import { ConnectionClosedError } from './errors/connection-closed-error';
 
 /** An ioredis client taskq can run its commands on. */
 export type RedisClient = Redis | Cluster;
@@ -45,6 +46,8 @@ function threadOptionsOf(options: RedisOptions): RedisOptions {
  * One taskq object's way to Redis: the client for commands (connected on first
  * use), subscriber connections (pub/sub needs its own), and where a heartbeat
  * thread can connect. Closes what it opened, never a client it was given.
+ * Once closed it stays closed (commands reject with ConnectionClosedError)
+ * until its owner calls reopen().
  */
 export class RedisHandle {
   /** Where the connection goes, with any password redacted. */
@@ -53,7 +56,7 @@ export class RedisHandle {
   private readonly target: string | RedisOptions | undefined;
   private connecting: Promise<Redis> | undefined;
   private opened: Redis | undefined;
-  private readonly duplicates = new Set<Redis | Cluster>();
+  private closed = false;
   /** Bumped by close(): a connect that was under way then is discarded when it lands. */
   private epoch = 0;
 
@@ -76,17 +79,23 @@ export class RedisHandle {
     return this.given !== undefined;
   }
 
-  /** The client for commands, once connected (undefined before the first `client()` resolved). */
+  /** Whether close() was called (and reopen() not since). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The client for commands, once connected (undefined before the first `client()` resolved, and after close()). */
   get current(): RedisClient | undefined {
-    return this.given ?? this.opened;
+    return this.closed ? undefined : (this.given ?? this.opened);
   }
 
   /**
    * The client for commands. The first call connects a URL or options (bounded
-   * retries; RedisConnectionError naming the address after connectTimeoutMs);
-   * after close(), the next call connects again.
+   * retries; RedisConnectionError naming the address after connectTimeoutMs).
+   * After close() it rejects with ConnectionClosedError.
    */
   client(): RedisClient | Promise<RedisClient> {
+    if (this.closed) return Promise.reject(new ConnectionClosedError(this.address));
     if (this.given) return this.given;
     if (this.opened) return this.opened;
     const epoch = this.epoch;
@@ -98,7 +107,7 @@ export class RedisHandle {
       (redis) => {
         if (this.epoch !== epoch) {
           redis.disconnect();
-          throw new Error(`the connection to ${this.address} was closed while it was being opened`);
+          throw new ConnectionClosedError(this.address); // closed while it was being opened
         }
         this.opened = redis;
         return redis;
@@ -113,15 +122,18 @@ export class RedisHandle {
 
   /**
    * A new connection to the same server, for pub/sub (a subscriber runs no
-   * other command). It is closed by close(); it reconnects by itself.
+   * other command), named `<name>-sub` after the given client's connection
+   * name (else this handle's). It is the caller's to close (QueueClient
+   * closes the ones its object made); it reconnects by itself. It queues
+   * commands while connecting even when the base client does not
+   * (`enableOfflineQueue: false`), so that SUBSCRIBE waits for the socket.
    */
   async duplicate(): Promise<Redis> {
     const base = await this.client();
-    const baseName = this.options.connectionName ?? (base as { options?: RedisOptions }).options?.connectionName;
-    const name = baseName ? `${baseName}-sub` : undefined;
-    const sub = (base as Redis).duplicate(name ? { connectionName: name } : undefined);
+    const baseOptions = (base as { options?: RedisOptions }).options;
+    const baseName = this.given ? (baseOptions?.connectionName ?? this.options.connectionName) : this.options.connectionName;
+    const sub = (base as Redis).duplicate({ enableOfflineQueue: true, ...(baseName ? { connectionName: `${baseName}-sub` } : {}) });
     sub.on('error', (err: Error) => (this.options.logger ?? silentLogger).debug({ err: err.message }, `subscriber connection to ${this.address}: ${err.message}`));
-    this.duplicates.add(sub);
     return sub;
   }
 
@@ -138,22 +150,29 @@ export class RedisHandle {
     return { options: threadOptionsOf(client.options) };
   }
 
-  /** Closes the connections this handle opened (never a given client). Idempotent. */
+  /**
+   * Closes the connection this handle opened (never a given client); later
+   * commands reject with ConnectionClosedError. Idempotent.
+   */
   async close(): Promise<void> {
+    this.closed = true;
     this.epoch++;
-    const own = [...this.duplicates];
-    this.duplicates.clear();
-    if (this.opened) own.push(this.opened);
+    const opened = this.opened;
     this.opened = undefined;
     const pending = this.connecting;
     this.connecting = undefined;
-    await Promise.all(own.map(quitQuietly));
+    if (opened) await quitQuietly(opened);
     await pending?.catch(() => undefined);
+  }
+
+  /** Lets a closed handle connect again on the next command (its owner starting again). */
+  reopen(): void {
+    this.closed = false;
   }
 }
 
 /** QUIT, or a plain disconnect when the connection is not up (QUIT would wait in the offline queue). */
-async function quitQuietly(r: Redis | Cluster): Promise<void> {
+export async function quitQuietly(r: Redis | Cluster): Promise<void> {
   if (r.status === 'end') return;
   if (r.status !== 'ready') {
     r.disconnect();

@@ -23,6 +23,13 @@ export type TaskTypes = { [type: string]: any };
 /** The task type names of a task map. */
 export type TypeOf<T> = keyof T & string;
 
+/**
+ * The payload `enqueue(type, payload)` takes for `K`: that type's payload,
+ * or, when `K` is a union of types, one that fits every one of them (so a
+ * payload of one type cannot be sent under another).
+ */
+export type PayloadOf<T, K extends TypeOf<T>> = { [P in K]: (payload: T[P]) => void }[K] extends (payload: infer I) => void ? I : never;
+
 /** `payload` of an input: required, unless the payload type admits null (then it defaults to null). */
 export type PayloadField<P> = null extends P ? { readonly payload?: P } : { readonly payload: P };
 

@@ -43,3 +43,30 @@ describe('registerWorkerPool with tsyringe (the README example)', () => {
     expect(c.resolve(Janitor).staleAfterMs).toBe(9000);
   });
 });
+
+describe('registerQueue in tsyringe containers', () => {
+  it('builds one object per resolving container from its own registrations, whichever resolves first', async () => {
+    const parent = registerQueue(container.createChildContainer());
+    parent.register(TOKENS.Connection, { useValue: 'redis://127.0.0.1:1/0' });
+    parent.register<QueueConfig>(TOKENS.QueueConfig, { useValue: { queue: 'parent' } });
+    const child = parent.createChildContainer();
+    child.register(TOKENS.Connection, { useValue: 'redis://127.0.0.1:2/0' });
+    child.register<QueueConfig>(TOKENS.QueueConfig, { useValue: { queue: 'child' } });
+
+    const inChild = child.resolve(Queue);
+    const inParent = parent.resolve(Queue);
+    expect([inChild.name, inChild.connection.address]).toEqual(['child', 'redis://127.0.0.1:2/0']);
+    expect([inParent.name, inParent.connection.address]).toEqual(['parent', 'redis://127.0.0.1:1/0']);
+    expect(child.resolve(Queue)).toBe(inChild);
+    expect(parent.resolve(Queue)).toBe(inParent);
+    await inChild.close(); // never connected: nothing to quit
+    await inParent.close();
+  });
+
+  it('refuses to build an unregistered class with made-up defaults (no silent connection to 127.0.0.1:6379)', () => {
+    const bare = container.createChildContainer();
+    expect(() => bare.resolve(Queue)).toThrow(/TypeInfo not known for "?Queue/);
+    expect(() => bare.resolve(WorkerPool)).toThrow(/TypeInfo not known for "?WorkerPool/);
+    expect(() => bare.resolve(Janitor)).toThrow(/TypeInfo not known for "?Janitor/);
+  });
+});

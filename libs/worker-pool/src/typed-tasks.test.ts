@@ -44,6 +44,9 @@ describe('typed task maps', () => {
     await queue.enqueue('send-email', { width: 1 }).catch(() => undefined);
     // @ts-expect-error: payload required for a type whose payload cannot be null
     await queue.enqueue({ type: 'resize' }).catch(() => undefined);
+    const kind = Math.random() < 2 ? ('resize' as const) : ('send-email' as const);
+    // @ts-expect-error: a type known only as one of two must get a payload that fits both
+    await queue.enqueue(kind, { url: 'u', width: 1 }).catch(() => undefined);
     // @ts-expect-error: a payload of the wrong type in the batch form
     await queue.enqueueMany([{ type: 'resize', payload: { to: 'a' } }]).catch(() => undefined);
   });

@@ -103,8 +103,10 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
   /** Most tasks one round trip asks for. */
   private readonly fetchShare: number;
 
-  constructor(options: WorkerPoolOptions<T> = {}) {
-    super(options, 'taskq-worker');
+  // no default value: the constructor's length stays 1, so a container cannot build it without its options
+  constructor(options?: WorkerPoolOptions<T>) {
+    super(options ?? {}, 'taskq-worker');
+    options ??= {};
     this.options = resolvePoolOptions(options);
     const shared = { queue: options.queue, prefix: options.prefix, retention: options.retention, connection: this.connection, logger: this.logger };
     const consumer = new Consumer({ ...shared, id: options.consumerId });
@@ -142,22 +144,28 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
   start(): Promise<void> {
     if (this.state !== PoolState.New) return Promise.reject(new Error(`pool cannot start from state ${this.state}`));
     this.state = PoolState.Starting;
+    this.reopenOwnConnection(); // after a start that failed
     this.starting = this.begin();
     return this.starting;
   }
 
   private async begin(): Promise<void> {
+    let registered = false;
     try {
       await this.consumer.register();
+      registered = true;
       const keys = this.consumer.keys;
       // A reconnect (e.g. a Redis restart) may have swallowed the reply of a
       // fetch that ran: reconcile at once rather than at the next periodic check.
-      this.wake = new WakeSignal(await this.connection.duplicate(), keys.wake, keys.control, (id) => this.cancelLocal(id), this.logger, () => {
+      this.wake = new WakeSignal(await this.openSubscriber(), keys.wake, keys.control, (id) => this.cancelLocal(id), this.logger, () => {
         this.needsReconcile = true;
       });
       await this.wake.start();
     } catch (err) {
       await this.wake?.stop().catch(() => undefined);
+      this.wake = undefined;
+      // leave no registered consumer without heartbeats behind
+      if (registered) await this.consumer.unregister(`consumer ${this.consumer.id} failed to start`).catch(() => undefined);
       await this.closeOwnConnection();
       this.state = PoolState.New;
       throw err;
