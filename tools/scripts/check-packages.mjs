@@ -278,14 +278,32 @@ async function checkWithIoredis(spec, tarballPaths, blocks, runBlock, alsoRun) {
       2,
     ),
   );
+  // What ioredis's own declarations give without taskq (e.g. ioredis 6.1.0's
+  // d.ts import the untyped 'redis-errors'): the same error in a user's
+  // project that never imports taskq is ioredis's, reported but not failed.
+  mkdirSync(join(project, 'baseline'), { recursive: true });
+  writeFileSync(join(project, 'baseline', 'ioredis-only.ts'), "import { Redis } from 'ioredis';\nexport const client: Redis | undefined = undefined;\n");
+  const baselineConfig = JSON.parse(readFileSync(join(project, 'tsconfig.json'), 'utf8'));
+  writeFileSync(
+    join(project, 'tsconfig.baseline.json'),
+    JSON.stringify({ compilerOptions: { ...baselineConfig.compilerOptions, rootDir: 'baseline', noEmit: true, outDir: undefined }, include: ['baseline/*.ts'] }, null, 2),
+  );
+  const baseline = tscErrors((await exec('node', [join(project, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.baseline.json', '--pretty', 'false'], { cwd: project })).out);
+  const isBaseline = (e) => e.file.startsWith('node_modules/ioredis/') && baseline.some((b) => b.file === e.file && b.line === e.line && b.col === e.col && b.text === e.text);
   let errors = [];
   await check(`tsc --strict, ${blocks.length} README blocks, skipLibCheck off: no errors outside the blocks (${version})`, async () => {
     const tsc = await exec('node', [join(project, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--pretty', 'false'], { cwd: project });
     errors = tscErrors(tsc.out);
-    const unplaced = errors.filter((e) => !blocks.some((b) => e.file === `docs/${fileNameOf(b)}`));
+    const theirs = errors.filter(isBaseline);
+    const unplaced = errors.filter((e) => !isBaseline(e) && !blocks.some((b) => e.file === `docs/${fileNameOf(b)}`));
     if (unplaced.length) throw new Error(unplaced.map((e) => `${e.file}(${e.line},${e.col}): ${e.text}`).join('\n'));
-    if (tsc.code !== 0 && errors.length === 0) throw new Error(`tsc exited with ${tsc.code}\n${tsc.out}`);
-    return `the declarations of the libraries, ${version}, tsyringe and @types/node checked too`;
+    if (tsc.code !== 0 && errors.length === theirs.length) {
+      if (theirs.length === 0) throw new Error(`tsc exited with ${tsc.code}\n${tsc.out}`);
+    }
+    const note = theirs.length
+      ? `; ${theirs.length} error(s) in ${version}'s own declarations, which a project importing only ioredis gets too: ${[...new Set(theirs.map((e) => e.text.split('\n')[0]))].join(' | ')}`
+      : '';
+    return `the declarations of the libraries, ${version}, tsyringe and @types/node checked too${note}`;
   });
   for (const block of blocks) {
     await check(`tsc --strict ${block.readme}:${block.line} (${version})`, async () => {
