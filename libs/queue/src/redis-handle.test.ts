@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
 import { ConnectionClosedError } from './errors/connection-closed-error';
 import { RedisConnectionError } from './errors/redis-connection-error';
+import { UnsupportedRedisError } from './errors/unsupported-redis-error';
 import { resolveClient } from './options';
 import { RedisHandle } from './redis-handle';
 
@@ -19,6 +20,41 @@ describe('RedisHandle', () => {
     const target = handle.threadTarget();
     expect(target).toEqual({ options: { host: 'db.example', port: 6390, password: 's3cret', db: 3 } });
     expect(new RedisHandle({ sentinels: [{ host: 's1', port: 26379 }], name: 'main' }).address).toBe('sentinel main via s1:26379');
+  });
+
+  it("refuses ioredis's keyPrefix (options, a given client, a Cluster's redisOptions), naming taskq's own prefix option", () => {
+    const refused = (make: () => unknown) => {
+      try {
+        make();
+      } catch (err) {
+        return err;
+      }
+      throw new Error('accepted a keyPrefix');
+    };
+    const fromOptions = refused(() => new RedisHandle({ host: 'db.example', keyPrefix: 'app:' }));
+    expect(fromOptions).toBeInstanceOf(UnsupportedRedisError);
+    expect(fromOptions).toMatchObject({ code: 'TASKQ_UNSUPPORTED_REDIS', message: expect.stringContaining('keyPrefix option ("app:")') as unknown });
+    expect((fromOptions as Error).message).toContain('`prefix` option');
+    const client = new Redis({ keyPrefix: 'app:', lazyConnect: true });
+    expect(refused(() => new RedisHandle(client))).toBeInstanceOf(UnsupportedRedisError);
+    client.disconnect();
+    const clusterLike = { duplicate: () => undefined, evalsha: () => undefined, isCluster: true, options: { redisOptions: { keyPrefix: 'c:' } } };
+    expect(refused(() => new RedisHandle(clusterLike as never))).toBeInstanceOf(UnsupportedRedisError);
+    expect(() => new RedisHandle({ host: 'db.example', keyPrefix: '' })).not.toThrow();
+  });
+
+  it('gives no thread target for what a thread cannot be given (a custom Connector, a natMap function), and the db a given client SELECTed', async () => {
+    const natMap = () => ({ host: '10.0.0.1', port: 6379 });
+    expect(new RedisHandle({ sentinels: [{ host: 's1', port: 26379 }], name: 'main', natMap }).threadTarget()).toBeUndefined();
+    class MyConnector {}
+    expect(new RedisHandle({ host: 'db.example', Connector: MyConnector } as never).threadTarget()).toBeUndefined();
+    // ioredis keeps the db a SELECT switched to (it selects it again on reconnect): so does the thread
+    const real = new Redis({ host: '127.0.0.1', port: 6399, db: 2, lazyConnect: true });
+    (real as unknown as { condition: { select: number } }).condition = { ...(real as unknown as { condition: object }).condition, select: 7 };
+    expect(new RedisHandle(real).threadTarget()).toEqual({ options: expect.objectContaining({ db: 7 }) as unknown });
+    (real as unknown as { condition: { select: number } }).condition.select = 0;
+    expect(new RedisHandle(real).threadTarget()).toEqual({ options: expect.not.objectContaining({ db: expect.anything() as unknown }) as unknown });
+    real.disconnect();
   });
 
   it('uses a given client as it is, never closes it, and derives a thread target from a real client only', async () => {

@@ -2,6 +2,7 @@ import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { silentLogger, type Logger } from '@taskq/recorder';
 import { connectRedis, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REDIS_URL, describeOptions, redactUrl } from './connect';
 import { ConnectionClosedError } from './errors/connection-closed-error';
+import { UnsupportedRedisError } from './errors/unsupported-redis-error';
 
 /** An ioredis client taskq can run its commands on. */
 export type RedisClient = Redis | Cluster;
@@ -43,6 +44,33 @@ function threadOptionsOf(options: RedisOptions): RedisOptions {
 }
 
 /**
+ * What a thread needs to reach the same server and database: undefined when
+ * that cannot be sent to a thread (a custom Connector, a natMap function). A
+ * given client that ran SELECT (ioredis keeps the db it selected) gives that db.
+ */
+function threadTargetOf(options: RedisOptions, selected: unknown): ThreadTarget | undefined {
+  if (options.Connector !== undefined || typeof (options as { natMap?: unknown }).natMap === 'function') return undefined;
+  const out = threadOptionsOf(options) as Record<string, unknown>;
+  if (typeof selected === 'number' && Number.isInteger(selected)) {
+    if (selected === 0) delete out['db'];
+    else out['db'] = selected;
+  }
+  return { options: out };
+}
+
+/** ioredis's keyPrefix would prefix the KEYS of taskq's scripts but not the keys they name themselves, nor its channels. */
+function refuseKeyPrefix(connection: Connection): void {
+  const options: unknown = typeof connection === 'string' ? undefined : isClient(connection) ? (connection as { options?: unknown }).options : connection;
+  const o = options as { keyPrefix?: unknown; redisOptions?: { keyPrefix?: unknown } } | undefined;
+  const prefix = o?.keyPrefix ?? o?.redisOptions?.keyPrefix; // a Cluster's is in redisOptions
+  if (typeof prefix === 'string' && prefix !== '') {
+    throw new UnsupportedRedisError(
+      `taskq does not support ioredis's keyPrefix option (${JSON.stringify(prefix)}): its scripts name keys themselves and its channels are not prefixed; use taskq's own \`prefix\` option (or another queue name or database) instead`,
+    );
+  }
+}
+
+/**
  * One taskq object's way to Redis: the client for commands (connected on first
  * use), subscriber connections (pub/sub needs its own), and where a heartbeat
  * thread can connect. Closes what it opened, never a client it was given.
@@ -64,6 +92,7 @@ export class RedisHandle {
     connection: Connection = DEFAULT_REDIS_URL,
     private readonly options: RedisHandleOptions = {},
   ) {
+    refuseKeyPrefix(connection);
     if (isClient(connection)) {
       this.given = connection;
       const o = (connection as { options?: RedisOptions }).options;
@@ -144,10 +173,10 @@ export class RedisHandle {
    */
   threadTarget(): ThreadTarget | undefined {
     if (typeof this.target === 'string') return { url: this.target };
-    if (this.target !== undefined) return { options: threadOptionsOf(this.target) };
-    const client = this.given as (RedisClient & { connector?: unknown; isCluster?: boolean; options?: RedisOptions }) | undefined;
+    if (this.target !== undefined) return threadTargetOf(this.target, undefined);
+    const client = this.given as (RedisClient & { connector?: unknown; isCluster?: boolean; options?: RedisOptions; condition?: { select?: unknown } }) | undefined;
     if (!client || client.isCluster || client.connector === undefined || client.options === undefined) return undefined;
-    return { options: threadOptionsOf(client.options) };
+    return threadTargetOf(client.options, client.condition?.select);
   }
 
   /**

@@ -1,8 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Consumer, queueKeys, type Heartbeat } from '@taskq/queue';
 import { silentLogger, type LogFn, type Logger } from '@taskq/recorder';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
-import { ThreadHeartbeat } from './heartbeat';
+import { MAX_THREAD_RESTARTS, ThreadHeartbeat } from './heartbeat';
 import { waitFor } from './test-support/wait-for';
 
 /** Keeps the messages of warn and error calls. */
@@ -70,6 +73,99 @@ describe('ThreadHeartbeat on a real redis-server (threads/heartbeat.cjs and its 
     } finally {
       await heartbeat.stop();
       await redis.config('SET', 'requirepass', '');
+    }
+  });
+});
+
+describe('ThreadHeartbeat whose thread crashes', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  let dir: string;
+  const realScript = join(__dirname, '..', 'threads', 'heartbeat.cjs');
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    redis = new Redis(server.url);
+    dir = mkdtempSync(join(tmpdir(), 'taskq-hb-crash-'));
+  });
+
+  afterAll(async () => {
+    redis.disconnect();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A thread script that throws on its first `crashes` runs, then runs the real heartbeat thread. */
+  function crashingScript(name: string, crashes: number): string {
+    const script = join(dir, `${name}.cjs`);
+    const count = join(dir, `${name}.count`);
+    writeFileSync(
+      script,
+      [
+        "'use strict';",
+        "const fs = require('node:fs');",
+        `const count = ${JSON.stringify(count)};`,
+        "const runs = fs.existsSync(count) ? Number(fs.readFileSync(count, 'utf8')) : 0;",
+        'fs.writeFileSync(count, String(runs + 1));',
+        `if (runs < ${crashes}) throw new Error('heartbeat thread test crash ' + (runs + 1));`,
+        `require(${JSON.stringify(realScript)});`,
+      ].join('\n'),
+    );
+    return script;
+  }
+
+  /** Resolves with the time stop() took, or rejects when it takes longer than limitMs. */
+  async function timedStop(heartbeat: ThreadHeartbeat, limitMs: number): Promise<number> {
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        heartbeat.stop(),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`stop() still pending after ${limitMs} ms`)), limitMs))),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return Date.now() - started;
+  }
+
+  async function beatingWith(queue: string, script: string) {
+    const consumer = new Consumer({ queue, connection: redis, id: `${queue}-consumer` });
+    await consumer.register();
+    const beats: Heartbeat[] = [];
+    const errors: string[] = [];
+    const heartbeat = new ThreadHeartbeat(consumer, { url: server.url }, 50, warningsLogger(errors), script);
+    heartbeat.start((beat) => beats.push(beat));
+    return { consumer, beats, errors, heartbeat };
+  }
+
+  it('starts a thread that crashed again, beats from it, and stops at once', async () => {
+    const { consumer, beats, errors, heartbeat } = await beatingWith('hb-crash-once', crashingScript('once', 1));
+    try {
+      await waitFor('two beats after the restart', () => beats.length >= 2, { timeoutMs: 5000 });
+      expect(heartbeat.onMainThread).toBe(false);
+      expect(errors.some((e) => e.startsWith('heartbeat thread crashed: heartbeat thread test crash 1'))).toBe(true);
+      expect(errors.some((e) => /^heartbeat thread exited unexpectedly \(code 1\); starting it again \(1 of 3 restarts/.test(e))).toBe(true);
+      const score = Number(await redis.zscore(queueKeys('hb-crash-once').consumers, consumer.id));
+      expect(Date.now() - score).toBeLessThan(1000);
+    } finally {
+      expect(await timedStop(heartbeat, 3000)).toBeLessThan(3000);
+    }
+  });
+
+  it('beats from the main thread once the thread keeps crashing, says so as an error, and stop() does not wait for the dead thread', async () => {
+    const { consumer, beats, errors, heartbeat } = await beatingWith('hb-crash-always', crashingScript('always', 1000));
+    try {
+      await waitFor('the main thread taking over', () => heartbeat.onMainThread, { timeoutMs: 10_000 });
+      expect(errors.filter((e) => e.startsWith('heartbeat thread exited unexpectedly'))).toHaveLength(MAX_THREAD_RESTARTS);
+      expect(errors.some((e) => e.startsWith(`heartbeat thread keeps failing (${MAX_THREAD_RESTARTS + 1} exits within 60 s): heartbeats now come from the main thread`))).toBe(true);
+      const seen = beats.length;
+      await waitFor('two beats from the main thread', () => beats.length >= seen + 2, { timeoutMs: 5000 });
+      expect(beats.every((beat) => beat.alive)).toBe(true);
+      const score = Number(await redis.zscore(queueKeys('hb-crash-always').consumers, consumer.id));
+      expect(Date.now() - score).toBeLessThan(1000);
+    } finally {
+      expect(await timedStop(heartbeat, 3000)).toBeLessThan(3000);
     }
   });
 });

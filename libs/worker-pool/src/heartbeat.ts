@@ -3,6 +3,10 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '@taskq/recorder';
 import type { Consumer, Heartbeat, ThreadTarget } from '@taskq/queue';
 
+/** Restarts of a crashed heartbeat thread allowed within RESTART_WINDOW_MS before the main thread takes over. */
+export const MAX_THREAD_RESTARTS = 3;
+const RESTART_WINDOW_MS = 60_000;
+
 /** Where a pool's heartbeats come from. */
 export interface HeartbeatSource {
   start(onBeat: (beat: Heartbeat) => void): void;
@@ -33,21 +37,44 @@ export class MainThreadHeartbeat implements HeartbeatSource {
 /**
  * Heartbeats from a worker thread with its own Redis connection
  * (`threads/heartbeat.cjs`): they keep beating while a handler blocks the
- * main thread with CPU-bound work.
+ * main thread with CPU-bound work. A thread that exits by itself (a crash) is
+ * started again, up to MAX_THREAD_RESTARTS times within RESTART_WINDOW_MS;
+ * past that the heartbeats come from the main thread (logged as an error):
+ * the pool never runs without heartbeats, and stop() never waits for a thread
+ * that is gone.
  */
 export class ThreadHeartbeat implements HeartbeatSource {
   private worker: Worker | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private onBeat: (beat: Heartbeat) => void = () => undefined;
+  /** When the thread exited by itself, within the last RESTART_WINDOW_MS. */
+  private crashes: number[] = [];
+  private fallback: MainThreadHeartbeat | undefined;
 
   constructor(
     private readonly consumer: Consumer,
     private readonly target: ThreadTarget,
     private readonly intervalMs: number,
     private readonly logger: Logger,
+    /** The thread's script (tests give another). */
+    private readonly script: string = join(__dirname, '..', 'threads', 'heartbeat.cjs'),
   ) {}
 
+  /** Whether the heartbeats now come from the main thread because the thread kept crashing. */
+  get onMainThread(): boolean {
+    return this.fallback !== undefined;
+  }
+
+  /** Starts the thread; throws when it cannot be made (e.g. options that cannot be sent to a thread). */
   start(onBeat: (beat: Heartbeat) => void): void {
+    this.onBeat = onBeat;
+    this.spawn();
+  }
+
+  private spawn(): void {
     const call = this.consumer.heartbeatCall();
-    this.worker = new Worker(join(__dirname, '..', 'threads', 'heartbeat.cjs'), {
+    const worker = new Worker(this.script, {
       workerData: {
         ...this.target,
         connectionName: `taskq-heartbeat-${this.consumer.id}`,
@@ -58,26 +85,60 @@ export class ThreadHeartbeat implements HeartbeatSource {
         intervalMs: this.intervalMs,
       },
     });
-    this.worker.on('message', (m: { type: string; alive?: boolean; cancelRequested?: string[]; message?: string }) => {
+    this.worker = worker;
+    this.exited = new Promise<void>((resolve) =>
+      worker.once('exit', (code) => {
+        resolve();
+        this.exitedBy(worker, code);
+      }),
+    );
+    worker.on('message', (m: { type: string; alive?: boolean; cancelRequested?: string[]; message?: string }) => {
       if (m.type === 'beat') {
         if (!m.alive) this.logger.warn({ consumer: this.consumer.id }, `consumer ${this.consumer.id} was presumed dead; its tasks went back to the queue; registered again`);
-        onBeat({ alive: m.alive === true, cancelRequested: m.cancelRequested ?? [] });
+        this.onBeat({ alive: m.alive === true, cancelRequested: m.cancelRequested ?? [] });
       } else if (m.type === 'error') {
         this.logger.warn({ err: m.message }, `heartbeat failed: ${m.message ?? ''}`);
       }
     });
-    this.worker.on('error', (err) => this.logger.error({ err }, `heartbeat thread crashed: ${err.message}`));
-    this.worker.unref();
+    worker.on('error', (err) => this.logger.error({ err, consumer: this.consumer.id }, `heartbeat thread crashed: ${err.message}`));
+    worker.unref();
+  }
+
+  /** The thread ended: by stop() (nothing to do), or by itself: start it again or beat from the main thread. */
+  private exitedBy(worker: Worker, code: number): void {
+    if (this.stopping || this.worker !== worker) return;
+    this.worker = undefined;
+    const now = Date.now();
+    this.crashes = [...this.crashes.filter((t) => now - t < RESTART_WINDOW_MS), now];
+    if (this.crashes.length <= MAX_THREAD_RESTARTS) {
+      this.logger.error(
+        { consumer: this.consumer.id, code },
+        `heartbeat thread exited unexpectedly (code ${code}); starting it again (${this.crashes.length} of ${MAX_THREAD_RESTARTS} restarts within ${RESTART_WINDOW_MS / 1000} s)`,
+      );
+      try {
+        this.spawn();
+        return;
+      } catch (err) {
+        this.logger.error({ err, consumer: this.consumer.id }, `heartbeat thread could not start again: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    this.logger.error(
+      { consumer: this.consumer.id, code },
+      `heartbeat thread keeps failing (${this.crashes.length} exits within ${RESTART_WINDOW_MS / 1000} s): heartbeats now come from the main thread; a handler that blocks the event loop past the janitor's stale limit will be taken for a dead worker`,
+    );
+    this.fallback = new MainThreadHeartbeat(this.consumer, this.intervalMs, this.logger);
+    this.fallback.start(this.onBeat);
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    await this.fallback?.stop();
     const worker = this.worker;
     this.worker = undefined;
-    if (!worker) return;
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    if (!worker) return; // never started, or gone already (its exit fired)
     worker.postMessage('stop');
     const timer = setTimeout(() => void worker.terminate(), 2000);
-    await exited;
+    await this.exited;
     clearTimeout(timer);
   }
 }

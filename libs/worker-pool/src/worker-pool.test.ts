@@ -95,6 +95,15 @@ describe('WorkerPool (ioredis-mock)', () => {
     expect(infos.filter((m) => m.startsWith('heartbeats from the main thread'))).toEqual([]);
   });
 
+  it("refuses a heartbeat interval above half its janitor's stale limit (one late beat would make it look dead)", () => {
+    const make = (heartbeatMs: number, janitor: WorkerPoolOptions['janitor']) => () => new WorkerPool({ queue: 'hb-limit', connection: 'redis://127.0.0.1:1', heartbeatMs, janitor });
+    expect(make(3000, {})).toThrow(new RangeError("heartbeatMs (3000) must be at most half the janitor's staleAfterMs (5000), or live workers are taken for dead ones"));
+    expect(make(2600, { staleAfterMs: 5000 })).toThrow(RangeError);
+    expect(make(2500, {})).not.toThrow();
+    expect(make(5000, { staleAfterMs: 10_000 })).not.toThrow();
+    expect(make(3000, false)).not.toThrow(); // no janitor here: its limit is set where it runs
+  });
+
   it('runs tasks concurrently and records Done for each', async () => {
     let concurrent = 0;
     let peak = 0;

@@ -112,6 +112,12 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     const consumer = new Consumer({ ...shared, id: options.consumerId });
     this.consumer = consumer;
     this.janitor = options.janitor === false ? undefined : new Janitor({ ...options.janitor, ...shared });
+    if (this.janitor && this.options.heartbeatMs * 2 > this.janitor.staleAfterMs) {
+      // one late beat would make a live worker look dead
+      throw new RangeError(
+        `heartbeatMs (${this.options.heartbeatMs}) must be at most half the janitor's staleAfterMs (${this.janitor.staleAfterMs}), or live workers are taken for dead ones`,
+      );
+    }
     const handlers: Readonly<Record<string, TaskHandler<never> | undefined>> = options.handlers ?? {};
     for (const [type, handler] of Object.entries(handlers)) if (handler) this.handlers.set(type, handler as TaskHandler);
     for (let i = 1; i <= this.options.concurrency; i++) this.idle.push(`${this.options.namePrefix}-${process.pid}-${i}`);
