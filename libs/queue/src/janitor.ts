@@ -56,6 +56,10 @@ export class Janitor extends QueueClient {
   private readonly maxRecoveries: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
+  /** When a command of this janitor last failed or was refused (Date.now()), e.g. OOM at maxmemory or a dropped connection. */
+  private failedAt: number | undefined;
+  /** Whether the hold-back after a failure was logged (once per failure). */
+  private heldBackLogged = false;
 
   // no default value: the constructor's length stays 1, so a container cannot build it without its options
   constructor(options?: JanitorOptions) {
@@ -98,8 +102,25 @@ export class Janitor extends QueueClient {
     await this.closeOwnConnection();
   }
 
-  /** One pass, if the mutex is free: recover every stale consumer's tasks, then apply retention. */
+  /**
+   * One pass, if the mutex is free: recover every stale consumer's tasks, then
+   * apply retention. When a command of this janitor failed within the last
+   * staleAfterMs (Redis refused writes at maxmemory, a restart, a dropped
+   * connection), nobody is presumed dead: the consumers' heartbeats may have
+   * been refused too. A consumer is judged only over time during which the
+   * janitor's own commands (a write every pass: the mutex) succeeded.
+   */
   async runOnce(): Promise<JanitorPass> {
+    try {
+      return await this.pass();
+    } catch (err) {
+      this.failedAt = Date.now();
+      this.heldBackLogged = false;
+      throw err;
+    }
+  }
+
+  private async pass(): Promise<JanitorPass> {
     const recovered = new Map<string, number>();
     let trimmed = 0;
     const redis = await this.connection.client();
@@ -114,7 +135,7 @@ export class Janitor extends QueueClient {
     try {
       const k = this.keys;
       const stale = (await SCRIPTS.staleConsumers.run(redis, scriptKeys('staleConsumers', k), [this.staleAfterMs])) as string[];
-      for (const consumer of stale) {
+      for (const consumer of this.heldBack(stale)) {
         const n = await recoverConsumer(redis, k, {
           consumerId: consumer,
           staleAfterMs: this.staleAfterMs,
@@ -134,6 +155,20 @@ export class Janitor extends QueueClient {
       await mutex.release();
     }
     return { ran: true, recovered, trimmed };
+  }
+
+  /** The stale consumers that may be presumed dead: none while this janitor's own commands failed within staleAfterMs. */
+  private heldBack(stale: readonly string[]): readonly string[] {
+    const failedAgo = this.failedAt === undefined ? Infinity : Date.now() - this.failedAt;
+    if (stale.length === 0 || failedAgo >= this.staleAfterMs) return stale;
+    if (!this.heldBackLogged) {
+      this.heldBackLogged = true;
+      this.logger.warn(
+        { consumers: stale, failedAgoMs: failedAgo },
+        `janitor: ${stale.length} consumer(s) missed their heartbeats, but this janitor's own commands failed ${failedAgo} ms ago (Redis refused writes or was unreachable), so theirs may have been refused too: nobody is presumed dead until the janitor's commands have worked for ${this.staleAfterMs} ms`,
+      );
+    }
+    return [];
   }
 
   /** Forgets Done/Cancelled tasks beyond the retention limits (age and count). */

@@ -1,6 +1,40 @@
+import { createHash } from 'node:crypto';
 import type { Redis, Cluster } from 'ioredis';
 import type { RecordKeys } from './record-keys';
 import { decodeStatusRecord, queuedRecordOf, type StatusRecord } from './status-record';
+
+/**
+ * The records and bodies of tasks in one atomic read. A read-only script, not
+ * MULTI/EXEC: at maxmemory Redis refuses every command queued in a MULTI (the
+ * transaction is discarded with EXECABORT), while a script that only reads runs.
+ */
+const READ_RECORDS_AND_BODIES = `local u = unpack or table.unpack
+return { redis.call('HMGET', KEYS[1], u(ARGV)), redis.call('HMGET', KEYS[2], u(ARGV)) }`;
+const READ_RECORDS_AND_BODIES_SHA = createHash('sha1').update(READ_RECORDS_AND_BODIES).digest('hex');
+/** Ids per script call: unpack() must stay well inside the Lua stack (8000 values). */
+const READ_BATCH = 4000;
+
+async function readRecordsAndBodies(redis: Redis | Cluster, keys: RecordKeys, ids: readonly string[]): Promise<[(string | null)[], (string | null)[]]> {
+  const records: (string | null)[] = [];
+  const bodies: (string | null)[] = [];
+  for (let i = 0; i < ids.length; i += READ_BATCH) {
+    const args = [keys.status, keys.tasks, ...ids.slice(i, i + READ_BATCH)];
+    let reply: unknown;
+    try {
+      reply = await redis.evalsha(READ_RECORDS_AND_BODIES_SHA, 2, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      reply = await redis.eval(READ_RECORDS_AND_BODIES, 2, ...args);
+    }
+    const [r, b] = reply as [(string | null)[], (string | null)[]];
+    // a Lua table ends at its first nil: Redis gives the missing ones at the end as nils
+    for (let j = 0; j < args.length - 2; j++) {
+      records.push(r[j] ?? null);
+      bodies.push(b[j] ?? null);
+    }
+  }
+  return [records, bodies];
+}
 
 /**
  * Reads the recorded status of tasks. The records are written by the queue's
@@ -44,11 +78,7 @@ export class StatusRecorder {
     });
     if (missing.length > 0) {
       // read again together with the bodies, atomically: the task may have moved since
-      const reply = await this.redis.multi().hmget(this.keys.status, ...missing).hmget(this.keys.tasks, ...missing).exec();
-      const [statusReply, bodyReply] = reply ?? [];
-      if (!statusReply || !bodyReply || statusReply[0] || bodyReply[0]) throw statusReply?.[0] ?? bodyReply?.[0] ?? new Error('status read was aborted');
-      const records = statusReply[1] as (string | null)[];
-      const bodies = bodyReply[1] as (string | null)[];
+      const [records, bodies] = await readRecordsAndBodies(this.redis, this.keys, missing);
       missing.forEach((id, i) => {
         const raw = records[i];
         const body = bodies[i];

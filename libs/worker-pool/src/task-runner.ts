@@ -28,7 +28,24 @@ export interface RunningTask {
   cancel(): void;
 }
 
-const RECORD_RETRIES = 20;
+/** A failed recording is logged on its first retry and then every this many. */
+const RECORD_RETRY_LOG_EVERY = 10;
+/** Longest wait between two tries of recording an outcome, in first waits (2 s by default). */
+const RECORD_RETRY_MAX_FACTOR = 20;
+
+/** Resolves after `ms`, or at once when `signal` fires. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
+}
 
 /** Why an attempt ended, decided once, in the order things happened. */
 type Ending = { kind: 'ok' } | { kind: 'error'; error: unknown } | { kind: 'timeout'; error: TaskTimeoutError } | { kind: 'cancel' } | { kind: 'abort' };
@@ -265,6 +282,7 @@ class TaskRun implements RunningTask {
  */
 export class TaskRunner {
   readonly queue: string;
+  private readonly recordingGivenUp = new AbortController();
 
   constructor(
     private readonly consumer: Consumer,
@@ -272,9 +290,12 @@ export class TaskRunner {
     private readonly strategies: ReadonlyMap<string, BackoffStrategy>,
     readonly logger: Logger,
     readonly acks: AckBatcher,
+    /** First wait before a recording is tried again (doubling up to 2 s), ms. */
+    private readonly retryBaseMs = 100,
   ) {
     this.queue = consumer.keys.queue;
   }
+
 
   run(fetched: FetchedTask): RunningTask {
     const run = new TaskRun(this, fetched);
@@ -314,7 +335,20 @@ export class TaskRunner {
     return this.record(() => this.consumer.fail(fetched.id, fetched.worker, fetched.token, input));
   }
 
-  /** Runs a recording call, retrying while Redis is unreachable (e.g. restarting). */
+  /**
+   * Ends the retries of outcomes not recorded yet (the pool is stopping and
+   * can wait no longer): each rejects with its last error.
+   */
+  giveUpRecording(): void {
+    this.recordingGivenUp.abort();
+  }
+
+  /**
+   * Runs a recording call, retrying until Redis takes it (unreachable,
+   * restarting, refusing writes at maxmemory): a finished task's outcome is
+   * held, never dropped, until it is recorded, refused (the task is someone
+   * else's now), or the pool gives up at the end of its stop.
+   */
   async record<T>(call: () => Promise<T>): Promise<T> {
     try {
       return await call();
@@ -325,10 +359,14 @@ export class TaskRunner {
 
   /** record(), when a first try (made without it) already failed with `err`. */
   async recordAfterFailure<T>(err: unknown, call: () => Promise<T>): Promise<T> {
+    const givenUp = this.recordingGivenUp.signal;
     for (let attempt = 1; ; attempt++) {
-      if (attempt >= RECORD_RETRIES) throw err;
-      this.logger.warn({ err, attempt }, `recording a task outcome failed, retrying: ${String(err)}`);
-      await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2000)));
+      if (givenUp.aborted) throw err;
+      if (attempt === 1 || attempt % RECORD_RETRY_LOG_EVERY === 0) {
+        this.logger.warn({ err, attempt }, `recording a task outcome failed (try ${attempt}); holding it and retrying until Redis takes it: ${String(err)}`);
+      }
+      await pause(this.retryBaseMs * Math.min(2 ** attempt, RECORD_RETRY_MAX_FACTOR), givenUp);
+      if (givenUp.aborted) throw err;
       try {
         return await call();
       } catch (again) {

@@ -405,6 +405,13 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     return this.stopping;
   }
 
+  /** Waits until every run is done, or `ms` passed. */
+  private async settledWithin(runs: readonly { readonly done: Promise<void> }[], ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(runs.map((r) => r.done)), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
+  }
+
   private async shutdown(graceMs: number): Promise<StopResult> {
     // a stop() during start() waits for the start to end (either way); a
     // running pool stops taking tasks at once, before this call returns
@@ -438,22 +445,48 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     for (const r of left) r.abort(new Error('worker stopping: task aborted and returned to the queue'));
     let released = 0;
     if (left.length > 0) {
-      released = await this.consumer.release(
-        left.map((r) => r.id),
-        `worker ${this.consumer.id} stopped before the task finished`,
-      );
-      this.logger.warn({ released }, `put ${released} unfinished task(s) back in the queue`);
+      try {
+        released = await this.consumer.release(
+          left.map((r) => r.id),
+          `worker ${this.consumer.id} stopped before the task finished`,
+        );
+        this.logger.warn({ released }, `put ${released} unfinished task(s) back in the queue`);
+      } catch (err) {
+        this.logger.error(
+          { err, ids: left.map((r) => r.id) },
+          `stopping: ${left.length} unfinished task(s) could not be put back (${String(err)}); they stay in consumer ${this.consumer.id}'s processing list until a janitor returns them to the queue`,
+        );
+      }
     }
-    if (recording.length > 0) {
-      let waited: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.all(recording.map((r) => r.done)),
-        new Promise<void>((resolve) => (waited = setTimeout(resolve, RECORDING_WAIT_MS))),
-      ]);
-      clearTimeout(waited);
+    if (recording.length > 0) await this.settledWithin(recording, RECORDING_WAIT_MS);
+    // Outcomes Redis still did not take (it refuses writes, or is unreachable):
+    // stop holding them, and say so. Their tasks go back to the queue and will
+    // run again (a late ack carries a token the release revoked).
+    const unrecorded = recording.filter((r) => r.recording);
+    if (unrecorded.length > 0) {
+      this.runner.giveUpRecording();
+      await this.settledWithin(unrecorded, RECORDING_WAIT_MS);
+      const ids = unrecorded.map((r) => r.id);
+      const reason = `worker ${this.consumer.id} stopped before Redis took the outcome of the finished task; it will run again`;
+      try {
+        const back = await this.consumer.release(ids, reason);
+        this.logger.error({ ids, released: back }, `stopping: the outcome of ${ids.length} finished task(s) could not be recorded; ${back} put back in the queue to run again: ${ids.join(', ')}`);
+      } catch (err) {
+        this.logger.error(
+          { ids, err },
+          `stopping: the outcome of ${ids.length} finished task(s) could not be recorded, nor could they be put back (${String(err)}); they stay in consumer ${this.consumer.id}'s processing list until a janitor returns them to the queue: ${ids.join(', ')}`,
+        );
+      }
     }
     await this.heartbeat?.stop();
-    if (wasRunning) await this.consumer.unregister();
+    if (wasRunning) {
+      try {
+        await this.consumer.unregister();
+      } catch (err) {
+        // a janitor returns what it holds once its heartbeats are stale
+        this.logger.error({ err }, `stopping: consumer ${this.consumer.id} could not leave the registry: ${String(err)}`);
+      }
+    }
     await this.wake?.stop();
     await this.janitor?.stop();
     await this.closeOwnConnection();

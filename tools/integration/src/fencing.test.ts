@@ -110,7 +110,7 @@ describe('a worker pool presumed dead that fetches its own task again (library p
     const { redis, keys, config, queue } = await setup('fence-pool');
     const finishers: Array<() => void> = [];
     const signals: AbortSignal[] = [];
-    // no heartbeat for a minute: the janitor's verdict stands until the pool fetches again
+    // no heartbeat for a minute (and no janitor of its own: the test runs one): the janitor's verdict stands until the pool fetches again
     const { pool, consumer, logger } = await pools.start(config, {
       hold: (_task, { signal }) =>
         new Promise<void>((resolve, reject) => {
@@ -118,7 +118,7 @@ describe('a worker pool presumed dead that fetches its own task again (library p
           finishers.push(resolve);
           signal.addEventListener('abort', () => reject(signal.reason));
         }),
-    }, { concurrency: 2, heartbeatMs: 60_000 });
+    }, { concurrency: 2, heartbeatMs: 60_000, janitor: false });
     const { id } = await queue.enqueue({ id: `${config.queue}-task`, type: 'hold' });
     await waitUntil(() => signals.length === 1, { timeoutMs: 3000, what: 'the first run to start' });
 
