@@ -62,7 +62,7 @@ describe('Janitor (ioredis-mock)', () => {
 
   it('does nothing while another process holds the janitor mutex', async () => {
     const { redis } = mockRedis();
-    await redis.set(`mutex:${k.janitorLock}`, 'someone-else', 'PX', 10_000);
+    await redis.set(k.janitorLock, 'someone-else', 'PX', 10_000);
     const pass = await new Janitor({ ...config, connection: redis }).runOnce();
     expect(pass.ran).toBe(false);
   });

@@ -37,6 +37,18 @@ export interface JanitorPass {
   readonly trimmed: number;
 }
 
+/**
+ * redis-semaphore's Mutex under the exact key given: its own names every key
+ * `mutex:<key>`, outside taskq's prefix, where a Redis user limited to
+ * `~taskq:*` may not write (every janitor pass would fail with NOPERM).
+ */
+class QueueMutex extends Mutex {
+  constructor(client: ConstructorParameters<typeof Mutex>[0], key: string, options: ConstructorParameters<typeof Mutex>[2]) {
+    super(client, key, options);
+    this._key = key;
+  }
+}
+
 /** Finished tasks forgotten per trim call; a pass calls again while a call is full. */
 const TRIM_BATCH = 1000;
 /** Most trim calls per pass, so one pass stays short. */
@@ -45,7 +57,7 @@ const TRIM_CALLS_PER_PASS = 20;
 /**
  * Returns the tasks of dead consumers to the ready list. Safe to run in every
  * worker process: a pass runs only while holding a redis-semaphore mutex, so
- * one pass at a time runs across all processes, and each recovery re-checks
+ * one pass at a time runs across all processes (its key: `taskq:{q}:janitor`), and each recovery re-checks
  * the heartbeat inside its script.
  */
 export class Janitor extends QueueClient {
@@ -124,7 +136,7 @@ export class Janitor extends QueueClient {
     const recovered = new Map<string, number>();
     let trimmed = 0;
     const redis = await this.connection.client();
-    const mutex = new Mutex(redis, this.keys.janitorLock, {
+    const mutex = new QueueMutex(redis, this.keys.janitorLock, {
       acquireAttemptsLimit: 1,
       // A pass takes milliseconds; the lock is refreshed while one runs. A
       // short timeout means a worker killed mid-pass blocks the others for

@@ -37,6 +37,11 @@ export interface ChaosOptions {
   readonly verbose: boolean;
   /** Keep every worker's output in this directory. Default: not kept. */
   readonly logDir: string | undefined;
+  /**
+   * Run the workers as a Redis user limited by the README's minimal rule
+   * (`~taskq:* &taskq:* +@all -@dangerous`). Default false (the default user).
+   */
+  readonly aclUser: boolean;
 }
 
 /** Most tasks: beyond the default retention (maxCount 10000) Done records are forgotten and would count as lost. */
@@ -74,7 +79,8 @@ export function parseArgs(argv: readonly string[]): ChaosOptions {
     .option('max-ms', { type: 'number', default: 150, describe: 'longest task duration, ms (uniform in 0..max)' })
     .option('max-hold-ms', { type: 'number', default: 10_000, describe: 'fail when an attempt holds a task InProgress longer than this' })
     .option('verbose', { type: 'boolean', default: false, describe: 'print worker stderr and monitor warnings' })
-    .option('log-dir', { type: 'string', describe: "keep every worker's output in this directory (worker-<n>-<pid>.log)" });
+    .option('log-dir', { type: 'string', describe: "keep every worker's output in this directory (worker-<n>-<pid>.log)" })
+    .option('acl-user', { type: 'boolean', default: false, describe: 'run the workers as a Redis user limited to ~taskq:* &taskq:* +@all -@dangerous' });
   const a = throwingUsage(parser).parseSync();
 
   const options: ChaosOptions = {
@@ -91,6 +97,7 @@ export function parseArgs(argv: readonly string[]): ChaosOptions {
     maxHoldMs: a['max-hold-ms'],
     verbose: a.verbose,
     logDir: a['log-dir'],
+    aclUser: a['acl-user'],
   };
   wholeAtLeast('tasks', options.tasks, 1);
   if (options.tasks > MAX_TASKS) throw new UsageError(`--tasks must be at most ${MAX_TASKS}, got ${options.tasks}`);

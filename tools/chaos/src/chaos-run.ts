@@ -20,6 +20,10 @@ import { WorkerFleet } from './worker-fleet';
 
 /** Queue name of the run (its own redis-server, so no clash). */
 export const QUEUE = 'chaos';
+/** The README's minimal ACL rule for taskq (default prefix), and the user --acl-user runs the workers as. */
+const ACL_RULE = ['~taskq:*', '&taskq:*', '+@all', '-@dangerous'];
+const ACL_USER = 'taskq-chaos';
+const ACL_PASSWORD = 'chaos-pw';
 /** Worker heartbeat and janitor stale limit: a killed worker's tasks come back within about 2 s. */
 const HEARTBEAT_MS = 300;
 const STALE_AFTER_MS = 1500;
@@ -80,11 +84,14 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
   process.on('exit', onExit);
   try {
     const entry = workerEntry();
-    const server = await startRedisServer({ persistence: true });
+    // the limited user is a server option, so it is still there after the restart
+    const server = await startRedisServer({ persistence: true, args: options.aclUser ? ['--user', ACL_USER, 'on', `>${ACL_PASSWORD}`, ...ACL_RULE] : [] });
+    const workerUrl = options.aclUser ? `redis://${ACL_USER}:${ACL_PASSWORD}@127.0.0.1:${server.port}` : server.url;
     cleanups.push(() => server.stop());
     print(
       `chaos: redis-server ${server.url} (AOF, appendfsync always); ${options.tasks} tasks, ` +
-        `${options.workers} workers x ${options.concurrency}, kill every ${options.killEveryMs} ms, seed ${options.seed}`,
+        `${options.workers} workers x ${options.concurrency}, kill every ${options.killEveryMs} ms, seed ${options.seed}` +
+        (options.aclUser ? `; workers as ACL user ${ACL_USER} (${ACL_RULE.join(' ')})` : ''),
     );
     const redis = await connectRedis(server.url, { connectionName: 'chaos-cmd' });
     cleanups.push(() => closeClient(redis));
@@ -103,7 +110,7 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
     const tally = new ExecutionTally();
     const activeFleet = new WorkerFleet({
       entry,
-      args: [String(options.concurrency), '--redis', server.url, '--queue', QUEUE, '--heartbeat-ms', String(HEARTBEAT_MS), '--stale-after-ms', String(STALE_AFTER_MS)],
+      args: [String(options.concurrency), '--redis', workerUrl, '--queue', QUEUE, '--heartbeat-ms', String(HEARTBEAT_MS), '--stale-after-ms', String(STALE_AFTER_MS)],
       onEvent: (event) => tally.add(event),
       onUnexpectedExit: (note) => print(`  warning: ${note}`),
       verbose: options.verbose,
@@ -174,6 +181,7 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
     const facts: RunFacts = {
       kills: activeFleet.kills,
       redisRestarts,
+      aclUser: options.aclUser,
       seed: options.seed,
       wallMs: Date.now() - startedAt,
       drainMs: drainedAt === undefined ? undefined : drainedAt - enqueuedAt,

@@ -33,6 +33,13 @@ describe('summaryLine', () => {
       'chaos: 1 task, 0 lost, 0 stuck, 0 flipped, 1 repeated execution, 1 kill, 0 redis restarts',
     );
   });
+
+  it('says so at the end when the workers ran as the limited ACL user (--acl-user)', () => {
+    const report = checkRun({ plan, recorded, stuck: new Map(), history, succeeded, starts: startsWith(37) });
+    expect(summaryLine(report, { ...facts, aclUser: true })).toBe(
+      'chaos: 5000 tasks, 0 lost, 0 stuck, 0 flipped, 37 repeated executions, 14 kills, 1 redis restart, workers as ACL user ~taskq:*',
+    );
+  });
 });
 
 describe('detailLines', () => {

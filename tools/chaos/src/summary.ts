@@ -6,6 +6,8 @@ import type { UnstartedReport } from './unstarted';
 export interface RunFacts {
   readonly kills: number;
   readonly redisRestarts: number;
+  /** The workers ran as a Redis user limited to taskq:* (--acl-user). */
+  readonly aclUser?: boolean;
   readonly seed: number;
   /** From start to the verdict, ms. */
   readonly wallMs: number;
@@ -26,8 +28,11 @@ export interface RunFacts {
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
-/** The one-line verdict: `chaos: 5000 tasks, 0 lost, 0 stuck, 0 flipped, 37 repeated executions, 14 kills, 1 redis restart`. */
-export function summaryLine(report: CheckReport, facts: Pick<RunFacts, 'kills' | 'redisRestarts'>): string {
+/**
+ * The one-line verdict: `chaos: 5000 tasks, 0 lost, 0 stuck, 0 flipped, 37 repeated executions, 14 kills, 1 redis restart`,
+ * with `, workers as ACL user ~taskq:*` at the end after `--acl-user`.
+ */
+export function summaryLine(report: CheckReport, facts: Pick<RunFacts, 'kills' | 'redisRestarts' | 'aclUser'>): string {
   return [
     `chaos: ${plural(report.tasks, 'task')}`,
     `${report.lost} lost`,
@@ -36,6 +41,7 @@ export function summaryLine(report: CheckReport, facts: Pick<RunFacts, 'kills' |
     plural(report.repeated, 'repeated execution'),
     plural(facts.kills, 'kill'),
     plural(facts.redisRestarts, 'redis restart'),
+    ...(facts.aclUser ? ['workers as ACL user ~taskq:*'] : []),
   ].join(', ');
 }
 
