@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REDIS_URL, RedisConnectionError, DEFAULT_QUEUE } from '@taskq/queue';
+import { assertValidRedisUrl, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REDIS_URL, RedisConnectionError, DEFAULT_QUEUE } from '@taskq/queue';
 import { LOG_LEVELS, type LogLevel } from './logger';
 
 /** Exit codes of the taskq CLIs. */
@@ -38,6 +38,8 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
     .check((argv) => {
       const t = argv['connect-timeout-ms'];
       if (!Number.isInteger(t) || t <= 0) throw new Error(`--connect-timeout-ms must be a whole number > 0, got ${t}`);
+      // before anything may print it: a bad port made Node print the whole URL, password included
+      assertValidRedisUrl(argv.redis);
       if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(argv.queue)) throw new Error(`--queue: invalid queue name ${JSON.stringify(argv.queue)}`);
       return true;
     })

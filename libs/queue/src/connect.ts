@@ -1,6 +1,7 @@
 import Redis, { type RedisOptions } from 'ioredis';
 import { silentLogger, type Logger } from '@taskq/recorder';
 import { RedisConnectionError } from './errors/redis-connection-error';
+import { InvalidRedisUrlError } from './errors/invalid-redis-url-error';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -42,6 +43,53 @@ export function redactUrl(url: string): string {
 }
 
 /**
+ * Checks a Redis URL before anything may print or parse it loosely: Node's
+ * url.parse (which ioredis uses) prints a DEP0170 warning with the whole URL,
+ * password included, for a bad port, and ioredis then quietly uses 6379.
+ * Accepted: `redis://` or `rediss://`, an optional user and password, a host,
+ * a port 1-65535, an optional database number (`/3`), ioredis query options;
+ * or a Unix socket path (`/run/redis.sock`). Throws InvalidRedisUrlError
+ * naming the problem and the redacted URL.
+ */
+export function assertValidRedisUrl(url: string): void {
+  if (url.startsWith('/')) return; // a Unix socket path
+  const shown = redactUrl(url);
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1];
+  if (scheme === undefined) throw new InvalidRedisUrlError(`invalid Redis URL ${shown}: expected redis://host:port (or rediss:// for TLS)`);
+  if (scheme !== 'redis' && scheme !== 'rediss') {
+    throw new InvalidRedisUrlError(`invalid Redis URL ${shown}: the scheme is ${scheme}://; taskq connects with redis:// or rediss:// (TLS)`);
+  }
+  const port = /^[a-z]+:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*)(?::([^/?#]*))?/i.exec(url)?.[1];
+  if (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
+    throw new InvalidRedisUrlError(`invalid Redis URL ${shown}: the port must be a number from 1 to 65535, got ${JSON.stringify(port)}`);
+  }
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new InvalidRedisUrlError(`invalid Redis URL ${shown}: expected ${scheme}://[user:password@]host[:port][/db]`);
+  }
+  if (u.hostname === '') throw new InvalidRedisUrlError(`invalid Redis URL ${shown}: no host`);
+  const db = u.pathname.replace(/^\//, '');
+  if (db !== '' && !/^\d{1,9}$/.test(db)) {
+    throw new InvalidRedisUrlError(`invalid Redis URL ${shown}: the path must be a database number (/0, /1, …), got ${JSON.stringify(u.pathname)}`);
+  }
+}
+
+/**
+ * Why retrying a first connection cannot help, or undefined: a refused
+ * password or a missing one, an unknown host name, a database the server
+ * does not have. A refused or reset connection (a server starting) is retried.
+ */
+function hopelessConnectError(err: Error): string | undefined {
+  const message = err.message;
+  if (/^(WRONGPASS|NOAUTH)\b/.test(message) || /^ERR invalid (password|username-password)/.test(message)) return `authentication failed: ${message}`;
+  if ((err as NodeJS.ErrnoException).code === 'ENOTFOUND') return `unknown host: ${message}`;
+  if (/DB index is out of range/.test(message)) return `the server has no such database: ${message}`;
+  return undefined;
+}
+
+/**
  * Connects to Redis at `target` (a URL, or ioredis options such as
  * `{ host, port, password }` or `{ sentinels, name }`) and resolves once the
  * connection is ready. While connecting, retries with backoff until
@@ -52,6 +100,7 @@ export function redactUrl(url: string): string {
 export async function connectRedis(target: string | RedisOptions, options: ConnectOptions = {}): Promise<Redis> {
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const logger = options.logger ?? silentLogger;
+  if (typeof target === 'string') assertValidRedisUrl(target);
   const address = typeof target === 'string' ? redactUrl(target) : describeOptions(target);
   const started = Date.now();
   let everReady = false;
@@ -73,20 +122,26 @@ export async function connectRedis(target: string | RedisOptions, options: Conne
   } catch (cause) {
     throw new RedisConnectionError(address, `invalid Redis URL ${address}: ${String(cause)}`, { cause });
   }
+  let failNow: ((why: string) => void) | undefined;
   // Without a listener ioredis prints every failed attempt as an unhandled error.
   redis.on('error', (err: Error) => {
     lastError = err;
     if (everReady) logger.debug({ err: err.message, address }, `redis ${address}: ${err.message}`);
+    else {
+      const why = hopelessConnectError(err);
+      if (why !== undefined) failNow?.(why);
+    }
   });
   redis.on('reconnecting', () => {
     if (everReady) logger.warn({ address }, `redis ${address}: connection lost, reconnecting`);
   });
 
   await new Promise<void>((resolve, reject) => {
-    const fail = (): void => {
+    const fail = (hopeless?: string): void => {
       clearTimeout(timer);
       redis.off('ready', onReady);
-      redis.off('end', fail);
+      redis.off('end', onEnd);
+      failNow = undefined;
       // ioredis's disconnect() gives the socket disconnectTimeout (2 s) to close;
       // here it is closed already or abandoned, and the timer would hold the
       // process open for 2 s after this rejection.
@@ -94,24 +149,24 @@ export async function connectRedis(target: string | RedisOptions, options: Conne
       if (connector) connector.disconnectTimeout = 0;
       redis.disconnect();
       const why = lastError ? `: ${lastError.message}` : '';
-      reject(
-        new RedisConnectionError(address, `cannot connect to Redis at ${address} within ${timeoutMs} ms${why}`, {
-          cause: lastError,
-        }),
-      );
+      const message = hopeless !== undefined ? `cannot connect to Redis at ${address}: ${hopeless}` : `cannot connect to Redis at ${address} within ${timeoutMs} ms${why}`;
+      reject(new RedisConnectionError(address, message, { cause: lastError }));
     };
+    failNow = (why) => fail(why);
     const onReady = (): void => {
       clearTimeout(timer);
       // Only the first connection can fail this way. Left attached, the 'end'
       // of a later quit() would call disconnect(), whose 2 s socket timer keeps
       // the process alive after it has closed everything.
-      redis.off('end', fail);
+      redis.off('end', onEnd);
+      failNow = undefined;
       everReady = true;
       resolve();
     };
-    const timer = setTimeout(fail, timeoutMs + 50);
+    const timer = setTimeout(() => fail(), timeoutMs + 50);
+    const onEnd = (): void => fail();
     redis.once('ready', onReady);
-    redis.once('end', fail);
+    redis.once('end', onEnd);
     redis.connect().catch(() => undefined); // failures arrive as 'error'/'end'
   });
   return redis;

@@ -1,6 +1,6 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { silentLogger, type Logger } from '@taskq/recorder';
-import { connectRedis, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REDIS_URL, describeOptions, redactUrl } from './connect';
+import { assertValidRedisUrl, connectRedis, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REDIS_URL, describeOptions, redactUrl } from './connect';
 import { ConnectionClosedError } from './errors/connection-closed-error';
 import { UnsupportedRedisError } from './errors/unsupported-redis-error';
 
@@ -93,6 +93,7 @@ export class RedisHandle {
     private readonly options: RedisHandleOptions = {},
   ) {
     refuseKeyPrefix(connection);
+    if (typeof connection === 'string') assertValidRedisUrl(connection);
     if (isClient(connection)) {
       this.given = connection;
       const o = (connection as { options?: RedisOptions }).options;

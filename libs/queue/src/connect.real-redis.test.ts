@@ -1,0 +1,78 @@
+import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
+import { Redis } from 'ioredis';
+import { assertValidRedisUrl, connectRedis } from './connect';
+import { InvalidRedisUrlError } from './errors/invalid-redis-url-error';
+import { RedisConnectionError } from './errors/redis-connection-error';
+import { RedisHandle } from './redis-handle';
+
+/** Rejects with what `promise` rejects with, and how long it took (ms). */
+async function failure(promise: Promise<unknown>): Promise<{ err: unknown; ms: number }> {
+  const started = Date.now();
+  try {
+    await promise;
+  } catch (err) {
+    return { err, ms: Date.now() - started };
+  }
+  throw new Error('it connected');
+}
+
+describe('assertValidRedisUrl', () => {
+  it.each([
+    ['redis://tq:PW@host:notaport', 'invalid Redis URL redis://***@host:notaport: the port must be a number from 1 to 65535, got "notaport"'],
+    ['redis://tq:PW@host:0', 'invalid Redis URL redis://tq:***@host:0: the port must be a number from 1 to 65535, got "0"'],
+    ['redis://:PW@host:70000', 'invalid Redis URL redis://***@host:70000: the port must be a number from 1 to 65535, got "70000"'],
+    ['http://tq:PW@127.0.0.1:1', 'invalid Redis URL http://tq:***@127.0.0.1:1: the scheme is http://; taskq connects with redis:// or rediss:// (TLS)'],
+    ['127.0.0.1:6379', 'invalid Redis URL 127.0.0.1:6379: expected redis://host:port (or rediss:// for TLS)'],
+    ['localhost', 'invalid Redis URL localhost: expected redis://host:port (or rediss:// for TLS)'],
+    ['redis://host/abc', 'invalid Redis URL redis://host/abc: the path must be a database number (/0, /1, …), got "/abc"'],
+  ])('refuses %s without showing its password', (url, message) => {
+    expect(() => assertValidRedisUrl(url)).toThrow(new InvalidRedisUrlError(message));
+    expect(() => new RedisHandle(url)).toThrow(InvalidRedisUrlError);
+  });
+
+  it.each(['redis://127.0.0.1:6379', 'redis://h', 'rediss://u:p@h:6380/2', 'redis://[::1]:6380/3', 'redis://h:6379?family=6', '/run/redis.sock'])('accepts %s', (url) => {
+    expect(() => assertValidRedisUrl(url)).not.toThrow();
+  });
+
+  it('gives InvalidRedisUrlError the code TASKQ_INVALID_REDIS_URL', () => {
+    expect(new InvalidRedisUrlError('x').code).toBe('TASKQ_INVALID_REDIS_URL');
+  });
+});
+
+describe('connectRedis fails at once when retrying cannot help (real redis-server)', () => {
+  let server: RedisServer;
+  let admin: Redis;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    admin = new Redis(server.url);
+    await admin.call('ACL', 'SETUSER', 'tq', 'on', '>right', '~*', '&*', '+@all');
+  });
+
+  afterAll(async () => {
+    admin.disconnect();
+    await server.stop();
+  });
+
+  it('a wrong password (WRONGPASS), naming the reason and not the password', async () => {
+    const { err, ms } = await failure(connectRedis(`redis://tq:wrong-pw@127.0.0.1:${server.port}`, { connectTimeoutMs: 5000 }));
+    expect(err).toBeInstanceOf(RedisConnectionError);
+    expect((err as Error).message).toMatch(new RegExp(`^cannot connect to Redis at redis://tq:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}: authentication failed: WRONGPASS`));
+    expect((err as Error).message).not.toContain('wrong-pw');
+    expect(ms).toBeLessThan(2000);
+  });
+
+  it('a database the server does not have', async () => {
+    const { err, ms } = await failure(connectRedis(`redis://127.0.0.1:${server.port}/99`, { connectTimeoutMs: 5000 }));
+    expect(err).toBeInstanceOf(RedisConnectionError);
+    expect((err as Error).message).toBe(`cannot connect to Redis at redis://127.0.0.1:${server.port}/99: the server has no such database: ERR DB index is out of range`);
+    expect(ms).toBeLessThan(2000);
+  });
+
+  it('an unknown host name (ENOTFOUND)', async () => {
+    const { err, ms } = await failure(connectRedis('redis://nohost.invalid:6379', { connectTimeoutMs: 5000 }));
+    expect(err).toBeInstanceOf(RedisConnectionError);
+    expect((err as Error).message).toMatch(/^cannot connect to Redis at redis:\/\/nohost\.invalid:6379: unknown host: getaddrinfo ENOTFOUND nohost\.invalid/);
+    expect(ms).toBeLessThan(2000);
+  });
+});
