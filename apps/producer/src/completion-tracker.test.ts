@@ -18,6 +18,19 @@ describe('CompletionTracker', () => {
     expect(t.pending).toBe(10);
   });
 
+  it('counts a forgotten task once, apart from the final statuses, and only if no final status was seen', () => {
+    const t = new CompletionTracker('r', 3);
+    t.mark('r1', 'Done');
+    expect(t.markForgotten('r1')).toBe(false);
+    expect(t.markForgotten('r2')).toBe(true);
+    expect(t.markForgotten('r2')).toBe(false);
+    expect(t.mark('r2', 'Done')).toBe(false);
+    expect(t.markForgotten('x2')).toBe(false);
+    expect(t.pending).toBe(1);
+    expect(t.counts()).toEqual({ Done: 1, Failed: 0, Dead: 0, Cancelled: 0, Forgotten: 1 });
+    expect(new CompletionTracker('r', 1).counts()).not.toHaveProperty('Forgotten');
+  });
+
   it('lists the pending ids in chunks, made as they are asked for', () => {
     const t = new CompletionTracker('r', 7);
     for (const id of ['r2', 'r3', 'r7']) t.mark(id, 'Done');

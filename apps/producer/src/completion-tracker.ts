@@ -9,6 +9,8 @@ import { taskId } from './sleep-tasks';
 export class CompletionTracker {
   private readonly finals: Uint8Array;
   private readonly byStatus = new Map<TaskStatus, number>(FINAL_STATUSES.map((s) => [s, 0]));
+  /** Tasks that ended without this run seeing how: their record was gone (retention forgot it). */
+  private forgottenCount = 0;
   private left: number;
   private readonly changed = new Set<() => void>();
 
@@ -25,9 +27,16 @@ export class CompletionTracker {
     return this.left;
   }
 
-  /** Count per final status (every final status present, 0 included). */
+  /** Tasks counted by markForgotten. */
+  get forgotten(): number {
+    return this.forgottenCount;
+  }
+
+  /** Count per final status (every final status present, 0 included), plus `Forgotten` when there are any. */
   counts(): Record<string, number> {
-    return Object.fromEntries(this.byStatus);
+    const counts: Record<string, number> = Object.fromEntries(this.byStatus);
+    if (this.forgottenCount > 0) counts['Forgotten'] = this.forgottenCount;
+    return counts;
   }
 
   /**
@@ -36,14 +45,31 @@ export class CompletionTracker {
    * Returns whether it counted.
    */
   mark(id: string, status: TaskStatus): boolean {
-    if (!isFinalStatus(status) || !id.startsWith(this.idPrefix)) return false;
+    if (!isFinalStatus(status) || !this.settle(id)) return false;
+    this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
+    return true;
+  }
+
+  /**
+   * Notes a task of the run whose status record is gone: it ended (retention
+   * forgets only finished tasks) while this run was not looking, e.g. after
+   * the Monitor's connection dropped messages, so how it ended is unknown.
+   */
+  markForgotten(id: string): boolean {
+    if (!this.settle(id)) return false;
+    this.forgottenCount += 1;
+    return true;
+  }
+
+  /** Sets the task's bit; false when it is no task of the run or was settled already. */
+  private settle(id: string): boolean {
+    if (!id.startsWith(this.idPrefix)) return false;
     const n = this.indexOf(id);
     if (n === undefined) return false;
     const byte = n >> 3;
     const bit = 1 << (n & 7);
     if ((this.finals[byte] & bit) !== 0) return false;
     this.finals[byte] |= bit;
-    this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
     this.left -= 1;
     for (const notify of this.changed) notify();
     return true;

@@ -56,6 +56,12 @@ export async function produce(queue: Queue, monitor: Monitor, logger: Logger, o:
     const wallMs = (): number => Math.round(performance.now() - started);
     if (!tracker) return { total: o.count, queue: queue.name, wallMs: wallMs(), counts: { Queued: o.count } };
     await waitUntilFinal(tracker, queue, { timeoutMs: o.timeoutMs });
+    if (tracker.forgotten > 0) {
+      logger.warn(
+        { queue: queue.name, forgotten: tracker.forgotten },
+        `${tracker.forgotten} task(s) ended while their status events were lost, and retention forgot them before they were read: how they ended is unknown (the workers' --retention-max-count and --retention-max-age-ms keep more)`,
+      );
+    }
     return { total: o.count, queue: queue.name, wallMs: wallMs(), counts: tracker.counts() };
   } finally {
     stopListening();

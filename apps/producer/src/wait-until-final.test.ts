@@ -36,10 +36,18 @@ describe('waitUntilFinal', () => {
     expect(t.counts()).toEqual({ Done: 2, Failed: 0, Dead: 1, Cancelled: 1 });
   });
 
+  it('counts a task whose record is gone (forgotten by retention after its events were lost) as Forgotten instead of waiting for it forever', async () => {
+    const t = new CompletionTracker('r', 3);
+    const { reader } = recorded({ r1: 'Done', r3: 'Dead' });
+    await waitUntilFinal(t, reader, { timeoutMs: 0, quietMs: 5 });
+    expect(t.forgotten).toBe(1);
+    expect(t.counts()).toEqual({ Done: 1, Failed: 0, Dead: 1, Cancelled: 0, Forgotten: 1 });
+  });
+
   it('gives up after timeoutMs, saying how many tasks are pending and naming a few', async () => {
     const t = new CompletionTracker('r', 8);
     t.mark('r1', 'Done');
-    const { reader, reads } = recorded({ r2: 'Queued' });
+    const { reader, reads } = recorded({ r2: 'Queued', r3: 'InProgress', r4: 'Retrying', r5: 'Queued', r6: 'Queued', r7: 'Delayed', r8: 'Queued' });
     const error: unknown = await waitUntilFinal(t, reader, { timeoutMs: 300, quietMs: 5, maxQuietMs: 40 }).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(WaitTimeoutError);
     expect((error as Error).message).toBe('timed out after 300 ms: 7 of 8 tasks still pending (r2, r3, r4, r5, r6, …)');

@@ -23,8 +23,10 @@ export interface WaitUntilFinalOptions {
  * (the Monitor's events); pub/sub may drop a message, and tasks that were
  * final before this run (an id enqueued already) send none, so after a
  * quiet spell the recorded statuses of the pending tasks are read — the
- * recorded status is the truth. The reads back off while nothing moves (no
- * worker running), so an idle wait costs little.
+ * recorded status is the truth; a task whose record is gone ended and was
+ * forgotten by retention (counted as such, not waited for forever). The
+ * reads back off while nothing moves (no worker running), so an idle wait
+ * costs little.
  */
 export async function waitUntilFinal(tracker: CompletionTracker, reader: StatusReader, o: WaitUntilFinalOptions): Promise<void> {
   const minQuiet = o.quietMs ?? 1000;
@@ -44,7 +46,11 @@ export async function waitUntilFinal(tracker: CompletionTracker, reader: StatusR
     }
     if (Date.now() >= deadline) throw timeout(tracker, o.timeoutMs);
     for (const ids of tracker.pendingIds(chunkSize)) {
-      for (const [id, record] of await reader.statuses(ids)) if (record) tracker.mark(id, record.status);
+      for (const [id, record] of await reader.statuses(ids)) {
+        // no record: the task ended and retention forgot it before this run saw how
+        if (record) tracker.mark(id, record.status);
+        else tracker.markForgotten(id);
+      }
     }
     quiet = tracker.pending < before ? minQuiet : Math.min(quiet * 2, maxQuiet);
   }
