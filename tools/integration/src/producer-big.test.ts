@@ -32,21 +32,21 @@ describe('producer with a big count', () => {
   });
 
   it('Redis refusing writes mid-way (maxmemory): exit 1 saying how many went in; the same command with the same --id-prefix adds the rest, no duplicates', async () => {
-    server = await startRedisServer({ args: ['--maxmemory', '30mb', '--maxmemory-policy', 'noeviction'] });
+    server = await startRedisServer({ args: ['--maxmemory', '16mb', '--maxmemory-policy', 'noeviction'] });
     const queue = newQueueName('big-oom');
     const keys = queueKeys(queue);
     const redis = await clients.connect(server.url);
-    const args = ['300000', '--no-wait', '--redis', server.url, '--queue', queue, '--id-prefix', 'oom_'];
+    const args = ['150000', '--no-wait', '--redis', server.url, '--queue', queue, '--id-prefix', 'oom_'];
 
     const first = AppProcess.start('producer', args);
     const exit = await first.waitForExit(20_000);
     expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 1, signal: null });
     const said =
-      /^error: enqueue failed after (\d+) of 300000 task\(s\) were enqueued, and of the next (\d+) some may be: OOM command not allowed[^\n]*[^.]\. To enqueue the rest, run the same command again with --id-prefix oom_ \(ids already enqueued are left as they are\)\n$/;
+      /^error: enqueue failed after (\d+) of 150000 task\(s\) were enqueued, and of the next (\d+) some may be: OOM command not allowed[^\n]*[^.]\. To enqueue the rest, run the same command again with --id-prefix oom_ \(ids already enqueued are left as they are\)\n$/;
     expect(first.stderr).toMatch(said);
     const [, sure, maybe] = (said.exec(first.stderr) ?? []).map(Number);
     expect(sure).toBeGreaterThan(0);
-    expect(sure).toBeLessThan(300_000);
+    expect(sure).toBeLessThan(150_000);
     const ready = await redis.llen(keys.ready);
     expect(ready).toBeGreaterThanOrEqual(sure);
     expect(ready).toBeLessThanOrEqual(sure + maybe);
@@ -56,7 +56,7 @@ describe('producer with a big count', () => {
     const second = AppProcess.start('producer', args);
     const again = await second.waitForExit(20_000);
     expect({ code: again.code, signal: again.signal, stderr: second.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
-    expect(await redis.llen(keys.ready)).toBe(300_000);
-    expect(await redis.hlen(keys.tasks)).toBe(300_000);
+    expect(await redis.llen(keys.ready)).toBe(150_000);
+    expect(await redis.hlen(keys.tasks)).toBe(150_000);
   });
 });
