@@ -1,13 +1,25 @@
 import yargs, { type Argv } from 'yargs';
 import { positiveInt, withCommonOptions } from '@taskq/app-kit';
-import { NEEDS_ESCAPE } from '@taskq/queue';
+import { idProblem } from '@taskq/queue';
+
+/**
+ * Most tasks one run enqueues. Memory does not grow with the count while
+ * enqueueing (one batch at a time) and a waiting run keeps one bit per task,
+ * but a billion tasks already need well over 100 GB of Redis memory.
+ */
+export const MAX_COUNT = 1_000_000_000;
+
+/** The count of a run: decimal digits, 1 to MAX_COUNT. */
+export function parseCount(value: unknown): number {
+  return positiveInt('count', value, MAX_COUNT);
+}
 
 /** Options of the producer (which adds --wait) and of the demo (which adds --concurrency and always waits). */
 export function producerOptions<T>(y: Argv<T>) {
   return withCommonOptions(
     y
       .command('$0 [count]', false, (c) =>
-        c.positional('count', { describe: 'how many tasks to enqueue', type: 'string', default: '20' }),
+        c.positional('count', { describe: `how many tasks to enqueue (decimal digits, 1 to ${MAX_COUNT})`, type: 'string', default: '20' }),
       )
       .option('min-ms', { type: 'number', default: 1000, describe: 'shortest task duration' })
       .option('max-ms', { type: 'number', default: 5000, describe: 'longest task duration' })
@@ -26,7 +38,7 @@ export function producerOptions<T>(y: Argv<T>) {
         defaultDescription: '"task_<run>_" (a fresh run tag, so runs never collide)',
       }),
   ).check((a) => {
-    positiveInt('count', a.count);
+    parseCount(a.count);
     for (const k of ['min-ms', 'max-ms'] as const) {
       if (!Number.isInteger(a[k]) || a[k] < 0) throw new Error(`--${k} must be a whole number >= 0, got ${a[k]}`);
     }
@@ -36,9 +48,12 @@ export function producerOptions<T>(y: Argv<T>) {
     if (!(typeof rate === 'number' && rate >= 0 && rate <= 1)) throw new Error(`--fail-rate must be between 0 and 1, got ${rate}`);
     positiveInt('--max-attempts', a['max-attempts']);
     if (!Number.isInteger(a['retry-delay-ms']) || a['retry-delay-ms'] < 0) throw new Error('--retry-delay-ms must be a whole number >= 0');
-    // the characters a task id may not have (task.ts), checked here so that a bad prefix is a usage error
-    if (a['id-prefix'] !== undefined && (!/^\S{0,200}$/.test(a['id-prefix']) || NEEDS_ESCAPE.test(a['id-prefix']))) {
-      throw new Error('--id-prefix must be at most 200 characters without spaces, quotes, backslashes or control characters');
+    // the rule of task ids (@taskq/queue), checked here so that a bad prefix is a usage error
+    const problem = a['id-prefix'] === undefined ? undefined : idProblem(a['id-prefix'], 0, 200);
+    if (problem !== undefined) {
+      throw new Error(
+        `--id-prefix must be at most 200 characters without spaces, quotes, backslashes or control characters, got ${JSON.stringify(a['id-prefix'])}: ${problem}`,
+      );
     }
     if (a['id-prefix'] !== undefined && /^\d*$/.test(a['id-prefix'])) {
       throw new Error('--id-prefix needs a character other than a digit (all-digit task ids are the generated ones)');

@@ -5,7 +5,7 @@ import { Queue, registerQueue, TOKENS } from '@taskq/queue';
 import { Monitor, registerMonitor } from '@taskq/monitor';
 import { registerWorkerPool, sleepTask, WorkerPool, type HandlerMap, type WorkerPoolSettings } from '@taskq/worker-pool';
 import { createLogger, EXIT, openRedis, positiveInt, registerCore, runMain } from '@taskq/app-kit';
-import { producerOptions, yargs } from './args';
+import { parseCount, producerOptions, yargs } from './args';
 import { describeSummary, produce, runTag, summaryJson } from './produce';
 
 /**
@@ -53,7 +53,7 @@ runMain(async () => {
   await pool.start();
   try {
     const summary = await produce(queue, monitor, logger.child({ component: 'producer' }), {
-      count: positiveInt('count', args.count),
+      count: parseCount(args.count),
       minMs: args['min-ms'],
       maxMs: args['max-ms'],
       wait: true,

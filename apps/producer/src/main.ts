@@ -3,8 +3,8 @@ import { container } from 'tsyringe';
 import { hideBin } from 'yargs/helpers';
 import { Queue, registerQueue } from '@taskq/queue';
 import { Monitor, registerMonitor } from '@taskq/monitor';
-import { createLogger, EXIT, openRedis, positiveInt, registerCore, runMain } from '@taskq/app-kit';
-import { producerOptions, yargs } from './args';
+import { createLogger, EXIT, openRedis, registerCore, runMain } from '@taskq/app-kit';
+import { parseCount, producerOptions, yargs } from './args';
 import { describeSummary, produce, runTag, summaryJson } from './produce';
 
 /** The producer CLI: composition root of a producer process. */
@@ -34,7 +34,7 @@ runMain(async () => {
 
   try {
     const summary = await produce(queue, monitor, logger.child({ component: 'producer' }), {
-      count: positiveInt('count', args.count),
+      count: parseCount(args.count),
       minMs: args['min-ms'],
       maxMs: args['max-ms'],
       wait: args.wait,

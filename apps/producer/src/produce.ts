@@ -2,23 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { FINAL_STATUSES, type Logger } from '@taskq/recorder';
 import type { Queue } from '@taskq/queue';
 import type { Monitor } from '@taskq/monitor';
+import { CompletionTracker } from './completion-tracker';
+import { enqueueInBatches } from './enqueue-batches';
+import { EnqueueProgress } from './enqueue-progress';
+import { sleepTasks, type SleepTaskOptions } from './sleep-tasks';
+import { waitUntilFinal } from './wait-until-final';
 
-export interface ProduceOptions {
-  readonly count: number;
-  readonly minMs: number;
-  readonly maxMs: number;
+export interface ProduceOptions extends SleepTaskOptions {
   /** Wait until every task has a final status. */
   readonly wait: boolean;
   /** Give up waiting after this many ms (0: no limit). */
   readonly timeoutMs: number;
-  /** Task ids are `<idPrefix><n>`. */
-  readonly idPrefix: string;
-  /** Share (0..1) of tasks whose first attempts throw (1..maxAttempts of them, so some recover and some end Dead). */
-  readonly failRate: number;
-  /** Executions allowed per task. */
-  readonly maxAttempts: number;
-  /** Backoff between attempts, ms (fixed). */
-  readonly retryDelayMs: number;
 }
 
 /** Final count per status, plus wall time. */
@@ -35,38 +29,43 @@ export function runTag(): string {
 }
 
 /**
- * Enqueues `count` sleep tasks of random duration in [minMs, maxMs] in one
- * bulk call and, unless told not to, waits through the Monitor until every
- * task has a final status.
+ * Enqueues `count` sleep tasks of random duration in [minMs, maxMs], made
+ * and sent one batch at a time (memory does not grow with the count), with
+ * a progress line now and then; unless told not to, it then waits until
+ * every task has a final status. Memory while waiting: one bit per task
+ * (which are final) and the Monitor's bounded record cache.
  */
 export async function produce(queue: Queue, monitor: Monitor, logger: Logger, o: ProduceOptions): Promise<Summary> {
   const started = performance.now();
-  const inputs = Array.from({ length: o.count }, (_, i) => {
-    const ms = o.minMs + Math.floor(Math.random() * (o.maxMs - o.minMs + 1));
-    // a failing task throws on its first 1..maxAttempts attempts: it recovers, or it is Dead
-    const failAttempts = Math.random() < o.failRate ? 1 + Math.floor(Math.random() * o.maxAttempts) : 0;
-    const payload: Record<string, number> = failAttempts > 0 ? { ms, failAttempts } : { ms };
-    return {
-      id: `${o.idPrefix}${i + 1}`,
-      type: 'sleep',
-      payload,
-      maxAttempts: o.maxAttempts,
-      backoff: { type: 'fixed' as const, delayMs: o.retryDelayMs },
-    };
-  });
-  const ids = inputs.map((t) => t.id);
-  const counts: Record<string, number> = {};
-  if (o.wait) await monitor.start();
-  await queue.enqueueMany(inputs);
-  logger.info({ queue: queue.name, count: o.count }, `enqueued ${o.count} task(s) on queue ${queue.name}`);
-  if (!o.wait) {
-    counts['Queued'] = o.count;
-    return { total: o.count, queue: queue.name, wallMs: Math.round(performance.now() - started), counts };
+  const tracker = o.wait ? new CompletionTracker(o.idPrefix, o.count) : undefined;
+  let stopListening = (): void => undefined;
+  if (tracker) {
+    // listening before the first enqueue: no task of the run can turn final unseen
+    await monitor.start();
+    const off = monitor.onStatus('*', FINAL_STATUSES, (record) => void tracker.mark(record.id, record.status));
+    stopListening = () => void off();
   }
-  const final = await monitor.waitFor(ids, FINAL_STATUSES, o.timeoutMs > 0 ? { timeoutMs: o.timeoutMs } : {});
-  for (const status of FINAL_STATUSES) counts[status] = 0;
-  for (const rec of final.values()) counts[rec.status] = (counts[rec.status] ?? 0) + 1;
-  return { total: o.count, queue: queue.name, wallMs: Math.round(performance.now() - started), counts };
+  try {
+    const progress = new EnqueueProgress(logger, queue.name, o.count);
+    await enqueueInBatches(queue, sleepTasks(o), {
+      total: o.count,
+      onProgress: (n) => progress.update(n),
+      advice: `To enqueue the rest, run the same command again with --id-prefix ${o.idPrefix} (ids already enqueued are left as they are)`,
+    });
+    logger.info({ queue: queue.name, count: o.count }, `enqueued ${o.count} task(s) on queue ${queue.name}`);
+    const wallMs = (): number => Math.round(performance.now() - started);
+    if (!tracker) return { total: o.count, queue: queue.name, wallMs: wallMs(), counts: { Queued: o.count } };
+    await waitUntilFinal(tracker, queue, { timeoutMs: o.timeoutMs });
+    if (tracker.forgotten > 0) {
+      logger.warn(
+        { queue: queue.name, forgotten: tracker.forgotten },
+        `${tracker.forgotten} task(s) ended while their status events were lost, and retention forgot them before they were read: how they ended is unknown (the workers' --retention-max-count and --retention-max-age-ms keep more)`,
+      );
+    }
+    return { total: o.count, queue: queue.name, wallMs: wallMs(), counts: tracker.counts() };
+  } finally {
+    stopListening();
+  }
 }
 
 /** `20/20 Done, 0 Failed; wall time 7.42 s` */

@@ -74,12 +74,22 @@ export function throwingUsage<T>(y: Argv<T>): Argv<T> {
     .version(false);
 }
 
-/** Parses a positive whole number from a CLI value, or explains why not. */
-export function positiveInt(name: string, value: unknown): number {
-  const n = typeof value === 'number' ? value : Number(value);
-  if (typeof value === 'boolean' || !Number.isInteger(n) || n < 1) {
-    throw new Error(`${name} must be a whole number >= 1, got ${JSON.stringify(value)}`);
+/**
+ * Parses a positive whole number from a CLI value, or explains why not. A
+ * string must be decimal digits only: `1e1`, `0x10`, `1_000`, ` 5` or `+5`
+ * are refused, not read as 10, 16, ... (JavaScript's Number() would take
+ * most of them). A number (an option yargs parsed) must be a whole number.
+ * `max` (default Number.MAX_SAFE_INTEGER, beyond which whole numbers are
+ * not exact) bounds it.
+ */
+export function positiveInt(name: string, value: unknown, max: number = Number.MAX_SAFE_INTEGER): number {
+  const rule = `${name} must be a whole number >= 1, got ${JSON.stringify(value)}`;
+  if (typeof value === 'string' && !/^\d+$/.test(value) && Number.isInteger(Number(value)) && Number(value) >= 1) {
+    throw new Error(`${rule}: write it in decimal digits (0-9) only`);
   }
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < 1) throw new Error(rule);
+  if (n > max) throw new Error(`${name} must be at most ${max}, got ${JSON.stringify(value)}`);
   return n;
 }
 

@@ -55,4 +55,19 @@ describe('positiveInt', () => {
       expect(() => positiveInt('count', bad)).toThrow(/count must be a whole number >= 1/);
     }
   });
+
+  it('takes a string only as decimal digits: 1e1 and 0x10 are not 10 and 16', () => {
+    expect(positiveInt('count', '0010')).toBe(10);
+    for (const bad of ['1e1', '0x10', '0b11', '0o17', ' 5', '+5', '5.0']) {
+      expect(() => positiveInt('count', bad)).toThrow(`count must be a whole number >= 1, got ${JSON.stringify(bad)}: write it in decimal digits (0-9) only`);
+    }
+    expect(() => positiveInt('count', '1_000')).toThrow(/got "1_000"/);
+  });
+
+  it('is bounded: by max, and by default where whole numbers stop being exact', () => {
+    expect(positiveInt('n', '5', 5)).toBe(5);
+    expect(() => positiveInt('n', '6', 5)).toThrow('n must be at most 5, got "6"');
+    expect(positiveInt('n', String(Number.MAX_SAFE_INTEGER))).toBe(Number.MAX_SAFE_INTEGER);
+    expect(() => positiveInt('n', '9007199254740993')).toThrow('n must be at most 9007199254740991, got "9007199254740993"');
+  });
 });

@@ -40,8 +40,19 @@ describe('task encoding', () => {
     expect(() => decodeTask('z', raw)).toThrow(message);
   });
 
-  it('names the task when its payload cannot be encoded', () => {
-    expect(() => encodeTaskTail({ type: 't', payload: { n: 10n } }, 'big-1')).toThrow('task big-1: payload is not JSON-serialisable');
+  it('names the task and the path when its payload would not come back from JSON unchanged', () => {
+    expect(() => encodeTaskTail({ type: 't', payload: { n: 10n } }, 'big-1')).toThrow(InvalidTaskError);
+    expect(() => encodeTaskTail({ type: 't', payload: { n: 10n } }, 'big-1')).toThrow('task big-1: payload.n is a bigint (10n)');
+    expect(() => encodeTaskTail({ type: 't', payload: { a: NaN } }, 'x')).toThrow('task x: payload.a is NaN, which JSON cannot represent');
+    expect(() => encodeTaskTail({ type: 't', payload: { m: new Map() } }, 'x')).toThrow('task x: payload.m is a Map');
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    expect(() => encodeTaskTail({ type: 't', payload: cyclic }, 'x')).toThrow('task x: payload.self refers back to payload (a cycle)');
+  });
+
+  it('stores a missing or undefined payload as null (the default), and leaves out undefined properties', () => {
+    expect(encodeTaskTail({ type: 't', payload: undefined }, 'x')).toBe('"t",null]');
+    expect(encodeTaskTail({ type: 't', payload: { a: 1, b: undefined } }, 'x')).toBe('"t",{"a":1}]');
   });
 
   it.each([
@@ -51,13 +62,29 @@ describe('task encoding', () => {
     ['DEL', 'a\u007fb'],
     ['a space', 'a b'],
     ['a newline', 'a\nb'],
-  ])('rejects an id with %s (records carry ids unescaped)', (_what, id) => {
+    ['U+0085 NEXT LINE (a C1 control character, not white space to \\s)', 'a\u0085b'],
+    ['U+009F (the last C1 control character)', 'a\u009fb'],
+    ['U+0080 (the first C1 control character)', 'a\u0080b'],
+    ['U+2028 LINE SEPARATOR', 'a\u2028b'],
+    ['a lone high surrogate', 'ls_\uD800'],
+    ['a lone low surrogate', 'ls_\uDBFF'],
+    ['a low surrogate before a high one', 'ls_\uDE00\uD83D'],
+  ])('rejects an id with %s', (_what, id) => {
     expect(() => validateInput({ type: 't', id })).toThrow(InvalidTaskError);
     expect(() => validateInput({ type: 't', id })).toThrow('without spaces, quotes, backslashes or control characters');
   });
 
-  it('accepts ids of punctuation and UTF-8', () => {
-    for (const id of ['order:123/é', "it's-{ok}", '中文-✓', 'x'.repeat(256)]) expect(validateInput({ type: 't', id })).toBe('0');
+  it('says what is wrong with an id, and where', () => {
+    expect(() => validateInput({ type: 't', id: 'ls_\uD800' })).toThrow(
+      'task id must be 1-256 characters without spaces, quotes, backslashes or control characters, got "ls_\\ud800": a lone UTF-16 surrogate at index 3 (not well-formed Unicode: Redis would get U+FFFD)',
+    );
+    expect(() => validateInput({ type: 't', id: 'ab\u0085' })).toThrow(/: U\+0085 \(a control character\) at index 2$/);
+    expect(() => validateInput({ type: 't', id: 'x'.repeat(257) })).toThrow(/: 257 characters, not 1-256$/);
+    expect(() => validateInput({ type: 't', id: 5 as unknown as string })).toThrow(/got 5: a number$/);
+  });
+
+  it('accepts ids of punctuation and UTF-8, surrogate pairs included', () => {
+    for (const id of ['order:123/é', "it's-{ok}", '中文-✓', 'emoji-😀', '©2026', 'x'.repeat(256)]) expect(validateInput({ type: 't', id })).toBe('0');
     expect(() => validateInput({ type: 't', id: 'x'.repeat(257) })).toThrow(InvalidTaskError);
   });
 

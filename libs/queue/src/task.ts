@@ -1,6 +1,7 @@
 import { InvalidTaskError } from './errors/invalid-task-error';
 import { DEFAULT_BACKOFF, validateBackoff, type Backoff } from './backoff';
-import { NEEDS_ESCAPE } from './ids';
+import { idProblem, ID_RULE } from './ids';
+import { payloadProblem } from './payload';
 
 /** JSON value a task carries to its handler. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -63,11 +64,20 @@ export interface Task<P = JsonValue> {
 export interface TaskInput<P = JsonValue> {
   /** Handler selector; 1-200 characters. */
   readonly type: string;
-  /** Handler input; must be JSON-serialisable. Default `null`. */
+  /**
+   * Handler input: plain JSON data (null, booleans, finite numbers, strings,
+   * arrays, plain objects), so that the handler gets what was sent. Anything
+   * JSON would change (NaN, Infinity, bigint, functions, symbols, undefined
+   * in arrays, Date, Map, Set, class instances, cycles) is refused with an
+   * InvalidTaskError naming its path. Properties whose value is undefined
+   * are left out. Default `null`.
+   */
   readonly payload?: P;
   /**
-   * Task id: 1-256 characters without spaces, quotes, backslashes or
-   * control characters; not all digits (those are the generated ids).
+   * Task id: 1-256 characters of well-formed Unicode (no lone UTF-16
+   * surrogate) without white space, quotes, backslashes or control
+   * characters (Unicode Cc: U+0000-U+001F, U+007F-U+009F); not all digits
+   * (those are the generated ids).
    * Default: generated, the queue's next id number ("1", "2", ...).
    * Enqueueing an id that already exists is a no-op that returns the
    * existing task.
@@ -87,7 +97,6 @@ export interface TaskInput<P = JsonValue> {
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
-const ID = /^\S{1,256}$/;
 const GENERATED_ID = /^\d+$/;
 /** Stored options of a task that has none (all defaults). */
 const NO_OPTIONS: Record<string, unknown> = Object.freeze({});
@@ -107,10 +116,9 @@ export function validateInput(input: TaskInput<unknown>): string {
   if (typeof input.type !== 'string' || input.type.length < 1 || input.type.length > 200) {
     throw new InvalidTaskError(`task type must be a string of 1-200 characters, got ${JSON.stringify(input.type)}`);
   }
-  if (input.id !== undefined && (typeof input.id !== 'string' || !ID.test(input.id) || NEEDS_ESCAPE.test(input.id))) {
-    throw new InvalidTaskError(
-      `task id must be 1-256 characters without spaces, quotes, backslashes or control characters, got ${JSON.stringify(input.id)}`,
-    );
+  if (input.id !== undefined) {
+    const problem = typeof input.id === 'string' ? idProblem(input.id) : `a ${typeof input.id}`;
+    if (problem !== undefined) throw new InvalidTaskError(`${ID_RULE}, got ${JSON.stringify(input.id)}: ${problem}`);
   }
   if (input.id !== undefined && GENERATED_ID.test(input.id)) {
     throw new InvalidTaskError(`task id ${JSON.stringify(input.id)} is all digits: such ids are reserved for generated ids; add a prefix`);
@@ -159,7 +167,8 @@ export function taskFromInput<P>(input: TaskInput<P>, id: string, now: number): 
  * array `[enqueuedAt, type, payload, options?]` (the script puts the Redis
  * time in front). Options are left out when they all have their default
  * value (most tasks), since every byte is paid per queued task.
- * Throws InvalidTaskError for a payload JSON cannot represent.
+ * Throws InvalidTaskError, naming the path, for a payload that would not
+ * come back from JSON unchanged (see payloadProblem).
  */
 export function encodeTaskTail(input: TaskInput<unknown>, label: string): string {
   const options: Record<string, unknown> = {};
@@ -177,13 +186,9 @@ export function encodeTaskTail(input: TaskInput<unknown>, label: string): string
     hasOptions = true;
   }
   const payload = input.payload ?? null;
-  let json: string;
-  try {
-    json = JSON.stringify(hasOptions ? [input.type, payload, options] : [input.type, payload]);
-  } catch (cause) {
-    throw new InvalidTaskError(`task ${label}: payload is not JSON-serialisable`, { cause });
-  }
-  return json.slice(1);
+  const problem = payloadProblem(payload);
+  if (problem !== undefined) throw new InvalidTaskError(`task ${label}: ${problem}`);
+  return JSON.stringify(hasOptions ? [input.type, payload, options] : [input.type, payload]).slice(1);
 }
 
 /**

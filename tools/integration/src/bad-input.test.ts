@@ -18,6 +18,9 @@ const BAD_COUNTS: Array<[string, string[], RegExp]> = [
   ['0', ['0'], /must be a whole number >= 1, got "0"/],
   ['-3', ['-3'], /must be a whole number >= 1, got "-3"/],
   ['1.5', ['1.5'], /must be a whole number >= 1, got "1.5"/],
+  // JavaScript's Number() reads these as 10 and 16: a count is decimal digits
+  ['1e1', ['1e1'], /must be a whole number >= 1, got "1e1": write it in decimal digits \(0-9\) only/],
+  ['0x10', ['0x10'], /must be a whole number >= 1, got "0x10": write it in decimal digits \(0-9\) only/],
   ['an unknown flag', ['3', '--frobnicate'], /Unknown argument: frobnicate/],
 ];
 
@@ -41,6 +44,13 @@ describe('producer arguments', () => {
     expect(await existingKeys(redis, queueKeys(queue))).toEqual([]);
   });
 
+  it('count over the limit: exit 2 with the usage on stderr, nothing enqueued', async () => {
+    const queue = newQueueName('bad-producer');
+    const redis = await clients.connect();
+    await expectUsageError('producer', ['1000000001'], /count must be at most 1000000000, got "1000000001"/, queue);
+    expect(await existingKeys(redis, queueKeys(queue))).toEqual([]);
+  });
+
   it.each([[''], ['42']])('--id-prefix %j (all-digit ids): exit 2 with the usage on stderr, nothing enqueued', async (prefix) => {
     const queue = newQueueName('bad-prefix');
     const redis = await clients.connect();
@@ -48,7 +58,7 @@ describe('producer arguments', () => {
     expect(await existingKeys(redis, queueKeys(queue))).toEqual([]);
   });
 
-  it.each([['a b'], ['a"b'], ['a\\b']])('--id-prefix %j (not allowed in a task id): exit 2 with the usage on stderr, nothing enqueued', async (prefix) => {
+  it.each([['a b'], ['a"b'], ['a\\b'], ['a\u0085b']])('--id-prefix %j (not allowed in a task id): exit 2 with the usage on stderr, nothing enqueued', async (prefix) => {
     const queue = newQueueName('bad-prefix');
     const redis = await clients.connect();
     await expectUsageError('producer', ['3', '--id-prefix', prefix], /--id-prefix must be at most 200 characters without spaces, quotes, backslashes/, queue);

@@ -25,8 +25,24 @@ const BAD: Array<[string, TaskInput, string]> = [
   ['an empty type', { type: '' }, 'task type must be a string of 1-200 characters, got ""'],
   ['an id with a space', { ...base, id: 'a b' }, 'task id must be 1-256 characters without spaces, quotes, backslashes or control characters, got "a b"'],
   ['an id with a quote', { ...base, id: 'a"b' }, 'task id must be 1-256 characters without spaces, quotes, backslashes or control characters, got "a\\"b"'],
-  ['a payload JSON cannot hold', { type: 'sleep', payload: { n: 10n } as unknown as TaskInput['payload'] }, 'payload is not JSON-serialisable'],
+  // a lone surrogate reaches Redis as U+FFFD: ls_\uD800 and ls_\uDBFF would be one task
+  ['an id with a lone high surrogate', { ...base, id: 'ls_\uD800' }, 'got "ls_\\ud800": a lone UTF-16 surrogate at index 3'],
+  ['an id with a lone surrogate, the other one', { ...base, id: 'ls_\uDBFF' }, 'got "ls_\\udbff": a lone UTF-16 surrogate at index 3'],
+  ['an id with U+0085 (a C1 control character)', { ...base, id: 'a\u0085b' }, ': U+0085 (a control character) at index 1'],
+  ['a payload JSON cannot hold', { type: 'sleep', payload: { n: 10n } as unknown as TaskInput['payload'] }, 'payload.n is a bigint (10n), which JSON cannot represent'],
+  ['a NaN in the payload', { type: 'sleep', payload: { ms: Number.NaN } }, 'payload.ms is NaN, which JSON cannot represent'],
+  ['a function in the payload', { type: 'sleep', payload: { ms: 1, f: () => 1 } as unknown as TaskInput['payload'] }, 'payload.f is a function'],
+  ['a symbol in the payload', { type: 'sleep', payload: [Symbol('s')] as unknown as TaskInput['payload'] }, 'payload[0] is a symbol'],
+  ['a Map in the payload', { type: 'sleep', payload: { m: new Map([['a', 1]]) } as unknown as TaskInput['payload'] }, 'payload.m is a Map'],
+  ['a Date in the payload', { type: 'sleep', payload: { at: new Date() } as unknown as TaskInput['payload'] }, 'payload.at is a Date, which JSON turns into a string'],
+  ['a cycle in the payload', { type: 'sleep', payload: cyclic() }, 'payload.a.back refers back to payload.a (a cycle)'],
 ];
+
+function cyclic(): TaskInput['payload'] {
+  const a: Record<string, unknown> = {};
+  a['back'] = a;
+  return { a } as unknown as TaskInput['payload'];
+}
 
 async function setup(label: string) {
   const name = newQueueName(label);
@@ -67,5 +83,16 @@ describe('enqueue of an invalid task', () => {
     inputs[1400] = { ...base, id: `${queue.name}-1400` };
     expect(await queue.enqueueMany(inputs)).toHaveLength(1500);
     expect(await queue.readyCount()).toBe(1501);
+  });
+
+  it('enqueueMany with one bad payload among 1500 names the task and the path, and writes none of them', async () => {
+    const { redis, keys, queue } = await setup('invalid-payload-many');
+    const before = await enqueueState(redis, keys);
+    const inputs: TaskInput[] = Array.from({ length: 1500 }, (_, i) => ({ ...base, payload: { ms: i } }));
+    inputs[1200] = { ...base, payload: { ms: 1, extra: [1, Infinity] } };
+    await expect(queue.enqueueMany(inputs)).rejects.toThrow(
+      new InvalidTaskError('task #1200 (no id yet): payload.extra[1] is Infinity, which JSON cannot represent (it would arrive as null)'),
+    );
+    expect(await enqueueState(redis, keys)).toEqual(before);
   });
 });

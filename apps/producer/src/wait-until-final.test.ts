@@ -1,0 +1,58 @@
+import type { StatusRecord, TaskStatus } from '@taskq/recorder';
+import { CompletionTracker } from './completion-tracker';
+import { waitUntilFinal, type StatusReader } from './wait-until-final';
+import { WaitTimeoutError } from './wait-timeout-error';
+
+const record = (id: string, status: TaskStatus): StatusRecord => ({ id, status, attempt: 1, at: 1, seq: 1 });
+
+/** Recorded statuses the wait can read; counts the reads. */
+function recorded(statuses: Record<string, TaskStatus>) {
+  const reads: string[][] = [];
+  const reader: StatusReader = {
+    statuses: (ids) => {
+      reads.push([...ids]);
+      return Promise.resolve(new Map(ids.map((id) => [id, statuses[id] ? record(id, statuses[id]) : undefined])));
+    },
+  };
+  return { reader, reads };
+}
+
+describe('waitUntilFinal', () => {
+  it('resolves as soon as the live events have made every task final, without reading the statuses', async () => {
+    const t = new CompletionTracker('r', 3);
+    const { reader, reads } = recorded({});
+    const waiting = waitUntilFinal(t, reader, { timeoutMs: 0, quietMs: 60_000 });
+    for (const id of ['r1', 'r2', 'r3']) t.mark(id, 'Done');
+    await waiting;
+    expect(reads).toEqual([]);
+  });
+
+  it('reads the recorded statuses of the pending tasks after a quiet spell: finds tasks final before the run and events pub/sub lost', async () => {
+    const t = new CompletionTracker('r', 4);
+    t.mark('r1', 'Done');
+    const { reader, reads } = recorded({ r1: 'Done', r2: 'Dead', r3: 'Done', r4: 'Cancelled' });
+    await waitUntilFinal(t, reader, { timeoutMs: 0, quietMs: 5, chunkSize: 2 });
+    expect(reads).toEqual([['r2', 'r3'], ['r4']]);
+    expect(t.counts()).toEqual({ Done: 2, Failed: 0, Dead: 1, Cancelled: 1 });
+  });
+
+  it('counts a task whose record is gone (forgotten by retention after its events were lost) as Forgotten instead of waiting for it forever', async () => {
+    const t = new CompletionTracker('r', 3);
+    const { reader } = recorded({ r1: 'Done', r3: 'Dead' });
+    await waitUntilFinal(t, reader, { timeoutMs: 0, quietMs: 5 });
+    expect(t.forgotten).toBe(1);
+    expect(t.counts()).toEqual({ Done: 1, Failed: 0, Dead: 1, Cancelled: 0, Forgotten: 1 });
+  });
+
+  it('gives up after timeoutMs, saying how many tasks are pending and naming a few', async () => {
+    const t = new CompletionTracker('r', 8);
+    t.mark('r1', 'Done');
+    const { reader, reads } = recorded({ r2: 'Queued', r3: 'InProgress', r4: 'Retrying', r5: 'Queued', r6: 'Queued', r7: 'Delayed', r8: 'Queued' });
+    const error: unknown = await waitUntilFinal(t, reader, { timeoutMs: 300, quietMs: 5, maxQuietMs: 40 }).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(WaitTimeoutError);
+    expect((error as Error).message).toBe('timed out after 300 ms: 7 of 8 tasks still pending (r2, r3, r4, r5, r6, …)');
+    // nothing moved: the re-reads backed off (after 5, 10, 20, 40, 40, … ms quiet), about 10 in 300 ms, not 60
+    expect(reads.length).toBeGreaterThanOrEqual(1);
+    expect(reads.length).toBeLessThanOrEqual(12);
+  });
+});
