@@ -14,6 +14,8 @@ export interface EnqueueBatchesOptions {
   readonly batchSize?: number;
   /** Called after each batch with the number of tasks enqueued so far. */
   readonly onProgress?: (enqueued: number) => void;
+  /** Awaited after each batch with the number of tasks enqueued so far; a rejection ends the run with its error. */
+  readonly afterBatch?: (enqueued: number) => Promise<void>;
   /** Appended to the error of a failed batch: how to enqueue the rest. */
   readonly advice?: string;
 }
@@ -40,6 +42,7 @@ export async function enqueueInBatches(queue: BatchQueue, inputs: Iterable<TaskI
     // a new array, so the sent batch (and everything enqueueMany built from it) can go
     batch = [];
     o.onProgress?.(enqueued);
+    await o.afterBatch?.(enqueued);
   };
   for (const input of inputs) {
     batch.push(input);

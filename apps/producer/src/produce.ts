@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { FINAL_STATUSES, type Logger } from '@taskq/recorder';
-import type { Queue } from '@taskq/queue';
+import { TasksLostError, type Queue } from '@taskq/queue';
 import type { Monitor } from '@taskq/monitor';
 import { CompletionTracker } from './completion-tracker';
 import { enqueueInBatches } from './enqueue-batches';
 import { EnqueueProgress } from './enqueue-progress';
-import { sleepTasks, type SleepTaskOptions } from './sleep-tasks';
+import { sleepTasks, taskId, type SleepTaskOptions } from './sleep-tasks';
 import { waitUntilFinal } from './wait-until-final';
 
 export interface ProduceOptions extends SleepTaskOptions {
@@ -50,12 +50,17 @@ export async function produce(queue: Queue, monitor: Monitor, logger: Logger, o:
     await enqueueInBatches(queue, sleepTasks(o), {
       total: o.count,
       onProgress: (n) => progress.update(n),
+      // Redis lost the queue's data between two batches: the earlier batches' tasks are gone
+      afterBatch: async (n) => {
+        const loss = await queue.checkData();
+        if (loss) throw new TasksLostError(loss, [taskId(o.idPrefix, 1)], n);
+      },
       advice: `To enqueue the rest, run the same command again with --id-prefix ${o.idPrefix} (ids already enqueued are left as they are)`,
     });
     logger.info({ queue: queue.name, count: o.count }, `enqueued ${o.count} task(s) on queue ${queue.name}`);
     const wallMs = (): number => Math.round(performance.now() - started);
     if (!tracker) return { total: o.count, queue: queue.name, wallMs: wallMs(), counts: { Queued: o.count } };
-    await waitUntilFinal(tracker, queue, { timeoutMs: o.timeoutMs });
+    await waitUntilFinal(tracker, queue, { timeoutMs: o.timeoutMs, onSuspectLoss: (suspect) => monitor.onDataLost(suspect) });
     if (tracker.forgotten > 0) {
       logger.warn(
         { queue: queue.name, forgotten: tracker.forgotten },

@@ -1,4 +1,5 @@
 export { Monitor } from './monitor';
+export type { MonitorDataLoss } from './monitor';
 export type { MonitorOptions, MonitorSettings } from './monitor-options';
 export { DEFAULT_MONITOR_OPTIONS } from './monitor-options';
 export type { StatusCallback, StatusFilter } from './status-listeners';

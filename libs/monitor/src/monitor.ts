@@ -7,12 +7,19 @@ import {
   type StatusRecord,
   type TaskStatus,
 } from '@taskq/recorder';
-import { QueueClient } from '@taskq/queue';
+import { EpochWatch, QueueClient, readGeneration, type DataLoss } from '@taskq/queue';
 import { resolveMonitorOptions, type MonitorOptions, type MonitorSettings } from './monitor-options';
 import { MonitorNotRunningError } from './monitor-not-running-error';
 import { ResyncScheduler } from './resync-scheduler';
 import { ANY, StatusListeners, type StatusCallback, type StatusFilter } from './status-listeners';
 import { waitForStatuses, type WaitForOptions } from './wait-for';
+
+/** What `Monitor.onDataLost` reports: Redis lost the queue's data, and these followed tasks with it. */
+export interface MonitorDataLoss {
+  readonly loss: DataLoss;
+  /** Followed tasks (waited for, or passed to follow()) that are unknown to Redis now; they are followed no more. */
+  readonly taskIds: readonly string[];
+}
 
 /**
  * Whether `later` is the published record of the very transition `known`
@@ -60,6 +67,8 @@ export class Monitor extends QueueClient {
   private readonly listeners: StatusListeners;
   private readonly resyncs: ResyncScheduler;
   private readonly stopHandlers = new Set<(err: Error) => void>();
+  /** Pending waitFor()s, told which tasks Redis lost. */
+  private readonly waitLossHandlers = new Set<(lost: ReadonlySet<string>, loss: DataLoss) => void>();
   private state: 'stopped' | 'running' = 'stopped';
   private lifecycle: Promise<void> = Promise.resolve();
   private subscriber: { readonly client: Redis; readonly detach: () => void } | undefined;
@@ -67,6 +76,11 @@ export class Monitor extends QueueClient {
   private readonly reads = new Set<Promise<unknown>>();
   /** Highest `seq` received on the channel since subscribing. */
   private lastSeq: number | undefined;
+  /** The queue's data generation as this monitor saw it (epoch, highest seq). */
+  private readonly watch: EpochWatch;
+  private readonly lossListeners = new Set<(event: MonitorDataLoss) => void>();
+  /** The epoch read learnEpoch() started, while it runs. */
+  private learning: Promise<void> | undefined;
 
   // no default value: the constructor's length stays 1, so a container cannot build it without its options
   constructor(options?: MonitorOptions) {
@@ -77,10 +91,12 @@ export class Monitor extends QueueClient {
     this.listeners = new StatusListeners((err, record) =>
       this.logger.warn({ err, taskId: record.id, status: record.status }, '[Monitor] A status callback threw'),
     );
+    this.watch = new EpochWatch(this.keys.queue);
     this.resyncs = new ResyncScheduler(
       () => this.readAndApply([...this.followed]),
       this.options.resyncDebounceMs,
-      (err) => this.logger.warn({ err }, '[Monitor] Resync failed'),
+      (err, retryInMs) => this.logger.warn({ err }, `[Monitor] Resync failed, trying again in ${retryInMs} ms: ${String(err)}`),
+      () => this.state === 'running',
     );
   }
 
@@ -116,6 +132,20 @@ export class Monitor extends QueueClient {
    */
   onStatus(taskId: string, statuses: StatusFilter, callback: StatusCallback): () => void {
     return this.listeners.add(taskId, statuses, callback);
+  }
+
+  /**
+   * Calls `callback` when the monitor finds that Redis lost the queue's data
+   * (checked on every re-read: after a reconnect, a gap or a step back in
+   * `seq`, and each waitFor's first read): the queue's epoch changed or its
+   * seq counter went back. The event names the followed tasks that are
+   * unknown to Redis now; their `waitFor`s reject with TasksLostError
+   * (`TASKQ_TASKS_LOST`). The monitor then forgets the records it knew and
+   * follows the queue's new data. Returns a function that unregisters it.
+   */
+  onDataLost(callback: (event: MonitorDataLoss) => void): () => void {
+    this.lossListeners.add(callback);
+    return () => this.lossListeners.delete(callback);
   }
 
   /** Marks tasks as followed: resyncs re-read their recorded status until it is final. */
@@ -170,6 +200,10 @@ export class Monitor extends QueueClient {
         listen: (callback) => this.listeners.add(ANY, ANY, callback),
         latest: (id) => this.records.get(id),
         seed: (pending) => this.trackRead(this.readAndApply(pending, () => this.state === 'running')),
+        onLost: (cancel) => {
+          this.waitLossHandlers.add(cancel);
+          return () => this.waitLossHandlers.delete(cancel);
+        },
         onStop: (cancel) => {
           this.stopHandlers.add(cancel);
           return () => this.stopHandlers.delete(cancel);
@@ -234,8 +268,10 @@ export class Monitor extends QueueClient {
     }
     this.subscriber = { client, detach };
     this.state = 'running';
-    // After a stop/start, followed tasks may have changed while nobody listened.
-    if (this.followed.size > 0) this.resyncs.schedule();
+    // After a stop/start, followed tasks may have changed while nobody listened
+    // (and Redis may have lost the queue's data meanwhile: the resync checks).
+    if (this.followed.size > 0 || this.watch.current !== undefined) this.resyncs.schedule();
+    else await this.checkGeneration().catch((err: unknown) => this.logger.warn({ err }, `[Monitor] Reading the queue's epoch failed: ${String(err)}`));
   }
 
   private async disconnect(): Promise<void> {
@@ -280,10 +316,29 @@ export class Monitor extends QueueClient {
       if (this.lastSeq !== undefined && record.seq > this.lastSeq + 1) {
         this.logger.debug({ lastSeq: this.lastSeq, seq: record.seq }, '[Monitor] Missed status events, resyncing');
         this.resyncs.schedule();
+      } else if (this.lastSeq !== undefined && record.seq < this.lastSeq) {
+        // the queue's seq counter went back: Redis may have lost its data (the resync checks the epoch)
+        this.logger.debug({ lastSeq: this.lastSeq, seq: record.seq }, '[Monitor] Status events went back in seq, resyncing');
+        this.lastSeq = record.seq;
+        this.resyncs.schedule();
       }
+      if (this.watch.current !== undefined) this.watch.seeSeq(record.seq);
+      else this.learnEpoch();
       if (this.lastSeq === undefined || record.seq > this.lastSeq) this.lastSeq = record.seq;
       this.apply(record);
     }
+  }
+
+  /**
+   * Reads the queue's epoch once events of the queue arrive while the monitor
+   * knows none (it started before the queue's first enqueue): from then on a
+   * loss of the data those events came from is noticed.
+   */
+  private learnEpoch(): void {
+    if (this.learning !== undefined) return;
+    this.learning = this.trackRead(this.checkGeneration())
+      .catch((err: unknown) => this.logger.warn({ err }, `[Monitor] Reading the queue's epoch failed: ${String(err)}`))
+      .finally(() => (this.learning = undefined));
   }
 
   /** Keeps `read` until it settles, so that stop() can wait for it. */
@@ -294,14 +349,56 @@ export class Monitor extends QueueClient {
     return read;
   }
 
-  /** Reads recorded statuses in chunks and applies them (while `goOn()` says so). */
+  /**
+   * Reads recorded statuses in chunks and applies them (while `goOn()` says
+   * so), then checks that Redis still has the data they were read from.
+   */
   private async readAndApply(taskIds: readonly string[], goOn: () => boolean = () => true): Promise<void> {
+    await this.readRecords(taskIds, goOn, (record) => this.apply(record));
+    if (goOn()) await this.checkGeneration();
+  }
+
+  /** Reads the recorded statuses of `taskIds` in chunks; `onRecord` for each found; returns the ids without one. */
+  private async readRecords(taskIds: readonly string[], goOn: () => boolean, onRecord: (record: StatusRecord) => void): Promise<string[]> {
     const size = this.options.readChunkSize;
+    const missing: string[] = [];
     for (let i = 0; i < taskIds.length && goOn(); i += size) {
       const recorder = new StatusRecorder(await this.connection.client(), this.keys);
       const records = await recorder.getMany(taskIds.slice(i, i + size));
-      for (const record of records.values()) {
-        if (record !== undefined) this.apply(record);
+      for (const [id, record] of records) {
+        if (record !== undefined) onRecord(record);
+        else missing.push(id);
+      }
+    }
+    return missing;
+  }
+
+  /**
+   * Reads the queue's epoch and seq counter (after the records: data read
+   * under an epoch that is still there was not lost) and compares them with
+   * what this monitor saw. On a loss: forgets every record it knew (their
+   * seqs belong to the lost data, and would hide the new data's records),
+   * re-reads the followed tasks, and reports those Redis no longer has.
+   */
+  private async checkGeneration(): Promise<void> {
+    const loss = this.watch.check(await readGeneration(await this.connection.client(), this.keys));
+    if (loss === undefined) return;
+    this.records.clear();
+    this.lastSeq = undefined;
+    const followed = [...this.followed];
+    const lost = await this.readRecords(followed, () => true, (record) => this.apply(record));
+    for (const id of lost) this.followed.delete(id);
+    const sample = lost.slice(0, 10).join(', ') + (lost.length > 10 ? ', …' : '');
+    const fields = { queue: loss.queue, before: loss.before, after: loss.after, lost: lost.length };
+    if (lost.length > 0) this.logger.error(fields, `[Monitor] ${loss.reason}; ${lost.length} followed task(s) are lost: ${sample}`);
+    else this.logger.warn(fields, `[Monitor] ${loss.reason}; none of the tasks this monitor follows was lost`);
+    const lostSet = new Set(lost);
+    for (const cancel of [...this.waitLossHandlers]) cancel(lostSet, loss);
+    for (const listener of [...this.lossListeners]) {
+      try {
+        listener({ loss, taskIds: lost });
+      } catch (err) {
+        this.logger.warn({ err }, '[Monitor] A data-loss callback threw');
       }
     }
   }

@@ -77,4 +77,41 @@ describe('ResyncScheduler', () => {
     await expect(scheduler.now()).resolves.toBeUndefined();
     expect(run).toHaveBeenCalledTimes(2);
   });
+
+  it('tries a failed scheduled re-read again, waiting twice as long each time (at most 5 s), until it works', async () => {
+    jest.useFakeTimers();
+    const retries: (number | undefined)[] = [];
+    const run = jest
+      .fn()
+      .mockRejectedValueOnce(new Error('Connection is closed'))
+      .mockRejectedValueOnce(new Error('Connection is closed'))
+      .mockRejectedValueOnce(new Error('Connection is closed'))
+      .mockResolvedValue(undefined);
+    const scheduler = new ResyncScheduler(run, 1000, (_err, retryInMs) => retries.push(retryInMs));
+    scheduler.schedule();
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(run).toHaveBeenCalledTimes(1);
+    await jest.advanceTimersByTimeAsync(1999);
+    expect(run).toHaveBeenCalledTimes(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(run).toHaveBeenCalledTimes(2);
+    await jest.advanceTimersByTimeAsync(4000);
+    expect(run).toHaveBeenCalledTimes(3);
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(run).toHaveBeenCalledTimes(4);
+    expect(retries).toEqual([2000, 4000, 5000]);
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(run).toHaveBeenCalledTimes(4); // it worked: no more
+  });
+
+  it('does not try again once inactive (the monitor stopped)', async () => {
+    jest.useFakeTimers();
+    const retries: (number | undefined)[] = [];
+    const run = jest.fn().mockRejectedValue(new Error('Connection is closed'));
+    const scheduler = new ResyncScheduler(run, 10, (_err, retryInMs) => retries.push(retryInMs), () => false);
+    scheduler.schedule();
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(run).toHaveBeenCalledTimes(1);
+    expect(retries).toEqual([undefined]);
+  });
 });

@@ -1,3 +1,6 @@
+/** Longest wait before a failed scheduled re-read is tried again. */
+const MAX_RETRY_MS = 5000;
+
 /**
  * Runs resyncs one at a time, and coalesces requests for them.
  *
@@ -13,20 +16,39 @@ export class ResyncScheduler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
+  /** Scheduled re-reads that failed in a row. */
+  private failures = 0;
 
   constructor(
     private readonly run: () => Promise<void>,
     private readonly debounceMs: number,
-    private readonly onError: (err: unknown) => void,
+    /** A scheduled re-read failed; another follows in `retryInMs` (undefined: none, `active()` said no). */
+    private readonly onError: (err: unknown, retryInMs: number | undefined) => void,
+    /** Whether a failed scheduled re-read is tried again (the monitor still runs). */
+    private readonly active: () => boolean = () => true,
   ) {}
 
-  /** Requests a resync within `debounceMs`; its errors go to `onError`. */
-  schedule(): void {
+  /**
+   * Requests a resync within `debounceMs`. A scheduled re-read that fails
+   * (Redis reconnecting) goes to `onError` and is tried again, after twice
+   * as long each time (at most 5 s), while `active()` says so.
+   */
+  schedule(delayMs: number = this.debounceMs): void {
     if (this.timer !== undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.now().catch(this.onError);
-    }, this.debounceMs);
+      this.now().then(
+        () => {
+          this.failures = 0;
+        },
+        (err: unknown) => {
+          this.failures += 1;
+          const retryInMs = this.active() ? Math.min(this.debounceMs * 2 ** this.failures, MAX_RETRY_MS) : undefined;
+          this.onError(err, retryInMs);
+          if (retryInMs !== undefined) this.schedule(retryInMs);
+        },
+      );
+    }, delayMs);
   }
 
   /** Resyncs as soon as possible; resolves when a re-read that started after this call is done. */

@@ -1,4 +1,5 @@
 import type { StatusRecord, TaskStatus } from '@taskq/recorder';
+import { TasksLostError, type DataLoss } from '@taskq/queue';
 import { MonitorTimeoutError } from './monitor-timeout-error';
 
 /** How long `Monitor.waitFor` may wait. */
@@ -19,6 +20,8 @@ export interface WaitContext {
   seed(taskIds: readonly string[]): Promise<void>;
   /** Registers a function the monitor calls when it stops; returns its remover. */
   onStop(cancel: (err: Error) => void): () => void;
+  /** Registers a function the monitor calls with the tasks Redis lost (see Monitor.onDataLost); returns its remover. */
+  onLost?(cancel: (lost: ReadonlySet<string>, loss: DataLoss) => void): () => void;
 }
 
 /**
@@ -70,6 +73,14 @@ export function waitForStatuses(
 
     cleanups.push(ctx.listen(consider));
     cleanups.push(ctx.onStop(fail));
+    if (ctx.onLost) {
+      cleanups.push(
+        ctx.onLost((lost, loss) => {
+          const mine = [...pending].filter((id) => lost.has(id));
+          if (mine.length > 0) fail(new TasksLostError(loss, mine));
+        }),
+      );
+    }
     if (timeoutMs !== undefined) {
       const timer = setTimeout(
         () => fail(new MonitorTimeoutError([...pending], taskIds.length, timeoutMs)),

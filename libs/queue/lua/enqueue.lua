@@ -11,6 +11,7 @@
 -- KEYS[4] seq: seq counter
 -- KEYS[5] delayed: delayed sorted set (id -> due time)
 -- KEYS[6] ids: generated-id counter
+-- KEYS[7] epoch: the queue's epoch (written if the queue has none yet)
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] 't': triples follow; '*': tails follow, each a task with a
@@ -23,7 +24,8 @@
 --   on the Redis server's clock (delayMs; producers' clocks may be off)
 -- A given id that already has a stored task is skipped: enqueue is
 -- idempotent per id, the existing task stays as it is.
--- Returns the enqueue time (Redis server time, ms, as text), then
+-- Returns the enqueue time (Redis server time, ms, as text), the queue's
+--   epoch, then
 --   for triples: one flag per task (1 enqueued, 0 already there), then the
 --   generated ids in order;
 --   for tails (every task is new): 'r' and the first id, when the ids are
@@ -44,7 +46,7 @@ for k = 1, count do
   ids[k] = id
   if id == '' then generated = generated + 1 end
 end
-local out = { nowText }
+local out = { nowText, taskq_epoch(KEYS[7]) }
 if count == 0 then return taskq_reply(out) end
 local firstId
 if generated > 0 then
@@ -132,14 +134,14 @@ taskq_flush()
 if n > 0 then redis.call('PUBLISH', ARGV[2], #ready) end
 if tails then
   if consecutive then
-    out[2] = 'r'
-    out[3] = string.format('%d', firstId)
+    out[3] = 'r'
+    out[4] = string.format('%d', firstId)
   else
-    out[2] = 'l'
+    out[3] = 'l'
     for _, id in ipairs(newIds) do out[#out + 1] = id end
   end
   return taskq_reply(out)
 end
-for k = 1, count do out[k + 1] = flags[k] end
+for k = 1, count do out[k + 2] = flags[k] end
 for _, id in ipairs(newIds) do out[#out + 1] = id end
 return taskq_reply(out)

@@ -45,3 +45,15 @@ local function taskq_unfence(fenceKey, attemptsKey, id, after)
   end
   return attempt
 end
+
+-- The queue's epoch (see QueueKeys.epoch): read, or written when the queue has
+-- none yet — the Redis server time in µs, so each generation of the queue's
+-- data has its own. Clients compare it with the one they saw.
+local function taskq_epoch(epochKey)
+  local epoch = taskq_str(redis.call('GET', epochKey))
+  if epoch then return epoch end
+  local t = redis.call('TIME')
+  epoch = t[1] .. string.format('%06d', tonumber(t[2]))
+  redis.call('SET', epochKey, epoch)
+  return epoch
+end

@@ -9,6 +9,7 @@ import { QueueClient } from './queue-client';
 import type { RedisClient } from './redis-handle';
 import { recoverConsumer } from './recover';
 import { assertRedisVersion } from './redis-version';
+import { EpochWatch, readGeneration, type DataLoss } from './epoch';
 
 export interface ConsumerOptions extends RetentionClientOptions {
   /** Consumer id; one processing list per consumer. Default: `<host>-<pid>-<random>`. */
@@ -47,10 +48,12 @@ export interface AttemptRecord {
 
 /** What a heartbeat learned. */
 export interface Heartbeat {
-  /** False when the janitor had presumed this consumer dead (it registered again). */
+  /** False when the janitor had presumed this consumer dead, or Redis lost the queue's data (it registered again). */
   readonly alive: boolean;
   /** Tasks this consumer holds whose cancel was requested. */
   readonly cancelRequested: string[];
+  /** The queue's epoch (see QueueKeys.epoch). */
+  readonly epoch?: string;
 }
 
 /**
@@ -65,6 +68,9 @@ export class Consumer extends QueueClient {
   private readonly deadMax: number;
   private readonly rejectedMax: number;
   private versionChecked = false;
+  /** The queue's data generation as this consumer saw it. */
+  private readonly watch: EpochWatch;
+  private readonly lossListeners = new Set<(loss: DataLoss) => void>();
 
   // no default value: the constructor's length stays 1, so a container cannot build it without its options
   constructor(options?: ConsumerOptions) {
@@ -75,6 +81,60 @@ export class Consumer extends QueueClient {
     this.rejectedMax = retention.rejectedMax;
     this.id = options.id ?? newConsumerId();
     this.fetchKeys = scriptKeys('fetch', this.keys, this.id);
+    this.watch = new EpochWatch(this.keys.queue);
+  }
+
+  /**
+   * The queue's epoch this consumer works in (see QueueKeys.epoch), learned
+   * at registration; it changes when Redis lost the queue's data. A fetched
+   * task carries the epoch it was fetched in.
+   */
+  get epoch(): string | undefined {
+    return this.watch.current;
+  }
+
+  /**
+   * Calls `listener` when this consumer finds that Redis lost the queue's
+   * data (a heartbeat, registration or refused ack shows another epoch, or a
+   * seq counter gone back): the tasks it held then are unknown to Redis and
+   * their outcomes cannot be recorded. Without a listener the consumer logs
+   * the loss itself. Returns a function that removes the listener.
+   */
+  onDataLost(listener: (loss: DataLoss) => void): () => void {
+    this.lossListeners.add(listener);
+    return () => this.lossListeners.delete(listener);
+  }
+
+  /**
+   * Notes the epoch a beat or registration (in this process or a heartbeat
+   * thread) reported; returns true when it shows a loss (reported to the
+   * listeners, or logged).
+   */
+  noteEpoch(epoch: string | undefined): boolean {
+    return this.reportLoss(this.watch.see(epoch));
+  }
+
+  private reportLoss(loss: DataLoss | undefined): boolean {
+    if (loss === undefined) return false;
+    if (this.lossListeners.size === 0) {
+      this.logger.error(
+        { consumer: this.id, queue: loss.queue, before: loss.before, after: loss.after },
+        `${loss.reason}; the tasks consumer ${this.id} held are unknown to Redis now, their outcomes cannot be recorded`,
+      );
+    }
+    for (const listener of this.lossListeners) listener(loss);
+    return true;
+  }
+
+  /**
+   * After Redis refused an ack or fail: whether it refused because it lost the
+   * queue's data (another epoch, or a seq counter below `seqOf` a refused
+   * token's). Reports the loss; false when the refusal is an ordinary one.
+   */
+  private async refusedForLoss(tokens: readonly string[]): Promise<boolean> {
+    for (const token of tokens) this.watch.seeSeq(Number(token.slice(0, token.indexOf(':'))) || 0);
+    const generation = await readGeneration(await this.redis(), this.keys);
+    return this.reportLoss(this.watch.check(generation));
   }
 
   /** Closes the connections this consumer opened (not a client or handle it was given). */
@@ -92,7 +152,12 @@ export class Consumer extends QueueClient {
       await assertRedisVersion(await this.redis());
       this.versionChecked = true;
     }
-    await this.beat('1');
+    await this.registerAgain();
+  }
+
+  /** Registers; true when the reply showed that Redis lost the queue's data (reported). */
+  private async registerAgain(): Promise<boolean> {
+    return (await this.beat('1')).lost;
   }
 
   /**
@@ -101,10 +166,10 @@ export class Consumer extends QueueClient {
    * the queue), it registers again and reports `alive: false`.
    */
   async heartbeat(): Promise<Heartbeat> {
-    const beat = await this.beat('0');
+    const { beat, lost } = await this.beat('0');
     if (beat.alive) return beat;
-    this.logger.warn({ consumer: this.id }, `consumer ${this.id} was presumed dead; its tasks went back to the queue; registering again`);
     await this.register();
+    if (!lost) this.logger.warn({ consumer: this.id }, `consumer ${this.id} was presumed dead; its tasks went back to the queue; registered again`);
     return beat;
   }
 
@@ -116,10 +181,13 @@ export class Consumer extends QueueClient {
     return { source: SCRIPTS.heartbeat.source, sha: SCRIPTS.heartbeat.sha, keys: scriptKeys('heartbeat', this.keys, this.id) };
   }
 
-  private async beat(register: '0' | '1'): Promise<Heartbeat> {
+  /** One heartbeat script call; `lost`: its epoch showed that Redis lost the queue's data (reported). */
+  private async beat(register: '0' | '1'): Promise<{ beat: Heartbeat; lost: boolean }> {
     const call = this.heartbeatCall();
     const reply = (await SCRIPTS.heartbeat.run(await this.redis(), call.keys, [this.id, register])) as unknown[];
-    return { alive: Number(reply[0]) === 1, cancelRequested: reply.slice(1).map(String) };
+    const epoch = String(reply[1]);
+    const lost = this.noteEpoch(epoch);
+    return { beat: { alive: Number(reply[0]) === 1, cancelRequested: reply.slice(2).map(String), epoch }, lost };
   }
 
   /**
@@ -170,13 +238,23 @@ export class Consumer extends QueueClient {
     const redis = await this.redis();
     let reply = await SCRIPTS.fetch.run(redis, keys, args);
     if (reply === -1) {
-      this.logger.warn({ consumer: this.id }, `consumer ${this.id} is not registered (presumed dead); registering again`);
-      await this.register();
+      if (!this.versionChecked) await this.register();
+      else if (await this.registerAgain()) {
+        // Redis lost the queue's data: these acks are of tasks it no longer knows (reported); fetch only
+        if (acks.length === 0) return this.exchange([], workers);
+        const fetched = await this.exchange([], workers);
+        return { ...fetched, acks: acks.map(() => false) };
+      } else {
+        this.logger.warn({ consumer: this.id }, `consumer ${this.id} was not registered (presumed dead; its tasks went back to the queue); registered again`);
+      }
       reply = await SCRIPTS.fetch.run(redis, keys, args);
       if (reply === -1) return { acks: acks.map(() => false), tasks: [], nextDueInMs: undefined, readyLeft: undefined };
     }
-    const result = decodeFetchReply(reply as unknown[], acks.length, workers);
-    result.acks.forEach((ok, i) => this.accepted(ok, 'ack', acks[i].id));
+    const result = decodeFetchReply(reply as unknown[], acks.length, workers, this.watch.current);
+    const refused = acks.filter((_, i) => !result.acks[i]);
+    if (refused.length > 0 && !(await this.refusedForLoss(refused.map((a) => a.token)))) {
+      for (const a of refused) this.accepted(false, 'ack', a.id);
+    }
     return result;
   }
 
@@ -204,7 +282,9 @@ export class Consumer extends QueueClient {
         this.rejectedMax,
       ],
     );
-    return this.accepted(reply !== 0, input.mode, taskId) ? (reply as TaskStatus) : undefined;
+    if (reply !== 0) return reply as TaskStatus;
+    if (!(await this.refusedForLoss([token]))) this.accepted(false, input.mode, taskId);
+    return undefined;
   }
 
   /** Gives unfinished tasks back to the front of the ready list (Queued; the attempt does not count). */

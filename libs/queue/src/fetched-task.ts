@@ -14,6 +14,8 @@ export interface FetchedTask {
   /** The decoded task, or the reason it could not be decoded. */
   readonly task: Task | undefined;
   readonly invalid: InvalidTaskError | undefined;
+  /** The queue's epoch it was fetched in (see Consumer.epoch): when the consumer's differs, Redis lost the task. */
+  readonly epoch?: string;
 }
 
 /** What one fetch returned. */
@@ -32,7 +34,7 @@ export interface FetchResult {
  * ready, one flag per ack, then id, encoded task, token per task. The attempt is the token's
  * part after the colon (`<seq>:<attempt>`), so the reply does not carry it twice.
  */
-export function decodeFetchReply(reply: unknown[], ackCount: number, workers: readonly string[]): FetchResult {
+export function decodeFetchReply(reply: unknown[], ackCount: number, workers: readonly string[], epoch?: string): FetchResult {
   const tasks: FetchedTask[] = [];
   const due = Number(reply[0]);
   const left = Number(reply[1]);
@@ -44,14 +46,14 @@ export function decodeFetchReply(reply: unknown[], ackCount: number, workers: re
     const attempt = Number(token.slice(token.indexOf(':') + 1));
     const worker = workers[n] ?? workers[workers.length - 1] ?? '';
     if (typeof raw !== 'string' || raw === '') {
-      tasks.push({ id, attempt, token, worker, task: undefined, invalid: new InvalidTaskError(`task ${id}: no task is stored under this id`) });
+      tasks.push({ id, attempt, token, worker, task: undefined, invalid: new InvalidTaskError(`task ${id}: no task is stored under this id`), epoch });
       continue;
     }
     try {
-      tasks.push({ id, attempt, token, worker, task: decodeTask(id, raw), invalid: undefined });
+      tasks.push({ id, attempt, token, worker, task: decodeTask(id, raw), invalid: undefined, epoch });
     } catch (err) {
       const invalid = err instanceof InvalidTaskError ? err : new InvalidTaskError(`task ${id}: ${String(err)}`, { cause: err });
-      tasks.push({ id, attempt, token, worker, task: undefined, invalid });
+      tasks.push({ id, attempt, token, worker, task: undefined, invalid, epoch });
     }
   }
   return { acks, tasks, nextDueInMs: due >= 0 ? due : undefined, readyLeft: left >= 0 ? left : undefined };

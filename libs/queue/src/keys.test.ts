@@ -21,6 +21,7 @@ function allKeys(keys: QueueKeys): string[] {
     keys.seq,
     keys.consumers,
     keys.rejected,
+    keys.epoch,
     keys.janitorLock,
     keys.events,
     keys.wake,

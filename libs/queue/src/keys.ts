@@ -49,6 +49,14 @@ export interface QueueKeys extends RecordKeys {
   readonly finished: string;
   /** Hash task id -> how often the janitor recovered it from a dead worker. */
   readonly recoveries: string;
+  /**
+   * The queue's epoch: the Redis server time (µs since 1970) at which the
+   * queue's data began, written by the first enqueue or consumer registration
+   * and never changed. A client that saw one epoch and later finds another
+   * (or none) knows Redis lost the queue's data meanwhile: a restart without
+   * persistence, a flush, a failover to a replica that did not have it.
+   */
+  readonly epoch: string;
   /** Key of the janitor's distributed mutex (redis-semaphore). */
   readonly janitorLock: string;
   /** Pub/sub channel on which every status change is published. */
@@ -101,6 +109,7 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_KEY_PREFIX): Q
     cancels: `${base}:cancels`,
     finished: `${base}:retained`,
     recoveries: `${base}:recoveries`,
+    epoch: `${base}:epoch`,
     janitorLock: `${base}:janitor`,
     events: `${base}:events`,
     wake: `${base}:wake`,

@@ -26,6 +26,7 @@ import {
 } from './task';
 import type { CancelResult } from './cancel-result';
 import type { AttemptRecord } from './consumer';
+import { EpochWatch, readGeneration, type DataLoss } from './epoch';
 
 /** Tasks per enqueue script call; bounds the size of one Redis command. */
 const ENQUEUE_CHUNK = 1000;
@@ -58,9 +59,45 @@ export type QueueOptions = QueueClientOptions;
  * ```
  */
 export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
+  /** The queue's data generation as this Queue saw it (its enqueues' epochs, the seqs of records it read). */
+  private readonly watch: EpochWatch;
+  /** A loss an enqueue found, not yet returned by checkData(). */
+  private unreported: DataLoss | undefined;
+
   // no default value: the constructor's length stays 1, so a container cannot build it without its options
   constructor(options?: QueueOptions) {
     super(options ?? {}, 'taskq-queue');
+    this.watch = new EpochWatch(this.keys.queue);
+  }
+
+  /**
+   * The queue's epoch as of this Queue's last enqueue (see QueueKeys.epoch):
+   * undefined before the first one.
+   */
+  get epoch(): string | undefined {
+    return this.watch.current;
+  }
+
+  /**
+   * Whether Redis lost the queue's data since this Queue enqueued into it:
+   * the queue's epoch changed (a restart without persistence, a flush, a
+   * failover to a replica without the data) or its seq counter went back
+   * below a record this Queue read (a restart from an older snapshot). Tasks
+   * enqueued before are then unknown to Redis, or in an older state. Returns
+   * each loss once; undefined when nothing was lost (or nothing enqueued yet).
+   */
+  async checkData(): Promise<DataLoss | undefined> {
+    const generation = await readGeneration(await this.redis(), this.keys);
+    const found = this.unreported;
+    this.unreported = undefined;
+    return this.watch.check(generation) ?? found;
+  }
+
+  private sawEpoch(epoch: string): void {
+    const loss = this.watch.see(epoch);
+    if (loss === undefined) return;
+    this.unreported = loss;
+    this.logger.error({ queue: this.keys.queue, before: loss.before, after: loss.after }, `${loss.reason}; the tasks enqueued before are lost`);
   }
 
   get name(): string {
@@ -139,23 +176,24 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
     replies.forEach((raw, c) => {
       const reply = raw as unknown[];
       const now = Number(reply[0]);
+      this.sawEpoch(String(reply[1]));
       const first = c * ENQUEUE_CHUNK;
       const count = Math.min(ENQUEUE_CHUNK, inputs.length - first);
-      if (reply[1] === 'r' || reply[1] === 'l') {
-        // tails only, every task new: [enqueue time, 'r', first id] (consecutive ids) or [enqueue time, 'l', ids...]
-        const firstId = Number(reply[2]);
+      if (reply[2] === 'r' || reply[2] === 'l') {
+        // tails only, every task new: [enqueue time, epoch, 'r', first id] (consecutive ids) or [enqueue time, epoch, 'l', ids...]
+        const firstId = Number(reply[3]);
         for (let j = 0; j < count; j++) {
-          const id = reply[1] === 'r' ? String(firstId + j) : String(reply[2 + j]);
+          const id = reply[2] === 'r' ? String(firstId + j) : String(reply[3 + j]);
           tasks.push(taskFromInput(inputs[first + j] as TaskInput, id, now) as Task<P>);
         }
         return;
       }
-      // [enqueue time, one flag per task, generated ids...]
-      let generated = 1 + count;
+      // [enqueue time, epoch, one flag per task, generated ids...]
+      let generated = 2 + count;
       for (let j = 0; j < count; j++) {
         const input = inputs[first + j] as TaskInput;
         const id = input.id ?? String(reply[generated++]);
-        if (Number(reply[1 + j]) === 0) existing.push(tasks.length);
+        if (Number(reply[2 + j]) === 0) existing.push(tasks.length);
         tasks.push(taskFromInput(input, id, now) as Task<P>);
       }
     });
@@ -198,7 +236,9 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
 
   /** Current status records of many tasks, in the order asked (see status()). */
   async statuses(taskIds: readonly string[]): Promise<Map<string, StatusRecord | undefined>> {
-    return new StatusRecorder(await this.redis(), this.keys).getMany(taskIds);
+    const records = await new StatusRecorder(await this.redis(), this.keys).getMany(taskIds);
+    if (this.watch.current !== undefined) for (const record of records.values()) if (record) this.watch.seeSeq(record.seq);
+    return records;
   }
 
   /**

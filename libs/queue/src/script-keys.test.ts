@@ -46,7 +46,7 @@ describe('script KEYS', () => {
 
   it('builds the key names of the queue, the processing list for the consumer given', () => {
     const k = queueKeys('emails');
-    expect(scriptKeys('heartbeat', k, 'c1')).toEqual(['taskq:{emails}:consumers', 'taskq:{emails}:processing:c1', 'taskq:{emails}:cancels']);
+    expect(scriptKeys('heartbeat', k, 'c1')).toEqual(['taskq:{emails}:consumers', 'taskq:{emails}:processing:c1', 'taskq:{emails}:cancels', 'taskq:{emails}:epoch']);
     expect(() => scriptKeys('fetch', k)).toThrow(/consumer id/);
   });
 

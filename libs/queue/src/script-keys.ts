@@ -9,13 +9,13 @@ export type ScriptKey = Exclude<keyof QueueKeys, 'queue' | 'processing' | 'event
  * names; script-keys.test.ts checks that they agree.
  */
 export const SCRIPT_KEYS = {
-  enqueue: ['ready', 'tasks', 'status', 'seq', 'delayed', 'ids'],
+  enqueue: ['ready', 'tasks', 'status', 'seq', 'delayed', 'ids', 'epoch'],
   fetch: ['ready', 'processing', 'tasks', 'attempts', 'status', 'seq', 'consumers', 'delayed', 'fence', 'cancels', 'finished', 'recoveries'],
   fail: ['processing', 'attempts', 'status', 'seq', 'fence', 'cancels', 'delayed', 'dead', 'rejected', 'finished', 'history', 'tasks', 'recoveries'],
   release: ['processing', 'ready', 'attempts', 'status', 'seq', 'fence'],
   reconcile: ['processing', 'ready', 'attempts', 'status', 'seq', 'fence'],
   recover: ['processing', 'ready', 'consumers', 'attempts', 'status', 'seq', 'fence', 'cancels', 'finished', 'recoveries', 'dead', 'tasks', 'history'],
-  heartbeat: ['consumers', 'processing', 'cancels'],
+  heartbeat: ['consumers', 'processing', 'cancels', 'epoch'],
   staleConsumers: ['consumers'],
   cancel: ['ready', 'delayed', 'status', 'seq', 'cancels', 'finished', 'attempts', 'tasks'],
   requeueDead: ['dead', 'ready', 'attempts', 'status', 'seq', 'tasks', 'recoveries'],

@@ -92,10 +92,12 @@ export class ThreadHeartbeat implements HeartbeatSource {
         this.exitedBy(worker, code);
       }),
     );
-    worker.on('message', (m: { type: string; alive?: boolean; cancelRequested?: string[]; message?: string }) => {
+    worker.on('message', (m: { type: string; alive?: boolean; epoch?: string; cancelRequested?: string[]; message?: string }) => {
       if (m.type === 'beat') {
-        if (!m.alive) this.logger.warn({ consumer: this.consumer.id }, `consumer ${this.consumer.id} was presumed dead; its tasks went back to the queue; registered again`);
-        this.onBeat({ alive: m.alive === true, cancelRequested: m.cancelRequested ?? [] });
+        // a beat that shows another epoch: Redis lost the queue's data (reported by the consumer), nobody presumed this one dead
+        const lost = this.consumer.noteEpoch(m.epoch);
+        if (!m.alive && !lost) this.logger.warn({ consumer: this.consumer.id }, `consumer ${this.consumer.id} was presumed dead; its tasks went back to the queue; registered again`);
+        this.onBeat({ alive: m.alive === true, cancelRequested: m.cancelRequested ?? [], epoch: m.epoch });
       } else if (m.type === 'error') {
         this.logger.warn({ err: m.message }, `heartbeat failed: ${m.message ?? ''}`);
       }

@@ -51,6 +51,8 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 type Ending = { kind: 'ok' } | { kind: 'error'; error: unknown } | { kind: 'timeout'; error: TaskTimeoutError } | { kind: 'cancel' } | { kind: 'abort' };
 
 const OK: Ending = { kind: 'ok' };
+/** Why a finished task's outcome is not recorded when the consumer's epoch moved on (the consumer logged the loss once). */
+const LOST = "Redis lost the queue's data after the task was fetched (see the error logged when it was found)";
 
 /** The context a handler gets; the AbortSignal is made only if the handler looks at it. */
 class HandlerContext implements TaskContext {
@@ -226,6 +228,10 @@ class TaskRun implements RunningTask {
         return;
       case 'ok':
         this.outcomeSent = true;
+        if (this.runner.lost(this.fetched)) {
+          this.acked(false);
+          return;
+        }
         this.runner.acks.ackWith(id, worker, token, (err, ok) => {
           if (err === undefined) this.acked(ok);
           else this.settle(this.runner.recordAfterFailure(err, () => this.runner.acks.ack(id, worker, token)).then((late) => this.acked(late)));
@@ -246,7 +252,9 @@ class TaskRun implements RunningTask {
 
   private acked(ok: boolean): void {
     const id = this.fetched.id;
-    if (!ok) this.log.warn({ durationMs: this.durationMs(), acked: ok }, `FINISHED ${id} (${this.seconds()} s), but its ack was refused (the task had been taken back)`);
+    if (!ok && this.runner.lost(this.fetched)) {
+      this.log.info({ durationMs: this.durationMs(), acked: ok }, `FINISHED ${id} (${this.seconds()} s), not recorded: ${LOST}`);
+    } else if (!ok) this.log.warn({ durationMs: this.durationMs(), acked: ok }, `FINISHED ${id} (${this.seconds()} s), but its ack was refused (the task had been taken back)`);
     else if (this.log.isLevelEnabled('info')) this.log.info({ durationMs: this.durationMs(), acked: ok }, `DONE ${id} (${this.seconds()} s)`);
     this.finished.fire();
   }
@@ -315,7 +323,8 @@ export class TaskRunner {
     }
     const status = await this.fail(fetched, input);
     const next = input.mode === 'retry' && status === 'Retrying' ? `, retry in ${input.delayMs} ms` : '';
-    log.warn({ durationMs, reason, status }, `FAILED ${fetched.id} (${seconds} s): ${reason} -> ${status ?? 'refused'}${next}`);
+    if (status === undefined && this.lost(fetched)) log.info({ durationMs, reason }, `FAILED ${fetched.id} (${seconds} s): ${reason}; not recorded: ${LOST}`);
+    else log.warn({ durationMs, reason, status }, `FAILED ${fetched.id} (${seconds} s): ${reason} -> ${status ?? 'refused'}${next}`);
   }
 
   private failInput(fetched: FetchedTask, task: Task, error: unknown, reason: string): FailInput {
@@ -332,7 +341,14 @@ export class TaskRunner {
   }
 
   fail(fetched: FetchedTask, input: FailInput): Promise<string | undefined> {
+    if (this.lost(fetched)) return Promise.resolve(undefined);
     return this.record(() => this.consumer.fail(fetched.id, fetched.worker, fetched.token, input));
+  }
+
+  /** Whether Redis lost the queue's data since `fetched` was fetched (its epoch is not the consumer's): its outcome cannot be recorded. */
+  lost(fetched: FetchedTask): boolean {
+    const now = this.consumer.epoch;
+    return fetched.epoch !== undefined && now !== undefined && fetched.epoch !== now;
   }
 
   /**

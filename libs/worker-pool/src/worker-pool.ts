@@ -111,6 +111,11 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     const shared = { queue: options.queue, prefix: options.prefix, retention: options.retention, connection: this.connection, logger: this.logger };
     const consumer = new Consumer({ ...shared, id: options.consumerId });
     this.consumer = consumer;
+    consumer.onDataLost((loss) => {
+      const ids = this.running.ids();
+      const held = ids.length === 0 ? 'no task was running here' : `the ${ids.length} task(s) running here are unknown to Redis now: they run to their end, but their outcomes cannot be recorded (${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''})`;
+      this.logger.error({ consumer: consumer.id, queue: loss.queue, before: loss.before, after: loss.after, lost: ids.length }, `${loss.reason}; ${held}`);
+    });
     this.janitor = options.janitor === false ? undefined : new Janitor({ ...options.janitor, ...shared });
     if (this.janitor && this.options.heartbeatMs * 2 > this.janitor.staleAfterMs) {
       // one late beat would make a live worker look dead

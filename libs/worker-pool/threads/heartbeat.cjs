@@ -7,7 +7,7 @@
 // workerData: { url or options, connectionName, source, sha, keys, consumerId, intervalMs }
 //   url: a redis:// or rediss:// URL; options: ioredis options without functions
 //   (a standalone server, or sentinels)
-// Posts to the parent: { type: 'beat', alive, cancelRequested: string[] }
+// Posts to the parent: { type: 'beat', alive, epoch, cancelRequested: string[] }
 //                      { type: 'error', message }
 // Stops on the message 'stop'.
 const { parentPort, workerData } = require('node:worker_threads');
@@ -61,7 +61,7 @@ async function loop() {
       let reply = await run('0');
       const alive = Number(reply[0]) === 1;
       if (!alive) reply = await run('1'); // presumed dead: register again
-      parentPort.postMessage({ type: 'beat', alive, cancelRequested: reply.slice(1).map(String) });
+      parentPort.postMessage({ type: 'beat', alive, epoch: reply[1] == null ? undefined : String(reply[1]), cancelRequested: reply.slice(2).map(String) });
     } catch (err) {
       parentPort.postMessage({ type: 'error', message: err && err.message ? err.message : String(err) });
     }

@@ -2,7 +2,7 @@ import { Queue, queueKeys } from '@taskq/queue';
 import { type StatusRecord } from '@taskq/recorder';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
-import { CommandLog, isFetchCall, isHeartbeatCall, LOG_EVERY_COMMAND, type LoggedCommand } from './test-support/command-log';
+import { CommandLog, heartbeatConsumer, isFetchCall, isHeartbeatCall, LOG_EVERY_COMMAND, type LoggedCommand } from './test-support/command-log';
 import { whereIs } from './test-support/queue-state';
 import { recorded } from './test-support/recorded';
 import { newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
@@ -106,7 +106,7 @@ describe('idle workers', () => {
     const commands = new CommandLog(await clients.connect(server.url, 'taskq-it-admin'));
     const isFetch = isFetchCall(keys);
     const isBeat = isHeartbeatCall(keys);
-    const beatsOf = (all: LoggedCommand[], consumer: string) => all.filter((c) => isBeat(c) && c.args[6] === consumer).length;
+    const beatsOf = (all: LoggedCommand[], consumer: string) => all.filter((c) => isBeat(c) && heartbeatConsumer(c) === consumer).length;
     /** At most 2 fetch calls per worker per second: a 1 s poll passes, a busy poll (or a 100 ms one) does not. */
     const bound = (ms: number) => Math.ceil(consumers.length * 2 * (ms / 1000));
 

@@ -89,7 +89,7 @@ describe('a fetch whose task was recovered (library Consumers and Janitor in thi
 
     // its next fetch finds it unregistered: it registers again and takes the task back, as a new fetch
     const [second] = (await a.fetch(['A-1'])).tasks;
-    expect(logger.messages()).toContain(`consumer ${a.id} is not registered (presumed dead); registering again`);
+    expect(logger.messages()).toContain(`consumer ${a.id} was not registered (presumed dead; its tasks went back to the queue); registered again`);
     expect(second).toMatchObject({ id, attempt: 1 });
     expect(second?.token).not.toBe(first?.token);
     const inProgress = await recorded(redis, keys, id);

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { QueueKeys } from '@taskq/queue';
+import { SCRIPT_KEYS, type QueueKeys } from '@taskq/queue';
 
 /**
  * redis-server arguments that make the SLOWLOG record every command (each
@@ -54,7 +54,12 @@ export function isFetchCall(keys: QueueKeys): (c: LoggedCommand) => boolean {
   return (c) => isScript(c) && c.args[3] === keys.ready && (c.args[4] ?? '').startsWith(processing);
 }
 
-/** The heartbeat script of `keys`' queue (3 KEYS, the consumers set first). */
+/** The heartbeat script of `keys`' queue (its KEYS, the consumers set first). */
 export function isHeartbeatCall(keys: QueueKeys): (c: LoggedCommand) => boolean {
-  return (c) => isScript(c) && c.args[2] === '3' && c.args[3] === keys.consumers;
+  return (c) => isScript(c) && c.args[2] === String(SCRIPT_KEYS.heartbeat.length) && c.args[3] === keys.consumers;
+}
+
+/** The consumer id of a heartbeat call (its first ARGV, after EVALSHA, the sha, the key count and the KEYS). */
+export function heartbeatConsumer(c: LoggedCommand): string | undefined {
+  return c.args[3 + SCRIPT_KEYS.heartbeat.length];
 }
