@@ -46,6 +46,14 @@ export async function produce(queue: Queue, monitor: Monitor, logger: Logger, o:
     stopListening = () => void off();
   }
   try {
+    const pause = await queue.paused();
+    if (pause) {
+      const why = pause.reason === undefined ? '' : ` (${pause.reason})`;
+      logger.warn(
+        { queue: queue.name, pausedAt: pause.at, reason: pause.reason },
+        `queue ${queue.name} is paused since ${new Date(pause.at).toISOString()}${why}: the tasks wait until it is resumed`,
+      );
+    }
     const progress = new EnqueueProgress(logger, queue.name, o.count);
     await enqueueInBatches(queue, sleepTasks(o), {
       total: o.count,

@@ -7,7 +7,7 @@ import {
   type StatusRecord,
   type TaskStatus,
 } from '@taskq/recorder';
-import { EpochWatch, QueueClient, readGeneration, type DataLoss } from '@taskq/queue';
+import { decodeQueueEvent, EpochWatch, QueueClient, readGeneration, type DataLoss, type QueueEvent } from '@taskq/queue';
 import { resolveMonitorOptions, type MonitorOptions, type MonitorSettings } from './monitor-options';
 import { MonitorNotRunningError } from './monitor-not-running-error';
 import { ResyncScheduler } from './resync-scheduler';
@@ -79,6 +79,7 @@ export class Monitor extends QueueClient {
   /** The queue's data generation as this monitor saw it (epoch, highest seq). */
   private readonly watch: EpochWatch;
   private readonly lossListeners = new Set<(event: MonitorDataLoss) => void>();
+  private readonly queueEventListeners = new Set<(event: QueueEvent) => void>();
   /** The epoch read learnEpoch() started, while it runs. */
   private learning: Promise<void> | undefined;
 
@@ -146,6 +147,12 @@ export class Monitor extends QueueClient {
   onDataLost(callback: (event: MonitorDataLoss) => void): () => void {
     this.lossListeners.add(callback);
     return () => this.lossListeners.delete(callback);
+  }
+
+  /** Calls `callback` for each pause or resume of the queue (see Queue.pause). Returns a function that unregisters it. */
+  onQueueEvent(callback: (event: QueueEvent) => void): () => void {
+    this.queueEventListeners.add(callback);
+    return () => this.queueEventListeners.delete(callback);
   }
 
   /** Marks tasks as followed: resyncs re-read their recorded status until it is final. */
@@ -305,6 +312,12 @@ export class Monitor extends QueueClient {
 
   private onMessage(channel: string, message: string): void {
     if (channel !== this.channel) return;
+    const event = decodeQueueEvent(message);
+    if (event !== undefined) {
+      this.noteSeq(event.seq);
+      this.onQueueEventMessage(event);
+      return;
+    }
     let records: StatusRecord[];
     try {
       records = decodeStatusMessage(message);
@@ -313,19 +326,40 @@ export class Monitor extends QueueClient {
       return;
     }
     for (const record of records) {
-      if (this.lastSeq !== undefined && record.seq > this.lastSeq + 1) {
-        this.logger.debug({ lastSeq: this.lastSeq, seq: record.seq }, '[Monitor] Missed status events, resyncing');
-        this.resyncs.schedule();
-      } else if (this.lastSeq !== undefined && record.seq < this.lastSeq) {
-        // the queue's seq counter went back: Redis may have lost its data (the resync checks the epoch)
-        this.logger.debug({ lastSeq: this.lastSeq, seq: record.seq }, '[Monitor] Status events went back in seq, resyncing');
-        this.lastSeq = record.seq;
-        this.resyncs.schedule();
-      }
-      if (this.watch.current !== undefined) this.watch.seeSeq(record.seq);
-      else this.learnEpoch();
-      if (this.lastSeq === undefined || record.seq > this.lastSeq) this.lastSeq = record.seq;
+      this.noteSeq(record.seq);
       this.apply(record);
+    }
+  }
+
+  /** The seq of an event on the channel: a gap or a step back schedules a re-read. */
+  private noteSeq(seq: number): void {
+    if (this.lastSeq !== undefined && seq > this.lastSeq + 1) {
+      this.logger.debug({ lastSeq: this.lastSeq, seq }, '[Monitor] Missed status events, resyncing');
+      this.resyncs.schedule();
+    } else if (this.lastSeq !== undefined && seq < this.lastSeq) {
+      // the queue's seq counter went back: Redis may have lost its data (the resync checks the epoch)
+      this.logger.debug({ lastSeq: this.lastSeq, seq }, '[Monitor] Status events went back in seq, resyncing');
+      this.lastSeq = seq;
+      this.resyncs.schedule();
+    }
+    if (this.watch.current !== undefined) this.watch.seeSeq(seq);
+    else this.learnEpoch();
+    if (this.lastSeq === undefined || seq > this.lastSeq) this.lastSeq = seq;
+  }
+
+  /** A pause or resume of the queue: logged, and passed to onQueueEvent callbacks. */
+  private onQueueEventMessage(event: QueueEvent): void {
+    const queue = this.keys.queue;
+    if (this.options.log) {
+      const why = event.reason === undefined ? '' : ` (${event.reason})`;
+      this.logger.info({ queue, event: event.event, reason: event.reason }, `[Monitor] Queue ${queue} is ${event.event}${why}`);
+    }
+    for (const listener of [...this.queueEventListeners]) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.logger.warn({ err }, '[Monitor] A queue event callback threw');
+      }
     }
   }
 

@@ -21,6 +21,7 @@
 -- KEYS[10] cancels: cancels hash
 -- KEYS[11] finished: finished list (retention)
 -- KEYS[12] recoveries: recoveries hash
+-- KEYS[13] paused: present while the queue is paused (then no task is handed out)
 -- ARGV[1] events channel
 -- ARGV[2] consumer id
 -- ARGV[3] '1' if every worker name (acks' and fetches') and acked id needs no
@@ -32,7 +33,8 @@
 -- tasks recovered: it must register again; nothing was done).
 -- Otherwise a flat array: ms until the earliest delayed task is due (-1:
 -- none, or not looked up because tasks are still ready), the number of tasks
--- still ready after this fetch (-1 when no task was wanted), A ack flags (1
+-- still ready after this fetch (-1 when no task was wanted, -2 when the queue
+-- is paused: the acks land, nothing is promoted or handed out), A ack flags (1
 -- acknowledged, 0 refused), then per task: id, encoded task ('' if none
 -- stored), token (its attempt is the part after the colon).
 local call = redis.call
@@ -97,14 +99,18 @@ if acks > 0 then
   nout = acks + 2
 end
 
+local wanted = #ARGV - firstWorker + 1
+-- a paused queue hands out nothing and promotes nothing (the acks above land)
+local paused = wanted > 0 and call('EXISTS', KEYS[13]) == 1
+if paused then wanted = 0 end
 -- due tasks go to the consuming end: they run next, not behind a backlog
-local due = call('ZRANGEBYSCORE', KEYS[8], '-inf', string.format('%.0f', now), 'LIMIT', 0, 1000)
+local due = {}
+if not paused then due = call('ZRANGEBYSCORE', KEYS[8], '-inf', string.format('%.0f', now), 'LIMIT', 0, 1000) end
 if #due > 0 then
   call('ZREM', KEYS[8], taskq_unpack(due))
   call('RPUSH', KEYS[1], taskq_unpack(due))
 end
 local ids, nids = {}, 0
-local wanted = #ARGV - firstWorker + 1
 if wanted > 0 then
   -- false when the list is empty; copied, as the in-memory Redis returns an array-like userdata
   local popped = call('RPOP', KEYS[1], wanted)
@@ -203,6 +209,7 @@ if nids > 0 then
   call('HSET', KEYS[9], taskq_unpack(fences))
 end
 taskq_flush()
+if paused then out[2] = -2 end
 if wanted > 0 then
   -- A pool that emptied the ready list waits for a wake message (or the next
   -- due time) before it asks again; one that left tasks there asks at once.

@@ -248,7 +248,7 @@ export class Consumer extends QueueClient {
         this.logger.warn({ consumer: this.id }, `consumer ${this.id} was not registered (presumed dead; its tasks went back to the queue); registered again`);
       }
       reply = await SCRIPTS.fetch.run(redis, keys, args);
-      if (reply === -1) return { acks: acks.map(() => false), tasks: [], nextDueInMs: undefined, readyLeft: undefined };
+      if (reply === -1) return { acks: acks.map(() => false), tasks: [], nextDueInMs: undefined, readyLeft: undefined, paused: false };
     }
     const result = decodeFetchReply(reply as unknown[], acks.length, workers, this.watch.current);
     const refused = acks.filter((_, i) => !result.acks[i]);

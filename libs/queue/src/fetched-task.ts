@@ -25,8 +25,10 @@ export interface FetchResult {
   readonly tasks: FetchedTask[];
   /** ms until the earliest Delayed/Retrying task is due; undefined if there is none, or while tasks are still ready (not looked up). */
   readonly nextDueInMs: number | undefined;
-  /** Tasks still in the ready list after this fetch (0: the fetch emptied it); undefined when no task was asked for. */
+  /** Tasks still in the ready list after this fetch (0: the fetch emptied it); undefined when no task was asked for, or the queue is paused. */
   readonly readyLeft: number | undefined;
+  /** The queue is paused (see Queue.pause): no task was handed out, none will be until it is resumed. */
+  readonly paused: boolean;
 }
 
 /**
@@ -56,5 +58,5 @@ export function decodeFetchReply(reply: unknown[], ackCount: number, workers: re
       tasks.push({ id, attempt, token, worker, task: undefined, invalid, epoch });
     }
   }
-  return { acks, tasks, nextDueInMs: due >= 0 ? due : undefined, readyLeft: left >= 0 ? left : undefined };
+  return { acks, tasks, nextDueInMs: due >= 0 ? due : undefined, readyLeft: left >= 0 ? left : undefined, paused: left === -2 };
 }

@@ -39,3 +39,5 @@ export { assertRedisVersion, MIN_REDIS_VERSION } from './redis-version';
 export { TasksLostError } from './errors/tasks-lost-error';
 export { EpochWatch, readGeneration, epochTime } from './epoch';
 export type { DataLoss, Generation } from './epoch';
+export { decodeQueueEvent } from './queue-event';
+export type { QueueEvent } from './queue-event';

@@ -22,6 +22,7 @@ function allKeys(keys: QueueKeys): string[] {
     keys.consumers,
     keys.rejected,
     keys.epoch,
+    keys.paused,
     keys.janitorLock,
     keys.events,
     keys.wake,

@@ -57,6 +57,11 @@ export interface QueueKeys extends RecordKeys {
    * persistence, a flush, a failover to a replica that did not have it.
    */
   readonly epoch: string;
+  /**
+   * Present while the queue is paused: the pause event (JSON `{"event":"paused","at","seq","reason"?}`).
+   * A paused queue hands out no task; enqueues go on and running tasks finish.
+   */
+  readonly paused: string;
   /** Key of the janitor's distributed mutex (redis-semaphore). */
   readonly janitorLock: string;
   /** Pub/sub channel on which every status change is published. */
@@ -110,6 +115,7 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_KEY_PREFIX): Q
     finished: `${base}:retained`,
     recoveries: `${base}:recoveries`,
     epoch: `${base}:epoch`,
+    paused: `${base}:paused`,
     janitorLock: `${base}:janitor`,
     events: `${base}:events`,
     wake: `${base}:wake`,

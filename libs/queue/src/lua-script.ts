@@ -58,4 +58,6 @@ export const SCRIPTS = {
   requeueDead: loadScript('requeue-dead'),
   trim: loadScript('trim'),
   reconcile: loadScript('reconcile'),
+  pause: loadScript('pause'),
+  resume: loadScript('resume'),
 } as const;

@@ -157,6 +157,42 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     expect(acked).toMatchObject({ acks: [true], tasks: [], readyLeft: undefined });
   });
 
+  it('pause: fetch hands out and promotes nothing (paused, readyLeft undefined) while acks land; resume hands out again; both published with a seq of their own', async () => {
+    const { redis, queue, consumer } = await registered();
+    const k = queueKeys('unit');
+    const subscriber = redis.duplicate();
+    const messages: string[] = [];
+    subscriber.on('message', (channel: string, message: string) => messages.push(`${channel === k.wake ? 'wake' : 'events'} ${message}`));
+    await subscriber.subscribe(k.events, k.wake);
+    await queue.enqueueMany([{ type: 'x', id: 'p1' }, { type: 'x', id: 'p2' }]);
+    await queue.enqueue({ type: 'x', id: 'due', delayMs: 60_000 });
+    const [held] = (await consumer.fetch(['w-1'])).tasks;
+    expect(held?.id).toBe('p1');
+    const seqBefore = Number(await redis.get(k.seq));
+    const pause = await queue.pause('maintenance');
+    expect(pause).toMatchObject({ event: 'paused', seq: seqBefore + 1, reason: 'maintenance' });
+    expect(await queue.pause()).toEqual(pause);
+    await redis.zadd(k.delayed, 0, 'due'); // due now
+    const whilePaused = await consumer.exchange([{ id: 'p1', worker: 'w-1', token: held?.token ?? '' }], ['w-1', 'w-2']);
+    expect(whilePaused).toMatchObject({ acks: [true], tasks: [], paused: true, readyLeft: undefined, nextDueInMs: undefined });
+    expect((await queue.status('p1'))?.status).toBe('Done');
+    expect((await queue.status('due'))?.status).toBe('Delayed'); // not promoted while paused
+    expect(await queue.readyCount()).toBe(1);
+    expect((await consumer.fetch(['w-1'])).paused).toBe(true);
+
+    const resume = await queue.resume();
+    expect(resume).toMatchObject({ event: 'resumed' });
+    expect(resume?.seq).toBeGreaterThan(pause.seq);
+    expect(await queue.resume()).toBeUndefined();
+    const after = await consumer.fetch(['w-1', 'w-2']);
+    expect(after.paused).toBe(false);
+    expect(after.tasks.map((t) => t.id).sort()).toEqual(['due', 'p2']);
+    await waitFor(() => messages.some((m) => m === 'wake resumed'));
+    const events = messages.filter((m) => m.startsWith('events {')).map((m) => JSON.parse(m.slice(7)) as { event: string; seq: number });
+    expect(events.map((e) => e.event)).toEqual(['paused', 'resumed']);
+    await subscriber.quit();
+  });
+
   it('publishes on the wake channel how many tasks became ready (0 when only a due time changed)', async () => {
     const { redis, another } = mockRedis();
     const queue = new Queue({ ...config, connection: redis });

@@ -27,6 +27,7 @@ import {
 import type { CancelResult } from './cancel-result';
 import type { AttemptRecord } from './consumer';
 import { EpochWatch, readGeneration, type DataLoss } from './epoch';
+import { decodeQueueEvent, type QueueEvent } from './queue-event';
 
 /** Tasks per enqueue script call; bounds the size of one Redis command. */
 const ENQUEUE_CHUNK = 1000;
@@ -239,6 +240,32 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
     const records = await new StatusRecorder(await this.redis(), this.keys).getMany(taskIds);
     if (this.watch.current !== undefined) for (const record of records.values()) if (record) this.watch.seeSeq(record.seq);
     return records;
+  }
+
+  /**
+   * Pauses the queue: workers take no task from it until `resume()`;
+   * enqueues go on, tasks already running finish (their outcomes are
+   * recorded), due delayed tasks wait. Published on the events channel (a
+   * Monitor reports it). Returns the pause event; when the queue was paused
+   * already, that earlier one, unchanged.
+   */
+  async pause(reason = ''): Promise<QueueEvent> {
+    const k = this.keys;
+    const raw = await SCRIPTS.pause.run(await this.redis(), scriptKeys('pause', k), [k.events, reason]);
+    return decodeQueueEvent(String(raw)) as QueueEvent;
+  }
+
+  /** Resumes a paused queue (idle workers are woken at once). Returns the resume event, or undefined when it was not paused. */
+  async resume(): Promise<QueueEvent | undefined> {
+    const k = this.keys;
+    const raw = await SCRIPTS.resume.run(await this.redis(), scriptKeys('resume', k), [k.events, k.wake]);
+    return typeof raw === 'string' ? decodeQueueEvent(raw) : undefined;
+  }
+
+  /** The pause event while the queue is paused, else undefined. */
+  async paused(): Promise<QueueEvent | undefined> {
+    const raw = await (await this.redis()).get(this.keys.paused);
+    return raw === null ? undefined : decodeQueueEvent(raw);
   }
 
   /**

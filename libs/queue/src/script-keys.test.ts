@@ -16,6 +16,8 @@ const FILES: Record<ScriptName, string> = {
   cancel: 'cancel',
   requeueDead: 'requeue-dead',
   trim: 'trim',
+  pause: 'pause',
+  resume: 'resume',
 };
 
 /** The key names a script's header lists, in KEYS order (`-- KEYS[n] <name>: …`). */

@@ -10,7 +10,7 @@ export type ScriptKey = Exclude<keyof QueueKeys, 'queue' | 'processing' | 'event
  */
 export const SCRIPT_KEYS = {
   enqueue: ['ready', 'tasks', 'status', 'seq', 'delayed', 'ids', 'epoch'],
-  fetch: ['ready', 'processing', 'tasks', 'attempts', 'status', 'seq', 'consumers', 'delayed', 'fence', 'cancels', 'finished', 'recoveries'],
+  fetch: ['ready', 'processing', 'tasks', 'attempts', 'status', 'seq', 'consumers', 'delayed', 'fence', 'cancels', 'finished', 'recoveries', 'paused'],
   fail: ['processing', 'attempts', 'status', 'seq', 'fence', 'cancels', 'delayed', 'dead', 'rejected', 'finished', 'history', 'tasks', 'recoveries'],
   release: ['processing', 'ready', 'attempts', 'status', 'seq', 'fence'],
   reconcile: ['processing', 'ready', 'attempts', 'status', 'seq', 'fence'],
@@ -19,6 +19,8 @@ export const SCRIPT_KEYS = {
   staleConsumers: ['consumers'],
   cancel: ['ready', 'delayed', 'status', 'seq', 'cancels', 'finished', 'attempts', 'tasks'],
   requeueDead: ['dead', 'ready', 'attempts', 'status', 'seq', 'tasks', 'recoveries'],
+  pause: ['paused', 'seq'],
+  resume: ['paused', 'seq'],
   trim: ['finished', 'tasks', 'attempts', 'status', 'history', 'fence', 'cancels', 'recoveries'],
 } as const satisfies Record<string, readonly ScriptKey[]>;
 

@@ -205,7 +205,7 @@ describe('WorkerPool (ioredis-mock)', () => {
     const consumer = pool.consumer;
     const held: { asked: number; answer: (readyLeft: number) => void }[] = [];
     let holding = false;
-    const reply = (readyLeft: number) => ({ acks: [], tasks: [], nextDueInMs: undefined, readyLeft });
+    const reply = (readyLeft: number) => ({ acks: [], tasks: [], nextDueInMs: undefined, readyLeft, paused: false });
     jest.spyOn(consumer, 'exchange').mockImplementation((_acks, workers) => {
       if (!holding) return Promise.resolve(reply(0));
       return new Promise((resolve) => held.push({ asked: workers.length, answer: (left) => resolve(reply(left)) }));

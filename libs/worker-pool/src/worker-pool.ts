@@ -102,6 +102,8 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
   private dryAt: DryQueue | undefined;
   /** Most tasks one round trip asks for. */
   private readonly fetchShare: number;
+  /** Whether the last fetch found the queue paused. */
+  private pausedSeen = false;
 
   // no default value: the constructor's length stays 1, so a container cannot build it without its options
   constructor(options?: WorkerPoolOptions<T>) {
@@ -299,7 +301,9 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
         // sub-workers the queue had no task for are idle again
         for (let i = fetched.tasks.length; i < workers.length; i++) this.idle.push(workers[i]);
         if (workers.length > 0) {
-          const emptied = fetched.readyLeft === undefined ? fetched.tasks.length < workers.length : fetched.readyLeft === 0;
+          this.notePaused(fetched.paused);
+          // a paused queue is as good as empty: wait for a wake (resume sends one) or the poll interval
+          const emptied = fetched.paused || (fetched.readyLeft === undefined ? fetched.tasks.length < workers.length : fetched.readyLeft === 0);
           if (emptied) {
             // The queue ran dry: fetch again on a wake message (for as many
             // tasks as the wakes announce), when the earliest delayed task is
@@ -335,6 +339,15 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
         this.wake?.fire();
       });
     this.exchanges.add(tracked);
+  }
+
+  /** Logs when the queue turns out paused, and when it hands out tasks again. */
+  private notePaused(paused: boolean): void {
+    if (paused === this.pausedSeen) return;
+    this.pausedSeen = paused;
+    const queue = this.consumer.keys.queue;
+    if (paused) this.logger.info({ queue }, `queue ${queue} is paused: taking no task from it until it is resumed (running tasks finish)`);
+    else this.logger.info({ queue }, `queue ${queue} is no longer paused: taking tasks again`);
   }
 
   private wakeCounts(): Omit<DryQueue, 'until'> {
