@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { container } from 'tsyringe';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_RETENTION, TOKENS } from '@taskq/queue';
+import { DEFAULT_RETENTION, TOKENS, queueKeys } from '@taskq/queue';
 import { registerWorkerPool, sleepTask, spinTask, WorkerPool, type HandlerMap, type WorkerPoolSettings } from '@taskq/worker-pool';
 import {
   createLogger,
@@ -14,6 +14,7 @@ import {
   runMain,
   withCommonOptions,
 } from '@taskq/app-kit';
+import { readQueueCounts, startMetricsServer, workerMetrics, type MetricsServer } from './metrics';
 
 /** The worker CLI: composition root of a worker process. */
 function parseArgs(argv: string[]) {
@@ -40,7 +41,12 @@ function parseArgs(argv: string[]) {
       })
       .option('retention-max-age-ms', { type: 'number', default: DEFAULT_RETENTION.maxAgeMs, describe: 'forget Done/Cancelled tasks older than this' })
       .option('retention-max-count', { type: 'number', default: DEFAULT_RETENTION.maxCount, describe: 'keep at most this many Done/Cancelled tasks' })
-      .option('dead-max', { type: 'number', default: DEFAULT_RETENTION.deadMax, describe: 'cap of the dead-letter list' }),
+      .option('dead-max', { type: 'number', default: DEFAULT_RETENTION.deadMax, describe: 'cap of the dead-letter list' })
+      .option('metrics-port', {
+        type: 'number',
+        describe: 'serve /metrics (Prometheus), /healthz and /readyz on this port (0: any free port, logged); default: none',
+      })
+      .option('metrics-host', { type: 'string', default: '0.0.0.0', describe: 'address the metrics server listens on' }),
   )
     .check((a) => {
       // Given both ways, yargs keeps the positional and drops the flag without a word.
@@ -56,6 +62,8 @@ function parseArgs(argv: string[]) {
       }
       if (a['stale-after-ms'] <= a['heartbeat-ms'] * 2) throw new Error('--stale-after-ms must be more than twice --heartbeat-ms');
       for (const k of ['retention-max-age-ms', 'retention-max-count', 'dead-max'] as const) positiveInt(`--${k}`, a[k]);
+      const port = a['metrics-port'];
+      if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new Error('--metrics-port must be a whole number from 0 to 65535');
       return true;
     })
     .parseSync();
@@ -116,9 +124,21 @@ runMain(async () => {
     );
   });
 
+  let metrics: MetricsServer | undefined;
+  if (args['metrics-port'] !== undefined) {
+    const keys = queueKeys(args.queue);
+    const { registry } = workerMetrics(pool, () => readQueueCounts(conn.redis, keys), logger);
+    metrics = await startMetricsServer({ port: args['metrics-port'], host: args['metrics-host'], registry, pool, logger });
+    logger.info(
+      { metricsPort: metrics.port, metricsHost: args['metrics-host'] },
+      `metrics on http://${args['metrics-host']}:${metrics.port}/metrics (also /healthz, /readyz)`,
+    );
+  }
+
   await pool.start();
   await stopped;
   const result = await pool.stop();
+  await metrics?.close();
   await conn.close();
   logger.info(result, `stopped: ${result.finished} task(s) finished during the grace period, ${result.released} put back`);
   return EXIT.ok;

@@ -72,6 +72,8 @@ export class Janitor extends QueueClient {
   private failedAt: number | undefined;
   /** Whether the hold-back after a failure was logged (once per failure). */
   private heldBackLogged = false;
+  private recoveredTotal = 0;
+  private failedPasses = 0;
 
   // no default value: the constructor's length stays 1, so a container cannot build it without its options
   constructor(options?: JanitorOptions) {
@@ -124,12 +126,20 @@ export class Janitor extends QueueClient {
    */
   async runOnce(): Promise<JanitorPass> {
     try {
-      return await this.pass();
+      const pass = await this.pass();
+      for (const n of pass.recovered.values()) this.recoveredTotal += n;
+      return pass;
     } catch (err) {
       this.failedAt = Date.now();
       this.heldBackLogged = false;
+      this.failedPasses++;
       throw err;
     }
+  }
+
+  /** Since this janitor was made: tasks it returned from dead consumers, and passes that failed (Redis refused or unreachable). */
+  get stats(): { readonly recovered: number; readonly failedPasses: number } {
+    return { recovered: this.recoveredTotal, failedPasses: this.failedPasses };
   }
 
   private async pass(): Promise<JanitorPass> {

@@ -9,7 +9,8 @@ const RESTART_WINDOW_MS = 60_000;
 
 /** Where a pool's heartbeats come from. */
 export interface HeartbeatSource {
-  start(onBeat: (beat: Heartbeat) => void): void;
+  /** `onError`: a beat failed (Redis refused or unreachable). */
+  start(onBeat: (beat: Heartbeat) => void, onError?: () => void): void;
   stop(): Promise<void>;
 }
 
@@ -23,9 +24,12 @@ export class MainThreadHeartbeat implements HeartbeatSource {
     private readonly logger: Logger,
   ) {}
 
-  start(onBeat: (beat: Heartbeat) => void): void {
+  start(onBeat: (beat: Heartbeat) => void, onError: () => void = () => undefined): void {
     this.timer = setInterval(() => {
-      this.consumer.heartbeat().then(onBeat, (err: unknown) => this.logger.warn({ err }, `heartbeat failed: ${String(err)}`));
+      this.consumer.heartbeat().then(onBeat, (err: unknown) => {
+        onError();
+        this.logger.warn({ err }, `heartbeat failed: ${String(err)}`);
+      });
     }, this.intervalMs);
   }
 
@@ -48,6 +52,7 @@ export class ThreadHeartbeat implements HeartbeatSource {
   private exited: Promise<void> = Promise.resolve();
   private stopping = false;
   private onBeat: (beat: Heartbeat) => void = () => undefined;
+  private onError: () => void = () => undefined;
   /** When the thread exited by itself, within the last RESTART_WINDOW_MS. */
   private crashes: number[] = [];
   private fallback: MainThreadHeartbeat | undefined;
@@ -67,8 +72,9 @@ export class ThreadHeartbeat implements HeartbeatSource {
   }
 
   /** Starts the thread; throws when it cannot be made (e.g. options that cannot be sent to a thread). */
-  start(onBeat: (beat: Heartbeat) => void): void {
+  start(onBeat: (beat: Heartbeat) => void, onError: () => void = () => undefined): void {
     this.onBeat = onBeat;
+    this.onError = onError;
     this.spawn();
   }
 
@@ -99,6 +105,7 @@ export class ThreadHeartbeat implements HeartbeatSource {
         if (!m.alive && !lost) this.logger.warn({ consumer: this.consumer.id }, `consumer ${this.consumer.id} was presumed dead; its tasks went back to the queue; registered again`);
         this.onBeat({ alive: m.alive === true, cancelRequested: m.cancelRequested ?? [], epoch: m.epoch });
       } else if (m.type === 'error') {
+        this.onError();
         this.logger.warn({ err: m.message }, `heartbeat failed: ${m.message ?? ''}`);
       }
     });
@@ -129,7 +136,7 @@ export class ThreadHeartbeat implements HeartbeatSource {
       `heartbeat thread keeps failing (${this.crashes.length} exits within ${RESTART_WINDOW_MS / 1000} s): heartbeats now come from the main thread; a handler that blocks the event loop past the janitor's stale limit will be taken for a dead worker`,
     );
     this.fallback = new MainThreadHeartbeat(this.consumer, this.intervalMs, this.logger);
-    this.fallback.start(this.onBeat);
+    this.fallback.start(this.onBeat, this.onError);
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,6 @@
 export { WorkerPool, PoolState } from './worker-pool';
-export type { StopResult } from './worker-pool';
+export type { StopResult, PoolStats } from './worker-pool';
+export type { TaskOutcome } from './task-runner';
 export type { WorkerPoolOptions, WorkerPoolSettings, HeartbeatMode } from './options';
 export type { TaskHandler, TaskContext, HandlerMap } from './handler';
 export { failureReason } from './failure';

@@ -51,6 +51,26 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 type Ending = { kind: 'ok' } | { kind: 'error'; error: unknown } | { kind: 'timeout'; error: TaskTimeoutError } | { kind: 'cancel' } | { kind: 'abort' };
 
 const OK: Ending = { kind: 'ok' };
+
+/** How a task's run in this pool ended, for metrics (see WorkerPool.onTaskEnd). */
+export interface TaskOutcome {
+  readonly queue: string;
+  readonly id: string;
+  /** The task's type; undefined when it could not be decoded. */
+  readonly type: string | undefined;
+  /**
+   * What was recorded: `Done`, `Retrying`, `Dead`, `Failed` or `Cancelled`;
+   * `Released` when it was aborted and put back (a stopping pool); `Unrecorded`
+   * when Redis refused the outcome (the task was taken back) or lost it.
+   */
+  readonly status: string;
+  /** The attempt this run was. */
+  readonly attempt: number;
+  /** How long the handler ran, ms (0 when it never ran: no handler, not decodable). */
+  readonly durationMs: number;
+  /** For a first attempt: ms from the enqueue (Redis time; a delay included) to the handler's start. */
+  readonly waitMs: number | undefined;
+}
 /** Why a finished task's outcome is not recorded when the consumer's epoch moved on (the consumer logged the loss once). */
 const LOST = "Redis lost the queue's data after the task was fetched (see the error logged when it was found)";
 
@@ -116,6 +136,8 @@ class TaskRun implements RunningTask {
   private readonly handlerOver = new Latch();
   private readonly finished = new Latch();
   private started = 0;
+  /** Date.now() at the start, for the queue wait of a first attempt (only with an observer). */
+  private startedAt = 0;
   private clearTimer: (() => void) | undefined;
   private outcomeSent = false;
 
@@ -171,17 +193,18 @@ class TaskRun implements RunningTask {
     if (!task) {
       const reason = this.fetched.invalid?.message ?? `task ${id} could not be decoded`;
       this.log.error({ reason }, `REJECT ${id}: ${reason}`);
-      this.settle(this.runner.fail(this.fetched, { mode: 'reject', reason }));
+      this.settle(this.runner.fail(this.fetched, { mode: 'reject', reason }).then((status) => this.observe(status)));
       return;
     }
     const handler = this.runner.handlers.get(task.type);
     if (!handler) {
       const reason = `no handler for task type ${JSON.stringify(task.type)}`;
       this.log.error({ reason, type: task.type }, `REJECT ${id}: ${reason}`);
-      this.settle(this.runner.fail(this.fetched, { mode: 'reject', reason }));
+      this.settle(this.runner.fail(this.fetched, { mode: 'reject', reason }).then((status) => this.observe(status)));
       return;
     }
     this.started = performance.now();
+    if (this.runner.observer) this.startedAt = Date.now();
     if (this.log.isLevelEnabled('info')) this.log.info({ type: task.type }, `START ${id}`);
     if (task.timeoutMs !== undefined) {
       const error = new TaskTimeoutError(task.timeoutMs);
@@ -224,6 +247,7 @@ class TaskRun implements RunningTask {
     switch (ending.kind) {
       case 'abort':
         this.log.warn({ durationMs: this.durationMs() }, `ABORTED ${id} after ${this.seconds()} s (returned to the queue)`);
+        this.observe('Released');
         this.finished.fire();
         return;
       case 'ok':
@@ -241,22 +265,47 @@ class TaskRun implements RunningTask {
         this.settle(
           this.runner.fail(this.fetched, { mode: 'cancel', reason: 'cancelled while running' }).then((status) => {
             this.log.warn({ durationMs: this.durationMs(), status }, `CANCELLED ${id} after ${this.seconds()} s`);
+            this.observe(status);
           }),
         );
         return;
       case 'timeout':
       case 'error':
-        this.settle(this.runner.failed(this.fetched, this.fetched.task as Task, ending.error, this.durationMs(), this.seconds(), this.log));
+        this.settle(
+          this.runner.failed(this.fetched, this.fetched.task as Task, ending.error, this.durationMs(), this.seconds(), this.log).then((status) => this.observe(status)),
+        );
     }
   }
 
   private acked(ok: boolean): void {
     const id = this.fetched.id;
+    if (this.runner.observer) this.observe(ok ? 'Done' : undefined);
     if (!ok && this.runner.lost(this.fetched)) {
       this.log.info({ durationMs: this.durationMs(), acked: ok }, `FINISHED ${id} (${this.seconds()} s), not recorded: ${LOST}`);
     } else if (!ok) this.log.warn({ durationMs: this.durationMs(), acked: ok }, `FINISHED ${id} (${this.seconds()} s), but its ack was refused (the task had been taken back)`);
     else if (this.log.isLevelEnabled('info')) this.log.info({ durationMs: this.durationMs(), acked: ok }, `DONE ${id} (${this.seconds()} s)`);
     this.finished.fire();
+  }
+
+  /** Tells the runner's observer how the run ended (undefined: not recorded). */
+  private observe(status: string | undefined): void {
+    const observer = this.runner.observer;
+    if (!observer) return;
+    const task = this.fetched.task;
+    const ran = this.started > 0;
+    try {
+      observer({
+        queue: this.runner.queue,
+        id: this.fetched.id,
+        type: task?.type,
+        status: status ?? 'Unrecorded',
+        attempt: this.fetched.attempt,
+        durationMs: ran ? performance.now() - this.started : 0,
+        waitMs: ran && task && this.fetched.attempt === 1 ? Math.max(0, this.startedAt - task.enqueuedAt) : undefined,
+      });
+    } catch (err) {
+      this.log.warn({ err }, `a task observer threw: ${String(err)}`);
+    }
   }
 
   /** Finishes the run when `outcome` (its recording) settles; a failure to record is logged, never thrown. */
@@ -304,6 +353,11 @@ export class TaskRunner {
     this.queue = consumer.keys.queue;
   }
 
+  /** Told how each run ended (metrics); none by default. */
+  observer: ((outcome: TaskOutcome) => void) | undefined;
+  /** Tries to record an outcome that Redis refused or did not answer (each retry counts). */
+  recordErrors = 0;
+
 
   run(fetched: FetchedTask): RunningTask {
     const run = new TaskRun(this, fetched);
@@ -312,7 +366,7 @@ export class TaskRunner {
   }
 
   /** A failed attempt: retry after the backoff, or dead letter after the last attempt. */
-  async failed(fetched: FetchedTask, task: Task, error: unknown, durationMs: number, seconds: string, log: Logger): Promise<void> {
+  async failed(fetched: FetchedTask, task: Task, error: unknown, durationMs: number, seconds: string, log: Logger): Promise<string | undefined> {
     const reason = failureReason(error);
     let input: FailInput;
     try {
@@ -325,6 +379,7 @@ export class TaskRunner {
     const next = input.mode === 'retry' && status === 'Retrying' ? `, retry in ${input.delayMs} ms` : '';
     if (status === undefined && this.lost(fetched)) log.info({ durationMs, reason }, `FAILED ${fetched.id} (${seconds} s): ${reason}; not recorded: ${LOST}`);
     else log.warn({ durationMs, reason, status }, `FAILED ${fetched.id} (${seconds} s): ${reason} -> ${status ?? 'refused'}${next}`);
+    return status;
   }
 
   private failInput(fetched: FetchedTask, task: Task, error: unknown, reason: string): FailInput {
@@ -378,6 +433,7 @@ export class TaskRunner {
     const givenUp = this.recordingGivenUp.signal;
     for (let attempt = 1; ; attempt++) {
       if (givenUp.aborted) throw err;
+      this.recordErrors++;
       if (attempt === 1 || attempt % RECORD_RETRY_LOG_EVERY === 0) {
         this.logger.warn({ err, attempt }, `recording a task outcome failed (try ${attempt}); holding it and retrying until Redis takes it: ${String(err)}`);
       }

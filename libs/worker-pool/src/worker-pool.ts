@@ -13,7 +13,7 @@ import {
 import type { TaskHandler } from './handler';
 import { resolvePoolOptions, type ResolvedPoolOptions, type WorkerPoolOptions } from './options';
 import { WakeSignal } from './wake-signal';
-import { TaskRunner } from './task-runner';
+import { TaskRunner, type TaskOutcome } from './task-runner';
 import { RunningTasks } from './running-tasks';
 import { MainThreadHeartbeat, ThreadHeartbeat, type HeartbeatSource } from './heartbeat';
 import { AckBatcher, type TakenAcks } from './ack-batcher';
@@ -44,6 +44,26 @@ interface DryQueue {
 
 export const PoolState = { New: 'new', Starting: 'starting', Running: 'running', Stopping: 'stopping', Stopped: 'stopped' } as const;
 export type PoolState = (typeof PoolState)[keyof typeof PoolState];
+
+/** What a pool is doing and has met, for metrics and health checks (see WorkerPool.stats). */
+export interface PoolStats {
+  readonly queue: string;
+  readonly consumer: string;
+  readonly state: PoolState;
+  readonly concurrency: number;
+  /** Sub-workers not idle: running a task, or waiting for the fetch that asks for one. */
+  readonly busy: number;
+  readonly idle: number;
+  /** Date.now() of the last heartbeat Redis took (registration included); undefined before the start. */
+  readonly lastHeartbeatAt: number | undefined;
+  readonly heartbeatMs: number;
+  /** Whether the last fetch found the queue paused. */
+  readonly paused: boolean;
+  /** Since the pool was made: failed fetch round trips, failed heartbeats, failed tries to record an outcome, failed janitor passes. */
+  readonly redisErrors: { readonly fetch: number; readonly heartbeat: number; readonly record: number; readonly janitor: number };
+  /** Tasks this pool's janitor returned from dead consumers. */
+  readonly janitorRecoveries: number;
+}
 
 /** What stop() did. */
 export interface StopResult {
@@ -104,6 +124,10 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
   private readonly fetchShare: number;
   /** Whether the last fetch found the queue paused. */
   private pausedSeen = false;
+  private lastBeatAt: number | undefined;
+  private heartbeatErrors = 0;
+  private fetchErrors = 0;
+  private readonly outcomeListeners = new Set<(outcome: TaskOutcome) => void>();
 
   // no default value: the constructor's length stays 1, so a container cannot build it without its options
   constructor(options?: WorkerPoolOptions<T>) {
@@ -142,6 +166,42 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
 
   get currentState(): PoolState {
     return this.state;
+  }
+
+  /** What the pool is doing and has met (metrics, health checks). */
+  stats(): PoolStats {
+    const idle = this.idle.length;
+    const janitor = this.janitor?.stats;
+    return {
+      queue: this.consumer.keys.queue,
+      consumer: this.consumer.id,
+      state: this.state,
+      concurrency: this.options.concurrency,
+      busy: this.options.concurrency - idle,
+      idle,
+      lastHeartbeatAt: this.lastBeatAt,
+      heartbeatMs: this.options.heartbeatMs,
+      paused: this.pausedSeen,
+      redisErrors: { fetch: this.fetchErrors, heartbeat: this.heartbeatErrors, record: this.runner.recordErrors, janitor: janitor?.failedPasses ?? 0 },
+      janitorRecoveries: janitor?.recovered ?? 0,
+    };
+  }
+
+  /**
+   * Calls `listener` as each task's run here ends: its queue, type, the
+   * status recorded (or `Released`, `Unrecorded`), the handler's duration and,
+   * for a first attempt, its wait since the enqueue. For metrics; a listener
+   * that throws is logged. Returns a function that removes it.
+   */
+  onTaskEnd(listener: (outcome: TaskOutcome) => void): () => void {
+    this.outcomeListeners.add(listener);
+    this.runner.observer ??= (outcome) => {
+      for (const l of this.outcomeListeners) l(outcome);
+    };
+    return () => {
+      this.outcomeListeners.delete(listener);
+      if (this.outcomeListeners.size === 0) this.runner.observer = undefined;
+    };
   }
 
   /** Ids of the tasks running now. */
@@ -183,7 +243,11 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
       this.state = PoolState.New;
       throw err;
     }
-    this.heartbeat = this.startHeartbeat((beat) => beat.cancelRequested.forEach((id) => this.cancelLocal(id)));
+    this.lastBeatAt = Date.now(); // the registration
+    this.heartbeat = this.startHeartbeat((beat) => {
+      this.lastBeatAt = Date.now();
+      beat.cancelRequested.forEach((id) => this.cancelLocal(id));
+    });
     this.janitor?.start();
     this.state = PoolState.Running;
     this.logger.info(
@@ -200,6 +264,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
    */
   private startHeartbeat(onBeat: (beat: Heartbeat) => void): HeartbeatSource {
     const o = this.options;
+    const onError = (): void => void this.heartbeatErrors++;
     const main = (why: string | undefined): HeartbeatSource => {
       if (why !== undefined) {
         this.logger.info(
@@ -208,7 +273,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
         );
       }
       const source = new MainThreadHeartbeat(this.consumer, o.heartbeatMs, this.logger);
-      source.start(onBeat);
+      source.start(onBeat, onError);
       return source;
     };
     if (o.heartbeat === 'main') return main(undefined);
@@ -216,7 +281,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     if (!target) return main(`a thread cannot open this connection (${this.connection.address})`);
     try {
       const thread = new ThreadHeartbeat(this.consumer, target, o.heartbeatMs, this.logger);
-      thread.start(onBeat);
+      thread.start(onBeat, onError);
       return thread;
     } catch (err) {
       return main(`the heartbeat thread could not start (${err instanceof Error ? err.message : String(err)})`);
@@ -326,6 +391,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
         this.idle.push(...workers);
         if (workers.length > 0) this.dryAt = undefined; // not known to be dry: the retry asks for a full share
         this.failures++;
+        this.fetchErrors++;
         this.needsReconcile = true; // the fetch may have run in Redis all the same
         const delay = Math.min(100 * 2 ** Math.min(this.failures, 5), 3000);
         this.retryAt = Date.now() + delay;
