@@ -30,6 +30,7 @@ export function producerOptions<T>(y: Argv<T>) {
       })
       .option('max-attempts', { type: 'number', default: 3, describe: 'executions allowed per task before it is Dead' })
       .option('retry-delay-ms', { type: 'number', default: 1000, describe: 'wait between a failed attempt and the next' })
+      .option('priority', { type: 'number', default: 5, describe: "the tasks' priority, 0-9: among ready tasks a higher one runs first" })
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary as the last stdout line' })
       .option('timeout-ms', { type: 'number', default: 0, describe: 'stop waiting after this many ms (0: no limit)' })
       .option('id-prefix', {
@@ -48,6 +49,7 @@ export function producerOptions<T>(y: Argv<T>) {
     if (!(typeof rate === 'number' && rate >= 0 && rate <= 1)) throw new Error(`--fail-rate must be between 0 and 1, got ${rate}`);
     positiveInt('--max-attempts', a['max-attempts']);
     if (!Number.isInteger(a['retry-delay-ms']) || a['retry-delay-ms'] < 0) throw new Error('--retry-delay-ms must be a whole number >= 0');
+    if (!(Number.isInteger(a.priority) && a.priority >= 0 && a.priority <= 9)) throw new Error(`--priority must be a whole number from 0 to 9, got ${a.priority}`);
     // the rule of task ids (@taskq/queue), checked here so that a bad prefix is a usage error
     const problem = a['id-prefix'] === undefined ? undefined : idProblem(a['id-prefix'], 0, 200);
     if (problem !== undefined) {

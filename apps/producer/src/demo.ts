@@ -61,6 +61,7 @@ runMain(async () => {
       failRate: args['fail-rate'],
       maxAttempts: args['max-attempts'],
       retryDelayMs: args['retry-delay-ms'],
+      priority: args.priority,
       idPrefix: args['id-prefix'] ?? (conn.embedded ? 'task_' : `task_${runTag()}_`),
     });
     logger.child({ component: 'producer' }).info({ summary }, describeSummary(summary));

@@ -42,6 +42,7 @@ runMain(async () => {
       failRate: args['fail-rate'],
       maxAttempts: args['max-attempts'],
       retryDelayMs: args['retry-delay-ms'],
+      priority: args.priority,
       idPrefix: args['id-prefix'] ?? `task_${runTag()}_`,
     });
     logger.info({ summary }, describeSummary(summary));

@@ -14,6 +14,8 @@ export interface SleepTaskOptions {
   readonly maxAttempts: number;
   /** Backoff between attempts, ms (fixed). */
   readonly retryDelayMs: number;
+  /** The tasks' priority (0-9); default 5. */
+  readonly priority?: number;
 }
 
 /** The id of task `n` (1-based) of a run. */
@@ -37,6 +39,7 @@ export function* sleepTasks(o: SleepTaskOptions): Generator<TaskInput> {
       payload: failAttempts > 0 ? { ms, failAttempts } : { ms },
       maxAttempts: o.maxAttempts,
       backoff,
+      ...(o.priority === undefined ? {} : { priority: o.priority }),
     };
   }
 }

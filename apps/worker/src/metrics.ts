@@ -17,34 +17,54 @@ export interface QueueCounts {
   readonly delayed: number;
   readonly inProgress: number;
   readonly dead: number;
-  /** Seconds since the enqueue of the task that runs next (the oldest ready one); 0 when none is ready. */
+  /** Seconds since the enqueue of the oldest ready task (of any priority); 0 when none is ready. */
   readonly oldestReadyAgeSeconds: number;
 }
 
-/** The oldest ready task's stored body (it begins with its enqueue time): the consuming end of the ready list. */
-const OLDEST_READY = `local id = redis.call('LINDEX', KEYS[1], -1)
-if not id then return false end
-return redis.call('HGET', KEYS[2], id)`;
+/**
+ * The enqueue time of the oldest ready task: the consuming end of the ready
+ * list (the default priority) and the first task of each priority level in
+ * the prioritized set (FIFO within a level, so each level's first is its
+ * oldest, unless one was taken back). A stored body begins with its enqueue time.
+ */
+const OLDEST_READY = `local ids = {}
+local id = redis.call('LINDEX', KEYS[1], -1)
+if id then ids[1] = id end
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  for level = 0, 9 do
+    local low = (9 - level) * 1e13
+    local first = redis.call('ZRANGEBYSCORE', KEYS[3], string.format('%.0f', low), '(' .. string.format('%.0f', low + 1e13), 'LIMIT', 0, 1)
+    if first[1] then ids[#ids + 1] = first[1] end
+  end
+end
+local oldest = false
+for _, task in ipairs(ids) do
+  local at = tonumber(string.match(redis.call('HGET', KEYS[2], task) or '', '^%[(%d+),') or '')
+  if at and (not oldest or at < oldest) then oldest = at end
+end
+if not oldest then return false end
+return string.format('%.0f', oldest)`;
 
 /** Reads a queue's counts in one pipeline: cheap enough for every scrape. */
 export async function readQueueCounts(redis: RedisClient, keys: QueueKeys, now: number = Date.now()): Promise<QueueCounts> {
   const replies = await redis
     .pipeline()
     .llen(keys.ready)
+    .zcard(keys.prioritized)
     .zcard(keys.delayed)
     .hlen(keys.fence)
     .hexists(keys.fence, FENCE_ENCODING_FIELD)
     .llen(keys.dead)
-    .eval(OLDEST_READY, 2, keys.ready, keys.tasks)
+    .eval(OLDEST_READY, 3, keys.ready, keys.tasks, keys.prioritized)
     .exec();
   const values = (replies ?? []).map(([err, value]) => {
     if (err) throw err;
     return value;
   });
-  const [ready, delayed, fence, encodingField, dead, oldest] = values;
-  const enqueuedAt = typeof oldest === 'string' ? Number(/^\[(\d+),/.exec(oldest)?.[1] ?? NaN) : NaN;
+  const [ready, prioritized, delayed, fence, encodingField, dead, oldest] = values;
+  const enqueuedAt = typeof oldest === 'string' ? Number(oldest) : NaN;
   return {
-    ready: Number(ready),
+    ready: Number(ready) + Number(prioritized),
     delayed: Number(delayed),
     inProgress: Number(fence) - Number(encodingField),
     dead: Number(dead),
@@ -136,7 +156,7 @@ export function workerMetrics(pool: MetricsSource, counts: () => Promise<QueueCo
   });
   new Gauge({
     name: 'taskq_queue_oldest_ready_age_seconds',
-    help: 'Seconds since the enqueue of the ready task that runs next (0: none ready), read from Redis at each scrape',
+    help: 'Seconds since the enqueue of the oldest ready task, of any priority (0: none ready), read from Redis at each scrape',
     labelNames: ['queue'],
     registers: [registry],
     async collect() {

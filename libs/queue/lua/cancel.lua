@@ -12,6 +12,7 @@
 -- KEYS[6] finished: finished list (retention)
 -- KEYS[7] attempts: attempts hash
 -- KEYS[8] tasks: tasks hash
+-- KEYS[9] prioritized: prioritized sorted set
 -- ARGV[1] events channel
 -- ARGV[2] control channel
 -- ARGV[3] task id
@@ -26,6 +27,7 @@ local attempt = tonumber(redis.call('HGET', KEYS[7], id) or '0')
 local removed = 0
 if status == 'Queued' then
   removed = redis.call('LREM', KEYS[1], 1, id)
+  if removed == 0 then removed = redis.call('ZREM', KEYS[9], id) end
 elseif status == 'Delayed' or status == 'Retrying' then
   removed = redis.call('ZREM', KEYS[2], id)
 elseif status == 'InProgress' then

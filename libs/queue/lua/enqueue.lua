@@ -12,10 +12,15 @@
 -- KEYS[5] delayed: delayed sorted set (id -> due time)
 -- KEYS[6] ids: generated-id counter
 -- KEYS[7] epoch: the queue's epoch (written if the queue has none yet)
+-- KEYS[8] prioritized: ready tasks with a priority (sorted set)
+-- KEYS[9] priorities: priorities hash (id -> priority)
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] 't': triples follow; '*': tails follow, each a task with a
---   generated id, due now (the common bulk case, in a third of the arguments)
+--   generated id, due now (the common bulk case, in a third of the arguments);
+--   'p': quadruples follow, a triple and the task's priority ('' for the
+--   default; else 0-9, kept in the priorities hash, the task ready in the
+--   prioritized set)
 -- ARGV[4], ARGV[5], ARGV[6] ... triples (task id, encoded task tail, due):
 --   id '' means "generate one": the next value of the id counter;
 --   the stored body is '[' .. enqueue time .. ',' .. tail (tail: the rest of a
@@ -34,15 +39,16 @@
 local now = taskq_now()
 local nowText = string.format('%.0f', now)
 local tails = ARGV[3] == '*'
+local quads = ARGV[3] == 'p'
 local step = 3
-if tails then step = 1 end
+if tails then step = 1 elseif quads then step = 4 end
 local count = math.floor((#ARGV - 3) / step)
 -- item k's arguments start at ARGV[4 + step * (k - 1)]
 local ids = {}
 local generated = 0
 for k = 1, count do
   local id = ''
-  if not tails then id = ARGV[4 + 3 * (k - 1)] end
+  if not tails then id = ARGV[4 + step * (k - 1)] end
   ids[k] = id
   if id == '' then generated = generated + 1 end
 end
@@ -67,7 +73,7 @@ local newIds = {}
 local consecutive = true
 local bodies = redis.call('HMGET', KEYS[2], taskq_unpack(ids))
 for k, id in ipairs(ids) do
-  if tails or ARGV[4 + 3 * (k - 1)] == '' then
+  if tails or ARGV[4 + step * (k - 1)] == '' then
     if taskq_str(bodies[k]) then
       repeat
         id = string.format('%d', redis.call('INCR', KEYS[6]))
@@ -93,6 +99,23 @@ for k, id in ipairs(ids) do
   end
 end
 taskq_reserve(KEYS[4], n)
+-- a new task's priority: its own, or none (an entry left by an earlier task of the id goes)
+local anyPriority = quads or redis.call('EXISTS', KEYS[9]) == 1
+if anyPriority then
+  local fresh, levels = {}, {}
+  for k, id in ipairs(ids) do
+    if flags[k] == 1 then
+      fresh[#fresh + 1] = id
+      local level = quads and ARGV[4 + step * (k - 1) + 3] or ''
+      if level ~= '' then
+        levels[#levels + 1] = id
+        levels[#levels + 1] = level
+      end
+    end
+  end
+  if #fresh > 0 then redis.call('HDEL', KEYS[9], taskq_unpack(fresh)) end
+  if #levels > 0 then redis.call('HSET', KEYS[9], taskq_unpack(levels)) end
+end
 local bodies, ready = {}, {}
 for k, id in ipairs(ids) do
   if flags[k] == 1 then
@@ -124,7 +147,7 @@ for k, id in ipairs(ids) do
 end
 if #bodies > 0 then redis.call('HSET', KEYS[2], taskq_unpack(bodies)) end
 if #ready > 0 then
-  redis.call('LPUSH', KEYS[1], taskq_unpack(ready))
+  if anyPriority then taskq_ready(KEYS[1], KEYS[8], KEYS[9], ready, false) else redis.call('LPUSH', KEYS[1], taskq_unpack(ready)) end
   -- a new task's body stands for its record: no stale record of an earlier task of that id may shadow it
   redis.call('HDEL', KEYS[3], taskq_unpack(ready))
 end

@@ -21,6 +21,7 @@
 -- KEYS[11] history: history hash
 -- KEYS[12] tasks: tasks hash
 -- KEYS[13] recoveries: recoveries hash
+-- KEYS[14] priorities: priorities hash
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] task id
@@ -54,7 +55,7 @@ if ARGV[9] ~= '' then
 end
 
 local function drop(id2)
-  for _, k in ipairs({ KEYS[2], KEYS[3], KEYS[5], KEYS[6], KEYS[11], KEYS[12], KEYS[13] }) do
+  for _, k in ipairs({ KEYS[2], KEYS[3], KEYS[5], KEYS[6], KEYS[11], KEYS[12], KEYS[13], KEYS[14] }) do
     redis.call('HDEL', k, id2)
   end
 end

@@ -22,6 +22,8 @@
 -- KEYS[11] finished: finished list (retention)
 -- KEYS[12] recoveries: recoveries hash
 -- KEYS[13] paused: present while the queue is paused (then no task is handed out)
+-- KEYS[14] prioritized: ready tasks with a priority (sorted set; the lowest score runs first)
+-- KEYS[15] priorities: priorities hash (id -> priority)
 -- ARGV[1] events channel
 -- ARGV[2] consumer id
 -- ARGV[3] '1' if every worker name (acks' and fetches') and acked id needs no
@@ -108,17 +110,30 @@ local due = {}
 if not paused then due = call('ZRANGEBYSCORE', KEYS[8], '-inf', string.format('%.0f', now), 'LIMIT', 0, 1000) end
 if #due > 0 then
   call('ZREM', KEYS[8], taskq_unpack(due))
-  call('RPUSH', KEYS[1], taskq_unpack(due))
+  taskq_ready(KEYS[1], KEYS[14], KEYS[15], due, true)
 end
 local ids, nids = {}, 0
-if wanted > 0 then
+-- tasks with a priority (one EXISTS when there are none): the levels above
+-- the default first, then the ready list (the default level), then the levels below
+local prioritized = wanted > 0 and call('EXISTS', KEYS[14]) == 1
+local function takeLevels(min, max)
+  local taken = call('ZRANGEBYSCORE', KEYS[14], min, max, 'LIMIT', 0, wanted - nids)
+  if #taken == 0 then return end
+  call('ZREM', KEYS[14], taskq_unpack(taken))
+  for n = 1, #taken do ids[nids + n] = taken[n] end
+  nids = nids + #taken
+end
+local DEFAULT_LEVEL_SCORE = '40000000000000' -- (9 - 5) * TASKQ_LEVEL_SPAN: priority 5 is the ready list
+if prioritized then takeLevels('-inf', '(' .. DEFAULT_LEVEL_SCORE) end
+if wanted > nids then
   -- false when the list is empty; copied, as the in-memory Redis returns an array-like userdata
-  local popped = call('RPOP', KEYS[1], wanted)
+  local popped = call('RPOP', KEYS[1], wanted - nids)
   if popped then
-    nids = #popped
-    for n = 1, nids do ids[n] = popped[n] end
+    for n = 1, #popped do ids[nids + n] = popped[n] end
+    nids = nids + #popped
   end
 end
+if prioritized and wanted > nids then takeLevels(DEFAULT_LEVEL_SCORE, '+inf') end
 -- ids need no escaping since enqueue refuses such ids; one scan of the batch
 -- still catches an id an earlier version accepted (those records are escaped)
 local plainFetched = plain and not (nids > 0 and find(table.concat(ids), '[%c"\\]'))
@@ -214,6 +229,7 @@ if wanted > 0 then
   -- A pool that emptied the ready list waits for a wake message (or the next
   -- due time) before it asks again; one that left tasks there asks at once.
   local left = call('LLEN', KEYS[1])
+  if prioritized then left = left + call('ZCARD', KEYS[14]) end
   out[2] = left
   if left == 0 then
     local first = call('ZRANGE', KEYS[8], 0, 0, 'WITHSCORES')

@@ -57,3 +57,37 @@ local function taskq_epoch(epochKey)
   redis.call('SET', epochKey, epoch)
   return epoch
 end
+
+-- Ready tasks with a priority (see QueueKeys.prioritized): a task whose id
+-- is in the priorities hash goes into the prioritized sorted set at its
+-- level, the others into the ready list. `front`: where a task that was
+-- taken back goes (before the others of its level; the consuming end of the
+-- ready list), else behind them (the producing end). One EXISTS when no task
+-- of the queue has a priority.
+local TASKQ_LEVEL_SPAN = 1e13
+local function taskq_ready(readyKey, prioKey, prioritiesKey, ids, front)
+  if #ids == 0 then return end
+  local levels = nil
+  if redis.call('EXISTS', prioritiesKey) == 1 then levels = redis.call('HMGET', prioritiesKey, taskq_unpack(ids)) end
+  local plain, scored = {}, {}
+  local order = nil
+  for n, id in ipairs(ids) do
+    local level = levels and tonumber(taskq_str(levels[n]) or '')
+    if level then
+      local o = 0
+      if not front then
+        if not order then order = redis.call('HINCRBY', prioritiesKey, ' order', #ids) - #ids end
+        order = order + 1
+        o = order
+      end
+      scored[#scored + 1] = string.format('%.0f', (9 - level) * TASKQ_LEVEL_SPAN + o)
+      scored[#scored + 1] = id
+    else
+      plain[#plain + 1] = id
+    end
+  end
+  if #scored > 0 then redis.call('ZADD', prioKey, taskq_unpack(scored)) end
+  if #plain > 0 then
+    if front then redis.call('RPUSH', readyKey, taskq_unpack(plain)) else redis.call('LPUSH', readyKey, taskq_unpack(plain)) end
+  end
+end

@@ -11,6 +11,8 @@
 -- KEYS[4] status: status hash
 -- KEYS[5] seq: seq counter
 -- KEYS[6] fence: fence hash
+-- KEYS[7] prioritized: prioritized sorted set
+-- KEYS[8] priorities: priorities hash
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] reason
@@ -23,7 +25,7 @@ local out = {}
 for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
   -- (an id twice in the list is returned once: the LREM takes both copies)
   if not held[id] and redis.call('LREM', KEYS[1], 0, id) > 0 then
-    redis.call('RPUSH', KEYS[2], id)
+    taskq_ready(KEYS[2], KEYS[7], KEYS[8], { id }, true)
     local attempt = taskq_unfence(KEYS[6], KEYS[3], id, 'back')
     taskq_record(KEYS[4], KEYS[5], ARGV[1], id, 'Queued', attempt, now, '', ARGV[3])
     out[#out + 1] = id

@@ -22,6 +22,8 @@
 -- KEYS[11] dead: dead list
 -- KEYS[12] tasks: tasks hash
 -- KEYS[13] history: history hash
+-- KEYS[14] prioritized: prioritized sorted set
+-- KEYS[15] priorities: priorities hash
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] consumer id
@@ -63,7 +65,7 @@ while true do
       taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Dead', attempt, now, '',
         'its worker died while running it ' .. string.format('%d', recoveries) .. ' times (' .. ARGV[5] .. ')')
     else
-      redis.call('RPUSH', KEYS[2], id)
+      taskq_ready(KEYS[2], KEYS[14], KEYS[15], { id }, true)
       taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Queued', attempt, now, '', ARGV[5])
       n = n + 1
     end

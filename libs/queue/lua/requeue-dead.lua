@@ -7,6 +7,8 @@
 -- KEYS[5] seq: seq counter
 -- KEYS[6] tasks: tasks hash
 -- KEYS[7] recoveries: recoveries hash
+-- KEYS[8] prioritized: prioritized sorted set
+-- KEYS[9] priorities: priorities hash
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] '*' to requeue every dead task (up to ARGV[4]), or '' for the ids that follow
@@ -31,7 +33,7 @@ for _, id in ipairs(ids) do
   if redis.call('HEXISTS', KEYS[6], id) == 1 then
     redis.call('HDEL', KEYS[3], id) -- attempts start over: no count is 0
     redis.call('HDEL', KEYS[7], id)
-    redis.call('LPUSH', KEYS[2], id)
+    taskq_ready(KEYS[2], KEYS[8], KEYS[9], { id }, false)
     taskq_record(KEYS[4], KEYS[5], ARGV[1], id, 'Queued', 0, now, '', 'requeued from the dead-letter list')
     out[#out + 1] = id
   end

@@ -6,7 +6,7 @@ export { Janitor, DEFAULT_JANITOR_INTERVAL_MS, DEFAULT_STALE_AFTER_MS } from './
 export type { JanitorOptions, JanitorSettings, JanitorPass } from './janitor';
 export { DEFAULT_MAX_RECOVERIES } from './recover';
 export type { Task, TaskInput, TaskInputOf, EnqueueOptions, DefaultTasks, TaskTypes, TypeOf, PayloadField, PayloadOf, JsonValue } from './task';
-export { decodeTask, DEFAULT_MAX_ATTEMPTS } from './task';
+export { decodeTask, DEFAULT_MAX_ATTEMPTS, DEFAULT_PRIORITY } from './task';
 export { payloadProblem, MAX_PAYLOAD_DEPTH } from './payload';
 export type { Backoff, BackoffStrategy } from './backoff';
 export { backoffDelay, DEFAULT_BACKOFF } from './backoff';

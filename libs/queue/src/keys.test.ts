@@ -22,6 +22,8 @@ function allKeys(keys: QueueKeys): string[] {
     keys.consumers,
     keys.rejected,
     keys.epoch,
+    keys.prioritized,
+    keys.priorities,
     keys.paused,
     keys.janitorLock,
     keys.events,

@@ -20,6 +20,15 @@ export interface QueueKeys extends RecordKeys {
    * (status Queued, attempt 0, seq 0, at = enqueuedAt); see StatusRecorder.
    */
   readonly tasks: string;
+  /**
+   * Sorted set of ready tasks that have a priority other than the default
+   * (see TaskInput.priority): score `(9 - priority) * 1e13 + order`, so the
+   * lowest score runs first — higher levels first, FIFO within a level.
+   * Tasks of the default priority are in `ready`.
+   */
+  readonly prioritized: string;
+  /** Hash task id -> priority (0-9), for tasks whose priority is not the default; plus the field ` order`, the FIFO counter of the levels. */
+  readonly priorities: string;
   /** Counter of generated task ids (a generated id is its decimal value). */
   readonly ids: string;
   /** Hash task id -> attempts made (fetches that counted), for tasks to run again or failed for good; a held task's count is in its fencing token, a Done task's in its record. */
@@ -102,6 +111,8 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_KEY_PREFIX): Q
     ready: `${base}:ready`,
     tasks: `${base}:tasks`,
     ids: `${base}:ids`,
+    prioritized: `${base}:prioritized`,
+    priorities: `${base}:priorities`,
     attempts: `${base}:attempts`,
     status: `${base}:status`,
     seq: `${base}:seq`,

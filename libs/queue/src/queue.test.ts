@@ -193,6 +193,31 @@ describe('Queue and Consumer (ioredis-mock)', () => {
     await subscriber.quit();
   });
 
+  it('priorities: higher levels first, FIFO within a level, the default level (5) between; a task taken back goes before its level; cancel and delayed tasks keep their level', async () => {
+    const { redis, queue, consumer } = await registered();
+    const k = queueKeys('unit');
+    const level = (id: string, priority?: number) => ({ id, type: 'x', ...(priority === undefined ? {} : { priority }) });
+    await queue.enqueueMany([level('a'), level('b', 9), level('c', 1), level('d', 9), level('e', 5), level('f', 7), level('g', 1), level('x', 3)]);
+    expect(await redis.llen(k.ready)).toBe(2); // a and e: the default level is the plain list
+    expect(await queue.readyCount()).toBe(8);
+    expect((await queue.cancel('x')).outcome).toBe('cancelled');
+    expect(await queue.readyCount()).toBe(7);
+    const first = await consumer.fetch(['w1', 'w2', 'w3']);
+    expect(first.tasks.map((t) => t.id)).toEqual(['b', 'd', 'f']);
+    expect(first.readyLeft).toBe(4);
+    expect(first.tasks[0]?.task?.priority).toBe(9);
+    // taken back: before the tasks of its level that were enqueued later
+    await queue.enqueue('x', null, { id: 'h', priority: 9 });
+    expect(await consumer.release(['b'], 'test')).toBe(1);
+    // a delayed task with a priority, due now: promoted into its level
+    await queue.enqueue('x', null, { id: 'late', priority: 8, delayMs: 60_000 });
+    await redis.zadd(k.delayed, 0, 'late');
+    const second = await consumer.fetch(['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w8']);
+    expect(second.tasks.map((t) => t.id)).toEqual(['b', 'h', 'late', 'a', 'e', 'c', 'g']);
+    expect(second.readyLeft).toBe(0);
+    expect(await redis.zcard(k.prioritized)).toBe(0);
+  });
+
   it('publishes on the wake channel how many tasks became ready (0 when only a due time changed)', async () => {
     const { redis, another } = mockRedis();
     const queue = new Queue({ ...config, connection: redis });

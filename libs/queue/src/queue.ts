@@ -12,6 +12,7 @@ import { QueueClient } from './queue-client';
 import type { RedisClient } from './redis-handle';
 import {
   decodeTask,
+  DEFAULT_PRIORITY,
   encodeTaskTail,
   taskFromInput,
   validateInput,
@@ -145,8 +146,14 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
     const ids: string[] = [];
     const tails: string[] = [];
     const dues: string[] = [];
+    /** Per task: its priority as enqueue.lua takes it ('' for the default); empty while no task has one. */
+    const levels: string[] = [];
     (inputs as readonly TaskInput[]).forEach((input, i) => {
       dues.push(validateInput(input));
+      if (input.priority !== undefined && input.priority !== DEFAULT_PRIORITY) {
+        while (levels.length < i) levels.push('');
+        levels.push(String(input.priority));
+      } else if (levels.length > 0) levels.push('');
       ids.push(input.id ?? '');
       tails.push(encodeTaskTail(input, input.id ?? `#${i} (no id yet)`));
     });
@@ -158,8 +165,18 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
       for (let i = from; i < to; i++) if (ids[i] !== '' || dues[i] !== '0') return false;
       return true;
     };
+    /** Whether a task of the chunk has a priority other than the default: then quadruples are sent. */
+    const prioritized = (from: number, to: number): boolean => {
+      for (let i = from; i < to && i < levels.length; i++) if (levels[i] !== '') return true;
+      return false;
+    };
     const chunk = (from: number): Promise<unknown> => {
       const to = Math.min(inputs.length, from + ENQUEUE_CHUNK);
+      if (prioritized(from, to)) {
+        const args: string[] = [k.events, k.wake, 'p'];
+        for (let i = from; i < to; i++) args.push(ids[i], tails[i], dues[i], levels[i] ?? '');
+        return SCRIPTS.enqueue.run(redis, keys, args);
+      }
       if (tailsOnly(from, to)) return SCRIPTS.enqueue.run(redis, keys, [k.events, k.wake, '*', ...tails.slice(from, to)]);
       const args: string[] = [k.events, k.wake, 't'];
       for (let i = from; i < to; i++) args.push(ids[i], tails[i], dues[i]);
@@ -304,7 +321,9 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
 
   /** Number of tasks waiting in the ready list. */
   async readyCount(): Promise<number> {
-    return (await this.redis()).llen(this.keys.ready);
+    const redis = await this.redis();
+    const [list, prioritized] = await Promise.all([redis.llen(this.keys.ready), redis.zcard(this.keys.prioritized)]);
+    return list + prioritized;
   }
 
   /** Number of Delayed and Retrying tasks. */

@@ -9,19 +9,19 @@ export type ScriptKey = Exclude<keyof QueueKeys, 'queue' | 'processing' | 'event
  * names; script-keys.test.ts checks that they agree.
  */
 export const SCRIPT_KEYS = {
-  enqueue: ['ready', 'tasks', 'status', 'seq', 'delayed', 'ids', 'epoch'],
-  fetch: ['ready', 'processing', 'tasks', 'attempts', 'status', 'seq', 'consumers', 'delayed', 'fence', 'cancels', 'finished', 'recoveries', 'paused'],
-  fail: ['processing', 'attempts', 'status', 'seq', 'fence', 'cancels', 'delayed', 'dead', 'rejected', 'finished', 'history', 'tasks', 'recoveries'],
-  release: ['processing', 'ready', 'attempts', 'status', 'seq', 'fence'],
-  reconcile: ['processing', 'ready', 'attempts', 'status', 'seq', 'fence'],
-  recover: ['processing', 'ready', 'consumers', 'attempts', 'status', 'seq', 'fence', 'cancels', 'finished', 'recoveries', 'dead', 'tasks', 'history'],
+  enqueue: ['ready', 'tasks', 'status', 'seq', 'delayed', 'ids', 'epoch', 'prioritized', 'priorities'],
+  fetch: ['ready', 'processing', 'tasks', 'attempts', 'status', 'seq', 'consumers', 'delayed', 'fence', 'cancels', 'finished', 'recoveries', 'paused', 'prioritized', 'priorities'],
+  fail: ['processing', 'attempts', 'status', 'seq', 'fence', 'cancels', 'delayed', 'dead', 'rejected', 'finished', 'history', 'tasks', 'recoveries', 'priorities'],
+  release: ['processing', 'ready', 'attempts', 'status', 'seq', 'fence', 'prioritized', 'priorities'],
+  reconcile: ['processing', 'ready', 'attempts', 'status', 'seq', 'fence', 'prioritized', 'priorities'],
+  recover: ['processing', 'ready', 'consumers', 'attempts', 'status', 'seq', 'fence', 'cancels', 'finished', 'recoveries', 'dead', 'tasks', 'history', 'prioritized', 'priorities'],
   heartbeat: ['consumers', 'processing', 'cancels', 'epoch'],
   staleConsumers: ['consumers'],
-  cancel: ['ready', 'delayed', 'status', 'seq', 'cancels', 'finished', 'attempts', 'tasks'],
-  requeueDead: ['dead', 'ready', 'attempts', 'status', 'seq', 'tasks', 'recoveries'],
+  cancel: ['ready', 'delayed', 'status', 'seq', 'cancels', 'finished', 'attempts', 'tasks', 'prioritized'],
+  requeueDead: ['dead', 'ready', 'attempts', 'status', 'seq', 'tasks', 'recoveries', 'prioritized', 'priorities'],
   pause: ['paused', 'seq'],
   resume: ['paused', 'seq'],
-  trim: ['finished', 'tasks', 'attempts', 'status', 'history', 'fence', 'cancels', 'recoveries'],
+  trim: ['finished', 'tasks', 'attempts', 'status', 'history', 'fence', 'cancels', 'recoveries', 'priorities'],
 } as const satisfies Record<string, readonly ScriptKey[]>;
 
 export type ScriptName = keyof typeof SCRIPT_KEYS;

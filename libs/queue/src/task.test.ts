@@ -16,7 +16,19 @@ describe('task encoding', () => {
       enqueuedAt: 1790000000123,
       maxAttempts: DEFAULT_MAX_ATTEMPTS,
       backoff: DEFAULT_BACKOFF,
+      priority: 5,
     });
+  });
+
+  it('stores a priority other than the default (5) in the options and decodes it back; refuses one outside 0-9', () => {
+    const tail = encodeTaskTail({ type: 'email', payload: null, priority: 8 }, 'x');
+    expect(stored(tail)).toBe('[1790000000123,"email",null,{"priority":8}]');
+    expect(decodeTask('x', stored(tail)).priority).toBe(8);
+    expect(stored(encodeTaskTail({ type: 'email', payload: null, priority: 5 }, 'x'))).toBe('[1790000000123,"email",null]');
+    expect(decodeTask('x', stored(encodeTaskTail({ type: 'email', payload: null, priority: 0 }, 'x'))).priority).toBe(0);
+    for (const bad of [-1, 10, 2.5, Number.NaN]) {
+      expect(() => validateInput({ type: 'email', priority: bad })).toThrow(`priority must be a whole number from 0 to 9, got ${String(bad)}`);
+    }
   });
 
   it('keeps options that differ from the defaults, and a missing payload as null', () => {

@@ -58,6 +58,8 @@ export interface Task<P = JsonValue> {
   readonly backoff: Backoff;
   /** Per-attempt time limit, ms; undefined: none. */
   readonly timeoutMs?: number;
+  /** 0-9: a ready task of a higher priority runs first; FIFO within a priority. */
+  readonly priority: number;
 }
 
 /** What a producer passes to enqueue (untyped; typed queues take TaskInputOf). */
@@ -89,6 +91,14 @@ export interface TaskInput<P = JsonValue> {
   readonly backoff?: Backoff;
   /** Per-attempt time limit, ms (> 0): the handler's signal fires and the attempt fails. Default: none. */
   readonly timeoutMs?: number;
+  /**
+   * 0-9 (whole number): among ready tasks, a higher priority is handed out
+   * first, FIFO within a priority (a task taken back, e.g. released by a
+   * stopping worker, goes before the others of its priority). Default 5.
+   * Lower priorities wait while higher ones are ready: a steady stream of
+   * high-priority tasks starves the low ones (strict order, as documented).
+   */
+  readonly priority?: number;
   /** Run no earlier than this many ms from now (>= 0). Status Delayed until due. Default 0. */
   readonly delayMs?: number;
   /** Run no earlier than this time (Date or ms since the epoch). Exclusive with delayMs. */
@@ -96,6 +106,8 @@ export interface TaskInput<P = JsonValue> {
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
+/** The priority of a task that gives none: the middle of 0-9. */
+export const DEFAULT_PRIORITY = 5;
 
 const GENERATED_ID = /^\d+$/;
 /** Stored options of a task that has none (all defaults). */
@@ -130,6 +142,9 @@ export function validateInput(input: TaskInput<unknown>): string {
     throw new InvalidTaskError(`timeoutMs must be a number > 0, got ${show(input.timeoutMs)}`);
   }
   if (input.backoff !== undefined) validateBackoff(input.backoff);
+  if (input.priority !== undefined && !(Number.isInteger(input.priority) && input.priority >= 0 && input.priority <= 9)) {
+    throw new InvalidTaskError(`priority must be a whole number from 0 to 9, got ${show(input.priority)}`);
+  }
   if (input.delayMs !== undefined && input.runAt !== undefined) {
     throw new InvalidTaskError('give delayMs or runAt, not both');
   }
@@ -159,6 +174,7 @@ export function taskFromInput<P>(input: TaskInput<P>, id: string, now: number): 
     maxAttempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     backoff: input.backoff ?? DEFAULT_BACKOFF,
     ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
+    priority: input.priority ?? DEFAULT_PRIORITY,
   };
 }
 
@@ -183,6 +199,10 @@ export function encodeTaskTail(input: TaskInput<unknown>, label: string): string
   }
   if (input.timeoutMs !== undefined) {
     options['timeoutMs'] = input.timeoutMs;
+    hasOptions = true;
+  }
+  if (input.priority !== undefined && input.priority !== DEFAULT_PRIORITY) {
+    options['priority'] = input.priority;
     hasOptions = true;
   }
   const payload = input.payload ?? null;
@@ -225,7 +245,7 @@ export function decodeTask(id: string, raw: string): Task {
   }
   const at = typeof enqueuedAt === 'number' ? enqueuedAt : 0;
   const data = (payload ?? null) as JsonValue;
-  if (options === NO_OPTIONS) return { id, type, payload: data, enqueuedAt: at, maxAttempts: DEFAULT_MAX_ATTEMPTS, backoff: DEFAULT_BACKOFF };
+  if (options === NO_OPTIONS) return { id, type, payload: data, enqueuedAt: at, maxAttempts: DEFAULT_MAX_ATTEMPTS, backoff: DEFAULT_BACKOFF, priority: DEFAULT_PRIORITY };
   const maxAttempts = Number.isInteger(options['maxAttempts']) && (options['maxAttempts'] as number) >= 1 ? (options['maxAttempts'] as number) : DEFAULT_MAX_ATTEMPTS;
   let backoff: Backoff = DEFAULT_BACKOFF;
   if (options['backoff'] !== undefined) {
@@ -233,6 +253,8 @@ export function decodeTask(id: string, raw: string): Task {
     backoff = options['backoff'];
   }
   const timeoutMs = typeof options['timeoutMs'] === 'number' && options['timeoutMs'] > 0 ? options['timeoutMs'] : undefined;
-  if (timeoutMs === undefined) return { id, type, payload: data, enqueuedAt: at, maxAttempts, backoff };
-  return { id, type, payload: data, enqueuedAt: at, maxAttempts, backoff, timeoutMs };
+  const p = options['priority'];
+  const priority = typeof p === 'number' && Number.isInteger(p) && p >= 0 && p <= 9 ? p : DEFAULT_PRIORITY;
+  if (timeoutMs === undefined) return { id, type, payload: data, enqueuedAt: at, maxAttempts, backoff, priority };
+  return { id, type, payload: data, enqueuedAt: at, maxAttempts, backoff, timeoutMs, priority };
 }

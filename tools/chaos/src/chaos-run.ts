@@ -182,6 +182,7 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
       kills: activeFleet.kills,
       redisRestarts,
       aclUser: options.aclUser,
+      priorities: true,
       seed: options.seed,
       wallMs: Date.now() - startedAt,
       drainMs: drainedAt === undefined ? undefined : drainedAt - enqueuedAt,

@@ -56,6 +56,14 @@ describe('toTaskInput', () => {
       payload: { ms: task.ms, failAttempts: 1 },
       maxAttempts: 3,
       backoff: { type: 'fixed', delayMs: RETRY_DELAY_MS },
+      priority: task.priority,
     });
+  });
+
+  it('gives the tasks priorities across 0-9, drawn from the seed', () => {
+    const plan = makePlan({ ...base, tasks: 1000 });
+    const levels = new Set(plan.map((t) => t.priority));
+    expect([...levels].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(plan.map((t) => t.priority)).toEqual(makePlan({ ...base, tasks: 1000 }).map((t) => t.priority));
   });
 });

@@ -27,6 +27,8 @@ export interface PlannedTask {
   readonly expectedStatus: 'Done' | 'Dead';
   /** Executions the task needs when nothing goes wrong (no worker killed under it). */
   readonly expectedAttempts: number;
+  /** 0-9, drawn uniformly: every path that takes a task back (release, recovery, reconcile) meets prioritized tasks. */
+  readonly priority: number;
 }
 
 export interface PlanOptions {
@@ -77,6 +79,7 @@ export function makePlan(options: PlanOptions): PlannedTask[] {
     id: `${prefix}${String(i + 1).padStart(width, '0')}`,
     kind,
     ms: prng.int(0, maxMs),
+    priority: prng.int(0, 9),
     ...EXPECTED[kind],
   }));
 }
@@ -89,5 +92,6 @@ export function toTaskInput(task: PlannedTask): TaskInput<{ ms: number; failAtte
     payload: { ms: task.ms, failAttempts: task.failAttempts },
     maxAttempts: MAX_ATTEMPTS,
     backoff: { type: 'fixed', delayMs: RETRY_DELAY_MS },
+    priority: task.priority,
   };
 }

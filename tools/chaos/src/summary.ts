@@ -8,6 +8,8 @@ export interface RunFacts {
   readonly redisRestarts: number;
   /** The workers ran as a Redis user limited to taskq:* (--acl-user). */
   readonly aclUser?: boolean;
+  /** Whether the tasks had priorities (0-9). */
+  readonly priorities?: boolean;
   readonly seed: number;
   /** From start to the verdict, ms. */
   readonly wallMs: number;
@@ -30,9 +32,9 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 /**
  * The one-line verdict: `chaos: 5000 tasks, 0 lost, 0 stuck, 0 flipped, 37 repeated executions, 14 kills, 1 redis restart`,
- * with `, workers as ACL user ~taskq:*` at the end after `--acl-user`.
+ * then `, priorities 0-9` (the tasks have priorities), and `, workers as ACL user ~taskq:*` after `--acl-user`.
  */
-export function summaryLine(report: CheckReport, facts: Pick<RunFacts, 'kills' | 'redisRestarts' | 'aclUser'>): string {
+export function summaryLine(report: CheckReport, facts: Pick<RunFacts, 'kills' | 'redisRestarts' | 'aclUser' | 'priorities'>): string {
   return [
     `chaos: ${plural(report.tasks, 'task')}`,
     `${report.lost} lost`,
@@ -41,6 +43,7 @@ export function summaryLine(report: CheckReport, facts: Pick<RunFacts, 'kills' |
     plural(report.repeated, 'repeated execution'),
     plural(facts.kills, 'kill'),
     plural(facts.redisRestarts, 'redis restart'),
+    ...(facts.priorities ? ['priorities 0-9'] : []),
     ...(facts.aclUser ? ['workers as ACL user ~taskq:*'] : []),
   ].join(', ');
 }
