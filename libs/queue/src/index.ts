@@ -41,3 +41,5 @@ export { EpochWatch, readGeneration, epochTime } from './epoch';
 export type { DataLoss, Generation } from './epoch';
 export { decodeQueueEvent } from './queue-event';
 export type { QueueEvent } from './queue-event';
+export { InvalidScheduleError, nextTick, tickTaskId } from './schedule';
+export type { Schedule, ScheduleSpec, ScheduledTask, Tick } from './schedule';

@@ -6,6 +6,8 @@ import type { RetentionClientOptions } from './options';
 import { QueueClient } from './queue-client';
 import type { RedisClient } from './redis-handle';
 import { DEFAULT_MAX_RECOVERIES, recoverConsumer } from './recover';
+import { Queue } from './queue';
+import { runDueTicks, type Tick } from './schedule';
 
 /** How a janitor works (a worker pool takes these as its `janitor` option). */
 export interface JanitorSettings {
@@ -35,6 +37,8 @@ export interface JanitorPass {
   readonly recovered: ReadonlyMap<string, number>;
   /** Finished tasks forgotten under the retention limits. */
   readonly trimmed: number;
+  /** Schedule ticks whose task this pass enqueued (see Queue.schedule). */
+  readonly ticks?: readonly Tick[];
 }
 
 /**
@@ -73,6 +77,9 @@ export class Janitor extends QueueClient {
   /** Whether the hold-back after a failure was logged (once per failure). */
   private heldBackLogged = false;
   private recoveredTotal = 0;
+  private readonly prefix: string | undefined;
+  /** Enqueues schedule ticks (made at the first pass that has one). */
+  private ticker: Queue | undefined;
   private failedPasses = 0;
 
   // no default value: the constructor's length stays 1, so a container cannot build it without its options
@@ -80,6 +87,7 @@ export class Janitor extends QueueClient {
     super(options ?? {}, 'taskq-janitor');
     options ??= {};
     this.retention = retentionOf(options);
+    this.prefix = options.prefix;
     this.intervalMs = options.intervalMs ?? DEFAULT_JANITOR_INTERVAL_MS;
     this.staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
     this.maxRecoveries = options.maxRecoveries ?? DEFAULT_MAX_RECOVERIES;
@@ -172,11 +180,12 @@ export class Janitor extends QueueClient {
           `janitor: consumer ${consumer} missed its heartbeats; returned ${n} task(s) to the queue`,
         );
       }
+      const ticks = await this.tick(redis);
       trimmed = await this.trim(redis);
+      return { ran: true, recovered, trimmed, ticks };
     } finally {
       await mutex.release();
     }
-    return { ran: true, recovered, trimmed };
   }
 
   /** The stale consumers that may be presumed dead: none while this janitor's own commands failed within staleAfterMs. */
@@ -191,6 +200,19 @@ export class Janitor extends QueueClient {
       );
     }
     return [];
+  }
+
+  /** Enqueues the task of every schedule whose tick is due (Redis time), once per tick. */
+  private async tick(redis: RedisClient): Promise<Tick[]> {
+    const [sec, usec] = await redis.time();
+    const now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+    this.ticker ??= new Queue({ queue: this.keys.queue, prefix: this.prefix, connection: this.connection, logger: this.logger });
+    const ticker = this.ticker;
+    const ticks = await runDueTicks(redis, this.keys, now, (input) => ticker.enqueue(input));
+    for (const t of ticks) {
+      this.logger.info({ schedule: t.schedule, taskId: t.taskId, tickAt: t.at }, `schedule ${t.schedule}: enqueued ${t.taskId} for its tick at ${new Date(t.at).toISOString()}`);
+    }
+    return ticks;
   }
 
   /** Forgets Done/Cancelled tasks beyond the retention limits (age and count). */

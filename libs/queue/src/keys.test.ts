@@ -25,6 +25,8 @@ function allKeys(keys: QueueKeys): string[] {
     keys.prioritized,
     keys.priorities,
     keys.paused,
+    keys.schedules,
+    keys.scheduled,
     keys.janitorLock,
     keys.events,
     keys.wake,

@@ -71,6 +71,10 @@ export interface QueueKeys extends RecordKeys {
    * A paused queue hands out no task; enqueues go on and running tasks finish.
    */
   readonly paused: string;
+  /** Hash schedule name -> its spec (JSON: cron and time zone, or everyMs and anchor; the task). */
+  readonly schedules: string;
+  /** Sorted set schedule name -> its next tick (ms); janitor passes enqueue the due ones. */
+  readonly scheduled: string;
   /** Key of the janitor's distributed mutex (redis-semaphore). */
   readonly janitorLock: string;
   /** Pub/sub channel on which every status change is published. */
@@ -127,6 +131,8 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_KEY_PREFIX): Q
     recoveries: `${base}:recoveries`,
     epoch: `${base}:epoch`,
     paused: `${base}:paused`,
+    schedules: `${base}:schedules`,
+    scheduled: `${base}:scheduled`,
     janitorLock: `${base}:janitor`,
     events: `${base}:events`,
     wake: `${base}:wake`,

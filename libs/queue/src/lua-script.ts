@@ -60,4 +60,6 @@ export const SCRIPTS = {
   reconcile: loadScript('reconcile'),
   pause: loadScript('pause'),
   resume: loadScript('resume'),
+  scheduleSet: loadScript('schedule-set'),
+  scheduleAdvance: loadScript('schedule-advance'),
 } as const;

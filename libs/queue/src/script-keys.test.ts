@@ -18,6 +18,8 @@ const FILES: Record<ScriptName, string> = {
   trim: 'trim',
   pause: 'pause',
   resume: 'resume',
+  scheduleSet: 'schedule-set',
+  scheduleAdvance: 'schedule-advance',
 };
 
 /** The key names a script's header lists, in KEYS order (`-- KEYS[n] <name>: …`). */

@@ -21,6 +21,8 @@ export const SCRIPT_KEYS = {
   requeueDead: ['dead', 'ready', 'attempts', 'status', 'seq', 'tasks', 'recoveries', 'prioritized', 'priorities'],
   pause: ['paused', 'seq'],
   resume: ['paused', 'seq'],
+  scheduleSet: ['schedules', 'scheduled'],
+  scheduleAdvance: ['schedules', 'scheduled'],
   trim: ['finished', 'tasks', 'attempts', 'status', 'history', 'fence', 'cancels', 'recoveries', 'priorities'],
 } as const satisfies Record<string, readonly ScriptKey[]>;
 
