@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { silentLogger, type LogFn, type Logger } from '@taskq/recorder';
-import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { Consumer } from './consumer';
 import { queueKeys } from './keys';
+import { useRedisServer } from './test-support/redis-server';
 import { Queue } from './queue';
 import type { DataLoss } from './epoch';
 
@@ -23,20 +23,10 @@ async function loseQueue(redis: Redis, queue: string): Promise<void> {
 }
 
 describe("the queue's epoch, on a real redis-server", () => {
-  let server: RedisServer;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    server = await startRedisServer();
-    redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
-  });
-
-  afterAll(async () => {
-    redis.disconnect();
-    await server.stop();
-  });
+  const real = useRedisServer();
 
   it('is written once, by the first enqueue or registration, as the Redis time in µs, and never changed by later ones', async () => {
+    const redis: Redis = real.redis;
     const k = queueKeys('ep-write');
     const queue = new Queue({ queue: 'ep-write', connection: redis });
     const consumer = new Consumer({ queue: 'ep-write', connection: redis, id: 'c1' });
@@ -56,6 +46,7 @@ describe("the queue's epoch, on a real redis-server", () => {
   });
 
   it('a consumer whose queue data is lost logs one error saying so (not "presumed dead", not "refused") and refuses to send the old acks', async () => {
+    const redis: Redis = real.redis;
     const lines: { level: string; msg: string }[] = [];
     const config = { queue: 'ep-lost', connection: redis };
     const queue = new Queue(config);
@@ -83,6 +74,7 @@ describe("the queue's epoch, on a real redis-server", () => {
   });
 
   it('heartbeat after the loss: registers again and reports the loss to the listener, without "presumed dead"', async () => {
+    const redis: Redis = real.redis;
     const lines: { level: string; msg: string }[] = [];
     const losses: DataLoss[] = [];
     const consumer = new Consumer({ queue: 'ep-beat', connection: redis, id: 'c1', logger: keepingLogger(lines) });
@@ -103,6 +95,7 @@ describe("the queue's epoch, on a real redis-server", () => {
   });
 
   it('an ack refused because Redis went back to an older snapshot (the seq counter below the token) is a loss, not a refusal', async () => {
+    const redis: Redis = real.redis;
     const lines: { level: string; msg: string }[] = [];
     const config = { queue: 'ep-back', connection: redis };
     const k = queueKeys('ep-back');

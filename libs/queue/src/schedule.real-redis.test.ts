@@ -1,25 +1,15 @@
-import { Redis } from 'ioredis';
-import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
+import type { Redis } from 'ioredis';
 import { Janitor } from './janitor';
 import { queueKeys } from './keys';
+import { useRedisServer } from './test-support/redis-server';
 import { Queue } from './queue';
 import { tickTaskId } from './schedule';
 
 describe('schedules on a real redis-server', () => {
-  let server: RedisServer;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    server = await startRedisServer();
-    redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
-  });
-
-  afterAll(async () => {
-    redis.disconnect();
-    await server.stop();
-  });
+  const real = useRedisServer();
 
   it('a due tick is enqueued once by however many janitors, and the schedule moves to its next tick; a re-registration keeps it, another spec replaces it', async () => {
+    const redis: Redis = real.redis;
     const config = { queue: 'sched', connection: redis };
     const k = queueKeys('sched');
     const queue = new Queue(config);
@@ -56,6 +46,7 @@ describe('schedules on a real redis-server', () => {
   });
 
   it('a late pass catches up on every due tick (up to 5); more missed ticks make one run, for the first of them, then the next tick after now', async () => {
+    const redis: Redis = real.redis;
     const config = { queue: 'sched-missed', connection: redis };
     const k = queueKeys('sched-missed');
     const queue = new Queue(config);
