@@ -7,6 +7,29 @@ import type { Consumer, Heartbeat, ThreadTarget } from '@taskq/queue';
 export const MAX_THREAD_RESTARTS = 3;
 const RESTART_WINDOW_MS = 60_000;
 
+/**
+ * Logs failed heartbeats without a line per beat while Redis refuses them
+ * (maxmemory, a restart): the first failure of a run, then every 10th; and
+ * one line when they work again.
+ */
+export class BeatFailureLog {
+  private inARow = 0;
+
+  constructor(private readonly logger: Logger) {}
+
+  failed(message: string, err: unknown = message): void {
+    this.inARow++;
+    if (this.inARow === 1 || this.inARow % 10 === 0) {
+      this.logger.warn({ err, failures: this.inARow }, `heartbeat failed${this.inARow > 1 ? ` (${this.inARow} in a row)` : ''}: ${message}`);
+    }
+  }
+
+  succeeded(): void {
+    if (this.inARow > 0) this.logger.info({ failures: this.inARow }, `heartbeats work again after ${this.inARow} failed`);
+    this.inARow = 0;
+  }
+}
+
 /** Where a pool's heartbeats come from. */
 export interface HeartbeatSource {
   /** `onError`: a beat failed (Redis refused or unreachable). */
@@ -17,19 +40,28 @@ export interface HeartbeatSource {
 /** Heartbeats from the main thread's event loop: for the embedded in-memory Redis, or when told so. */
 export class MainThreadHeartbeat implements HeartbeatSource {
   private timer: NodeJS.Timeout | undefined;
+  private readonly failures: BeatFailureLog;
 
   constructor(
     private readonly consumer: Consumer,
     private readonly intervalMs: number,
-    private readonly logger: Logger,
-  ) {}
+    logger: Logger,
+  ) {
+    this.failures = new BeatFailureLog(logger);
+  }
 
   start(onBeat: (beat: Heartbeat) => void, onError: () => void = () => undefined): void {
     this.timer = setInterval(() => {
-      this.consumer.heartbeat().then(onBeat, (err: unknown) => {
-        onError();
-        this.logger.warn({ err }, `heartbeat failed: ${String(err)}`);
-      });
+      this.consumer.heartbeat().then(
+        (beat) => {
+          this.failures.succeeded();
+          onBeat(beat);
+        },
+        (err: unknown) => {
+          onError();
+          this.failures.failed(String(err), err);
+        },
+      );
     }, this.intervalMs);
   }
 
@@ -56,6 +88,7 @@ export class ThreadHeartbeat implements HeartbeatSource {
   /** When the thread exited by itself, within the last RESTART_WINDOW_MS. */
   private crashes: number[] = [];
   private fallback: MainThreadHeartbeat | undefined;
+  private readonly failures: BeatFailureLog;
 
   constructor(
     private readonly consumer: Consumer,
@@ -64,7 +97,9 @@ export class ThreadHeartbeat implements HeartbeatSource {
     private readonly logger: Logger,
     /** The thread's script (tests give another). */
     private readonly script: string = join(__dirname, '..', 'threads', 'heartbeat.cjs'),
-  ) {}
+  ) {
+    this.failures = new BeatFailureLog(logger);
+  }
 
   /** Whether the heartbeats now come from the main thread because the thread kept crashing. */
   get onMainThread(): boolean {
@@ -103,10 +138,11 @@ export class ThreadHeartbeat implements HeartbeatSource {
         // a beat that shows another epoch: Redis lost the queue's data (reported by the consumer), nobody presumed this one dead
         const lost = this.consumer.noteEpoch(m.epoch);
         if (!m.alive && !lost) this.logger.warn({ consumer: this.consumer.id }, `consumer ${this.consumer.id} was presumed dead; its tasks went back to the queue; registered again`);
+        this.failures.succeeded();
         this.onBeat({ alive: m.alive === true, cancelRequested: m.cancelRequested ?? [], epoch: m.epoch });
       } else if (m.type === 'error') {
         this.onError();
-        this.logger.warn({ err: m.message }, `heartbeat failed: ${m.message ?? ''}`);
+        this.failures.failed(m.message ?? '');
       }
     });
     worker.on('error', (err) => this.logger.error({ err, consumer: this.consumer.id }, `heartbeat thread crashed: ${err.message}`));
