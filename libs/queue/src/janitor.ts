@@ -204,11 +204,9 @@ export class Janitor extends QueueClient {
 
   /** Enqueues the task of every schedule whose tick is due (Redis time), once per tick. */
   private async tick(redis: RedisClient): Promise<Tick[]> {
-    const [sec, usec] = await redis.time();
-    const now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
     this.ticker ??= new Queue({ queue: this.keys.queue, prefix: this.prefix, connection: this.connection, logger: this.logger });
     const ticker = this.ticker;
-    const ticks = await runDueTicks(redis, this.keys, now, (input) => ticker.enqueue(input));
+    const ticks = await runDueTicks(redis, this.keys, (inputs) => ticker.enqueueMany(inputs));
     for (const t of ticks) {
       this.logger.info({ schedule: t.schedule, taskId: t.taskId, tickAt: t.at }, `schedule ${t.schedule}: enqueued ${t.taskId} for its tick at ${new Date(t.at).toISOString()}`);
     }

@@ -29,7 +29,7 @@ import type { CancelResult } from './cancel-result';
 import type { AttemptRecord } from './consumer';
 import { EpochWatch, readGeneration, type DataLoss } from './epoch';
 import { decodeQueueEvent, type QueueEvent } from './queue-event';
-import { listSchedules, removeSchedule, setSchedule, type Schedule, type ScheduleSpec } from './schedule';
+import { listSchedules, removeSchedule, setSchedule, timeMs, type Schedule, type ScheduleSpec } from './schedule';
 
 /** Tasks per enqueue script call; bounds the size of one Redis command. */
 const ENQUEUE_CHUNK = 1000;
@@ -284,15 +284,15 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
    * Registers a schedule by name: a cron expression (in a time zone) or a
    * fixed interval, and the task each tick enqueues. The janitors (one runs
    * in every worker pool) enqueue each tick's task once, whatever the number
-   * of workers (its id is `schedule:<name>:<tick ms>`); ticks missed while
-   * no worker ran are coalesced into one. Registering the same spec again
+   * of workers (its id is `schedule:<name>:<tick ms>`); a late pass catches
+   * up on up to 5 missed ticks, more (no worker ran for a while) make one
+   * run. Registering the same spec again
    * (every worker at its start, say) keeps the next tick; another spec under
    * the name replaces it. Throws InvalidScheduleError for a bad spec.
    */
   async schedule(name: string, spec: ScheduleSpec): Promise<Schedule> {
     const redis = await this.redis();
-    const [sec, usec] = await redis.time();
-    return setSchedule(redis, this.keys, name, spec, Number(sec) * 1000 + Math.floor(Number(usec) / 1000));
+    return setSchedule(redis, this.keys, name, spec, timeMs(await redis.time()));
   }
 
   /** The registered schedules, soonest tick first. */

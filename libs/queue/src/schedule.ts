@@ -120,11 +120,6 @@ export async function setSchedule(redis: RedisClient, keys: QueueKeys, name: str
   return { ...stored, next };
 }
 
-export async function getSchedule(redis: RedisClient, keys: QueueKeys, name: string): Promise<Schedule | undefined> {
-  const [raw, next] = await Promise.all([redis.hget(keys.schedules, name), redis.zscore(keys.scheduled, name)]);
-  return raw === null || next === null ? undefined : decodeSchedule(name, raw, Number(next));
-}
-
 export async function listSchedules(redis: RedisClient, keys: QueueKeys): Promise<Schedule[]> {
   const [all, nexts] = await Promise.all([redis.hgetall(keys.schedules), redis.zrange(keys.scheduled, 0, -1, 'WITHSCORES')]);
   const next = new Map<string, number>();
@@ -152,26 +147,30 @@ export interface Tick {
 /** Most missed ticks of one schedule a janitor pass catches up on; beyond that they make one run. */
 export const MAX_CATCH_UP = 5;
 
+/** Redis's TIME reply (seconds, microseconds) as ms since 1970. */
+export function timeMs([sec, usec]: readonly (string | number)[]): number {
+  return Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+}
+
 /**
- * Enqueues the task of every schedule whose tick is due (`now`: Redis time),
- * once per tick: the task's id is the schedule's name and the tick time (an
- * id enqueued again is left as it is), and the schedule moves on only if it
- * is still at the tick it started from. A late pass catches up on every due
- * tick, up to MAX_CATCH_UP; more missed ticks than that (every worker down
- * for a while) make one run, for the first of them, and the schedule goes on
- * from the next tick after now.
+ * Enqueues the task of every schedule whose tick is due on the Redis server's
+ * clock, once per tick: the task's id is the schedule's name and the tick
+ * time (an id enqueued again is left as it is), and the schedule moves on
+ * only if it is still at the tick it started from. A late pass catches up on
+ * every due tick, up to MAX_CATCH_UP; more missed ticks than that (every
+ * worker down for a while) make one run, for the first of them, and the
+ * schedule goes on from the next tick after now. One round trip when none is due.
  */
-export async function runDueTicks(
-  redis: RedisClient,
-  keys: QueueKeys,
-  now: number,
-  enqueue: (input: TaskInput) => Promise<unknown>,
-): Promise<Tick[]> {
-  const due = await redis.zrangebyscore(keys.scheduled, '-inf', now, 'WITHSCORES', 'LIMIT', 0, 100);
+export async function runDueTicks(redis: RedisClient, keys: QueueKeys, enqueueMany: (inputs: TaskInput[]) => Promise<unknown>): Promise<Tick[]> {
+  // the server's time and the soonest ticks together; the due ones are the first of them
+  const replies = (await redis.pipeline().time().zrangebyscore(keys.scheduled, '-inf', '+inf', 'WITHSCORES', 'LIMIT', 0, 100).exec()) ?? [];
+  for (const [err] of replies) if (err) throw err;
+  const now = timeMs(replies[0][1] as string[]);
+  const soonest = replies[1][1] as string[];
   const ticks: Tick[] = [];
-  for (let i = 0; i + 1 < due.length; i += 2) {
-    const name = due[i];
-    const from = Number(due[i + 1]);
+  for (let i = 0; i + 1 < soonest.length && Number(soonest[i + 1]) <= now; i += 2) {
+    const name = soonest[i];
+    const from = Number(soonest[i + 1]);
     const raw = await redis.hget(keys.schedules, name);
     const s = raw === null ? undefined : decodeSchedule(name, raw, from);
     if (!s || raw === null) {
@@ -188,12 +187,10 @@ export async function runDueTicks(
       times.length = 1;
       next = nextTick(s, now);
     }
-    for (const at of times) {
-      const taskId = tickTaskId(name, at);
-      await enqueue({ ...s.task, id: taskId });
-      ticks.push({ schedule: name, at, taskId });
-    }
+    const due = times.map((at) => ({ schedule: name, at, taskId: tickTaskId(name, at) }));
+    await enqueueMany(due.map((t) => ({ ...s.task, id: t.taskId })));
     await SCRIPTS.scheduleAdvance.run(redis, scriptKeys('scheduleAdvance', keys), [name, raw, from, next]);
+    ticks.push(...due);
   }
   return ticks;
 }
