@@ -354,11 +354,16 @@ export class Monitor extends QueueClient {
       const why = event.reason === undefined ? '' : ` (${event.reason})`;
       this.logger.info({ queue, event: event.event, reason: event.reason }, `[Monitor] Queue ${queue} is ${event.event}${why}`);
     }
-    for (const listener of [...this.queueEventListeners]) {
+    this.notify(this.queueEventListeners, event, 'queue event');
+  }
+
+  /** Calls each of `listeners` with `event`; one that throws is logged, the others still run. */
+  private notify<E>(listeners: ReadonlySet<(event: E) => void>, event: E, what: string): void {
+    for (const listener of [...listeners]) {
       try {
         listener(event);
       } catch (err) {
-        this.logger.warn({ err }, '[Monitor] A queue event callback threw');
+        this.logger.warn({ err }, `[Monitor] A ${what} callback threw`);
       }
     }
   }
@@ -428,13 +433,7 @@ export class Monitor extends QueueClient {
     else this.logger.warn(fields, `[Monitor] ${loss.reason}; none of the tasks this monitor follows was lost`);
     const lostSet = new Set(lost);
     for (const cancel of [...this.waitLossHandlers]) cancel(lostSet, loss);
-    for (const listener of [...this.lossListeners]) {
-      try {
-        listener({ loss, taskIds: lost });
-      } catch (err) {
-        this.logger.warn({ err }, '[Monitor] A data-loss callback threw');
-      }
-    }
+    this.notify(this.lossListeners, { loss, taskIds: lost }, 'data-loss');
   }
 
   /** Makes `record` the latest of its task if it is newer; logs it and fires callbacks. */

@@ -1,9 +1,8 @@
-import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
-import { Redis } from 'ioredis';
 import { assertValidRedisUrl, connectRedis } from './connect';
 import { InvalidRedisUrlError } from './errors/invalid-redis-url-error';
 import { RedisConnectionError } from './errors/redis-connection-error';
 import { RedisHandle } from './redis-handle';
+import { useRedisServer } from './test-support/redis-server';
 
 /** Rejects with what `promise` rejects with, and how long it took (ms). */
 async function failure(promise: Promise<unknown>): Promise<{ err: unknown; ms: number }> {
@@ -40,32 +39,24 @@ describe('assertValidRedisUrl', () => {
 });
 
 describe('connectRedis fails at once when retrying cannot help (real redis-server)', () => {
-  let server: RedisServer;
-  let admin: Redis;
+  const real = useRedisServer();
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    admin = new Redis(server.url);
-    await admin.call('ACL', 'SETUSER', 'tq', 'on', '>right', '~*', '&*', '+@all');
-  });
-
-  afterAll(async () => {
-    admin.disconnect();
-    await server.stop();
+    await real.redis.call('ACL', 'SETUSER', 'tq', 'on', '>right', '~*', '&*', '+@all');
   });
 
   it('a wrong password (WRONGPASS), naming the reason and not the password', async () => {
-    const { err, ms } = await failure(connectRedis(`redis://tq:wrong-pw@127.0.0.1:${server.port}`, { connectTimeoutMs: 5000 }));
+    const { err, ms } = await failure(connectRedis(`redis://tq:wrong-pw@127.0.0.1:${real.server.port}`, { connectTimeoutMs: 5000 }));
     expect(err).toBeInstanceOf(RedisConnectionError);
-    expect((err as Error).message).toMatch(new RegExp(`^cannot connect to Redis at redis://tq:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}: authentication failed: WRONGPASS`));
+    expect((err as Error).message).toMatch(new RegExp(`^cannot connect to Redis at redis://tq:\\*\\*\\*@127\\.0\\.0\\.1:${real.server.port}: authentication failed: WRONGPASS`));
     expect((err as Error).message).not.toContain('wrong-pw');
     expect(ms).toBeLessThan(2000);
   });
 
   it('a database the server does not have', async () => {
-    const { err, ms } = await failure(connectRedis(`redis://127.0.0.1:${server.port}/99`, { connectTimeoutMs: 5000 }));
+    const { err, ms } = await failure(connectRedis(`redis://127.0.0.1:${real.server.port}/99`, { connectTimeoutMs: 5000 }));
     expect(err).toBeInstanceOf(RedisConnectionError);
-    expect((err as Error).message).toBe(`cannot connect to Redis at redis://127.0.0.1:${server.port}/99: the server has no such database: ERR DB index is out of range`);
+    expect((err as Error).message).toBe(`cannot connect to Redis at redis://127.0.0.1:${real.server.port}/99: the server has no such database: ERR DB index is out of range`);
     expect(ms).toBeLessThan(2000);
   });
 

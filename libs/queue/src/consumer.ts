@@ -128,8 +128,8 @@ export class Consumer extends QueueClient {
 
   /**
    * After Redis refused an ack or fail: whether it refused because it lost the
-   * queue's data (another epoch, or a seq counter below `seqOf` a refused
-   * token's). Reports the loss; false when the refusal is an ordinary one.
+   * queue's data (another epoch, or a seq counter below the seq of a refused
+   * token, `<seq>:<attempt>`). Reports the loss; false when the refusal is an ordinary one.
    */
   private async refusedForLoss(tokens: readonly string[]): Promise<boolean> {
     for (const token of tokens) this.watch.seeSeq(Number(token.slice(0, token.indexOf(':'))) || 0);
@@ -241,9 +241,7 @@ export class Consumer extends QueueClient {
       if (!this.versionChecked) await this.register();
       else if (await this.registerAgain()) {
         // Redis lost the queue's data: these acks are of tasks it no longer knows (reported); fetch only
-        if (acks.length === 0) return this.exchange([], workers);
-        const fetched = await this.exchange([], workers);
-        return { ...fetched, acks: acks.map(() => false) };
+        return { ...(await this.exchange([], workers)), acks: acks.map(() => false) };
       } else {
         this.logger.warn({ consumer: this.id }, `consumer ${this.id} was not registered (presumed dead; its tasks went back to the queue); registered again`);
       }
@@ -251,9 +249,13 @@ export class Consumer extends QueueClient {
       if (reply === -1) return { acks: acks.map(() => false), tasks: [], nextDueInMs: undefined, readyLeft: undefined, paused: false };
     }
     const result = decodeFetchReply(reply as unknown[], acks.length, workers, this.watch.current);
-    const refused = acks.filter((_, i) => !result.acks[i]);
-    if (refused.length > 0 && !(await this.refusedForLoss(refused.map((a) => a.token)))) {
-      for (const a of refused) this.accepted(false, 'ack', a.id);
+    // refusals are rare: nothing is allocated for a batch without one
+    let refused: AckItem[] | undefined;
+    result.acks.forEach((ok, i) => {
+      if (!ok) (refused ??= []).push(acks[i]);
+    });
+    if (refused && !(await this.refusedForLoss(refused.map((a) => a.token)))) {
+      for (const a of refused) this.warnRefused('ack', a.id);
     }
     return result;
   }
@@ -283,7 +285,7 @@ export class Consumer extends QueueClient {
       ],
     );
     if (reply !== 0) return reply as TaskStatus;
-    if (!(await this.refusedForLoss([token]))) this.accepted(false, input.mode, taskId);
+    if (!(await this.refusedForLoss([token]))) this.warnRefused(input.mode, taskId);
     return undefined;
   }
 
@@ -326,13 +328,7 @@ export class Consumer extends QueueClient {
     return ids;
   }
 
-  private accepted(ok: boolean, op: string, taskId: string): boolean {
-    if (!ok) {
-      this.logger.warn(
-        { consumer: this.id, taskId, op },
-        `${op} of ${taskId} refused: this fetch no longer holds the task (it was recovered or released)`,
-      );
-    }
-    return ok;
+  private warnRefused(op: string, taskId: string): void {
+    this.logger.warn({ consumer: this.id, taskId, op }, `${op} of ${taskId} refused: this fetch no longer holds the task (it was recovered or released)`);
   }
 }

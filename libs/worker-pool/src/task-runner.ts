@@ -358,7 +358,6 @@ export class TaskRunner {
   /** Tries to record an outcome that Redis refused or did not answer (each retry counts). */
   recordErrors = 0;
 
-
   run(fetched: FetchedTask): RunningTask {
     const run = new TaskRun(this, fetched);
     run.start();
