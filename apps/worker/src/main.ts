@@ -3,7 +3,7 @@ import { container } from 'tsyringe';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_RETENTION, TOKENS, queueKeys } from '@taskq/queue';
-import { registerWorkerPool, sleepTask, spinTask, WorkerPool, type HandlerMap, type WorkerPoolSettings } from '@taskq/worker-pool';
+import { parseQueueWeights, registerWorkerPool, sleepTask, spinTask, WorkerPool, type HandlerMap, type WorkerPoolSettings } from '@taskq/worker-pool';
 import {
   createLogger,
   EXIT,
@@ -22,7 +22,7 @@ function parseArgs(argv: string[]) {
     yargs(argv)
       .scriptName('worker')
       .usage(
-        '$0 [concurrency] [options]\n\nServe a taskq queue with N concurrent sub-workers. Task types: "sleep" (waits payload.ms, throws on attempts <= payload.failAttempts) and "spin" (keeps the CPU busy for payload.ms).',
+        '$0 [concurrency] [options]\n\nServe a taskq queue (or several: --queues) with N concurrent sub-workers. Task types: "sleep" (waits payload.ms, throws on attempts <= payload.failAttempts) and "spin" (keeps the CPU busy for payload.ms).',
       )
       // yargs also reads `--concurrency <n>` into the positional (the Docker image's CMD uses that form)
       .command('$0 [concurrency]', false, (y) =>
@@ -46,7 +46,16 @@ function parseArgs(argv: string[]) {
         type: 'number',
         describe: 'serve /metrics (Prometheus), /healthz and /readyz on this port (0: any free port, logged); default: none',
       })
-      .option('metrics-host', { type: 'string', default: '0.0.0.0', describe: 'address the metrics server listens on' }),
+      .option('metrics-host', { type: 'string', default: '0.0.0.0', describe: 'address the metrics server listens on' })
+      .option('queues', {
+        type: 'string',
+        describe:
+          'serve several queues, e.g. critical:6,default:3,low:1: a free sub-worker takes from a queue in proportion to its weight, among those with ready tasks (instead of --queue)',
+      })
+      .option('strict', {
+        type: 'boolean',
+        describe: 'with --queues: always take from the queue of the highest weight that has ready tasks',
+      }),
   )
     .check((a) => {
       // Given both ways, yargs keeps the positional and drops the flag without a word.
@@ -64,9 +73,22 @@ function parseArgs(argv: string[]) {
       for (const k of ['retention-max-age-ms', 'retention-max-count', 'dead-max'] as const) positiveInt(`--${k}`, a[k]);
       const port = a['metrics-port'];
       if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new Error('--metrics-port must be a whole number from 0 to 65535');
+      if (a.queues !== undefined) {
+        if (givenFlag(argv, 'queue')) throw new Error('give --queue or --queues, not both');
+        parseQueueWeights(a.queues);
+      } else if (a.strict !== undefined) {
+        throw new Error('--strict applies to --queues');
+      }
       return true;
     })
     .parseSync();
+}
+
+/** Whether `--<name>` (or `--<name>=…`) is among the raw arguments. */
+function givenFlag(argv: readonly string[], name: string): boolean {
+  const end = argv.indexOf('--');
+  const args = end < 0 ? argv : argv.slice(0, end);
+  return args.some((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
 }
 
 /** The value of a `--concurrency <n>` / `--concurrency=<n>` flag in the raw arguments, if there is one. */
@@ -91,14 +113,16 @@ runMain(async () => {
     logger,
     name: `taskq-worker-${process.pid}`,
   });
-  logger.info({ redis: conn.address, queue: args.queue }, `connected to ${conn.address}`);
+  const queues = args.queues === undefined ? undefined : parseQueueWeights(args.queues);
+  const queue = queues === undefined ? args.queue : Object.keys(queues)[0];
+  logger.info({ redis: conn.address, queue, queues }, `connected to ${conn.address}`);
 
   const retention = {
     maxAgeMs: args['retention-max-age-ms'],
     maxCount: args['retention-max-count'],
     deadMax: args['dead-max'],
   };
-  const c = registerWorkerPool(registerCore(container.createChildContainer(), conn, { queue: args.queue, retention }, logger));
+  const c = registerWorkerPool(registerCore(container.createChildContainer(), conn, { queue, retention }, logger));
   c.registerInstance<WorkerPoolSettings>(TOKENS.WorkerPoolOptions, {
     concurrency,
     graceMs: args['grace-ms'],
@@ -106,6 +130,8 @@ runMain(async () => {
     // the pool's defaults: heartbeats from their own thread and connection (a
     // CPU-bound handler cannot starve them) and the janitor in every worker
     janitor: { staleAfterMs: args['stale-after-ms'] },
+    queues,
+    strict: args.strict,
   });
   c.registerInstance<HandlerMap>(TOKENS.Handlers, { sleep: sleepTask, spin: spinTask });
 
@@ -126,8 +152,7 @@ runMain(async () => {
 
   let metrics: MetricsServer | undefined;
   if (args['metrics-port'] !== undefined) {
-    const keys = queueKeys(args.queue);
-    const { registry } = workerMetrics(pool, () => readQueueCounts(conn.redis, keys), logger);
+    const { registry } = workerMetrics(pool, (q) => readQueueCounts(conn.redis, queueKeys(q)), logger);
     metrics = await startMetricsServer({ port: args['metrics-port'], host: args['metrics-host'], registry, pool, logger });
     logger.info(
       { metricsPort: metrics.port, metricsHost: args['metrics-host'] },

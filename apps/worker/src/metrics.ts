@@ -88,15 +88,19 @@ const WAIT_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3
 
 /**
  * The worker's Prometheus registry: tasks by queue and status, task duration
- * and queue wait, the queue's counts (read from Redis on each scrape), the
+ * and queue wait, each queue's counts (read from Redis on each scrape), the
  * sub-workers, janitor recoveries, Redis errors, the heartbeat's age, and
- * Node's default process metrics. Returns the registry and a function that
- * detaches it from the pool.
+ * Node's default process metrics. `counts(queue)` reads a queue's counts.
+ * The process's own gauges and counters (sub-workers, heartbeat, janitor,
+ * Redis errors) are labelled with the queue it serves, or with its queues
+ * joined by commas when it serves several. Returns the registry and a
+ * function that detaches it from the pool.
  */
-export function workerMetrics(pool: MetricsSource, counts: () => Promise<QueueCounts>, logger: Logger): { registry: Registry; detach: () => void } {
+export function workerMetrics(pool: MetricsSource, counts: (queue: string) => Promise<QueueCounts>, logger: Logger): { registry: Registry; detach: () => void } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const queue = pool.stats().queue;
+  const queues = pool.stats().queues;
+  const queue = queues.join(',');
   const tasks = new Counter({
     name: 'taskq_tasks_total',
     help: 'Task runs that ended in this worker, by the status recorded (Done, Retrying, Dead, Failed, Cancelled; Released: put back by a stopping worker; Unrecorded: refused or lost)',
@@ -123,19 +127,19 @@ export function workerMetrics(pool: MetricsSource, counts: () => Promise<QueueCo
     if (o.waitMs !== undefined) wait.observe({ queue: o.queue }, o.waitMs / 1000);
   });
 
-  // one read of the queue's counts per scrape, shared by the gauges that show it
-  let read: { readonly at: number; readonly counts: Promise<QueueCounts | undefined> } | undefined;
-  const queueCounts = (): Promise<QueueCounts | undefined> => {
+  // one read of each queue's counts per scrape, shared by the gauges that show it
+  let read: { readonly at: number; readonly counts: Promise<(QueueCounts | undefined)[]> } | undefined;
+  const queueCounts = (): Promise<(QueueCounts | undefined)[]> => {
     const now = Date.now();
     if (read === undefined || now - read.at > 250) {
-      read = {
-        at: now,
-        counts: withTimeout(counts(), COUNTS_TIMEOUT_MS).catch((err: unknown) => {
+      const each = queues.map((q) =>
+        withTimeout(counts(q), COUNTS_TIMEOUT_MS).catch((err: unknown) => {
           // the scrape goes on without the queue's counts (absent, not stale)
-          logger.warn({ err }, `metrics: reading queue ${queue}'s counts failed: ${String(err)}`);
+          logger.warn({ err }, `metrics: reading queue ${q}'s counts failed: ${String(err)}`);
           return undefined;
         }),
-      };
+      );
+      read = { at: now, counts: Promise.all(each) };
     }
     return read.counts;
   };
@@ -146,12 +150,14 @@ export function workerMetrics(pool: MetricsSource, counts: () => Promise<QueueCo
     registers: [registry],
     async collect() {
       this.reset();
-      const c = await queueCounts();
-      if (c === undefined) return;
-      this.set({ queue, state: 'ready' }, c.ready);
-      this.set({ queue, state: 'delayed' }, c.delayed);
-      this.set({ queue, state: 'in_progress' }, c.inProgress);
-      this.set({ queue, state: 'dead' }, c.dead);
+      (await queueCounts()).forEach((c, i) => {
+        if (c === undefined) return;
+        const q = queues[i];
+        this.set({ queue: q, state: 'ready' }, c.ready);
+        this.set({ queue: q, state: 'delayed' }, c.delayed);
+        this.set({ queue: q, state: 'in_progress' }, c.inProgress);
+        this.set({ queue: q, state: 'dead' }, c.dead);
+      });
     },
   });
   new Gauge({
@@ -161,8 +167,9 @@ export function workerMetrics(pool: MetricsSource, counts: () => Promise<QueueCo
     registers: [registry],
     async collect() {
       this.reset();
-      const c = await queueCounts();
-      if (c !== undefined) this.set({ queue }, c.oldestReadyAgeSeconds);
+      (await queueCounts()).forEach((c, i) => {
+        if (c !== undefined) this.set({ queue: queues[i] }, c.oldestReadyAgeSeconds);
+      });
     },
   });
   new Gauge({

@@ -44,6 +44,29 @@ describe('Janitor (ioredis-mock)', () => {
     expect(decodeStatusRecord((await redis.hget(k.status, 't1'))!).status).toBe('Queued');
   });
 
+  it('with queues: one pass looks after each, each under its own mutex, and sums what they returned', async () => {
+    const { redis } = mockRedis();
+    for (const name of ['jan-a', 'jan-b']) {
+      const c = new Consumer({ queue: name, id: 'dead', connection: redis });
+      await c.register();
+      await new Queue({ queue: name, connection: redis }).enqueueMany([{ id: 't1', type: 'x' }, { id: 't2', type: 'x' }]);
+      await c.fetch(['w1', name === 'jan-a' ? 'w2' : 'w1']);
+      await redis.zadd(queueKeys(name).consumers, Date.now() - 60_000, 'dead');
+    }
+    // queue jan-b's mutex is held by another process: this pass skips jan-b only
+    await redis.set(queueKeys('jan-b').janitorLock, 'someone else', 'PX', 10_000);
+    const janitor = new Janitor({ queue: 'jan-a', queues: ['jan-a', 'jan-b'], staleAfterMs: 5000, connection: redis });
+    const first = await janitor.runOnce();
+    expect({ ran: first.ran, recovered: [...first.recovered] }).toEqual({ ran: true, recovered: [['dead', 2]] });
+    expect(await redis.llen(queueKeys('jan-b').ready)).toBe(0);
+    await redis.del(queueKeys('jan-b').janitorLock);
+    const second = await janitor.runOnce();
+    expect([...second.recovered]).toEqual([['dead', 2]]);
+    expect(await redis.llen(queueKeys('jan-a').ready)).toBe(2);
+    expect(await redis.llen(queueKeys('jan-b').ready)).toBe(2);
+    expect(janitor.stats.recovered).toBe(4);
+  });
+
   it('recovers an id that is twice in the processing list of a dead consumer once', async () => {
     const { redis } = mockRedis();
     const queue = new Queue({ ...config, connection: redis });

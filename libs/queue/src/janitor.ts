@@ -7,6 +7,7 @@ import { QueueClient } from './queue-client';
 import type { RedisClient } from './redis-handle';
 import { DEFAULT_MAX_RECOVERIES, recoverConsumer } from './recover';
 import { Queue } from './queue';
+import { queueKeys, type QueueKeys } from './keys';
 import { runDueTicks, type Tick } from './schedule';
 
 /** How a janitor works (a worker pool takes these as its `janitor` option). */
@@ -24,7 +25,14 @@ export interface JanitorSettings {
 }
 
 /** Options of a Janitor: its settings, the queue and the connection. */
-export interface JanitorOptions extends JanitorSettings, RetentionClientOptions {}
+export interface JanitorOptions extends JanitorSettings, RetentionClientOptions {
+  /**
+   * The queues it looks after, when more than one (a worker pool serving
+   * several queues runs one janitor for all): each pass goes through them in
+   * turn, each under its own queue's mutex. Default: `[queue]`.
+   */
+  readonly queues?: readonly string[];
+}
 
 export const DEFAULT_JANITOR_INTERVAL_MS = 1000;
 export const DEFAULT_STALE_AFTER_MS = 5000;
@@ -78,8 +86,8 @@ export class Janitor extends QueueClient {
   private heldBackLogged = false;
   private recoveredTotal = 0;
   private readonly prefix: string | undefined;
-  /** Enqueues schedule ticks (made at the first pass that has one). */
-  private ticker: Queue | undefined;
+  /** Each queue looked after, and the Queue that enqueues its schedule ticks (made at the first pass that has one). */
+  private readonly queues: { readonly keys: QueueKeys; ticker?: Queue }[];
   private failedPasses = 0;
 
   // no default value: the constructor's length stays 1, so a container cannot build it without its options
@@ -88,6 +96,9 @@ export class Janitor extends QueueClient {
     options ??= {};
     this.retention = retentionOf(options);
     this.prefix = options.prefix;
+    const names = options.queues ?? [this.keys.queue];
+    if (names.length === 0) throw new RangeError('a janitor needs at least one queue');
+    this.queues = [...new Set(names)].map((name) => ({ keys: name === this.keys.queue ? this.keys : queueKeys(name, this.prefix) }));
     this.intervalMs = options.intervalMs ?? DEFAULT_JANITOR_INTERVAL_MS;
     this.staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
     this.maxRecoveries = options.maxRecoveries ?? DEFAULT_MAX_RECOVERIES;
@@ -150,11 +161,29 @@ export class Janitor extends QueueClient {
     return { recovered: this.recoveredTotal, failedPasses: this.failedPasses };
   }
 
+  /** A pass over each queue in turn; with several queues, what they did summed (recoveries per consumer, trimmed tasks, ticks). */
   private async pass(): Promise<JanitorPass> {
+    const redis = await this.connection.client();
+    if (this.queues.length === 1) return this.passOf(this.queues[0], redis);
     const recovered = new Map<string, number>();
     let trimmed = 0;
-    const redis = await this.connection.client();
-    const mutex = new QueueMutex(redis, this.keys.janitorLock, {
+    let ran = false;
+    const ticks: Tick[] = [];
+    for (const queue of this.queues) {
+      const pass = await this.passOf(queue, redis);
+      ran ||= pass.ran;
+      for (const [consumer, n] of pass.recovered) recovered.set(consumer, (recovered.get(consumer) ?? 0) + n);
+      trimmed += pass.trimmed;
+      ticks.push(...(pass.ticks ?? []));
+    }
+    return { ran, recovered, trimmed, ticks };
+  }
+
+  /** One queue's pass, under its mutex. */
+  private async passOf(queue: { readonly keys: QueueKeys; ticker?: Queue }, redis: RedisClient): Promise<JanitorPass> {
+    const recovered = new Map<string, number>();
+    let trimmed = 0;
+    const mutex = new QueueMutex(redis, queue.keys.janitorLock, {
       acquireAttemptsLimit: 1,
       // A pass takes milliseconds; the lock is refreshed while one runs. A
       // short timeout means a worker killed mid-pass blocks the others for
@@ -163,7 +192,7 @@ export class Janitor extends QueueClient {
     });
     if (!(await mutex.tryAcquire())) return { ran: false, recovered, trimmed };
     try {
-      const k = this.keys;
+      const k = queue.keys;
       const stale = (await SCRIPTS.staleConsumers.run(redis, scriptKeys('staleConsumers', k), [this.staleAfterMs])) as string[];
       for (const consumer of this.heldBack(stale)) {
         const n = await recoverConsumer(redis, k, {
@@ -176,12 +205,12 @@ export class Janitor extends QueueClient {
         if (n < 0) continue; // it beat again since the scan
         recovered.set(consumer, n);
         this.logger.warn(
-          { consumer, tasks: n },
-          `janitor: consumer ${consumer} missed its heartbeats; returned ${n} task(s) to the queue`,
+          { consumer, tasks: n, queue: k.queue },
+          `janitor: consumer ${consumer} missed its heartbeats; returned ${n} task(s) to the queue${this.queues.length > 1 ? ` ${k.queue}` : ''}`,
         );
       }
-      const ticks = await this.tick(redis);
-      trimmed = await this.trim(redis);
+      const ticks = await this.tick(queue, redis);
+      trimmed = await this.trim(k, redis);
       return { ran: true, recovered, trimmed, ticks };
     } finally {
       await mutex.release();
@@ -203,19 +232,20 @@ export class Janitor extends QueueClient {
   }
 
   /** Enqueues the task of every schedule whose tick is due (Redis time), once per tick. */
-  private async tick(redis: RedisClient): Promise<Tick[]> {
-    this.ticker ??= new Queue({ queue: this.keys.queue, prefix: this.prefix, connection: this.connection, logger: this.logger });
-    const ticker = this.ticker;
-    const ticks = await runDueTicks(redis, this.keys, (inputs) => ticker.enqueueMany(inputs));
+  private async tick(queue: { readonly keys: QueueKeys; ticker?: Queue }, redis: RedisClient): Promise<Tick[]> {
+    const ticker = (queue.ticker ??= new Queue({ queue: queue.keys.queue, prefix: this.prefix, connection: this.connection, logger: this.logger }));
+    const ticks = await runDueTicks(redis, queue.keys, (inputs) => ticker.enqueueMany(inputs));
     for (const t of ticks) {
-      this.logger.info({ schedule: t.schedule, taskId: t.taskId, tickAt: t.at }, `schedule ${t.schedule}: enqueued ${t.taskId} for its tick at ${new Date(t.at).toISOString()}`);
+      this.logger.info(
+        { schedule: t.schedule, taskId: t.taskId, tickAt: t.at, queue: queue.keys.queue },
+        `schedule ${t.schedule}: enqueued ${t.taskId} for its tick at ${new Date(t.at).toISOString()}${this.queues.length > 1 ? ` (queue ${queue.keys.queue})` : ''}`,
+      );
     }
     return ticks;
   }
 
   /** Forgets Done/Cancelled tasks beyond the retention limits (age and count). */
-  private async trim(redis: RedisClient): Promise<number> {
-    const k = this.keys;
+  private async trim(k: QueueKeys, redis: RedisClient): Promise<number> {
     let total = 0;
     for (let call = 0; call < TRIM_CALLS_PER_PASS; call++) {
       const n = Number(

@@ -58,6 +58,29 @@ describe('ThreadHeartbeat on a real redis-server (threads/heartbeat.cjs and its 
     }
   });
 
+  it('one thread beats for a consumer in each of several queues; a queue where it was presumed dead registers again, alone (one connection)', async () => {
+    const queues = ['hb-multi-a', 'hb-multi-b'];
+    const consumers = queues.map((queue) => new Consumer({ queue, connection: redis, id: 'hb-multi' }));
+    for (const c of consumers) await c.register();
+    const beats: [number, Heartbeat][] = [];
+    const warnings: string[] = [];
+    const heartbeat = new ThreadHeartbeat(consumers, { url: server.url }, 50, warningsLogger(warnings));
+    heartbeat.start((beat, index) => beats.push([index, beat]));
+    try {
+      await waitFor('two beats of each queue', () => beats.filter(([i]) => i === 0).length >= 2 && beats.filter(([i]) => i === 1).length >= 2, { timeoutMs: 4000 });
+      const list = (await redis.client('LIST')) as string;
+      expect(list.split('\n').filter((l) => l.includes('name=taskq-heartbeat-hb-multi '))).toHaveLength(1);
+      // the janitor presumed it dead in queue b only
+      await redis.zrem(queueKeys('hb-multi-b').consumers, 'hb-multi');
+      await waitFor('a beat of queue b that was not alive', () => beats.some(([i, b]) => i === 1 && !b.alive), { timeoutMs: 4000 });
+      expect(beats.filter(([i, b]) => i === 0 && !b.alive)).toEqual([]);
+      expect(warnings).toEqual(['consumer hb-multi was presumed dead in queue hb-multi-b; its tasks there went back to the queue; registered again']);
+      for (const queue of queues) expect(Date.now() - Number(await redis.zscore(queueKeys(queue).consumers, 'hb-multi'))).toBeLessThan(1000);
+    } finally {
+      await heartbeat.stop();
+    }
+  });
+
   it('reports a beat that fails (wrong password) as a warning, and beats again once the server takes it', async () => {
     await redis.config('SET', 'requirepass', 'right');
     await redis.auth('right');

@@ -30,38 +30,52 @@ export class BeatFailureLog {
   }
 }
 
-/** Where a pool's heartbeats come from. */
+/**
+ * Where a pool's heartbeats come from. A pool serving several queues has a
+ * consumer in each (one id): each beat is one heartbeat call per queue, sent
+ * together, from one timer or thread and one connection.
+ */
 export interface HeartbeatSource {
-  /** `onError`: a beat failed (Redis refused or unreachable). */
-  start(onBeat: (beat: Heartbeat) => void, onError?: () => void): void;
+  /** `onBeat`: a queue's beat, with the index of its consumer; `onError`: a beat failed (Redis refused or unreachable). */
+  start(onBeat: (beat: Heartbeat, index: number) => void, onError?: () => void): void;
   stop(): Promise<void>;
+}
+
+function listOf(consumers: Consumer | readonly Consumer[]): readonly Consumer[] {
+  const list = Array.isArray(consumers) ? (consumers as readonly Consumer[]) : [consumers as Consumer];
+  if (list.length === 0) throw new RangeError('a heartbeat needs at least one consumer');
+  return list;
 }
 
 /** Heartbeats from the main thread's event loop: for the embedded in-memory Redis, or when told so. */
 export class MainThreadHeartbeat implements HeartbeatSource {
   private timer: NodeJS.Timeout | undefined;
   private readonly failures: BeatFailureLog;
+  private readonly consumers: readonly Consumer[];
 
   constructor(
-    private readonly consumer: Consumer,
+    consumers: Consumer | readonly Consumer[],
     private readonly intervalMs: number,
     logger: Logger,
   ) {
+    this.consumers = listOf(consumers);
     this.failures = new BeatFailureLog(logger);
   }
 
-  start(onBeat: (beat: Heartbeat) => void, onError: () => void = () => undefined): void {
+  start(onBeat: (beat: Heartbeat, index: number) => void, onError: () => void = () => undefined): void {
     this.timer = setInterval(() => {
-      this.consumer.heartbeat().then(
-        (beat) => {
-          this.failures.succeeded();
-          onBeat(beat);
-        },
-        (err: unknown) => {
+      void Promise.allSettled(this.consumers.map((c) => c.heartbeat())).then((settled) => {
+        const failed = settled.find((s) => s.status === 'rejected');
+        if (failed) {
           onError();
-          this.failures.failed(String(err), err);
-        },
-      );
+          this.failures.failed(String(failed.reason), failed.reason);
+        } else {
+          this.failures.succeeded();
+        }
+        settled.forEach((s, i) => {
+          if (s.status === 'fulfilled') onBeat(s.value, i);
+        });
+      });
     }, this.intervalMs);
   }
 
@@ -83,21 +97,26 @@ export class ThreadHeartbeat implements HeartbeatSource {
   private worker: Worker | undefined;
   private exited: Promise<void> = Promise.resolve();
   private stopping = false;
-  private onBeat: (beat: Heartbeat) => void = () => undefined;
+  private onBeat: (beat: Heartbeat, index: number) => void = () => undefined;
   private onError: () => void = () => undefined;
   /** When the thread exited by itself, within the last RESTART_WINDOW_MS. */
   private crashes: number[] = [];
   private fallback: MainThreadHeartbeat | undefined;
   private readonly failures: BeatFailureLog;
+  private readonly consumers: readonly Consumer[];
+  /** The consumer id (the same in every queue), for logs. */
+  private readonly id: string;
 
   constructor(
-    private readonly consumer: Consumer,
+    consumers: Consumer | readonly Consumer[],
     private readonly target: ThreadTarget,
     private readonly intervalMs: number,
     private readonly logger: Logger,
     /** The thread's script (tests give another). */
     private readonly script: string = join(__dirname, '..', 'threads', 'heartbeat.cjs'),
   ) {
+    this.consumers = listOf(consumers);
+    this.id = this.consumers[0].id;
     this.failures = new BeatFailureLog(logger);
   }
 
@@ -107,22 +126,22 @@ export class ThreadHeartbeat implements HeartbeatSource {
   }
 
   /** Starts the thread; throws when it cannot be made (e.g. options that cannot be sent to a thread). */
-  start(onBeat: (beat: Heartbeat) => void, onError: () => void = () => undefined): void {
+  start(onBeat: (beat: Heartbeat, index: number) => void, onError: () => void = () => undefined): void {
     this.onBeat = onBeat;
     this.onError = onError;
     this.spawn();
   }
 
   private spawn(): void {
-    const call = this.consumer.heartbeatCall();
+    const calls = this.consumers.map((c) => c.heartbeatCall());
     const worker = new Worker(this.script, {
       workerData: {
         ...this.target,
-        connectionName: `taskq-heartbeat-${this.consumer.id}`,
-        source: call.source,
-        sha: call.sha,
-        keys: call.keys,
-        consumerId: this.consumer.id,
+        connectionName: `taskq-heartbeat-${this.id}`,
+        source: calls[0].source,
+        sha: calls[0].sha,
+        keys: calls.map((c) => c.keys),
+        consumerId: this.id,
         intervalMs: this.intervalMs,
       },
     });
@@ -133,19 +152,27 @@ export class ThreadHeartbeat implements HeartbeatSource {
         this.exitedBy(worker, code);
       }),
     );
-    worker.on('message', (m: { type: string; alive?: boolean; epoch?: string; cancelRequested?: string[]; message?: string }) => {
+    type Beat = { alive?: boolean; epoch?: string; cancelRequested?: string[] } | null;
+    worker.on('message', (m: { type: string; beats?: Beat[]; message?: string }) => {
       if (m.type === 'beat') {
-        // a beat that shows another epoch: Redis lost the queue's data (reported by the consumer), nobody presumed this one dead
-        const lost = this.consumer.noteEpoch(m.epoch);
-        if (!m.alive && !lost) this.logger.warn({ consumer: this.consumer.id }, `consumer ${this.consumer.id} was presumed dead; its tasks went back to the queue; registered again`);
-        this.failures.succeeded();
-        this.onBeat({ alive: m.alive === true, cancelRequested: m.cancelRequested ?? [], epoch: m.epoch });
+        const beats = m.beats ?? [];
+        if (beats.every((b) => b !== null)) this.failures.succeeded();
+        beats.forEach((b, i) => {
+          const consumer = this.consumers[i];
+          if (b === null || consumer === undefined) return;
+          // a beat that shows another epoch: Redis lost the queue's data (reported by the consumer), nobody presumed this one dead
+          const lost = consumer.noteEpoch(b.epoch);
+          if (!b.alive && !lost) {
+            this.logger.warn({ consumer: consumer.id, queue: consumer.keys.queue }, `consumer ${consumer.id} was presumed dead in queue ${consumer.keys.queue}; its tasks there went back to the queue; registered again`);
+          }
+          this.onBeat({ alive: b.alive === true, cancelRequested: b.cancelRequested ?? [], epoch: b.epoch }, i);
+        });
       } else if (m.type === 'error') {
         this.onError();
         this.failures.failed(m.message ?? '');
       }
     });
-    worker.on('error', (err) => this.logger.error({ err, consumer: this.consumer.id }, `heartbeat thread crashed: ${err.message}`));
+    worker.on('error', (err) => this.logger.error({ err, consumer: this.id }, `heartbeat thread crashed: ${err.message}`));
     worker.unref();
   }
 
@@ -157,21 +184,21 @@ export class ThreadHeartbeat implements HeartbeatSource {
     this.crashes = [...this.crashes.filter((t) => now - t < RESTART_WINDOW_MS), now];
     if (this.crashes.length <= MAX_THREAD_RESTARTS) {
       this.logger.error(
-        { consumer: this.consumer.id, code },
+        { consumer: this.id, code },
         `heartbeat thread exited unexpectedly (code ${code}); starting it again (${this.crashes.length} of ${MAX_THREAD_RESTARTS} restarts within ${RESTART_WINDOW_MS / 1000} s)`,
       );
       try {
         this.spawn();
         return;
       } catch (err) {
-        this.logger.error({ err, consumer: this.consumer.id }, `heartbeat thread could not start again: ${err instanceof Error ? err.message : String(err)}`);
+        this.logger.error({ err, consumer: this.id }, `heartbeat thread could not start again: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
     this.logger.error(
-      { consumer: this.consumer.id, code },
+      { consumer: this.id, code },
       `heartbeat thread keeps failing (${this.crashes.length} exits within ${RESTART_WINDOW_MS / 1000} s): heartbeats now come from the main thread; a handler that blocks the event loop past the janitor's stale limit will be taken for a dead worker`,
     );
-    this.fallback = new MainThreadHeartbeat(this.consumer, this.intervalMs, this.logger);
+    this.fallback = new MainThreadHeartbeat(this.consumers, this.intervalMs, this.logger);
     this.fallback.start(this.onBeat, this.onError);
   }
 

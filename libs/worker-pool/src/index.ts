@@ -10,3 +10,5 @@ export { UnrecoverableError } from './errors/unrecoverable-error';
 export { TaskTimeoutError } from './errors/task-timeout-error';
 export { TaskCancelledError } from './errors/task-cancelled-error';
 export { registerWorkerPool } from './register';
+export { parseQueueWeights, resolveQueueSelection, QueuePicker, MAX_QUEUE_WEIGHT } from './queue-selection';
+export type { QueueSelection, QueueSelectionOptions } from './queue-selection';

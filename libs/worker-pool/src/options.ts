@@ -1,12 +1,17 @@
 import type { BackoffStrategy, DefaultTasks, TaskTypes, JanitorSettings, RetentionClientOptions } from '@taskq/queue';
 import type { HandlerMap } from './handler';
 import { MAX_TIMER_MS } from './long-timeout';
+import type { QueueSelectionOptions } from './queue-selection';
 
 /** Where a pool's heartbeats come from (see WorkerPoolSettings.heartbeat). */
 export type HeartbeatMode = 'thread' | 'main';
 
-/** How a pool works (TOKENS.WorkerPoolOptions in a container): everything but the queue, connection and handlers. */
-export interface WorkerPoolSettings {
+/**
+ * How a pool works (TOKENS.WorkerPoolOptions in a container): everything but
+ * the queue, connection and handlers — and `queues` with `strict`, to serve
+ * several queues (see QueueSelectionOptions).
+ */
+export interface WorkerPoolSettings extends Omit<QueueSelectionOptions, 'queue'> {
   /** Sub-workers: tasks run at once in this process. Default 1. */
   readonly concurrency?: number;
   /** Interval of the consumer heartbeat, ms. Must stay well below the janitor's stale limit (5000). Default 1000. */

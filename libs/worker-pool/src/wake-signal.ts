@@ -1,54 +1,21 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '@taskq/recorder';
 
-/**
- * The pool's subscriber connection. The wake channel wakes an idle pool when
- * tasks are enqueued, released, recovered or scheduled (those scripts publish
- * on it); the control channel carries cancel requests. Pub/sub may drop a
- * message (e.g. during a reconnect), so every wait is also bounded, and the
- * heartbeat re-reports cancel requests.
- */
-export class WakeSignal {
-  private pending = false;
-  private waiter: (() => void) | undefined;
-  private wakes = 0;
-  private announced = 0;
-  private unknowns = 0;
+/** A queue's two channels (QueueKeys.wake and QueueKeys.control). */
+export interface QueueChannels {
+  readonly wake: string;
+  readonly control: string;
+}
 
-  constructor(
-    private readonly subscriber: Redis,
-    private readonly wakeChannel: string,
-    private readonly controlChannel: string,
-    private readonly onControl: (message: string) => void,
-    private readonly logger: Logger,
-    /** Called when the connection is (re)established: replies to commands in flight may have been lost. */
-    private readonly onReady: () => void = () => undefined,
-  ) {}
-
-  async start(): Promise<void> {
-    this.subscriber.on('message', (channel: string, message: string) => {
-      // String(): the in-memory Redis of the demo passes a published number through as a number
-      if (channel === this.wakeChannel) this.wake(String(message));
-      else if (channel === this.controlChannel) this.onControl(message);
-    });
-    // after a reconnect a message may have been missed: look at the queue
-    this.subscriber.on('ready', () => {
-      this.onReady();
-      this.wake(undefined);
-    });
-    await this.subscriber.subscribe(this.wakeChannel, this.controlChannel);
-  }
-
+/** What one queue's wake messages said so far (see WakeSignal.counts). */
+export interface WakeCounts {
   /**
    * How many times the queue said there may be new work (a wake message, or
    * a reconnect after which one may have been missed). A pool whose fetch
    * emptied the ready list fetches again once this changes (or when a
    * delayed task is due, or after the poll interval).
    */
-  get wakeCount(): number {
-    return this.wakes;
-  }
-
+  readonly wakes: number;
   /**
    * The tasks wake messages said became ready, summed over all of them (a
    * message is the count: enqueue, release, recover, reconcile and
@@ -56,19 +23,75 @@ export class WakeSignal {
    * whose queue ran dry asks for that many tasks on its next fetch, not for
    * one per idle sub-worker.
    */
-  get announcedCount(): number {
-    return this.announced;
-  }
-
+  readonly announced: number;
   /** Wakes that said no count (a reconnect, or a message that is not a count): a pool then asks for its full share. */
-  get unknownCount(): number {
-    return this.unknowns;
+  readonly unknowns: number;
+}
+
+/**
+ * The pool's subscriber connection: one for all the queues a pool serves.
+ * A queue's wake channel wakes an idle pool when tasks are enqueued,
+ * released, recovered or scheduled (those scripts publish on it); its
+ * control channel carries cancel requests. Pub/sub may drop a message (e.g.
+ * during a reconnect), so every wait is also bounded, and the heartbeat
+ * re-reports cancel requests.
+ */
+export class WakeSignal {
+  private pending = false;
+  private waiter: (() => void) | undefined;
+  private readonly counts: { wakes: number; announced: number; unknowns: number }[];
+  /** Channel -> [queue index, is the control channel]. */
+  private readonly byChannel = new Map<string, [number, boolean]>();
+
+  constructor(
+    private readonly subscriber: Redis,
+    queues: readonly QueueChannels[],
+    /** A control message (a task id to cancel) on queue `index`'s channel. */
+    private readonly onControl: (message: string, index: number) => void,
+    private readonly logger: Logger,
+    /** Called when the connection is (re)established: replies to commands in flight may have been lost. */
+    private readonly onReady: () => void = () => undefined,
+  ) {
+    this.counts = queues.map(() => ({ wakes: 0, announced: 0, unknowns: 0 }));
+    queues.forEach((q, i) => {
+      this.byChannel.set(q.wake, [i, false]);
+      this.byChannel.set(q.control, [i, true]);
+    });
   }
 
-  private wake(message: string | undefined): void {
-    this.wakes++;
-    if (message !== undefined && /^\d{1,9}$/.test(message)) this.announced += Number(message);
-    else this.unknowns++;
+  async start(): Promise<void> {
+    this.subscriber.on('message', (channel: string, message: string) => {
+      const found = this.byChannel.get(channel);
+      if (found === undefined) return;
+      const [index, control] = found;
+      // String(): the in-memory Redis of the demo passes a published number through as a number
+      if (control) this.onControl(String(message), index);
+      else this.wake(index, String(message));
+    });
+    // after a reconnect a message may have been missed: look at every queue
+    this.subscriber.on('ready', () => {
+      this.onReady();
+      for (let i = 0; i < this.counts.length; i++) this.wake(i, undefined);
+    });
+    await this.subscriber.subscribe(...this.byChannel.keys());
+  }
+
+  /** What queue `index`'s wake messages said so far. */
+  countsOf(index: number): WakeCounts {
+    const c = this.counts[index];
+    return { wakes: c.wakes, announced: c.announced, unknowns: c.unknowns };
+  }
+
+  /** How many wakes queue `index` had (see WakeCounts.wakes). */
+  wakesOf(index: number): number {
+    return this.counts[index].wakes;
+  }
+
+  private wake(index: number, message: string | undefined): void {
+    const c = this.counts[index];
+    c.wakes++;
+    if (message !== undefined && /^\d{1,9}$/.test(message)) c.announced += Number(message);
+    else c.unknowns++;
     this.fire();
   }
 

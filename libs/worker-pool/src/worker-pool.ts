@@ -13,10 +13,11 @@ import {
 import type { TaskHandler } from './handler';
 import { resolvePoolOptions, type ResolvedPoolOptions, type WorkerPoolOptions } from './options';
 import { WakeSignal } from './wake-signal';
-import { TaskRunner, type TaskOutcome } from './task-runner';
+import { TaskRunner, type RunningTask, type TaskOutcome } from './task-runner';
 import { RunningTasks } from './running-tasks';
 import { MainThreadHeartbeat, ThreadHeartbeat, type HeartbeatSource } from './heartbeat';
 import { AckBatcher, type TakenAcks } from './ack-batcher';
+import { QueuePicker, resolveQueueSelection, type QueueSelection } from './queue-selection';
 
 /**
  * States of a pool:
@@ -47,7 +48,10 @@ export type PoolState = (typeof PoolState)[keyof typeof PoolState];
 
 /** What a pool is doing and has met, for metrics and health checks (see WorkerPool.stats). */
 export interface PoolStats {
+  /** The queue served (the first, when several are). */
   readonly queue: string;
+  /** Every queue served, in the order given (strict: in the order taken). */
+  readonly queues: readonly string[];
   readonly consumer: string;
   readonly state: PoolState;
   readonly concurrency: number;
@@ -57,8 +61,10 @@ export interface PoolStats {
   /** Date.now() of the last heartbeat Redis took (registration included); undefined before the start. */
   readonly lastHeartbeatAt: number | undefined;
   readonly heartbeatMs: number;
-  /** Whether the last fetch found the queue paused. */
+  /** Whether the last fetch found the queue paused (every queue, when several are served). */
   readonly paused: boolean;
+  /** The queues the last fetch of each found paused. */
+  readonly pausedQueues: readonly string[];
   /** Since the pool was made: failed fetch round trips, failed heartbeats, failed tries to record an outcome, failed janitor passes. */
   readonly redisErrors: { readonly fetch: number; readonly heartbeat: number; readonly record: number; readonly janitor: number };
   /** Tasks this pool's janitor returned from dead consumers. */
@@ -74,8 +80,38 @@ export interface StopResult {
 }
 
 /**
- * N concurrent sub-workers in one process, all serving one queue through one
- * Consumer (one processing list, one heartbeat). Crash-safe by default: its
+ * One queue a pool serves: its consumer (the pool's id, its own processing
+ * list), the acks waiting for the next fetch, the runs in progress, and
+ * what the last fetch said of it.
+ */
+interface Lane {
+  readonly index: number;
+  readonly consumer: Consumer;
+  readonly acks: AckBatcher;
+  readonly runner: TaskRunner;
+  readonly running: RunningTasks;
+  /** Set when a fetch emptied its ready list (see WorkerPool.send). */
+  dryAt: DryQueue | undefined;
+  /** Whether its last fetch found it paused. */
+  pausedSeen: boolean;
+}
+
+/** A lane's part of one round trip: its acks and the sub-workers that ask it for tasks. */
+interface Part {
+  readonly lane: Lane;
+  readonly acks: TakenAcks | undefined;
+  readonly workers: string[];
+}
+
+/** The options a pool's QueueClient gets: the first queue served. */
+function clientOptions<T extends TaskTypes>(options: WorkerPoolOptions<T> | undefined): WorkerPoolOptions<T> {
+  return { ...options, queue: resolveQueueSelection(options ?? {}).names[0] };
+}
+
+/**
+ * N concurrent sub-workers in one process, serving one queue (or several:
+ * `queues`) through one Consumer per queue, all with one id (one heartbeat,
+ * one subscriber, one janitor for the process). Crash-safe by default: its
  * heartbeats come from a worker thread (a CPU-bound handler cannot starve
  * them), and it runs the janitor that returns dead workers' tasks to the queue.
  *
@@ -91,16 +127,19 @@ export interface StopResult {
  * ```
  */
 export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient {
-  /** The pool's consumer: its id names the pool's processing list and registration. */
+  /** The pool's consumer (of the first queue, when several are served): its id names the pool's processing list and registration. */
   readonly consumer: Consumer;
+  /** The pool's consumer in each queue it serves (one id), in the order of `selection.names`. */
+  readonly consumers: readonly Consumer[];
+  /** The queues served, their weights and the rule (weighted or strict). */
+  readonly selection: QueueSelection;
+  private readonly lanes: readonly Lane[];
+  private readonly picker: QueuePicker;
   private readonly janitor: Janitor | undefined;
   private state: PoolState = PoolState.New;
   private readonly options: ResolvedPoolOptions;
   private readonly handlers = new Map<string, TaskHandler>();
   private readonly idle: string[] = [];
-  private readonly running = new RunningTasks();
-  private readonly runner: TaskRunner;
-  private readonly acks: AckBatcher;
   private wake: WakeSignal | undefined;
   private heartbeat: HeartbeatSource | undefined;
   private loopDone: Promise<void> = Promise.resolve();
@@ -114,16 +153,8 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
   /** Failed round trips in a row, and when the next may go. */
   private failures = 0;
   private retryAt = 0;
-  /**
-   * Set when a fetch emptied the ready list: the wake signal's counts it was
-   * sent under (wakes, tasks announced, wakes without a count), and when to
-   * look again anyway.
-   */
-  private dryAt: DryQueue | undefined;
   /** Most tasks one round trip asks for. */
   private readonly fetchShare: number;
-  /** Whether the last fetch found the queue paused. */
-  private pausedSeen = false;
   private lastBeatAt: number | undefined;
   private heartbeatErrors = 0;
   private fetchErrors = 0;
@@ -131,18 +162,28 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
 
   // no default value: the constructor's length stays 1, so a container cannot build it without its options
   constructor(options?: WorkerPoolOptions<T>) {
-    super(options ?? {}, 'taskq-worker');
+    super(clientOptions(options), 'taskq-worker');
     options ??= {};
     this.options = resolvePoolOptions(options);
-    const shared = { queue: options.queue, prefix: options.prefix, retention: options.retention, connection: this.connection, logger: this.logger };
-    const consumer = new Consumer({ ...shared, id: options.consumerId });
-    this.consumer = consumer;
-    consumer.onDataLost((loss) => {
-      const ids = this.running.ids();
-      const held = ids.length === 0 ? 'no task was running here' : `the ${ids.length} task(s) running here are unknown to Redis now: they run to their end, but their outcomes cannot be recorded (${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''})`;
-      this.logger.error({ consumer: consumer.id, queue: loss.queue, before: loss.before, after: loss.after, lost: ids.length }, `${loss.reason}; ${held}`);
+    this.selection = resolveQueueSelection(options);
+    this.picker = new QueuePicker(this.selection);
+    const shared = { prefix: options.prefix, retention: options.retention, connection: this.connection, logger: this.logger };
+    const first = new Consumer({ ...shared, queue: this.selection.names[0], id: options.consumerId });
+    this.consumers = this.selection.names.map((queue, i) => (i === 0 ? first : new Consumer({ ...shared, queue, id: first.id })));
+    this.consumer = first;
+    this.lanes = this.consumers.map((consumer, index) => {
+      const acks = new AckBatcher(consumer, 500, () => this.wake?.fire());
+      const runner = new TaskRunner(consumer, this.handlers, this.options.backoffStrategies, this.logger, acks);
+      const lane: Lane = { index, consumer, acks, runner, running: new RunningTasks(), dryAt: undefined, pausedSeen: false };
+      consumer.onDataLost((loss) => {
+        const ids = lane.running.ids();
+        const held = ids.length === 0 ? 'no task was running here' : `the ${ids.length} task(s) running here are unknown to Redis now: they run to their end, but their outcomes cannot be recorded (${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''})`;
+        this.logger.error({ consumer: consumer.id, queue: loss.queue, before: loss.before, after: loss.after, lost: ids.length }, `${loss.reason}; ${held}`);
+      });
+      return lane;
     });
-    this.janitor = options.janitor === false ? undefined : new Janitor({ ...options.janitor, ...shared });
+    this.janitor =
+      options.janitor === false ? undefined : new Janitor({ ...options.janitor, ...shared, queue: this.selection.names[0], queues: this.selection.names });
     if (this.janitor && this.options.heartbeatMs * 2 > this.janitor.staleAfterMs) {
       // one late beat would make a live worker look dead
       throw new RangeError(
@@ -152,10 +193,8 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     const handlers: Readonly<Record<string, TaskHandler<never> | undefined>> = options.handlers ?? {};
     for (const [type, handler] of Object.entries(handlers)) if (handler) this.handlers.set(type, handler as TaskHandler);
     for (let i = 1; i <= this.options.concurrency; i++) this.idle.push(`${this.options.namePrefix}-${process.pid}-${i}`);
-    this.acks = new AckBatcher(consumer, 500, () => this.wake?.fire());
     // capped: a script's reply must stay well inside the Lua stack (8000 values, 4 per task)
     this.fetchShare = Math.min(MAX_FETCH, Math.ceil(this.options.concurrency / MAX_EXCHANGES_IN_FLIGHT));
-    this.runner = new TaskRunner(consumer, this.handlers, this.options.backoffStrategies, this.logger, this.acks);
   }
 
   /** Registers the handler of a task type (before or after start). */
@@ -172,8 +211,10 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
   stats(): PoolStats {
     const idle = this.idle.length;
     const janitor = this.janitor?.stats;
+    const pausedQueues = this.lanes.filter((l) => l.pausedSeen).map((l) => l.consumer.keys.queue);
     return {
       queue: this.consumer.keys.queue,
+      queues: this.selection.names,
       consumer: this.consumer.id,
       state: this.state,
       concurrency: this.options.concurrency,
@@ -181,8 +222,14 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
       idle,
       lastHeartbeatAt: this.lastBeatAt,
       heartbeatMs: this.options.heartbeatMs,
-      paused: this.pausedSeen,
-      redisErrors: { fetch: this.fetchErrors, heartbeat: this.heartbeatErrors, record: this.runner.recordErrors, janitor: janitor?.failedPasses ?? 0 },
+      paused: pausedQueues.length === this.lanes.length,
+      pausedQueues,
+      redisErrors: {
+        fetch: this.fetchErrors,
+        heartbeat: this.heartbeatErrors,
+        record: this.lanes.reduce((n, l) => n + l.runner.recordErrors, 0),
+        janitor: janitor?.failedPasses ?? 0,
+      },
       janitorRecoveries: janitor?.recovered ?? 0,
     };
   }
@@ -195,18 +242,24 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
    */
   onTaskEnd(listener: (outcome: TaskOutcome) => void): () => void {
     this.outcomeListeners.add(listener);
-    this.runner.observer ??= (outcome) => {
+    const observer = (outcome: TaskOutcome): void => {
       for (const l of this.outcomeListeners) l(outcome);
     };
+    for (const lane of this.lanes) lane.runner.observer ??= observer;
     return () => {
       this.outcomeListeners.delete(listener);
-      if (this.outcomeListeners.size === 0) this.runner.observer = undefined;
+      if (this.outcomeListeners.size === 0) for (const lane of this.lanes) lane.runner.observer = undefined;
     };
   }
 
-  /** Ids of the tasks running now. */
+  /** Ids of the tasks running now (of every queue served). */
   get inFlight(): string[] {
-    return this.running.ids();
+    return this.lanes.flatMap((l) => l.running.ids());
+  }
+
+  /** Tasks running now, in every queue served. */
+  private runningCount(): number {
+    return this.lanes.reduce((n, l) => n + l.running.size, 0);
   }
 
   /**
@@ -223,14 +276,16 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
   }
 
   private async begin(): Promise<void> {
-    let registered = false;
+    const registered: Consumer[] = [];
     try {
-      await this.consumer.register();
-      registered = true;
-      const keys = this.consumer.keys;
+      for (const consumer of this.consumers) {
+        await consumer.register();
+        registered.push(consumer);
+      }
       // A reconnect (e.g. a Redis restart) may have swallowed the reply of a
       // fetch that ran: reconcile at once rather than at the next periodic check.
-      this.wake = new WakeSignal(await this.openSubscriber(), keys.wake, keys.control, (id) => this.cancelLocal(id), this.logger, () => {
+      const channels = this.consumers.map((c) => ({ wake: c.keys.wake, control: c.keys.control }));
+      this.wake = new WakeSignal(await this.openSubscriber(), channels, (id, index) => this.cancelLocal(id, index), this.logger, () => {
         this.needsReconcile = true;
       });
       await this.wake.start();
@@ -238,21 +293,28 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
       await this.wake?.stop().catch(() => undefined);
       this.wake = undefined;
       // leave no registered consumer without heartbeats behind
-      if (registered) await this.consumer.unregister(`consumer ${this.consumer.id} failed to start`).catch(() => undefined);
+      for (const c of registered) await c.unregister(`consumer ${c.id} failed to start`).catch(() => undefined);
       await this.closeOwnConnection();
       this.state = PoolState.New;
       throw err;
     }
     this.lastBeatAt = Date.now(); // the registration
-    this.heartbeat = this.startHeartbeat((beat) => {
+    this.heartbeat = this.startHeartbeat((beat, index) => {
       this.lastBeatAt = Date.now();
-      beat.cancelRequested.forEach((id) => this.cancelLocal(id));
+      beat.cancelRequested.forEach((id) => this.cancelLocal(id, index));
     });
     this.janitor?.start();
     this.state = PoolState.Running;
+    const { names, weights, strict } = this.selection;
+    const serving =
+      names.length === 1
+        ? `queue ${names[0]}`
+        : strict
+          ? `queues ${names.join(', ')} (strict: always the first that has ready tasks)`
+          : `queues ${names.map((n, i) => `${n} (weight ${weights[i]})`).join(', ')}`;
     this.logger.info(
-      { consumer: this.consumer.id, queue: this.consumer.keys.queue, concurrency: this.options.concurrency },
-      `pool of ${this.options.concurrency} sub-worker(s) serving queue ${this.consumer.keys.queue} as consumer ${this.consumer.id}`,
+      { consumer: this.consumer.id, queue: names[0], queues: names, strict, concurrency: this.options.concurrency },
+      `pool of ${this.options.concurrency} sub-worker(s) serving ${serving} as consumer ${this.consumer.id}`,
     );
     this.loopDone = this.loop();
   }
@@ -262,7 +324,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
    * from the main thread (logged): a client a thread cannot reach (ioredis-mock,
    * a Cluster), or options a thread cannot be given (functions inside `tls`).
    */
-  private startHeartbeat(onBeat: (beat: Heartbeat) => void): HeartbeatSource {
+  private startHeartbeat(onBeat: (beat: Heartbeat, index: number) => void): HeartbeatSource {
     const o = this.options;
     const onError = (): void => void this.heartbeatErrors++;
     const main = (why: string | undefined): HeartbeatSource => {
@@ -272,7 +334,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
           `heartbeats from the main thread: ${why}; a handler that blocks the event loop for ${this.janitorStaleMs()} ms will be taken for a dead worker`,
         );
       }
-      const source = new MainThreadHeartbeat(this.consumer, o.heartbeatMs, this.logger);
+      const source = new MainThreadHeartbeat(this.consumers, o.heartbeatMs, this.logger);
       source.start(onBeat, onError);
       return source;
     };
@@ -280,7 +342,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     const target = this.connection.threadTarget();
     if (!target) return main(`a thread cannot open this connection (${this.connection.address})`);
     try {
-      const thread = new ThreadHeartbeat(this.consumer, target, o.heartbeatMs, this.logger);
+      const thread = new ThreadHeartbeat(this.consumers, target, o.heartbeatMs, this.logger);
       thread.start(onBeat, onError);
       return thread;
     } catch (err) {
@@ -303,7 +365,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
         await this.exchangesSettled();
         if (this.state !== PoolState.Running) break;
         try {
-          await this.consumer.reconcile(this.running.ids());
+          for (const lane of this.lanes) await lane.consumer.reconcile(lane.running.ids());
           this.needsReconcile = false;
           reconciledAt = Date.now();
         } catch (err) {
@@ -322,40 +384,87 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
         wake.clear();
         continue;
       }
-      const acks: TakenAcks | undefined = this.acks.take();
       // at most a share of the sub-workers per round trip, so that two are in flight in a busy pool
-      const workers = this.mayFetch(now) ? this.idle.splice(0, this.fetchSize(now)) : [];
-      if (workers.length > 0 && this.dryAt) {
-        // This fetch answers the wakes seen so far: the next one waits for its
-        // reply (which says whether the queue is still dry), for new wakes, or
-        // for the poll interval should the reply never come.
-        this.dryAt = { ...this.wakeCounts(), until: now + this.options.idlePollMs };
+      const counts = this.allot(now);
+      const parts: Part[] = [];
+      for (const lane of this.lanes) {
+        const acks: TakenAcks | undefined = lane.acks.take();
+        const workers = counts[lane.index] > 0 ? this.idle.splice(0, counts[lane.index]) : [];
+        if (workers.length > 0 && lane.dryAt) {
+          // This fetch answers the wakes seen so far: the next one waits for its
+          // reply (which says whether the queue is still dry), for new wakes, or
+          // for the poll interval should the reply never come.
+          lane.dryAt = { ...wake.countsOf(lane.index), until: now + this.options.idlePollMs };
+        }
+        if (acks || workers.length > 0) parts.push({ lane, acks, workers });
       }
-      if (!acks && workers.length === 0) {
+      if (parts.length === 0) {
         await wake.wait(this.nextWaitMs(now));
         wake.clear();
         continue;
       }
       wake.clear();
-      this.send(acks, workers);
+      this.send(parts);
     }
     await this.exchangesSettled();
   }
 
   /**
-   * Starts one round trip: finished tasks' acks and the next tasks for the
-   * idle sub-workers in one script. Up to MAX_EXCHANGES_IN_FLIGHT run at once,
-   * so Redis works on one batch while this process runs the tasks of another.
+   * How many idle sub-workers ask each queue for a task in this round trip:
+   * a share of them, split among the queues worth asking (by weight, or
+   * strictly in order; see QueuePicker). A queue known to be empty or paused
+   * is asked again on a wake, when a delayed task is due, or after the poll
+   * interval — and then for as many tasks as its wakes announced.
    */
-  private send(acks: TakenAcks | undefined, workers: string[]): void {
-    const sentUnder = this.wakeCounts();
-    const exchange = this.consumer.exchange(acks?.items ?? [], workers).then(
+  private allot(now: number): number[] {
+    const n = Math.min(this.idle.length, this.fetchShare);
+    if (n === 0) return this.lanes.map(() => 0);
+    return this.picker.split(
+      n,
+      this.lanes.map((lane) => (this.mayFetch(lane, now) ? this.fetchSize(lane, now) : 0)),
+    );
+  }
+
+  /**
+   * Starts one round trip: finished tasks' acks and the next tasks for the
+   * idle sub-workers, one script per queue, sent together (one round trip;
+   * on a Cluster each goes to the node of its queue). Up to
+   * MAX_EXCHANGES_IN_FLIGHT run at once, so Redis works on one batch while
+   * this process runs the tasks of another.
+   */
+  private send(parts: readonly Part[]): void {
+    const exchange = Promise.all(parts.map((part) => this.exchangeOf(part))).then((errors) => {
+      const failed = errors.filter((e) => e !== undefined);
+      if (failed.length === 0) {
+        this.failures = 0;
+        return;
+      }
+      const err: unknown = failed[0];
+      this.failures++;
+      this.fetchErrors++;
+      this.needsReconcile = true; // the fetch may have run in Redis all the same
+      const delay = Math.min(100 * 2 ** Math.min(this.failures, 5), 3000);
+      this.retryAt = Date.now() + delay;
+      this.logger.warn({ err }, `fetch failed (${this.failures} in a row), retrying in ${delay} ms: ${String(err)}`);
+    });
+    const tracked = exchange
+      .catch((err: unknown) => this.logger.error({ err }, `handling a fetch reply failed: ${String(err)}`))
+      .finally(() => {
+        this.exchanges.delete(tracked);
+        this.wake?.fire();
+      });
+    this.exchanges.add(tracked);
+  }
+
+  /** One queue's part of a round trip; resolves with the error when it failed (else undefined). */
+  private exchangeOf({ lane, acks, workers }: Part): Promise<unknown> {
+    const sentUnder = (this.wake as WakeSignal).countsOf(lane.index);
+    return lane.consumer.exchange(acks?.items ?? [], workers).then(
       (fetched: FetchResult) => {
         acks?.settle(fetched.acks);
-        this.failures = 0;
         for (const task of fetched.tasks) {
           try {
-            this.dispatch(task);
+            this.dispatch(lane, task);
           } catch (err) {
             // not expected (a run never throws); the task stays in the processing list for reconcile
             this.logger.error({ err, taskId: task.id }, `could not start task ${task.id}: ${String(err)}`);
@@ -366,7 +475,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
         // sub-workers the queue had no task for are idle again
         for (let i = fetched.tasks.length; i < workers.length; i++) this.idle.push(workers[i]);
         if (workers.length > 0) {
-          this.notePaused(fetched.paused);
+          this.notePaused(lane, fetched.paused);
           // a paused queue is as good as empty: wait for a wake (resume sends one) or the poll interval
           const emptied = fetched.paused || (fetched.readyLeft === undefined ? fetched.tasks.length < workers.length : fetched.readyLeft === 0);
           if (emptied) {
@@ -379,52 +488,36 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
             const until = Date.now() + Math.min(this.options.idlePollMs, untilDue);
             // A fetch sent later answered later wakes (an older reply may come
             // after it was sent): keep what it answered; its own reply decides.
-            const later = this.dryAt;
-            this.dryAt = later !== undefined && later.wakes > sentUnder.wakes ? { ...later, until: Math.min(later.until, until) } : { ...sentUnder, until };
+            const later = lane.dryAt;
+            lane.dryAt = later !== undefined && later.wakes > sentUnder.wakes ? { ...later, until: Math.min(later.until, until) } : { ...sentUnder, until };
           } else {
-            this.dryAt = undefined;
+            lane.dryAt = undefined;
           }
         }
+        return undefined;
       },
       (err: unknown) => {
         acks?.fail(err); // each task retries its own ack
         this.idle.push(...workers);
-        if (workers.length > 0) this.dryAt = undefined; // not known to be dry: the retry asks for a full share
-        this.failures++;
-        this.fetchErrors++;
-        this.needsReconcile = true; // the fetch may have run in Redis all the same
-        const delay = Math.min(100 * 2 ** Math.min(this.failures, 5), 3000);
-        this.retryAt = Date.now() + delay;
-        this.logger.warn({ err }, `fetch failed (${this.failures} in a row), retrying in ${delay} ms: ${String(err)}`);
+        if (workers.length > 0) lane.dryAt = undefined; // not known to be dry: the retry asks for a full share
+        return err;
       },
     );
-    const tracked = exchange
-      .catch((err: unknown) => this.logger.error({ err }, `handling a fetch reply failed: ${String(err)}`))
-      .finally(() => {
-        this.exchanges.delete(tracked);
-        this.wake?.fire();
-      });
-    this.exchanges.add(tracked);
   }
 
-  /** Logs when the queue turns out paused, and when it hands out tasks again. */
-  private notePaused(paused: boolean): void {
-    if (paused === this.pausedSeen) return;
-    this.pausedSeen = paused;
-    const queue = this.consumer.keys.queue;
+  /** Logs when a queue turns out paused, and when it hands out tasks again. */
+  private notePaused(lane: Lane, paused: boolean): void {
+    if (paused === lane.pausedSeen) return;
+    lane.pausedSeen = paused;
+    const queue = lane.consumer.keys.queue;
     if (paused) this.logger.info({ queue }, `queue ${queue} is paused: taking no task from it until it is resumed (running tasks finish)`);
     else this.logger.info({ queue }, `queue ${queue} is no longer paused: taking tasks again`);
   }
 
-  private wakeCounts(): Omit<DryQueue, 'until'> {
-    const wake = this.wake as WakeSignal;
-    return { wakes: wake.wakeCount, announced: wake.announcedCount, unknowns: wake.unknownCount };
-  }
-
-  /** Whether to ask for tasks now: not while the queue is known to be dry (no wake, not yet due). */
-  private mayFetch(now: number): boolean {
-    const dry = this.dryAt;
-    return dry === undefined || dry.wakes !== (this.wake as WakeSignal).wakeCount || now >= dry.until;
+  /** Whether to ask a queue for tasks now: not while it is known to be dry (no wake, not yet due). */
+  private mayFetch(lane: Lane, now: number): boolean {
+    const dry = lane.dryAt;
+    return dry === undefined || dry.wakes !== (this.wake as WakeSignal).wakesOf(lane.index) || now >= dry.until;
   }
 
   /**
@@ -434,41 +527,42 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
    * sub-worker's name to Redis for each one. A wake without a count, a due
    * time or the poll interval asks for the full share again.
    */
-  private fetchSize(now: number): number {
-    const dry = this.dryAt;
-    const wake = this.wake as WakeSignal;
-    if (dry === undefined || now >= dry.until || wake.unknownCount !== dry.unknowns) return this.fetchShare;
-    return Math.min(this.fetchShare, Math.max(1, wake.announcedCount - dry.announced));
+  private fetchSize(lane: Lane, now: number): number {
+    const dry = lane.dryAt;
+    const counts = (this.wake as WakeSignal).countsOf(lane.index);
+    if (dry === undefined || now >= dry.until || counts.unknowns !== dry.unknowns) return this.fetchShare;
+    return Math.min(this.fetchShare, Math.max(1, counts.announced - dry.announced));
   }
 
-  /** How long the loop may sleep when it has nothing to send: until the dry queue is worth a look (idle sub-workers), else the poll interval. */
+  /** How long the loop may sleep when it has nothing to send: until a dry queue is worth a look (idle sub-workers), else the poll interval. */
   private nextWaitMs(now: number): number {
-    const dry = this.dryAt;
-    if (dry === undefined || this.idle.length === 0 || dry.until <= now) return this.options.idlePollMs;
-    return Math.min(this.options.idlePollMs, dry.until - now);
+    let wait = this.options.idlePollMs;
+    if (this.idle.length === 0) return wait;
+    for (const { dryAt } of this.lanes) if (dryAt !== undefined && dryAt.until > now) wait = Math.min(wait, dryAt.until - now);
+    return wait;
   }
 
   private async exchangesSettled(): Promise<void> {
     while (this.exchanges.size > 0) await Promise.all([...this.exchanges]);
   }
 
-  /** A cancel request for a task this process may hold (control channel or heartbeat). */
-  private cancelLocal(taskId: string): void {
-    const runs = this.running.find(taskId);
+  /** A cancel request for a task this process may hold in queue `index` (control channel or heartbeat). */
+  private cancelLocal(taskId: string, index: number): void {
+    const runs = this.lanes[index]?.running.find(taskId) ?? [];
     if (runs.length === 0) return;
     this.logger.info({ taskId }, `cancel requested for ${taskId}: aborting its handler`);
     for (const run of runs) run.cancel();
   }
 
-  private dispatch(fetched: FetchedTask): void {
-    const running = this.runner.run(fetched);
-    const slot = this.running.add(running);
+  private dispatch(lane: Lane, fetched: FetchedTask): void {
+    const running = lane.runner.run(fetched);
+    const slot = lane.running.add(running);
     // the sub-worker is free as soon as its handler is over; the ack may still be on its way
     running.onHandlerDone(() => {
       this.idle.push(fetched.worker);
       this.wake?.fire();
     });
-    running.onDone(() => this.running.remove(slot, running));
+    running.onDone(() => lane.running.remove(slot, running));
   }
 
   /**
@@ -505,12 +599,12 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     this.wake?.fire();
     await this.loopDone;
     // no loop to carry acks any more: they go on their own
-    this.acks.sendDirectly();
-    const inFlight = this.running.size;
+    for (const lane of this.lanes) lane.acks.sendDirectly();
+    const inFlight = this.runningCount();
     if (inFlight > 0) {
       this.logger.info({ inFlight, graceMs }, `stopping: waiting up to ${graceMs} ms for ${inFlight} task(s)`);
     }
-    const allDone = Promise.all(this.running.values().map((r) => r.done));
+    const allDone = Promise.all(this.lanes.flatMap((l) => l.running.values().map((r) => r.done)));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       allDone,
@@ -523,59 +617,75 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     // A run whose handler is over only waits for its outcome to be recorded:
     // putting it back would revoke the token its ack (or fail) carries and
     // run a finished task again. It gets a little longer, even on a forced stop.
-    const runs = this.running.values();
-    const recording = runs.filter((r) => r.recording);
-    const left = runs.filter((r) => !r.recording);
-    for (const r of left) r.abort(new Error('worker stopping: task aborted and returned to the queue'));
     let released = 0;
-    if (left.length > 0) {
-      try {
-        released = await this.consumer.release(
-          left.map((r) => r.id),
-          `worker ${this.consumer.id} stopped before the task finished`,
-        );
-        this.logger.warn({ released }, `put ${released} unfinished task(s) back in the queue`);
-      } catch (err) {
-        this.logger.error(
-          { err, ids: left.map((r) => r.id) },
-          `stopping: ${left.length} unfinished task(s) could not be put back (${String(err)}); they stay in consumer ${this.consumer.id}'s processing list until a janitor returns them to the queue`,
-        );
-      }
+    let aborted = 0;
+    const recording: { lane: Lane; runs: RunningTask[] }[] = [];
+    for (const lane of this.lanes) {
+      const runs = lane.running.values();
+      recording.push({ lane, runs: runs.filter((r) => r.recording) });
+      const left = runs.filter((r) => !r.recording);
+      aborted += left.length;
+      for (const r of left) r.abort(new Error('worker stopping: task aborted and returned to the queue'));
+      if (left.length > 0) released += await this.releaseOnStop(lane, left);
     }
-    if (recording.length > 0) await this.settledWithin(recording, RECORDING_WAIT_MS);
+    const stillRecording = recording.flatMap((r) => r.runs);
+    if (stillRecording.length > 0) await this.settledWithin(stillRecording, RECORDING_WAIT_MS);
     // Outcomes Redis still did not take (it refuses writes, or is unreachable):
     // stop holding them, and say so. Their tasks go back to the queue and will
     // run again (a late ack carries a token the release revoked).
-    const unrecorded = recording.filter((r) => r.recording);
-    if (unrecorded.length > 0) {
-      this.runner.giveUpRecording();
+    for (const { lane, runs } of recording) {
+      const unrecorded = runs.filter((r) => r.recording);
+      if (unrecorded.length === 0) continue;
+      lane.runner.giveUpRecording();
       await this.settledWithin(unrecorded, RECORDING_WAIT_MS);
       const ids = unrecorded.map((r) => r.id);
-      const reason = `worker ${this.consumer.id} stopped before Redis took the outcome of the finished task; it will run again`;
+      const consumer = lane.consumer;
+      const reason = `worker ${consumer.id} stopped before Redis took the outcome of the finished task; it will run again`;
       try {
-        const back = await this.consumer.release(ids, reason);
+        const back = await consumer.release(ids, reason);
         this.logger.error({ ids, released: back }, `stopping: the outcome of ${ids.length} finished task(s) could not be recorded; ${back} put back in the queue to run again: ${ids.join(', ')}`);
       } catch (err) {
         this.logger.error(
           { ids, err },
-          `stopping: the outcome of ${ids.length} finished task(s) could not be recorded, nor could they be put back (${String(err)}); they stay in consumer ${this.consumer.id}'s processing list until a janitor returns them to the queue: ${ids.join(', ')}`,
+          `stopping: the outcome of ${ids.length} finished task(s) could not be recorded, nor could they be put back (${String(err)}); they stay in consumer ${consumer.id}'s processing list until a janitor returns them to the queue: ${ids.join(', ')}`,
         );
       }
     }
     await this.heartbeat?.stop();
     if (wasRunning) {
-      try {
-        await this.consumer.unregister();
-      } catch (err) {
-        // a janitor returns what it holds once its heartbeats are stale
-        this.logger.error({ err }, `stopping: consumer ${this.consumer.id} could not leave the registry: ${String(err)}`);
+      for (const consumer of this.consumers) {
+        try {
+          await consumer.unregister();
+        } catch (err) {
+          // a janitor returns what it holds once its heartbeats are stale
+          this.logger.error({ err, queue: consumer.keys.queue }, `stopping: consumer ${consumer.id} could not leave the registry: ${String(err)}`);
+        }
       }
     }
     await this.wake?.stop();
     await this.janitor?.stop();
     await this.closeOwnConnection();
     this.state = PoolState.Stopped;
-    return { finished: inFlight - left.length, released };
+    return { finished: inFlight - aborted, released };
+  }
+
+  /** Puts a queue's unfinished runs back at stop; returns how many went back. */
+  private async releaseOnStop(lane: Lane, left: readonly RunningTask[]): Promise<number> {
+    const consumer = lane.consumer;
+    try {
+      const released = await consumer.release(
+        left.map((r) => r.id),
+        `worker ${consumer.id} stopped before the task finished`,
+      );
+      this.logger.warn({ released, queue: consumer.keys.queue }, `put ${released} unfinished task(s) back in the queue`);
+      return released;
+    } catch (err) {
+      this.logger.error(
+        { err, ids: left.map((r) => r.id) },
+        `stopping: ${left.length} unfinished task(s) could not be put back (${String(err)}); they stay in consumer ${consumer.id}'s processing list until a janitor returns them to the queue`,
+      );
+      return 0;
+    }
   }
 }
 

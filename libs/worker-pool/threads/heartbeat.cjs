@@ -7,8 +7,12 @@
 // workerData: { url or options, connectionName, source, sha, keys, consumerId, intervalMs }
 //   url: a redis:// or rediss:// URL; options: ioredis options without functions
 //   (a standalone server, or sentinels)
-// Posts to the parent: { type: 'beat', alive, epoch, cancelRequested: string[] }
-//                      { type: 'error', message }
+//   keys: the heartbeat script's KEYS of each queue the pool serves (an array
+//   of arrays): a beat is one script call per queue, sent together (one
+//   round trip; on a Cluster, each to the node of its queue)
+// Posts to the parent, per beat: { type: 'beat', beats } where beats[i] is
+//   { alive, epoch, cancelRequested: string[] } for queue i, or null when
+//   that queue's call failed; and { type: 'error', message } when a call failed
 // Stops on the message 'stop'.
 const { parentPort, workerData } = require('node:worker_threads');
 const { RespClient, parseRedisUrl } = require('./resp-client.cjs');
@@ -43,27 +47,36 @@ const redis = connect();
 let stopping = false;
 let wakeUp = () => undefined;
 
-async function run(register) {
+async function run(queueKeys, register) {
   try {
-    return await redis.call('EVALSHA', sha, keys.length, ...keys, consumerId, register);
+    return await redis.call('EVALSHA', sha, queueKeys.length, ...queueKeys, consumerId, register);
   } catch (err) {
     if (err && String(err.message).startsWith('NOSCRIPT')) {
-      return redis.call('EVAL', source, keys.length, ...keys, consumerId, register);
+      return redis.call('EVAL', source, queueKeys.length, ...queueKeys, consumerId, register);
     }
     throw err;
   }
 }
 
+/** One queue's beat: registers again when the janitor had presumed this consumer dead. */
+async function beat(queueKeys) {
+  let reply = await run(queueKeys, '0');
+  const alive = Number(reply[0]) === 1;
+  if (!alive) reply = await run(queueKeys, '1');
+  return { alive, epoch: reply[1] == null ? undefined : String(reply[1]), cancelRequested: reply.slice(2).map(String) };
+}
+
 async function loop() {
   while (!stopping) {
     const started = Date.now();
-    try {
-      let reply = await run('0');
-      const alive = Number(reply[0]) === 1;
-      if (!alive) reply = await run('1'); // presumed dead: register again
-      parentPort.postMessage({ type: 'beat', alive, epoch: reply[1] == null ? undefined : String(reply[1]), cancelRequested: reply.slice(2).map(String) });
-    } catch (err) {
+    const settled = await Promise.allSettled(keys.map(beat));
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) {
+      const err = failed.reason;
       parentPort.postMessage({ type: 'error', message: err && err.message ? err.message : String(err) });
+    }
+    if (settled.some((s) => s.status === 'fulfilled')) {
+      parentPort.postMessage({ type: 'beat', beats: settled.map((s) => (s.status === 'fulfilled' ? s.value : null)) });
     }
     const wait = Math.max(0, intervalMs - (Date.now() - started));
     await new Promise((resolve) => {

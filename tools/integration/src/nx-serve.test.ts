@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
 import { decodeStatusRecord } from '@taskq/recorder';
-import { queueKeys } from '@taskq/queue';
+import { Queue, queueKeys } from '@taskq/queue';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { RedisClients } from './test-support/redis-fixture';
 import { killAllShellCommands, ShellCommand } from './test-support/shell-command';
+import { waitUntil } from './test-support/wait';
 
 // The README's and the design's commands, typed as a person types them, through
 // `sh -c` and the real `npx nx`: `--args=4` reaches Nx as a number, and the
@@ -80,6 +81,36 @@ describe('npx nx run … --args, as the README types it', () => {
       expect({ code: stopped.code, signal: stopped.signal }).toEqual({ code: 130, signal: null });
       expect(msgs(worker)).toContain('stopped: 0 task(s) finished during the grace period, 0 put back');
       expect(await redis.zscore(queueKeys('default').consumers, consumer ?? '')).toBeNull();
+    }
+  }, 150_000);
+
+  it('worker:serve --args="8 --queues critical:6,default:3,low:1" and the same with --strict (issue 14): each serves the three queues; all their tasks Done', async () => {
+    const { url, redis } = await ownServer();
+    const env = { REDIS_URL: url, LOG_FORMAT: 'json' };
+    const names = ['critical', 'default', 'low'];
+    const cases = [
+      ['npx nx run worker:serve --args="8 --queues critical:6,default:3,low:1"', 'queues critical (weight 6), default (weight 3), low (weight 1)'],
+      ['npx nx run worker:serve --args="8 --queues critical:6,default:3,low:1 --strict"', 'queues critical, default, low (strict: always the first that has ready tasks)'],
+    ] as const;
+    for (const [n, [command, serving]] of cases.entries()) {
+      const worker = ShellCommand.run(command, { env });
+      await worker.waitForOutput(new RegExp(`pool of 8 sub-worker\\(s\\) serving ${serving.replace(/[()]/g, '\\$&')} as consumer`), 'the pool-ready line');
+      for (const name of names) {
+        await new Queue({ queue: name, connection: redis }).enqueueMany(Array.from({ length: 10 }, (_, i) => ({ id: `t${n}-${i}`, type: 'sleep', payload: { ms: 5 } })));
+      }
+      await waitUntil(
+        async () => {
+          for (const name of names) {
+            const recorded = await statuses(redis, name);
+            if ([...recorded].filter(([id, status]) => id.startsWith(`t${n}-`) && status === 'Done').length !== 10) return false;
+          }
+          return true;
+        },
+        { what: `the 30 tasks of ${command} Done`, timeoutMs: 30_000 },
+      );
+      process.kill(await worker.nxPid(), 'SIGTERM');
+      expect((await worker.waitForExit(30_000)).code).toBe(130);
+      expect(msgs(worker)).toContain('stopped: 0 task(s) finished during the grace period, 0 put back');
     }
   }, 150_000);
 
