@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { Monitor, MonitorTimeoutError } from '@taskq/monitor';
 import { connectRedis, Queue, queueKeys } from '@taskq/queue';
-import { FINAL_STATUSES, silentLogger, type Logger } from '@taskq/recorder';
+import { FINAL_STATUSES, silentLogger, type Logger, type StatusRecord } from '@taskq/recorder';
 import { startRedisServer } from '@taskq/redis-harness';
 import type { ChaosOptions } from './args';
 import { checkRun, type CheckReport } from './checks';
@@ -18,8 +18,18 @@ import type { RunFacts } from './summary';
 import { ExecutionTally } from './worker-log';
 import { WorkerFleet } from './worker-fleet';
 
-/** Queue name of the run (its own redis-server, so no clash). */
-export const QUEUE = 'chaos';
+/**
+ * The run's queues and their weights (its own redis-server, so no clash):
+ * every worker serves all three (`--queues chaos-critical:6,…`), and the
+ * tasks are spread evenly over them, so the lower queues wait while the
+ * higher ones have tasks and every path that takes a task back meets each queue.
+ */
+export const QUEUES: readonly (readonly [string, number])[] = [
+  ['chaos-critical', 6],
+  ['chaos-default', 3],
+  ['chaos-low', 1],
+];
+const QUEUE_NAMES = QUEUES.map(([name]) => name);
 /** The README's minimal ACL rule for taskq (default prefix), and the user --acl-user runs the workers as. */
 const ACL_RULE = ['~taskq:*', '&taskq:*', '+@all', '-@dangerous'];
 const ACL_USER = 'taskq-chaos';
@@ -96,21 +106,36 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
     const redis = await connectRedis(server.url, { connectionName: 'chaos-cmd' });
     cleanups.push(() => closeClient(redis));
 
+    // one Monitor per queue (a Monitor follows one queue's events), one history: the ids are unique across the queues
     const history = new StatusHistory();
-    const monitor = new Monitor({
-      queue: QUEUE,
-      connection: redis, // its subscriber connection is a duplicate of this one
-      logger: options.verbose ? stderrLogger('monitor') : silentLogger,
-      log: false,
-    });
-    monitor.onStatus('*', '*', (record) => history.record(record));
-    await monitor.start();
-    cleanups.push(() => monitor.stop());
+    const monitors = new Map<string, Monitor>();
+    for (const queue of QUEUE_NAMES) {
+      const monitor = new Monitor({
+        queue,
+        connection: redis, // its subscriber connection is a duplicate of this one
+        logger: options.verbose ? stderrLogger(`monitor ${queue}`) : silentLogger,
+        log: false,
+      });
+      monitor.onStatus('*', '*', (record) => history.record(record));
+      await monitor.start();
+      cleanups.push(() => monitor.stop());
+      monitors.set(queue, monitor);
+    }
 
     const tally = new ExecutionTally();
     const activeFleet = new WorkerFleet({
       entry,
-      args: [String(options.concurrency), '--redis', workerUrl, '--queue', QUEUE, '--heartbeat-ms', String(HEARTBEAT_MS), '--stale-after-ms', String(STALE_AFTER_MS)],
+      args: [
+        String(options.concurrency),
+        '--redis',
+        workerUrl,
+        '--queues',
+        QUEUES.map(([name, weight]) => `${name}:${weight}`).join(','),
+        '--heartbeat-ms',
+        String(HEARTBEAT_MS),
+        '--stale-after-ms',
+        String(STALE_AFTER_MS),
+      ],
       onEvent: (event) => tally.add(event),
       onUnexpectedExit: (note) => print(`  warning: ${note}`),
       verbose: options.verbose,
@@ -120,17 +145,27 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
     cleanups.push(() => activeFleet.killAll());
     activeFleet.fill(options.workers);
 
-    const plan = makePlan({ tasks: options.tasks, seed: options.seed, failOnceShare: options.failOnce, failAlwaysShare: options.failAlways, maxMs: options.maxMs });
-    const ids = plan.map((t) => t.id);
+    const plan = makePlan({
+      tasks: options.tasks,
+      seed: options.seed,
+      failOnceShare: options.failOnce,
+      failAlwaysShare: options.failAlways,
+      maxMs: options.maxMs,
+      queues: QUEUE_NAMES,
+    });
+    const idsOf = new Map(QUEUE_NAMES.map((queue) => [queue, plan.filter((t) => t.queue === queue).map((t) => t.id)]));
     const enqueuedAt = Date.now();
-    await new Queue({ queue: QUEUE, connection: redis }).enqueueMany(plan.map(toTaskInput));
+    for (const queue of QUEUE_NAMES) {
+      await new Queue({ queue, connection: redis }).enqueueMany(plan.filter((t) => t.queue === queue).map(toTaskInput));
+    }
     const deadline = enqueuedAt + options.durationLimitMs;
 
     // Settles when every task is final, the time limit passes, or the run is aborted.
     let drainedAt: number | undefined;
     let failure: { reason: unknown } | undefined;
     let settled = false;
-    const waiting = monitor.waitFor(ids, FINAL_STATUSES, { timeoutMs: Math.max(1, deadline - Date.now()), signal }).then(
+    const timeoutMs = Math.max(1, deadline - Date.now());
+    const waiting = Promise.all(QUEUE_NAMES.map((queue) => monitors.get(queue)?.waitFor(idsOf.get(queue) ?? [], FINAL_STATUSES, { timeoutMs, signal }))).then(
       () => {
         drainedAt = Date.now();
       },
@@ -175,14 +210,21 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
     if (failure) throw failure.reason;
 
     await activeFleet.stopAll(STOP_GRACE_MS);
-    await monitor.stop();
-    const state = await readRedisState(redis, queueKeys(QUEUE), ids);
-    const report = checkRun({ plan, recorded: state.recorded, stuck: state.stuck, history: history.statuses(), starts: tally.perTaskStarts(), succeeded: tally.succeeded() });
+    for (const monitor of monitors.values()) await monitor.stop();
+    const recorded = new Map<string, StatusRecord | undefined>();
+    const stuck = new Map<string, string>();
+    for (const queue of QUEUE_NAMES) {
+      const state = await readRedisState(redis, queueKeys(queue), idsOf.get(queue) ?? []);
+      for (const [id, record] of state.recorded) recorded.set(id, record);
+      for (const [id, where] of state.stuck) stuck.set(id, where);
+    }
+    const report = checkRun({ plan, recorded, stuck, history: history.statuses(), starts: tally.perTaskStarts(), succeeded: tally.succeeded() });
     const facts: RunFacts = {
       kills: activeFleet.kills,
       redisRestarts,
       aclUser: options.aclUser,
       priorities: true,
+      queues: QUEUES.map(([name, weight]) => ({ name, weight })),
       seed: options.seed,
       wallMs: Date.now() - startedAt,
       drainMs: drainedAt === undefined ? undefined : drainedAt - enqueuedAt,

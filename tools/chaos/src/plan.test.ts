@@ -36,6 +36,16 @@ describe('makePlan', () => {
     expect(firstHalf).toBeLessThan(175);
   });
 
+  it('spreads the tasks over the queues given, about evenly, without changing kinds, durations or priorities', () => {
+    const queues = ['c', 'd', 'l'];
+    const plan = makePlan({ ...base, queues });
+    const per = queues.map((q) => plan.filter((t) => t.queue === q).length);
+    expect(per.reduce((a, b) => a + b)).toBe(5000);
+    for (const n of per) expect(Math.abs(n - 5000 / 3)).toBeLessThan(150);
+    expect(plan.map(({ queue: _queue, ...rest }) => rest)).toEqual(makePlan(base).map(({ queue: _queue, ...rest }) => rest));
+    expect(new Set(makePlan(base).map((t) => t.queue))).toEqual(new Set(['chaos']));
+  });
+
   it('rejects shares that add up to more than all tasks', () => {
     expect(() => makePlan({ ...base, failOnceShare: 0.7, failAlwaysShare: 0.4 })).toThrow(RangeError);
   });

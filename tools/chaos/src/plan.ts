@@ -29,6 +29,8 @@ export interface PlannedTask {
   readonly expectedAttempts: number;
   /** 0-9, drawn uniformly: every path that takes a task back (release, recovery, reconcile) meets prioritized tasks. */
   readonly priority: number;
+  /** The queue it goes to: one of PlanOptions.queues, drawn uniformly. */
+  readonly queue: string;
 }
 
 export interface PlanOptions {
@@ -42,6 +44,8 @@ export interface PlanOptions {
   readonly maxMs: number;
   /** Prefix of the task ids. Default `t`. */
   readonly idPrefix?: string;
+  /** The queues the tasks are spread over (ids stay unique across them). Default `['chaos']`. */
+  readonly queues?: readonly string[];
 }
 
 const EXPECTED: Readonly<Record<TaskKind, Pick<PlannedTask, 'failAttempts' | 'expectedStatus' | 'expectedAttempts'>>> = {
@@ -75,11 +79,16 @@ export function makePlan(options: PlanOptions): PlannedTask[] {
   shuffle(kinds, prng);
   const width = String(tasks).length;
   const prefix = options.idPrefix ?? 't';
+  const queues = options.queues ?? ['chaos'];
+  if (queues.length === 0) throw new RangeError('a plan needs at least one queue');
+  // a generator of its own: the kinds, durations and priorities of a seed stay what they were
+  const spread = createPrng(seed ^ 0x2545f491);
   return kinds.map((kind, i) => ({
     id: `${prefix}${String(i + 1).padStart(width, '0')}`,
     kind,
     ms: prng.int(0, maxMs),
     priority: prng.int(0, 9),
+    queue: queues[spread.int(0, queues.length - 1)] as string,
     ...EXPECTED[kind],
   }));
 }

@@ -6,7 +6,7 @@ import { type QueueKeys } from '@taskq/queue';
 export interface RedisState {
   /** Recorded status per task id; undefined: no record, or one that does not decode. */
   readonly recorded: ReadonlyMap<string, StatusRecord | undefined>;
-  /** Task ids still in a processing list, the ready list or the delayed set, with where. */
+  /** Task ids still in a processing list, the ready list, the prioritized set or the delayed set, with where. */
   readonly stuck: ReadonlyMap<string, string>;
 }
 
@@ -38,6 +38,7 @@ export async function readRedisState(redis: Redis, keys: QueueKeys, ids: readonl
   };
   for (const list of await processingLists(redis, keys)) note(await redis.lrange(list, 0, -1), list);
   note(await redis.lrange(keys.ready, 0, -1), keys.ready);
+  note(await redis.zrange(keys.prioritized, 0, -1), keys.prioritized);
   note(await redis.zrange(keys.delayed, 0, -1), keys.delayed);
   return { recorded, stuck };
 }

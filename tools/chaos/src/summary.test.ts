@@ -42,6 +42,18 @@ describe('summaryLine', () => {
     expect(summaryLine(report, { ...facts, priorities: true, aclUser: true })).toBe(
       'chaos: 5000 tasks, 0 lost, 0 stuck, 0 flipped, 37 repeated executions, 14 kills, 1 redis restart, priorities 0-9, workers as ACL user ~taskq:*',
     );
+    const queues = [
+      { name: 'c', weight: 6 },
+      { name: 'd', weight: 3 },
+      { name: 'l', weight: 1 },
+    ];
+    expect(summaryLine(report, { ...facts, priorities: true, queues })).toBe(
+      'chaos: 5000 tasks, 0 lost, 0 stuck, 0 flipped, 37 repeated executions, 14 kills, 1 redis restart, priorities 0-9, 3 queues weighted 6/3/1',
+    );
+    // one queue says nothing
+    expect(summaryLine(report, { ...facts, queues: [{ name: 'c', weight: 1 }] })).toBe(
+      'chaos: 5000 tasks, 0 lost, 0 stuck, 0 flipped, 37 repeated executions, 14 kills, 1 redis restart',
+    );
   });
 });
 

@@ -10,6 +10,8 @@ export interface RunFacts {
   readonly aclUser?: boolean;
   /** Whether the tasks had priorities (0-9). */
   readonly priorities?: boolean;
+  /** The queues the tasks were spread over and their weights, when more than one (every worker served them all). */
+  readonly queues?: readonly { readonly name: string; readonly weight: number }[];
   readonly seed: number;
   /** From start to the verdict, ms. */
   readonly wallMs: number;
@@ -32,9 +34,11 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 /**
  * The one-line verdict: `chaos: 5000 tasks, 0 lost, 0 stuck, 0 flipped, 37 repeated executions, 14 kills, 1 redis restart`,
- * then `, priorities 0-9` (the tasks have priorities), and `, workers as ACL user ~taskq:*` after `--acl-user`.
+ * then `, priorities 0-9` (the tasks have priorities), `, 3 queues weighted 6/3/1` (each worker served
+ * them all), and `, workers as ACL user ~taskq:*` after `--acl-user`.
  */
-export function summaryLine(report: CheckReport, facts: Pick<RunFacts, 'kills' | 'redisRestarts' | 'aclUser' | 'priorities'>): string {
+export function summaryLine(report: CheckReport, facts: Pick<RunFacts, 'kills' | 'redisRestarts' | 'aclUser' | 'priorities' | 'queues'>): string {
+  const queues = facts.queues ?? [];
   return [
     `chaos: ${plural(report.tasks, 'task')}`,
     `${report.lost} lost`,
@@ -44,6 +48,7 @@ export function summaryLine(report: CheckReport, facts: Pick<RunFacts, 'kills' |
     plural(facts.kills, 'kill'),
     plural(facts.redisRestarts, 'redis restart'),
     ...(facts.priorities ? ['priorities 0-9'] : []),
+    ...(queues.length > 1 ? [`${queues.length} queues weighted ${queues.map((q) => q.weight).join('/')}`] : []),
     ...(facts.aclUser ? ['workers as ACL user ~taskq:*'] : []),
   ].join(', ');
 }
