@@ -165,7 +165,7 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
     let failure: { reason: unknown } | undefined;
     let settled = false;
     const timeoutMs = Math.max(1, deadline - Date.now());
-    const waiting = Promise.all(QUEUE_NAMES.map((queue) => monitors.get(queue)?.waitFor(idsOf.get(queue) ?? [], FINAL_STATUSES, { timeoutMs, signal }))).then(
+    const waiting = Promise.all([...monitors].map(([queue, monitor]) => monitor.waitFor(idsOf.get(queue) ?? [], FINAL_STATUSES, { timeoutMs, signal }))).then(
       () => {
         drainedAt = Date.now();
       },

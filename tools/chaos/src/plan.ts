@@ -88,7 +88,7 @@ export function makePlan(options: PlanOptions): PlannedTask[] {
     kind,
     ms: prng.int(0, maxMs),
     priority: prng.int(0, 9),
-    queue: queues[spread.int(0, queues.length - 1)] as string,
+    queue: queues[spread.int(0, queues.length - 1)],
     ...EXPECTED[kind],
   }));
 }
