@@ -8,6 +8,7 @@ import type { RedisClient } from './redis-handle';
 import { DEFAULT_MAX_RECOVERIES, recoverConsumer } from './recover';
 import { Queue } from './queue';
 import { runDueTicks, type Tick } from './schedule';
+import { repairLimits } from './limits';
 
 /** How a janitor works (a worker pool takes these as its `janitor` option). */
 export interface JanitorSettings {
@@ -180,6 +181,7 @@ export class Janitor extends QueueClient {
           `janitor: consumer ${consumer} missed its heartbeats; returned ${n} task(s) to the queue`,
         );
       }
+      await repairLimits(redis, k, this.logger);
       const ticks = await this.tick(redis);
       trimmed = await this.trim(redis);
       return { ran: true, recovered, trimmed, ticks };
