@@ -45,8 +45,9 @@
 -- one, parking at most PARK_BUDGET per call. Parked tasks of a type with room
 -- go first (they are older); a popped task of a type that has parked tasks
 -- is parked and the type's first parked task (by priority, then FIFO) runs
--- in its place. Parked tasks are not counted as ready in the reply, so a pool
--- whose queue holds only parked tasks waits: for a wake (published when an
+-- in its place. Parked tasks count as ready in the reply only as far as their
+-- type has room now, so a pool whose queue holds only parked tasks of full
+-- types waits: for a wake (published when an
 -- ack frees a slot that a parked task can take) or, for a rate limit, for the
 -- time its window reopens (the reply's first element).
 -- Returns -1 if the consumer is not registered (it was presumed dead and its
@@ -401,11 +402,17 @@ if paused then out[2] = -2 end
 if asked > 0 and not paused then
   -- A pool that emptied the ready list waits for a wake message (or the next
   -- due time) before it asks again; one that left tasks there asks at once.
-  -- Tasks the queue's limits hold back count as none (parked tasks never count).
+  -- Tasks the queue's limits hold back count as none, parked tasks only as
+  -- many as their type has room for now.
   local left = 0
   if not queueHeld then
     left = call('LLEN', KEYS[1])
     if prioritized then left = left + call('ZCARD', KEYS[14]) end
+    if lim and lim.typed then
+      for _, e in pairs(lim.types) do
+        if parkedOf(e) > 0 then left = left + math.min(e.parked, roomOf(e)) end
+      end
+    end
   end
   out[2] = left
   if left == 0 then

@@ -118,6 +118,20 @@ describe('global limits in the queue scripts', () => {
     await wake.stop();
   });
 
+  it('parked tasks of a type with room count as ready in the reply (the pool asks again at once); those of a full type do not', async () => {
+    const { queue, consumer } = await setup();
+    await queue.setLimit({ concurrency: 2 }, { type: 'email' });
+    await queue.enqueueMany(['e1', 'e2', 'e3', 'e4'].map((id) => ({ id, type: 'email' })));
+    const [t1, t2] = (await consumer.fetch(workers(4))).tasks;
+    expect(await consumer.ackMany([t1, t2].map((t) => ({ id: t.id, worker: t.worker, token: t.token })))).toEqual([true, true]);
+    const r = await consumer.fetch(workers(1));
+    expect(ids(r)).toEqual(['e3']);
+    expect(r.readyLeft).toBe(1); // e4: its type has a free slot
+    const full = await consumer.fetch(workers(1));
+    expect(ids(full)).toEqual(['e4']);
+    expect(full.readyLeft).toBe(0);
+  });
+
   it('keeps priority order within a type among parked tasks', async () => {
     const { queue, consumer } = await setup();
     await queue.setLimit({ concurrency: 1 }, { type: 'email' });
