@@ -51,6 +51,7 @@ export async function readQueueCounts(redis: RedisClient, keys: QueueKeys, now: 
     .pipeline()
     .llen(keys.ready)
     .zcard(keys.prioritized)
+    .zcard(keys.parked)
     .zcard(keys.delayed)
     .hlen(keys.fence)
     .hexists(keys.fence, FENCE_ENCODING_FIELD)
@@ -61,10 +62,10 @@ export async function readQueueCounts(redis: RedisClient, keys: QueueKeys, now: 
     if (err) throw err;
     return value;
   });
-  const [ready, prioritized, delayed, fence, encodingField, dead, oldest] = values;
+  const [ready, prioritized, parked, delayed, fence, encodingField, dead, oldest] = values;
   const enqueuedAt = typeof oldest === 'string' ? Number(oldest) : NaN;
   return {
-    ready: Number(ready) + Number(prioritized),
+    ready: Number(ready) + Number(prioritized) + Number(parked), // parked: ready tasks of a type at its limit
     delayed: Number(delayed),
     inProgress: Number(fence) - Number(encodingField),
     dead: Number(dead),

@@ -13,6 +13,7 @@
 -- KEYS[7] attempts: attempts hash
 -- KEYS[8] tasks: tasks hash
 -- KEYS[9] prioritized: prioritized sorted set
+-- KEYS[10] parked: ready tasks set aside while their type is at its limit (still Queued)
 -- ARGV[1] events channel
 -- ARGV[2] control channel
 -- ARGV[3] task id
@@ -28,6 +29,7 @@ local removed = 0
 if status == 'Queued' then
   removed = redis.call('LREM', KEYS[1], 1, id)
   if removed == 0 then removed = redis.call('ZREM', KEYS[9], id) end
+  if removed == 0 then removed = redis.call('ZREM', KEYS[10], id) end
 elseif status == 'Delayed' or status == 'Retrying' then
   removed = redis.call('ZREM', KEYS[2], id)
 elseif status == 'InProgress' then

@@ -7,7 +7,9 @@
 -- ends Cancelled and is not retried. The attempt's entry is appended to the
 -- task's history. Refused (returns 0, nothing written) unless this consumer
 -- holds the task under the same fencing token. The capped lists drop their
--- oldest task, whose data goes with it.
+-- oldest task, whose data goes with it. A task that held a slot of a
+-- concurrency limit frees it; when tasks wait for that slot, the wake channel
+-- announces how many can start.
 -- KEYS[1] processing: processing list of this consumer
 -- KEYS[2] attempts: attempts hash
 -- KEYS[3] status: status hash
@@ -22,6 +24,10 @@
 -- KEYS[12] tasks: tasks hash
 -- KEYS[13] recoveries: recoveries hash
 -- KEYS[14] priorities: priorities hash
+-- KEYS[15] limits: the queue's global limits (absent: none)
+-- KEYS[16] limitHeld: id -> type of the running tasks that hold a slot of their type's limit
+-- KEYS[17] limitActive: type -> slots held
+-- KEYS[18] parked: tasks set aside while their type is at its limit
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] task id
@@ -44,6 +50,10 @@ if redis.call('HDEL', KEYS[6], id) == 1 then mode = 'cancel' end
 local after = 'end'
 if mode == 'retry' then after = 'retry' end
 local attempt = taskq_unfence(KEYS[5], KEYS[2], id, after)
+local wake = taskq_limits_left(KEYS[15], KEYS[16], KEYS[17], KEYS[18], KEYS[5], { id })
+local function announce()
+  if wake > 0 then redis.call('PUBLISH', ARGV[2], wake) end
+end
 
 if ARGV[9] ~= '' then
   local old = redis.call('HGET', KEYS[11], id)
@@ -65,20 +75,22 @@ if mode == 'retry' then
   redis.call('ZADD', KEYS[7], due, id)
   taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Retrying', attempt, now, ARGV[4], ARGV[7], due)
   taskq_flush()
-  -- idle workers re-arm their timer for the new earliest due time
-  redis.call('PUBLISH', ARGV[2], 0)
+  -- idle workers re-arm their timer for the new earliest due time (and take a freed slot)
+  redis.call('PUBLISH', ARGV[2], wake)
   return 'Retrying'
 elseif mode == 'dead' then
   redis.call('LPUSH', KEYS[8], id)
   while redis.call('LLEN', KEYS[8]) > tonumber(ARGV[10]) do drop(redis.call('RPOP', KEYS[8])) end
   taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Dead', attempt, now, ARGV[4], ARGV[7])
   taskq_flush()
+  announce()
   return 'Dead'
 elseif mode == 'reject' then
   redis.call('LPUSH', KEYS[9], id)
   while redis.call('LLEN', KEYS[9]) > tonumber(ARGV[11]) do drop(redis.call('RPOP', KEYS[9])) end
   taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Failed', attempt, now, ARGV[4], ARGV[7])
   taskq_flush()
+  announce()
   return 'Failed'
 end
 redis.call('LPUSH', KEYS[10], id)
@@ -86,4 +98,5 @@ local reason = ARGV[7]
 if reason == '' then reason = 'cancelled while running' end
 taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Cancelled', attempt, now, ARGV[4], reason)
 taskq_flush()
+announce()
 return 'Cancelled'

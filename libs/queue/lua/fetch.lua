@@ -24,19 +24,39 @@
 -- KEYS[13] paused: present while the queue is paused (then no task is handed out)
 -- KEYS[14] prioritized: ready tasks with a priority (sorted set; the lowest score runs first)
 -- KEYS[15] priorities: priorities hash (id -> priority)
+-- KEYS[16] limits: the queue's global limits (hash; absent: no limit, and no limit work)
+-- KEYS[17] limitHeld: id -> type of the running tasks that hold a slot of their type's limit
+-- KEYS[18] limitActive: type -> slots held
+-- KEYS[19] limitStarts: starts under a rate limit (sorted set, by scope and time)
+-- KEYS[20] parked: ready tasks set aside while their type is at its limit (sorted set)
 -- ARGV[1] events channel
 -- ARGV[2] consumer id
 -- ARGV[3] '1' if every worker name (acks' and fetches') and acked id needs no
 --   JSON escaping (the caller checked), else '0'
--- ARGV[4] number of acks A
--- ARGV[5 .. 4+3A] ack triples (task id, worker name, fencing token)
--- ARGV[5+3A ..] one worker name per task wanted (recorded as the task's worker)
+-- ARGV[4] wake channel (announces parked tasks an ack let start)
+-- ARGV[5] number of acks A
+-- ARGV[6 .. 5+3A] ack triples (task id, worker name, fencing token)
+-- ARGV[6+3A ..] one worker name per task wanted (recorded as the task's worker)
+--
+-- Global limits (only when the limits key exists): the queue's concurrency
+-- (the fence hash counts the tasks in flight) and rate cut the number handed
+-- out, leaving the others ready; a task whose type is at its concurrency or
+-- rate limit is parked (set aside, still Queued) and the fetch pops the next
+-- one, parking at most PARK_BUDGET per call. Parked tasks of a type with room
+-- go first (they are older); a popped task of a type that has parked tasks
+-- is parked and the type's first parked task (by priority, then FIFO) runs
+-- in its place. Parked tasks count as ready in the reply only as far as their
+-- type has room now, so a pool whose queue holds only parked tasks of full
+-- types waits: for a wake (published when an
+-- ack frees a slot that a parked task can take) or, for a rate limit, for the
+-- time its window reopens (the reply's first element).
 -- Returns -1 if the consumer is not registered (it was presumed dead and its
 -- tasks recovered: it must register again; nothing was done).
 -- Otherwise a flat array: ms until the earliest delayed task is due (-1:
 -- none, or not looked up because tasks are still ready), the number of tasks
 -- still ready after this fetch (-1 when no task was wanted, -2 when the queue
--- is paused: the acks land, nothing is promoted or handed out), A ack flags (1
+-- is paused: the acks land, nothing is promoted or handed out; 0 when the
+-- queue's limits hold back the tasks still ready), A ack flags (1
 -- acknowledged, 0 refused), then per task: id, encoded task ('' if none
 -- stored), token (its attempt is the part after the colon).
 local call = redis.call
@@ -48,9 +68,9 @@ if not call('ZSCORE', KEYS[7], ARGV[2]) then return -1 end
 -- fetching is proof of life: refresh the heartbeat
 call('ZADD', KEYS[7], now, ARGV[2])
 
-local acks = tonumber(ARGV[4])
+local acks = tonumber(ARGV[5])
 local statusKey, seqKey, channel = KEYS[5], KEYS[6], ARGV[1]
-local firstWorker = 5 + 3 * acks
+local firstWorker = 6 + 3 * acks
 -- records of plain names are built without scanning them for characters to escape
 local plain = ARGV[3] == '1'
 local out = { -1, -1 }
@@ -61,7 +81,7 @@ local ackedIds, nacked = {}, 0
 local ackWorkers, ackTokens = {}, {}
 if acks > 0 then
   local ackIds = {}
-  for n = 1, acks do ackIds[n] = ARGV[2 + 3 * n] end
+  for n = 1, acks do ackIds[n] = ARGV[3 + 3 * n] end
   local tokens = call('HMGET', KEYS[9], taskq_unpack(ackIds))
   -- the acks whose token stands, by id (an id acked twice in one call counts once)
   local held, nheld = {}, 0
@@ -69,7 +89,7 @@ if acks > 0 then
     local id = ackIds[n]
     out[n + 2] = 0
     -- a missing token is false (Redis) or a null userdata (the in-memory Redis): equal to no string
-    if held[id] == nil and tokens[n] == ARGV[4 + 3 * n] then
+    if held[id] == nil and tokens[n] == ARGV[5 + 3 * n] then
       held[id] = n
       nheld = nheld + 1
     end
@@ -93,8 +113,8 @@ if acks > 0 then
       if out[n + 2] == 1 then
         nacked = nacked + 1
         ackedIds[nacked] = id
-        ackWorkers[nacked] = ARGV[3 + 3 * n]
-        ackTokens[nacked] = ARGV[4 + 3 * n]
+        ackWorkers[nacked] = ARGV[4 + 3 * n]
+        ackTokens[nacked] = ARGV[5 + 3 * n]
       end
     end
   end
@@ -112,28 +132,154 @@ if #due > 0 then
   call('ZREM', KEYS[8], taskq_unpack(due))
   taskq_ready(KEYS[1], KEYS[14], KEYS[15], due, true)
 end
+local asked = wanted
+-- Global limits: one EXISTS when the queue has none (then `lim` stays false)
+local lim = false
+if (nacked > 0 or wanted > 0) and call('EXISTS', KEYS[16]) == 1 then lim = taskq_limits_load(KEYS[16]) end
+-- type -> slots the acks freed; whether the queue was at its concurrency
+-- limit (a pool may wait for a slot); whether its limits held ready tasks back
+local freed, queueFull, queueHeld = {}, false, false
+local PARK_BUDGET = 1000
+local function roomOf(e)
+  if e.room == nil then
+    local room = 1e9
+    if e.cap then room = e.cap - tonumber(taskq_str(call('HGET', KEYS[18], e.name)) or '0') end
+    if e.rateMax then room = math.min(room, e.rateMax - taskq_window(KEYS[19], e.scope, e.rateMs, now)) end
+    e.room = math.max(0, room)
+  end
+  return e.room
+end
+local function parkedOf(e)
+  if e.parked == nil then e.parked = taskq_parked_count(KEYS[20], e.scope) end
+  return e.parked
+end
+local function park(id, level, e)
+  local order = call('HINCRBY', KEYS[16], ' parked order', 1)
+  call('ZADD', KEYS[20], taskq_fmt(e.scope * TASKQ_SCOPE_SPAN + (9 - level) * TASKQ_PARK_LEVEL_SPAN + order), id)
+end
+if lim then
+  if nacked > 0 then freed = taskq_limits_unhold(KEYS[17], KEYS[18], ackedIds) end
+  if lim.cap then
+    -- the fence hash still holds the acked tasks (removed below)
+    local inflight = taskq_inflight(KEYS[9]) - nacked
+    queueFull = inflight + nacked >= lim.cap
+    if wanted > lim.cap - inflight then
+      wanted = math.max(0, lim.cap - inflight)
+      queueHeld = true
+    end
+  end
+  if lim.rateMax and wanted > 0 then
+    local room = lim.rateMax - taskq_window(KEYS[19], 0, lim.rateMs, now)
+    if wanted > room then
+      wanted = math.max(0, room)
+      queueHeld = true
+    end
+  end
+end
 local ids, nids = {}, 0
+-- position -> the limited type a task handed out runs under
+local idLimit = {}
 -- tasks with a priority (one EXISTS when there are none): the levels above
 -- the default first, then the ready list (the default level), then the levels below
 local prioritized = wanted > 0 and call('EXISTS', KEYS[14]) == 1
-local function takeLevels(min, max)
-  local taken = call('ZRANGEBYSCORE', KEYS[14], min, max, 'LIMIT', 0, wanted - nids)
-  if #taken == 0 then return end
-  call('ZREM', KEYS[14], taskq_unpack(taken))
-  for n = 1, #taken do ids[nids + n] = taken[n] end
-  nids = nids + #taken
-end
 local DEFAULT_LEVEL_SCORE = '40000000000000' -- (9 - 5) * TASKQ_LEVEL_SPAN: priority 5 is the ready list
-if prioritized then takeLevels('-inf', '(' .. DEFAULT_LEVEL_SCORE) end
-if wanted > nids then
-  -- false when the list is empty; copied, as the in-memory Redis returns an array-like userdata
-  local popped = call('RPOP', KEYS[1], wanted - nids)
-  if popped then
-    for n = 1, #popped do ids[nids + n] = popped[n] end
-    nids = nids + #popped
+if lim and lim.typed and wanted > 0 then
+  -- parked tasks of the types with room first, the oldest (by priority, then FIFO) of all
+  if call('EXISTS', KEYS[20]) == 1 then
+    local cands = {}
+    for _, e in pairs(lim.types) do
+      if roomOf(e) > 0 then
+        local base = e.scope * TASKQ_SCOPE_SPAN
+        local got = call('ZRANGEBYSCORE', KEYS[20], taskq_fmt(base), '(' .. taskq_fmt(base + TASKQ_SCOPE_SPAN), 'WITHSCORES', 'LIMIT', 0, math.min(e.room, wanted))
+        for i = 1, #got, 2 do cands[#cands + 1] = { id = got[i], key = tonumber(got[i + 1]) - base, e = e } end
+      end
+    end
+    table.sort(cands, function(a, b) return a.key < b.key end)
+    local taken = {}
+    for i = 1, math.min(#cands, wanted) do
+      local c = cands[i]
+      nids = nids + 1
+      ids[nids] = c.id
+      idLimit[nids] = c.e
+      c.e.room = c.e.room - 1
+      c.e.parked = nil
+      taken[i] = c.id
+    end
+    if #taken > 0 then call('ZREM', KEYS[20], taskq_unpack(taken)) end
   end
+  -- then ready tasks in priority order, each of a type at its limit parked
+  local parkedNow = 0
+  while wanted > nids and parkedNow < PARK_BUDGET do
+    local want = wanted - nids
+    local batch, levels = {}, {}
+    local function popLevels(min, max)
+      if #batch >= want then return end
+      local got = call('ZRANGEBYSCORE', KEYS[14], min, max, 'WITHSCORES', 'LIMIT', 0, want - #batch)
+      if #got == 0 then return end
+      local taken = {}
+      for i = 1, #got, 2 do
+        batch[#batch + 1] = got[i]
+        levels[#batch] = 9 - math.floor(tonumber(got[i + 1]) / TASKQ_LEVEL_SPAN)
+        taken[#taken + 1] = got[i]
+      end
+      call('ZREM', KEYS[14], taskq_unpack(taken))
+    end
+    if prioritized then popLevels('-inf', '(' .. DEFAULT_LEVEL_SCORE) end
+    if #batch < want then
+      local popped = call('RPOP', KEYS[1], want - #batch)
+      if popped then
+        for n = 1, #popped do
+          batch[#batch + 1] = popped[n]
+          levels[#batch] = 5
+        end
+      end
+    end
+    if prioritized then popLevels(DEFAULT_LEVEL_SCORE, '+inf') end
+    if #batch == 0 then break end
+    local bodies = call('HMGET', KEYS[3], taskq_unpack(batch))
+    for n = 1, #batch do
+      local id = batch[n]
+      local t = taskq_body_type(bodies[n])
+      local e = t and lim.types[t]
+      if e and roomOf(e) == 0 then
+        park(id, levels[n], e)
+        e.parked = parkedOf(e) + 1
+        parkedNow = parkedNow + 1
+      else
+        if e and parkedOf(e) > 0 then
+          -- the type's parked tasks were there first: this one joins them, their first runs
+          park(id, levels[n], e)
+          local base = e.scope * TASKQ_SCOPE_SPAN
+          id = call('ZRANGEBYSCORE', KEYS[20], taskq_fmt(base), '(' .. taskq_fmt(base + TASKQ_SCOPE_SPAN), 'LIMIT', 0, 1)[1]
+          call('ZREM', KEYS[20], id)
+        end
+        if e then e.room = e.room - 1 end
+        nids = nids + 1
+        ids[nids] = id
+        idLimit[nids] = e or nil
+      end
+    end
+    if #batch < want then break end
+  end
+else
+  local function takeLevels(min, max)
+    local taken = call('ZRANGEBYSCORE', KEYS[14], min, max, 'LIMIT', 0, wanted - nids)
+    if #taken == 0 then return end
+    call('ZREM', KEYS[14], taskq_unpack(taken))
+    for n = 1, #taken do ids[nids + n] = taken[n] end
+    nids = nids + #taken
+  end
+  if prioritized then takeLevels('-inf', '(' .. DEFAULT_LEVEL_SCORE) end
+  if wanted > nids then
+    -- false when the list is empty; copied, as the in-memory Redis returns an array-like userdata
+    local popped = call('RPOP', KEYS[1], wanted - nids)
+    if popped then
+      for n = 1, #popped do ids[nids + n] = popped[n] end
+      nids = nids + #popped
+    end
+  end
+  if prioritized and wanted > nids then takeLevels(DEFAULT_LEVEL_SCORE, '+inf') end
 end
-if prioritized and wanted > nids then takeLevels(DEFAULT_LEVEL_SCORE, '+inf') end
 -- ids need no escaping since enqueue refuses such ids; one scan of the batch
 -- still catches an id an earlier version accepted (those records are escaped)
 local plainFetched = plain and not (nids > 0 and find(table.concat(ids), '[%c"\\]'))
@@ -185,6 +331,8 @@ if nids > 0 then
   if counted then attempts = call('HMGET', KEYS[4], taskq_unpack(ids)) end
   local bodies = call('HMGET', KEYS[3], taskq_unpack(ids))
   local fences = {}
+  -- fencing tokens, for the limits' bookkeeping
+  local tokens = {}
   for n = 1, nids do
     local id = ids[n]
     -- a first attempt unless the attempts hash counts earlier ones
@@ -210,6 +358,32 @@ if nids > 0 then
     out[nout + 2] = body
     out[nout + 3] = token
     nout = nout + 3
+    if lim then tokens[n] = token end
+  end
+  if lim then
+    -- slots of the types' concurrency limits, starts in the rate windows (member: scope and token, unique)
+    local held, active, starts = {}, {}, {}
+    for n = 1, nids do
+      local e = idLimit[n]
+      if lim.rateMax then
+        starts[#starts + 1] = taskq_fmt(now)
+        starts[#starts + 1] = '0:' .. tokens[n]
+      end
+      if e and e.cap then
+        held[#held + 1] = ids[n]
+        held[#held + 1] = e.name
+        active[e.name] = (active[e.name] or 0) + 1
+      end
+      if e and e.rateMax then
+        starts[#starts + 1] = taskq_fmt(e.scope * TASKQ_SCOPE_SPAN + now)
+        starts[#starts + 1] = taskq_int(e.scope) .. ':' .. tokens[n]
+      end
+    end
+    if #held > 0 then
+      call('HSET', KEYS[17], taskq_unpack(held))
+      for t, n in pairs(active) do call('HINCRBY', KEYS[18], t, n) end
+    end
+    if #starts > 0 then call('ZADD', KEYS[19], taskq_unpack(starts)) end
   end
   if counted then call('HDEL', KEYS[4], taskq_unpack(ids)) end
   -- A hash of up to 128 short fields is a listpack, which Redis searches
@@ -225,15 +399,54 @@ if nids > 0 then
 end
 taskq_flush()
 if paused then out[2] = -2 end
-if wanted > 0 then
+if asked > 0 and not paused then
   -- A pool that emptied the ready list waits for a wake message (or the next
   -- due time) before it asks again; one that left tasks there asks at once.
-  local left = call('LLEN', KEYS[1])
-  if prioritized then left = left + call('ZCARD', KEYS[14]) end
+  -- Tasks the queue's limits hold back count as none, parked tasks only as
+  -- many as their type has room for now.
+  local left = 0
+  if not queueHeld then
+    left = call('LLEN', KEYS[1])
+    if prioritized then left = left + call('ZCARD', KEYS[14]) end
+    if lim and lim.typed then
+      for _, e in pairs(lim.types) do
+        if parkedOf(e) > 0 then left = left + math.min(e.parked, roomOf(e)) end
+      end
+    end
+  end
   out[2] = left
   if left == 0 then
     local first = call('ZRANGE', KEYS[8], 0, 0, 'WITHSCORES')
     if first[2] then out[1] = math.max(0, tonumber(first[2]) - now) end
+    if lim then
+      -- a rate window that holds tasks back: come back when it reopens
+      local reopen = -1
+      local function sooner(ms)
+        if ms > 0 and (reopen < 0 or ms < reopen) then reopen = ms end
+      end
+      if lim.rateMax and queueHeld then sooner(taskq_window_reopen(KEYS[19], 0, lim.rateMax, lim.rateMs, now)) end
+      for _, e in pairs(lim.types) do
+        if e.rateMax and parkedOf(e) > 0 then sooner(taskq_window_reopen(KEYS[19], e.scope, e.rateMax, e.rateMs, now)) end
+      end
+      if reopen > 0 and (out[1] < 0 or reopen < out[1]) then out[1] = reopen end
+    end
   end
+end
+if lim and nacked > 0 and not paused then
+  -- slots the acks freed that waiting tasks can take now (this fetch took
+  -- what it wanted): announced, so that idle pools come for them
+  local wake = 0
+  for t, n in pairs(freed) do
+    local e = lim.types[t]
+    if e and e.cap and parkedOf(e) > 0 then wake = wake + math.min(n, e.parked, roomOf(e)) end
+  end
+  if queueFull then
+    local room = lim.cap - taskq_inflight(KEYS[9])
+    if room > 0 then
+      local ready = call('LLEN', KEYS[1]) + call('ZCARD', KEYS[14])
+      wake = wake + math.min(nacked, room, ready)
+    end
+  end
+  if wake > 0 then call('PUBLISH', ARGV[4], wake) end
 end
 return taskq_reply(out)

@@ -91,3 +91,162 @@ local function taskq_ready(readyKey, prioKey, prioritiesKey, ids, front)
     if front then redis.call('RPUSH', readyKey, taskq_unpack(plain)) else redis.call('LPUSH', readyKey, taskq_unpack(plain)) end
   end
 end
+
+-- Global limits (see QueueKeys.limits and Queue.setLimit). A queue without
+-- any limit has no limits hash: a script that could do limit work asks one
+-- EXISTS and does nothing more. Scopes: 0 is the queue, 1, 2, … the limited
+-- types; a scope has its range of TASKQ_SCOPE_SPAN in limit-starts and parked.
+local TASKQ_SCOPE_SPAN = 1e13
+-- a priority level's range within a scope of the parked set
+local TASKQ_PARK_LEVEL_SPAN = 1e12
+
+local function taskq_fmt(n)
+  return string.format('%.0f', n)
+end
+
+-- The type of a stored task, from its body '[' .. enqueuedAt .. ',"<type>",…';
+-- nil for another form (an earlier version's object) or a type that needs JSON
+-- escaping (a limit refuses such a type name, so such a task is never limited).
+local function taskq_body_type(body)
+  if type(body) ~= 'string' then return nil end
+  return string.match(body, '^%[%d+,"([^"\\]*)"')
+end
+
+-- The limits hash as a table: cap, rateMax, rateMs of the queue (nil: none),
+-- types[t] = { name, scope, cap, rateMax, rateMs } for each limited type,
+-- typed: whether there is one.
+local function taskq_limits_load(limitsKey)
+  local flat = redis.call('HGETALL', limitsKey)
+  local lim = { types = {}, typed = false }
+  local raw = {}
+  for i = 1, #flat, 2 do
+    local field, value = flat[i], flat[i + 1]
+    if field == 'concurrency' then
+      lim.cap = tonumber(value)
+    elseif field == 'rate' then
+      local max, ms = string.match(value, '^(%d+)/(%d+)$')
+      lim.rateMax, lim.rateMs = tonumber(max), tonumber(ms)
+    else
+      local t, what = string.match(field, '^type:(.+):(%a+)$')
+      if t then
+        local e = raw[t]
+        if not e then
+          e = { name = t }
+          raw[t] = e
+        end
+        if what == 'scope' then
+          e.scope = tonumber(value)
+        elseif what == 'concurrency' then
+          e.cap = tonumber(value)
+        elseif what == 'rate' then
+          local max, ms = string.match(value, '^(%d+)/(%d+)$')
+          e.rateMax, e.rateMs = tonumber(max), tonumber(ms)
+        end
+      end
+    end
+  end
+  for t, e in pairs(raw) do
+    if e.scope and (e.cap or e.rateMax) then
+      lim.types[t] = e
+      lim.typed = true
+    end
+  end
+  return lim
+end
+
+-- Tasks in flight: the fence hash's fields but its encoding field.
+local function taskq_inflight(fenceKey)
+  return redis.call('HLEN', fenceKey) - redis.call('HEXISTS', fenceKey, 'fence hash encoding')
+end
+
+-- How many tasks of a scope are parked.
+local function taskq_parked_count(parkedKey, scope)
+  local base = scope * TASKQ_SCOPE_SPAN
+  return redis.call('ZCOUNT', parkedKey, taskq_fmt(base), '(' .. taskq_fmt(base + TASKQ_SCOPE_SPAN))
+end
+
+-- Starts of a scope within its rate window (now - ms, now], after dropping
+-- the older ones from the log.
+local function taskq_window(startsKey, scope, ms, now)
+  local base = scope * TASKQ_SCOPE_SPAN
+  redis.call('ZREMRANGEBYSCORE', startsKey, taskq_fmt(base), taskq_fmt(base + now - ms))
+  return redis.call('ZCOUNT', startsKey, taskq_fmt(base), '(' .. taskq_fmt(base + TASKQ_SCOPE_SPAN))
+end
+
+-- ms until a scope's window has room for one more start (0: it has now):
+-- when the start that must age out, the (n - max + 1)-th oldest, is ms old.
+local function taskq_window_reopen(startsKey, scope, max, ms, now)
+  local n = taskq_window(startsKey, scope, ms, now)
+  if n < max then return 0 end
+  local base = scope * TASKQ_SCOPE_SPAN
+  local at = redis.call('ZRANGEBYSCORE', startsKey, taskq_fmt(base), '(' .. taskq_fmt(base + TASKQ_SCOPE_SPAN), 'WITHSCORES', 'LIMIT', n - max, 1)
+  if not at[2] then return 0 end
+  return math.max(1, tonumber(at[2]) - base + ms - now)
+end
+
+-- Running tasks leave the slots of their type's concurrency limit: returns
+-- type -> slots freed. Only tasks in the held hash took a slot (a task
+-- fetched before its type had a limit took none).
+local function taskq_limits_unhold(heldKey, activeKey, ids)
+  local freed = {}
+  if #ids == 0 or redis.call('EXISTS', heldKey) == 0 then return freed end
+  local types = redis.call('HMGET', heldKey, taskq_unpack(ids))
+  local gone = {}
+  for i, id in ipairs(ids) do
+    local t = taskq_str(types[i])
+    if t then
+      gone[#gone + 1] = id
+      freed[t] = (freed[t] or 0) + 1
+    end
+  end
+  if #gone == 0 then return freed end
+  redis.call('HDEL', heldKey, taskq_unpack(gone))
+  for t, n in pairs(freed) do
+    if redis.call('HINCRBY', activeKey, t, -n) <= 0 then redis.call('HDEL', activeKey, t) end
+  end
+  return freed
+end
+
+-- Tasks left the processing lists (their fence entries are gone already):
+-- frees the slots they held and returns how many waiting tasks (parked, or
+-- ready behind the queue's concurrency limit) the freed slots let start now,
+-- the count to announce on the wake channel. One EXISTS without limits.
+local function taskq_limits_left(limitsKey, heldKey, activeKey, parkedKey, fenceKey, ids)
+  if #ids == 0 or redis.call('EXISTS', limitsKey) == 0 then return 0 end
+  local lim = taskq_limits_load(limitsKey)
+  local wake = 0
+  for t, n in pairs(taskq_limits_unhold(heldKey, activeKey, ids)) do
+    local e = lim.types[t]
+    if e and e.cap then
+      local parked = taskq_parked_count(parkedKey, e.scope)
+      if parked > 0 then
+        local room = e.cap - tonumber(taskq_str(redis.call('HGET', activeKey, t)) or '0')
+        wake = wake + math.max(0, math.min(n, parked, room))
+      end
+    end
+  end
+  if lim.cap then
+    local inflight = taskq_inflight(fenceKey)
+    -- the queue was full: a pool may be waiting for the slot
+    if inflight + #ids >= lim.cap then wake = wake + math.max(0, math.min(#ids, lim.cap - inflight)) end
+  end
+  return wake
+end
+
+-- Parked tasks back to the ready structures, ahead of the others of their
+-- priority, the first of `ids` (the oldest) at the consuming end.
+local function taskq_unpark(parkedKey, readyKey, prioKey, prioritiesKey, ids)
+  for from = 1, #ids, 1000 do
+    local to = math.min(#ids, from + 999)
+    local chunk = {}
+    for i = from, to do chunk[#chunk + 1] = ids[i] end
+    redis.call('ZREM', parkedKey, taskq_unpack(chunk))
+  end
+  -- pushed to the consuming end one after another: the last pushed runs first
+  for to = #ids, 1, -1000 do
+    local from = math.max(1, to - 999)
+    local chunk = {}
+    for i = to, from, -1 do chunk[#chunk + 1] = ids[i] end
+    taskq_ready(readyKey, prioKey, prioritiesKey, chunk, true)
+  end
+end

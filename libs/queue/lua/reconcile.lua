@@ -4,7 +4,8 @@
 -- re-sent the command after a reconnect): without this the tasks would sit
 -- there, held by a consumer that is alive and heart-beating, until it stops.
 -- The pool calls it between fetches, when no fetch of its own is in flight.
--- The lost attempt does not count.
+-- The lost attempt does not count. Slots of concurrency limits the tasks
+-- held are freed, as in release.
 -- KEYS[1] processing: processing list of this consumer
 -- KEYS[2] ready: ready list
 -- KEYS[3] attempts: attempts hash
@@ -13,6 +14,10 @@
 -- KEYS[6] fence: fence hash
 -- KEYS[7] prioritized: prioritized sorted set
 -- KEYS[8] priorities: priorities hash
+-- KEYS[9] limits: the queue's global limits (absent: none)
+-- KEYS[10] limitHeld: id -> type of the running tasks that hold a slot of their type's limit
+-- KEYS[11] limitActive: type -> slots held
+-- KEYS[12] parked: tasks set aside while their type is at its limit
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] reason
@@ -32,5 +37,6 @@ for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
   end
 end
 taskq_flush()
-if #out > 0 then redis.call('PUBLISH', ARGV[2], #out) end
+local wake = #out + taskq_limits_left(KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[6], out)
+if wake > 0 then redis.call('PUBLISH', ARGV[2], wake) end
 return taskq_reply(out)

@@ -8,7 +8,8 @@
 -- instead of running again. The interrupted run does not count as an
 -- attempt (the counter goes back), but every recovery is counted: a task
 -- whose workers died while running it ARGV[6] times is Dead (a task that
--- crashes its worker is not retried forever).
+-- crashes its worker is not retried forever). Slots of concurrency limits
+-- the tasks held are freed, whatever becomes of them.
 -- KEYS[1] processing: processing list of the consumer
 -- KEYS[2] ready: ready list
 -- KEYS[3] consumers: consumers sorted set
@@ -24,6 +25,10 @@
 -- KEYS[13] history: history hash
 -- KEYS[14] prioritized: prioritized sorted set
 -- KEYS[15] priorities: priorities hash
+-- KEYS[16] limits: the queue's global limits (absent: none)
+-- KEYS[17] limitHeld: id -> type of the running tasks that hold a slot of their type's limit
+-- KEYS[18] limitActive: type -> slots held
+-- KEYS[19] parked: tasks set aside while their type is at its limit
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] consumer id
@@ -42,6 +47,7 @@ end
 redis.call('ZREM', KEYS[3], ARGV[3])
 local n = 0
 local seen = {}
+local left = {}
 while true do
   -- newest first, each pushed to the consuming end: the oldest runs first
   local id = redis.call('LPOP', KEYS[1])
@@ -49,6 +55,7 @@ while true do
   -- an id twice in the list is handled once
   if not seen[id] then
     seen[id] = true
+    left[#left + 1] = id
     local recoveries = 0
     if limit >= 0 then recoveries = redis.call('HINCRBY', KEYS[10], id, 1) end
     local cancelled = redis.call('HDEL', KEYS[8], id) == 1
@@ -78,5 +85,6 @@ while redis.call('LLEN', KEYS[11]) > tonumber(ARGV[7]) do
   local old = redis.call('RPOP', KEYS[11])
   for _, k in ipairs({ KEYS[4], KEYS[5], KEYS[7], KEYS[8], KEYS[10], KEYS[12], KEYS[13] }) do redis.call('HDEL', k, old) end
 end
-if n > 0 then redis.call('PUBLISH', ARGV[2], n) end
+local wake = n + taskq_limits_left(KEYS[16], KEYS[17], KEYS[18], KEYS[19], KEYS[7], left)
+if wake > 0 then redis.call('PUBLISH', ARGV[2], wake) end
 return n

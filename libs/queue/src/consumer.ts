@@ -224,7 +224,7 @@ export class Consumer extends QueueClient {
     const k = this.keys;
     const keys = this.fetchKeys;
     let plain = true;
-    const args: (string | number)[] = [k.events, this.id, '1', acks.length];
+    const args: (string | number)[] = [k.events, this.id, '1', k.wake, acks.length];
     for (const a of acks) {
       args.push(a.id, a.worker, a.token);
       plain &&= isPlain(a.worker) && isPlain(a.id);

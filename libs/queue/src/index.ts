@@ -43,3 +43,6 @@ export { decodeQueueEvent } from './queue-event';
 export type { QueueEvent } from './queue-event';
 export { InvalidScheduleError, nextTick, tickTaskId } from './schedule';
 export type { Schedule, ScheduleSpec, ScheduledTask, Tick } from './schedule';
+export { InvalidLimitError } from './errors/invalid-limit-error';
+export { repairLimits, MAX_LIMITED_TYPES, MAX_LIMIT_CONCURRENCY, MAX_RATE, MAX_RATE_INTERVAL_MS } from './limits';
+export type { Limit, Limits, LimitsRepair } from './limits';

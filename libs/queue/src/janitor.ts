@@ -9,6 +9,7 @@ import { DEFAULT_MAX_RECOVERIES, recoverConsumer } from './recover';
 import { Queue } from './queue';
 import { queueKeys, type QueueKeys } from './keys';
 import { runDueTicks, type Tick } from './schedule';
+import { repairLimits } from './limits';
 
 /** How a janitor works (a worker pool takes these as its `janitor` option). */
 export interface JanitorSettings {
@@ -209,6 +210,7 @@ export class Janitor extends QueueClient {
           `janitor: consumer ${consumer} missed its heartbeats; returned ${n} task(s) to the queue${this.queues.length > 1 ? ` ${k.queue}` : ''}`,
         );
       }
+      await repairLimits(redis, k, this.logger);
       const ticks = await this.tick(queue, redis);
       trimmed = await this.trim(k, redis);
       return { ran: true, recovered, trimmed, ticks };

@@ -71,6 +71,32 @@ export interface QueueKeys extends RecordKeys {
    * A paused queue hands out no task; enqueues go on and running tasks finish.
    */
   readonly paused: string;
+  /**
+   * Hash of the queue's global limits (see Queue.setLimit): `concurrency` and
+   * `rate` (`<max>/<intervalMs>`) for the whole queue; `type:<t>:concurrency`,
+   * `type:<t>:rate` and `type:<t>:scope` (the type's scope number, 1, 2, …:
+   * its range in `limitStarts` and `parked`) per limited type; plus the field
+   * ` parked order`, the FIFO counter of the parked tasks. Absent while no
+   * limit is set: then the scripts do no limit work after one EXISTS.
+   */
+  readonly limits: string;
+  /** Hash task id -> type, for the running tasks that hold a slot of their type's concurrency limit. */
+  readonly limitHeld: string;
+  /** Hash type -> how many running tasks hold a slot of its concurrency limit (what `limitHeld` counts). */
+  readonly limitActive: string;
+  /**
+   * Sorted set of task starts under a rate limit (a sliding-window log):
+   * score `scope * 1e13 + start ms` (scope 0: the queue's rate, a type's
+   * scope number for its own), member `<scope>:<fencing token>`.
+   */
+  readonly limitStarts: string;
+  /**
+   * Sorted set of ready tasks a fetch set aside because their type was at its
+   * concurrency or rate limit: score `scope * 1e13 + (9 - priority) * 1e12 + order`,
+   * so a type's parked tasks are one range, in priority, then FIFO, order.
+   * Status Queued; the next fetch that finds their type with room takes them first.
+   */
+  readonly parked: string;
   /** Hash schedule name -> its spec (JSON: cron and time zone, or everyMs and anchor; the task). */
   readonly schedules: string;
   /** Sorted set schedule name -> its next tick (ms); janitor passes enqueue the due ones. */
@@ -131,6 +157,11 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_KEY_PREFIX): Q
     recoveries: `${base}:recoveries`,
     epoch: `${base}:epoch`,
     paused: `${base}:paused`,
+    limits: `${base}:limits`,
+    limitHeld: `${base}:limit-held`,
+    limitActive: `${base}:limit-active`,
+    limitStarts: `${base}:limit-starts`,
+    parked: `${base}:parked`,
     schedules: `${base}:schedules`,
     scheduled: `${base}:scheduled`,
     janitorLock: `${base}:janitor`,

@@ -60,6 +60,8 @@ export const SCRIPTS = {
   reconcile: loadScript('reconcile'),
   pause: loadScript('pause'),
   resume: loadScript('resume'),
+  limitSet: loadScript('limit-set'),
+  limitsRepair: loadScript('limits-repair'),
   scheduleSet: loadScript('schedule-set'),
   scheduleAdvance: loadScript('schedule-advance'),
 } as const;

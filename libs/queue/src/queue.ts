@@ -30,6 +30,7 @@ import type { AttemptRecord } from './consumer';
 import { EpochWatch, readGeneration, type DataLoss } from './epoch';
 import { decodeQueueEvent, type QueueEvent } from './queue-event';
 import { listSchedules, removeSchedule, setSchedule, timeMs, type Schedule, type ScheduleSpec } from './schedule';
+import { readLimits, removeLimit, setLimit, type Limit, type Limits } from './limits';
 
 /** Tasks per enqueue script call; bounds the size of one Redis command. */
 const ENQUEUE_CHUNK = 1000;
@@ -305,6 +306,35 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
     return removeSchedule(await this.redis(), this.keys, name);
   }
 
+  /**
+   * Sets a global limit, obeyed by every worker of the queue at once (it is
+   * kept in Redis and checked inside the fetch script): of the whole queue,
+   * or with `{ type }` of one task type. `concurrency`: at most that many
+   * running at once; `rate`: at most `max` starts in any window of
+   * `intervalMs`. Replaces the scope's earlier limit. Tasks over a limit
+   * stay Queued (a task of a type at its limit is parked: set aside, taken
+   * first once its type has room) and idle workers are woken when a slot
+   * frees. Tasks already running when a limit is set do not count against
+   * it. Throws InvalidLimitError for a bad limit or type name.
+   */
+  async setLimit(limit: Limit, options: { type?: TypeOf<T> } = {}): Promise<void> {
+    await setLimit(await this.redis(), this.keys, limit, options.type);
+  }
+
+  /**
+   * Removes the limit of the queue, or with `{ type }` of that type (its
+   * parked tasks go back to the ready tasks, ahead of the others of their
+   * priority). False when there was none.
+   */
+  async removeLimit(options: { type?: TypeOf<T> } = {}): Promise<boolean> {
+    return removeLimit(await this.redis(), this.keys, options.type);
+  }
+
+  /** The queue's limits: its own (`queue`) and per type. */
+  async limits(): Promise<Limits> {
+    return readLimits(await this.redis(), this.keys);
+  }
+
   /** The pause event while the queue is paused, else undefined. */
   async paused(): Promise<QueueEvent | undefined> {
     const raw = await (await this.redis()).get(this.keys.paused);
@@ -345,11 +375,15 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
     }
   }
 
-  /** Number of tasks waiting in the ready list. */
+  /** Number of ready (Queued) tasks: the ready list, the prioritized ones and those parked by a type's limit. */
   async readyCount(): Promise<number> {
     const redis = await this.redis();
-    const [list, prioritized] = await Promise.all([redis.llen(this.keys.ready), redis.zcard(this.keys.prioritized)]);
-    return list + prioritized;
+    const [list, prioritized, parked] = await Promise.all([
+      redis.llen(this.keys.ready),
+      redis.zcard(this.keys.prioritized),
+      redis.zcard(this.keys.parked),
+    ]);
+    return list + prioritized + parked;
   }
 
   /** Number of Delayed and Retrying tasks. */

@@ -18,6 +18,8 @@ const FILES: Record<ScriptName, string> = {
   trim: 'trim',
   pause: 'pause',
   resume: 'resume',
+  limitSet: 'limit-set',
+  limitsRepair: 'limits-repair',
   scheduleSet: 'schedule-set',
   scheduleAdvance: 'schedule-advance',
 };

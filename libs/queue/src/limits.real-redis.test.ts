@@ -1,0 +1,61 @@
+import { Redis } from 'ioredis';
+import { queueKeys } from './keys';
+import { Consumer } from './consumer';
+import { Janitor } from './janitor';
+import { Queue } from './queue';
+import { useRedisServer } from './test-support/redis-server';
+
+const real = useRedisServer();
+
+/** The commands scripts run while `body` runs (MONITOR shows them with the source `lua`), and a marker. */
+async function monitored(body: () => Promise<void>): Promise<string[][]> {
+  const base = new Redis(real.server.url);
+  const monitor = await base.monitor();
+  const seen: string[][] = [];
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source.includes('lua') || args[0].toLowerCase() === 'echo') seen.push(args);
+  });
+  try {
+    await body();
+    // MONITOR lags the commands: wait for a marker sent after them
+    const marker = `end-${Math.random()}`;
+    await real.redis.echo(marker);
+    const deadline = Date.now() + 5000;
+    while (!seen.some((a) => a[0].toLowerCase() === 'echo' && a[1] === marker)) {
+      if (Date.now() > deadline) throw new Error('MONITOR did not show the marker');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return seen;
+  } finally {
+    monitor.disconnect();
+    base.disconnect();
+  }
+}
+
+describe('global limits cost a queue without any (redis-server)', () => {
+  it('one EXISTS of the limits key per fetch, ack, fail, release or reconcile, and one per janitor pass; nothing else touches the limits', async () => {
+    const k = queueKeys('nolimit');
+    const config = { queue: 'nolimit', connection: real.redis };
+    const queue = new Queue(config);
+    const consumer = new Consumer({ ...config, id: 'c1' });
+    await consumer.register();
+    await queue.enqueueMany(Array.from({ length: 10 }, (_, i) => ({ id: `t${i}`, type: i % 2 ? 'email' : 'sms' })));
+    const limitKeys = new Set([k.limits, k.limitHeld, k.limitActive, k.limitStarts, k.parked]);
+    const commands = await monitored(async () => {
+      const first = await consumer.fetch(['a', 'b', 'c', 'd']); // 1
+      const [a, b, c, d] = first.tasks;
+      await consumer.exchange([{ id: a.id, worker: a.worker, token: a.token }], ['a']); // 2: ack and fetch
+      await consumer.fail(b.id, b.worker, b.token, { mode: 'dead', reason: 'x' }); // 3
+      await consumer.release([c.id], 'stopping'); // 4
+      await consumer.reconcile([]); // 5: returns d and the task fetched for a
+      void d;
+      await consumer.unregister(); // recover with nothing held: no limit work at all
+      await new Janitor(config).runOnce(); // the repair: one EXISTS of the five keys
+    });
+    const touching = commands.filter((args) => args.slice(1).some((arg) => limitKeys.has(arg)));
+    expect(touching.map((args) => [args[0].toLowerCase(), ...args.slice(1)])).toEqual([
+      ...Array.from({ length: 5 }, () => ['exists', k.limits]),
+      ['exists', k.limits, k.limitHeld, k.limitActive, k.limitStarts, k.parked],
+    ]);
+  });
+});
