@@ -6,7 +6,7 @@ import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { parseArgs, UsageError, type BenchOptions } from './args';
 import { describeMachine, machineLines } from './machine';
 import { infoField } from './redis-admin';
-import { formatTable, jsonLines } from './report';
+import { formatTable, jsonLines, notApplicableLines } from './report';
 import { jsonRecord } from './results';
 import { runBench } from './run';
 import { redisTarget } from './systems/producer';
@@ -39,19 +39,21 @@ async function bench(options: BenchOptions, signal: AbortSignal): Promise<number
       const outcome = await runBench({ target: redisTarget(server.url), admin, plan }, options.progress ? err : () => undefined, signal);
       const verdicts = evaluateTargets(outcome.results).filter((v) => plan.scenarios.includes(v.target.bench));
       out('');
-      for (const line of formatTable(plan, outcome.results, outcome.errors)) out(line);
+      for (const line of formatTable(plan, outcome.results, outcome.errors, outcome.notApplicable)) out(line);
       out('');
       for (const v of verdicts) out(verdictLine(v, plan.smoke));
+      for (const line of notApplicableLines(outcome.notApplicable)) out(line);
       for (const e of outcome.errors) out(`ERROR ${e.bench} ${e.system} n=${e.n}: ${e.error}`);
       out(`bench took ${((Date.now() - started) / 1000).toFixed(1)} s`);
       out('');
-      for (const line of jsonLines(outcome.results, outcome.errors)) out(line);
+      for (const line of jsonLines(outcome.results, outcome.errors, outcome.notApplicable)) out(line);
       if (options.out !== undefined) {
         const file = {
           machine,
           plan,
           results: outcome.results.map((r) => jsonRecord(r, outcome.results)),
           errors: outcome.errors,
+          notApplicable: outcome.notApplicable,
           targets: verdicts.map((v) => ({ target: v.target.label, bench: v.target.bench, ratio: v.ratio, pass: plan.smoke ? undefined : v.pass })),
         };
         writeFileSync(options.out, `${JSON.stringify(file, null, 2)}\n`);

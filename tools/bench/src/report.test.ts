@@ -1,5 +1,5 @@
 import { parseArgs } from './args';
-import { formatTable, jsonLines } from './report';
+import { formatTable, jsonLines, notApplicableLines } from './report';
 import { latency, memory, tput } from './test-support/results';
 
 const plan = parseArgs(['--scenarios', 'drain,latency,memory,scale', '--scale-sizes', '100k,1m']).plan;
@@ -55,6 +55,27 @@ describe('formatTable without a peer', () => {
   });
 });
 
+describe('formatTable with the weighted scenario', () => {
+  const plan = parseArgs(['--scenarios', 'drain,weighted', '--weighted-n', '30000']).plan;
+  const na = [{ bench: 'weighted' as const, system: 'bee-queue' as const, n: 30_000, reason: 'bee-queue has no job priorities' }];
+
+  it('has a weighted row after drain, with its own n, the weights, and n/a (no ratio) for bee-queue', () => {
+    const results = [tput('drain', 'taskq', 90_000), tput('drain', 'bullmq', 30_000), tput('weighted', 'taskq', 50_000, 30_000), tput('weighted', 'bullmq', 20_000, 30_000)];
+    const lines = formatTable(plan, results, [], na);
+    expect(lines[2]).toMatch(/^drain\s+tasks\/s \(n=50,000, median of 3\)\s+90,000\s+30,000\s+-\s+3\.00x$/);
+    expect(lines[3]).toMatch(/^weighted\s+tasks\/s \(n=30,000, 3 queues 6:3:1, priorities 0-9, median of 3\)\s+50,000\s+20,000\s+n\/a\s+2\.50x$/);
+  });
+
+  it('shows ERROR, not n/a, for a system that failed the scenario', () => {
+    const lines = formatTable(plan, [tput('weighted', 'taskq', 50_000, 30_000)], [{ bench: 'weighted', system: 'bullmq', n: 30_000, error: 'lost' }], na);
+    expect(lines[3]).toMatch(/50,000\s+ERROR\s+n\/a$/);
+  });
+
+  it('prints one n/a line per scenario a system does not run', () => {
+    expect(notApplicableLines(na)).toEqual(['n/a  weighted bee-queue: bee-queue has no job priorities']);
+  });
+});
+
 describe('jsonLines', () => {
   it('prints one parseable line per result, then one per failed run', () => {
     const lines = jsonLines([tput('drain', 'taskq', 2), tput('drain', 'bullmq', 1)], [{ bench: 'drain', system: 'bee-queue', n: 5, error: 'x' }]);
@@ -62,6 +83,14 @@ describe('jsonLines', () => {
       expect.objectContaining({ bench: 'drain', system: 'taskq', tasksPerSec: 2, ratioVsBullmq: 2 }),
       expect.objectContaining({ bench: 'drain', system: 'bullmq', ratioVsBullmq: 1 }),
       { bench: 'drain', system: 'bee-queue', n: 5, error: 'x' },
+    ]);
+  });
+
+  it('prints a line for a scenario a system does not run, with the reason', () => {
+    const lines = jsonLines([tput('weighted', 'taskq', 2)], [], [{ bench: 'weighted', system: 'bee-queue', n: 5, reason: 'no priorities' }]);
+    expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual([
+      expect.objectContaining({ bench: 'weighted', system: 'taskq', tasksPerSec: 2 }),
+      { bench: 'weighted', system: 'bee-queue', n: 5, notApplicable: 'no priorities' },
     ]);
   });
 });

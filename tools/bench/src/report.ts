@@ -1,7 +1,8 @@
 import type { SystemName } from './names';
 import type { BenchPlan } from './plan';
-import { jsonRecord, ratiosOf, type BenchResult, type RunError } from './results';
+import { jsonRecord, ratiosOf, type BenchResult, type NotApplicable, type RunError } from './results';
 import { ratio } from './stats';
+import { WEIGHTED_QUEUES } from './weighted';
 
 const int = (v: number): string => Math.round(v).toLocaleString('en-US');
 const ms = (v: number): string => v.toFixed(2);
@@ -27,15 +28,17 @@ function row(
   format: (v: number) => string,
   results: readonly BenchResult[],
   errors: readonly RunError[],
+  notApplicable: readonly NotApplicable[] = [],
 ): Row {
   const value = (system: SystemName): number | undefined => {
     const r = results.find((x) => matches(x) && x.system === system);
     return r ? pick(r) : undefined;
   };
   const failed = (system: SystemName): boolean => errors.some((e) => e.system === system && scenario.startsWith(e.bench));
+  const na = (system: SystemName): boolean => notApplicable.some((x) => x.system === system && x.bench === scenario);
   const cells = systems.map((s) => {
     const v = value(s);
-    return v !== undefined ? format(v) : failed(s) ? 'ERROR' : '-';
+    return v !== undefined ? format(v) : failed(s) ? 'ERROR' : na(s) ? 'n/a' : '-';
   });
   return {
     scenario,
@@ -46,8 +49,16 @@ function row(
   };
 }
 
-/** The results as a text table: one row per scenario metric, one column per system, then taskq's ratios. */
-export function formatTable(plan: BenchPlan, results: readonly BenchResult[], errors: readonly RunError[]): string[] {
+/**
+ * The results as a text table: one row per scenario metric, one column per
+ * system, then taskq's ratios; `n/a` where a system does not run a scenario.
+ */
+export function formatTable(
+  plan: BenchPlan,
+  results: readonly BenchResult[],
+  errors: readonly RunError[],
+  notApplicable: readonly NotApplicable[] = [],
+): string[] {
   const sys = plan.systems;
   const rows: Row[] = [];
   const of = (bench: BenchResult['bench']) => (r: BenchResult) => r.bench === bench;
@@ -55,6 +66,9 @@ export function formatTable(plan: BenchPlan, results: readonly BenchResult[], er
   for (const scenario of plan.scenarios) {
     if (scenario === 'enqueue' || scenario === 'drain') {
       rows.push(row(scenario, `tasks/s (n=${int(plan.n)}, median of ${plan.repeat})`, sys, of(scenario), tput, int, results, errors));
+    } else if (scenario === 'weighted') {
+      const metric = `tasks/s (n=${int(plan.weightedN)}, 3 queues ${WEIGHTED_QUEUES.map((q) => q.weight).join(':')}, priorities 0-9, median of ${plan.repeat})`;
+      rows.push(row('weighted', metric, sys, of('weighted'), tput, int, results, errors, notApplicable));
     } else if (scenario === 'latency') {
       const label = `${plan.latencyRate}/s for ${plan.latencyMs / 1000} s`;
       const lat = (key: 'p50Ms' | 'p99Ms'): Pick => (r) => (r.bench === 'latency' ? r[key] : undefined);
@@ -96,10 +110,16 @@ export function formatTable(plan: BenchPlan, results: readonly BenchResult[], er
   return [line(header), rule, ...rows.map(line)];
 }
 
-/** One JSON line per result, with ratios; then one per failed run. */
-export function jsonLines(results: readonly BenchResult[], errors: readonly RunError[]): string[] {
+/** One JSON line per result, with ratios; then one per failed run; then one per scenario a system does not run. */
+export function jsonLines(results: readonly BenchResult[], errors: readonly RunError[], notApplicable: readonly NotApplicable[] = []): string[] {
   return [
     ...results.map((r) => JSON.stringify(jsonRecord(r, results))),
     ...errors.map((e) => JSON.stringify({ bench: e.bench, system: e.system, n: e.n, error: e.error })),
+    ...notApplicable.map((x) => JSON.stringify({ bench: x.bench, system: x.system, n: x.n, notApplicable: x.reason })),
   ];
+}
+
+/** `n/a  weighted bee-queue: <reason>`: one line per scenario a system does not run. */
+export function notApplicableLines(notApplicable: readonly NotApplicable[]): string[] {
+  return notApplicable.map((x) => `n/a  ${x.bench} ${x.system}: ${x.reason}`);
 }

@@ -1,9 +1,9 @@
 import type { ScenarioName, SystemName } from './names';
 import { ratio } from './stats';
 
-/** enqueue, drain and scale: tasks per second, the median of `runs`. */
+/** enqueue, drain, weighted and scale: tasks per second, the median of `runs`. */
 export interface ThroughputResult {
-  readonly bench: 'enqueue' | 'drain' | 'scale';
+  readonly bench: 'enqueue' | 'drain' | 'weighted' | 'scale';
   readonly system: SystemName;
   readonly n: number;
   /** Median of `runs`. */
@@ -47,6 +47,14 @@ export interface RunError {
   readonly system: SystemName;
   readonly n: number;
   readonly error: string;
+}
+
+/** A scenario a system does not run, and why (see names.ts notApplicable); not an error. */
+export interface NotApplicable {
+  readonly bench: ScenarioName;
+  readonly system: SystemName;
+  readonly n: number;
+  readonly reason: string;
 }
 
 /** The number a scenario is judged by, and whether more is better. */

@@ -1,18 +1,21 @@
 import type { ScenarioName, SystemName } from './names';
-import { SCALE_SYSTEMS } from './names';
+import { notApplicable, SCALE_SYSTEMS } from './names';
 import { isLeanSystem } from './reference/lean';
-import type { BenchResult, RunError, ThroughputResult } from './results';
+import type { BenchResult, NotApplicable, RunError, ThroughputResult } from './results';
 import type { BenchContext } from './scenarios/context';
 import { runDrain } from './scenarios/drain';
 import { runEnqueue } from './scenarios/enqueue';
 import { runLatency } from './scenarios/latency';
 import { runMemory } from './scenarios/memory';
+import { runWeighted } from './scenarios/weighted';
 import { median } from './stats';
 
 /** Everything one bench run measured. */
 export interface BenchOutcome {
   readonly results: BenchResult[];
   readonly errors: RunError[];
+  /** Scenarios a system was not run in, and why (bee-queue's weighted: no priorities). */
+  readonly notApplicable: NotApplicable[];
 }
 
 /** Where progress lines go (stderr by default); one line per run. */
@@ -86,7 +89,7 @@ async function once(
 /** Runs the plan's scenarios in order, each system in turn, and collects results and failures. */
 export async function runBench(ctx: BenchContext, progress: Progress, signal: AbortSignal): Promise<BenchOutcome> {
   const plan = ctx.plan;
-  const out: BenchOutcome = { results: [], errors: [] };
+  const out: BenchOutcome = { results: [], errors: [], notApplicable: [] };
   const guard = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> => {
       signal.throwIfAborted();
@@ -103,6 +106,18 @@ export async function runBench(ctx: BenchContext, progress: Progress, signal: Ab
       case 'drain':
         await repeated('drain', plan.systems, plan.n, plan.repeat, guard((s) => runDrain(ctx, s, plan.n)), progress, out);
         break;
+      case 'weighted': {
+        const n = plan.weightedN;
+        for (const system of peers) {
+          const reason = notApplicable('weighted', system);
+          if (reason === undefined) continue;
+          out.notApplicable.push({ bench: 'weighted', system, n, reason });
+          progress(`weighted ${system} n=${fmt(n)}: n/a (${reason})`);
+        }
+        const systems = peers.filter((s) => notApplicable('weighted', s) === undefined);
+        await repeated('weighted', systems, n, plan.repeat, guard((s) => runWeighted(ctx, s, n)), progress, out);
+        break;
+      }
       case 'latency': {
         const n = Math.round((plan.latencyRate * plan.latencyMs) / 1000);
         const show = (r: BenchResult): string => r.bench === 'latency' ? `p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms (sent ${fmt(r.sentPerSec)}/s)` : '';

@@ -30,7 +30,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * `stallMs` (default 30 s), or when `healthy` throws (a worker died).
  */
 export async function waitForDrain(
-  producer: Producer,
+  producer: Pick<Producer, 'system' | 'progress'>,
   total: number,
   startedAt: number,
   healthy: () => void = () => undefined,

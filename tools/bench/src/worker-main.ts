@@ -2,6 +2,7 @@
 // tsyringe (behind taskq's classes) needs Reflect.getMetadata at import.
 import 'reflect-metadata';
 import { epochNow, type BenchPayload } from './payload';
+import type { WeightedPayload } from './weighted';
 import type { OnTask } from './workers/bench-worker';
 import { WORKER_FACTORIES } from './workers/factories';
 import type { ParentMessage, WorkerConfig, WorkerMessage } from './workers/protocol';
@@ -21,15 +22,23 @@ async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '') as WorkerConfig;
   let handled = 0;
   const latencies: number[] = [];
-  // The handler's whole cost: a counter, and in the latency scenario one clock read and a push.
+  const prioritiesByQueue: Record<string, number[]> = Object.fromEntries((config.queues ?? []).map((q) => [q.name, []]));
+  // The handler's whole cost: a counter, and in the latency scenario one clock read and a push,
+  // in the weighted one a push of the priority onto its queue's list.
   const onTask: OnTask = config.recordLatency
     ? (payload: BenchPayload) => {
         handled++;
         latencies.push(epochNow() - payload.t);
       }
-    : () => {
-        handled++;
-      };
+    : config.queues
+      ? (payload: BenchPayload) => {
+          handled++;
+          const { q, p } = payload as WeightedPayload;
+          (prioritiesByQueue[q] ??= []).push(p);
+        }
+      : () => {
+          handled++;
+        };
   const worker = await WORKER_FACTORIES[config.system](config, onTask);
 
   process.on('message', (message: ParentMessage) => {
@@ -38,7 +47,7 @@ async function main(): Promise<void> {
         worker.go().then(() => send({ type: 'started' }), fail);
         break;
       case 'report':
-        send({ type: 'report', handled, latenciesMs: latencies });
+        send({ type: 'report', handled, latenciesMs: latencies, prioritiesByQueue });
         break;
       case 'stop':
         worker.stop().then(() => {

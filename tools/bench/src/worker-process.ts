@@ -69,7 +69,7 @@ export class WorkerProcess {
     this.send({ type: 'report' });
     const m = await reply;
     if (m.type !== 'report') throw new WorkerProcessError(`unexpected reply ${m.type}`);
-    return { handled: m.handled, latenciesMs: m.latenciesMs };
+    return { handled: m.handled, latenciesMs: m.latenciesMs, prioritiesByQueue: m.prioritiesByQueue };
   }
 
   /** Stops gracefully and waits for the process to exit; SIGKILL after the timeout. */

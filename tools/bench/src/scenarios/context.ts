@@ -14,3 +14,8 @@ export interface BenchContext {
 export class LostTasksError extends Error {
   override readonly name = 'LostTasksError';
 }
+
+/** Thrown when a run's outcome fails one of its scenario's checks (weighted: a queue's count, its priority order, a queue left undrained). */
+export class RunCheckError extends Error {
+  override readonly name = 'RunCheckError';
+}

@@ -23,7 +23,8 @@ export class BeeQueueProducer implements Producer {
     return new BeeQueueProducer(queue);
   }
 
-  async enqueueBulk(payloads: readonly BenchPayload[]): Promise<void> {
+  async enqueueBulk(payloads: readonly BenchPayload[], priorities?: readonly number[]): Promise<void> {
+    if (priorities !== undefined) throw new Error('bee-queue has no job priorities');
     const errors = await this.queue.saveAll(payloads.map((p) => this.queue.createJob(p)));
     const first = errors.values().next();
     if (!first.done) throw new Error(`bee-queue saveAll: ${errors.size} job(s) not saved: ${String(first.value)}`);

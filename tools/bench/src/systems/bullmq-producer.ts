@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { BenchPayload } from '../payload';
-import { QUEUE_NAME, TASK_TYPE, type Producer, type Progress, type RedisTarget } from './producer';
+import { bullmqPriority } from '../weighted';
+import { checkPriorities, QUEUE_NAME, TASK_TYPE, type Producer, type Progress, type RedisTarget } from './producer';
 
 /**
  * BullMQ's producer: `Queue.addBulk` (its bulk API, one MULTI), jobs removed
@@ -12,8 +13,8 @@ export class BullmqProducer implements Producer {
 
   private constructor(private readonly queue: Queue) {}
 
-  static async open(target: RedisTarget): Promise<BullmqProducer> {
-    const queue = new Queue(QUEUE_NAME, {
+  static async open(target: RedisTarget, name = QUEUE_NAME): Promise<BullmqProducer> {
+    const queue = new Queue(name, {
       connection: { host: target.host, port: target.port, connectionName: 'bench-bullmq-producer' },
       defaultJobOptions: { removeOnComplete: true },
     });
@@ -21,8 +22,14 @@ export class BullmqProducer implements Producer {
     return new BullmqProducer(queue);
   }
 
-  async enqueueBulk(payloads: readonly BenchPayload[]): Promise<void> {
-    await this.queue.addBulk(payloads.map((data) => ({ name: TASK_TYPE, data })));
+  /** With priorities: taskq's 0–9 mapped onto BullMQ's (1 highest; see bullmqPriority). */
+  async enqueueBulk(payloads: readonly BenchPayload[], priorities?: readonly number[]): Promise<void> {
+    checkPriorities(payloads, priorities);
+    await this.queue.addBulk(
+      priorities === undefined
+        ? payloads.map((data) => ({ name: TASK_TYPE, data }))
+        : payloads.map((data, k) => ({ name: TASK_TYPE, data, opts: { priority: bullmqPriority(priorities[k] ?? NaN) } })),
+    );
   }
 
   async enqueueOne(payload: BenchPayload): Promise<void> {

@@ -21,7 +21,8 @@ export class LeanProducer implements Producer {
     return new LeanProducer(system, await connectRedis(target.url, { connectionName: `bench-${system}-producer` }));
   }
 
-  async enqueueBulk(payloads: readonly BenchPayload[]): Promise<void> {
+  async enqueueBulk(payloads: readonly BenchPayload[], priorities?: readonly number[]): Promise<void> {
+    if (priorities !== undefined) throw new Error(`${this.system} has no priorities`);
     for (let from = 0; from < payloads.length; from += CHUNK) {
       const chunk = payloads.slice(from, from + CHUNK);
       const last = await this.redis.incrby(LEAN_KEYS.ids, chunk.length);

@@ -2,19 +2,18 @@ import type { SystemName } from '../names';
 import { BeeQueueProducer } from './bee-queue-producer';
 import { BullmqProducer } from './bullmq-producer';
 import { LeanProducer } from './lean-producer';
-import type { Producer, RedisTarget } from './producer';
+import { QUEUE_NAME, type Producer, type RedisTarget } from './producer';
 import { TaskqProducer } from './taskq-producer';
 
-/** Opens the producer side of `system`, connected and ready. */
-export function openProducer(system: SystemName, target: RedisTarget): Promise<Producer> {
+/** Opens the producer side of `system` for `queue` (taskq and BullMQ only: the others have one queue), connected and ready. */
+export function openProducer(system: SystemName, target: RedisTarget, queue = QUEUE_NAME): Promise<Producer> {
   switch (system) {
     case 'taskq':
-      return TaskqProducer.open(target);
+      return TaskqProducer.open(target, queue);
     case 'bullmq':
-      return BullmqProducer.open(target);
-    case 'bee-queue':
-      return BeeQueueProducer.open(target);
+      return BullmqProducer.open(target, queue);
     default:
-      return LeanProducer.open(system, target);
+      if (queue !== QUEUE_NAME) return Promise.reject(new Error(`the bench runs ${system} on its one queue only`));
+      return system === 'bee-queue' ? BeeQueueProducer.open(target) : LeanProducer.open(system, target);
   }
 }

@@ -19,8 +19,12 @@ export interface Progress {
 /** The producer side of one system, in the bench's own process. */
 export interface Producer {
   readonly system: SystemName;
-  /** Enqueues these payloads through the system's bulk API, in one call. */
-  enqueueBulk(payloads: readonly BenchPayload[]): Promise<void>;
+  /**
+   * Enqueues these payloads through the system's bulk API, in one call;
+   * with `priorities` (taskq's 0–9, one per payload; higher first) each task
+   * gets its priority. Systems without priorities throw when given them.
+   */
+  enqueueBulk(payloads: readonly BenchPayload[], priorities?: readonly number[]): Promise<void>;
   /** Enqueues one payload through the system's single-task API. */
   enqueueOne(payload: BenchPayload): Promise<void>;
   /** Tasks queued and not yet started (to check that an enqueue stored them all). */
@@ -30,11 +34,18 @@ export interface Producer {
   close(): Promise<void>;
 }
 
-/** Name of the one queue every system uses; the server is flushed between runs. */
+/** Name of the one queue every system uses (the weighted scenario: three others); the server is flushed between runs. */
 export const QUEUE_NAME = 'bench';
 
 /** The task type (BullMQ job name) of every task. */
 export const TASK_TYPE = 'noop';
+
+/** Throws unless `priorities`, when given, has one entry per payload. */
+export function checkPriorities(payloads: readonly unknown[], priorities: readonly number[] | undefined): void {
+  if (priorities !== undefined && priorities.length !== payloads.length) {
+    throw new RangeError(`${priorities.length} priorities for ${payloads.length} payloads`);
+  }
+}
 
 export function redisTarget(url: string): RedisTarget {
   const u = new URL(url);

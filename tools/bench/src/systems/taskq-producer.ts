@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import { connectRedis, Queue } from '@taskq/queue';
 import type { BenchPayload } from '../payload';
-import { QUEUE_NAME, TASK_TYPE, type Producer, type Progress, type RedisTarget } from './producer';
+import { checkPriorities, QUEUE_NAME, TASK_TYPE, type Producer, type Progress, type RedisTarget } from './producer';
 
-/** taskq's producer: `Queue.enqueueMany` (1000 tasks per round trip), progress from the finished list. */
+/** taskq's producer for one queue: `Queue.enqueueMany` (1000 tasks per round trip), progress from the finished list. */
 export class TaskqProducer implements Producer {
   readonly system = 'taskq' as const;
 
@@ -12,21 +12,32 @@ export class TaskqProducer implements Producer {
     private readonly queue: Queue,
   ) {}
 
-  static async open(target: RedisTarget): Promise<TaskqProducer> {
+  static async open(target: RedisTarget, queue = QUEUE_NAME): Promise<TaskqProducer> {
     const redis = await connectRedis(target.url, { connectionName: 'bench-taskq-producer' });
-    return new TaskqProducer(redis, new Queue({ queue: QUEUE_NAME, connection: redis }));
+    return new TaskqProducer(redis, new Queue({ queue, connection: redis }));
   }
 
-  async enqueueBulk(payloads: readonly BenchPayload[]): Promise<void> {
-    await this.queue.enqueueMany(payloads.map((payload) => ({ type: TASK_TYPE, payload })));
+  async enqueueBulk(payloads: readonly BenchPayload[], priorities?: readonly number[]): Promise<void> {
+    checkPriorities(payloads, priorities);
+    await this.queue.enqueueMany(
+      priorities === undefined
+        ? payloads.map((payload) => ({ type: TASK_TYPE, payload }))
+        : payloads.map((payload, k) => ({ type: TASK_TYPE, payload, priority: priorities[k] })),
+    );
   }
 
   async enqueueOne(payload: BenchPayload): Promise<void> {
     await this.queue.enqueue({ type: TASK_TYPE, payload });
   }
 
+  /** Ready tasks: the default priority's list plus the other priorities' sorted set. */
   async queued(): Promise<number> {
-    return this.redis.llen(this.queue.keys.ready);
+    const k = this.queue.keys;
+    const reply = await this.redis.pipeline().llen(k.ready).zcard(k.prioritized).exec();
+    return (reply ?? []).reduce((sum, [err, value]) => {
+      if (err) throw err;
+      return sum + Number(value);
+    }, 0);
   }
 
   /** Done tasks are in the finished list (the worker's retention keeps at least `total` of them). */

@@ -12,6 +12,7 @@ const STALL_CHECK_MS = 5000;
  * neither receives events nor stores job objects, which it does not need.
  */
 export const startBeeQueueWorker: WorkerFactory = async (config, onTask) => {
+  if (config.queues) throw new Error('the bench runs bee-queue on its one queue only (it has no job priorities)');
   const url = new URL(config.url);
   const queue = new BeeQueue<BenchPayload>(QUEUE_NAME, {
     redis: { host: url.hostname, port: Number(url.port) },

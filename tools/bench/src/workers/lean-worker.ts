@@ -22,6 +22,7 @@ export function leanWorkerFactory(system: LeanSystem): WorkerFactory {
   const withWorkers = features.includes('workers');
   const withFence = features.includes('fence');
   return async (config, onTask) => {
+    if (config.queues) throw new Error(`${system} runs the drain scenario only (one queue)`);
     const redis = (await connectRedis(config.url, { connectionName: `bench-${system}-worker` })) as LeanRedis;
     redis.defineCommand('leanExchange', { numberOfKeys: LEAN_SCRIPT_KEYS.length, lua: LEAN_LUA });
     const share = Math.ceil(config.concurrency / LANES);

@@ -1,4 +1,5 @@
 import type { SystemName } from '../names';
+import type { WeightedQueue } from '../weighted';
 
 /** What a worker process runs; passed as JSON in its first argument. */
 export interface WorkerConfig {
@@ -10,6 +11,12 @@ export interface WorkerConfig {
   readonly retainAtLeast: number;
   /** Record enqueue-to-start latency of every task (latency scenario). */
   readonly recordLatency: boolean;
+  /**
+   * Weighted scenario: serve these queues (taskq: one WorkerPool with their
+   * weights; BullMQ: a Worker per queue, the concurrency split by weight)
+   * instead of the bench's one queue, and count each queue's tasks.
+   */
+  readonly queues?: readonly WeightedQueue[];
 }
 
 /** Parent -> worker. */
@@ -21,6 +28,8 @@ export interface WorkerReport {
   readonly handled: number;
   /** Enqueue-to-start latency of every task, ms (empty unless recordLatency). */
   readonly latenciesMs: readonly number[];
+  /** With `queues`: per queue, the priority of each task run, in the order the handlers started (empty otherwise). */
+  readonly prioritiesByQueue: Readonly<Record<string, readonly number[]>>;
 }
 
 /** Worker -> parent. */

@@ -9,12 +9,13 @@ import type { BenchWorker, WorkerFactory } from './bench-worker';
  * taskq as the worker app runs it: a WorkerPool (reliable processing list,
  * status recorded and published on every transition, heartbeats from their
  * own thread, the janitor). Only the retention is raised so that every
- * finished task stays countable.
+ * finished task stays countable. Weighted scenario: one pool over the
+ * config's queues with their weights (`queues: { critical: 6, … }`).
  */
 export const startTaskqWorker: WorkerFactory = async (config, onTask) => {
   // the library's defaults: heartbeats from a thread, the janitor on
   const pool = new WorkerPool({
-    queue: QUEUE_NAME,
+    ...(config.queues ? { queues: Object.fromEntries(config.queues.map((q) => [q.name, q.weight])) } : { queue: QUEUE_NAME }),
     connection: config.url,
     logger: silentLogger,
     concurrency: config.concurrency,
