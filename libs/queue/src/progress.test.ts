@@ -17,7 +17,7 @@ describe('encodeProgress (what ctx.progress checks)', () => {
     expect(encodeProgress({ done: 4, total: 10 })).toBe('{"pct":40,"done":4,"total":10}');
     expect(encodeProgress({ done: 1, total: 3 }, 'a\nb')).toBe('{"pct":33.33,"done":1,"total":3,"msg":"a\\nb"}');
     expect(encodeProgress({ done: 0, total: 0 })).toBe('{"pct":100,"done":0,"total":0}'); // nothing to do: all of it done
-    expect(JSON.parse(encodeProgress(1, 'x'.repeat(5000))).msg).toHaveLength(PROGRESS_MESSAGE_MAX);
+    expect((JSON.parse(encodeProgress(1, 'x'.repeat(5000))) as { msg: string }).msg).toHaveLength(PROGRESS_MESSAGE_MAX);
   });
 
   it.each([
