@@ -171,15 +171,15 @@ describe('the sleep task reports its progress', () => {
     return { calls, result };
   }
 
-  it('every 10 % of its duration, as ms slept of ms, and ends on time', async () => {
+  it('every 10 % of its duration, as steps done of ten, and ends on time', async () => {
     jest.useFakeTimers();
     const { calls, result } = run(1000);
     let ended = false;
     void result.then(() => (ended = true));
     await jest.advanceTimersByTimeAsync(450);
-    expect(calls).toEqual([100, 200, 300, 400].map((done) => ({ done, total: 1000 })));
+    expect(calls).toEqual([1, 2, 3, 4].map((done) => ({ done, total: 10 })));
     await jest.advanceTimersByTimeAsync(549);
-    expect(calls.map((c) => c.done)).toEqual([100, 200, 300, 400, 500, 600, 700, 800, 900]);
+    expect(calls.map((c) => c.done)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(ended).toBe(false);
     await jest.advanceTimersByTimeAsync(1);
     expect(ended).toBe(true);

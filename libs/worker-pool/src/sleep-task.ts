@@ -18,8 +18,8 @@ export const SLEEP_PROGRESS_MIN_MS = 100;
  * A handler that waits `payload.ms` milliseconds (aborted by the task's
  * signal), and throws on the first `payload.failAttempts` attempts. The demo,
  * the apps and the tests use it as a stand-in for real work. A sleep of 100
- * ms or more reports its progress every 10 % of its duration, as the ms slept
- * of the ms to sleep (`{ done: 1200, total: 3000 }`; the pool throttles it).
+ * ms or more reports its progress every 10 % of its duration, as steps done of
+ * ten (`{ done: 4, total: 10 }`: 40 %; the pool throttles it).
  */
 export const sleepTask: TaskHandler = (task, { signal, attempt, progress }) => {
   const payload = task.payload as Partial<SleepPayload> | null;
@@ -40,7 +40,7 @@ export const sleepTask: TaskHandler = (task, { signal, attempt, progress }) => {
       timer = setTimeout(step < steps ? onStep : onEnd, Math.max(0, start + (ms * step) / steps - performance.now()));
     };
     const onStep = (): void => {
-      progress({ done: Math.round((ms * step) / steps), total: ms });
+      progress({ done: step, total: steps });
       next();
     };
     const onEnd = (): void => {
