@@ -1,5 +1,6 @@
 export { Monitor } from './monitor';
 export type { MonitorDataLoss } from './monitor';
+export type { ProgressUpdate, TaskProgress } from '@taskq/queue';
 export type { MonitorOptions, MonitorSettings } from './monitor-options';
 export { DEFAULT_MONITOR_OPTIONS } from './monitor-options';
 export type { StatusCallback, StatusFilter } from './status-listeners';

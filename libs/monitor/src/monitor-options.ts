@@ -10,6 +10,13 @@ export interface MonitorSettings {
    */
   readonly log?: boolean;
   /**
+   * With `log`: also log each task's progress (what its handler reported with
+   * `ctx.progress`) at info level, as `[Monitor] Task <id> progress 40% (4/10) <message>`.
+   * The worker already throttles it (at most one update per task per 500 ms
+   * by default). Default `true`.
+   */
+  readonly logProgress?: boolean;
+  /**
    * Delay, in ms, between the first request for a resync (a gap in the sequence
    * numbers, a reconnect) and the re-read; requests arriving meanwhile join it,
    * so a burst of gaps costs one re-read. Default `50`.
@@ -33,6 +40,7 @@ export interface MonitorOptions extends MonitorSettings, QueueClientOptions {}
 
 export const DEFAULT_MONITOR_OPTIONS: Readonly<Required<MonitorSettings>> = {
   log: true,
+  logProgress: true,
   resyncDebounceMs: 50,
   readChunkSize: 500,
   maxRecords: 100_000,
@@ -42,6 +50,7 @@ export const DEFAULT_MONITOR_OPTIONS: Readonly<Required<MonitorSettings>> = {
 export function resolveMonitorOptions(options: MonitorSettings = {}): Required<MonitorSettings> {
   const resolved: Required<MonitorSettings> = {
     log: options.log ?? DEFAULT_MONITOR_OPTIONS.log,
+    logProgress: options.logProgress ?? DEFAULT_MONITOR_OPTIONS.logProgress,
     resyncDebounceMs: options.resyncDebounceMs ?? DEFAULT_MONITOR_OPTIONS.resyncDebounceMs,
     readChunkSize: options.readChunkSize ?? DEFAULT_MONITOR_OPTIONS.readChunkSize,
     maxRecords: options.maxRecords ?? DEFAULT_MONITOR_OPTIONS.maxRecords,

@@ -7,7 +7,17 @@ import {
   type StatusRecord,
   type TaskStatus,
 } from '@taskq/recorder';
-import { decodeQueueEvent, EpochWatch, QueueClient, readGeneration, type DataLoss, type QueueEvent } from '@taskq/queue';
+import {
+  decodeProgressEvent,
+  decodeQueueEvent,
+  describeProgress,
+  EpochWatch,
+  QueueClient,
+  readGeneration,
+  type DataLoss,
+  type ProgressUpdate,
+  type QueueEvent,
+} from '@taskq/queue';
 import { resolveMonitorOptions, type MonitorOptions, type MonitorSettings } from './monitor-options';
 import { MonitorNotRunningError } from './monitor-not-running-error';
 import { ResyncScheduler } from './resync-scheduler';
@@ -80,6 +90,7 @@ export class Monitor extends QueueClient {
   private readonly watch: EpochWatch;
   private readonly lossListeners = new Set<(event: MonitorDataLoss) => void>();
   private readonly queueEventListeners = new Set<(event: QueueEvent) => void>();
+  private readonly progressListeners = new Set<(update: ProgressUpdate) => void>();
   /** The epoch read learnEpoch() started, while it runs. */
   private learning: Promise<void> | undefined;
 
@@ -153,6 +164,19 @@ export class Monitor extends QueueClient {
   onQueueEvent(callback: (event: QueueEvent) => void): () => void {
     this.queueEventListeners.add(callback);
     return () => this.queueEventListeners.delete(callback);
+  }
+
+  /**
+   * Calls `callback` with each progress update of a running task, as its
+   * handler reported it (`ctx.progress`) and its worker wrote it: task id,
+   * `pct`, `done`/`total` when given, `msg`, `at` (Redis time). The worker
+   * throttles them (at most one per task per its `progressIntervalMs`). Live
+   * only: a progress update missed during a reconnect is not replayed (read
+   * the latest with `Queue.progress(id)`). Returns a function that unregisters it.
+   */
+  onProgress(callback: (update: ProgressUpdate) => void): () => void {
+    this.progressListeners.add(callback);
+    return () => this.progressListeners.delete(callback);
   }
 
   /** Marks tasks as followed: resyncs re-read their recorded status until it is final. */
@@ -312,6 +336,12 @@ export class Monitor extends QueueClient {
 
   private onMessage(channel: string, message: string): void {
     if (channel !== this.channel) return;
+    // progress events carry no seq: they tell nothing of gaps
+    const progress = decodeProgressEvent(message);
+    if (progress !== undefined) {
+      for (const update of progress.tasks) this.onProgressUpdate(update);
+      return;
+    }
     const event = decodeQueueEvent(message);
     if (event !== undefined) {
       this.noteSeq(event.seq);
@@ -355,6 +385,15 @@ export class Monitor extends QueueClient {
       this.logger.info({ queue, event: event.event, reason: event.reason }, `[Monitor] Queue ${queue} is ${event.event}${why}`);
     }
     this.notify(this.queueEventListeners, event, 'queue event');
+  }
+
+  /** A running task's progress: logged (see MonitorSettings.logProgress), and passed to onProgress callbacks. */
+  private onProgressUpdate(update: ProgressUpdate): void {
+    if (this.options.log && this.options.logProgress) {
+      const { id: taskId, pct, done, total, msg } = update;
+      this.logger.info({ taskId, progress: { pct, done, total, msg } }, `[Monitor] Task ${taskId} progress ${describeProgress(update)}`);
+    }
+    if (this.progressListeners.size > 0) this.notify(this.progressListeners, update, 'progress');
   }
 
   /** Calls each of `listeners` with `event`; one that throws is logged, the others still run. */

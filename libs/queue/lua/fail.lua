@@ -28,6 +28,7 @@
 -- KEYS[16] limitHeld: id -> type of the running tasks that hold a slot of their type's limit
 -- KEYS[17] limitActive: type -> slots held
 -- KEYS[18] parked: tasks set aside while their type is at its limit
+-- KEYS[19] progress: progress hash (the task's goes: its run is over)
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] task id
@@ -50,6 +51,7 @@ if redis.call('HDEL', KEYS[6], id) == 1 then mode = 'cancel' end
 local after = 'end'
 if mode == 'retry' then after = 'retry' end
 local attempt = taskq_unfence(KEYS[5], KEYS[2], id, after)
+redis.call('HDEL', KEYS[19], id)
 local wake = taskq_limits_left(KEYS[15], KEYS[16], KEYS[17], KEYS[18], KEYS[5], { id })
 local function announce()
   if wake > 0 then redis.call('PUBLISH', ARGV[2], wake) end

@@ -29,6 +29,7 @@
 -- KEYS[18] limitActive: type -> slots held
 -- KEYS[19] limitStarts: starts under a rate limit (sorted set, by scope and time)
 -- KEYS[20] parked: ready tasks set aside while their type is at its limit (sorted set)
+-- KEYS[21] progress: progress hash (an acked task's goes; absent while no running task reported any)
 -- ARGV[1] events channel
 -- ARGV[2] consumer id
 -- ARGV[3] '1' if every worker name (acks' and fetches') and acked id needs no
@@ -285,18 +286,21 @@ end
 local plainFetched = plain and not (nids > 0 and find(table.concat(ids), '[%c"\\]'))
 -- one seq number per record: Done per ack, Queued per promotion, InProgress per task handed out
 taskq_reserve(KEYS[6], nacked + #due + nids)
--- The attempts, cancels and recoveries hashes are mostly absent (they hold
--- only retried, cancelled or recovered tasks): one EXISTS for the three
--- spares the per-key checks below when none is there. Nothing here adds to
--- them, so what is absent now stays absent.
+-- The attempts, cancels, recoveries and progress hashes are mostly absent
+-- (they hold only retried, cancelled or recovered tasks, and running tasks
+-- that reported progress): one EXISTS for the four spares the per-key checks
+-- below when none is there. Nothing here adds to them, so what is absent now
+-- stays absent.
 local spares = 0
-if nacked > 0 or nids > 0 then spares = call('EXISTS', KEYS[4], KEYS[10], KEYS[12]) end
+if nacked > 0 or nids > 0 then spares = call('EXISTS', KEYS[4], KEYS[10], KEYS[12], KEYS[21]) end
 
 if nacked > 0 then
   call('HDEL', KEYS[9], taskq_unpack(ackedIds))
   -- cancel requests and recovery counts are rare: clear them only if there are any
   if spares > 0 and call('EXISTS', KEYS[10]) == 1 then call('HDEL', KEYS[10], taskq_unpack(ackedIds)) end
   if spares > 0 and call('EXISTS', KEYS[12]) == 1 then call('HDEL', KEYS[12], taskq_unpack(ackedIds)) end
+  -- a Done task's progress goes with its run
+  if spares > 0 and call('EXISTS', KEYS[21]) == 1 then call('HDEL', KEYS[21], taskq_unpack(ackedIds)) end
   for k = 1, nacked do
     local id = ackedIds[k]
     -- the count is in the token (see the queue prelude); an earlier version kept it in the hash

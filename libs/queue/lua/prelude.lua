@@ -46,6 +46,13 @@ local function taskq_unfence(fenceKey, attemptsKey, id, after)
   return attempt
 end
 
+-- Tasks left their processing list for good or to run again: their progress
+-- (see QueueKeys.progress) describes a run that is over, and goes. One EXISTS
+-- while no running task has reported any.
+local function taskq_progress_drop(progressKey, ids)
+  if #ids > 0 and redis.call('EXISTS', progressKey) == 1 then redis.call('HDEL', progressKey, taskq_unpack(ids)) end
+end
+
 -- The queue's epoch (see QueueKeys.epoch): read, or written when the queue has
 -- none yet — the Redis server time in µs, so each generation of the queue's
 -- data has its own. Clients compare it with the one they saw.

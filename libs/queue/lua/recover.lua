@@ -29,6 +29,7 @@
 -- KEYS[17] limitHeld: id -> type of the running tasks that hold a slot of their type's limit
 -- KEYS[18] limitActive: type -> slots held
 -- KEYS[19] parked: tasks set aside while their type is at its limit
+-- KEYS[20] progress: progress hash (the recovered tasks' goes)
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] consumer id
@@ -85,6 +86,7 @@ while redis.call('LLEN', KEYS[11]) > tonumber(ARGV[7]) do
   local old = redis.call('RPOP', KEYS[11])
   for _, k in ipairs({ KEYS[4], KEYS[5], KEYS[7], KEYS[8], KEYS[10], KEYS[12], KEYS[13] }) do redis.call('HDEL', k, old) end
 end
+taskq_progress_drop(KEYS[20], left)
 local wake = n + taskq_limits_left(KEYS[16], KEYS[17], KEYS[18], KEYS[19], KEYS[7], left)
 if wake > 0 then redis.call('PUBLISH', ARGV[2], wake) end
 return n

@@ -18,6 +18,7 @@
 -- KEYS[10] limitHeld: id -> type of the running tasks that hold a slot of their type's limit
 -- KEYS[11] limitActive: type -> slots held
 -- KEYS[12] parked: tasks set aside while their type is at its limit
+-- KEYS[13] progress: progress hash (the released tasks' goes)
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] reason
@@ -37,6 +38,7 @@ for i = 4, #ARGV do
   end
 end
 taskq_flush()
+taskq_progress_drop(KEYS[13], released)
 local wake = n + taskq_limits_left(KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[6], released)
 if wake > 0 then redis.call('PUBLISH', ARGV[2], wake) end
 return n

@@ -12,6 +12,7 @@
 -- KEYS[7] cancels: cancels hash
 -- KEYS[8] recoveries: recoveries hash
 -- KEYS[9] priorities: priorities hash
+-- KEYS[10] progress: progress hash (empty for an ended task; cleared all the same)
 -- ARGV[1] max age, ms
 -- ARGV[2] max count
 -- ARGV[3] most tasks to forget in this call
@@ -33,7 +34,7 @@ while n < budget and left > 0 do
   end
   if not forget then break end
   redis.call('RPOP', KEYS[1])
-  for k = 2, 9 do redis.call('HDEL', KEYS[k], id) end
+  for k = 2, 10 do redis.call('HDEL', KEYS[k], id) end
   left = left - 1
   n = n + 1
 end

@@ -23,6 +23,16 @@ export interface AckItem {
   readonly token: string;
 }
 
+/** A running task's progress to store and publish: its id, the fetch's fencing token, and the encoded progress (see encodeProgress). */
+export interface ProgressItem {
+  readonly id: string;
+  readonly token: string;
+  readonly body: string;
+}
+
+/** Most progress updates one script call carries (3 arguments each). */
+const MAX_PROGRESS_BATCH = 1000;
+
 /** How a failed attempt ends (see fail.lua). */
 export type FailMode = 'retry' | 'dead' | 'reject' | 'cancel';
 
@@ -287,6 +297,24 @@ export class Consumer extends QueueClient {
     if (reply !== 0) return reply as TaskStatus;
     if (!(await this.refusedForLoss([token]))) this.warnRefused(input.mode, taskId);
     return undefined;
+  }
+
+  /**
+   * Stores and publishes the progress of running tasks (one script call per
+   * 1000): each update lands only while its fetch still holds the task
+   * (fencing token). One flag per item, false where it was refused.
+   */
+  async reportProgress(items: readonly ProgressItem[]): Promise<boolean[]> {
+    const k = this.keys;
+    const keys = scriptKeys('progress', k);
+    const flags: boolean[] = [];
+    for (let i = 0; i < items.length; i += MAX_PROGRESS_BATCH) {
+      const args: string[] = [k.events];
+      for (const item of items.slice(i, i + MAX_PROGRESS_BATCH)) args.push(item.id, item.token, item.body);
+      const reply = (await SCRIPTS.progress.run(await this.redis(), keys, args)) as unknown[];
+      for (const flag of reply) flags.push(Number(flag) === 1);
+    }
+    return flags;
   }
 
   /** Gives unfinished tasks back to the front of the ready list (Queued; the attempt does not count). */

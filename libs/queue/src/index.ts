@@ -1,7 +1,7 @@
 export { Queue } from './queue';
 export type { DeadLetter, QueueOptions } from './queue';
 export { Consumer } from './consumer';
-export type { ConsumerOptions, FailMode, FailInput, AttemptRecord, Heartbeat, AckItem } from './consumer';
+export type { ConsumerOptions, FailMode, FailInput, AttemptRecord, Heartbeat, AckItem, ProgressItem } from './consumer';
 export { Janitor, DEFAULT_JANITOR_INTERVAL_MS, DEFAULT_STALE_AFTER_MS } from './janitor';
 export type { JanitorOptions, JanitorSettings, JanitorPass } from './janitor';
 export { DEFAULT_MAX_RECOVERIES } from './recover';
@@ -41,6 +41,8 @@ export { EpochWatch, readGeneration, epochTime } from './epoch';
 export type { DataLoss, Generation } from './epoch';
 export { decodeQueueEvent } from './queue-event';
 export type { QueueEvent } from './queue-event';
+export { encodeProgress, decodeProgress, decodeProgressEvent, describeProgress, PROGRESS_MESSAGE_MAX } from './progress';
+export type { ProgressValue, TaskProgress, ProgressUpdate, ProgressEvent } from './progress';
 export { InvalidScheduleError, nextTick, tickTaskId } from './schedule';
 export type { Schedule, ScheduleSpec, ScheduledTask, Tick } from './schedule';
 export { InvalidLimitError } from './errors/invalid-limit-error';

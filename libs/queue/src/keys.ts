@@ -59,6 +59,13 @@ export interface QueueKeys extends RecordKeys {
   /** Hash task id -> how often the janitor recovered it from a dead worker. */
   readonly recoveries: string;
   /**
+   * Hash task id -> the latest progress its handler reported (JSON
+   * `{"pct","done"?,"total"?,"msg"?,"at"}`, see TaskProgress), for running
+   * tasks only: every script that takes a task out of its processing list
+   * removes its field. Absent while no running task has reported progress.
+   */
+  readonly progress: string;
+  /**
    * The queue's epoch: the Redis server time (µs since 1970) at which the
    * queue's data began, written by the first enqueue or consumer registration
    * and never changed. A client that saw one epoch and later finds another
@@ -155,6 +162,7 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_KEY_PREFIX): Q
     cancels: `${base}:cancels`,
     finished: `${base}:retained`,
     recoveries: `${base}:recoveries`,
+    progress: `${base}:progress`,
     epoch: `${base}:epoch`,
     paused: `${base}:paused`,
     limits: `${base}:limits`,

@@ -64,4 +64,5 @@ export const SCRIPTS = {
   limitsRepair: loadScript('limits-repair'),
   scheduleSet: loadScript('schedule-set'),
   scheduleAdvance: loadScript('schedule-advance'),
+  progress: loadScript('progress'),
 } as const;

@@ -31,6 +31,7 @@ import { EpochWatch, readGeneration, type DataLoss } from './epoch';
 import { decodeQueueEvent, type QueueEvent } from './queue-event';
 import { listSchedules, removeSchedule, setSchedule, timeMs, type Schedule, type ScheduleSpec } from './schedule';
 import { readLimits, removeLimit, setLimit, type Limit, type Limits } from './limits';
+import { decodeProgress, type TaskProgress } from './progress';
 
 /** Tasks per enqueue script call; bounds the size of one Redis command. */
 const ENQUEUE_CHUNK = 1000;
@@ -259,6 +260,30 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
     const records = await new StatusRecorder(await this.redis(), this.keys).getMany(taskIds);
     if (this.watch.current !== undefined) for (const record of records.values()) if (record) this.watch.seeSeq(record.seq);
     return records;
+  }
+
+  /**
+   * The latest progress a running task's handler reported (`ctx.progress(…)`),
+   * or undefined: the task is not running, has reported none in this run, or
+   * does not exist. Progress is kept while the task runs only: it goes when
+   * the run ends (Done, Retrying, Dead, Failed, Cancelled, or back to Queued).
+   * To follow it live, use a Monitor (`monitor.onProgress(…)`).
+   */
+  async progress(taskId: string): Promise<TaskProgress | undefined> {
+    const text = await (await this.redis()).hget(this.keys.progress, taskId);
+    return text === null ? undefined : decodeProgress(text);
+  }
+
+  /** The latest progress of many tasks, in the order asked (see progress()); one HMGET. */
+  async progressMany(taskIds: readonly string[]): Promise<Map<string, TaskProgress | undefined>> {
+    const out = new Map<string, TaskProgress | undefined>();
+    if (taskIds.length === 0) return out;
+    const texts = await (await this.redis()).hmget(this.keys.progress, ...taskIds);
+    taskIds.forEach((id, i) => {
+      const text = texts[i];
+      out.set(id, text === null || text === undefined ? undefined : decodeProgress(text));
+    });
+    return out;
   }
 
   /**

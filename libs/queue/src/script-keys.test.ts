@@ -22,6 +22,7 @@ const FILES: Record<ScriptName, string> = {
   limitsRepair: 'limits-repair',
   scheduleSet: 'schedule-set',
   scheduleAdvance: 'schedule-advance',
+  progress: 'progress',
 };
 
 /** The key names a script's header lists, in KEYS order (`-- KEYS[n] <name>: …`). */

@@ -1,5 +1,5 @@
 import type { Logger } from '@taskq/recorder';
-import type { DefaultTasks, TaskTypes, JsonValue, Task, TypeOf } from '@taskq/queue';
+import type { DefaultTasks, TaskTypes, JsonValue, Task, TypeOf, ProgressValue } from '@taskq/queue';
 
 /** What a handler gets besides the task. */
 export interface TaskContext {
@@ -14,6 +14,17 @@ export interface TaskContext {
   readonly worker: string;
   /** Logger bound to this task (task id, queue, attempt, worker). */
   readonly logger: Logger;
+  /**
+   * Reports the task's progress: a percentage from 0 to 100, or
+   * `{ done, total }` (finite, `0 <= done <= total`), with an optional
+   * message; anything else throws a TypeError. Fire and forget: the pool
+   * stores the latest value with the task in Redis and publishes it (a
+   * Monitor's `onProgress`, `Queue.progress(id)`), at most once per task per
+   * `progressIntervalMs` (500 ms): the latest value wins, and one not sent
+   * when the task ends is dropped. Calls after the task ended do nothing.
+   * Safe to destructure (`({ progress }) => …`).
+   */
+  readonly progress: (value: ProgressValue, message?: string) => void;
 }
 
 /**

@@ -1,10 +1,11 @@
 export { WorkerPool, PoolState } from './worker-pool';
 export type { StopResult, PoolStats } from './worker-pool';
 export type { TaskOutcome } from './task-runner';
+export { DEFAULT_PROGRESS_INTERVAL_MS } from './task-runner';
 export type { WorkerPoolOptions, WorkerPoolSettings, HeartbeatMode } from './options';
 export type { TaskHandler, TaskContext, HandlerMap } from './handler';
 export { failureReason } from './failure';
-export { sleepTask, spinTask } from './sleep-task';
+export { sleepTask, spinTask, SLEEP_PROGRESS_STEPS, SLEEP_PROGRESS_MIN_MS } from './sleep-task';
 export type { SleepPayload } from './sleep-task';
 export { UnrecoverableError } from './errors/unrecoverable-error';
 export { TaskTimeoutError } from './errors/task-timeout-error';

@@ -1,6 +1,7 @@
 import type { BackoffStrategy, DefaultTasks, TaskTypes, JanitorSettings, RetentionClientOptions } from '@taskq/queue';
 import type { HandlerMap } from './handler';
 import { MAX_TIMER_MS } from './long-timeout';
+import { DEFAULT_PROGRESS_INTERVAL_MS } from './task-runner';
 import type { QueueSelectionOptions } from './queue-selection';
 
 /** Where a pool's heartbeats come from (see WorkerPoolSettings.heartbeat). */
@@ -51,6 +52,13 @@ export interface WorkerPoolSettings extends Omit<QueueSelectionOptions, 'queue'>
   readonly reconcileMs?: number;
   /** Name prefix of the sub-workers; they are `<prefix>-<pid>-<n>`. Default `worker`. */
   readonly namePrefix?: string;
+  /**
+   * Progress that handlers report (`ctx.progress`) is written to Redis at
+   * most once per task per this many ms, the latest value winning; the
+   * updates of all the queue's tasks go together, one script call per
+   * interval at most, ms. Default 500.
+   */
+  readonly progressIntervalMs?: number;
   /** Custom backoff strategies by name, for tasks enqueued with `backoff: { type: 'custom', name }`. Default none. */
   readonly backoffStrategies?: Readonly<Record<string, BackoffStrategy>>;
 }
@@ -72,6 +80,7 @@ export interface ResolvedPoolOptions {
   readonly graceMs: number;
   readonly reconcileMs: number;
   readonly namePrefix: string;
+  readonly progressIntervalMs: number;
   readonly backoffStrategies: ReadonlyMap<string, BackoffStrategy>;
 }
 
@@ -84,12 +93,13 @@ export function resolvePoolOptions(options: WorkerPoolSettings): ResolvedPoolOpt
     graceMs: options.graceMs ?? 25_000,
     reconcileMs: options.reconcileMs ?? 5000,
     namePrefix: options.namePrefix ?? 'worker',
+    progressIntervalMs: options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS,
     backoffStrategies: new Map(Object.entries(options.backoffStrategies ?? {})),
   };
   if (!Number.isInteger(resolved.concurrency) || resolved.concurrency < 1) {
     throw new RangeError(`concurrency must be a whole number >= 1, got ${resolved.concurrency}`);
   }
-  for (const key of ['heartbeatMs', 'idlePollMs', 'reconcileMs'] as const) {
+  for (const key of ['heartbeatMs', 'idlePollMs', 'reconcileMs', 'progressIntervalMs'] as const) {
     if (!(resolved[key] > 0 && resolved[key] <= MAX_TIMER_MS)) throw new RangeError(`${key} must be > 0 and <= ${MAX_TIMER_MS}, got ${resolved[key]}`);
   }
   if (resolved.heartbeat !== 'thread' && resolved.heartbeat !== 'main') {

@@ -9,29 +9,50 @@ export interface SleepPayload {
   [key: string]: number | undefined;
 }
 
+/** The sleep task reports its progress in this many steps (every 10 % of its duration). */
+export const SLEEP_PROGRESS_STEPS = 10;
+/** A sleep shorter than this reports no progress (its steps would be a few ms apart). */
+export const SLEEP_PROGRESS_MIN_MS = 100;
+
 /**
  * A handler that waits `payload.ms` milliseconds (aborted by the task's
  * signal), and throws on the first `payload.failAttempts` attempts. The demo,
- * the apps and the tests use it as a stand-in for real work.
+ * the apps and the tests use it as a stand-in for real work. A sleep of 100
+ * ms or more reports its progress every 10 % of its duration, as steps done of
+ * ten (`{ done: 4, total: 10 }`: 40 %; the pool throttles it).
  */
-export const sleepTask: TaskHandler = (task, { signal, attempt }) => {
+export const sleepTask: TaskHandler = (task, { signal, attempt, progress }) => {
   const payload = task.payload as Partial<SleepPayload> | null;
   const ms = payload?.ms;
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
     throw new TypeError(`sleep task needs payload.ms >= 0, got ${JSON.stringify(task.payload)}`);
   }
   const failAttempts = typeof payload?.failAttempts === 'number' ? payload.failAttempts : 0;
+  const steps = ms >= SLEEP_PROGRESS_MIN_MS ? SLEEP_PROGRESS_STEPS : 1;
   return new Promise<void>((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
+    const start = performance.now();
+    let step = 0;
+    let timer: NodeJS.Timeout;
+    // each step is timed from the start, so the steps do not drift and the whole takes `ms`
+    const next = (): void => {
+      step++;
+      timer = setTimeout(step < steps ? onStep : onEnd, Math.max(0, start + (ms * step) / steps - performance.now()));
+    };
+    const onStep = (): void => {
+      progress({ done: step, total: steps });
+      next();
+    };
+    const onEnd = (): void => {
       signal.removeEventListener('abort', onAbort);
       if (attempt <= failAttempts) reject(new Error(`planned failure of attempt ${attempt} (fails ${failAttempts})`));
       else resolve();
-    }, ms);
+    };
     const onAbort = (): void => {
       clearTimeout(timer);
       reject(signal.reason);
     };
+    next();
     signal.addEventListener('abort', onAbort, { once: true });
   });
 };

@@ -1,5 +1,5 @@
 import type { Logger } from '@taskq/recorder';
-import { backoffDelay, type BackoffStrategy, type Consumer, type FailInput, type FetchedTask, type Task } from '@taskq/queue';
+import { backoffDelay, encodeProgress, type BackoffStrategy, type Consumer, type FailInput, type FetchedTask, type ProgressValue, type Task } from '@taskq/queue';
 import type { TaskContext, TaskHandler } from './handler';
 import { attemptRecord, failureReason } from './failure';
 import { UnrecoverableError } from './errors/unrecoverable-error';
@@ -8,6 +8,7 @@ import { TaskCancelledError } from './errors/task-cancelled-error';
 import { setLongTimeout } from './long-timeout';
 import type { AckBatcher } from './ack-batcher';
 import { LazyAbort, LazyLogger } from './lazy';
+import { ProgressBatcher } from './progress-batcher';
 
 /** A task a sub-worker is running. */
 export interface RunningTask {
@@ -27,6 +28,9 @@ export interface RunningTask {
   /** Stop because the task was cancelled: the signal fires and the task is recorded Cancelled. */
   cancel(): void;
 }
+
+/** Default of WorkerPoolSettings.progressIntervalMs. */
+export const DEFAULT_PROGRESS_INTERVAL_MS = 500;
 
 /** A failed recording is logged on its first retry and then every this many. */
 const RECORD_RETRY_LOG_EVERY = 10;
@@ -74,9 +78,12 @@ export interface TaskOutcome {
 /** Why a finished task's outcome is not recorded when the consumer's epoch moved on (the consumer logged the loss once). */
 const LOST = "Redis lost the queue's data after the task was fetched (see the error logged when it was found)";
 
-/** The context a handler gets; the AbortSignal is made only if the handler looks at it. */
+/** The context a handler gets; the AbortSignal and the progress function are made only if the handler looks at them. */
 class HandlerContext implements TaskContext {
+  private reporter: ((value: ProgressValue, message?: string) => void) | undefined;
+
   constructor(
+    private readonly run: TaskRun,
     private readonly controller: LazyAbort,
     readonly attempt: number,
     readonly worker: string,
@@ -85,6 +92,11 @@ class HandlerContext implements TaskContext {
 
   get signal(): AbortSignal {
     return this.controller.signal;
+  }
+
+  get progress(): (value: ProgressValue, message?: string) => void {
+    // bound once: a handler may destructure it
+    return (this.reporter ??= (value, message) => this.run.reportProgress(encodeProgress(value, message)));
   }
 }
 
@@ -140,6 +152,8 @@ class TaskRun implements RunningTask {
   private startedAt = 0;
   private clearTimer: (() => void) | undefined;
   private outcomeSent = false;
+  /** Whether the handler reported progress (then the batcher forgets the task when it ends). */
+  private reported = false;
 
   constructor(
     private readonly runner: TaskRunner,
@@ -221,7 +235,7 @@ class TaskRun implements RunningTask {
     if (this.ending) return; // stopped before it started
     let result: unknown;
     try {
-      result = handler(task, new HandlerContext(this.controller, this.fetched.attempt, this.fetched.worker, this.log));
+      result = handler(task, new HandlerContext(this, this.controller, this.fetched.attempt, this.fetched.worker, this.log));
     } catch (error) {
       this.end({ kind: 'error', error });
       return;
@@ -237,11 +251,20 @@ class TaskRun implements RunningTask {
     }
   }
 
+  /** The handler's progress (checked and encoded): to the batcher, while the attempt has not ended. */
+  reportProgress(body: string): void {
+    if (this.ending) return;
+    this.reported = true;
+    this.runner.progress.report({ id: this.fetched.id, token: this.fetched.token, body });
+  }
+
   /** Decides how the attempt ended (the first call wins) and records it; a timeout, cancel or abort ends it even if the handler ignores its signal. */
   private end(ending: Ending): void {
     if (this.ending) return;
     this.ending = ending;
     this.clearTimer?.();
+    // a value not sent yet is dropped: the outcome says more (and the script that records it drops the stored one)
+    if (this.reported) this.runner.progress.forget(this.fetched.id);
     this.handlerOver.fire();
     const { id, worker, token } = this.fetched;
     switch (ending.kind) {
@@ -349,9 +372,15 @@ export class TaskRunner {
     readonly acks: AckBatcher,
     /** First wait before a recording is tried again (doubling up to 2 s), ms. */
     private readonly retryBaseMs = 100,
+    /** Shortest time between two progress writes of a task (and between two flushes of the queue's progress), ms. */
+    progressIntervalMs = DEFAULT_PROGRESS_INTERVAL_MS,
   ) {
     this.queue = consumer.keys.queue;
+    this.progress = new ProgressBatcher((items) => consumer.reportProgress(items), progressIntervalMs, logger);
   }
+
+  /** The progress handlers report, throttled and batched (see ProgressBatcher). */
+  readonly progress: ProgressBatcher;
 
   /** Told how each run ended (metrics); none by default. */
   observer: ((outcome: TaskOutcome) => void) | undefined;

@@ -66,7 +66,8 @@ async function waitFinal(redis: Redis, subscriber: Redis, ids: string[]): Promis
       if (['Done', 'Failed', 'Dead', 'Cancelled'].includes(rec.status)) final.set(rec.id, rec);
       if (ids.every((id) => final.has(id))) resolve(final);
     };
-    subscriber.on('message', (_c: string, msg: string) => decodeStatusMessage(msg).forEach(check));
+    // status messages are arrays (progress and queue events are objects)
+    subscriber.on('message', (_c: string, msg: string) => msg.startsWith('[') && decodeStatusMessage(msg).forEach(check));
     void subscriber.subscribe(k.events).then(async () => {
       for (const raw of await redis.hmget(k.status, ...ids)) if (raw) check(decodeStatusRecord(raw));
     });

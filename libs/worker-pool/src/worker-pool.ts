@@ -173,7 +173,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     this.consumer = first;
     this.lanes = this.consumers.map((consumer, index) => {
       const acks = new AckBatcher(consumer, 500, () => this.wake?.fire());
-      const runner = new TaskRunner(consumer, this.handlers, this.options.backoffStrategies, this.logger, acks);
+      const runner = new TaskRunner(consumer, this.handlers, this.options.backoffStrategies, this.logger, acks, undefined, this.options.progressIntervalMs);
       const lane: Lane = { index, consumer, acks, runner, running: new RunningTasks(), dryAt: undefined, pausedSeen: false };
       consumer.onDataLost((loss) => {
         const ids = lane.running.ids();
@@ -651,6 +651,8 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
         );
       }
     }
+    // every run is over: no progress to send (a flush in flight lands or is refused before the connection closes)
+    await Promise.all(this.lanes.map((l) => l.runner.progress.stop()));
     await this.heartbeat?.stop();
     if (wasRunning) {
       for (const consumer of this.consumers) {
