@@ -17,18 +17,19 @@ export interface CommonArgs {
 }
 
 /**
- * Adds the options both apps share and makes the parser strict: an unknown
+ * Adds the options the apps share and makes the parser strict: an unknown
  * flag or a failed check prints the usage and the error to stderr and exits 2.
+ * `queue: false` leaves `--queue` out (an app that serves every queue).
  */
-export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
-  return y
-    .option('redis', {
-      type: 'string',
-      describe: 'Redis URL (password redacted in logs)',
-      default: process.env['REDIS_URL'] ?? DEFAULT_REDIS_URL,
-      defaultDescription: '$REDIS_URL, else redis://127.0.0.1:6379',
-    })
-    .option('queue', { type: 'string', describe: 'queue name', default: DEFAULT_QUEUE })
+export function withCommonOptions<T>(y: Argv<T>, options: { readonly queue?: boolean } = {}): Argv<T & CommonArgs> {
+  const withRedis = y.option('redis', {
+    type: 'string',
+    describe: 'Redis URL (password redacted in logs)',
+    default: process.env['REDIS_URL'] ?? DEFAULT_REDIS_URL,
+    defaultDescription: '$REDIS_URL, else redis://127.0.0.1:6379',
+  });
+  const withQueue = options.queue === false ? (withRedis as Argv<T & { redis: string; queue: string }>) : withRedis.option('queue', { type: 'string', describe: 'queue name', default: DEFAULT_QUEUE });
+  return withQueue
     .option('log-level', { choices: LOG_LEVELS, describe: 'minimum log level', default: DEFAULT_LOG_LEVEL })
     .option('connect-timeout-ms', {
       type: 'number',
@@ -40,7 +41,7 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
       if (!Number.isInteger(t) || t <= 0) throw new Error(`--connect-timeout-ms must be a whole number > 0, got ${t}`);
       // before anything may print it: a bad port made Node print the whole URL, password included
       assertValidRedisUrl(argv.redis);
-      if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(argv.queue)) throw new Error(`--queue: invalid queue name ${JSON.stringify(argv.queue)}`);
+      if (options.queue !== false && !/^[A-Za-z0-9_.:-]{1,200}$/.test(argv.queue)) throw new Error(`--queue: invalid queue name ${JSON.stringify(argv.queue)}`);
       return true;
     })
     .strict()

@@ -114,6 +114,22 @@ describe('npx nx run … --args, as the README types it', () => {
     }
   }, 150_000);
 
+  it('api:serve, then the README\'s two curl commands as typed: the task is enqueued and read back', async () => {
+    const { url } = await ownServer();
+    const api = ShellCommand.run('npx nx run api:serve', { env: { REDIS_URL: url, LOG_FORMAT: 'json' } });
+    await api.waitForOutput(/API on http:\/\/127\.0\.0\.1:8080 /, 'the API-ready line');
+    const post = ShellCommand.run(
+      `curl -s -XPOST localhost:8080/queues/emails/tasks -H 'content-type: application/json' \\\n  -d '{"type":"send","payload":{"to":"a@example.com"},"id":"welcome-42","priority":7}'`,
+    );
+    expect((await post.waitForExit(15_000)).code).toBe(0);
+    expect(JSON.parse(post.output)).toEqual({ tasks: [{ id: 'welcome-42', queue: 'emails', type: 'send', enqueuedAt: expect.any(Number) as number, priority: 7 }] });
+    const get = ShellCommand.run('curl -s localhost:8080/tasks/emails/welcome-42');
+    expect((await get.waitForExit(15_000)).code).toBe(0);
+    expect(JSON.parse(get.output)).toMatchObject({ id: 'welcome-42', queue: 'emails', status: 'Queued', payload: { to: 'a@example.com' }, priority: 7 });
+    process.kill(await api.nxPid(), 'SIGTERM');
+    expect((await api.waitForExit(30_000)).code).toBe(130);
+  }, 120_000);
+
   it('producer:demo --args="6 --min-ms 50 --max-ms 150": the demo on its embedded Redis, exit 0', async () => {
     const demo = ShellCommand.run('npx nx run producer:demo --args="6 --min-ms 50 --max-ms 150"', { env: { LOG_FORMAT: 'json' } });
     const exit = await demo.waitForExit(60_000);

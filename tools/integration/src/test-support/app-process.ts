@@ -25,6 +25,7 @@ const ENTRY = {
   worker: () => join(dirname(require.resolve('worker/package.json')), 'dist', 'main.js'),
   producer: () => join(dirname(require.resolve('producer/package.json')), 'dist', 'main.js'),
   demo: () => join(dirname(require.resolve('producer/package.json')), 'dist', 'demo.js'),
+  api: () => join(dirname(require.resolve('api/package.json')), 'dist', 'main.js'),
 } as const;
 
 export type AppName = keyof typeof ENTRY;

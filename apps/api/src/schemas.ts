@@ -1,0 +1,149 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * The API's request and response schemas, declared once: fastify validates
+ * requests (and serializes responses) with them, and /openapi.json is built
+ * from the same objects.
+ */
+
+const QUEUE_NAME = '^[A-Za-z0-9_.:-]{1,200}$';
+
+export const QueueParams = Type.Object({ queue: Type.String({ pattern: QUEUE_NAME, description: 'queue name' }) });
+export type QueueParams = Static<typeof QueueParams>;
+
+export const TaskParams = Type.Object({
+  queue: Type.String({ pattern: QUEUE_NAME, description: 'queue name' }),
+  id: Type.String({ minLength: 1, maxLength: 256, description: 'task id' }),
+});
+export type TaskParams = Static<typeof TaskParams>;
+
+const Backoff = Type.Union(
+  [
+    Type.Object({ type: Type.Literal('exponential'), delayMs: Type.Optional(Type.Number({ minimum: 0 })), maxDelayMs: Type.Optional(Type.Number({ minimum: 0 })), jitter: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+    Type.Object({ type: Type.Literal('fixed'), delayMs: Type.Number({ minimum: 0 }) }, { additionalProperties: false }),
+    Type.Object({ type: Type.Literal('custom'), name: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+  ],
+  { description: 'wait between attempts (default: exponential from 1 s, with jitter, capped at 1 h)' },
+);
+
+export const TaskBody = Type.Object(
+  {
+    type: Type.String({ minLength: 1, maxLength: 200, description: 'selects the handler' }),
+    payload: Type.Optional(Type.Unknown({ description: 'handler input: plain JSON (default null)' })),
+    id: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: "the caller's id: enqueueing it again returns the existing task (idempotent)" })),
+    priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 9, description: '0-9, default 5: a higher priority runs first' })),
+    delayMs: Type.Optional(Type.Integer({ minimum: 0, description: 'run no earlier than this many ms from now' })),
+    runAt: Type.Optional(Type.Integer({ minimum: 0, description: 'run no earlier than this time (ms since 1970); exclusive with delayMs' })),
+    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, description: 'executions allowed before the task is Dead (default 3)' })),
+    backoff: Type.Optional(Backoff),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'per-attempt time limit, ms' })),
+  },
+  { additionalProperties: false },
+);
+export type TaskBody = Static<typeof TaskBody>;
+
+/** Most tasks one POST may carry. */
+export const MAX_TASKS_PER_REQUEST = 1000;
+
+/**
+ * One task, or an array of them. Written as if/then/else, not anyOf, so a
+ * validation error names the field of the branch the body is (an anyOf
+ * reports the first branch's complaint: "must be object" for a bad array).
+ */
+export const EnqueueBody = Type.Unsafe<TaskBody | TaskBody[]>({
+  description: `one task, or an array of 1 to ${MAX_TASKS_PER_REQUEST}`,
+  if: { type: 'array' },
+  then: Type.Array(TaskBody, { minItems: 1, maxItems: MAX_TASKS_PER_REQUEST }),
+  else: TaskBody,
+});
+export type EnqueueBody = Static<typeof EnqueueBody>;
+
+const Status = Type.Union(
+  ['Queued', 'Delayed', 'InProgress', 'Retrying', 'Done', 'Failed', 'Dead', 'Cancelled'].map((s) => Type.Literal(s)),
+  { description: 'the task status' },
+);
+
+export const EnqueuedTask = Type.Object({
+  id: Type.String(),
+  queue: Type.String(),
+  type: Type.String(),
+  enqueuedAt: Type.Number({ description: 'Redis server time of the enqueue, ms since 1970' }),
+  priority: Type.Integer(),
+});
+
+export const EnqueueReply = Type.Object({ tasks: Type.Array(EnqueuedTask) });
+
+const Attempt = Type.Object({
+  attempt: Type.Integer(),
+  at: Type.Number(),
+  worker: Type.String(),
+  error: Type.String(),
+  stack: Type.Optional(Type.String()),
+});
+
+export const TaskReply = Type.Object({
+  id: Type.String(),
+  queue: Type.String(),
+  type: Type.Optional(Type.String({ description: 'absent when the task body was forgotten (retention) but its record kept' })),
+  payload: Type.Optional(Type.Unknown()),
+  status: Status,
+  attempt: Type.Integer({ description: 'executions so far' }),
+  at: Type.Number({ description: 'time of the last transition, ms since 1970' }),
+  worker: Type.Optional(Type.String()),
+  reason: Type.Optional(Type.String({ description: 'why it has this status (failure, recovery, cancel)' })),
+  runAt: Type.Optional(Type.Number()),
+  enqueuedAt: Type.Optional(Type.Number()),
+  maxAttempts: Type.Optional(Type.Integer()),
+  priority: Type.Optional(Type.Integer()),
+  timeoutMs: Type.Optional(Type.Number()),
+  history: Type.Array(Attempt, { description: 'failed attempts, oldest first' }),
+  lastError: Type.Optional(Type.String()),
+});
+
+export const CancelReply = Type.Object({
+  id: Type.String(),
+  outcome: Type.Union([Type.Literal('cancelled'), Type.Literal('final'), Type.Literal('running')]),
+  status: Type.Optional(Status),
+  cancelled: Type.Boolean(),
+});
+
+export const CancelQuery = Type.Object({
+  waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: "how long to wait for a running task's worker to confirm (default 5000)" })),
+});
+
+export type CancelQuery = Static<typeof CancelQuery>;
+
+export const RetryReply = Type.Object({ id: Type.String(), status: Status });
+
+export const RequeueBody = Type.Union(
+  [
+    Type.Object({ ids: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { minItems: 1, maxItems: 10_000 }) }, { additionalProperties: false }),
+    Type.Object({ all: Type.Literal(true) }, { additionalProperties: false }),
+  ],
+  { description: 'the dead tasks to run again: `ids`, or `all: true`' },
+);
+export type RequeueBody = Static<typeof RequeueBody>;
+
+export const RequeueReply = Type.Object({ requeued: Type.Integer(), ids: Type.Optional(Type.Array(Type.String())) });
+
+export const QueueSummary = Type.Object({
+  queue: Type.String(),
+  ready: Type.Integer(),
+  delayed: Type.Integer(),
+  inProgress: Type.Integer(),
+  dead: Type.Integer(),
+  failed: Type.Integer(),
+  doneKept: Type.Integer({ description: 'Done/Cancelled tasks still kept (retention)' }),
+  paused: Type.Boolean(),
+  workers: Type.Integer({ description: 'consumers registered' }),
+  oldestReadyAgeMs: Type.Number({ description: 'age of the oldest ready task, 0 when none' }),
+});
+
+export const QueuesReply = Type.Object({ queues: Type.Array(QueueSummary) });
+
+export const ErrorReply = Type.Object({
+  statusCode: Type.Integer(),
+  error: Type.String(),
+  message: Type.String(),
+  field: Type.Optional(Type.String({ description: 'the request field at fault, for 400' })),
+});

@@ -1,0 +1,349 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
+import { FENCE_ENCODING_FIELD, InvalidTaskError, Queue, queueKeys, type RedisClient, type TaskInput } from '@taskq/queue';
+import { silentLogger, TaskqError, type Logger } from '@taskq/recorder';
+import { bearerToken, type Role, type Tokens } from './auth';
+import { openApiDocument, type DocumentedRoute } from './openapi';
+import {
+  CancelQuery,
+  CancelReply,
+  EnqueueBody,
+  EnqueueReply,
+  ErrorReply,
+  QueueParams,
+  QueuesReply,
+  RequeueBody,
+  RequeueReply,
+  RetryReply,
+  TaskParams,
+  TaskReply,
+  type TaskBody,
+} from './schemas';
+
+export interface ApiOptions {
+  /** The Redis connection every request uses (one client, shared). */
+  readonly redis: RedisClient;
+  readonly tokens: Tokens;
+  /** Key prefix of the queues (default `taskq`). */
+  readonly prefix?: string;
+  readonly logger?: Logger;
+  /** Largest request body, bytes (413 beyond). Default 1 MiB. */
+  readonly bodyLimit?: number;
+  /** The version shown in the OpenAPI document. */
+  readonly version?: string;
+}
+
+/** Route config: the role a route needs; none: public (health checks, the OpenAPI document). */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    role?: Role;
+  }
+  /** What the OpenAPI document shows of a route (see openapi.ts). */
+  interface FastifySchema {
+    summary?: string;
+    /** Left out of the document. */
+    hide?: boolean;
+  }
+}
+
+/** Most Queue objects kept for reuse (one per queue name asked for). */
+const QUEUE_CACHE = 1000;
+
+const errorResponses = {
+  400: ErrorReply,
+  401: ErrorReply,
+  403: ErrorReply,
+  404: ErrorReply,
+  409: ErrorReply,
+  413: ErrorReply,
+};
+
+function httpError(statusCode: number, message: string): FastifyError {
+  const err = new Error(message) as FastifyError;
+  err.statusCode = statusCode;
+  return err;
+}
+
+const REASONS: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** The field at fault and what is wrong with it, from a validation error (the first: a request is refused at its first fault). */
+function validationProblem(err: FastifyError): { field: string; message: string } {
+  const first = err.validation?.[0];
+  const params: Record<string, unknown> = first?.params ?? {};
+  let path = `${err.validationContext ?? 'body'}${first?.instancePath ?? ''}`.replace(/\//g, '.');
+  let what = first?.message ?? 'is not valid';
+  if (typeof params['additionalProperty'] === 'string') {
+    path = `${path}.${params['additionalProperty']}`;
+    what = 'is not a field of this object';
+  } else if (typeof params['missingProperty'] === 'string') {
+    path = `${path}.${params['missingProperty']}`;
+    what = 'is required';
+  } else if (first?.keyword === 'if') {
+    what = 'is not valid';
+  }
+  return { field: path, message: `${path} ${what}` };
+}
+
+/** The task input the library takes, from a validated request body. */
+function toTaskInput(body: TaskBody): TaskInput {
+  const { runAt, payload, ...rest } = body;
+  return { ...rest, payload: payload as TaskInput['payload'], ...(runAt !== undefined ? { runAt } : {}) };
+}
+
+/**
+ * The REST API: a fastify instance (not listening yet). Every route's
+ * schemas validate its requests, shape its responses and make the OpenAPI
+ * document; errors are JSON (`statusCode`, `error`, `message`, `field` for a
+ * 400), never a stack trace.
+ */
+export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
+  const logger = o.logger ?? silentLogger;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: o.bodyLimit ?? 1024 * 1024,
+    // a reverse proxy's address is not taken for the client's
+    trustProxy: false,
+    ajv: { customOptions: { allErrors: false, coerceTypes: 'array', removeAdditional: false } },
+  });
+  const routes: DocumentedRoute[] = [];
+  app.addHook('onRoute', (route: RouteOptions) => {
+    if (route.method === 'HEAD') return;
+    routes.push({ method: route.method, url: route.url, schema: route.schema, role: route.config?.role });
+  });
+
+  const queues = new Map<string, Queue>();
+  const queueOf = (name: string): Queue => {
+    let q = queues.get(name);
+    if (!q) {
+      if (queues.size >= QUEUE_CACHE) queues.delete(queues.keys().next().value as string);
+      q = new Queue({ queue: name, prefix: o.prefix, connection: o.redis, logger });
+      queues.set(name, q);
+    }
+    return q;
+  };
+
+  // auth: a route with a role needs a bearer token of that role (admin may do everything)
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const needed = req.routeOptions.config.role;
+    if (needed === undefined || !o.tokens.configured) return;
+    const token = bearerToken(req.headers.authorization);
+    const role = token === undefined ? undefined : o.tokens.roleOf(token);
+    if (role === undefined) {
+      void reply.header('www-authenticate', 'Bearer realm="taskq"');
+      throw httpError(401, token === undefined ? 'a bearer token is required (Authorization: Bearer <token>)' : 'the bearer token is not valid');
+    }
+    if (needed === 'admin' && role !== 'admin') throw httpError(403, 'this token is read-only; an admin token is required');
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    let statusCode = err.statusCode ?? 500;
+    let message = err.message;
+    let field: string | undefined;
+    if (err.validation) {
+      statusCode = 400;
+      ({ field, message } = validationProblem(err));
+    } else if (err instanceof InvalidTaskError) {
+      statusCode = 400;
+    } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      message = `the request body is larger than ${app.initialConfig.bodyLimit} bytes`;
+    } else if (statusCode >= 500 || !(err instanceof Error)) {
+      logger.error({ err, method: req.method, url: req.url }, `${req.method} ${req.url} failed: ${String(err)}`);
+      statusCode = statusCode === 503 ? 503 : 500;
+      message = err instanceof TaskqError ? err.message : 'internal error (logged by the server)';
+    }
+    void reply.status(statusCode).send({ statusCode, error: REASONS[statusCode] ?? 'Error', message, ...(field ? { field } : {}) });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+  });
+
+  app.get('/healthz', { schema: { summary: 'the process answers', response: { 200: { type: 'string' } } } }, async (_req, reply) => {
+    void reply.type('text/plain; charset=utf-8');
+    return 'ok\n';
+  });
+  app.get('/readyz', { schema: { summary: 'Redis answers a PING within a second', response: { 200: { type: 'string' }, 503: { type: 'string' } } } }, async (_req, reply) => {
+    void reply.type('text/plain; charset=utf-8');
+    try {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([o.redis.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no reply within 1000 ms')), 1000)))]).finally(() => clearTimeout(timer));
+      return 'ready\n';
+    } catch (err) {
+      return reply.status(503).send(`Redis unreachable: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  });
+
+  app.post<{ Params: QueueParams; Body: EnqueueBody }>(
+    '/queues/:queue/tasks',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: "enqueue one task or many; a caller's id makes it idempotent",
+        params: QueueParams,
+        body: EnqueueBody,
+        response: { 201: EnqueueReply, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const bodies = Array.isArray(req.body) ? req.body : [req.body];
+      const tasks = await queueOf(req.params.queue).enqueueMany(bodies.map(toTaskInput));
+      return reply.status(201).send({
+        tasks: tasks.map((t) => ({ id: t.id, queue: req.params.queue, type: t.type, enqueuedAt: t.enqueuedAt, priority: t.priority })),
+      });
+    },
+  );
+
+  app.get<{ Params: TaskParams }>(
+    '/tasks/:queue/:id',
+    { config: { role: 'read' }, schema: { summary: "a task: its status, attempts, history and last error", params: TaskParams, response: { 200: TaskReply, ...errorResponses } } },
+    async (req) => {
+      const q = queueOf(req.params.queue);
+      const id = req.params.id;
+      const [record, tasks, history] = await Promise.all([q.status(id), q.getTasks([id]), q.history(id)]);
+      if (!record) throw httpError(404, `no task ${id} in queue ${req.params.queue}`);
+      const task = tasks.get(id);
+      const lastError = history.length > 0 ? history[history.length - 1]?.error : undefined;
+      return {
+        id,
+        queue: req.params.queue,
+        ...(task ? { type: task.type, payload: task.payload, enqueuedAt: task.enqueuedAt, maxAttempts: task.maxAttempts, priority: task.priority, timeoutMs: task.timeoutMs } : {}),
+        status: record.status,
+        attempt: record.attempt,
+        at: record.at,
+        worker: record.worker,
+        reason: record.reason,
+        runAt: record.runAt,
+        history,
+        lastError: lastError ?? (record.status === 'Failed' || record.status === 'Dead' ? record.reason : undefined),
+      };
+    },
+  );
+
+  app.post<{ Params: TaskParams; Querystring: CancelQuery }>(
+    '/tasks/:queue/:id/cancel',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: 'cancel a task: at once if it has not started; a running one is aborted by its worker',
+        params: TaskParams,
+        querystring: CancelQuery,
+        response: { 200: CancelReply, 202: CancelReply, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const result = await queueOf(req.params.queue).cancel(req.params.id, { waitMs: req.query.waitMs, reason: 'cancelled through the API' });
+      if (result.outcome === 'not-found') throw httpError(404, `no task ${req.params.id} in queue ${req.params.queue}`);
+      // a running task whose worker did not confirm yet: accepted, not done
+      return reply.status(result.outcome === 'running' ? 202 : 200).send(result);
+    },
+  );
+
+  app.post<{ Params: TaskParams }>(
+    '/tasks/:queue/:id/retry',
+    { config: { role: 'admin' }, schema: { summary: 'run a Dead task again (Queued, its attempts from zero)', params: TaskParams, response: { 200: RetryReply, ...errorResponses } } },
+    async (req) => {
+      const q = queueOf(req.params.queue);
+      const id = req.params.id;
+      const record = await q.status(id);
+      if (!record) throw httpError(404, `no task ${id} in queue ${req.params.queue}`);
+      if (record.status !== 'Dead') throw httpError(409, `task ${id} is ${record.status}: only a Dead task can be retried`);
+      const requeued = await q.requeueDead([id]);
+      if (requeued.length === 0) throw httpError(409, `task ${id} is no longer in the dead-letter list`);
+      return { id, status: 'Queued' };
+    },
+  );
+
+  app.post<{ Params: QueueParams; Body: RequeueBody }>(
+    '/queues/:queue/dead/requeue',
+    {
+      config: { role: 'admin' },
+      schema: { summary: 'run dead tasks again: some (`ids`) or all', params: QueueParams, body: RequeueBody, response: { 200: RequeueReply, ...errorResponses } } },
+    async (req) => {
+      const q = queueOf(req.params.queue);
+      if ('all' in req.body) return { requeued: await q.requeueAllDead() };
+      const ids = await q.requeueDead(req.body.ids);
+      return { requeued: ids.length, ids };
+    },
+  );
+
+  app.get('/queues', { config: { role: 'read' }, schema: { summary: 'every queue with its counts', response: { 200: QueuesReply, ...errorResponses } } }, async () => {
+    const names = await discoverQueues(o.redis, o.prefix ?? 'taskq');
+    const queuesOut = [];
+    for (const name of names) queuesOut.push(await summarize(o.redis, name, o.prefix));
+    return { queues: queuesOut };
+  });
+
+  app.get('/openapi.json', { schema: { summary: 'this document', hide: true } }, async () => openApiDocument(routes, o.version ?? '0.1.0', o.tokens.configured));
+
+  await app.ready();
+  return app;
+}
+
+/** The queues that have data: SCAN for their epoch key (written by the first enqueue or worker). */
+export async function discoverQueues(redis: RedisClient, prefix: string): Promise<string[]> {
+  const found = new Set<string>();
+  let cursor = '0';
+  const head = `${prefix}:{`;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:{*}:epoch`, 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) found.add(key.slice(head.length, key.length - '}:epoch'.length));
+  } while (cursor !== '0');
+  return [...found].sort();
+}
+
+/** A queue's counts, one pipeline. */
+async function summarize(redis: RedisClient, queue: string, prefix: string | undefined) {
+  const k = queueKeys(queue, prefix);
+  const replies = await redis
+    .pipeline()
+    .llen(k.ready)
+    .zcard(k.prioritized)
+    .zcard(k.parked)
+    .zcard(k.delayed)
+    .hlen(k.fence)
+    .hexists(k.fence, FENCE_ENCODING_FIELD)
+    .llen(k.dead)
+    .llen(k.rejected)
+    .llen(k.finished)
+    .exists(k.paused)
+    .zcard(k.consumers)
+    .lindex(k.ready, -1)
+    .time()
+    .exec();
+  const v = (replies ?? []).map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+  const n = (i: number): number => Number(v[i]);
+  let oldestReadyAgeMs = 0;
+  const oldest = v[11];
+  if (typeof oldest === 'string') {
+    const body = await redis.hget(k.tasks, oldest);
+    const at = Number(/^\[(\d+),/.exec(body ?? '')?.[1]);
+    const time = v[12] as [string, string];
+    const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    if (Number.isFinite(at)) oldestReadyAgeMs = Math.max(0, now - at);
+  }
+  return {
+    queue,
+    ready: n(0) + n(1) + n(2),
+    delayed: n(3),
+    inProgress: n(4) - n(5),
+    dead: n(6),
+    failed: n(7),
+    doneKept: n(8),
+    paused: n(9) === 1,
+    workers: n(10),
+    oldestReadyAgeMs,
+  };
+}

@@ -1,0 +1,196 @@
+import { Queue, queueKeys } from '@taskq/queue';
+import { AppProcess, killAllApps, line, type LogLine } from './test-support/app-process';
+import { closedPort } from './test-support/closed-port';
+import { newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
+import { waitUntil } from './test-support/wait';
+
+// The REST API (issue 15, first part) as users run it: the real app on the
+// run's redis-server, on a free port, talked to over HTTP.
+
+const clients = new RedisClients();
+
+afterEach(async () => {
+  await killAllApps();
+  await clients.close();
+});
+
+const ADMIN = 'admin-token-for-the-tests-0001';
+const READ = 'read-token-for-the-tests-00001';
+
+interface Api {
+  readonly proc: AppProcess;
+  readonly base: string;
+  call(method: string, path: string, options?: { body?: unknown; token?: string; raw?: string }): Promise<{ status: number; json: Record<string, unknown>; headers: Headers; text: string }>;
+}
+
+async function startApi(args: string[] = [], env: Record<string, string> = {}): Promise<Api> {
+  const proc = AppProcess.start('api', ['--port', '0', '--redis', testRedisUrl(), ...args], { env });
+  const ready = await proc.waitForLine(line.msgStarts('API on http://'), 'the API-ready line', 20_000);
+  const base = /^API on (http:\/\/\S+)/.exec(ready.msg)?.[1] ?? '';
+  return {
+    proc,
+    base,
+    async call(method, path, options = {}) {
+      const headers: Record<string, string> = {};
+      if (options.body !== undefined || options.raw !== undefined) headers['content-type'] = 'application/json';
+      if (options.token) headers['authorization'] = `Bearer ${options.token}`;
+      const res = await fetch(`${base}${path}`, { method, headers, body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)) });
+      const text = await res.text();
+      let json: Record<string, unknown> = {};
+      try {
+        json = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        // a text reply (health checks)
+      }
+      return { status: res.status, json, headers: res.headers, text };
+    },
+  };
+}
+
+describe('the API without tokens (127.0.0.1 only)', () => {
+  it('says so at start-up; POST a task, GET it, a worker runs it: Done; the OpenAPI document lists every route', async () => {
+    const api = await startApi();
+    expect(api.base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(api.proc.lines.map((l: LogLine) => l.msg)).toContain(
+      'no API token configured (TASKQ_API_ADMIN_TOKENS, TASKQ_API_READ_TOKENS or --tokens-file): every request is allowed, so the API listens on 127.0.0.1 only',
+    );
+    const queue = newQueueName('api');
+    const posted = await api.call('POST', `/queues/${queue}/tasks`, { body: { type: 'sleep', payload: { ms: 10 }, id: 'job-1', priority: 7 } });
+    expect(posted.status).toBe(201);
+    expect(posted.json['tasks']).toEqual([{ id: 'job-1', queue, type: 'sleep', enqueuedAt: expect.any(Number) as number, priority: 7 }]);
+    // the same id again: idempotent, the task stays as it was
+    const again = await api.call('POST', `/queues/${queue}/tasks`, { body: [{ type: 'sleep', payload: { ms: 99 }, id: 'job-1' }, { type: 'sleep', payload: { ms: 10 } }] });
+    expect(again.status).toBe(201);
+    expect((again.json['tasks'] as { id: string; priority: number }[]).map((t) => [t.id, t.priority])).toEqual([['job-1', 7], ['1', 5]]);
+    const queued = await api.call('GET', `/tasks/${queue}/job-1`);
+    expect(queued.status).toBe(200);
+    expect(queued.json).toMatchObject({ id: 'job-1', queue, type: 'sleep', payload: { ms: 10 }, status: 'Queued', attempt: 0, priority: 7, maxAttempts: 3, history: [] });
+
+    const worker = AppProcess.start('worker', ['2', '--queue', queue, '--redis', testRedisUrl()]);
+    await waitUntil(async () => (await api.call('GET', `/tasks/${queue}/job-1`)).json['status'] === 'Done', { what: 'job-1 Done through the API', timeoutMs: 15_000 });
+    const done = await api.call('GET', `/tasks/${queue}/job-1`);
+    expect(done.json).toMatchObject({ status: 'Done', attempt: 1, worker: expect.stringMatching(/^worker-\d+-\d$/) as string });
+    worker.signal('SIGTERM');
+    await worker.waitForExit(15_000);
+
+    const listed = await api.call('GET', '/queues');
+    expect((listed.json['queues'] as { queue: string }[]).find((q) => q.queue === queue)).toMatchObject({ queue, ready: 0, inProgress: 0, doneKept: 2, workers: 0 });
+
+    const doc = await api.call('GET', '/openapi.json');
+    expect(doc.json['openapi']).toBe('3.1.0');
+    expect(Object.keys(doc.json['paths'] as object).sort()).toEqual(
+      ['/healthz', '/queues', '/queues/{queue}/dead/requeue', '/queues/{queue}/tasks', '/readyz', '/tasks/{queue}/{id}', '/tasks/{queue}/{id}/cancel', '/tasks/{queue}/{id}/retry'].sort(),
+    );
+    const post = (doc.json['paths'] as Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>)['/queues/{queue}/tasks']?.['post'];
+    expect(Object.keys(post?.responses ?? {})).toEqual(expect.arrayContaining(['201', '400', '413']));
+    expect(JSON.stringify(post?.requestBody)).toContain('"maxItems":1000');
+    expect((await api.call('GET', '/healthz')).text).toBe('ok\n');
+    expect((await api.call('GET', '/readyz')).text).toBe('ready\n');
+  }, 60_000);
+
+  it('cancel, retry a Dead task, requeue the dead: 200/202/404/409 as documented', async () => {
+    const api = await startApi();
+    const queue = newQueueName('api-ops');
+    await api.call('POST', `/queues/${queue}/tasks`, {
+      body: [
+        { type: 'sleep', payload: { ms: 5 }, id: 'later', delayMs: 60_000 },
+        { type: 'sleep', payload: { ms: 5, failAttempts: 9 }, id: 'doomed', maxAttempts: 1 },
+        { type: 'sleep', payload: { ms: 5, failAttempts: 9 }, id: 'doomed-2', maxAttempts: 1 },
+      ],
+    });
+    const cancelled = await api.call('POST', `/tasks/${queue}/later/cancel`);
+    expect({ status: cancelled.status, json: cancelled.json }).toEqual({ status: 200, json: { id: 'later', outcome: 'cancelled', status: 'Cancelled', cancelled: true } });
+    expect((await api.call('POST', `/tasks/${queue}/nope/cancel`)).status).toBe(404);
+
+    const worker = AppProcess.start('worker', ['2', '--queue', queue, '--redis', testRedisUrl()]);
+    await waitUntil(async () => (await api.call('GET', `/queues`)).json['queues'] !== undefined && (await new Queue({ queue, connection: await clients.connect() }).deadIds()).length === 2, {
+      what: 'both doomed tasks Dead',
+      timeoutMs: 15_000,
+    });
+    const dead = await api.call('GET', `/tasks/${queue}/doomed`);
+    expect(dead.json).toMatchObject({ status: 'Dead', attempt: 1, lastError: 'planned failure of attempt 1 (fails 9)' });
+    expect(dead.json['history']).toHaveLength(1);
+    const conflict = await api.call('POST', `/tasks/${queue}/later/retry`);
+    expect({ status: conflict.status, message: conflict.json['message'] }).toEqual({ status: 409, message: 'task later is Cancelled: only a Dead task can be retried' });
+    worker.signal('SIGTERM');
+    await worker.waitForExit(15_000);
+    const retried = await api.call('POST', `/tasks/${queue}/doomed/retry`);
+    expect({ status: retried.status, json: retried.json }).toEqual({ status: 200, json: { id: 'doomed', status: 'Queued' } });
+    const all = await api.call('POST', `/queues/${queue}/dead/requeue`, { body: { all: true } });
+    expect({ status: all.status, json: all.json }).toEqual({ status: 200, json: { requeued: 1 } });
+    const redis = await clients.connect();
+    expect((await redis.lrange(queueKeys(queue).ready, 0, -1)).sort()).toEqual(['doomed', 'doomed-2']);
+  }, 60_000);
+
+  it('bad requests: 400 naming the field, 404, 413, 415 — JSON, never a stack trace; nothing enqueued', async () => {
+    const api = await startApi(['--body-limit', '2048']);
+    const queue = newQueueName('api-bad');
+    const cases: [unknown, number, string | undefined, RegExp][] = [
+      [[{ type: 'sleep', priority: 12 }], 400, 'body.0.priority', /^body\.0\.priority must be <= 9$/],
+      [{ type: 'sleep', bogus: 1 }, 400, 'body.bogus', /^body\.bogus is not a field of this object$/],
+      [{ payload: 1 }, 400, 'body.type', /^body\.type is required$/],
+      [[], 400, 'body', /must NOT have fewer than 1 items/],
+      [{ type: 'sleep', id: 'bad id' }, 400, undefined, /task id must be 1-256 characters .*a space at index 3/],
+      [{ type: 'sleep', delayMs: 5, runAt: 6 }, 400, undefined, /give delayMs or runAt, not both/],
+      [{ type: 'sleep', payload: 'x'.repeat(3000) }, 413, undefined, /the request body is larger than 2048 bytes/],
+    ];
+    for (const [body, status, field, message] of cases) {
+      const res = await api.call('POST', `/queues/${queue}/tasks`, { body });
+      expect({ body, status: res.status, field: res.json['field'] }).toEqual({ body, status, field });
+      expect(res.json['message']).toMatch(message);
+      expect(res.text).not.toMatch(/\n\s+at |node_modules/);
+    }
+    expect((await api.call('POST', `/queues/${queue}/tasks`, { raw: '{"type":' })).status).toBe(400);
+    expect((await api.call('POST', `/queues/bad%20name/tasks`, { body: { type: 'x' } })).json).toMatchObject({ statusCode: 400, field: 'params.queue' });
+    expect((await api.call('GET', `/tasks/${queue}/none`)).json).toEqual({ statusCode: 404, error: 'Not Found', message: `no task none in queue ${queue}` });
+    expect((await api.call('GET', '/nowhere')).status).toBe(404);
+    const redis = await clients.connect();
+    expect(await redis.exists(queueKeys(queue).tasks)).toBe(0);
+  }, 60_000);
+});
+
+describe('the API with tokens', () => {
+  it('401 without or with a wrong token, 403 for a read token on an admin route, health checks open; listens on 0.0.0.0', async () => {
+    const api = await startApi([], { TASKQ_API_ADMIN_TOKENS: ADMIN, TASKQ_API_READ_TOKENS: READ });
+    expect(api.base).toMatch(/^http:\/\/0\.0\.0\.0:\d+$/);
+    const local = { ...api, base: api.base.replace('0.0.0.0', '127.0.0.1') };
+    const call: Api['call'] = (method, path, options = {}) => api.call.call(local, method, path, options);
+    const queue = newQueueName('api-auth');
+    const none = await call('POST', `/queues/${queue}/tasks`, { body: { type: 'sleep' } });
+    expect({ status: none.status, auth: none.headers.get('www-authenticate'), message: none.json['message'] }).toEqual({
+      status: 401,
+      auth: 'Bearer realm="taskq"',
+      message: 'a bearer token is required (Authorization: Bearer <token>)',
+    });
+    expect((await call('GET', `/queues`, { token: `${READ}x` })).status).toBe(401);
+    const readOnly = await call('POST', `/queues/${queue}/tasks`, { body: { type: 'sleep' }, token: READ });
+    expect({ status: readOnly.status, message: readOnly.json['message'] }).toEqual({ status: 403, message: 'this token is read-only; an admin token is required' });
+    expect((await call('POST', `/queues/${queue}/tasks`, { body: { type: 'sleep', id: 'a' }, token: ADMIN })).status).toBe(201);
+    expect((await call('GET', `/tasks/${queue}/a`, { token: READ })).json['status']).toBe('Queued');
+    expect((await call('GET', `/tasks/${queue}/a`, { token: ADMIN })).status).toBe(200);
+    expect((await call('GET', '/healthz')).status).toBe(200);
+    const doc = await call('GET', '/openapi.json');
+    expect(doc.status).toBe(200);
+    // CORS off: no Access-Control-* header, even to a request from another origin
+    const cross = await fetch(`${local.base}/tasks/${queue}/a`, { headers: { authorization: `Bearer ${READ}`, origin: 'https://elsewhere.example' } });
+    expect([...cross.headers.keys()].filter((h) => h.startsWith('access-control-'))).toEqual([]);
+  }, 30_000);
+});
+
+describe('API start-up refusals', () => {
+  it('no token and --host 0.0.0.0: exit 2 saying why; a short token: exit 2; unreachable Redis: exit 1 naming the address', async () => {
+    const open = AppProcess.start('api', ['--host', '0.0.0.0', '--port', '0', '--redis', testRedisUrl()]);
+    expect((await open.waitForExit(10_000)).code).toBe(2);
+    expect(open.stderr).toContain('no API token is configured: refusing to listen on 0.0.0.0');
+    const short = AppProcess.start('api', ['--port', '0', '--redis', testRedisUrl()], { env: { TASKQ_API_ADMIN_TOKENS: 'short' } });
+    expect((await short.waitForExit(10_000)).code).toBe(2);
+    expect(short.stderr).toContain('an API token must be at least 16 characters');
+    expect(short.stderr).not.toContain('short,');
+    const port = await closedPort();
+    const down = AppProcess.start('api', ['--port', '0', '--redis', `redis://:secret@127.0.0.1:${port}`, '--connect-timeout-ms', '1000']);
+    expect((await down.waitForExit(15_000)).code).toBe(1);
+    const output = `${down.stderr}${down.stdoutLines.join('\n')}`;
+    expect(output).toContain(`127.0.0.1:${port}`);
+    expect(output).not.toContain('secret');
+  }, 60_000);
+});
