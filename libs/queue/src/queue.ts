@@ -441,6 +441,18 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
     return (ids as unknown[]).map(String);
   }
 
+  /**
+   * Moves rejected (Failed) tasks back to the queue, attempts starting over
+   * (say, once a handler for their type is deployed). Ids not in the rejected
+   * list are left alone. Returns the ids requeued.
+   */
+  async requeueFailed(taskIds: readonly string[]): Promise<string[]> {
+    if (taskIds.length === 0) return [];
+    const k = this.keys;
+    const ids = await SCRIPTS.requeueFailed.run(await this.redis(), scriptKeys('requeueFailed', k), [k.events, k.wake, ...taskIds]);
+    return (ids as unknown[]).map(String);
+  }
+
   /** Registered consumers and their last heartbeat (Redis server time, ms). */
   async consumers(): Promise<Map<string, number>> {
     const flat = await (await this.redis()).zrange(this.keys.consumers, 0, -1, 'WITHSCORES');
