@@ -8,12 +8,16 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 // Typed, not asserted: yargs infers the option's type from its default.
 const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 
-/** Options both apps take. */
-export interface CommonArgs {
+/** Options every taskq CLI takes: how to reach Redis, and logging. */
+export interface ConnectionArgs {
   redis: string;
-  queue: string;
   'log-level': LogLevel;
   'connect-timeout-ms': number;
+}
+
+/** Options both apps take: the connection's, and the queue. */
+export interface CommonArgs extends ConnectionArgs {
+  queue: string;
 }
 
 /**
@@ -21,6 +25,21 @@ export interface CommonArgs {
  * flag or a failed check prints the usage and the error to stderr and exits 2.
  */
 export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
+  return withConnectionOptions(y)
+    .option('queue', { type: 'string', describe: 'queue name', default: DEFAULT_QUEUE })
+    .check((argv) => {
+      if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(argv.queue)) throw new Error(`--queue: invalid queue name ${JSON.stringify(argv.queue)}`);
+      return true;
+    });
+}
+
+/**
+ * withCommonOptions without `--queue`, for a CLI whose commands name their
+ * queues themselves (the ops CLI): `--redis`, `--log-level`,
+ * `--connect-timeout-ms`, strict parsing, usage and the error on stderr and
+ * exit 2 on a failure, `--help`/`-h`, no `--version`.
+ */
+export function withConnectionOptions<T>(y: Argv<T>): Argv<T & ConnectionArgs> {
   return y
     .option('redis', {
       type: 'string',
@@ -28,7 +47,6 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
       default: process.env['REDIS_URL'] ?? DEFAULT_REDIS_URL,
       defaultDescription: '$REDIS_URL, else redis://127.0.0.1:6379',
     })
-    .option('queue', { type: 'string', describe: 'queue name', default: DEFAULT_QUEUE })
     .option('log-level', { choices: LOG_LEVELS, describe: 'minimum log level', default: DEFAULT_LOG_LEVEL })
     .option('connect-timeout-ms', {
       type: 'number',
@@ -40,7 +58,6 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
       if (!Number.isInteger(t) || t <= 0) throw new Error(`--connect-timeout-ms must be a whole number > 0, got ${t}`);
       // before anything may print it: a bad port made Node print the whole URL, password included
       assertValidRedisUrl(argv.redis);
-      if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(argv.queue)) throw new Error(`--queue: invalid queue name ${JSON.stringify(argv.queue)}`);
       return true;
     })
     .strict()
