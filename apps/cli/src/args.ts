@@ -234,6 +234,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
             const payload = parseJsonArgument('<payload>', String(a.payload));
             const problem = payloadProblem(payload);
             if (problem !== undefined) throw new Error(`<payload>: ${problem}`);
+            if (a.id !== undefined && /^\d+$/.test(a.id)) throw new Error(`--id ${JSON.stringify(a.id)}: all-digit task ids are the generated ones; add a character other than a digit`);
             const priority = a.priority;
             if (priority !== undefined && !(Number.isInteger(priority) && priority >= 0 && priority <= 9)) {
               throw new Error(`--priority must be a whole number from 0 to 9, got ${JSON.stringify(priority)}`);

@@ -25,6 +25,8 @@ const ENTRY = {
   worker: () => join(dirname(require.resolve('worker/package.json')), 'dist', 'main.js'),
   producer: () => join(dirname(require.resolve('producer/package.json')), 'dist', 'main.js'),
   demo: () => join(dirname(require.resolve('producer/package.json')), 'dist', 'demo.js'),
+  /** The ops CLI, `taskq`. */
+  cli: () => join(dirname(require.resolve('cli/package.json')), 'dist', 'main.js'),
 } as const;
 
 export type AppName = keyof typeof ENTRY;
@@ -75,7 +77,7 @@ export class AppProcess {
   static start(app: AppName, args: readonly string[], options: StartOptions = {}): AppProcess {
     const entry = ENTRY[app]();
     if (!existsSync(entry)) {
-      throw new Error(`${entry} does not exist: build the apps first (npx nx run-many -t build -p worker producer)`);
+      throw new Error(`${entry} does not exist: build the apps first (npx nx run-many -t build -p worker producer cli)`);
     }
     const env: Record<string, string | undefined> = { ...process.env, LOG_FORMAT: 'json' };
     delete env['REDIS_URL'];
