@@ -424,14 +424,18 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
     return this.runRequeue(['', 0, ...taskIds]);
   }
 
-  /** Moves every dead task back to the queue. Returns how many. */
+  /**
+   * Moves every dead task back to the queue. Returns how many. It stops at
+   * the first call that found the list empty before its chunk was full: a
+   * requeued task that a worker runs and dead-letters again meanwhile stays
+   * in the list (it is not requeued, nor counted, twice).
+   */
   async requeueAllDead(): Promise<number> {
     let total = 0;
     for (;;) {
       const ids = await this.runRequeue(['*', REQUEUE_CHUNK]);
       total += ids.length;
-      if (ids.length < REQUEUE_CHUNK && (await (await this.redis()).llen(this.keys.dead)) === 0) return total;
-      if (ids.length === 0) return total;
+      if (ids.length < REQUEUE_CHUNK) return total;
     }
   }
 
