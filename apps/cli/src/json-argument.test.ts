@@ -26,7 +26,7 @@ describe('parseJsonArgument', () => {
     const problem = jsonSyntaxProblem(text);
     expect(problem?.position).toBe(position);
     expect(problem?.message).toContain(message);
-    expect(() => JSON.parse(text)).toThrow(); // the locator agrees with JSON.parse that it is invalid
+    expect(() => void JSON.parse(text)).toThrow(); // the locator agrees with JSON.parse that it is invalid
   });
 
   it('gives the line and column of a problem in a text of several lines', () => {
@@ -37,7 +37,7 @@ describe('parseJsonArgument', () => {
 
   it('finds no problem where JSON.parse finds none', () => {
     for (const text of ['{}', '[]', '{"a":[{"b":{}}]}', '1e5', '"\\"\\/\\\\"', ' null ']) {
-      expect(() => JSON.parse(text)).not.toThrow();
+      expect(() => void JSON.parse(text)).not.toThrow();
       expect(jsonSyntaxProblem(text)).toBeUndefined();
     }
   });
