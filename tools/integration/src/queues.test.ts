@@ -147,7 +147,8 @@ describe('WorkerPool with queues (the library)', () => {
       });
       const heartbeats = ((await redis.client('LIST')) as string).split('\n').filter((l) => l.includes(`name=taskq-heartbeat-${pool.consumer.id} `));
       expect(heartbeats.length).toBe(1);
-      const subscribers = clientList.filter((l) => / sub=[1-9]/.test(l) && /name=taskq-worker/.test(l));
+      // the library pool's subscriber (`taskq-worker-sub`), not that of a worker app another test file runs meanwhile (`taskq-worker-<pid>-sub`)
+      const subscribers = clientList.filter((l) => / sub=[1-9]/.test(l) && l.includes(' name=taskq-worker-sub '));
       expect(subscribers.map((l) => / sub=(\d+) /.exec(l)?.[1])).toEqual(['4']);
 
       // the same task id in both queues: a cancel of y's stops y's only
