@@ -1,6 +1,6 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { createLogger, EXIT, onShutdownSignals, openRedis, runMain, withCommonOptions } from '@taskq/app-kit';
+import { createLogger, EXIT, onShutdownSignals, openRedis, runMain, withConnectionOptions } from '@taskq/app-kit';
 import { loadTokens, MIN_TOKEN_LENGTH, TOKEN_ENV, TokenConfigError } from './auth';
 import { buildServer } from './server';
 
@@ -8,7 +8,7 @@ const LOOPBACK = '127.0.0.1';
 
 /** The API CLI: composition root of the API process. */
 function parseArgs(argv: string[]) {
-  return withCommonOptions(
+  return withConnectionOptions(
     yargs(argv)
       .scriptName('api')
       .usage(
@@ -21,7 +21,6 @@ function parseArgs(argv: string[]) {
       })
       .option('tokens-file', { type: 'string', describe: 'file of "admin <token>" / "read <token>" lines' })
       .option('body-limit', { type: 'number', default: 1024 * 1024, describe: 'largest request body, bytes (413 beyond)' }),
-    { queue: false },
   )
     .check((a) => {
       if (!(Number.isInteger(a.port) && a.port >= 0 && a.port <= 65535)) throw new Error('--port must be a whole number from 0 to 65535');

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
-import { FENCE_ENCODING_FIELD, InvalidTaskError, Queue, queueKeys, type RedisClient, type TaskInput } from '@taskq/queue';
+import { InvalidTaskError, Queue, queueKeys, readQueueCounts, type RedisClient, type TaskInput } from '@taskq/queue';
 import { silentLogger, TaskqError, type Logger } from '@taskq/recorder';
 import { bearerToken, type Role, type Tokens } from './auth';
 import { openApiDocument, type DocumentedRoute } from './openapi';
@@ -249,15 +249,15 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
 
   app.post<{ Params: TaskParams }>(
     '/tasks/:queue/:id/retry',
-    { config: { role: 'admin' }, schema: { summary: 'run a Dead task again (Queued, its attempts from zero)', params: TaskParams, response: { 200: RetryReply, ...errorResponses } } },
+    { config: { role: 'admin' }, schema: { summary: 'run a Dead or Failed task again (Queued, its attempts from zero)', params: TaskParams, response: { 200: RetryReply, ...errorResponses } } },
     async (req) => {
       const q = queueOf(req.params.queue);
       const id = req.params.id;
       const record = await q.status(id);
       if (!record) throw httpError(404, `no task ${id} in queue ${req.params.queue}`);
-      if (record.status !== 'Dead') throw httpError(409, `task ${id} is ${record.status}: only a Dead task can be retried`);
-      const requeued = await q.requeueDead([id]);
-      if (requeued.length === 0) throw httpError(409, `task ${id} is no longer in the dead-letter list`);
+      if (record.status !== 'Dead' && record.status !== 'Failed') throw httpError(409, `task ${id} is ${record.status}: only a Dead or Failed task can be retried`);
+      const requeued = record.status === 'Dead' ? await q.requeueDead([id]) : await q.requeueFailed([id]);
+      if (requeued.length === 0) throw httpError(409, `task ${id} is no longer ${record.status === 'Dead' ? 'in the dead-letter list' : 'among the failed tasks'}`);
       return { id, status: 'Queued' };
     },
   );
@@ -301,49 +301,19 @@ export async function discoverQueues(redis: RedisClient, prefix: string): Promis
   return [...found].sort();
 }
 
-/** A queue's counts, one pipeline. */
+/** A queue's counts (readQueueCounts: one pipeline), as the API shows them. */
 async function summarize(redis: RedisClient, queue: string, prefix: string | undefined) {
-  const k = queueKeys(queue, prefix);
-  const replies = await redis
-    .pipeline()
-    .llen(k.ready)
-    .zcard(k.prioritized)
-    .zcard(k.parked)
-    .zcard(k.delayed)
-    .hlen(k.fence)
-    .hexists(k.fence, FENCE_ENCODING_FIELD)
-    .llen(k.dead)
-    .llen(k.rejected)
-    .llen(k.finished)
-    .exists(k.paused)
-    .zcard(k.consumers)
-    .lindex(k.ready, -1)
-    .time()
-    .exec();
-  const v = (replies ?? []).map(([err, value]) => {
-    if (err) throw err;
-    return value;
-  });
-  const n = (i: number): number => Number(v[i]);
-  let oldestReadyAgeMs = 0;
-  const oldest = v[11];
-  if (typeof oldest === 'string') {
-    const body = await redis.hget(k.tasks, oldest);
-    const at = Number(/^\[(\d+),/.exec(body ?? '')?.[1]);
-    const time = v[12] as [string, string];
-    const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
-    if (Number.isFinite(at)) oldestReadyAgeMs = Math.max(0, now - at);
-  }
+  const c = await readQueueCounts(redis, queueKeys(queue, prefix));
   return {
     queue,
-    ready: n(0) + n(1) + n(2),
-    delayed: n(3),
-    inProgress: n(4) - n(5),
-    dead: n(6),
-    failed: n(7),
-    doneKept: n(8),
-    paused: n(9) === 1,
-    workers: n(10),
-    oldestReadyAgeMs,
+    ready: c.ready,
+    delayed: c.delayed,
+    inProgress: c.inProgress,
+    dead: c.dead,
+    failed: c.failed,
+    doneKept: c.finished,
+    paused: c.paused,
+    workers: c.workers,
+    oldestReadyAgeMs: Math.round(c.oldestReadyAgeSeconds * 1000),
   };
 }

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { container } from 'tsyringe';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_RETENTION, TOKENS, queueKeys } from '@taskq/queue';
+import { DEFAULT_RETENTION, TOKENS, queueKeys, readQueueCounts } from '@taskq/queue';
 import { parseQueueWeights, registerWorkerPool, sleepTask, spinTask, WorkerPool, type HandlerMap, type WorkerPoolSettings } from '@taskq/worker-pool';
 import {
   createLogger,
@@ -14,7 +14,7 @@ import {
   runMain,
   withCommonOptions,
 } from '@taskq/app-kit';
-import { readQueueCounts, startMetricsServer, workerMetrics, type MetricsServer } from './metrics';
+import { startMetricsServer, workerMetrics, type MetricsServer } from './metrics';
 
 /** The worker CLI: composition root of a worker process. */
 function parseArgs(argv: string[]) {

@@ -8,12 +8,16 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 // Typed, not asserted: yargs infers the option's type from its default.
 const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 
-/** Options both apps take. */
-export interface CommonArgs {
+/** Options every taskq CLI takes: how to reach Redis, and logging. */
+export interface ConnectionArgs {
   redis: string;
-  queue: string;
   'log-level': LogLevel;
   'connect-timeout-ms': number;
+}
+
+/** Options both apps take: the connection's, and the queue. */
+export interface CommonArgs extends ConnectionArgs {
+  queue: string;
 }
 
 /**
@@ -21,15 +25,29 @@ export interface CommonArgs {
  * flag or a failed check prints the usage and the error to stderr and exits 2.
  * `queue: false` leaves `--queue` out (an app that serves every queue).
  */
-export function withCommonOptions<T>(y: Argv<T>, options: { readonly queue?: boolean } = {}): Argv<T & CommonArgs> {
-  const withRedis = y.option('redis', {
-    type: 'string',
-    describe: 'Redis URL (password redacted in logs)',
-    default: process.env['REDIS_URL'] ?? DEFAULT_REDIS_URL,
-    defaultDescription: '$REDIS_URL, else redis://127.0.0.1:6379',
-  });
-  const withQueue = options.queue === false ? (withRedis as Argv<T & { redis: string; queue: string }>) : withRedis.option('queue', { type: 'string', describe: 'queue name', default: DEFAULT_QUEUE });
-  return withQueue
+export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
+  return withConnectionOptions(y)
+    .option('queue', { type: 'string', describe: 'queue name', default: DEFAULT_QUEUE })
+    .check((argv) => {
+      if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(argv.queue)) throw new Error(`--queue: invalid queue name ${JSON.stringify(argv.queue)}`);
+      return true;
+    });
+}
+
+/**
+ * withCommonOptions without `--queue`, for a CLI whose commands name their
+ * queues themselves (the ops CLI): `--redis`, `--log-level`,
+ * `--connect-timeout-ms`, strict parsing, usage and the error on stderr and
+ * exit 2 on a failure, `--help`/`-h`, no `--version`.
+ */
+export function withConnectionOptions<T>(y: Argv<T>): Argv<T & ConnectionArgs> {
+  return y
+    .option('redis', {
+      type: 'string',
+      describe: 'Redis URL (password redacted in logs)',
+      default: process.env['REDIS_URL'] ?? DEFAULT_REDIS_URL,
+      defaultDescription: '$REDIS_URL, else redis://127.0.0.1:6379',
+    })
     .option('log-level', { choices: LOG_LEVELS, describe: 'minimum log level', default: DEFAULT_LOG_LEVEL })
     .option('connect-timeout-ms', {
       type: 'number',
@@ -41,7 +59,6 @@ export function withCommonOptions<T>(y: Argv<T>, options: { readonly queue?: boo
       if (!Number.isInteger(t) || t <= 0) throw new Error(`--connect-timeout-ms must be a whole number > 0, got ${t}`);
       // before anything may print it: a bad port made Node print the whole URL, password included
       assertValidRedisUrl(argv.redis);
-      if (options.queue !== false && !/^[A-Za-z0-9_.:-]{1,200}$/.test(argv.queue)) throw new Error(`--queue: invalid queue name ${JSON.stringify(argv.queue)}`);
       return true;
     })
     .strict()

@@ -115,6 +115,32 @@ describe('failure semantics in the queue scripts (ioredis-mock)', () => {
     expect(await redis.exists(k.attempts)).toBe(0);
   });
 
+  it('requeueFailed gives a rejected task another chance: out of the rejected list, Queued at attempt 0, history kept; other ids left alone', async () => {
+    const { redis, queue, consumer } = setup();
+    await consumer.register();
+    await queue.enqueueMany([
+      { id: 'rej', type: 't', maxAttempts: 3 },
+      { id: 'dead', type: 't', maxAttempts: 1, priority: 7 },
+    ]);
+    const got = (await consumer.fetch(['1', '2'])).tasks;
+    const held = (id: string) => got.find((t) => t.id === id)!;
+    const history = { attempt: 1, at: Date.now(), worker: '1', error: 'no handler', stack: '' };
+    expect(await consumer.fail('rej', '1', held('rej').token, { mode: 'reject', reason: 'no handler for type t', history })).toBe('Failed');
+    expect(await consumer.fail('dead', '2', held('dead').token, { mode: 'dead', reason: 'boom' })).toBe('Dead');
+    expect(await queue.rejectedIds()).toEqual(['rej']);
+
+    // a Dead task, an unknown id: not in the rejected list, left as they are
+    expect(await queue.requeueFailed(['dead', 'nope'])).toEqual([]);
+    expect(await queue.deadIds()).toEqual(['dead']);
+    expect(await queue.requeueFailed(['rej', 'rej'])).toEqual(['rej']);
+    expect(await queue.rejectedIds()).toEqual([]);
+    expect(await status(redis, 'rej')).toMatchObject({ status: 'Queued', attempt: 0, reason: 'requeued from the rejected list' });
+    expect(await queue.history('rej')).toHaveLength(1);
+    expect(await queue.readyCount()).toBe(1);
+    const [again] = (await consumer.fetch(['1'])).tasks;
+    expect(again).toMatchObject({ id: 'rej', attempt: 1 });
+  });
+
   it('requeueAllDead moves every dead task back', async () => {
     const { queue, consumer } = setup();
     await consumer.register();

@@ -1,4 +1,6 @@
 export { Queue } from './queue';
+export { readQueueCounts } from './counts';
+export type { QueueCounts } from './counts';
 export type { DeadLetter, QueueOptions } from './queue';
 export { Consumer } from './consumer';
 export type { ConsumerOptions, FailMode, FailInput, AttemptRecord, Heartbeat, AckItem, ProgressItem } from './consumer';

@@ -56,6 +56,7 @@ export const SCRIPTS = {
   staleConsumers: loadScript('stale-consumers'),
   cancel: loadScript('cancel'),
   requeueDead: loadScript('requeue-dead'),
+  requeueFailed: loadScript('requeue-failed'),
   trim: loadScript('trim'),
   reconcile: loadScript('reconcile'),
   pause: loadScript('pause'),

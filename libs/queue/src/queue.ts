@@ -449,20 +449,36 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
     return this.runRequeue(['', 0, ...taskIds]);
   }
 
-  /** Moves every dead task back to the queue. Returns how many. */
+  /**
+   * Moves every dead task back to the queue. Returns how many. It stops at
+   * the first call that found the list empty before its chunk was full: a
+   * requeued task that a worker runs and dead-letters again meanwhile stays
+   * in the list (it is not requeued, nor counted, twice).
+   */
   async requeueAllDead(): Promise<number> {
     let total = 0;
     for (;;) {
       const ids = await this.runRequeue(['*', REQUEUE_CHUNK]);
       total += ids.length;
-      if (ids.length < REQUEUE_CHUNK && (await (await this.redis()).llen(this.keys.dead)) === 0) return total;
-      if (ids.length === 0) return total;
+      if (ids.length < REQUEUE_CHUNK) return total;
     }
   }
 
   private async runRequeue(args: (string | number)[]): Promise<string[]> {
     const k = this.keys;
     const ids = await SCRIPTS.requeueDead.run(await this.redis(), scriptKeys('requeueDead', k), [k.events, k.wake, ...args]);
+    return (ids as unknown[]).map(String);
+  }
+
+  /**
+   * Moves rejected (Failed) tasks back to the queue, attempts starting over
+   * (say, once a handler for their type is deployed). Ids not in the rejected
+   * list are left alone. Returns the ids requeued.
+   */
+  async requeueFailed(taskIds: readonly string[]): Promise<string[]> {
+    if (taskIds.length === 0) return [];
+    const k = this.keys;
+    const ids = await SCRIPTS.requeueFailed.run(await this.redis(), scriptKeys('requeueFailed', k), [k.events, k.wake, ...taskIds]);
     return (ids as unknown[]).map(String);
   }
 

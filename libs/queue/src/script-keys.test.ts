@@ -15,6 +15,7 @@ const FILES: Record<ScriptName, string> = {
   staleConsumers: 'stale-consumers',
   cancel: 'cancel',
   requeueDead: 'requeue-dead',
+  requeueFailed: 'requeue-failed',
   trim: 'trim',
   pause: 'pause',
   resume: 'resume',

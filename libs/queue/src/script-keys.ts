@@ -19,6 +19,7 @@ export const SCRIPT_KEYS = {
   staleConsumers: ['consumers'],
   cancel: ['ready', 'delayed', 'status', 'seq', 'cancels', 'finished', 'attempts', 'tasks', 'prioritized', 'parked'],
   requeueDead: ['dead', 'ready', 'attempts', 'status', 'seq', 'tasks', 'recoveries', 'prioritized', 'priorities'],
+  requeueFailed: ['rejected', 'ready', 'attempts', 'status', 'seq', 'tasks', 'recoveries', 'prioritized', 'priorities'],
   pause: ['paused', 'seq'],
   resume: ['paused', 'seq'],
   limitSet: ['limits', 'limitHeld', 'limitActive', 'limitStarts', 'parked', 'ready', 'prioritized', 'priorities'],

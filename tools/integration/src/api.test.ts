@@ -88,7 +88,7 @@ describe('the API without tokens (127.0.0.1 only)', () => {
     expect((await api.call('GET', '/readyz')).text).toBe('ready\n');
   }, 60_000);
 
-  it('cancel, retry a Dead task, requeue the dead: 200/202/404/409 as documented', async () => {
+  it('cancel, retry a Dead or Failed task, requeue the dead: 200/404/409 as documented', async () => {
     const api = await startApi();
     const queue = newQueueName('api-ops');
     await api.call('POST', `/queues/${queue}/tasks`, {
@@ -96,6 +96,7 @@ describe('the API without tokens (127.0.0.1 only)', () => {
         { type: 'sleep', payload: { ms: 5 }, id: 'later', delayMs: 60_000 },
         { type: 'sleep', payload: { ms: 5, failAttempts: 9 }, id: 'doomed', maxAttempts: 1 },
         { type: 'sleep', payload: { ms: 5, failAttempts: 9 }, id: 'doomed-2', maxAttempts: 1 },
+        { type: 'no-such-type', id: 'orphan' },
       ],
     });
     const cancelled = await api.call('POST', `/tasks/${queue}/later/cancel`);
@@ -107,19 +108,23 @@ describe('the API without tokens (127.0.0.1 only)', () => {
       what: 'both doomed tasks Dead',
       timeoutMs: 15_000,
     });
+    await waitUntil(async () => (await api.call('GET', `/tasks/${queue}/orphan`)).json['status'] === 'Failed', { what: 'orphan Failed', timeoutMs: 15_000 });
     const dead = await api.call('GET', `/tasks/${queue}/doomed`);
     expect(dead.json).toMatchObject({ status: 'Dead', attempt: 1, lastError: 'planned failure of attempt 1 (fails 9)' });
     expect(dead.json['history']).toHaveLength(1);
     const conflict = await api.call('POST', `/tasks/${queue}/later/retry`);
-    expect({ status: conflict.status, message: conflict.json['message'] }).toEqual({ status: 409, message: 'task later is Cancelled: only a Dead task can be retried' });
+    expect({ status: conflict.status, message: conflict.json['message'] }).toEqual({ status: 409, message: 'task later is Cancelled: only a Dead or Failed task can be retried' });
     worker.signal('SIGTERM');
     await worker.waitForExit(15_000);
     const retried = await api.call('POST', `/tasks/${queue}/doomed/retry`);
     expect({ status: retried.status, json: retried.json }).toEqual({ status: 200, json: { id: 'doomed', status: 'Queued' } });
+    // a Failed task (no handler for its type) runs again too
+    expect((await api.call('POST', `/tasks/${queue}/orphan/retry`)).json).toEqual({ id: 'orphan', status: 'Queued' });
+    expect((await api.call('GET', `/tasks/${queue}/orphan`)).json['status']).toBe('Queued');
     const all = await api.call('POST', `/queues/${queue}/dead/requeue`, { body: { all: true } });
     expect({ status: all.status, json: all.json }).toEqual({ status: 200, json: { requeued: 1 } });
     const redis = await clients.connect();
-    expect((await redis.lrange(queueKeys(queue).ready, 0, -1)).sort()).toEqual(['doomed', 'doomed-2']);
+    expect((await redis.lrange(queueKeys(queue).ready, 0, -1)).sort()).toEqual(['doomed', 'doomed-2', 'orphan']);
   }, 60_000);
 
   it('bad requests: 400 naming the field, 404, 413, 415 — JSON, never a stack trace; nothing enqueued', async () => {

@@ -26,6 +26,8 @@ const ENTRY = {
   producer: () => join(dirname(require.resolve('producer/package.json')), 'dist', 'main.js'),
   demo: () => join(dirname(require.resolve('producer/package.json')), 'dist', 'demo.js'),
   api: () => join(dirname(require.resolve('api/package.json')), 'dist', 'main.js'),
+  /** The ops CLI, `taskq`. */
+  cli: () => join(dirname(require.resolve('cli/package.json')), 'dist', 'main.js'),
 } as const;
 
 export type AppName = keyof typeof ENTRY;
@@ -76,7 +78,7 @@ export class AppProcess {
   static start(app: AppName, args: readonly string[], options: StartOptions = {}): AppProcess {
     const entry = ENTRY[app]();
     if (!existsSync(entry)) {
-      throw new Error(`${entry} does not exist: build the apps first (npx nx run-many -t build -p worker producer)`);
+      throw new Error(`${entry} does not exist: build the apps first (npx nx run-many -t build -p worker producer cli)`);
     }
     const env: Record<string, string | undefined> = { ...process.env, LOG_FORMAT: 'json' };
     delete env['REDIS_URL'];

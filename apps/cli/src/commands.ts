@@ -1,0 +1,393 @@
+import type { Redis } from 'ioredis';
+import { decodeQueueEvent, InvalidTaskError, readQueueCounts, type Queue, type QueueEvent, type Task } from '@taskq/queue';
+import { decodeStatusMessage, type StatusRecord } from '@taskq/recorder';
+import { CLI_EXIT, type Command } from './args';
+import { CliError } from './cli-error';
+import { duration, isoTime, oneLine, preview, queueEventLine, recordLine } from './format';
+import { discoverQueues, globEscape, listTasks, queueOfKey, scanQueueKeys, taskDetail, type TaskRow } from './inspect';
+import { formatFields, formatTable } from './table';
+
+/** What the commands work with; main.ts (the composition root) makes it. */
+export interface Context {
+  /** The shared client (closed by main). */
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly json: boolean;
+  /** The Queue of a name (resolved from the container, sharing the client). */
+  queue(name: string): Queue;
+  /** Writes to stdout. */
+  out(text: string): void;
+  /** Writes to stderr (notes for people; never part of --json output). */
+  note(text: string): void;
+  /** Asks on the terminal and resolves with the answer; undefined when stdin is not a terminal. */
+  ask(question: string): Promise<string | undefined>;
+  /** Resolves on the first SIGINT or SIGTERM. */
+  readonly stopRequested: Promise<string>;
+}
+
+type Of<N extends Command['name']> = Extract<Command, { name: N }>;
+
+/** Runs a parsed command; resolves with the exit code (CliError for the failures it names). */
+export async function runCommand(ctx: Context, cmd: Command): Promise<number> {
+  switch (cmd.name) {
+    case 'stats':
+      return stats(ctx, cmd);
+    case 'queue ls':
+      return queueLs(ctx);
+    case 'queue pause':
+      return pause(ctx, cmd);
+    case 'queue resume':
+      return resume(ctx, cmd);
+    case 'queue purge':
+      return purge(ctx, cmd);
+    case 'task ls':
+      return taskLs(ctx, cmd.queue, cmd.status, cmd.limit);
+    case 'task show':
+      return taskShow(ctx, cmd);
+    case 'task cancel':
+      return taskCancel(ctx, cmd);
+    case 'task retry':
+      return taskRetry(ctx, cmd);
+    case 'dead ls':
+      return taskLs(ctx, cmd.queue, 'Dead', cmd.limit);
+    case 'dead requeue':
+      return deadRequeue(ctx, cmd);
+    case 'enqueue':
+      return enqueue(ctx, cmd);
+    case 'watch':
+      return watch(ctx, cmd);
+  }
+}
+
+const json = (value: unknown): string => `${JSON.stringify(value)}\n`;
+
+async function queueNames(ctx: Context, given: readonly string[]): Promise<string[]> {
+  return given.length > 0 ? [...given] : discoverQueues(ctx.redis, ctx.prefix);
+}
+
+async function stats(ctx: Context, cmd: Of<'stats'>): Promise<number> {
+  const now = Date.now();
+  const rows = [];
+  for (const name of await queueNames(ctx, cmd.queues)) {
+    const queue = ctx.queue(name);
+    const c = await readQueueCounts(ctx.redis, queue.keys, now);
+    const paused = c.paused ? await queue.paused() : undefined;
+    rows.push({
+      queue: name,
+      ready: c.ready,
+      delayed: c.delayed,
+      inProgress: c.inProgress,
+      dead: c.dead,
+      failed: c.failed,
+      finished: c.finished,
+      workers: c.workers,
+      paused: c.paused,
+      ...(paused?.reason ? { pausedReason: paused.reason } : {}),
+      oldestReadyAgeMs: Math.round(c.oldestReadyAgeSeconds * 1000),
+    });
+  }
+  if (ctx.json) {
+    ctx.out(json({ queues: rows }));
+  } else if (rows.length === 0) {
+    ctx.out(`no queues (no key matches ${ctx.prefix}:{*}:*)\n`);
+  } else {
+    const n = (v: number) => String(v);
+    ctx.out(
+      formatTable(
+        [
+          { header: 'QUEUE' },
+          { header: 'READY', numeric: true },
+          { header: 'DELAYED', numeric: true },
+          { header: 'IN PROGRESS', numeric: true },
+          { header: 'DEAD', numeric: true },
+          { header: 'FAILED', numeric: true },
+          { header: 'FINISHED', numeric: true },
+          { header: 'WORKERS', numeric: true },
+          { header: 'PAUSED' },
+          { header: 'OLDEST READY' },
+        ],
+        rows.map((r) => [
+          r.queue,
+          n(r.ready),
+          n(r.delayed),
+          n(r.inProgress),
+          n(r.dead),
+          n(r.failed),
+          n(r.finished),
+          n(r.workers),
+          r.paused ? (r.pausedReason ? `yes: ${oneLine(r.pausedReason)}` : 'yes') : 'no',
+          r.ready > 0 ? duration(r.oldestReadyAgeMs) : '-',
+        ]),
+      ),
+    );
+  }
+  return CLI_EXIT.ok;
+}
+
+async function queueLs(ctx: Context): Promise<number> {
+  const rows = [];
+  for (const name of await discoverQueues(ctx.redis, ctx.prefix)) {
+    const queue = ctx.queue(name);
+    const [paused, workers] = await Promise.all([queue.paused(), queue.consumers()]);
+    rows.push({ queue: name, paused: paused !== undefined, ...(paused ? { pausedAt: paused.at, pausedReason: paused.reason ?? '' } : {}), workers: workers.size });
+  }
+  if (ctx.json) ctx.out(json({ queues: rows }));
+  else if (rows.length === 0) ctx.out(`no queues (no key matches ${ctx.prefix}:{*}:*)\n`);
+  else {
+    ctx.out(
+      formatTable(
+        [{ header: 'QUEUE' }, { header: 'WORKERS', numeric: true }, { header: 'PAUSED' }],
+        rows.map((r) => [r.queue, String(r.workers), r.pausedAt === undefined ? 'no' : `since ${isoTime(r.pausedAt)}${r.pausedReason ? `: ${oneLine(r.pausedReason)}` : ''}`]),
+      ),
+    );
+  }
+  return CLI_EXIT.ok;
+}
+
+async function pause(ctx: Context, cmd: Of<'queue pause'>): Promise<number> {
+  const queue = ctx.queue(cmd.queue);
+  const before = await queue.paused();
+  const event = await queue.pause(cmd.reason);
+  const already = before !== undefined && before.seq === event.seq;
+  if (ctx.json) ctx.out(json({ queue: cmd.queue, paused: true, already, event }));
+  else if (already) ctx.out(`queue ${cmd.queue} was paused already, since ${isoTime(event.at)}${event.reason ? ` (${oneLine(event.reason)})` : ''}\n`);
+  else ctx.out(`queue ${cmd.queue} paused${event.reason ? ` (${oneLine(event.reason)})` : ''}: workers take no task from it until it is resumed\n`);
+  return CLI_EXIT.ok;
+}
+
+async function resume(ctx: Context, cmd: Of<'queue resume'>): Promise<number> {
+  const event = await ctx.queue(cmd.queue).resume();
+  if (ctx.json) ctx.out(json({ queue: cmd.queue, resumed: event !== undefined, ...(event ? { event } : {}) }));
+  else ctx.out(event ? `queue ${cmd.queue} resumed\n` : `queue ${cmd.queue} was not paused\n`);
+  return CLI_EXIT.ok;
+}
+
+/** Keys deleted per UNLINK. */
+const UNLINK_CHUNK = 500;
+
+async function purge(ctx: Context, cmd: Of<'queue purge'>): Promise<number> {
+  const queue = ctx.queue(cmd.queue);
+  const workers = await queue.consumers();
+  if (workers.size > 0 && !cmd.force) {
+    throw new CliError(
+      `queue ${cmd.queue} has ${workers.size} worker(s) registered (${[...workers.keys()].join(', ')}): stop them first, or purge with --force (their running tasks' outcomes are then refused)`,
+      CLI_EXIT.failure,
+    );
+  }
+  const keys = await scanQueueKeys(ctx.redis, ctx.prefix, cmd.queue);
+  if (keys.length === 0) {
+    if (ctx.json) ctx.out(json({ queue: cmd.queue, deleted: 0, keys: [] }));
+    else ctx.out(`queue ${cmd.queue} has no keys: nothing to delete\n`);
+    return CLI_EXIT.ok;
+  }
+  if (!cmd.yes) {
+    const tasks = await ctx.redis.hlen(queue.keys.tasks);
+    const answer = await ctx.ask(`Delete the ${keys.length} keys of queue ${cmd.queue} (${tasks} task(s))? Type the queue name to confirm: `);
+    if (answer === undefined) throw new CliError(`refusing to purge queue ${cmd.queue} without --yes: stdin is not a terminal to confirm on`, CLI_EXIT.failure);
+    if (answer.trim() !== cmd.queue) throw new CliError(`not confirmed (${JSON.stringify(answer.trim())} is not ${JSON.stringify(cmd.queue)}): nothing deleted`, CLI_EXIT.failure);
+  }
+  let deleted = 0;
+  for (let i = 0; i < keys.length; i += UNLINK_CHUNK) deleted += await ctx.redis.unlink(...keys.slice(i, i + UNLINK_CHUNK));
+  if (ctx.json) ctx.out(json({ queue: cmd.queue, deleted, keys }));
+  else ctx.out(`queue ${cmd.queue} purged: ${deleted} key(s) deleted\n`);
+  return CLI_EXIT.ok;
+}
+
+/** A task as --json shows it: its stored body and its status record, flat. */
+function taskJson(row: TaskRow): Record<string, unknown> {
+  const t = row.task;
+  const r = row.record;
+  return {
+    id: row.id,
+    ...(t ? { type: t.type, payload: t.payload, enqueuedAt: t.enqueuedAt, priority: t.priority, maxAttempts: t.maxAttempts } : {}),
+    ...(r ? { status: r.status, attempt: r.attempt, at: r.at, seq: r.seq } : {}),
+    ...(r?.worker ? { worker: r.worker } : {}),
+    ...(r?.reason ? { reason: r.reason } : {}),
+    ...(r?.runAt !== undefined ? { runAt: r.runAt } : {}),
+  };
+}
+
+/** The INFO cell of a task: its worker while it runs, when it is due, or why it got its status. */
+function info(r: StatusRecord | undefined): string {
+  if (!r) return '';
+  if (r.status === 'InProgress') return r.worker ?? '';
+  const parts: string[] = [];
+  if (r.runAt !== undefined) parts.push(`due ${isoTime(r.runAt)}`);
+  if (r.reason) parts.push(oneLine(r.reason));
+  return parts.join(': ');
+}
+
+async function taskLs(ctx: Context, name: string, status: Of<'task ls'>['status'], limit: number): Promise<number> {
+  const { tasks, more } = await listTasks(ctx.queue(name), ctx.redis, status, limit);
+  if (ctx.json) {
+    ctx.out(json({ queue: name, status, tasks: tasks.map(taskJson), more }));
+    return CLI_EXIT.ok;
+  }
+  if (tasks.length === 0) {
+    ctx.out(`no ${status} tasks in queue ${name}\n`);
+    return CLI_EXIT.ok;
+  }
+  ctx.out(
+    formatTable(
+      [{ header: 'ID' }, { header: 'TYPE' }, { header: 'STATUS' }, { header: 'ATTEMPT', numeric: true }, { header: 'SINCE' }, { header: 'PAYLOAD' }, { header: 'INFO' }],
+      tasks.map((t) => [
+        t.id,
+        t.task?.type ?? '?',
+        t.record?.status ?? '?',
+        t.record ? `${t.record.attempt}/${t.task?.maxAttempts ?? '?'}` : '',
+        isoTime(t.record?.at),
+        t.task ? preview(t.task.payload) : '',
+        info(t.record),
+      ]),
+    ),
+  );
+  if (more) ctx.note(`(the first ${limit}; more with --limit)\n`);
+  return CLI_EXIT.ok;
+}
+
+function notFound(queue: string, id: string): CliError {
+  return new CliError(`task ${id} not found in queue ${queue} (never enqueued there, or forgotten by retention)`, CLI_EXIT.notFound);
+}
+
+async function taskShow(ctx: Context, cmd: Of<'task show'>): Promise<number> {
+  const detail = await taskDetail(ctx.queue(cmd.queue), cmd.id);
+  if (detail === undefined) throw notFound(cmd.queue, cmd.id);
+  const { task, record, history } = detail;
+  if (ctx.json) {
+    ctx.out(json({ queue: cmd.queue, id: cmd.id, task: task ?? null, status: record ?? null, history }));
+    return CLI_EXIT.ok;
+  }
+  const fields: [string, string][] = [
+    ['id', cmd.id],
+    ['queue', cmd.queue],
+    ['type', task?.type ?? '? (its body is gone)'],
+    ['status', record?.status ?? '?'],
+    ['attempt', `${record?.attempt ?? '?'} of ${task?.maxAttempts ?? '?'}`],
+  ];
+  if (record?.worker) fields.push(['worker', record.worker]);
+  fields.push(['since', isoTime(record?.at)]);
+  if (record?.runAt !== undefined) fields.push(['due', isoTime(record.runAt)]);
+  if (record?.reason) fields.push(['reason', oneLine(record.reason)]);
+  if (task) {
+    fields.push(['priority', String(task.priority)], ['enqueued', isoTime(task.enqueuedAt)]);
+    if (task.timeoutMs !== undefined) fields.push(['timeout', duration(task.timeoutMs)]);
+    fields.push(['payload', JSON.stringify(task.payload)]);
+  }
+  fields.push(['history', history.length === 0 ? 'no failed attempt' : `${history.length} failed attempt(s)`]);
+  let text = formatFields(fields);
+  for (const h of history) text += `  attempt ${h.attempt} at ${isoTime(h.at)} on ${h.worker}: ${oneLine(h.error)}\n`;
+  ctx.out(text);
+  return CLI_EXIT.ok;
+}
+
+async function taskCancel(ctx: Context, cmd: Of<'task cancel'>): Promise<number> {
+  const result = await ctx.queue(cmd.queue).cancel(cmd.id, { waitMs: cmd.waitMs, reason: 'cancelled with taskq task cancel' });
+  if (result.outcome === 'not-found') throw notFound(cmd.queue, cmd.id);
+  if (ctx.json) ctx.out(json({ queue: cmd.queue, ...result }));
+  if (result.outcome === 'cancelled') {
+    if (!ctx.json) ctx.out(`task ${cmd.id} cancelled\n`);
+    return CLI_EXIT.ok;
+  }
+  if (result.outcome === 'final') throw new CliError(`task ${cmd.id} is ${result.status} already: nothing to cancel`, CLI_EXIT.failure);
+  throw new CliError(
+    `task ${cmd.id} is still ${result.status ?? 'running'} after ${cmd.waitMs} ms: its worker was told to cancel it (its handler's signal fired) and has not stopped it yet`,
+    CLI_EXIT.failure,
+  );
+}
+
+async function taskRetry(ctx: Context, cmd: Of<'task retry'>): Promise<number> {
+  const queue = ctx.queue(cmd.queue);
+  const record = await queue.status(cmd.id);
+  if (record === undefined) throw notFound(cmd.queue, cmd.id);
+  if (record.status !== 'Dead' && record.status !== 'Failed') {
+    throw new CliError(`task ${cmd.id} is ${record.status}: only Dead and Failed tasks can be retried`, CLI_EXIT.failure);
+  }
+  const requeued = record.status === 'Dead' ? await queue.requeueDead([cmd.id]) : await queue.requeueFailed([cmd.id]);
+  if (requeued.length === 0) throw new CliError(`task ${cmd.id} is no longer ${record.status} (it moved meanwhile): nothing requeued`, CLI_EXIT.failure);
+  if (ctx.json) ctx.out(json({ queue: cmd.queue, id: cmd.id, requeued: true, was: record.status }));
+  else ctx.out(`task ${cmd.id} requeued (was ${record.status}); attempts start over\n`);
+  return CLI_EXIT.ok;
+}
+
+async function deadRequeue(ctx: Context, cmd: Of<'dead requeue'>): Promise<number> {
+  const queue = ctx.queue(cmd.queue);
+  if (cmd.all) {
+    const count = await queue.requeueAllDead();
+    if (ctx.json) ctx.out(json({ queue: cmd.queue, count }));
+    else ctx.out(`requeued ${count} dead task(s) of queue ${cmd.queue}\n`);
+    return CLI_EXIT.ok;
+  }
+  const ids = [...new Set(cmd.ids)];
+  const requeued = await queue.requeueDead(ids);
+  const done = new Set(requeued);
+  const missing = ids.filter((id) => !done.has(id));
+  if (ctx.json) ctx.out(json({ queue: cmd.queue, count: requeued.length, ids: requeued, notFound: missing }));
+  else if (requeued.length > 0) ctx.out(`requeued ${requeued.length} dead task(s) of queue ${cmd.queue}: ${requeued.join(' ')}\n`);
+  if (missing.length > 0) throw new CliError(`not in the dead-letter list of queue ${cmd.queue}: ${missing.join(' ')}`, CLI_EXIT.notFound);
+  return CLI_EXIT.ok;
+}
+
+async function enqueue(ctx: Context, cmd: Of<'enqueue'>): Promise<number> {
+  let task: Task;
+  try {
+    task = await ctx.queue(cmd.queue).enqueue({
+      type: cmd.type,
+      payload: cmd.payload,
+      ...(cmd.id !== undefined ? { id: cmd.id } : {}),
+      ...(cmd.priority !== undefined ? { priority: cmd.priority } : {}),
+      ...(cmd.delayMs !== undefined ? { delayMs: cmd.delayMs } : {}),
+      ...(cmd.maxAttempts !== undefined ? { maxAttempts: cmd.maxAttempts } : {}),
+    });
+  } catch (err) {
+    // what the arguments' checks do not know (all-digit ids are the generated ones, …): still bad arguments, nothing written
+    if (err instanceof InvalidTaskError) throw new CliError(err.message, CLI_EXIT.usage);
+    throw err;
+  }
+  if (ctx.json) ctx.out(json({ queue: cmd.queue, ...task }));
+  else ctx.out(`${task.id}\n`);
+  return CLI_EXIT.ok;
+}
+
+/** One event of a queue's events channel as watch prints it (a line, or a JSON line); undefined for a message it cannot read. */
+export function watchLines(queue: string, message: string, asJson: boolean): string[] | undefined {
+  const event: QueueEvent | undefined = decodeQueueEvent(message);
+  if (event !== undefined) return [asJson ? JSON.stringify({ queue, ...event }) : queueEventLine(queue, event)];
+  let records: StatusRecord[];
+  try {
+    records = decodeStatusMessage(message);
+  } catch {
+    return undefined;
+  }
+  return records.map((r) => (asJson ? JSON.stringify({ queue, ...r }) : recordLine(queue, r)));
+}
+
+async function watch(ctx: Context, cmd: Of<'watch'>): Promise<number> {
+  const subscriber = ctx.redis.duplicate({ connectionName: `taskq-cli-${process.pid}-sub` });
+  const print = (channel: string, message: string): void => {
+    const queue = queueOfKey(channel, ctx.prefix) ?? channel;
+    const lines = watchLines(queue, message, ctx.json);
+    if (lines === undefined) ctx.note(`(a message on ${channel} that is neither status records nor a queue event: ${preview(message, 120)})\n`);
+    else if (lines.length > 0) ctx.out(`${lines.join('\n')}\n`);
+  };
+  subscriber.on('message', print);
+  subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => print(channel, message));
+  try {
+    if (cmd.queues.length > 0) {
+      const channels = cmd.queues.map((q) => ctx.queue(q).keys.events);
+      await subscriber.subscribe(...channels);
+      ctx.note(`watching ${channels.join(', ')} (Ctrl-C to stop)\n`);
+    } else {
+      const pattern = `${globEscape(ctx.prefix)}:{*}:events`;
+      await subscriber.psubscribe(pattern);
+      ctx.note(`watching ${pattern}, every queue (Ctrl-C to stop)\n`);
+    }
+    await ctx.stopRequested;
+  } finally {
+    try {
+      await subscriber.quit();
+    } catch {
+      subscriber.disconnect();
+    }
+  }
+  return CLI_EXIT.ok;
+}
