@@ -98,6 +98,18 @@ export const TaskReply = Type.Object({
   timeoutMs: Type.Optional(Type.Number()),
   history: Type.Array(Attempt, { description: 'failed attempts, oldest first' }),
   lastError: Type.Optional(Type.String()),
+  progress: Type.Optional(
+    Type.Object(
+      {
+        pct: Type.Number({ description: 'percent done, 0-100' }),
+        done: Type.Optional(Type.Number()),
+        total: Type.Optional(Type.Number()),
+        msg: Type.Optional(Type.String()),
+        at: Type.Number({ description: 'when Redis took it, ms since 1970' }),
+      },
+      { description: "the running attempt's latest progress report (ctx.progress), while it runs" },
+    ),
+  ),
 });
 
 export const CancelReply = Type.Object({

@@ -66,15 +66,27 @@ describe('the API without tokens (127.0.0.1 only)', () => {
     expect(queued.status).toBe(200);
     expect(queued.json).toMatchObject({ id: 'job-1', queue, type: 'sleep', payload: { ms: 10 }, status: 'Queued', attempt: 0, priority: 7, maxAttempts: 3, history: [] });
 
+    // a task that reports progress (the sleep task does, every 10 % of 2 s): seen while it runs
+    await api.call('POST', `/queues/${queue}/tasks`, { body: { type: 'sleep', payload: { ms: 2000 }, id: 'slow' } });
     const worker = AppProcess.start('worker', ['2', '--queue', queue, '--redis', testRedisUrl()]);
+    const running = await waitUntil(
+      async () => {
+        const res = await api.call('GET', `/tasks/${queue}/slow`);
+        return res.json['progress'] !== undefined && res.json;
+      },
+      { what: "slow's progress through the API", timeoutMs: 15_000 },
+    );
+    expect(running).toMatchObject({ status: 'InProgress', progress: { pct: expect.any(Number) as number, done: expect.any(Number) as number, total: 10, at: expect.any(Number) as number } });
     await waitUntil(async () => (await api.call('GET', `/tasks/${queue}/job-1`)).json['status'] === 'Done', { what: 'job-1 Done through the API', timeoutMs: 15_000 });
+    await waitUntil(async () => (await api.call('GET', `/tasks/${queue}/slow`)).json['status'] === 'Done', { what: 'slow Done', timeoutMs: 15_000 });
+    expect((await api.call('GET', `/tasks/${queue}/slow`)).json['progress']).toBeUndefined();
     const done = await api.call('GET', `/tasks/${queue}/job-1`);
     expect(done.json).toMatchObject({ status: 'Done', attempt: 1, worker: expect.stringMatching(/^worker-\d+-\d$/) as string });
     worker.signal('SIGTERM');
     await worker.waitForExit(15_000);
 
     const listed = await api.call('GET', '/queues');
-    expect((listed.json['queues'] as { queue: string }[]).find((q) => q.queue === queue)).toMatchObject({ queue, ready: 0, inProgress: 0, doneKept: 2, workers: 0 });
+    expect((listed.json['queues'] as { queue: string }[]).find((q) => q.queue === queue)).toMatchObject({ queue, ready: 0, inProgress: 0, doneKept: 3, workers: 0 });
 
     const doc = await api.call('GET', '/openapi.json');
     expect(doc.json['openapi']).toBe('3.1.0');
