@@ -252,9 +252,9 @@ function notFound(queue: string, id: string): CliError {
 async function taskShow(ctx: Context, cmd: Of<'task show'>): Promise<number> {
   const detail = await taskDetail(ctx.queue(cmd.queue), cmd.id);
   if (detail === undefined) throw notFound(cmd.queue, cmd.id);
-  const { task, record, history } = detail;
+  const { task, record, history, progress } = detail;
   if (ctx.json) {
-    ctx.out(json({ queue: cmd.queue, id: cmd.id, task: task ?? null, status: record ?? null, history }));
+    ctx.out(json({ queue: cmd.queue, id: cmd.id, task: task ?? null, status: record ?? null, history, progress: progress ?? null }));
     return CLI_EXIT.ok;
   }
   const fields: [string, string][] = [
@@ -268,6 +268,10 @@ async function taskShow(ctx: Context, cmd: Of<'task show'>): Promise<number> {
   fields.push(['since', isoTime(record?.at)]);
   if (record?.runAt !== undefined) fields.push(['due', isoTime(record.runAt)]);
   if (record?.reason) fields.push(['reason', oneLine(record.reason)]);
+  if (progress) {
+    const counts = progress.done !== undefined && progress.total !== undefined ? ` (${progress.done}/${progress.total})` : '';
+    fields.push(['progress', `${progress.pct}%${counts}${progress.msg ? ` ${oneLine(progress.msg)}` : ''} at ${isoTime(progress.at)}`]);
+  }
   if (task) {
     fields.push(['priority', String(task.priority)], ['enqueued', isoTime(task.enqueuedAt)]);
     if (task.timeoutMs !== undefined) fields.push(['timeout', duration(task.timeoutMs)]);

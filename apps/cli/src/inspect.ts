@@ -1,4 +1,4 @@
-import { assertQueueName, type AttemptRecord, type Queue, type RedisClient, type Task } from '@taskq/queue';
+import { assertQueueName, type AttemptRecord, type Queue, type RedisClient, type Task, type TaskProgress } from '@taskq/queue';
 import type { StatusRecord, TaskStatus } from '@taskq/recorder';
 
 /** The statuses `taskq task ls --status` lists, each read from the structure that holds it. */
@@ -145,10 +145,12 @@ export interface TaskDetail {
   readonly task: Task | undefined;
   readonly record: StatusRecord | undefined;
   readonly history: AttemptRecord[];
+  /** The running attempt's latest progress report, while it runs. */
+  readonly progress: TaskProgress | undefined;
 }
 
 export async function taskDetail(queue: Queue, id: string): Promise<TaskDetail | undefined> {
-  const [[row], history] = await Promise.all([describeTasks(queue, [id]), queue.history(id)]);
+  const [[row], history, progress] = await Promise.all([describeTasks(queue, [id]), queue.history(id), queue.progress(id)]);
   if (row.task === undefined && row.record === undefined) return undefined;
-  return { id, queue: queue.name, task: row.task, record: row.record, history };
+  return { id, queue: queue.name, task: row.task, record: row.record, history, progress };
 }

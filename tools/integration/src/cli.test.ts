@@ -57,6 +57,24 @@ async function stopWorker(worker: AppProcess): Promise<void> {
   expect((await worker.waitForExit(15_000)).code).toBe(0);
 }
 
+describe('taskq task show: progress', () => {
+  it("shows a running task's latest progress (the sleep task reports it), as a line and in --json; none once it is Done", async () => {
+    const name = newQueueName('cli-progress');
+    const q = queueOf(name);
+    await q.enqueue({ id: 'slow', type: 'sleep', payload: { ms: 2000 } });
+    const worker = startWorker(name, 1);
+    await waitUntil(async () => (await q.progress('slow')) !== undefined, { timeoutMs: 10_000, what: "slow's first progress report" });
+    const shown = await taskq('task', 'show', name, 'slow');
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^progress: +\d+(\.\d+)?% \(\d+\/10\) at \d{4}-/m);
+    const detail = await taskqJson<{ progress: { pct: number; total: number } | null }>('task', 'show', name, 'slow');
+    expect(detail.progress).toMatchObject({ total: 10 });
+    await waitForStatus(q, 'slow', 'Done');
+    expect((await taskqJson<{ progress: unknown }>('task', 'show', name, 'slow')).progress).toBeNull();
+    await stopWorker(worker);
+  }, 30_000);
+});
+
 describe('taskq enqueue, task show, task ls, stats, queue ls', () => {
   it('enqueues with its options and prints the id; show, ls and stats report the task, as tables and as --json', async () => {
     const q = newQueueName('cli');
