@@ -116,8 +116,12 @@ describe('WorkerPool with queues (the library)', () => {
     const url = testRedisUrl();
     const redis = await clients.connect();
     const started: string[] = [];
+    // a connection of its own name, so that its subscriber (`<name>-sub`) is told apart from
+    // the subscribers of pools other test files run on the same server meanwhile
+    const name = `it-queues-${x.slice(-8)}`;
+    const own = await clients.connect(url, name);
     const pool = new WorkerPool({
-      connection: url,
+      connection: own,
       queues: { [x]: 2, [y]: 1 },
       concurrency: 2,
       logger: new CaptureLogger(),
@@ -147,8 +151,7 @@ describe('WorkerPool with queues (the library)', () => {
       });
       const heartbeats = ((await redis.client('LIST')) as string).split('\n').filter((l) => l.includes(`name=taskq-heartbeat-${pool.consumer.id} `));
       expect(heartbeats.length).toBe(1);
-      // this pool's subscriber (`taskq-worker-sub`), not those of worker apps other test files run meanwhile (`taskq-worker-<pid>-sub`)
-      const subscribers = clientList.filter((l) => / sub=[1-9]/.test(l) && / name=taskq-worker-sub /.test(l));
+      const subscribers = clientList.filter((l) => l.includes(` name=${name}-sub `));
       expect(subscribers.map((l) => / sub=(\d+) /.exec(l)?.[1])).toEqual(['4']);
 
       // the same task id in both queues: a cancel of y's stops y's only
