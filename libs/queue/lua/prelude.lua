@@ -119,6 +119,12 @@ local function taskq_body_type(body)
   return string.match(body, '^%[%d+,"([^"\\]*)"')
 end
 
+-- A rate limit as stored ('<max>/<intervalMs>'): max and interval as numbers (nil, nil if malformed).
+local function taskq_rate_parse(value)
+  local max, ms = string.match(value, '^(%d+)/(%d+)$')
+  return tonumber(max), tonumber(ms)
+end
+
 -- The limits hash as a table: cap, rateMax, rateMs of the queue (nil: none),
 -- types[t] = { name, scope, cap, rateMax, rateMs } for each limited type,
 -- typed: whether there is one.
@@ -131,8 +137,7 @@ local function taskq_limits_load(limitsKey)
     if field == 'concurrency' then
       lim.cap = tonumber(value)
     elseif field == 'rate' then
-      local max, ms = string.match(value, '^(%d+)/(%d+)$')
-      lim.rateMax, lim.rateMs = tonumber(max), tonumber(ms)
+      lim.rateMax, lim.rateMs = taskq_rate_parse(value)
     else
       local t, what = string.match(field, '^type:(.+):(%a+)$')
       if t then
@@ -146,8 +151,7 @@ local function taskq_limits_load(limitsKey)
         elseif what == 'concurrency' then
           e.cap = tonumber(value)
         elseif what == 'rate' then
-          local max, ms = string.match(value, '^(%d+)/(%d+)$')
-          e.rateMax, e.rateMs = tonumber(max), tonumber(ms)
+          e.rateMax, e.rateMs = taskq_rate_parse(value)
         end
       end
     end
@@ -256,4 +260,27 @@ local function taskq_unpark(parkedKey, readyKey, prioKey, prioritiesKey, ids)
     for i = to, from, -1 do chunk[#chunk + 1] = ids[i] end
     taskq_ready(readyKey, prioKey, prioritiesKey, chunk, true)
   end
+end
+
+-- Dead or rejected tasks back among the ready ones (requeue-dead,
+-- requeue-failed): each id still stored starts over (its attempt count and
+-- recoveries cleared) and is recorded Queued with `reason`; its failure
+-- history is kept. One wake message announces them all. `k`: the script's
+-- KEYS, laid out as both scripts declare them (2 ready, 3 attempts, 4
+-- status, 5 seq, 6 tasks, 7 recoveries, 8 prioritized, 9 priorities).
+-- Returns the ids requeued.
+local function taskq_requeue(k, ids, eventsChannel, wakeChannel, reason, now)
+  local out = {}
+  for _, id in ipairs(ids) do
+    if redis.call('HEXISTS', k[6], id) == 1 then
+      redis.call('HDEL', k[3], id) -- attempts start over: no count is 0
+      redis.call('HDEL', k[7], id)
+      taskq_ready(k[2], k[8], k[9], { id }, false)
+      taskq_record(k[4], k[5], eventsChannel, id, 'Queued', 0, now, '', reason)
+      out[#out + 1] = id
+    end
+  end
+  taskq_flush()
+  if #out > 0 then redis.call('PUBLISH', wakeChannel, #out) end
+  return out
 end

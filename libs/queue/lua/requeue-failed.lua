@@ -16,17 +16,8 @@
 -- ARGV[3] ... task ids
 -- Returns the ids requeued.
 local now = taskq_now()
-local out = {}
+local ids = {}
 for i = 3, #ARGV do
-  local id = ARGV[i]
-  if redis.call('LREM', KEYS[1], 1, id) > 0 and redis.call('HEXISTS', KEYS[6], id) == 1 then
-    redis.call('HDEL', KEYS[3], id) -- attempts start over: no count is 0
-    redis.call('HDEL', KEYS[7], id)
-    taskq_ready(KEYS[2], KEYS[8], KEYS[9], { id }, false)
-    taskq_record(KEYS[4], KEYS[5], ARGV[1], id, 'Queued', 0, now, '', 'requeued from the rejected list')
-    out[#out + 1] = id
-  end
+  if redis.call('LREM', KEYS[1], 1, ARGV[i]) > 0 then ids[#ids + 1] = ARGV[i] end
 end
-taskq_flush()
-if #out > 0 then redis.call('PUBLISH', ARGV[2], #out) end
-return taskq_reply(out)
+return taskq_reply(taskq_requeue(KEYS, ids, ARGV[1], ARGV[2], 'requeued from the rejected list', now))
