@@ -1,5 +1,5 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
-import { InvalidTaskError, Queue, queueKeys, readQueueCounts, type RedisClient, type TaskInput } from '@taskq/queue';
+import { discoverQueues, InvalidTaskError, Queue, queueKeys, readQueueCounts, type RedisClient, type TaskInput } from '@taskq/queue';
 import { silentLogger, TaskqError, type Logger } from '@taskq/recorder';
 import { bearerToken, type Role, type Tokens } from './auth';
 import { openApiDocument, type DocumentedRoute } from './openapi';
@@ -287,19 +287,6 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
 
   await app.ready();
   return app;
-}
-
-/** The queues that have data: SCAN for their epoch key (written by the first enqueue or worker). */
-export async function discoverQueues(redis: RedisClient, prefix: string): Promise<string[]> {
-  const found = new Set<string>();
-  let cursor = '0';
-  const head = `${prefix}:{`;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:{*}:epoch`, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) found.add(key.slice(head.length, key.length - '}:epoch'.length));
-  } while (cursor !== '0');
-  return [...found].sort();
 }
 
 /** A queue's counts (readQueueCounts: one pipeline), as the API shows them. */

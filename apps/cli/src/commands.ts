@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
-import { decodeQueueEvent, InvalidTaskError, readQueueCounts, type Queue, type QueueEvent, type Task } from '@taskq/queue';
+import { decodeQueueEvent, discoverQueues, globEscape, InvalidTaskError, queueOfKey, readQueueCounts, scanQueueKeys, type Queue, type QueueEvent, type Task } from '@taskq/queue';
 import { decodeStatusMessage, type StatusRecord } from '@taskq/recorder';
 import { CLI_EXIT, type Command } from './args';
 import { CliError } from './cli-error';
 import { duration, isoTime, oneLine, preview, queueEventLine, recordLine } from './format';
-import { discoverQueues, globEscape, listTasks, queueOfKey, scanQueueKeys, taskDetail, type TaskRow } from './inspect';
+import { listTasks, taskDetail, type TaskRow } from './inspect';
 import { formatFields, formatTable } from './table';
 
 /** What the commands work with; main.ts (the composition root) makes it. */

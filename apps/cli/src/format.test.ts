@@ -1,6 +1,6 @@
 import { watchLines } from './commands';
 import { clock, duration, preview, recordLine } from './format';
-import { queueOfKey, globEscape } from './inspect';
+import { queueOfKey, globEscape } from '@taskq/queue';
 
 describe('watch lines', () => {
   const at = new Date(2026, 11, 4, 12, 0, 1, 234).getTime(); // local time, as watch prints it

@@ -1,5 +1,6 @@
 export { Queue } from './queue';
 export { readQueueCounts } from './counts';
+export { discoverQueues, globEscape, queueOfKey, scanQueueKeys } from './discover';
 export type { QueueCounts } from './counts';
 export type { DeadLetter, QueueOptions } from './queue';
 export { Consumer } from './consumer';
