@@ -12,7 +12,7 @@ import {
 } from '@taskq/queue';
 import type { TaskHandler } from './handler';
 import { resolvePoolOptions, type ResolvedPoolOptions, type WorkerPoolOptions } from './options';
-import { WakeSignal } from './wake-signal';
+import { WakeSignal, type WakeCounts } from './wake-signal';
 import { TaskRunner, type RunningTask, type TaskOutcome } from './task-runner';
 import { RunningTasks } from './running-tasks';
 import { MainThreadHeartbeat, ThreadHeartbeat, type HeartbeatSource } from './heartbeat';
@@ -36,10 +36,7 @@ const MAX_FETCH = 1000;
 const RECORDING_WAIT_MS = 2000;
 
 /** What a pool knows after a fetch that emptied the ready list (see WakeSignal's counts). */
-interface DryQueue {
-  readonly wakes: number;
-  readonly announced: number;
-  readonly unknowns: number;
+interface DryQueue extends WakeCounts {
   readonly until: number;
 }
 
