@@ -40,6 +40,17 @@ export default defineConfig(
     languageOptions: { sourceType: 'commonjs', globals: nodeGlobals },
   },
   {
+    // the dashboard's browser modules (served as they are, no build step)
+    files: ['apps/api/dashboard/**/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'sessionStorage', 'fetch', 'AbortController', 'TextDecoderStream', 'addEventListener', 'removeEventListener', 'setTimeout', 'clearTimeout', 'console', 'URLSearchParams'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['**/*.mjs'],
     extends: [js.configs.recommended],
     languageOptions: { sourceType: 'module', globals: nodeGlobals },

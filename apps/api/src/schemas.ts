@@ -153,6 +153,11 @@ export const QueueSummary = Type.Object({
 
 export const QueuesReply = Type.Object({ queues: Type.Array(QueueSummary) });
 
+export const WhoamiReply = Type.Object({
+  role: Type.Union([Type.Literal('admin'), Type.Literal('read')]),
+  auth: Type.Boolean({ description: 'whether the API checks tokens (false: every request is allowed, on 127.0.0.1 only)' }),
+});
+
 export const ErrorReply = Type.Object({
   statusCode: Type.Integer(),
   error: Type.String(),

@@ -2,6 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { discoverQueues, InvalidTaskError, Queue, queueKeys, readQueueCounts, type RedisClient, type TaskInput } from '@taskq/queue';
 import { silentLogger, TaskqError, type Logger } from '@taskq/recorder';
 import { bearerToken, type Role, type Tokens } from './auth';
+import { registerDashboard } from './dashboard';
 import { openApiDocument, type DocumentedRoute } from './openapi';
 import {
   CancelQuery,
@@ -15,6 +16,7 @@ import {
   RequeueReply,
   RetryReply,
   TaskParams,
+  WhoamiReply,
   TaskReply,
   type TaskBody,
 } from './schemas';
@@ -36,6 +38,10 @@ export interface ApiOptions {
 declare module 'fastify' {
   interface FastifyContextConfig {
     role?: Role;
+  }
+  interface FastifyRequest {
+    /** The role of the request's token (admin when no token is configured: every request is allowed). */
+    taskqRole?: Role;
   }
   /** What the OpenAPI document shows of a route (see openapi.ts). */
   interface FastifySchema {
@@ -135,7 +141,11 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
   // auth: a route with a role needs a bearer token of that role (admin may do everything)
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const needed = req.routeOptions.config.role;
-    if (needed === undefined || !o.tokens.configured) return;
+    if (needed === undefined) return;
+    if (!o.tokens.configured) {
+      req.taskqRole = 'admin';
+      return;
+    }
     const token = bearerToken(req.headers.authorization);
     const role = token === undefined ? undefined : o.tokens.roleOf(token);
     if (role === undefined) {
@@ -143,6 +153,7 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
       throw httpError(401, token === undefined ? 'a bearer token is required (Authorization: Bearer <token>)' : 'the bearer token is not valid');
     }
     if (needed === 'admin' && role !== 'admin') throw httpError(403, 'this token is read-only; an admin token is required');
+    req.taskqRole = role;
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -282,6 +293,14 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
     for (const name of names) queuesOut.push(await summarize(o.redis, name, o.prefix));
     return { queues: queuesOut };
   });
+
+  app.get(
+    '/whoami',
+    { config: { role: 'read' }, schema: { summary: "the role of the request's token (what the dashboard shows buttons for)", response: { 200: WhoamiReply, ...errorResponses } } },
+    async (req) => ({ role: req.taskqRole ?? 'read', auth: o.tokens.configured }),
+  );
+
+  registerDashboard(app);
 
   app.get('/openapi.json', { schema: { summary: 'this document', hide: true } }, async () => openApiDocument(routes, o.version ?? '0.1.0', o.tokens.configured));
 

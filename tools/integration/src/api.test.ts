@@ -91,13 +91,22 @@ describe('the API without tokens (127.0.0.1 only)', () => {
     const doc = await api.call('GET', '/openapi.json');
     expect(doc.json['openapi']).toBe('3.1.0');
     expect(Object.keys(doc.json['paths'] as object).sort()).toEqual(
-      ['/healthz', '/queues', '/queues/{queue}/dead/requeue', '/queues/{queue}/tasks', '/readyz', '/tasks/{queue}/{id}', '/tasks/{queue}/{id}/cancel', '/tasks/{queue}/{id}/retry'].sort(),
+      ['/healthz', '/queues', '/queues/{queue}/dead/requeue', '/queues/{queue}/tasks', '/readyz', '/tasks/{queue}/{id}', '/tasks/{queue}/{id}/cancel', '/tasks/{queue}/{id}/retry', '/whoami'].sort(),
     );
     const post = (doc.json['paths'] as Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>)['/queues/{queue}/tasks']?.['post'];
     expect(Object.keys(post?.responses ?? {})).toEqual(expect.arrayContaining(['201', '400', '413']));
     expect(JSON.stringify(post?.requestBody)).toContain('"maxItems":1000');
     expect((await api.call('GET', '/healthz')).text).toBe('ok\n');
     expect((await api.call('GET', '/readyz')).text).toBe('ready\n');
+    // no token configured: every request is an admin's; the dashboard's page and modules are served with a strict CSP
+    expect((await api.call('GET', '/whoami')).json).toEqual({ role: 'admin', auth: false });
+    const page = await api.call('GET', '/');
+    expect(page.text).toContain('<script type="module" src="/ui/app.js"></script>');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self';");
+    for (const asset of ['/ui/app.js', '/ui/events.js', '/ui/vendor/preact-htm.js', '/ui/vendor/uplot.js']) {
+      const res = await fetch(`${api.base}${asset}`);
+      expect([asset, res.status, res.headers.get('content-type')]).toEqual([asset, 200, 'text/javascript; charset=utf-8']);
+    }
   }, 60_000);
 
   it('cancel, retry a Dead or Failed task, requeue the dead: 200/404/409 as documented', async () => {
@@ -186,6 +195,10 @@ describe('the API with tokens', () => {
     expect((await call('GET', `/tasks/${queue}/a`, { token: READ })).json['status']).toBe('Queued');
     expect((await call('GET', `/tasks/${queue}/a`, { token: ADMIN })).status).toBe(200);
     expect((await call('GET', '/healthz')).status).toBe(200);
+    // the dashboard asks which buttons to show
+    expect((await call('GET', '/whoami', { token: READ })).json).toEqual({ role: 'read', auth: true });
+    expect((await call('GET', '/whoami', { token: ADMIN })).json).toEqual({ role: 'admin', auth: true });
+    expect((await call('GET', '/whoami')).status).toBe(401);
     const doc = await call('GET', '/openapi.json');
     expect(doc.status).toBe(200);
     // CORS off: no Access-Control-* header, even to a request from another origin

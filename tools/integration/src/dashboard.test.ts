@@ -1,0 +1,173 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { AppProcess, killAllApps, line } from './test-support/app-process';
+import { newQueueName, testRedisUrl } from './test-support/redis-fixture';
+import { waitUntil } from './test-support/wait';
+
+// The dashboard (issue 15) end to end, as a user sees it: the real API app
+// serves it, a real worker runs the tasks, and headless Chromium (Debian's
+// `chromium` package, driven by playwright-core) clicks through it. Set
+// TASKQ_CHROMIUM to use another Chromium binary; TASKQ_SCREENSHOTS=<dir>
+// saves the README's screenshots of the main views on the way.
+
+const CHROMIUM = process.env['TASKQ_CHROMIUM'] ?? '/usr/bin/chromium';
+const SHOTS = process.env['TASKQ_SCREENSHOTS'];
+const ADMIN = 'admin-token-for-the-dashboard-01';
+const READ = 'read-token-for-the-dashboard-001';
+
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`the dashboard tests need headless Chromium at ${CHROMIUM}: apt-get install -y chromium (Debian), or set TASKQ_CHROMIUM to its path`);
+  }
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+afterEach(async () => {
+  await killAllApps();
+});
+
+async function startApi(): Promise<string> {
+  const proc = AppProcess.start('api', ['--port', '0', '--host', '127.0.0.1', '--redis', testRedisUrl()], {
+    env: { TASKQ_API_ADMIN_TOKENS: ADMIN, TASKQ_API_READ_TOKENS: READ },
+  });
+  const ready = await proc.waitForLine(line.msgStarts('API on http://'), 'the API-ready line', 20_000);
+  return /^API on (http:\/\/\S+)/.exec(ready.msg)?.[1] ?? '';
+}
+
+async function post(base: string, path: string, body: unknown, token = ADMIN): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+async function taskStatus(base: string, queue: string, id: string): Promise<unknown> {
+  const res = await fetch(`${base}/tasks/${queue}/${id}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  return ((await res.json()) as { status?: unknown }).status;
+}
+
+/** A page that fails the test on any script error or dialog (an alert() from a payload would be one). */
+async function openPage(problems: string[]): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('dialog', (dialog) => {
+    problems.push(`dialog: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  return page;
+}
+
+async function signIn(page: Page, base: string, hash: string, token: string): Promise<void> {
+  await page.goto(`${base}/${hash}`);
+  await page.getByLabel('Token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('[data-live="live"]').waitFor({ timeout: 15_000 });
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+describe('the dashboard in headless Chromium', () => {
+  it('admin: an enqueued task appears and turns Done live, its progress shows, a cancel from the UI makes a task Cancelled, payloads are text', async () => {
+    const base = await startApi();
+    const queue = newQueueName('dash');
+    AppProcess.start('worker', ['2', '--queue', queue, '--redis', testRedisUrl()]);
+    const problems: string[] = [];
+    const page = await openPage(problems);
+
+    // without a token: the sign-in form, and nothing else
+    await page.goto(`${base}/#/queue/${queue}/Done`);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(await page.locator('table').count()).toBe(0);
+    await page.getByLabel('Token').fill('not-a-valid-token-at-all-000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'the bearer token is not valid' }).waitFor();
+
+    await signIn(page, base, `#/queue/${queue}/Done`, ADMIN);
+    await page.locator('[data-role="admin"]').waitFor();
+
+    // enqueued through the API while the page is open: it shows in the live feed and in the Done list, without a reload
+    const navigations: string[] = [];
+    page.on('framenavigated', (frame) => navigations.push(frame.url()));
+    expect((await post(base, `/queues/${queue}/tasks`, { type: 'sleep', payload: { ms: 300 }, id: 'live-1' })).status).toBe(201);
+    await page.locator('[data-feed="live-1"] [data-status="InProgress"]').waitFor({ timeout: 15_000 });
+    await page.locator('tr[data-task="live-1"] [data-status="Done"]').waitFor({ timeout: 15_000 });
+    await page.locator('[data-feed="live-1"] [data-status="Done"]').waitFor();
+    expect(navigations).toEqual([]);
+    await shot(page, 'queue');
+
+    // a long task's progress, live on its page; then Done there too
+    expect((await post(base, `/queues/${queue}/tasks`, { type: 'sleep', payload: { ms: 3000 }, id: 'slow-1' })).status).toBe(201);
+    await page.goto(`${base}/#/task/${queue}/slow-1`);
+    const pct = page.locator('[data-progress]');
+    await pct.waitFor({ timeout: 15_000 });
+    await waitUntil(async () => Number(await pct.getAttribute('data-progress')) >= 20, { what: 'progress of at least 20 % on the page', timeoutMs: 15_000 });
+    await shot(page, 'task-running');
+    await page.locator('dl [data-status="Done"]').waitFor({ timeout: 15_000 });
+
+    // cancel from the UI: a task due in an hour is Cancelled, on the page and in Redis
+    expect((await post(base, `/queues/${queue}/tasks`, { type: 'sleep', payload: { ms: 10 }, id: 'later-1', delayMs: 3_600_000 })).status).toBe(201);
+    await page.goto(`${base}/#/task/${queue}/later-1`);
+    await page.locator('dl [data-status="Delayed"]').waitFor();
+    await page.getByRole('button', { name: 'Cancel task' }).click();
+    await page.locator('dl [data-status="Cancelled"]').waitFor();
+    expect(await taskStatus(base, queue, 'later-1')).toBe('Cancelled');
+    expect(await page.getByRole('button', { name: 'Cancel task' }).count()).toBe(0);
+
+    // user data is text: a payload and a type with markup are shown as written and nothing in them runs
+    const evil = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2; alert(2)">';
+    expect((await post(base, `/queues/${queue}/tasks`, { type: `<img src=y onerror="window.__xss = 3">`, payload: { note: evil }, id: 'xss-1', delayMs: 3_600_000 })).status).toBe(201);
+    await page.goto(`${base}/#/task/${queue}/xss-1`);
+    await page.locator('pre.payload').waitFor();
+    expect(await page.locator('pre.payload').textContent()).toContain(JSON.stringify(evil).slice(1, -1));
+    expect(await page.locator('dl').textContent()).toContain('<img src=y onerror="window.__xss = 3">');
+    await page.goto(`${base}/#/queue/${queue}/Delayed`);
+    await page.locator('tr[data-task="xss-1"]').waitFor();
+    expect(await page.locator('main img').count()).toBe(0);
+    expect(await page.locator('main script').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { __xss?: unknown }).__xss)).toBeUndefined();
+
+    await page.goto(`${base}/#/`);
+    await page.locator(`tr[data-queue="${queue}"]`).waitFor();
+    await shot(page, 'queues');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('read-only: no admin buttons, and the API answers 403 when the page tries', async () => {
+    const base = await startApi();
+    const queue = newQueueName('dashro');
+    expect((await post(base, `/queues/${queue}/tasks`, { type: 'sleep', payload: { ms: 10 }, id: 'later-1', delayMs: 3_600_000 })).status).toBe(201);
+    const problems: string[] = [];
+    const page = await openPage(problems);
+    await signIn(page, base, `#/task/${queue}/later-1`, READ);
+    await page.locator('[data-role="read"]').waitFor();
+    await page.locator('dl [data-status="Delayed"]').waitFor();
+    expect(await page.getByRole('button', { name: 'Cancel task' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Retry task' }).count()).toBe(0);
+    await page.goto(`${base}/#/queue/${queue}/Dead`);
+    await page.getByText('No Dead task.').waitFor();
+    expect(await page.getByRole('button', { name: 'Requeue all dead' }).count()).toBe(0);
+
+    // the page's own token, used for an admin call: refused
+    const refused = await page.evaluate(
+      async ([q, token]) => {
+        const res = await fetch(`/tasks/${q}/later-1/cancel`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+        return { status: res.status, body: (await res.json()) as { message?: string } };
+      },
+      [queue, READ] as const,
+    );
+    expect(refused).toEqual({ status: 403, body: expect.objectContaining({ message: 'this token is read-only; an admin token is required' }) as unknown });
+    expect(await taskStatus(base, queue, 'later-1')).toBe('Delayed');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
