@@ -4,7 +4,7 @@ import type { QueueKeys } from './keys';
 export type ScriptKey = Exclude<keyof QueueKeys, 'queue' | 'processing' | 'events' | 'wake' | 'control' | 'janitorLock'> | 'processing';
 
 /**
- * The KEYS of every transition script, in order: the one typed place they are
+ * The KEYS of every script (the transitions, and list-page, which only reads), in order: the one typed place they are
  * built from. Each script's header (`-- KEYS[n] <name>: …`) lists the same
  * names; script-keys.test.ts checks that they agree.
  */
@@ -28,6 +28,7 @@ export const SCRIPT_KEYS = {
   scheduleAdvance: ['schedules', 'scheduled'],
   trim: ['finished', 'tasks', 'attempts', 'status', 'history', 'fence', 'cancels', 'recoveries', 'priorities', 'progress', 'cancelled'],
   progress: ['fence', 'progress'],
+  listPage: ['finished', 'cancelled', 'dead', 'rejected', 'delayed', 'retrying', 'prioritized', 'ready', 'parked', 'status', 'tasks'],
 } as const satisfies Record<string, readonly ScriptKey[]>;
 
 export type ScriptName = keyof typeof SCRIPT_KEYS;
