@@ -52,6 +52,59 @@ describe('the Retrying index and the cancelled list, kept by the transition scri
     expect(await zmembers(redis, k.delayed)).toEqual(['later']);
   });
 
+  it('the hot path pays nothing for them: enqueue, fetch and ack of tasks due now touch neither index; a fetch that promotes due tasks asks EXISTS of the Retrying index, and ZREM only while tasks retry', async () => {
+    const { redis, k, queue, consumer } = setup();
+    await consumer.register();
+    // every command the server runs, those of scripts included (MONITOR, on a connection of its own)
+    const monitor = await redis.monitor();
+    const seen: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => seen.push(args));
+    let mark = 0;
+    /** The commands run on `key` since the last call (scripts' inner commands; not the EVALSHA that names it among its KEYS). */
+    const commandsOn = async (key: string): Promise<string[]> => {
+      const token = `mark-${++mark}`;
+      await redis.echo(token);
+      for (let n = 0; !seen.some((a) => a[0]?.toLowerCase() === 'echo' && a[1] === token); n++) {
+        if (n > 1000) throw new Error('MONITOR did not show the mark');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const found = seen.filter((a) => !['evalsha', 'eval'].includes(a[0]?.toLowerCase() ?? '') && a.includes(key)).map((a) => (a[0] ?? '').toUpperCase());
+      seen.length = 0;
+      return found;
+    };
+    try {
+      await commandsOn(k.retrying);
+      await queue.enqueueMany(['a', 'b'].map((id) => ({ id, type: 't' })));
+      const held = await fetchAll(consumer, ['a', 'b']);
+      expect(await consumer.ackMany([...held.values()].map((t) => ({ id: t.id, worker: t.worker, token: t.token })))).toEqual([true, true]);
+      expect(await commandsOn(k.retrying)).toEqual([]);
+      // a pool's round trip: the acks of the tasks it ran and the next fetch, in one script
+      await queue.enqueueMany(['c', 'd', 'e'].map((id) => ({ id, type: 't' })));
+      const more = await fetchAll(consumer, ['c', 'd']);
+      const trip = await consumer.exchange([...more.values()].map((t) => ({ id: t.id, worker: t.worker, token: t.token })), ['w0']);
+      expect({ acks: trip.acks, ids: trip.tasks.map((t) => t.id) }).toEqual({ acks: [true, true], ids: ['e'] });
+      expect(await commandsOn(k.retrying)).toEqual([]);
+      expect(await commandsOn(k.cancelled)).toEqual([]);
+
+      // a retry due at once: added to the index; the fetch that promotes it asks EXISTS and removes it
+      await finish(queue, consumer, ['r'], { retryInMs: () => 0 });
+      expect(await commandsOn(k.retrying)).toEqual(['ZADD']);
+      expect((await consumer.fetch(['w'])).tasks.map((t) => t.id)).toEqual(['r']);
+      expect(await commandsOn(k.retrying)).toEqual(['EXISTS', 'ZREM']);
+      // a Delayed task promoted while none retries: one EXISTS, nothing else
+      await queue.enqueue({ id: 'later', type: 't', delayMs: 1 });
+      const dueAt = Number(await redis.zscore(k.delayed, 'later'));
+      for (let now = 0; now < dueAt; ) {
+        const [s, u] = await redis.time();
+        now = Number(s) * 1000 + Math.floor(Number(u) / 1000);
+      }
+      expect((await consumer.fetch(['w'])).tasks.map((t) => t.id)).toEqual(['later']);
+      expect(await commandsOn(k.retrying)).toEqual(['EXISTS']);
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
   it('a cancel of a Retrying task takes it out of the delayed set and the index, of a Delayed or Queued one out of theirs: each onto the cancelled list, newest first, not the retained list', async () => {
     const { redis, k, queue, consumer } = setup();
     await consumer.register();
