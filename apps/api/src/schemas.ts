@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { LISTABLE_STATUSES, MAX_LIST_LIMIT, type ListableStatus } from '@taskq/queue';
 
 /**
  * The API's request and response schemas, declared once: fastify validates
@@ -156,6 +157,36 @@ export const QueuesReply = Type.Object({ queues: Type.Array(QueueSummary) });
 export const WhoamiReply = Type.Object({
   role: Type.Union([Type.Literal('admin'), Type.Literal('read')]),
   auth: Type.Boolean({ description: 'whether the API checks tokens (false: every request is allowed, on 127.0.0.1 only)' }),
+});
+
+export const TasksQuery = Type.Object(
+  {
+    // an enum, not a union of literals: a bad value is refused with one message (not one per literal)
+    status: Type.Unsafe<ListableStatus>({ type: 'string', enum: [...LISTABLE_STATUSES], description: 'the status listed' }),
+    cursor: Type.Optional(Type.String({ maxLength: 2048, description: 'the nextCursor of the page before (opaque); none for the first page' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIST_LIMIT, description: 'most tasks in the page (default 50)' })),
+  },
+  { additionalProperties: false },
+);
+export type TasksQuery = Static<typeof TasksQuery>;
+
+export const ListedTask = Type.Object({
+  id: Type.String(),
+  status: Status,
+  attempt: Type.Integer({ description: 'executions so far' }),
+  at: Type.Number({ description: 'time of the last transition, ms since 1970' }),
+  type: Type.Optional(Type.String({ description: 'absent when the task body was forgotten but its record kept' })),
+  enqueuedAt: Type.Optional(Type.Number()),
+  priority: Type.Optional(Type.Integer()),
+  worker: Type.Optional(Type.String()),
+  reason: Type.Optional(Type.String()),
+  runAt: Type.Optional(Type.Number({ description: 'Delayed, Retrying: when it is due, ms since 1970' })),
+  payload: Type.Optional(Type.Unknown()),
+});
+
+export const TaskListReply = Type.Object({
+  tasks: Type.Array(ListedTask),
+  nextCursor: Type.Optional(Type.String({ description: 'give it back as cursor for the next page; absent when the list ended' })),
 });
 
 export const ErrorReply = Type.Object({

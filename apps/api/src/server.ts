@@ -1,5 +1,5 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
-import { discoverQueues, InvalidTaskError, Queue, queueKeys, readQueueCounts, type RedisClient, type TaskInput } from '@taskq/queue';
+import { discoverQueues, InvalidListQueryError, InvalidTaskError, Queue, queueKeys, readQueueCounts, type RedisClient, type TaskInput } from '@taskq/queue';
 import { silentLogger, TaskqError, type Logger } from '@taskq/recorder';
 import { bearerToken, type Role, type Tokens } from './auth';
 import { registerDashboard } from './dashboard';
@@ -15,9 +15,11 @@ import {
   RequeueBody,
   RequeueReply,
   RetryReply,
+  TaskListReply,
   TaskParams,
   WhoamiReply,
   TaskReply,
+  TasksQuery,
   type TaskBody,
 } from './schemas';
 
@@ -165,6 +167,11 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
       ({ field, message } = validationProblem(err));
     } else if (err instanceof InvalidTaskError) {
       statusCode = 400;
+    } else if (err instanceof InvalidListQueryError) {
+      // a cursor that is not one a page gave, for this status
+      statusCode = 400;
+      field = `querystring.${err.field}`;
+      message = `querystring.${err.message}`; // its message begins with the field's name
     } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       message = `the request body is larger than ${app.initialConfig.bodyLimit} bytes`;
     } else if (statusCode >= 500 || !(err instanceof Error)) {
@@ -210,6 +217,36 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
       return reply.status(201).send({
         tasks: tasks.map((t) => ({ id: t.id, queue: req.params.queue, type: t.type, enqueuedAt: t.enqueuedAt, priority: t.priority })),
       });
+    },
+  );
+
+  app.get<{ Params: QueueParams; Querystring: TasksQuery }>(
+    '/queues/:queue/tasks',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'a page of the tasks of one status: Queued in the order they run, Delayed and Retrying soonest first, the others newest first',
+        params: QueueParams,
+        querystring: TasksQuery,
+        response: { 200: TaskListReply, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { status, cursor, limit } = req.query;
+      const page = await queueOf(req.params.queue).listTasks(status, { ...(cursor !== undefined ? { cursor } : {}), ...(limit !== undefined ? { limit } : {}) });
+      return {
+        tasks: page.tasks.map(({ id, task, record }) => ({
+          id,
+          status: record.status,
+          attempt: record.attempt,
+          at: record.at,
+          ...(task ? { type: task.type, enqueuedAt: task.enqueuedAt, priority: task.priority, payload: task.payload } : {}),
+          ...(record.worker !== undefined ? { worker: record.worker } : {}),
+          ...(record.reason !== undefined ? { reason: record.reason } : {}),
+          ...(record.runAt !== undefined ? { runAt: record.runAt } : {}),
+        })),
+        ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}),
+      };
     },
   );
 

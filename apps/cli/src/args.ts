@@ -1,7 +1,6 @@
 import yargs, { type Argv, type Arguments } from 'yargs';
 import { positiveInt, withConnectionOptions, type ConnectionArgs } from '@taskq/app-kit';
-import { assertQueueName, DEFAULT_KEY_PREFIX, DEFAULT_QUEUE, idProblem, payloadProblem, type JsonValue } from '@taskq/queue';
-import { LISTABLE_STATUSES, type ListableStatus } from './inspect';
+import { assertQueueName, DEFAULT_KEY_PREFIX, DEFAULT_LIST_LIMIT, DEFAULT_QUEUE, idProblem, LISTABLE_STATUSES, MAX_LIST_LIMIT, payloadProblem, type JsonValue, type ListableStatus } from '@taskq/queue';
 import { parseJsonArgument } from './json-argument';
 
 /** Exit codes of `taskq` (the apps' three, and one for "not found"). */
@@ -26,11 +25,11 @@ export type Command =
   | { readonly name: 'queue pause'; readonly queue: string; readonly reason: string }
   | { readonly name: 'queue resume'; readonly queue: string }
   | { readonly name: 'queue purge'; readonly queue: string; readonly yes: boolean; readonly force: boolean }
-  | { readonly name: 'task ls'; readonly queue: string; readonly status: ListableStatus; readonly limit: number }
+  | { readonly name: 'task ls'; readonly queue: string; readonly status: ListableStatus; readonly limit: number; readonly cursor?: string }
   | { readonly name: 'task show'; readonly queue: string; readonly id: string }
   | { readonly name: 'task cancel'; readonly queue: string; readonly id: string; readonly waitMs: number }
   | { readonly name: 'task retry'; readonly queue: string; readonly id: string }
-  | { readonly name: 'dead ls'; readonly queue: string; readonly limit: number }
+  | { readonly name: 'dead ls'; readonly queue: string; readonly limit: number; readonly cursor?: string }
   | { readonly name: 'dead requeue'; readonly queue: string; readonly ids: readonly string[]; readonly all: boolean }
   | {
       readonly name: 'enqueue';
@@ -48,8 +47,6 @@ export interface Parsed {
   readonly global: GlobalArgs;
   readonly command: Command;
 }
-
-const DEFAULT_LIMIT = 50;
 
 /** A queue name argument: checked, so that a bad one is a usage error. */
 function queueArg(what: string, value: unknown): string {
@@ -84,7 +81,12 @@ const queuePositional = <T>(y: Argv<T>) => withExitCodes(y).positional('queue', 
 /** The exit codes at the end of a command's --help (yargs shows a command's own epilogue only). */
 const withExitCodes = <T>(y: Argv<T>): Argv<T> => y.epilogue(EXIT_CODES_HELP);
 const idPositional = <T>(y: Argv<T>) => queuePositional(y).positional('id', { type: 'string', demandOption: true, describe: 'task id' });
-const limitOption = <T>(y: Argv<T>) => y.option('limit', { type: 'number', default: DEFAULT_LIMIT, describe: 'list at most this many' });
+const limitOption = <T>(y: Argv<T>) =>
+  y
+    .option('limit', { type: 'number', default: DEFAULT_LIST_LIMIT, describe: `list at most this many (1-${MAX_LIST_LIMIT})` })
+    .option('cursor', { type: 'string', describe: 'the next page: the cursor the page before printed' });
+/** --cursor as given ('' is the first page, as none). */
+const cursorArg = (value: unknown): { cursor?: string } => (typeof value === 'string' && value !== '' ? { cursor: value } : {});
 
 /**
  * Parses `taskq …`. Bad arguments print the usage of the command and the
@@ -155,10 +157,10 @@ export function parseArgs(argv: readonly string[]): Parsed {
         withExitCodes(y)
           .command(
             'ls <queue>',
-            'tasks of one status, in the order they run (Queued, Delayed, Retrying) or newest first',
+            'tasks of one status, a page at a time: in the order they run (Queued, Delayed, Retrying) or newest first; the next page with the --cursor printed',
             leaf(
               (c) => limitOption(queuePositional(c).option('status', { choices: LISTABLE_STATUSES, demandOption: true, describe: 'which tasks' })),
-              (a) => ({ name: 'task ls', queue: queueArg('queue', a.queue), status: a.status, limit: positiveInt('--limit', a.limit) }),
+              (a) => ({ name: 'task ls', queue: queueArg('queue', a.queue), status: a.status, limit: positiveInt('--limit', a.limit, MAX_LIST_LIMIT), ...cursorArg(a.cursor) }),
             ),
             done,
           )
@@ -189,10 +191,10 @@ export function parseArgs(argv: readonly string[]): Parsed {
         withExitCodes(y)
           .command(
             'ls <queue>',
-            'Dead tasks, newest first, with their last error',
+            'Dead tasks, newest first, with their last error; the next page with the --cursor printed',
             leaf(
               (c) => limitOption(queuePositional(c)),
-              (a) => ({ name: 'dead ls', queue: queueArg('queue', a.queue), limit: positiveInt('--limit', a.limit) }),
+              (a) => ({ name: 'dead ls', queue: queueArg('queue', a.queue), limit: positiveInt('--limit', a.limit, MAX_LIST_LIMIT), ...cursorArg(a.cursor) }),
             ),
             done,
           )

@@ -1,10 +1,25 @@
 import type { Redis } from 'ioredis';
-import { decodeQueueEvent, discoverQueues, globEscape, InvalidTaskError, queueOfKey, readQueueCounts, scanQueueKeys, type Queue, type QueueEvent, type Task } from '@taskq/queue';
+import {
+  decodeQueueEvent,
+  discoverQueues,
+  globEscape,
+  InvalidListQueryError,
+  InvalidTaskError,
+  queueOfKey,
+  readQueueCounts,
+  scanQueueKeys,
+  type ListableStatus,
+  type Queue,
+  type QueueEvent,
+  type Task,
+  type TaskPage,
+  type TaskRow,
+} from '@taskq/queue';
 import { decodeStatusMessage, type StatusRecord } from '@taskq/recorder';
 import { CLI_EXIT, type Command } from './args';
 import { CliError } from './cli-error';
 import { duration, isoTime, oneLine, preview, queueEventLine, recordLine } from './format';
-import { listTasks, taskDetail, type TaskRow } from './inspect';
+import { taskDetail } from './inspect';
 import { formatFields, formatTable } from './table';
 
 /** What the commands work with; main.ts (the composition root) makes it. */
@@ -41,7 +56,7 @@ export async function runCommand(ctx: Context, cmd: Command): Promise<number> {
     case 'queue purge':
       return purge(ctx, cmd);
     case 'task ls':
-      return taskLs(ctx, cmd.queue, cmd.status, cmd.limit);
+      return taskLs(ctx, cmd.queue, cmd.status, cmd.limit, cmd.cursor);
     case 'task show':
       return taskShow(ctx, cmd);
     case 'task cancel':
@@ -49,7 +64,7 @@ export async function runCommand(ctx: Context, cmd: Command): Promise<number> {
     case 'task retry':
       return taskRetry(ctx, cmd);
     case 'dead ls':
-      return taskLs(ctx, cmd.queue, 'Dead', cmd.limit);
+      return taskLs(ctx, cmd.queue, 'Dead', cmd.limit, cmd.cursor);
     case 'dead requeue':
       return deadRequeue(ctx, cmd);
     case 'enqueue':
@@ -200,10 +215,13 @@ function taskJson(row: TaskRow): Record<string, unknown> {
   return {
     id: row.id,
     ...(t ? { type: t.type, payload: t.payload, enqueuedAt: t.enqueuedAt, priority: t.priority, maxAttempts: t.maxAttempts } : {}),
-    ...(r ? { status: r.status, attempt: r.attempt, at: r.at, seq: r.seq } : {}),
-    ...(r?.worker ? { worker: r.worker } : {}),
-    ...(r?.reason ? { reason: r.reason } : {}),
-    ...(r?.runAt !== undefined ? { runAt: r.runAt } : {}),
+    status: r.status,
+    attempt: r.attempt,
+    at: r.at,
+    seq: r.seq,
+    ...(r.worker ? { worker: r.worker } : {}),
+    ...(r.reason ? { reason: r.reason } : {}),
+    ...(r.runAt !== undefined ? { runAt: r.runAt } : {}),
   };
 }
 
@@ -217,14 +235,28 @@ function info(r: StatusRecord | undefined): string {
   return parts.join(': ');
 }
 
-async function taskLs(ctx: Context, name: string, status: Of<'task ls'>['status'], limit: number): Promise<number> {
-  const { tasks, more } = await listTasks(ctx.queue(name), ctx.redis, status, limit);
+async function taskLs(ctx: Context, name: string, status: ListableStatus, limit: number, cursor: string | undefined): Promise<number> {
+  let page: TaskPage;
+  try {
+    page = await ctx.queue(name).listTasks(status, { limit, ...(cursor !== undefined ? { cursor } : {}) });
+  } catch (err) {
+    // a cursor of another list, or mangled: a bad argument, nothing listed
+    if (err instanceof InvalidListQueryError) throw new CliError(`--${err.message}`, CLI_EXIT.usage); // the message begins with the option's name
+    throw err;
+  }
+  const { tasks, nextCursor } = page;
   if (ctx.json) {
-    ctx.out(json({ queue: name, status, tasks: tasks.map(taskJson), more }));
+    ctx.out(json({ queue: name, status, tasks: tasks.map(taskJson), more: nextCursor !== undefined, ...(nextCursor !== undefined ? { nextCursor } : {}) }));
     return CLI_EXIT.ok;
   }
+  const next = (): void => {
+    if (nextCursor !== undefined) ctx.note(`(more: the next page with --cursor ${nextCursor})\n`);
+  };
   if (tasks.length === 0) {
-    ctx.out(`no ${status} tasks in queue ${name}\n`);
+    // a page can end empty yet have a next one (it read only tasks of another status)
+    if (nextCursor !== undefined) ctx.out(`no ${status} tasks on this page of queue ${name}\n`);
+    else ctx.out(`no ${cursor === undefined ? '' : 'more '}${status} tasks in queue ${name}\n`);
+    next();
     return CLI_EXIT.ok;
   }
   ctx.out(
@@ -233,15 +265,15 @@ async function taskLs(ctx: Context, name: string, status: Of<'task ls'>['status'
       tasks.map((t) => [
         t.id,
         t.task?.type ?? '?',
-        t.record?.status ?? '?',
-        t.record ? `${t.record.attempt}/${t.task?.maxAttempts ?? '?'}` : '',
-        isoTime(t.record?.at),
+        t.record.status,
+        `${t.record.attempt}/${t.task?.maxAttempts ?? '?'}`,
+        isoTime(t.record.at),
         t.task ? preview(t.task.payload) : '',
         info(t.record),
       ]),
     ),
   );
-  if (more) ctx.note(`(the first ${limit}; more with --limit)\n`);
+  next();
   return CLI_EXIT.ok;
 }
 

@@ -1,5 +1,6 @@
 -- cancel: stop a task that has not finished.
---   Queued, Delayed, Retrying -> removed from the ready list or delayed set, recorded Cancelled
+--   Queued, Delayed, Retrying -> removed from the ready list or delayed set
+--     (and the Retrying index), pushed onto the cancelled list, recorded Cancelled
 --   InProgress -> cancel requested: marked in the cancels hash and announced
 --     on the control channel; the worker holding it aborts its handler and
 --     records Cancelled (see fail.lua); its heartbeat re-reports the request
@@ -9,11 +10,12 @@
 -- KEYS[3] status: status hash
 -- KEYS[4] seq: seq counter
 -- KEYS[5] cancels: cancels hash
--- KEYS[6] finished: finished list (retention)
+-- KEYS[6] cancelled: cancelled list (newest first; retention)
 -- KEYS[7] attempts: attempts hash
 -- KEYS[8] tasks: tasks hash
 -- KEYS[9] prioritized: prioritized sorted set
 -- KEYS[10] parked: ready tasks set aside while their type is at its limit (still Queued)
+-- KEYS[11] retrying: the Retrying tasks of the delayed set (id -> due)
 -- ARGV[1] events channel
 -- ARGV[2] control channel
 -- ARGV[3] task id
@@ -32,6 +34,8 @@ if status == 'Queued' then
   if removed == 0 then removed = redis.call('ZREM', KEYS[10], id) end
 elseif status == 'Delayed' or status == 'Retrying' then
   removed = redis.call('ZREM', KEYS[2], id)
+  -- out of the index too (a Delayed task is not in it: a no-op)
+  redis.call('ZREM', KEYS[11], id)
 elseif status == 'InProgress' then
   redis.call('HSET', KEYS[5], id, string.format('%.0f', now))
   redis.call('PUBLISH', ARGV[2], id)

@@ -1,8 +1,9 @@
 -- fail: an attempt did not succeed. Depending on the mode (ARGV[6]):
---   retry   -> delayed set for ARGV[8] ms, recorded Retrying (reason, runAt)
+--   retry   -> delayed set for ARGV[8] ms, and its Retrying index, recorded
+--              Retrying (reason, runAt)
 --   dead    -> dead-letter list, recorded Dead (its last attempt failed)
 --   reject  -> rejected list, recorded Failed (the task cannot run at all)
---   cancel  -> recorded Cancelled (its handler was aborted by a cancel)
+--   cancel  -> cancelled list, recorded Cancelled (its handler was aborted by a cancel)
 -- A cancel requested while the task ran wins over retry and dead: the task
 -- ends Cancelled and is not retried. The attempt's entry is appended to the
 -- task's history. Refused (returns 0, nothing written) unless this consumer
@@ -19,7 +20,7 @@
 -- KEYS[7] delayed: delayed sorted set
 -- KEYS[8] dead: dead list
 -- KEYS[9] rejected: rejected list
--- KEYS[10] finished: finished list (retention)
+-- KEYS[10] cancelled: cancelled list (newest first; retention)
 -- KEYS[11] history: history hash
 -- KEYS[12] tasks: tasks hash
 -- KEYS[13] recoveries: recoveries hash
@@ -29,6 +30,7 @@
 -- KEYS[17] limitActive: type -> slots held
 -- KEYS[18] parked: tasks set aside while their type is at its limit
 -- KEYS[19] progress: progress hash (the task's goes: its run is over)
+-- KEYS[20] retrying: the Retrying tasks of the delayed set (id -> due)
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] task id
@@ -75,6 +77,7 @@ end
 if mode == 'retry' then
   local due = now + tonumber(ARGV[8])
   redis.call('ZADD', KEYS[7], due, id)
+  redis.call('ZADD', KEYS[20], due, id)
   taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Retrying', attempt, now, ARGV[4], ARGV[7], due)
   taskq_flush()
   -- idle workers re-arm their timer for the new earliest due time (and take a freed slot)

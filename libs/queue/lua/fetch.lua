@@ -30,6 +30,7 @@
 -- KEYS[19] limitStarts: starts under a rate limit (sorted set, by scope and time)
 -- KEYS[20] parked: ready tasks set aside while their type is at its limit (sorted set)
 -- KEYS[21] progress: progress hash (an acked task's goes; absent while no running task reported any)
+-- KEYS[22] retrying: the Retrying tasks of the delayed set (promoted ones leave it; absent while none retries)
 -- ARGV[1] events channel
 -- ARGV[2] consumer id
 -- ARGV[3] '1' if every worker name (acks' and fetches') and acked id needs no
@@ -131,6 +132,8 @@ local due = {}
 if not paused then due = call('ZRANGEBYSCORE', KEYS[8], '-inf', string.format('%.0f', now), 'LIMIT', 0, 1000) end
 if #due > 0 then
   call('ZREM', KEYS[8], taskq_unpack(due))
+  -- the Retrying index: one EXISTS when no task retries
+  if call('EXISTS', KEYS[22]) == 1 then call('ZREM', KEYS[22], taskq_unpack(due)) end
   taskq_ready(KEYS[1], KEYS[14], KEYS[15], due, true)
 end
 local asked = wanted

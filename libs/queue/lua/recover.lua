@@ -18,7 +18,7 @@
 -- KEYS[6] seq: seq counter
 -- KEYS[7] fence: fence hash
 -- KEYS[8] cancels: cancels hash
--- KEYS[9] finished: finished list (retention)
+-- KEYS[9] cancelled: cancelled list (newest first; retention)
 -- KEYS[10] recoveries: recoveries hash (id -> times recovered)
 -- KEYS[11] dead: dead list
 -- KEYS[12] tasks: tasks hash

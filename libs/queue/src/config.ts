@@ -8,7 +8,11 @@ import { DEFAULT_KEY_PREFIX, queueKeys, type QueueKeys } from './keys';
 export interface RetentionOptions {
   /** Forget Done/Cancelled tasks finished longer ago than this, ms. Default 86 400 000 (24 h). */
   readonly maxAgeMs?: number;
-  /** Keep at most this many Done/Cancelled tasks (the newest). Default 10 000. */
+  /**
+   * Keep at most this many Done tasks and this many Cancelled tasks (the
+   * newest of each: the limit applies to the retained and the cancelled list
+   * each). Default 10 000.
+   */
   readonly maxCount?: number;
   /** Keep at most this many Dead tasks in the dead-letter list (the newest). Default 10 000. */
   readonly deadMax?: number;

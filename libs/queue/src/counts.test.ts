@@ -47,5 +47,10 @@ describe('readQueueCounts', () => {
       paused: true,
       oldestReadyAgeSeconds: 3600,
     });
+
+    // finished counts the Done tasks (retained list) and the Cancelled ones (cancelled list)
+    expect((await queue.cancel('later')).outcome).toBe('cancelled');
+    expect([await redis.llen(k.finished), await redis.llen(k.cancelled)]).toEqual([1, 1]);
+    expect(await readQueueCounts(redis, k)).toMatchObject({ delayed: 0, finished: 2 });
   });
 });

@@ -9,7 +9,7 @@ export interface QueueCounts {
   readonly dead: number;
   /** Rejected (Failed) tasks in the rejected list. */
   readonly failed: number;
-  /** Done and Cancelled tasks still remembered (the retention list). */
+  /** Done and Cancelled tasks still remembered (the retention lists: `retained` and `cancelled`). */
   readonly finished: number;
   /** Registered consumers (worker pools; one per process and queue). */
   readonly workers: number;
@@ -56,6 +56,7 @@ export async function readQueueCounts(redis: RedisClient, keys: QueueKeys, now: 
     .llen(keys.dead)
     .llen(keys.rejected)
     .llen(keys.finished)
+    .llen(keys.cancelled)
     .zcard(keys.consumers)
     .exists(keys.paused)
     .eval(OLDEST_READY, 3, keys.ready, keys.tasks, keys.prioritized)
@@ -64,7 +65,7 @@ export async function readQueueCounts(redis: RedisClient, keys: QueueKeys, now: 
     if (err) throw err;
     return value;
   });
-  const [ready, prioritized, parked, delayed, fence, encodingField, dead, failed, finished, workers, paused, oldest] = values;
+  const [ready, prioritized, parked, delayed, fence, encodingField, dead, failed, done, cancelled, workers, paused, oldest] = values;
   const enqueuedAt = typeof oldest === 'string' ? Number(oldest) : NaN;
   return {
     ready: Number(ready) + Number(prioritized) + Number(parked), // parked: ready tasks of a type at its limit
@@ -72,7 +73,7 @@ export async function readQueueCounts(redis: RedisClient, keys: QueueKeys, now: 
     inProgress: Number(fence) - Number(encodingField),
     dead: Number(dead),
     failed: Number(failed),
-    finished: Number(finished),
+    finished: Number(done) + Number(cancelled),
     workers: Number(workers),
     paused: Number(paused) === 1,
     oldestReadyAgeSeconds: Number.isFinite(enqueuedAt) ? Math.max(0, (now - enqueuedAt) / 1000) : 0,

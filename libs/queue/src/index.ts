@@ -49,5 +49,8 @@ export type { ProgressValue, TaskProgress, ProgressUpdate, ProgressEvent } from 
 export { InvalidScheduleError, nextTick, tickTaskId } from './schedule';
 export type { Schedule, ScheduleSpec, ScheduledTask, Tick } from './schedule';
 export { InvalidLimitError } from './errors/invalid-limit-error';
+export { InvalidListQueryError } from './errors/invalid-list-query-error';
+export { readTaskPage, LISTABLE_STATUSES, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './list';
+export type { ListableStatus, ListOptions, TaskPage, TaskRow } from './list';
 export { repairLimits, MAX_LIMITED_TYPES, MAX_LIMIT_CONCURRENCY, MAX_RATE, MAX_RATE_INTERVAL_MS } from './limits';
 export type { Limit, Limits, LimitsRepair } from './limits';

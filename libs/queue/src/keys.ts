@@ -43,6 +43,13 @@ export interface QueueKeys extends RecordKeys {
   readonly rejected: string;
   /** Sorted set task id -> due time (ms): Delayed and Retrying tasks. */
   readonly delayed: string;
+  /**
+   * Sorted set task id -> due time (ms): the Retrying tasks of `delayed`, an
+   * index kept by the scripts that move tasks in and out of it (fail's retry
+   * adds; a fetch's promotion of due tasks, a cancel remove), so that the
+   * Retrying tasks can be listed page by page without reading every record.
+   */
+  readonly retrying: string;
   /** Dead-letter list: ids of tasks that failed their last attempt (status Dead), newest first, capped. */
   readonly dead: string;
   /**
@@ -54,8 +61,14 @@ export interface QueueKeys extends RecordKeys {
   readonly history: string;
   /** Hash task id -> time a cancel was requested while the task was InProgress. */
   readonly cancels: string;
-  /** List of the ids of Done and Cancelled tasks in finish order, newest first, for retention (a task's finish time is its final record's `at`). */
+  /**
+   * List of the ids of Done tasks in finish order, newest first, for retention
+   * (a task's finish time is its final record's `at`). Key `retained`. Data
+   * written before the `cancelled` list came may still hold Cancelled ids here.
+   */
   readonly finished: string;
+  /** List of the ids of Cancelled tasks in the order they were cancelled, newest first, trimmed by retention like `finished`. */
+  readonly cancelled: string;
   /** Hash task id -> how often the janitor recovered it from a dead worker. */
   readonly recoveries: string;
   /**
@@ -156,11 +169,13 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_KEY_PREFIX): Q
     consumers: `${base}:consumers`,
     rejected: `${base}:rejected`,
     delayed: `${base}:delayed`,
+    retrying: `${base}:retrying`,
     dead: `${base}:dead`,
     fence: `${base}:fence`,
     history: `${base}:history`,
     cancels: `${base}:cancels`,
     finished: `${base}:retained`,
+    cancelled: `${base}:cancelled`,
     recoveries: `${base}:recoveries`,
     progress: `${base}:progress`,
     epoch: `${base}:epoch`,

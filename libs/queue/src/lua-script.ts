@@ -66,4 +66,5 @@ export const SCRIPTS = {
   scheduleSet: loadScript('schedule-set'),
   scheduleAdvance: loadScript('schedule-advance'),
   progress: loadScript('progress'),
+  listPage: loadScript('list-page'),
 } as const;

@@ -32,6 +32,7 @@ import { decodeQueueEvent, type QueueEvent } from './queue-event';
 import { listSchedules, removeSchedule, setSchedule, timeMs, type Schedule, type ScheduleSpec } from './schedule';
 import { readLimits, removeLimit, setLimit, type Limit, type Limits } from './limits';
 import { decodeProgress, type TaskProgress } from './progress';
+import { readTaskPage, type ListableStatus, type ListOptions, type TaskPage } from './list';
 
 /** Tasks per enqueue script call; bounds the size of one Redis command. */
 const ENQUEUE_CHUNK = 1000;
@@ -414,6 +415,29 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
   /** Number of Delayed and Retrying tasks. */
   async delayedCount(): Promise<number> {
     return (await this.redis()).zcard(this.keys.delayed);
+  }
+
+  /**
+   * One page of the tasks of one status, from the structure that holds them,
+   * with each task's body and status record:
+   * - `Queued` in the order workers take them (the priorities above the
+   *   default, the ready list, the priorities below, then the tasks parked by
+   *   a type's limit); `InProgress` by consumer id, each consumer's newest
+   *   first. Their cursor is an offset into a line that moves as workers take
+   *   tasks, so a task may be skipped or shown twice across pages.
+   * - `Delayed` and `Retrying` soonest due first; `Done`, `Cancelled`, `Dead`
+   *   and `Failed` newest first. Their cursor is the last task read (with its
+   *   due time or its record's seq), so the pages are stable: tasks that come
+   *   or go meanwhile (enqueued, retried, finished, requeued, trimmed) make
+   *   none of the tasks that stayed skipped or shown twice.
+   * `limit`: 1 to 500, default 50. `cursor`: the `nextCursor` of the page
+   * before (an opaque string; absent for the first page). A page can hold
+   * fewer tasks than the limit and still have a `nextCursor`; none means the
+   * list ended. Throws InvalidListQueryError (`field`: status, limit or
+   * cursor) for a bad input, before reading anything.
+   */
+  async listTasks(status: ListableStatus, options: ListOptions = {}): Promise<TaskPage> {
+    return readTaskPage(await this.redis(), this.keys, status, options);
   }
 
   /** Ids of rejected (Failed) tasks, newest first. */

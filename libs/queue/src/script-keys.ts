@@ -4,20 +4,20 @@ import type { QueueKeys } from './keys';
 export type ScriptKey = Exclude<keyof QueueKeys, 'queue' | 'processing' | 'events' | 'wake' | 'control' | 'janitorLock'> | 'processing';
 
 /**
- * The KEYS of every transition script, in order: the one typed place they are
+ * The KEYS of every script (the transitions, and list-page, which only reads), in order: the one typed place they are
  * built from. Each script's header (`-- KEYS[n] <name>: …`) lists the same
  * names; script-keys.test.ts checks that they agree.
  */
 export const SCRIPT_KEYS = {
   enqueue: ['ready', 'tasks', 'status', 'seq', 'delayed', 'ids', 'epoch', 'prioritized', 'priorities'],
-  fetch: ['ready', 'processing', 'tasks', 'attempts', 'status', 'seq', 'consumers', 'delayed', 'fence', 'cancels', 'finished', 'recoveries', 'paused', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'limitStarts', 'parked', 'progress'],
-  fail: ['processing', 'attempts', 'status', 'seq', 'fence', 'cancels', 'delayed', 'dead', 'rejected', 'finished', 'history', 'tasks', 'recoveries', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress'],
+  fetch: ['ready', 'processing', 'tasks', 'attempts', 'status', 'seq', 'consumers', 'delayed', 'fence', 'cancels', 'finished', 'recoveries', 'paused', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'limitStarts', 'parked', 'progress', 'retrying'],
+  fail: ['processing', 'attempts', 'status', 'seq', 'fence', 'cancels', 'delayed', 'dead', 'rejected', 'cancelled', 'history', 'tasks', 'recoveries', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress', 'retrying'],
   release: ['processing', 'ready', 'attempts', 'status', 'seq', 'fence', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress'],
   reconcile: ['processing', 'ready', 'attempts', 'status', 'seq', 'fence', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress'],
-  recover: ['processing', 'ready', 'consumers', 'attempts', 'status', 'seq', 'fence', 'cancels', 'finished', 'recoveries', 'dead', 'tasks', 'history', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress'],
+  recover: ['processing', 'ready', 'consumers', 'attempts', 'status', 'seq', 'fence', 'cancels', 'cancelled', 'recoveries', 'dead', 'tasks', 'history', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress'],
   heartbeat: ['consumers', 'processing', 'cancels', 'epoch'],
   staleConsumers: ['consumers'],
-  cancel: ['ready', 'delayed', 'status', 'seq', 'cancels', 'finished', 'attempts', 'tasks', 'prioritized', 'parked'],
+  cancel: ['ready', 'delayed', 'status', 'seq', 'cancels', 'cancelled', 'attempts', 'tasks', 'prioritized', 'parked', 'retrying'],
   requeueDead: ['dead', 'ready', 'attempts', 'status', 'seq', 'tasks', 'recoveries', 'prioritized', 'priorities'],
   requeueFailed: ['rejected', 'ready', 'attempts', 'status', 'seq', 'tasks', 'recoveries', 'prioritized', 'priorities'],
   pause: ['paused', 'seq'],
@@ -26,8 +26,9 @@ export const SCRIPT_KEYS = {
   limitsRepair: ['limits', 'limitHeld', 'limitActive', 'limitStarts', 'parked', 'fence', 'ready', 'prioritized', 'priorities'],
   scheduleSet: ['schedules', 'scheduled'],
   scheduleAdvance: ['schedules', 'scheduled'],
-  trim: ['finished', 'tasks', 'attempts', 'status', 'history', 'fence', 'cancels', 'recoveries', 'priorities', 'progress'],
+  trim: ['finished', 'tasks', 'attempts', 'status', 'history', 'fence', 'cancels', 'recoveries', 'priorities', 'progress', 'cancelled'],
   progress: ['fence', 'progress'],
+  listPage: ['finished', 'cancelled', 'dead', 'rejected', 'delayed', 'retrying', 'prioritized', 'ready', 'parked', 'status', 'tasks'],
 } as const satisfies Record<string, readonly ScriptKey[]>;
 
 export type ScriptName = keyof typeof SCRIPT_KEYS;

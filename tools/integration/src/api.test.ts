@@ -1,4 +1,4 @@
-import { Queue, queueKeys } from '@taskq/queue';
+import { Consumer, Queue, queueKeys } from '@taskq/queue';
 import { AppProcess, killAllApps, line, type LogLine } from './test-support/app-process';
 import { closedPort } from './test-support/closed-port';
 import { newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
@@ -93,6 +93,8 @@ describe('the API without tokens (127.0.0.1 only)', () => {
     expect(Object.keys(doc.json['paths'] as object).sort()).toEqual(
       ['/healthz', '/queues', '/queues/{queue}/dead/requeue', '/queues/{queue}/tasks', '/readyz', '/tasks/{queue}/{id}', '/tasks/{queue}/{id}/cancel', '/tasks/{queue}/{id}/retry', '/whoami'].sort(),
     );
+    const list = (doc.json['paths'] as Record<string, Record<string, { parameters: { name: string; in: string; required: boolean }[] }>>)['/queues/{queue}/tasks']?.['get'];
+    expect(list?.parameters.map((p) => [p.name, p.in, p.required])).toEqual([['queue', 'path', true], ['status', 'query', true], ['cursor', 'query', false], ['limit', 'query', false]]);
     const post = (doc.json['paths'] as Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>)['/queues/{queue}/tasks']?.['post'];
     expect(Object.keys(post?.responses ?? {})).toEqual(expect.arrayContaining(['201', '400', '413']));
     expect(JSON.stringify(post?.requestBody)).toContain('"maxItems":1000');
@@ -148,6 +150,67 @@ describe('the API without tokens (127.0.0.1 only)', () => {
     expect((await redis.lrange(queueKeys(queue).ready, 0, -1)).sort()).toEqual(['doomed', 'doomed-2', 'orphan']);
   }, 60_000);
 
+  it('GET /queues/{queue}/tasks: a page of one status and the next with its cursor, stable while tasks come and go; 400 naming the field for a bad status, limit or cursor', async () => {
+    const api = await startApi();
+    const queue = newQueueName('api-list');
+    const redis = await clients.connect();
+    const q = new Queue({ queue, connection: redis });
+    // five Dead tasks (d0 died first), by a consumer of the test's own
+    const consumer = new Consumer({ queue, connection: redis, id: `${queue}-c` });
+    await consumer.register();
+    const dead = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `d${from + i}`);
+    const kill = async (ids: string[]) => {
+      await q.enqueueMany(ids.map((id, i) => ({ id, type: 'sleep', payload: { n: i }, maxAttempts: 1 })));
+      const { tasks } = await consumer.fetch(ids.map((_, i) => `it-w-${i}`));
+      for (const t of tasks) expect(await consumer.fail(t.id, t.worker, t.token, { mode: 'dead', reason: 'boom' })).toBe('Dead');
+    };
+    await kill(dead(5));
+
+    const page1 = await api.call('GET', `/queues/${queue}/tasks?status=Dead&limit=2`);
+    expect(page1.status).toBe(200);
+    expect(page1.json).toEqual({
+      tasks: [
+        { id: 'd4', status: 'Dead', attempt: 1, at: expect.any(Number) as number, type: 'sleep', enqueuedAt: expect.any(Number) as number, priority: 5, worker: 'it-w-4', reason: 'boom', payload: { n: 4 } },
+        expect.objectContaining({ id: 'd3', status: 'Dead' }),
+      ],
+      nextCursor: expect.stringMatching(/^[A-Za-z0-9_-]+$/) as string,
+    });
+    // meanwhile a task dies (the new end) and d2 is retried (it leaves the list): the next pages go on after d3
+    await kill(['d5']);
+    expect((await api.call('POST', `/tasks/${queue}/d2/retry`)).status).toBe(200);
+    const cursor = encodeURIComponent(String(page1.json['nextCursor']));
+    await q.enqueueMany([
+      { id: 'later', type: 'sleep', payload: { ms: 1 }, delayMs: 60_000 },
+      { id: 'now', type: 'sleep', payload: { ms: 1 }, priority: 7 },
+    ]);
+    const page2 = await api.call('GET', `/queues/${queue}/tasks?status=Dead&limit=2&cursor=${cursor}`);
+    expect({ ids: (page2.json['tasks'] as { id: string }[]).map((t) => t.id), next: page2.json['nextCursor'] }).toEqual({ ids: ['d1', 'd0'], next: undefined });
+
+    const queued = await api.call('GET', `/queues/${queue}/tasks?status=Queued`);
+    expect((queued.json['tasks'] as { id: string }[]).map((t) => t.id)).toEqual(['now', 'd2']);
+    const delayed = await api.call('GET', `/queues/${queue}/tasks?status=Delayed`);
+    expect(delayed.json).toEqual({ tasks: [expect.objectContaining({ id: 'later', status: 'Delayed', attempt: 0, runAt: expect.any(Number) as number })] });
+    expect((await api.call('GET', `/queues/${queue}/tasks?status=Done`)).json).toEqual({ tasks: [] });
+
+    const bad: [string, string, RegExp][] = [
+      ['status=Running', 'querystring.status', /^querystring\.status must be equal to one of the allowed values$/],
+      ['limit=5', 'querystring.status', /^querystring\.status is required$/],
+      ['status=Dead&limit=0', 'querystring.limit', /^querystring\.limit must be >= 1$/],
+      ['status=Dead&limit=501', 'querystring.limit', /^querystring\.limit must be <= 500$/],
+      ['status=Dead&limit=many', 'querystring.limit', /^querystring\.limit must be integer$/],
+      ['status=Dead&bogus=1', 'querystring.bogus', /^querystring\.bogus is not a field of this object$/],
+      ['status=Dead&cursor=not-a-cursor', 'querystring.cursor', /^querystring\.cursor is not valid: not a cursor of taskq \(give back the nextCursor of the page before, or none for the first page\)$/],
+      [`status=Done&cursor=${cursor}`, 'querystring.cursor', /it pages through the Dead tasks, not the Done ones/],
+    ];
+    for (const [query, field, message] of bad) {
+      const res = await api.call('GET', `/queues/${queue}/tasks?${query}`);
+      expect({ query, status: res.status, field: res.json['field'] }).toEqual({ query, status: 400, field });
+      expect(res.json['message']).toMatch(message);
+      expect(res.text).not.toMatch(/\n\s+at |node_modules/);
+    }
+    await consumer.unregister();
+  }, 60_000);
+
   it('bad requests: 400 naming the field, 404, 413, 415 — JSON, never a stack trace; nothing enqueued', async () => {
     const api = await startApi(['--body-limit', '2048']);
     const queue = newQueueName('api-bad');
@@ -194,6 +257,8 @@ describe('the API with tokens', () => {
     expect((await call('POST', `/queues/${queue}/tasks`, { body: { type: 'sleep', id: 'a' }, token: ADMIN })).status).toBe(201);
     expect((await call('GET', `/tasks/${queue}/a`, { token: READ })).json['status']).toBe('Queued');
     expect((await call('GET', `/tasks/${queue}/a`, { token: ADMIN })).status).toBe(200);
+    expect((await call('GET', `/queues/${queue}/tasks?status=Queued`, { token: READ })).json).toEqual({ tasks: [expect.objectContaining({ id: 'a', status: 'Queued' })] });
+    expect((await call('GET', `/queues/${queue}/tasks?status=Queued`)).status).toBe(401);
     expect((await call('GET', '/healthz')).status).toBe(200);
     // the dashboard asks which buttons to show
     expect((await call('GET', '/whoami', { token: READ })).json).toEqual({ role: 'read', auth: true });

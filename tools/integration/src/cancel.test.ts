@@ -40,7 +40,7 @@ describe('cancelling a task that is waiting', () => {
     expect(await whereIs(redis, keys, queued)).toEqual(['ready']);
     expect(await queue.cancel(queued)).toEqual(cancelled(queued));
     expect(await recorded(redis, keys, queued)).toMatchObject({ status: 'Cancelled', attempt: 0, reason: 'cancelled' });
-    expect(await whereIs(redis, keys, queued)).toEqual([]);
+    expect(await whereIs(redis, keys, queued)).toEqual(['cancelled']);
     expect(await queue.readyCount()).toBe(0);
 
     // Delayed
@@ -48,7 +48,7 @@ describe('cancelling a task that is waiting', () => {
     expect(await whereIs(redis, keys, delayed.id)).toEqual(['delayed']);
     expect(await queue.cancel(delayed.id, { reason: 'not needed any more' })).toEqual(cancelled(delayed.id));
     expect(await recorded(redis, keys, delayed.id)).toMatchObject({ status: 'Cancelled', reason: 'not needed any more' });
-    expect(await whereIs(redis, keys, delayed.id)).toEqual([]);
+    expect(await whereIs(redis, keys, delayed.id)).toEqual(['cancelled']);
 
     // Retrying: its first attempt fails on a worker; the retry is 1.5 s away
     const worker = await startWorker(queue.name);
@@ -59,10 +59,13 @@ describe('cancelling a task that is waiting', () => {
       backoff: { type: 'fixed', delayMs: 1500 },
     });
     const failed = await log.waitFor(retrying, 'Retrying', 5000);
-    expect(await whereIs(redis, keys, retrying)).toEqual(['delayed']);
+    expect(await whereIs(redis, keys, retrying)).toEqual(['delayed', 'retrying']);
     expect(await queue.cancel(retrying)).toEqual(cancelled(retrying));
     expect(await recorded(redis, keys, retrying)).toMatchObject({ status: 'Cancelled', attempt: 1 });
-    expect(await whereIs(redis, keys, retrying)).toEqual([]);
+    expect(await whereIs(redis, keys, retrying)).toEqual(['cancelled']);
+    // the cancelled list, newest first; none of them Done
+    expect(await redis.lrange(keys.cancelled, 0, -1)).toEqual([retrying, delayed.id, queued]);
+    expect(await redis.exists(keys.finished)).toBe(0);
     const cancelledRecords = await recordedMany(redis, keys, [queued, delayed.id, retrying]);
 
     // A task due after all three would have been due: once it is Done, none of them ran (again).
@@ -104,7 +107,7 @@ describe('cancelling a task that is running', () => {
       reason: 'cancelled while running',
       worker: expect.stringMatching(new RegExp(`^worker-${worker.pid}-1$`)) as unknown,
     });
-    expect(await whereIs(redis, keys, id)).toEqual([]);
+    expect(await whereIs(redis, keys, id)).toEqual(['cancelled']);
 
     // the worker carries on with the next task, and the cancelled one never comes back
     const { id: next } = await queue.enqueue({ id: `${queue.name}-next`, type: 'sleep', payload: { ms: 1 } });
@@ -139,14 +142,14 @@ describe('cancelling a task that is running', () => {
     // a: its handler failed anyway and would be retried; the pending cancel wins
     expect(await consumer.fail(a?.id ?? '', a?.worker ?? '', a?.token ?? '', { mode: 'retry', reason: 'boom', delayMs: 10 })).toBe('Cancelled');
     expect(await recorded(redis, keys, a?.id ?? '')).toMatchObject({ status: 'Cancelled', attempt: 1 });
-    expect(await whereIs(redis, keys, a?.id ?? '')).toEqual([]);
+    expect(await whereIs(redis, keys, a?.id ?? '')).toEqual(['cancelled']);
 
     // b: its holder dies; the janitor does not put a task whose cancel was requested back in the queue
     await redis.zadd(keys.consumers, Date.now() - 60_000, consumer.id);
     const pass = await new Janitor({ ...config, staleAfterMs: 5000, connection: redis, logger: new CaptureLogger() }).runOnce();
     expect(pass.ran).toBe(true);
     expect(await recorded(redis, keys, b?.id ?? '')).toMatchObject({ status: 'Cancelled', reason: 'cancelled; its worker stopped' });
-    expect(await whereIs(redis, keys, b?.id ?? '')).toEqual([]);
+    expect(await whereIs(redis, keys, b?.id ?? '')).toEqual(['cancelled']);
     expect(await queue.readyCount()).toBe(0);
   });
 });

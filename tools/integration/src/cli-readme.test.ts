@@ -85,6 +85,7 @@ describe("the README's Ops CLI commands", () => {
     await run('npm run taskq -- dead requeue default --all', /^requeued 1 dead task\(s\) of queue default$/m);
     await run('npm run taskq -- task cancel default task_3', /^task task_3 cancelled$/m);
     await watch.waitForOutput(new RegExp(`^${time} default task_3 Cancelled attempt 0: cancelled with taskq task cancel$`, 'm'), 'task_3 Cancelled');
+    await run('npm run taskq -- task ls default --status Cancelled', /^ID +TYPE +STATUS +ATTEMPT +SINCE +PAYLOAD +INFO\ntask_3 +sleep +Cancelled +0\/3 +\S+ +\{"ms":100\} +cancelled with taskq task cancel$/m);
 
     await watch.waitForOutput(new RegExp(`^${time} default task_1 Done worker-\\d+-\\d attempt 1$`, 'm'), 'task_1 Done', 15_000);
     await run('npm run -s taskq -- stats', /^QUEUE +READY +DELAYED +IN PROGRESS +DEAD +FAILED +FINISHED +WORKERS +PAUSED +OLDEST READY\ndefault +\d+ +0 +\d+ +\d+ +0 +2 +1 +no +\S+\n$/);

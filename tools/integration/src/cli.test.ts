@@ -102,7 +102,19 @@ describe('taskq enqueue, task show, task ls, stats, queue ls', () => {
     expect(ls.more).toBe(false);
     const limited = await taskq('task', 'ls', q, '--status', 'Queued', '--limit', '1');
     expect(limited.stdout.split('\n')).toEqual([expect.stringMatching(/^ID +TYPE +STATUS +ATTEMPT +SINCE +PAYLOAD +INFO$/), expect.stringMatching(/^task_1 +sleep +Queued +0\/4 /)]);
-    expect(limited.stderr).toBe('(the first 1; more with --limit)\n');
+    // the next page's cursor on stderr, given back with --cursor
+    const cursor = /^\(more: the next page with --cursor ([A-Za-z0-9_-]+)\)\n$/.exec(limited.stderr)?.[1];
+    expect({ stderr: limited.stderr, cursor }).toEqual({ stderr: limited.stderr, cursor: expect.any(String) as unknown });
+    const page2 = await taskq('task', 'ls', q, '--status', 'Queued', '--limit', '1', '--cursor', cursor ?? '');
+    expect(page2).toEqual({ code: 0, stdout: expect.stringMatching(new RegExp(`\n${generated.stdout} +sleep +Queued +0/3 `)) as unknown, stderr: '' });
+    const json1 = await taskqJson<{ tasks: { id: string }[]; more: boolean; nextCursor?: string }>('task', 'ls', q, '--status', 'Queued', '--limit', '1');
+    expect(json1).toMatchObject({ tasks: [{ id: 'task_1' }], more: true, nextCursor: cursor });
+    const json2 = await taskqJson<{ tasks: { id: string }[]; more: boolean; nextCursor?: string }>('task', 'ls', q, '--status', 'Queued', '--limit', '1', '--cursor', json1.nextCursor ?? '');
+    expect(json2).toEqual({ queue: q, status: 'Queued', tasks: [expect.objectContaining({ id: generated.stdout, status: 'Queued' })], more: false });
+    // a cursor of another status's list: a bad argument
+    const wrong = await taskq('task', 'ls', q, '--status', 'Delayed', '--cursor', cursor ?? '');
+    expect(wrong).toEqual({ code: 2, stdout: '', stderr: 'error: --cursor is not valid: it pages through the Queued tasks, not the Delayed ones (give back the nextCursor of the page before, or none for the first page)\n' });
+    expect(await taskq('dead', 'ls', q, '--cursor', 'garbage!')).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: --cursor is not valid: not base64url/) as unknown });
     const later = await taskqJson<{ tasks: { id: string; runAt: number }[] }>('task', 'ls', q, '--status', 'Delayed');
     expect(later.tasks.map((t) => t.id)).toEqual([delayed.id]);
     expect(later.tasks[0].runAt).toBeGreaterThan(Date.now() + 500_000);
@@ -181,6 +193,13 @@ describe('taskq dead, task retry', () => {
 
     const dead = await taskqJson<{ tasks: { id: string; reason: string; attempt: number }[] }>('dead', 'ls', q);
     expect(dead.tasks.map((t) => t.id).sort()).toEqual(['d1', 'd2', 'd3']);
+    // two pages of two: the same three, each once, newest first
+    const first = await taskq('dead', 'ls', q, '--limit', '2');
+    const next = /--cursor (\S+)\)$/m.exec(first.stderr)?.[1] ?? '';
+    const second = await taskq('dead', 'ls', q, '--limit', '2', '--cursor', next);
+    const idsIn = (run: { stdout: string }) => run.stdout.split('\n').slice(1).map((l) => l.split(' ')[0]);
+    expect([...idsIn(first), ...idsIn(second)]).toEqual(dead.tasks.map((t) => t.id));
+    expect(second.stderr).toBe('');
     expect(dead.tasks[0]).toMatchObject({ attempt: 1, reason: expect.stringContaining('planned failure') as unknown });
     const table = await taskq('dead', 'ls', q);
     expect(table.stdout).toMatch(/^d\d +sleep +Dead +1\/1 +\S+ +\{"ms":1,"failAttempts":9\} +planned failure/m);
@@ -266,6 +285,7 @@ describe('taskq bad arguments and an unreachable Redis', () => {
     ['dead requeue without ids or --all', ['dead', 'requeue', 'q'], /give the ids of the tasks to requeue, or --all/],
     ['an unknown flag', ['stats', '--bogus'], /Unknown argument: bogus/],
     ['--limit 0', ['dead', 'ls', 'q', '--limit', '0'], /--limit must be a whole number >= 1/],
+    ['--limit over 500', ['task', 'ls', 'q', '--status', 'Done', '--limit', '501'], /--limit must be at most 500, got 501/],
   ])('%s: exit 2, the usage and the error on stderr, nothing written', async (_, args, message) => {
     const q = newQueueName('cli-usage');
     const run = await taskq(...args, ...(args[0] === 'enqueue' ? ['--queue', q] : []));

@@ -70,7 +70,7 @@ describe('a fetch whose task was recovered (library Consumers and Janitor in thi
     ]);
     expect(await recorded(redis, keys, id)).toEqual(done);
     expect(await redis.get(keys.seq)).toBe(seq);
-    expect(await whereIs(redis, keys, id)).toEqual([]);
+    expect(await whereIs(redis, keys, id)).toEqual(['retained']);
     expect(await queue.history(id)).toEqual([]);
     expect(await queue.deadIds()).toEqual([]);
   });
@@ -147,7 +147,7 @@ describe('a worker pool presumed dead that fetches its own task again (library p
     expect(result).toEqual({ id, outcome: 'cancelled', status: 'Cancelled', cancelled: true });
     expect(signals[1]?.aborted).toBe(true);
     expect(await recorded(redis, keys, id)).toMatchObject({ status: 'Cancelled', attempt: 1 });
-    expect(await whereIs(redis, keys, id)).toEqual([]);
+    expect(await whereIs(redis, keys, id)).toEqual(['cancelled']);
   });
 });
 

@@ -89,6 +89,36 @@ describe('retention', () => {
     expect(worker.exitInfo).toBeUndefined();
   });
 
+  it('applies --retention-max-count to the Done and the Cancelled tasks each: 5 of each leave the newest 3 of each', async () => {
+    const queue = newQueueName('retention-each');
+    const keys = queueKeys(queue);
+    const redis = await clients.connect();
+    const q = new Queue({ queue, connection: redis });
+    const worker = AppProcess.start('worker', ['2', '--redis', testRedisUrl(), '--queue', queue, '--retention-max-count', '3']);
+    await worker.waitForLine(line.poolReady, 'the pool-ready line');
+    const done = Array.from({ length: 5 }, (_, i) => `${queue}-done-${i}`);
+    const cancelled = Array.from({ length: 5 }, (_, i) => `${queue}-cxl-${i}`);
+    await q.enqueueMany(cancelled.map((id) => ({ id, type: 'sleep', payload: { ms: 1 }, delayMs: 600_000 })));
+    for (const id of cancelled) expect((await q.cancel(id)).outcome).toBe('cancelled');
+    for (const id of done) await q.enqueue({ id, type: 'sleep', payload: { ms: 1 } });
+    await waitUntil(async () => [...(await q.statuses(done)).values()].every((r) => r?.status === 'Done'), {
+      timeoutMs: 10_000,
+      what: 'the five tasks to be Done',
+      details: () => worker.tail(),
+    });
+    // the janitor's next pass (every second) trims each list to its newest 3
+    await waitUntil(async () => (await redis.llen(keys.finished)) === 3 && (await redis.llen(keys.cancelled)) === 3, {
+      timeoutMs: 5000,
+      what: 'both retention lists to shrink to 3',
+      details: () => worker.tail(),
+    });
+    expect(await redis.lrange(keys.cancelled, 0, -1)).toEqual(cancelled.slice(2).reverse());
+    expect((await q.listTasks('Cancelled')).tasks.map((t) => t.id)).toEqual(cancelled.slice(2).reverse());
+    expect((await q.listTasks('Done')).tasks.map((t) => t.record.status)).toEqual(['Done', 'Done', 'Done']);
+    for (const id of cancelled.slice(0, 2)) expect(await redis.hexists(keys.status, id)).toBe(0);
+    expect(await redis.hlen(keys.status)).toBe(6);
+  });
+
   it('caps the dead-letter list: with --dead-max 5, 10 dead tasks leave the newest 5, and the dropped ones are forgotten', async () => {
     const queue = newQueueName('dead-max');
     const keys = queueKeys(queue);

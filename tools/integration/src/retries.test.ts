@@ -81,7 +81,7 @@ describe('a task whose attempt fails (worker process)', () => {
       expect.stringMatching(/: planned failure of attempt 1 \(fails 1\) -> Retrying, retry in 200 ms$/),
     ]);
     expect(startsOf(worker, id)).toEqual([1, 2]);
-    expect(await whereIs(redis, keys, id)).toEqual([]);
+    expect(await whereIs(redis, keys, id)).toEqual(['retained']);
   });
 
   it('ends Dead after failing all 3 attempts: dead-letter list, last error, history of 3; requeueDead starts its attempts over', async () => {
@@ -281,7 +281,7 @@ describe('handlers that throw anything (library pool in this process)', () => {
       const seen = log.of(id);
       expect(seen.find((r) => r.reason === 'requeued from the dead-letter list')).toMatchObject({ status: 'Queued', attempt: 0 });
       expect((await queue.history(id)).map((h) => h.attempt)).toEqual([1, 2]);
-      expect(await whereIs(redis, keys, id)).toEqual([]);
+      expect(await whereIs(redis, keys, id)).toEqual(['retained']);
     }
     expect(await recorded(redis, keys, first)).toMatchObject({ status: 'Done' });
     expect(logger.lines.filter((l) => l.level === 'error')).toEqual([]);

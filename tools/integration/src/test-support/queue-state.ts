@@ -27,24 +27,32 @@ export async function existingKeys(redis: Redis, keys: QueueKeys): Promise<strin
 }
 
 /**
- * The structures of the queue that hold `taskId`: 'ready', 'delayed', 'dead',
- * 'rejected', 'cancels' (a pending cancel request), 'fence' (a live fetch)
- * and every processing list that has it. Empty: the task waits nowhere.
+ * The structures of the queue that hold `taskId`: 'ready', 'delayed',
+ * 'retrying' (the Retrying index), 'dead', 'rejected', 'retained' (Done, kept
+ * by retention), 'cancelled' (Cancelled, kept by retention), 'cancels' (a
+ * pending cancel request), 'fence' (a live fetch) and every processing list
+ * that has it. Empty: the task is nowhere.
  */
 export async function whereIs(redis: Redis, keys: QueueKeys, taskId: string): Promise<string[]> {
   const out: string[] = [];
-  const [ready, delayed, dead, rejected, cancels, fence] = await Promise.all([
+  const [ready, delayed, retrying, dead, rejected, retained, cancelled, cancels, fence] = await Promise.all([
     redis.lpos(keys.ready, taskId),
     redis.zscore(keys.delayed, taskId),
+    redis.zscore(keys.retrying, taskId),
     redis.lpos(keys.dead, taskId),
     redis.lpos(keys.rejected, taskId),
+    redis.lpos(keys.finished, taskId),
+    redis.lpos(keys.cancelled, taskId),
     redis.hexists(keys.cancels, taskId),
     redis.hexists(keys.fence, taskId),
   ]);
   if (ready !== null) out.push('ready');
   if (delayed !== null) out.push('delayed');
+  if (retrying !== null) out.push('retrying');
   if (dead !== null) out.push('dead');
   if (rejected !== null) out.push('rejected');
+  if (retained !== null) out.push('retained');
+  if (cancelled !== null) out.push('cancelled');
   if (cancels === 1) out.push('cancels');
   if (fence === 1) out.push('fence');
   for (const [key, ids] of Object.entries(await processingLists(redis, keys))) {
