@@ -138,6 +138,9 @@ export type RequeueBody = Static<typeof RequeueBody>;
 
 export const RequeueReply = Type.Object({ requeued: Type.Integer(), ids: Type.Optional(Type.Array(Type.String())) });
 
+/** Minutes of throughput GET /queues shows per queue. */
+export const THROUGHPUT_MINUTES = 15;
+
 export const QueueSummary = Type.Object({
   queue: Type.String(),
   ready: Type.Integer(),
@@ -149,6 +152,21 @@ export const QueueSummary = Type.Object({
   paused: Type.Boolean(),
   workers: Type.Integer({ description: 'consumers registered' }),
   oldestReadyAgeMs: Type.Number({ description: 'age of the oldest ready task, 0 when none' }),
+  throughput: Type.Array(
+    Type.Object({
+      at: Type.Number({ description: 'start of the minute, ms since 1970 (Redis time)' }),
+      done: Type.Integer({ description: 'tasks Done in that minute' }),
+      failed: Type.Integer({ description: 'failed attempts in that minute (recorded Retrying, Dead or Failed)' }),
+    }),
+    { description: `the last ${THROUGHPUT_MINUTES} minutes, oldest first; the last is the current minute, still counting` },
+  ),
+  workerList: Type.Array(
+    Type.Object({
+      id: Type.String({ description: 'consumer id (one per worker process and queue)' }),
+      lastHeartbeatAt: Type.Number({ description: 'its last heartbeat, ms since 1970 (Redis time)' }),
+    }),
+    { description: 'the registered consumers, the most recently heard from first' },
+  ),
 });
 
 export const QueuesReply = Type.Object({ queues: Type.Array(QueueSummary) });

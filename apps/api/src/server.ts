@@ -1,5 +1,5 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
-import { discoverQueues, InvalidTaskError, Queue, queueKeys, readQueueCounts, type RedisClient, type TaskInput } from '@taskq/queue';
+import { discoverQueues, InvalidTaskError, Queue, queueKeys, readConsumers, readQueueCounts, readThroughput, type RedisClient, type TaskInput } from '@taskq/queue';
 import { silentLogger, TaskqError, type Logger } from '@taskq/recorder';
 import { bearerToken, type Role, type Tokens } from './auth';
 import { openApiDocument, type DocumentedRoute } from './openapi';
@@ -16,6 +16,7 @@ import {
   RetryReply,
   TaskParams,
   TaskReply,
+  THROUGHPUT_MINUTES,
   type TaskBody,
 } from './schemas';
 
@@ -276,7 +277,7 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
     },
   );
 
-  app.get('/queues', { config: { role: 'read' }, schema: { summary: 'every queue with its counts', response: { 200: QueuesReply, ...errorResponses } } }, async () => {
+  app.get('/queues', { config: { role: 'read' }, schema: { summary: 'every queue with its counts, throughput over the last 15 minutes and workers', response: { 200: QueuesReply, ...errorResponses } } }, async () => {
     const names = await discoverQueues(o.redis, o.prefix ?? 'taskq');
     const queuesOut = [];
     for (const name of names) queuesOut.push(await summarize(o.redis, name, o.prefix));
@@ -289,9 +290,10 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
   return app;
 }
 
-/** A queue's counts (readQueueCounts: one pipeline), as the API shows them. */
+/** A queue's counts (readQueueCounts: one pipeline), throughput and consumers, as the API shows them. */
 async function summarize(redis: RedisClient, queue: string, prefix: string | undefined) {
-  const c = await readQueueCounts(redis, queueKeys(queue, prefix));
+  const keys = queueKeys(queue, prefix);
+  const [c, throughput, workerList] = await Promise.all([readQueueCounts(redis, keys), readThroughput(redis, keys, THROUGHPUT_MINUTES), readConsumers(redis, keys)]);
   return {
     queue,
     ready: c.ready,
@@ -303,5 +305,7 @@ async function summarize(redis: RedisClient, queue: string, prefix: string | und
     paused: c.paused,
     workers: c.workers,
     oldestReadyAgeMs: Math.round(c.oldestReadyAgeSeconds * 1000),
+    throughput,
+    workerList,
   };
 }

@@ -66,4 +66,5 @@ export const SCRIPTS = {
   scheduleSet: loadScript('schedule-set'),
   scheduleAdvance: loadScript('schedule-advance'),
   progress: loadScript('progress'),
+  throughputTrim: loadScript('throughput-trim'),
 } as const;

@@ -24,6 +24,7 @@ const FILES: Record<ScriptName, string> = {
   scheduleSet: 'schedule-set',
   scheduleAdvance: 'schedule-advance',
   progress: 'progress',
+  throughputTrim: 'throughput-trim',
 };
 
 /** The key names a script's header lists, in KEYS order (`-- KEYS[n] <name>: …`). */

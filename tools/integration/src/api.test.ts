@@ -82,11 +82,24 @@ describe('the API without tokens (127.0.0.1 only)', () => {
     expect((await api.call('GET', `/tasks/${queue}/slow`)).json['progress']).toBeUndefined();
     const done = await api.call('GET', `/tasks/${queue}/job-1`);
     expect(done.json).toMatchObject({ status: 'Done', attempt: 1, worker: expect.stringMatching(/^worker-\d+-\d$/) as string });
+    // the worker, registered: GET /queues lists it with its last heartbeat
+    type Summary = { queue: string; workerList: { id: string; lastHeartbeatAt: number }[]; throughput: { at: number; done: number; failed: number }[] };
+    const summaryOf = async (): Promise<Summary | undefined> => ((await api.call('GET', '/queues')).json['queues'] as Summary[]).find((q) => q.queue === queue);
+    const serving = await summaryOf();
+    expect(serving?.workerList).toEqual([{ id: expect.any(String) as string, lastHeartbeatAt: expect.any(Number) as number }]);
+    expect(Math.abs((serving?.workerList[0]?.lastHeartbeatAt ?? 0) - Date.now())).toBeLessThan(10_000);
     worker.signal('SIGTERM');
     await worker.waitForExit(15_000);
 
     const listed = await api.call('GET', '/queues');
-    expect((listed.json['queues'] as { queue: string }[]).find((q) => q.queue === queue)).toMatchObject({ queue, ready: 0, inProgress: 0, doneKept: 3, workers: 0 });
+    const summary = (listed.json['queues'] as Summary[]).find((q) => q.queue === queue);
+    expect(summary).toMatchObject({ queue, ready: 0, inProgress: 0, doneKept: 3, workers: 0, workerList: [] });
+    // throughput: the last 15 minutes, oldest first, a minute apart; the three tasks Done among them
+    expect(summary?.throughput).toHaveLength(15);
+    const minutes = (summary?.throughput ?? []).map((m) => m.at);
+    expect(minutes.every((at, i) => at % 60_000 === 0 && (i === 0 || at - (minutes[i - 1] ?? 0) === 60_000))).toBe(true);
+    expect((summary?.throughput ?? []).reduce((sum, m) => sum + m.done, 0)).toBe(3);
+    expect((summary?.throughput ?? []).reduce((sum, m) => sum + m.failed, 0)).toBe(0);
 
     const doc = await api.call('GET', '/openapi.json');
     expect(doc.json['openapi']).toBe('3.1.0');
@@ -128,6 +141,9 @@ describe('the API without tokens (127.0.0.1 only)', () => {
     expect({ status: conflict.status, message: conflict.json['message'] }).toEqual({ status: 409, message: 'task later is Cancelled: only a Dead or Failed task can be retried' });
     worker.signal('SIGTERM');
     await worker.waitForExit(15_000);
+    // two Dead and one Failed: three failed attempts, nothing Done
+    const summary = ((await api.call('GET', '/queues')).json['queues'] as { queue: string; throughput: { done: number; failed: number }[] }[]).find((q) => q.queue === queue);
+    expect({ done: summary?.throughput.reduce((sum, m) => sum + m.done, 0), failed: summary?.throughput.reduce((sum, m) => sum + m.failed, 0) }).toEqual({ done: 0, failed: 3 });
     const retried = await api.call('POST', `/tasks/${queue}/doomed/retry`);
     expect({ status: retried.status, json: retried.json }).toEqual({ status: 200, json: { id: 'doomed', status: 'Queued' } });
     // a Failed task (no handler for its type) runs again too
