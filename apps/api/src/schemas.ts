@@ -177,3 +177,32 @@ export const ErrorReply = Type.Object({
   message: Type.String(),
   field: Type.Optional(Type.String({ description: 'the request field at fault, for 400' })),
 });
+
+export const EventsQuery = Type.Object({
+  queue: Type.Optional(
+    Type.Array(Type.String({ pattern: QUEUE_NAME }), {
+      minItems: 1,
+      maxItems: 1000,
+      description: 'a queue to follow (repeat for several: `?queue=a&queue=b`); none: every queue under the prefix, those created later too',
+    }),
+  ),
+});
+export type EventsQuery = Static<typeof EventsQuery>;
+
+export const EventsHeaders = Type.Object({
+  'last-event-id': Type.Optional(
+    Type.String({
+      maxLength: 65_536,
+      description: 'the id of the last event the client got (EventSource sends it when it reconnects): the stream resumes from there, missing nothing',
+    }),
+  ),
+});
+export type EventsHeaders = Static<typeof EventsHeaders>;
+
+/** The event stream (documented: its events are not JSON Schema's to describe). */
+export const EventsStream = Type.Unsafe<string>({
+  type: 'string',
+  contentMediaType: 'text/event-stream',
+  description:
+    'Server-Sent Events: `status` (a status record with its `queue`), `queue` (paused/resumed), `progress` (a batch of progress updates), `reset` (a queue lost its data: replayed from its start), `ready` (the replay, if any, is over; live from here), `error`; a `: keepalive` comment every 15 s. Every status, queue, reset and ready event has an id, the stream position in every queue it follows: send it back as Last-Event-ID to resume.',
+});

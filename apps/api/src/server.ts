@@ -1,7 +1,10 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
-import { discoverQueues, InvalidTaskError, Queue, queueKeys, readConsumers, readQueueCounts, readThroughput, type RedisClient, type TaskInput } from '@taskq/queue';
+import { DEFAULT_KEY_PREFIX, discoverQueues, InvalidTaskError, Queue, queueKeys, readConsumers, readQueueCounts, readThroughput, type RedisClient, type TaskInput } from '@taskq/queue';
 import { silentLogger, TaskqError, type Logger } from '@taskq/recorder';
 import { bearerToken, type Role, type Tokens } from './auth';
+import { EventIdError, parseEventId } from './events/event-id';
+import { EventHub } from './events/hub';
+import { EventStream, type EventStreamSettings } from './events/stream';
 import { openApiDocument, type DocumentedRoute } from './openapi';
 import {
   CancelQuery,
@@ -9,6 +12,9 @@ import {
   EnqueueBody,
   EnqueueReply,
   ErrorReply,
+  EventsHeaders,
+  EventsQuery,
+  EventsStream,
   QueueParams,
   QueuesReply,
   RequeueBody,
@@ -31,6 +37,8 @@ export interface ApiOptions {
   readonly bodyLimit?: number;
   /** The version shown in the OpenAPI document. */
   readonly version?: string;
+  /** GET /events: keepalive, retry hint, the bytes a slow client may hold. */
+  readonly events?: EventStreamSettings;
 }
 
 /** Route config: the role a route needs; none: public (health checks, the OpenAPI document). */
@@ -278,11 +286,58 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
   );
 
   app.get('/queues', { config: { role: 'read' }, schema: { summary: 'every queue with its counts, throughput over the last 15 minutes and workers', response: { 200: QueuesReply, ...errorResponses } } }, async () => {
-    const names = await discoverQueues(o.redis, o.prefix ?? 'taskq');
+    const names = await discoverQueues(o.redis, prefix);
     const queuesOut = [];
     for (const name of names) queuesOut.push(await summarize(o.redis, name, o.prefix));
     return { queues: queuesOut };
   });
+
+  // GET /events: one subscriber connection for the process (the hub), one EventStream per client
+  const prefix = o.prefix ?? DEFAULT_KEY_PREFIX;
+  const baseName = (o.redis as { options?: { connectionName?: string } }).options?.connectionName;
+  const hub = new EventHub(o.redis, prefix, logger, baseName ? `${baseName}-events` : undefined);
+  const streams = new Set<EventStream>();
+  app.addHook('preClose', async () => {
+    for (const stream of [...streams]) stream.close('the server is stopping');
+    await hub.close();
+  });
+
+  app.get<{ Querystring: EventsQuery; Headers: EventsHeaders }>(
+    '/events',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'live status records of one, some or every queue (Server-Sent Events), resumable with Last-Event-ID',
+        querystring: EventsQuery,
+        headers: EventsHeaders,
+        response: { 200: EventsStream, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      let from;
+      try {
+        const lastId = req.headers['last-event-id'];
+        from = lastId === undefined || lastId.trim() === '' ? undefined : parseEventId(lastId);
+      } catch (err) {
+        if (err instanceof EventIdError) throw httpError(400, err.message);
+        throw err;
+      }
+      const stream = new EventStream({ hub, redis: o.redis, prefix, logger, settings: o.events }, { queues: req.query.queue ?? 'all', from });
+      // subscribed before anything is written: a refusal is an ordinary error reply
+      try {
+        await stream.subscribe();
+      } catch (err) {
+        throw Object.assign(
+          new TaskqError('TASKQ_EVENTS_UNAVAILABLE', `Redis refused the events subscription: ${err instanceof Error ? err.message : String(err)}`, { cause: err }),
+          { statusCode: 503 },
+        );
+      }
+      streams.add(stream);
+      stream.onClosed(() => streams.delete(stream));
+      reply.hijack();
+      void stream.start(reply.raw);
+    },
+  );
 
   app.get('/openapi.json', { schema: { summary: 'this document', hide: true } }, async () => openApiDocument(routes, o.version ?? '0.1.0', o.tokens.configured));
 

@@ -1,5 +1,6 @@
 import { Queue, queueKeys } from '@taskq/queue';
-import { AppProcess, killAllApps, line, type LogLine } from './test-support/app-process';
+import { startApi, type Api } from './test-support/api-app';
+import { AppProcess, killAllApps, type LogLine } from './test-support/app-process';
 import { closedPort } from './test-support/closed-port';
 import { newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
 import { waitUntil } from './test-support/wait';
@@ -16,36 +17,6 @@ afterEach(async () => {
 
 const ADMIN = 'admin-token-for-the-tests-0001';
 const READ = 'read-token-for-the-tests-00001';
-
-interface Api {
-  readonly proc: AppProcess;
-  readonly base: string;
-  call(method: string, path: string, options?: { body?: unknown; token?: string; raw?: string }): Promise<{ status: number; json: Record<string, unknown>; headers: Headers; text: string }>;
-}
-
-async function startApi(args: string[] = [], env: Record<string, string> = {}): Promise<Api> {
-  const proc = AppProcess.start('api', ['--port', '0', '--redis', testRedisUrl(), ...args], { env });
-  const ready = await proc.waitForLine(line.msgStarts('API on http://'), 'the API-ready line', 20_000);
-  const base = /^API on (http:\/\/\S+)/.exec(ready.msg)?.[1] ?? '';
-  return {
-    proc,
-    base,
-    async call(method, path, options = {}) {
-      const headers: Record<string, string> = {};
-      if (options.body !== undefined || options.raw !== undefined) headers['content-type'] = 'application/json';
-      if (options.token) headers['authorization'] = `Bearer ${options.token}`;
-      const res = await fetch(`${base}${path}`, { method, headers, body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)) });
-      const text = await res.text();
-      let json: Record<string, unknown> = {};
-      try {
-        json = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        // a text reply (health checks)
-      }
-      return { status: res.status, json, headers: res.headers, text };
-    },
-  };
-}
 
 describe('the API without tokens (127.0.0.1 only)', () => {
   it('says so at start-up; POST a task, GET it, a worker runs it: Done; the OpenAPI document lists every route', async () => {
@@ -104,7 +75,7 @@ describe('the API without tokens (127.0.0.1 only)', () => {
     const doc = await api.call('GET', '/openapi.json');
     expect(doc.json['openapi']).toBe('3.1.0');
     expect(Object.keys(doc.json['paths'] as object).sort()).toEqual(
-      ['/healthz', '/queues', '/queues/{queue}/dead/requeue', '/queues/{queue}/tasks', '/readyz', '/tasks/{queue}/{id}', '/tasks/{queue}/{id}/cancel', '/tasks/{queue}/{id}/retry'].sort(),
+      ['/events', '/healthz', '/queues', '/queues/{queue}/dead/requeue', '/queues/{queue}/tasks', '/readyz', '/tasks/{queue}/{id}', '/tasks/{queue}/{id}/cancel', '/tasks/{queue}/{id}/retry'].sort(),
     );
     const post = (doc.json['paths'] as Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>)['/queues/{queue}/tasks']?.['post'];
     expect(Object.keys(post?.responses ?? {})).toEqual(expect.arrayContaining(['201', '400', '413']));
