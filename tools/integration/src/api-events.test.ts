@@ -385,6 +385,34 @@ describe('GET /events', () => {
     expect(await redis.pubsub('NUMSUB', channel)).toEqual([channel, 0]);
   }, 30_000);
 
+  it('the subscriber connection killed: every stream ends, and its client, resuming with its id, misses nothing', async () => {
+    const api = await startApi();
+    const name = `taskq-api-${api.proc.pid}-events`;
+    const redis = await clients.connect();
+    const queue = newQueueName('ev-kill');
+    const q = new Queue({ queue, connection: redis });
+    const sse = await SseClient.open(api.base, `/events?queue=${queue}`);
+    await sse.waitFor(isReady, 'ready');
+    await q.enqueue({ type: 'x', id: 'before' });
+    await sse.waitFor(statusOf(queue, 'before', 'Queued'), 'before Queued');
+    const entry = String(await redis.client('LIST'))
+      .split('\n')
+      .find((l) => l.includes(` name=${name} `));
+    const clientId = /(?:^| )id=(\d+)/.exec(entry ?? '')?.[1];
+    expect(clientId).toBeDefined();
+    await redis.client('KILL', 'ID', clientId ?? '');
+    await sse.ended; // the server ended the stream
+    await api.proc.waitForLine(line.msgStarts('the event subscriber connection to Redis was lost'), 'the lost-connection warning');
+    await nextMillisecond(redis);
+    await q.enqueue({ type: 'x', id: 'while-down' });
+    const again = await SseClient.open(api.base, `/events?queue=${queue}`, { lastEventId: sse.lastId });
+    await again.waitFor(isReady, 'ready');
+    // `before` again too: its enqueue is the last event the client saw (same millisecond, see the rule)
+    expect(split(again).replay.map((e) => `${rec(e).id} ${rec(e).status} ${rec(e).seq}`)).toEqual(['before Queued 0', 'while-down Queued 0']);
+    await q.enqueue({ type: 'x', id: 'after' });
+    await again.waitFor(statusOf(queue, 'after', 'Queued'), 'after Queued, live on the new subscriber connection');
+  }, 30_000);
+
   it('a client that does not read is cut off past --events-buffer-limit, and its subscription released', async () => {
     const api = await startApi(['--events-buffer-limit', '65536']);
     const name = `taskq-api-${api.proc.pid}-events`;

@@ -48,12 +48,15 @@ export const NO_QUEUE_ID = '-';
  */
 export function encodeEventId(position: StreamPosition): string {
   if (position.size === 0) return NO_QUEUE_ID;
-  const params = new URLSearchParams();
-  for (const queue of [...position.keys()].sort()) {
-    const p = position.get(queue) as QueuePosition;
-    params.append(queue, `${p.seq}.${p.at}.${p.epoch}${p.paused ? '.p' : ''}`);
-  }
-  return params.toString();
+  return [...position.keys()]
+    .sort()
+    .map((queue) => encodePair(queue, position.get(queue) as QueuePosition))
+    .join('&');
+}
+
+/** One queue's part of an id: `<queue>=<seq>.<at>.<epoch>[.p]`, URL-encoded (of a queue name's characters only `:` needs it). */
+export function encodePair(queue: string, p: QueuePosition): string {
+  return `${queue.replace(/:/g, '%3A')}=${p.seq}.${p.at}.${p.epoch}${p.paused ? '.p' : ''}`;
 }
 
 /**

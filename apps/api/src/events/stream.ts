@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { decodeProgressEvent, decodeQueueEvent, discoverQueues, queueKeys, type QueueKeys, type RedisClient } from '@taskq/queue';
 import { decodeStatusMessage, decodeStatusRecord, type Logger, type StatusRecord } from '@taskq/recorder';
-import { encodeEventId, type QueuePosition } from './event-id';
+import { encodeEventId, encodePair, NO_QUEUE_ID, type QueuePosition } from './event-id';
 import type { EventHub, Follow, HubListener } from './hub';
 import { readEpoch, readSnapshot, scanChanged, scanUnmoved } from './replay';
 
@@ -64,8 +64,12 @@ export class EventStream implements HubListener {
   private readonly keepaliveMs: number;
   private readonly retryMs: number;
   private readonly maxBuffered: number;
-  /** Where the stream is in each queue it follows (what ids encode). */
+  /** Where the stream is in each queue it follows (what ids encode): set with place(). */
   private readonly position = new Map<string, QueuePosition>();
+  /** Each queue's part of the id, the queues in name order, and the id (made again only after a change). */
+  private readonly parts = new Map<string, string>();
+  private ordered: string[] = [];
+  private idText: string | undefined;
   /** Messages from the hub not passed on yet (all of them until the stream is live), from `head` on. */
   private pending: Pending[] = [];
   private head = 0;
@@ -126,7 +130,7 @@ export class EventStream implements HubListener {
       await this.o.hub.barrier();
       if (this.closed) return;
       const queues = [...this.position.keys()].sort();
-      this.write(this.frame('ready', JSON.stringify({ queues, replayed }), encodeEventId(this.position)));
+      this.write(this.frame('ready', JSON.stringify({ queues, replayed }), this.id()));
       this.live = true;
       this.pump();
     } catch (err) {
@@ -204,7 +208,7 @@ export class EventStream implements HubListener {
         replayed += await this.replay(queue, keys, was, snap, startId ?? '');
         this.floor.set(queue, was.seq);
       }
-      this.position.set(queue, { seq: snap.seq, at: snap.at, epoch: snap.epoch, paused: snap.paused !== undefined });
+      this.place(queue, { seq: snap.seq, at: snap.at, epoch: snap.epoch, paused: snap.paused !== undefined });
     }
     return replayed;
   }
@@ -282,7 +286,7 @@ export class EventStream implements HubListener {
           .then(
             (epoch) => {
               const known = this.position.get(m.queue);
-              this.position.set(m.queue, known ? { ...known, epoch } : { seq: 0, at: 0, epoch, paused: false });
+              this.place(m.queue, known ? { ...known, epoch } : { seq: 0, at: 0, epoch, paused: false });
             },
             (err: unknown) => {
               this.o.logger.warn({ err, queue: m.queue }, `reading queue ${m.queue}'s epoch failed: ${String(err)}`);
@@ -321,7 +325,7 @@ export class EventStream implements HubListener {
       for (const rec of records) {
         if (this.stale(queue, rec)) continue;
         this.advance(queue, rec.seq, rec.at);
-        out += this.frame('status', JSON.stringify({ queue, ...rec }), encodeEventId(this.position));
+        out += this.frame('status', JSON.stringify({ queue, ...rec }), this.id());
       }
       if (out !== '') this.write(out);
       return;
@@ -330,7 +334,7 @@ export class EventStream implements HubListener {
     if (event) {
       if (event.seq <= (this.floor.get(queue) ?? -1)) return;
       this.advance(queue, event.seq, event.at, event.event === 'paused');
-      this.write(this.frame('queue', JSON.stringify({ queue, ...event }), encodeEventId(this.position)));
+      this.write(this.frame('queue', JSON.stringify({ queue, ...event }), this.id()));
       return;
     }
     const progress = decodeProgressEvent(text);
@@ -355,7 +359,21 @@ export class EventStream implements HubListener {
 
   private advance(queue: string, seq: number, at: number, paused?: boolean): void {
     const p = this.position.get(queue);
-    if (p && seq > p.seq) this.position.set(queue, { seq, at, epoch: p.epoch, paused: paused ?? p.paused });
+    if (p && seq > p.seq) this.place(queue, { seq, at, epoch: p.epoch, paused: paused ?? p.paused });
+  }
+
+  /** Sets the stream's position in `queue`. */
+  private place(queue: string, p: QueuePosition): void {
+    if (!this.position.has(queue)) this.ordered = [...this.ordered, queue].sort();
+    this.position.set(queue, p);
+    this.parts.set(queue, encodePair(queue, p));
+    this.idText = undefined;
+  }
+
+  /** The id of the stream's position now (what encodeEventId gives, built from the queues' parts). */
+  private id(): string {
+    this.idText ??= this.ordered.length === 0 ? NO_QUEUE_ID : this.ordered.map((q) => this.parts.get(q)).join('&');
+    return this.idText;
   }
 
   private frame(event: string, data: string, id?: string): string {
