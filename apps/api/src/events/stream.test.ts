@@ -12,6 +12,7 @@ class FakeResponse extends EventEmitter {
   ended = false;
   destroyed = false;
   writableLength = 0;
+  socket: { destroyed: boolean } | null = { destroyed: false };
   writeHead(status: number, headers: Record<string, string>): this {
     this.head = { status, headers };
     return this;
@@ -54,11 +55,10 @@ function fakes() {
   return { hub, redis };
 }
 
-async function started(settings: EventStreamSettings = {}) {
+async function started(settings: EventStreamSettings = {}, res = new FakeResponse()) {
   const { hub, redis } = fakes();
   const stream = new EventStream({ hub: hub as unknown as EventHub, redis: redis as unknown as RedisClient, prefix: 'taskq', logger: silentLogger, settings }, { queues: ['q'], from: undefined });
   await stream.subscribe();
-  const res = new FakeResponse();
   const closed = jest.fn();
   stream.onClosed(closed);
   const running = stream.start(res as unknown as ServerResponse);
@@ -129,6 +129,18 @@ describe('EventStream', () => {
     await running;
     expect(res.destroyed).toBe(true);
     expect(res.text).not.toContain('event: ready');
+  });
+
+  it('a client gone before the stream started (its close came first): nothing written, the subscription let go', async () => {
+    const gone = new FakeResponse();
+    gone.socket = null;
+    const { hub, res, running, closed } = await started({}, gone);
+    await running;
+    expect(res.chunks).toEqual([]);
+    expect(res.head).toBeUndefined();
+    expect(closed).toHaveBeenCalledTimes(1);
+    await Promise.resolve();
+    expect(hub.unfollowed).toBe(1);
   });
 
   it('ends when the hub says the subscriber connection was lost (the client resumes)', async () => {

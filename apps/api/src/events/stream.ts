@@ -114,6 +114,11 @@ export class EventStream implements HubListener {
   async start(res: ServerResponse): Promise<void> {
     this.res = res;
     res.on('close', () => this.close('the client went away'));
+    if (res.destroyed || !res.socket || res.socket.destroyed) {
+      // gone while the stream subscribed: its 'close' came before anyone listened
+      this.close('the client went away');
+      return;
+    }
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
