@@ -1,7 +1,9 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { createLogger, EXIT, onShutdownSignals, openRedis, runMain, withConnectionOptions } from '@taskq/app-kit';
+import { DEFAULT_KEY_PREFIX } from '@taskq/queue';
 import { loadTokens, MIN_TOKEN_LENGTH, TOKEN_ENV, TokenConfigError } from './auth';
+import { DEFAULT_MAX_BUFFERED_BYTES } from './events/stream';
 import { buildServer } from './server';
 
 const LOOPBACK = '127.0.0.1';
@@ -20,11 +22,19 @@ function parseArgs(argv: string[]) {
         describe: `address to listen on (default 0.0.0.0 with tokens; without tokens only ${LOOPBACK} is allowed)`,
       })
       .option('tokens-file', { type: 'string', describe: 'file of "admin <token>" / "read <token>" lines' })
-      .option('body-limit', { type: 'number', default: 1024 * 1024, describe: 'largest request body, bytes (413 beyond)' }),
+      .option('body-limit', { type: 'number', default: 1024 * 1024, describe: 'largest request body, bytes (413 beyond)' })
+      .option('prefix', { type: 'string', default: DEFAULT_KEY_PREFIX, describe: 'key prefix of the queues (no braces)' })
+      .option('events-buffer-limit', {
+        type: 'number',
+        default: DEFAULT_MAX_BUFFERED_BYTES,
+        describe: 'GET /events: bytes a client that does not keep up may hold before its stream is closed (it resumes with Last-Event-ID)',
+      }),
   )
     .check((a) => {
       if (!(Number.isInteger(a.port) && a.port >= 0 && a.port <= 65535)) throw new Error('--port must be a whole number from 0 to 65535');
       if (!(Number.isInteger(a['body-limit']) && a['body-limit'] >= 1024)) throw new Error('--body-limit must be a whole number >= 1024');
+      if (!(Number.isInteger(a['events-buffer-limit']) && a['events-buffer-limit'] >= 1024)) throw new Error('--events-buffer-limit must be a whole number >= 1024');
+      if (/[{}]/.test(a.prefix) || a.prefix === '') throw new Error(`--prefix must be non-empty and have no braces, got ${JSON.stringify(a.prefix)}`);
       return true;
     })
     .parseSync();
@@ -53,7 +63,14 @@ runMain(async () => {
   host ??= '0.0.0.0';
   const conn = await openRedis({ url: args.redis, connectTimeoutMs: args['connect-timeout-ms'], logger, name: `taskq-api-${process.pid}` });
   logger.info({ redis: conn.address }, `connected to ${conn.address}`);
-  const app = await buildServer({ redis: conn.redis, tokens, logger, bodyLimit: args['body-limit'] });
+  const app = await buildServer({
+    redis: conn.redis,
+    tokens,
+    logger,
+    bodyLimit: args['body-limit'],
+    prefix: args.prefix,
+    events: { maxBufferedBytes: args['events-buffer-limit'] },
+  });
   const stopped = new Promise<void>((resolve) => {
     onShutdownSignals(
       (signal) => {

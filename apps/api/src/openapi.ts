@@ -21,7 +21,7 @@ function openApiPath(url: string): string {
   return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 
-function parameters(schema: unknown, where: 'path' | 'query'): JsonSchema[] {
+function parameters(schema: unknown, where: 'path' | 'query' | 'header'): JsonSchema[] {
   if (!schema) return [];
   const s = plain(schema);
   const properties = (s['properties'] ?? {}) as Record<string, JsonSchema>;
@@ -48,14 +48,15 @@ export function openApiDocument(routes: readonly DocumentedRoute[], version: str
       for (const [code, body] of Object.entries((schema.response ?? {}) as Record<string, unknown>)) {
         const b = plain(body);
         const text = b['type'] === 'string';
+        const media = typeof b['contentMediaType'] === 'string' ? b['contentMediaType'] : text ? 'text/plain' : 'application/json';
         responses[code] = {
-          description: text ? 'text' : `${code} response`,
-          content: { [text ? 'text/plain' : 'application/json']: { schema: b } },
+          description: typeof b['description'] === 'string' ? b['description'] : text ? 'text' : `${code} response`,
+          content: { [media]: { schema: b } },
         };
       }
       const operation: JsonSchema = {
         ...(schema.summary ? { summary: schema.summary } : {}),
-        parameters: [...parameters(schema.params, 'path'), ...parameters(schema.querystring, 'query')],
+        parameters: [...parameters(schema.params, 'path'), ...parameters(schema.querystring, 'query'), ...parameters(schema.headers, 'header')],
         responses,
       };
       if (schema.body) operation['requestBody'] = { required: true, content: { 'application/json': { schema: plain(schema.body) } } };

@@ -139,6 +139,9 @@ export type RequeueBody = Static<typeof RequeueBody>;
 
 export const RequeueReply = Type.Object({ requeued: Type.Integer(), ids: Type.Optional(Type.Array(Type.String())) });
 
+/** Minutes of throughput GET /queues shows per queue. */
+export const THROUGHPUT_MINUTES = 15;
+
 export const QueueSummary = Type.Object({
   queue: Type.String(),
   ready: Type.Integer(),
@@ -150,6 +153,21 @@ export const QueueSummary = Type.Object({
   paused: Type.Boolean(),
   workers: Type.Integer({ description: 'consumers registered' }),
   oldestReadyAgeMs: Type.Number({ description: 'age of the oldest ready task, 0 when none' }),
+  throughput: Type.Array(
+    Type.Object({
+      at: Type.Number({ description: 'start of the minute, ms since 1970 (Redis time)' }),
+      done: Type.Integer({ description: 'tasks Done in that minute' }),
+      failed: Type.Integer({ description: 'failed attempts in that minute (recorded Retrying, Dead or Failed)' }),
+    }),
+    { description: `the last ${THROUGHPUT_MINUTES} minutes, oldest first; the last is the current minute, still counting` },
+  ),
+  workerList: Type.Array(
+    Type.Object({
+      id: Type.String({ description: 'consumer id (one per worker process and queue)' }),
+      lastHeartbeatAt: Type.Number({ description: 'its last heartbeat, ms since 1970 (Redis time)' }),
+    }),
+    { description: 'the registered consumers, the most recently heard from first' },
+  ),
 });
 
 export const QueuesReply = Type.Object({ queues: Type.Array(QueueSummary) });
@@ -194,4 +212,33 @@ export const ErrorReply = Type.Object({
   error: Type.String(),
   message: Type.String(),
   field: Type.Optional(Type.String({ description: 'the request field at fault, for 400' })),
+});
+
+export const EventsQuery = Type.Object({
+  queue: Type.Optional(
+    Type.Array(Type.String({ pattern: QUEUE_NAME }), {
+      minItems: 1,
+      maxItems: 1000,
+      description: 'a queue to follow (repeat for several: `?queue=a&queue=b`); none: every queue under the prefix, those created later too',
+    }),
+  ),
+});
+export type EventsQuery = Static<typeof EventsQuery>;
+
+export const EventsHeaders = Type.Object({
+  'last-event-id': Type.Optional(
+    Type.String({
+      maxLength: 65_536,
+      description: 'the id of the last event the client got (EventSource sends it when it reconnects): the stream resumes from there, missing nothing',
+    }),
+  ),
+});
+export type EventsHeaders = Static<typeof EventsHeaders>;
+
+/** The event stream (documented: its events are not JSON Schema's to describe). */
+export const EventsStream = Type.Unsafe<string>({
+  type: 'string',
+  contentMediaType: 'text/event-stream',
+  description:
+    'Server-Sent Events: `status` (a status record with its `queue`), `queue` (paused/resumed), `progress` (a batch of progress updates), `reset` (a queue lost its data: replayed from its start), `ready` (the replay, if any, is over; live from here), `error`; a `: keepalive` comment every 15 s. Every status, queue, reset and ready event has an id, the stream position in every queue it follows: send it back as Last-Event-ID to resume.',
 });

@@ -1,8 +1,11 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
-import { discoverQueues, InvalidListQueryError, InvalidTaskError, Queue, queueKeys, readQueueCounts, type RedisClient, type TaskInput } from '@taskq/queue';
+import { DEFAULT_KEY_PREFIX, discoverQueues, InvalidListQueryError, InvalidTaskError, Queue, queueKeys, readConsumers, readQueueCounts, readThroughput, type RedisClient, type TaskInput } from '@taskq/queue';
 import { silentLogger, TaskqError, type Logger } from '@taskq/recorder';
 import { bearerToken, type Role, type Tokens } from './auth';
 import { registerDashboard } from './dashboard';
+import { EventIdError, parseEventId } from './events/event-id';
+import { EventHub } from './events/hub';
+import { EventStream, type EventStreamSettings } from './events/stream';
 import { openApiDocument, type DocumentedRoute } from './openapi';
 import {
   CancelQuery,
@@ -10,6 +13,9 @@ import {
   EnqueueBody,
   EnqueueReply,
   ErrorReply,
+  EventsHeaders,
+  EventsQuery,
+  EventsStream,
   QueueParams,
   QueuesReply,
   RequeueBody,
@@ -20,6 +26,7 @@ import {
   WhoamiReply,
   TaskReply,
   TasksQuery,
+  THROUGHPUT_MINUTES,
   type TaskBody,
 } from './schemas';
 
@@ -34,6 +41,8 @@ export interface ApiOptions {
   readonly bodyLimit?: number;
   /** The version shown in the OpenAPI document. */
   readonly version?: string;
+  /** GET /events: keepalive, retry hint, the bytes a slow client may hold. */
+  readonly events?: EventStreamSettings;
 }
 
 /** Route config: the role a route needs; none: public (health checks, the OpenAPI document). */
@@ -324,12 +333,59 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
     },
   );
 
-  app.get('/queues', { config: { role: 'read' }, schema: { summary: 'every queue with its counts', response: { 200: QueuesReply, ...errorResponses } } }, async () => {
-    const names = await discoverQueues(o.redis, o.prefix ?? 'taskq');
+  app.get('/queues', { config: { role: 'read' }, schema: { summary: 'every queue with its counts, throughput over the last 15 minutes and workers', response: { 200: QueuesReply, ...errorResponses } } }, async () => {
+    const names = await discoverQueues(o.redis, prefix);
     const queuesOut = [];
     for (const name of names) queuesOut.push(await summarize(o.redis, name, o.prefix));
     return { queues: queuesOut };
   });
+
+  // GET /events: one subscriber connection for the process (the hub), one EventStream per client
+  const prefix = o.prefix ?? DEFAULT_KEY_PREFIX;
+  const baseName = (o.redis as { options?: { connectionName?: string } }).options?.connectionName;
+  const hub = new EventHub(o.redis, prefix, logger, baseName ? `${baseName}-events` : undefined);
+  const streams = new Set<EventStream>();
+  app.addHook('preClose', async () => {
+    for (const stream of [...streams]) stream.close('the server is stopping');
+    await hub.close();
+  });
+
+  app.get<{ Querystring: EventsQuery; Headers: EventsHeaders }>(
+    '/events',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'live status records of one, some or every queue (Server-Sent Events), resumable with Last-Event-ID',
+        querystring: EventsQuery,
+        headers: EventsHeaders,
+        response: { 200: EventsStream, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      let from;
+      try {
+        const lastId = req.headers['last-event-id'];
+        from = lastId === undefined || lastId.trim() === '' ? undefined : parseEventId(lastId);
+      } catch (err) {
+        if (err instanceof EventIdError) throw httpError(400, err.message);
+        throw err;
+      }
+      const stream = new EventStream({ hub, redis: o.redis, prefix, logger, settings: o.events }, { queues: req.query.queue ?? 'all', from });
+      // subscribed before anything is written: a refusal is an ordinary error reply
+      try {
+        await stream.subscribe();
+      } catch (err) {
+        throw Object.assign(
+          new TaskqError('TASKQ_EVENTS_UNAVAILABLE', `Redis refused the events subscription: ${err instanceof Error ? err.message : String(err)}`, { cause: err }),
+          { statusCode: 503 },
+        );
+      }
+      streams.add(stream);
+      stream.onClosed(() => streams.delete(stream));
+      reply.hijack();
+      void stream.start(reply.raw);
+    },
+  );
 
   app.get(
     '/whoami',
@@ -345,9 +401,10 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
   return app;
 }
 
-/** A queue's counts (readQueueCounts: one pipeline), as the API shows them. */
+/** A queue's counts (readQueueCounts: one pipeline), throughput and consumers, as the API shows them. */
 async function summarize(redis: RedisClient, queue: string, prefix: string | undefined) {
-  const c = await readQueueCounts(redis, queueKeys(queue, prefix));
+  const keys = queueKeys(queue, prefix);
+  const [c, throughput, workerList] = await Promise.all([readQueueCounts(redis, keys), readThroughput(redis, keys, THROUGHPUT_MINUTES), readConsumers(redis, keys)]);
   return {
     queue,
     ready: c.ready,
@@ -359,5 +416,7 @@ async function summarize(redis: RedisClient, queue: string, prefix: string | und
     paused: c.paused,
     workers: c.workers,
     oldestReadyAgeMs: Math.round(c.oldestReadyAgeSeconds * 1000),
+    throughput,
+    workerList,
   };
 }

@@ -31,6 +31,7 @@
 -- KEYS[18] parked: tasks set aside while their type is at its limit
 -- KEYS[19] progress: progress hash (the task's goes: its run is over)
 -- KEYS[20] retrying: the Retrying tasks of the delayed set (id -> due)
+-- KEYS[21] throughput: outcomes per minute (a retry, dead or reject adds 1 to the minute's failed count; a cancel nothing)
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] task id
@@ -79,6 +80,7 @@ if mode == 'retry' then
   redis.call('ZADD', KEYS[7], due, id)
   redis.call('ZADD', KEYS[20], due, id)
   taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Retrying', attempt, now, ARGV[4], ARGV[7], due)
+  taskq_throughput(KEYS[21], now, 'failed', 1)
   taskq_flush()
   -- idle workers re-arm their timer for the new earliest due time (and take a freed slot)
   redis.call('PUBLISH', ARGV[2], wake)
@@ -87,6 +89,7 @@ elseif mode == 'dead' then
   redis.call('LPUSH', KEYS[8], id)
   while redis.call('LLEN', KEYS[8]) > tonumber(ARGV[10]) do drop(redis.call('RPOP', KEYS[8])) end
   taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Dead', attempt, now, ARGV[4], ARGV[7])
+  taskq_throughput(KEYS[21], now, 'failed', 1)
   taskq_flush()
   announce()
   return 'Dead'
@@ -94,6 +97,7 @@ elseif mode == 'reject' then
   redis.call('LPUSH', KEYS[9], id)
   while redis.call('LLEN', KEYS[9]) > tonumber(ARGV[11]) do drop(redis.call('RPOP', KEYS[9])) end
   taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Failed', attempt, now, ARGV[4], ARGV[7])
+  taskq_throughput(KEYS[21], now, 'failed', 1)
   taskq_flush()
   announce()
   return 'Failed'

@@ -31,6 +31,7 @@
 -- KEYS[20] parked: ready tasks set aside while their type is at its limit (sorted set)
 -- KEYS[21] progress: progress hash (an acked task's goes; absent while no running task reported any)
 -- KEYS[22] retrying: the Retrying tasks of the delayed set (promoted ones leave it; absent while none retries)
+-- KEYS[23] throughput: outcomes per minute (the acks add to the minute's done count: one HINCRBY per call)
 -- ARGV[1] events channel
 -- ARGV[2] consumer id
 -- ARGV[3] '1' if every worker name (acks' and fetches') and acked id needs no
@@ -321,6 +322,7 @@ if nacked > 0 then
   -- a Done task's count lives on in its record (tasks fetched by an earlier version left theirs in the hash)
   if spares > 0 and call('EXISTS', KEYS[4]) == 1 then call('HDEL', KEYS[4], taskq_unpack(ackedIds)) end
   call('LPUSH', KEYS[11], taskq_unpack(ackedIds))
+  taskq_throughput(KEYS[23], now, 'done', nacked)
 end
 
 if #due > 0 then

@@ -53,6 +53,14 @@ local function taskq_progress_drop(progressKey, ids)
   if #ids > 0 and redis.call('EXISTS', progressKey) == 1 then redis.call('HDEL', progressKey, taskq_unpack(ids)) end
 end
 
+-- Outcomes per minute (see QueueKeys.throughput): adds n to the field
+-- '<minute start ms>:<outcome>' ('done', or 'failed' for a failed attempt:
+-- Retrying, Dead, Failed) of the minute `now` (Redis time, ms) falls in. One
+-- HINCRBY per call, whatever n is; nothing when n is 0.
+local function taskq_throughput(throughputKey, now, outcome, n)
+  if n > 0 then redis.call('HINCRBY', throughputKey, string.format('%.0f', now - now % 60000) .. ':' .. outcome, n) end
+end
+
 -- The queue's epoch (see QueueKeys.epoch): read, or written when the queue has
 -- none yet — the Redis server time in µs, so each generation of the queue's
 -- data has its own. Clients compare it with the one they saw.

@@ -30,6 +30,7 @@
 -- KEYS[18] limitActive: type -> slots held
 -- KEYS[19] parked: tasks set aside while their type is at its limit
 -- KEYS[20] progress: progress hash (the recovered tasks' goes)
+-- KEYS[21] throughput: outcomes per minute (the tasks recorded Dead here add to the minute's failed count; one HINCRBY)
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] consumer id
@@ -47,6 +48,7 @@ if limit >= 0 then
 end
 redis.call('ZREM', KEYS[3], ARGV[3])
 local n = 0
+local dead = 0
 local seen = {}
 local left = {}
 while true do
@@ -60,15 +62,16 @@ while true do
     local recoveries = 0
     if limit >= 0 then recoveries = redis.call('HINCRBY', KEYS[10], id, 1) end
     local cancelled = redis.call('HDEL', KEYS[8], id) == 1
-    local dead = not cancelled and limit >= 0 and recoveries >= tonumber(ARGV[6])
+    local isDead = not cancelled and limit >= 0 and recoveries >= tonumber(ARGV[6])
     -- a cancelled or dead task ends with its attempt counted; one put back does not count it
     local after = 'back'
-    if cancelled or dead then after = 'end' end
+    if cancelled or isDead then after = 'end' end
     local attempt = taskq_unfence(KEYS[7], KEYS[4], id, after)
     if cancelled then
       redis.call('LPUSH', KEYS[9], id)
       taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Cancelled', attempt, now, '', 'cancelled; its worker stopped')
-    elseif dead then
+    elseif isDead then
+      dead = dead + 1
       redis.call('LPUSH', KEYS[11], id)
       taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Dead', attempt, now, '',
         'its worker died while running it ' .. string.format('%d', recoveries) .. ' times (' .. ARGV[5] .. ')')
@@ -81,6 +84,7 @@ while true do
 end
 -- records first: the trim below may forget a task recorded above
 taskq_flush()
+taskq_throughput(KEYS[21], now, 'failed', dead)
 -- the dead-letter list stays capped; what falls off it is forgotten
 while redis.call('LLEN', KEYS[11]) > tonumber(ARGV[7]) do
   local old = redis.call('RPOP', KEYS[11])

@@ -2,6 +2,8 @@ export { Queue } from './queue';
 export { readQueueCounts } from './counts';
 export { discoverQueues, globEscape, queueOfKey, scanQueueKeys } from './discover';
 export type { QueueCounts } from './counts';
+export { readThroughput, readConsumers, THROUGHPUT_KEPT_MS, MAX_THROUGHPUT_MINUTES } from './throughput';
+export type { ThroughputMinute, ConsumerInfo } from './throughput';
 export type { DeadLetter, QueueOptions } from './queue';
 export { Consumer } from './consumer';
 export type { ConsumerOptions, FailMode, FailInput, AttemptRecord, Heartbeat, AckItem, ProgressItem } from './consumer';

@@ -10,6 +10,7 @@ import { Queue } from './queue';
 import { queueKeys, type QueueKeys } from './keys';
 import { runDueTicks, type Tick } from './schedule';
 import { repairLimits } from './limits';
+import { THROUGHPUT_KEPT_MS } from './throughput';
 
 /** How a janitor works (a worker pool takes these as its `janitor` option). */
 export interface JanitorSettings {
@@ -138,7 +139,7 @@ export class Janitor extends QueueClient {
 
   /**
    * One pass, if the mutex is free: recover every stale consumer's tasks, then
-   * apply retention. When a command of this janitor failed within the last
+   * apply retention (and forget the outcome counts of minutes older than an hour). When a command of this janitor failed within the last
    * staleAfterMs (Redis refused writes at maxmemory, a restart, a dropped
    * connection), nobody is presumed dead: the consumers' heartbeats may have
    * been refused too. A consumer is judged only over time during which the
@@ -213,6 +214,7 @@ export class Janitor extends QueueClient {
       await repairLimits(redis, k, this.logger);
       const ticks = await this.tick(queue, redis);
       trimmed = await this.trim(k, redis);
+      await SCRIPTS.throughputTrim.run(redis, scriptKeys('throughputTrim', k), [THROUGHPUT_KEPT_MS]);
       return { ran: true, recovered, trimmed, ticks };
     } finally {
       await mutex.release();

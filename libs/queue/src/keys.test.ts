@@ -37,6 +37,7 @@ function allKeys(keys: QueueKeys): string[] {
     keys.parked,
     keys.schedules,
     keys.scheduled,
+    keys.throughput,
     keys.janitorLock,
     keys.events,
     keys.wake,

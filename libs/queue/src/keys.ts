@@ -121,6 +121,14 @@ export interface QueueKeys extends RecordKeys {
   readonly schedules: string;
   /** Sorted set schedule name -> its next tick (ms); janitor passes enqueue the due ones. */
   readonly scheduled: string;
+  /**
+   * Hash of outcomes per minute: fields `<minute start ms>:done` (acks) and
+   * `<minute start ms>:failed` (failed attempts: Retrying, Dead, Failed),
+   * counted by the scripts that record them, in the minute of Redis's clock;
+   * the janitor deletes the fields of minutes older than an hour. See
+   * readThroughput.
+   */
+  readonly throughput: string;
   /** Key of the janitor's distributed mutex (redis-semaphore). */
   readonly janitorLock: string;
   /** Pub/sub channel on which every status change is published. */
@@ -187,6 +195,7 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_KEY_PREFIX): Q
     parked: `${base}:parked`,
     schedules: `${base}:schedules`,
     scheduled: `${base}:scheduled`,
+    throughput: `${base}:throughput`,
     janitorLock: `${base}:janitor`,
     events: `${base}:events`,
     wake: `${base}:wake`,

@@ -67,4 +67,5 @@ export const SCRIPTS = {
   scheduleAdvance: loadScript('schedule-advance'),
   progress: loadScript('progress'),
   listPage: loadScript('list-page'),
+  throughputTrim: loadScript('throughput-trim'),
 } as const;

@@ -25,6 +25,7 @@ const FILES: Record<ScriptName, string> = {
   scheduleAdvance: 'schedule-advance',
   progress: 'progress',
   listPage: 'list-page',
+  throughputTrim: 'throughput-trim',
 };
 
 /** The key names a script's header lists, in KEYS order (`-- KEYS[n] <name>: …`). */

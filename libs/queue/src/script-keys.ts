@@ -10,11 +10,11 @@ export type ScriptKey = Exclude<keyof QueueKeys, 'queue' | 'processing' | 'event
  */
 export const SCRIPT_KEYS = {
   enqueue: ['ready', 'tasks', 'status', 'seq', 'delayed', 'ids', 'epoch', 'prioritized', 'priorities'],
-  fetch: ['ready', 'processing', 'tasks', 'attempts', 'status', 'seq', 'consumers', 'delayed', 'fence', 'cancels', 'finished', 'recoveries', 'paused', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'limitStarts', 'parked', 'progress', 'retrying'],
-  fail: ['processing', 'attempts', 'status', 'seq', 'fence', 'cancels', 'delayed', 'dead', 'rejected', 'cancelled', 'history', 'tasks', 'recoveries', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress', 'retrying'],
+  fetch: ['ready', 'processing', 'tasks', 'attempts', 'status', 'seq', 'consumers', 'delayed', 'fence', 'cancels', 'finished', 'recoveries', 'paused', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'limitStarts', 'parked', 'progress', 'retrying', 'throughput'],
+  fail: ['processing', 'attempts', 'status', 'seq', 'fence', 'cancels', 'delayed', 'dead', 'rejected', 'cancelled', 'history', 'tasks', 'recoveries', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress', 'retrying', 'throughput'],
   release: ['processing', 'ready', 'attempts', 'status', 'seq', 'fence', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress'],
   reconcile: ['processing', 'ready', 'attempts', 'status', 'seq', 'fence', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress'],
-  recover: ['processing', 'ready', 'consumers', 'attempts', 'status', 'seq', 'fence', 'cancels', 'cancelled', 'recoveries', 'dead', 'tasks', 'history', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress'],
+  recover: ['processing', 'ready', 'consumers', 'attempts', 'status', 'seq', 'fence', 'cancels', 'cancelled', 'recoveries', 'dead', 'tasks', 'history', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress', 'throughput'],
   heartbeat: ['consumers', 'processing', 'cancels', 'epoch'],
   staleConsumers: ['consumers'],
   cancel: ['ready', 'delayed', 'status', 'seq', 'cancels', 'cancelled', 'attempts', 'tasks', 'prioritized', 'parked', 'retrying'],
@@ -29,6 +29,7 @@ export const SCRIPT_KEYS = {
   trim: ['finished', 'tasks', 'attempts', 'status', 'history', 'fence', 'cancels', 'recoveries', 'priorities', 'progress', 'cancelled'],
   progress: ['fence', 'progress'],
   listPage: ['finished', 'cancelled', 'dead', 'rejected', 'delayed', 'retrying', 'prioritized', 'ready', 'parked', 'status', 'tasks'],
+  throughputTrim: ['throughput'],
 } as const satisfies Record<string, readonly ScriptKey[]>;
 
 export type ScriptName = keyof typeof SCRIPT_KEYS;

@@ -1,5 +1,6 @@
 import { Consumer, Queue, queueKeys } from '@taskq/queue';
-import { AppProcess, killAllApps, line, type LogLine } from './test-support/app-process';
+import { startApi, type Api } from './test-support/api-app';
+import { AppProcess, killAllApps, type LogLine } from './test-support/app-process';
 import { closedPort } from './test-support/closed-port';
 import { newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
 import { waitUntil } from './test-support/wait';
@@ -16,36 +17,6 @@ afterEach(async () => {
 
 const ADMIN = 'admin-token-for-the-tests-0001';
 const READ = 'read-token-for-the-tests-00001';
-
-interface Api {
-  readonly proc: AppProcess;
-  readonly base: string;
-  call(method: string, path: string, options?: { body?: unknown; token?: string; raw?: string }): Promise<{ status: number; json: Record<string, unknown>; headers: Headers; text: string }>;
-}
-
-async function startApi(args: string[] = [], env: Record<string, string> = {}): Promise<Api> {
-  const proc = AppProcess.start('api', ['--port', '0', '--redis', testRedisUrl(), ...args], { env });
-  const ready = await proc.waitForLine(line.msgStarts('API on http://'), 'the API-ready line', 20_000);
-  const base = /^API on (http:\/\/\S+)/.exec(ready.msg)?.[1] ?? '';
-  return {
-    proc,
-    base,
-    async call(method, path, options = {}) {
-      const headers: Record<string, string> = {};
-      if (options.body !== undefined || options.raw !== undefined) headers['content-type'] = 'application/json';
-      if (options.token) headers['authorization'] = `Bearer ${options.token}`;
-      const res = await fetch(`${base}${path}`, { method, headers, body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)) });
-      const text = await res.text();
-      let json: Record<string, unknown> = {};
-      try {
-        json = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        // a text reply (health checks)
-      }
-      return { status: res.status, json, headers: res.headers, text };
-    },
-  };
-}
 
 describe('the API without tokens (127.0.0.1 only)', () => {
   it('says so at start-up; POST a task, GET it, a worker runs it: Done; the OpenAPI document lists every route', async () => {
@@ -82,16 +53,29 @@ describe('the API without tokens (127.0.0.1 only)', () => {
     expect((await api.call('GET', `/tasks/${queue}/slow`)).json['progress']).toBeUndefined();
     const done = await api.call('GET', `/tasks/${queue}/job-1`);
     expect(done.json).toMatchObject({ status: 'Done', attempt: 1, worker: expect.stringMatching(/^worker-\d+-\d$/) as string });
+    // the worker, registered: GET /queues lists it with its last heartbeat
+    type Summary = { queue: string; workerList: { id: string; lastHeartbeatAt: number }[]; throughput: { at: number; done: number; failed: number }[] };
+    const summaryOf = async (): Promise<Summary | undefined> => ((await api.call('GET', '/queues')).json['queues'] as Summary[]).find((q) => q.queue === queue);
+    const serving = await summaryOf();
+    expect(serving?.workerList).toEqual([{ id: expect.any(String) as string, lastHeartbeatAt: expect.any(Number) as number }]);
+    expect(Math.abs((serving?.workerList[0]?.lastHeartbeatAt ?? 0) - Date.now())).toBeLessThan(10_000);
     worker.signal('SIGTERM');
     await worker.waitForExit(15_000);
 
     const listed = await api.call('GET', '/queues');
-    expect((listed.json['queues'] as { queue: string }[]).find((q) => q.queue === queue)).toMatchObject({ queue, ready: 0, inProgress: 0, doneKept: 3, workers: 0 });
+    const summary = (listed.json['queues'] as Summary[]).find((q) => q.queue === queue);
+    expect(summary).toMatchObject({ queue, ready: 0, inProgress: 0, doneKept: 3, workers: 0, workerList: [] });
+    // throughput: the last 15 minutes, oldest first, a minute apart; the three tasks Done among them
+    expect(summary?.throughput).toHaveLength(15);
+    const minutes = (summary?.throughput ?? []).map((m) => m.at);
+    expect(minutes.every((at, i) => at % 60_000 === 0 && (i === 0 || at - (minutes[i - 1] ?? 0) === 60_000))).toBe(true);
+    expect((summary?.throughput ?? []).reduce((sum, m) => sum + m.done, 0)).toBe(3);
+    expect((summary?.throughput ?? []).reduce((sum, m) => sum + m.failed, 0)).toBe(0);
 
     const doc = await api.call('GET', '/openapi.json');
     expect(doc.json['openapi']).toBe('3.1.0');
     expect(Object.keys(doc.json['paths'] as object).sort()).toEqual(
-      ['/healthz', '/queues', '/queues/{queue}/dead/requeue', '/queues/{queue}/tasks', '/readyz', '/tasks/{queue}/{id}', '/tasks/{queue}/{id}/cancel', '/tasks/{queue}/{id}/retry', '/whoami'].sort(),
+      ['/events', '/healthz', '/queues', '/queues/{queue}/dead/requeue', '/queues/{queue}/tasks', '/readyz', '/tasks/{queue}/{id}', '/tasks/{queue}/{id}/cancel', '/tasks/{queue}/{id}/retry', '/whoami'].sort(),
     );
     const list = (doc.json['paths'] as Record<string, Record<string, { parameters: { name: string; in: string; required: boolean }[] }>>)['/queues/{queue}/tasks']?.['get'];
     expect(list?.parameters.map((p) => [p.name, p.in, p.required])).toEqual([['queue', 'path', true], ['status', 'query', true], ['cursor', 'query', false], ['limit', 'query', false]]);
@@ -139,6 +123,9 @@ describe('the API without tokens (127.0.0.1 only)', () => {
     expect({ status: conflict.status, message: conflict.json['message'] }).toEqual({ status: 409, message: 'task later is Cancelled: only a Dead or Failed task can be retried' });
     worker.signal('SIGTERM');
     await worker.waitForExit(15_000);
+    // two Dead and one Failed: three failed attempts, nothing Done
+    const summary = ((await api.call('GET', '/queues')).json['queues'] as { queue: string; throughput: { done: number; failed: number }[] }[]).find((q) => q.queue === queue);
+    expect({ done: summary?.throughput.reduce((sum, m) => sum + m.done, 0), failed: summary?.throughput.reduce((sum, m) => sum + m.failed, 0) }).toEqual({ done: 0, failed: 3 });
     const retried = await api.call('POST', `/tasks/${queue}/doomed/retry`);
     expect({ status: retried.status, json: retried.json }).toEqual({ status: 200, json: { id: 'doomed', status: 'Queued' } });
     // a Failed task (no handler for its type) runs again too

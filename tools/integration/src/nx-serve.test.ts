@@ -114,8 +114,8 @@ describe('npx nx run … --args, as the README types it', () => {
     }
   }, 150_000);
 
-  it('api:serve, then the README\'s two curl commands as typed: the task is enqueued and read back', async () => {
-    const { url } = await ownServer();
+  it('api:serve, then the README\'s curl commands as typed: the task is enqueued and read back, and the event stream shows the next one live', async () => {
+    const { url, redis } = await ownServer();
     const api = ShellCommand.run('npx nx run api:serve', { env: { REDIS_URL: url, LOG_FORMAT: 'json' } });
     await api.waitForOutput(/API on http:\/\/127\.0\.0\.1:8080 /, 'the API-ready line');
     const post = ShellCommand.run(
@@ -126,6 +126,10 @@ describe('npx nx run … --args, as the README types it', () => {
     const get = ShellCommand.run('curl -s localhost:8080/tasks/emails/welcome-42');
     expect((await get.waitForExit(15_000)).code).toBe(0);
     expect(JSON.parse(get.output)).toMatchObject({ id: 'welcome-42', queue: 'emails', status: 'Queued', payload: { to: 'a@example.com' }, priority: 7 });
+    const events = ShellCommand.run('curl -N http://127.0.0.1:8080/events');
+    await events.waitForOutput(/retry: 1000\n\nid: emails=\d+\.\d+\.\d+\nevent: ready\ndata: \{"queues":\["emails"\],"replayed":0\}\n\n/, 'the stream ready, following queue emails');
+    await new Queue({ queue: 'emails', connection: redis }).enqueue({ type: 'send', payload: { to: 'b@example.com' }, id: 'welcome-43' });
+    await events.waitForOutput(/id: emails=\d+\.\d+\.\d+\nevent: status\ndata: \{"queue":"emails","id":"welcome-43","status":"Queued","attempt":0,"at":\d+,"seq":\d+\}\n\n/, "welcome-43's Queued event");
     process.kill(await api.nxPid(), 'SIGTERM');
     expect((await api.waitForExit(30_000)).code).toBe(130);
   }, 120_000);
