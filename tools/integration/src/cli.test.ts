@@ -61,7 +61,9 @@ describe('taskq task show: progress', () => {
   it("shows a running task's latest progress (the sleep task reports it), as a line and in --json; none once it is Done", async () => {
     const name = newQueueName('cli-progress');
     const q = queueOf(name);
-    await q.enqueue({ id: 'slow', type: 'sleep', payload: { ms: 2000 } });
+    // long enough for two CLI runs (each a Node start, about 1 s on a loaded machine) while it runs: a 2 s task had ended
+    // before the second one in a CI run
+    await q.enqueue({ id: 'slow', type: 'sleep', payload: { ms: 8000 } });
     const worker = startWorker(name, 1);
     await waitUntil(async () => (await q.progress('slow')) !== undefined, { timeoutMs: 10_000, what: "slow's first progress report" });
     const shown = await taskq('task', 'show', name, 'slow');

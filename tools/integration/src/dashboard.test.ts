@@ -76,7 +76,7 @@ async function shot(page: Page, name: string): Promise<void> {
 }
 
 describe('the dashboard in headless Chromium', () => {
-  it('admin: an enqueued task appears and turns Done live, its progress shows, a cancel from the UI makes a task Cancelled, payloads are text', async () => {
+  it('admin: an enqueued task appears and turns Done live, its progress shows, cancel / retry / requeue-all-dead from the UI, paging and search, payloads are text', async () => {
     const base = await startApi();
     const queue = newQueueName('dash');
     AppProcess.start('worker', ['2', '--queue', queue, '--redis', testRedisUrl()]);
@@ -122,9 +122,45 @@ describe('the dashboard in headless Chromium', () => {
     expect(await taskStatus(base, queue, 'later-1')).toBe('Cancelled');
     expect(await page.getByRole('button', { name: 'Cancel task' }).count()).toBe(0);
 
+    // a Dead task: its error on its page, Retry task runs it again (attempts from zero: it fails again, a second entry
+    // in its history); Requeue all dead on the Dead tab does the same for every dead task
+    expect((await post(base, `/queues/${queue}/tasks`, { type: 'sleep', payload: { ms: 10, failAttempts: 9 }, id: 'bad-1', maxAttempts: 1 })).status).toBe(201);
+    await page.goto(`${base}/#/task/${queue}/bad-1`);
+    await page.locator('dl [data-status="Dead"]').waitFor({ timeout: 15_000 });
+    expect(await page.locator('table.history tbody tr').count()).toBe(1);
+    await page.getByRole('button', { name: 'Retry task' }).click();
+    await page.getByRole('status').filter({ hasText: 'Queued again' }).waitFor();
+    await page.locator('table.history tbody tr').nth(1).waitFor({ timeout: 15_000 });
+    await page.locator('dl [data-status="Dead"]').waitFor({ timeout: 15_000 });
+    await page.goto(`${base}/#/queue/${queue}/Dead`);
+    await page.locator('tr[data-task="bad-1"]').waitFor();
+    await page.getByRole('button', { name: 'Requeue all dead' }).click();
+    await page.getByRole('status').filter({ hasText: '1 dead task(s) queued again' }).waitFor();
+    await waitUntil(async () => ((await (await fetch(`${base}/tasks/${queue}/bad-1`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { history: unknown[] }).history.length === 3, {
+      what: 'bad-1 run a third time',
+      timeoutMs: 15_000,
+    });
+
+    // paging: 30 tasks due in an hour (plus later-1's neighbours): 25 on the first page, the rest on the next
+    expect((await post(base, `/queues/${queue}/tasks`, Array.from({ length: 30 }, (_, i) => ({ type: 'sleep', id: `page-${String(i).padStart(2, '0')}`, delayMs: 3_600_000 + i })))).status).toBe(201);
+    await page.goto(`${base}/#/queue/${queue}/Delayed`);
+    await page.locator('tr[data-task="page-00"]').waitFor();
+    expect(await page.locator('table.tasks tbody tr').count()).toBe(25);
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.locator('tr[data-task="page-29"]').waitFor();
+    expect(await page.locator('table.tasks tbody tr').count()).toBe(5);
+    expect(await page.getByRole('button', { name: 'Next page' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'First page' }).click();
+    await page.locator('tr[data-task="page-00"]').waitFor();
+
+    // search by id
+    await page.getByLabel('Task id').fill('live-1');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.locator('dl [data-status="Done"]').waitFor();
+
     // user data is text: a payload and a type with markup are shown as written and nothing in them runs
     const evil = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2; alert(2)">';
-    expect((await post(base, `/queues/${queue}/tasks`, { type: `<img src=y onerror="window.__xss = 3">`, payload: { note: evil }, id: 'xss-1', delayMs: 3_600_000 })).status).toBe(201);
+    expect((await post(base, `/queues/${queue}/tasks`, { type: `<img src=y onerror="window.__xss = 3">`, payload: { note: evil }, id: 'xss-1', delayMs: 1_800_000 })).status).toBe(201);
     await page.goto(`${base}/#/task/${queue}/xss-1`);
     await page.locator('pre.payload').waitFor();
     expect(await page.locator('pre.payload').textContent()).toContain(JSON.stringify(evil).slice(1, -1));
