@@ -92,6 +92,12 @@ function useThrottled(fn, ms) {
   }, [ms]);
 }
 
+/** Tickets for a view's requests: only the reply to the latest one is shown (replies may come back out of order). */
+function useLatest() {
+  const ref = useRef({ n: 0 });
+  return ref.current.api ?? (ref.current.api = { take: () => ++ref.current.n, is: (ticket) => ticket === ref.current.n });
+}
+
 // ------------------------------------------------------------ formatting
 
 function time(ms) {
@@ -114,7 +120,12 @@ function jsonText(v) {
 }
 
 function parseRoute() {
-  const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  let parts;
+  try {
+    parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  } catch {
+    return { view: 'queues' }; // a malformed %-escape
+  }
   if (parts[0] === 'queue' && parts[1]) return { view: 'queue', queue: parts[1], status: STATUSES.includes(parts[2]) ? parts[2] : 'Queued' };
   if (parts[0] === 'task' && parts[1] && parts[2]) return { view: 'task', queue: parts[1], id: parts.slice(2).join('/') };
   return { view: 'queues' };
@@ -151,21 +162,29 @@ function Login({ error, onToken }) {
 function ThroughputChart({ queues }) {
   const box = useRef(null);
   const chart = useRef(null);
+  const chartKey = useRef('');
   const withData = queues.filter((q) => Array.isArray(q.throughput) && q.throughput.length > 0);
   const key = withData.map((q) => q.queue).join('\n');
   useEffect(() => {
-    if (!box.current || withData.length === 0) return undefined;
+    if (!box.current || withData.length === 0) {
+      // no chart shown: the next one is built afresh (its box is a new element)
+      chart.current?.destroy();
+      chart.current = null;
+      return undefined;
+    }
     const xs = withData[0].throughput.map((p) => p.at / 1000);
     const data = [xs];
     for (const q of withData) {
       data.push(q.throughput.map((p) => p.done));
       data.push(q.throughput.map((p) => p.failed));
     }
-    if (chart.current && chart.current.series.length === data.length) {
+    // the same queues: new data; other queues (one gone, another come): another chart, with their labels
+    if (chart.current && chartKey.current === key) {
       chart.current.setData(data);
       return undefined;
     }
     chart.current?.destroy();
+    chartKey.current = key;
     const colors = ['#2f7ed8', '#8bbc21', '#910000', '#1aadce', '#492970', '#f28f43', '#77a1e5', '#c42525'];
     const series = [{}];
     withData.forEach((q, i) => {
@@ -183,12 +202,16 @@ function ThroughputChart({ queues }) {
 function QueuesView() {
   const [data, setData] = useState(undefined);
   const [error, setError] = useState(undefined);
+  const latest = useLatest();
   const load = useCallback(async () => {
+    const ticket = latest.take();
     try {
-      setData(await api('GET', '/queues'));
+      const got = await api('GET', '/queues');
+      if (!latest.is(ticket)) return;
+      setData(got);
       setError(undefined);
     } catch (err) {
-      setError(err.message);
+      if (latest.is(ticket)) setError(err.message);
     }
   }, []);
   const reload = useThrottled(load, 1000);
@@ -203,19 +226,21 @@ function QueuesView() {
     <table class="queues">
       <thead>
         <tr>
-          <th>Queue</th><th>Ready</th><th>Delayed</th><th>Running</th><th>Failed</th><th>Dead</th><th>Done (kept)</th><th>Workers</th><th>Oldest ready</th><th>State</th>
+          <th>Queue</th><th>Ready</th><th>Delayed</th><th>Retrying</th><th>Running</th><th>Failed</th><th>Dead</th><th>Done (kept)</th><th>Cancelled</th><th>Workers</th><th>Oldest ready</th><th>State</th>
         </tr>
       </thead>
       <tbody>
         ${data.queues.map(
           (q) => html`<tr key=${q.queue} data-queue=${q.queue}>
             <td><a href=${queueHref(q.queue)}>${q.queue}</a></td>
-            <td class="n" data-count="ready">${q.ready}</td>
-            <td class="n">${q.delayed}</td>
-            <td class="n" data-count="inProgress">${q.inProgress}</td>
+            <td class="n" data-count="ready"><a href=${queueHref(q.queue, 'Queued')}>${q.ready}</a></td>
+            <td class="n"><a href=${queueHref(q.queue, 'Delayed')}>${q.delayed - (q.retrying ?? 0)}</a></td>
+            <td class="n"><a href=${queueHref(q.queue, 'Retrying')}>${q.retrying ?? 0}</a></td>
+            <td class="n" data-count="inProgress"><a href=${queueHref(q.queue, 'InProgress')}>${q.inProgress}</a></td>
             <td class="n"><a href=${queueHref(q.queue, 'Failed')}>${q.failed}</a></td>
             <td class="n"><a href=${queueHref(q.queue, 'Dead')}>${q.dead}</a></td>
-            <td class="n">${q.doneKept}</td>
+            <td class="n"><a href=${queueHref(q.queue, 'Done')}>${q.doneKept - (q.cancelled ?? 0)}</a></td>
+            <td class="n"><a href=${queueHref(q.queue, 'Cancelled')}>${q.cancelled ?? 0}</a></td>
             <td class="n">${q.workers}</td>
             <td class="n">${age(q.oldestReadyAgeMs)}</td>
             <td>${q.paused ? html`<span class="paused">paused</span>` : 'running'}</td>
@@ -257,23 +282,24 @@ function QueueView({ queue, status, role }) {
   const [feed, setFeed] = useState([]);
   const [search, setSearch] = useState('');
   const cursor = cursors[cursors.length - 1];
-  useEffect(() => {
-    setCursors([undefined]);
-    setNotice(undefined);
-  }, [queue, status]);
-  useEffect(() => setFeed([]), [queue]);
+  const latest = useLatest();
   const load = useCallback(async () => {
+    const ticket = latest.take();
     try {
       const qs = `status=${status}&limit=${PAGE}${cursor ? `&cursor=${enc(cursor)}` : ''}`;
-      setPage(await api('GET', `/queues/${enc(queue)}/tasks?${qs}`));
+      const got = await api('GET', `/queues/${enc(queue)}/tasks?${qs}`);
+      if (!latest.is(ticket)) return;
+      setPage(got);
       setError(undefined);
     } catch (err) {
-      setError(err.message);
+      if (latest.is(ticket)) setError(err.message);
     }
   }, [queue, status, cursor]);
   const reload = useThrottled(load, 700);
   useEffect(() => void load(), [load]);
   useEvents((ev) => {
+    // resync: the stream started afresh; reset: the queue's data was lost (what follows replays it)
+    if (ev.type === 'resync' || (ev.type === 'reset' && ev.data.queue === queue)) reload();
     if (ev.type !== 'status' || ev.data.queue !== queue) return;
     setFeed((f) => [ev.data, ...f].slice(0, FEED));
     if (cursor === undefined) reload();
@@ -343,24 +369,25 @@ function TaskView({ queue, id, role }) {
   const [error, setError] = useState(undefined);
   const [notice, setNotice] = useState(undefined);
   const [progress, setProgress] = useState(undefined);
+  const latest = useLatest();
   const load = useCallback(async () => {
+    const ticket = latest.take();
     try {
       const t = await api('GET', `/tasks/${enc(queue)}/${enc(id)}`);
+      if (!latest.is(ticket)) return;
       setTask(t);
       setProgress(FINAL.has(t.status) ? undefined : t.progress);
       setError(undefined);
     } catch (err) {
-      setError(err.status === 404 ? `No task ${id} in queue ${queue}.` : err.message);
+      if (latest.is(ticket)) setError(err.status === 404 ? `No task ${id} in queue ${queue}.` : err.message);
     }
   }, [queue, id]);
   const reload = useThrottled(load, 300);
-  useEffect(() => {
-    setTask(undefined);
-    setNotice(undefined);
-    void load();
-  }, [load]);
+  useEffect(() => void load(), [load]);
   useEvents((ev) => {
+    if (ev.type === 'resync') reload();
     if (ev.data.queue !== queue) return;
+    if (ev.type === 'reset') reload();
     if (ev.type === 'status' && ev.data.id === id) reload();
     if (ev.type === 'progress') {
       const mine = (ev.data.tasks ?? []).find((t) => t.id === id);
@@ -466,8 +493,9 @@ function App() {
   if (who === undefined) main = html`<p class="muted">Loading…</p>`;
   else if (who === 'login') main = html`<${Login} error=${loginError} onToken=${acceptToken} />`;
   else if (who.error) main = html`<${Problem} error=${`The API did not answer: ${who.error}`} />`;
-  else if (route.view === 'queue') main = html`<${QueueView} queue=${route.queue} status=${route.status} role=${who.role} />`;
-  else if (route.view === 'task') main = html`<${TaskView} queue=${route.queue} id=${route.id} role=${who.role} />`;
+  // keyed: another queue, status or task is a fresh view (no cursor, rows or progress of the one before)
+  else if (route.view === 'queue') main = html`<${QueueView} key=${`${route.queue}\n${route.status}`} queue=${route.queue} status=${route.status} role=${who.role} />`;
+  else if (route.view === 'task') main = html`<${TaskView} key=${`${route.queue}\n${route.id}`} queue=${route.queue} id=${route.id} role=${who.role} />`;
   else main = html`<${QueuesView} />`;
 
   const signedIn = who !== undefined && who !== 'login' && !who.error;

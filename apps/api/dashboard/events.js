@@ -60,6 +60,13 @@ export class EventStream {
           this.o.onState('unauthorized');
           return;
         }
+        if (res.status >= 400 && res.status < 500 && this.lastId !== undefined) {
+          // the position was refused (400: not an id of this API's; 431: too long): start afresh, and the views read
+          // everything again, since what changed meanwhile is not replayed
+          this.lastId = undefined;
+          this.o.onEvent({ type: 'resync', data: {} });
+          continue;
+        }
         if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
         this.o.onState('live');
         backoff = this.retryMs;

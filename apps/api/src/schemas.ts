@@ -145,7 +145,9 @@ export const THROUGHPUT_MINUTES = 15;
 export const QueueSummary = Type.Object({
   queue: Type.String(),
   ready: Type.Integer(),
-  delayed: Type.Integer(),
+  delayed: Type.Integer({ description: 'Delayed and Retrying tasks (the delayed set)' }),
+  retrying: Type.Integer({ description: 'of those, the Retrying ones' }),
+  cancelled: Type.Integer({ description: 'Cancelled tasks still kept (retention), among doneKept' }),
   inProgress: Type.Integer(),
   dead: Type.Integer(),
   failed: Type.Integer(),

@@ -130,6 +130,8 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
     bodyLimit: o.bodyLimit ?? 1024 * 1024,
     // a reverse proxy's address is not taken for the client's
     trustProxy: false,
+    // a Last-Event-ID of a stream that follows many queues is long (about 40 bytes per queue; the schema allows 64 KiB)
+    http: { maxHeaderSize: 80 * 1024 },
     ajv: { customOptions: { allErrors: false, coerceTypes: 'array', removeAdditional: false } },
   });
   const routes: DocumentedRoute[] = [];
@@ -151,6 +153,11 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
 
   // auth: a route with a role needs a bearer token of that role (admin may do everything)
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (!o.tokens.configured) {
+      // every request is allowed: only from this machine's own pages and programs (see localOnlyProblem)
+      const problem = localOnlyProblem(req.headers.host, req.headers.origin, req.method);
+      if (problem !== undefined) throw httpError(403, problem);
+    }
     const needed = req.routeOptions.config.role;
     if (needed === undefined) return;
     if (!o.tokens.configured) {
@@ -401,14 +408,42 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
   return app;
 }
 
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * Without tokens the API allows every request and listens on 127.0.0.1; a
+ * web page the user has open elsewhere could still reach it through the
+ * browser. So: the Host must name this machine (a page of another site
+ * that rebinds its DNS name to 127.0.0.1 sends its own name), and a request
+ * that changes something and comes from a page must come from the API's
+ * own pages (a cross-site form or fetch sends its site's Origin). Programs
+ * (curl, the CLI) send no Origin. Returns why a request is refused, or undefined.
+ */
+export function localOnlyProblem(host: string | undefined, origin: string | undefined, method: string): string | undefined {
+  const hostname = host === undefined ? '' : host.replace(/:\d+$/, '').toLowerCase();
+  if (!LOCAL_HOSTS.has(hostname)) return `no API token is configured, so only requests to 127.0.0.1 or localhost are served, not to ${host === undefined ? 'no Host' : JSON.stringify(host)}`;
+  if (method !== 'GET' && method !== 'HEAD' && origin !== undefined && origin.toLowerCase() !== `http://${host?.toLowerCase()}`) {
+    return `no API token is configured, so a page of another origin (${origin}) may not change anything here`;
+  }
+  return undefined;
+}
+
 /** A queue's counts (readQueueCounts: one pipeline), throughput and consumers, as the API shows them. */
 async function summarize(redis: RedisClient, queue: string, prefix: string | undefined) {
   const keys = queueKeys(queue, prefix);
-  const [c, throughput, workerList] = await Promise.all([readQueueCounts(redis, keys), readThroughput(redis, keys, THROUGHPUT_MINUTES), readConsumers(redis, keys)]);
+  const [c, throughput, workerList, retrying, cancelled] = await Promise.all([
+    readQueueCounts(redis, keys),
+    readThroughput(redis, keys, THROUGHPUT_MINUTES),
+    readConsumers(redis, keys),
+    redis.zcard(keys.retrying),
+    redis.llen(keys.cancelled),
+  ]);
   return {
     queue,
     ready: c.ready,
     delayed: c.delayed,
+    retrying,
+    cancelled,
     inProgress: c.inProgress,
     dead: c.dead,
     failed: c.failed,

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import {
+  decodeProgressEvent,
   decodeQueueEvent,
   discoverQueues,
   globEscape,
@@ -18,7 +19,7 @@ import {
 import { decodeStatusMessage, type StatusRecord } from '@taskq/recorder';
 import { CLI_EXIT, type Command } from './args';
 import { CliError } from './cli-error';
-import { duration, isoTime, oneLine, preview, queueEventLine, recordLine } from './format';
+import { duration, isoTime, oneLine, preview, progressLine, progressText, queueEventLine, recordLine } from './format';
 import { taskDetail } from './inspect';
 import { formatFields, formatTable } from './table';
 
@@ -301,8 +302,7 @@ async function taskShow(ctx: Context, cmd: Of<'task show'>): Promise<number> {
   if (record?.runAt !== undefined) fields.push(['due', isoTime(record.runAt)]);
   if (record?.reason) fields.push(['reason', oneLine(record.reason)]);
   if (progress) {
-    const counts = progress.done !== undefined && progress.total !== undefined ? ` (${progress.done}/${progress.total})` : '';
-    fields.push(['progress', `${progress.pct}%${counts}${progress.msg ? ` ${oneLine(progress.msg)}` : ''} at ${isoTime(progress.at)}`]);
+    fields.push(['progress', `${progressText(progress)} at ${isoTime(progress.at)}`]);
   }
   if (task) {
     fields.push(['priority', String(task.priority)], ['enqueued', isoTime(task.enqueuedAt)]);
@@ -388,6 +388,8 @@ async function enqueue(ctx: Context, cmd: Of<'enqueue'>): Promise<number> {
 export function watchLines(queue: string, message: string, asJson: boolean): string[] | undefined {
   const event: QueueEvent | undefined = decodeQueueEvent(message);
   if (event !== undefined) return [asJson ? JSON.stringify({ queue, ...event }) : queueEventLine(queue, event)];
+  const progress = decodeProgressEvent(message);
+  if (progress !== undefined) return progress.tasks.map((u) => (asJson ? JSON.stringify({ queue, event: 'progress', ...u }) : progressLine(queue, u)));
   let records: StatusRecord[];
   try {
     records = decodeStatusMessage(message);

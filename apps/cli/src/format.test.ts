@@ -24,6 +24,15 @@ describe('watch lines', () => {
     expect(watchLines('emails', JSON.stringify([record]), true)?.map((l) => JSON.parse(l) as unknown)).toEqual([{ queue: 'emails', ...record }]);
   });
 
+  it("a progress message: one line per task's report; --json: one object per report, event progress", () => {
+    const message = JSON.stringify({ event: 'progress', at, tasks: [{ id: 'a', pct: 40, done: 4, total: 10, at }, { id: 'b', pct: 12.5, msg: 'copying\nfiles', at }] });
+    expect(watchLines('default', message, false)).toEqual(['12:00:01.234 default a progress 40% (4/10)', '12:00:01.234 default b progress 12.5% copying files']);
+    expect(watchLines('default', message, true)?.map((l) => JSON.parse(l) as unknown)).toEqual([
+      { queue: 'default', event: 'progress', id: 'a', pct: 40, done: 4, total: 10, at },
+      { queue: 'default', event: 'progress', id: 'b', pct: 12.5, msg: 'copying\nfiles', at },
+    ]);
+  });
+
   it('a message that is neither: undefined (watch notes it on stderr)', () => {
     expect(watchLines('q', 'hello', false)).toBeUndefined();
     expect(watchLines('q', '[{"id":1}]', false)).toBeUndefined();

@@ -1,4 +1,4 @@
-import type { QueueEvent } from '@taskq/queue';
+import type { ProgressUpdate, QueueEvent, TaskProgress } from '@taskq/queue';
 import type { StatusRecord } from '@taskq/recorder';
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
@@ -42,6 +42,17 @@ export function recordLine(queue: string, r: StatusRecord): string {
 /** One line of `taskq watch` for a queue event: `12:00:01.234 default queue paused: maintenance`. */
 export function queueEventLine(queue: string, e: QueueEvent): string {
   return `${clock(e.at)} ${queue} queue ${e.event}${e.reason ? `: ${oneLine(e.reason)}` : ''}`;
+}
+
+/** A progress report as `40% (4/10) copying`: percent, steps when given, message. */
+export function progressText(p: TaskProgress): string {
+  const counts = p.done !== undefined && p.total !== undefined ? ` (${p.done}/${p.total})` : '';
+  return `${p.pct}%${counts}${p.msg ? ` ${oneLine(p.msg)}` : ''}`;
+}
+
+/** One line of `taskq watch` for a task's progress report: `12:00:01.234 default task_1 progress 40% (4/10)`. */
+export function progressLine(queue: string, u: ProgressUpdate): string {
+  return `${clock(u.at)} ${queue} ${u.id} progress ${progressText(u)}`;
 }
 
 /** Text on one line: line breaks and tabs as spaces. */

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { Consumer, Queue, queueKeys } from '@taskq/queue';
 import { startApi, type Api } from './test-support/api-app';
 import { AppProcess, killAllApps, type LogLine } from './test-support/app-process';
@@ -17,6 +18,20 @@ afterEach(async () => {
 
 const ADMIN = 'admin-token-for-the-tests-0001';
 const READ = 'read-token-for-the-tests-00001';
+
+/** A request with headers fetch() would not send as given (Host). */
+function rawRequest(base: string, method: string, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${base}${path}`, { method, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('the API without tokens (127.0.0.1 only)', () => {
   it('says so at start-up; POST a task, GET it, a worker runs it: Done; the OpenAPI document lists every route', async () => {
@@ -84,6 +99,14 @@ describe('the API without tokens (127.0.0.1 only)', () => {
     expect(JSON.stringify(post?.requestBody)).toContain('"maxItems":1000');
     expect((await api.call('GET', '/healthz')).text).toBe('ok\n');
     expect((await api.call('GET', '/readyz')).text).toBe('ready\n');
+    // no token configured: this machine only. Another Host (DNS rebinding) and a change from a page of another origin: 403
+    const rebound = await rawRequest(api.base, 'GET', '/queues', { host: 'evil.example' });
+    expect(rebound.status).toBe(403);
+    expect(rebound.body).toContain('only requests to 127.0.0.1 or localhost are served');
+    const crossSite = await rawRequest(api.base, 'POST', `/tasks/${queue}/job-1/retry`, { origin: 'https://elsewhere.example' });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.body).toContain('a page of another origin (https://elsewhere.example) may not change anything here');
+    expect((await rawRequest(api.base, 'POST', `/tasks/${queue}/job-1/retry`, { origin: api.base })).status).toBe(409); // its own page: served (job-1 is Done)
     // no token configured: every request is an admin's; the dashboard's page and modules are served with a strict CSP
     expect((await api.call('GET', '/whoami')).json).toEqual({ role: 'admin', auth: false });
     const page = await api.call('GET', '/');

@@ -154,6 +154,8 @@ describe('taskq enqueue, task show, task ls, stats, queue ls', () => {
     await waitForStatus(queue, 'long', 'InProgress');
     const running = await taskqJson<{ tasks: { id: string; worker: string; attempt: number }[] }>('task', 'ls', q, '--status', 'InProgress');
     expect(running.tasks).toEqual([expect.objectContaining({ id: 'long', attempt: 1, worker: expect.stringMatching(/^worker-\d+-\d$/) as unknown })]);
+    // its first progress report (10 %, after 3 s), then the cancel
+    await waitUntil(async () => (await queue.progress('long')) !== undefined, { timeoutMs: 10_000, what: "long's first progress report" });
     expect(await taskq('task', 'cancel', q, 'long')).toEqual({ code: 0, stdout: 'task long cancelled', stderr: '' });
 
     const time = '\\d\\d:\\d\\d:\\d\\d\\.\\d{3}';
@@ -161,6 +163,8 @@ describe('taskq enqueue, task show, task ls, stats, queue ls', () => {
       new RegExp(`^${time} ${q} quick Queued attempt 0$`),
       new RegExp(`^${time} ${q} quick InProgress worker-\\d+-\\d attempt 1$`),
       new RegExp(`^${time} ${q} quick Done worker-\\d+-\\d attempt 1$`),
+      // the 30 s sleep task reports every 10 %: its first report, before the cancel
+      new RegExp(`^${time} ${q} long progress 10% \\(1/10\\)$`),
       new RegExp(`^${time} ${q} long Cancelled worker-\\d+-\\d attempt 1: cancelled while running$`),
     ]) {
       await waitUntil(() => watch.stdoutLines.some((l) => pattern.test(l)), { timeoutMs: 10_000, what: `a watch line ${pattern}`, details: () => watch.tail() });
@@ -172,6 +176,9 @@ describe('taskq enqueue, task show, task ls, stats, queue ls', () => {
     expect(parsed()).toContainEqual(expect.objectContaining({ queue: q, id: 'quick', status: 'Done', attempt: 1, seq: expect.any(Number) as unknown }));
     expect(parsed()).toContainEqual(expect.objectContaining({ queue: q, event: 'paused', reason: 'deploy' }));
 
+    expect(parsed()).toContainEqual(expect.objectContaining({ queue: q, event: 'progress', id: 'long', pct: 10, done: 1, total: 10 }));
+    // no message went unread (a progress message was one before watch knew them)
+    for (const w of [watch, watchJson]) expect(w.stderr).not.toContain('neither status records');
     for (const [w, signal] of [[watch, 'SIGINT'], [watchJson, 'SIGTERM']] as const) {
       w.signal(signal);
       expect((await w.waitForExit(5000)).code).toBe(0);

@@ -1,8 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { Queue } from '@taskq/queue';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
-import { newQueueName, testRedisUrl } from './test-support/redis-fixture';
+import { closedPort } from './test-support/closed-port';
+import { newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
 import { waitUntil } from './test-support/wait';
 
 // The dashboard (issue 15) end to end, as a user sees it: the real API app
@@ -29,16 +31,21 @@ afterAll(async () => {
   await browser?.close();
 });
 
+const clients = new RedisClients();
+
 afterEach(async () => {
   await killAllApps();
+  await clients.close();
 });
 
 async function startApi(): Promise<string> {
-  const proc = AppProcess.start('api', ['--port', '0', '--host', '127.0.0.1', '--redis', testRedisUrl()], {
-    env: { TASKQ_API_ADMIN_TOKENS: ADMIN, TASKQ_API_READ_TOKENS: READ },
-  });
+  return (await startApiProcess(['--port', '0', '--host', '127.0.0.1'], { TASKQ_API_ADMIN_TOKENS: ADMIN, TASKQ_API_READ_TOKENS: READ })).base;
+}
+
+async function startApiProcess(args: string[], env: Record<string, string> = {}): Promise<{ proc: AppProcess; base: string }> {
+  const proc = AppProcess.start('api', [...args, '--redis', testRedisUrl()], { env });
   const ready = await proc.waitForLine(line.msgStarts('API on http://'), 'the API-ready line', 20_000);
-  return /^API on (http:\/\/\S+)/.exec(ready.msg)?.[1] ?? '';
+  return { proc, base: /^API on (http:\/\/\S+)/.exec(ready.msg)?.[1] ?? '' };
 }
 
 async function post(base: string, path: string, body: unknown, token = ADMIN): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -206,4 +213,40 @@ describe('the dashboard in headless Chromium', () => {
     expect(problems).toEqual([]);
     await page.close();
   });
+
+  it('without tokens: no sign-in and the admin buttons; after the API restarts the page resumes its stream and shows what changed meanwhile', async () => {
+    const port = await closedPort();
+    const first = await startApiProcess(['--port', String(port)]);
+    const queue = newQueueName('dashopen');
+    const problems: string[] = [];
+    const page = await openPage(problems);
+    await page.goto(`${first.base}/#/queue/${queue}/Done`);
+    await page.locator('[data-live="live"]').waitFor({ timeout: 15_000 });
+    await page.locator('[data-role="admin"]').waitFor();
+    expect(await page.getByRole('button', { name: 'Sign in' }).count()).toBe(0);
+    expect(await page.getByText('no tokens configured: local access only').count()).toBe(1);
+    const q = new Queue({ queue, connection: await clients.connect() });
+    await q.enqueue({ id: 'before', type: 'sleep', payload: { ms: 10 }, delayMs: 3_600_000 });
+    await page.locator('[data-feed="before"] [data-status="Delayed"]').waitFor({ timeout: 15_000 });
+
+    // the API goes away: the page says so; meanwhile a task is enqueued and run to Done, another cancelled
+    first.proc.signal('SIGTERM');
+    expect((await first.proc.waitForExit(10_000)).code).toBe(0);
+    await page.locator('[data-live="reconnecting"]').waitFor({ timeout: 15_000 });
+    await q.enqueue({ id: 'while-away', type: 'sleep', payload: { ms: 10 } });
+    await q.cancel('before');
+    const worker = AppProcess.start('worker', ['1', '--queue', queue, '--redis', testRedisUrl()]);
+    await waitUntil(async () => (await q.status('while-away'))?.status === 'Done', { what: 'while-away Done', timeoutMs: 15_000 });
+    worker.signal('SIGTERM');
+    await worker.waitForExit(15_000);
+
+    // back on the same port: the page reconnects with its Last-Event-ID and the replay brings both changes, without a reload
+    await startApiProcess(['--port', String(port)]);
+    await page.locator('[data-live="live"]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-feed="while-away"] [data-status="Done"]').waitFor({ timeout: 15_000 });
+    await page.locator('[data-feed="before"] [data-status="Cancelled"]').waitFor();
+    await page.locator('tr[data-task="while-away"] [data-status="Done"]').waitFor();
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 90_000);
 });
