@@ -12,7 +12,7 @@ module.exports = {
       displayName: 'queue (redis-server)',
       setupFilesAfterEnv: ['<rootDir>/src/test-support/real-redis-setup.ts'],
       // the suites that use mockRedis(); the others test no Redis behaviour
-      testMatch: ['<rootDir>/src/{queue,failure,janitor,limits,progress,counts,throughput}.test.ts'],
+      testMatch: ['<rootDir>/src/{queue,failure,janitor,limits,progress,counts,throughput,result}.test.ts'],
     },
   ],
 };

@@ -32,6 +32,7 @@
 -- KEYS[19] progress: progress hash (the task's goes: its run is over)
 -- KEYS[20] retrying: the Retrying tasks of the delayed set (id -> due)
 -- KEYS[21] throughput: outcomes per minute (a retry, dead or reject adds 1 to the minute's failed count; a cancel nothing)
+-- KEYS[22] results: results hash (a task dropped off a capped list loses its result, if any)
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] task id
@@ -70,7 +71,7 @@ if ARGV[9] ~= '' then
 end
 
 local function drop(id2)
-  for _, k in ipairs({ KEYS[2], KEYS[3], KEYS[5], KEYS[6], KEYS[11], KEYS[12], KEYS[13], KEYS[14] }) do
+  for _, k in ipairs({ KEYS[2], KEYS[3], KEYS[5], KEYS[6], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[22] }) do
     redis.call('HDEL', k, id2)
   end
 end

@@ -32,14 +32,19 @@
 -- KEYS[21] progress: progress hash (an acked task's goes; absent while no running task reported any)
 -- KEYS[22] retrying: the Retrying tasks of the delayed set (promoted ones leave it; absent while none retries)
 -- KEYS[23] throughput: outcomes per minute (the acks add to the minute's done count: one HINCRBY per call)
+-- KEYS[24] results: results hash (id -> JSON text of a handler's return value; only acks that carry one write it)
 -- ARGV[1] events channel
 -- ARGV[2] consumer id
 -- ARGV[3] '1' if every worker name (acks' and fetches') and acked id needs no
 --   JSON escaping (the caller checked), else '0'
 -- ARGV[4] wake channel (announces parked tasks an ack let start)
 -- ARGV[5] number of acks A
--- ARGV[6 .. 5+3A] ack triples (task id, worker name, fencing token)
--- ARGV[6+3A ..] one worker name per task wanted (recorded as the task's worker)
+-- ARGV[6] number of results R (0 when no acked handler returned a value)
+-- ARGV[7 .. 6+3A] ack triples (task id, worker name, fencing token)
+-- ARGV[7+3A .. 6+3A+2R] result pairs (position of the ack in this call, 1..A;
+--   the JSON text of its handler's return value), stored with the Done
+--   record of an ack that stands; nothing of a refused ack is stored
+-- ARGV[7+3A+2R ..] one worker name per task wanted (recorded as the task's worker)
 --
 -- Global limits (only when the limits key exists): the queue's concurrency
 -- (the fence hash counts the tasks in flight) and rate cut the number handed
@@ -72,8 +77,9 @@ if not call('ZSCORE', KEYS[7], ARGV[2]) then return -1 end
 call('ZADD', KEYS[7], now, ARGV[2])
 
 local acks = tonumber(ARGV[5])
+local nresults = tonumber(ARGV[6])
 local statusKey, seqKey, channel = KEYS[5], KEYS[6], ARGV[1]
-local firstWorker = 6 + 3 * acks
+local firstWorker = 7 + 3 * acks + 2 * nresults
 -- records of plain names are built without scanning them for characters to escape
 local plain = ARGV[3] == '1'
 local out = { -1, -1 }
@@ -82,9 +88,10 @@ local nout = 2
 -- acks, first pass: which stand (fencing token, and still in the processing list)
 local ackedIds, nacked = {}, 0
 local ackWorkers, ackTokens = {}, {}
+-- the acks' ids by position in this call (the result pairs name positions)
+local ackIds = {}
 if acks > 0 then
-  local ackIds = {}
-  for n = 1, acks do ackIds[n] = ARGV[3 + 3 * n] end
+  for n = 1, acks do ackIds[n] = ARGV[4 + 3 * n] end
   local tokens = call('HMGET', KEYS[9], taskq_unpack(ackIds))
   -- the acks whose token stands, by id (an id acked twice in one call counts once)
   local held, nheld = {}, 0
@@ -92,7 +99,7 @@ if acks > 0 then
     local id = ackIds[n]
     out[n + 2] = 0
     -- a missing token is false (Redis) or a null userdata (the in-memory Redis): equal to no string
-    if held[id] == nil and tokens[n] == ARGV[5 + 3 * n] then
+    if held[id] == nil and tokens[n] == ARGV[6 + 3 * n] then
       held[id] = n
       nheld = nheld + 1
     end
@@ -116,8 +123,8 @@ if acks > 0 then
       if out[n + 2] == 1 then
         nacked = nacked + 1
         ackedIds[nacked] = id
-        ackWorkers[nacked] = ARGV[4 + 3 * n]
-        ackTokens[nacked] = ARGV[5 + 3 * n]
+        ackWorkers[nacked] = ARGV[5 + 3 * n]
+        ackTokens[nacked] = ARGV[6 + 3 * n]
       end
     end
   end
@@ -323,6 +330,20 @@ if nacked > 0 then
   if spares > 0 and call('EXISTS', KEYS[4]) == 1 then call('HDEL', KEYS[4], taskq_unpack(ackedIds)) end
   call('LPUSH', KEYS[11], taskq_unpack(ackedIds))
   taskq_throughput(KEYS[23], now, 'done', nacked)
+  -- the results of the acks that stand, with their Done records (none: no command)
+  if nresults > 0 then
+    local fields, nfields = {}, 0
+    local base = 6 + 3 * acks
+    for r = 1, nresults do
+      local n = tonumber(ARGV[base + 2 * r - 1])
+      if n and out[n + 2] == 1 then
+        fields[nfields + 1] = ackIds[n]
+        fields[nfields + 2] = ARGV[base + 2 * r]
+        nfields = nfields + 2
+      end
+    end
+    if nfields > 0 then call('HSET', KEYS[24], taskq_unpack(fields)) end
+  end
 end
 
 if #due > 0 then

@@ -272,10 +272,11 @@ end
 
 -- Dead or rejected tasks back among the ready ones (requeue-dead,
 -- requeue-failed): each id still stored starts over (its attempt count and
--- recoveries cleared) and is recorded Queued with `reason`; its failure
--- history is kept. One wake message announces them all. `k`: the script's
--- KEYS, laid out as both scripts declare them (2 ready, 3 attempts, 4
--- status, 5 seq, 6 tasks, 7 recoveries, 8 prioritized, 9 priorities).
+-- recoveries cleared, and a stale result, if any) and is recorded Queued
+-- with `reason`; its failure history is kept. One wake message announces
+-- them all. `k`: the script's KEYS, laid out as both scripts declare them (2
+-- ready, 3 attempts, 4 status, 5 seq, 6 tasks, 7 recoveries, 8 prioritized,
+-- 9 priorities, 10 results).
 -- Returns the ids requeued.
 local function taskq_requeue(k, ids, eventsChannel, wakeChannel, reason, now)
   local out = {}
@@ -283,6 +284,7 @@ local function taskq_requeue(k, ids, eventsChannel, wakeChannel, reason, now)
     if redis.call('HEXISTS', k[6], id) == 1 then
       redis.call('HDEL', k[3], id) -- attempts start over: no count is 0
       redis.call('HDEL', k[7], id)
+      redis.call('HDEL', k[10], id)
       taskq_ready(k[2], k[8], k[9], { id }, false)
       taskq_record(k[4], k[5], eventsChannel, id, 'Queued', 0, now, '', reason)
       out[#out + 1] = id

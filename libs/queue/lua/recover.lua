@@ -31,6 +31,7 @@
 -- KEYS[19] parked: tasks set aside while their type is at its limit
 -- KEYS[20] progress: progress hash (the recovered tasks' goes)
 -- KEYS[21] throughput: outcomes per minute (the tasks recorded Dead here add to the minute's failed count; one HINCRBY)
+-- KEYS[22] results: results hash (a task dropped off the capped dead list loses its result, if any)
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] consumer id
@@ -88,7 +89,7 @@ taskq_throughput(KEYS[21], now, 'failed', dead)
 -- the dead-letter list stays capped; what falls off it is forgotten
 while redis.call('LLEN', KEYS[11]) > tonumber(ARGV[7]) do
   local old = redis.call('RPOP', KEYS[11])
-  for _, k in ipairs({ KEYS[4], KEYS[5], KEYS[7], KEYS[8], KEYS[10], KEYS[12], KEYS[13] }) do redis.call('HDEL', k, old) end
+  for _, k in ipairs({ KEYS[4], KEYS[5], KEYS[7], KEYS[8], KEYS[10], KEYS[12], KEYS[13], KEYS[22] }) do redis.call('HDEL', k, old) end
 end
 taskq_progress_drop(KEYS[20], left)
 local wake = n + taskq_limits_left(KEYS[16], KEYS[17], KEYS[18], KEYS[19], KEYS[7], left)

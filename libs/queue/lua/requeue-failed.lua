@@ -11,6 +11,7 @@
 -- KEYS[7] recoveries: recoveries hash
 -- KEYS[8] prioritized: prioritized sorted set
 -- KEYS[9] priorities: priorities hash
+-- KEYS[10] results: results hash (a stale result, if any, is cleared)
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] ... task ids

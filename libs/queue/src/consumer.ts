@@ -21,6 +21,12 @@ export interface AckItem {
   readonly id: string;
   readonly worker: string;
   readonly token: string;
+  /**
+   * The JSON text of its handler's return value, stored with the Done record
+   * (see QueueKeys.results); undefined: none (no Redis work). The caller
+   * checks it (see encodeResult); it is stored as given.
+   */
+  readonly result?: string | undefined;
 }
 
 /** A running task's progress to store and publish: its id, the fetch's fencing token, and the encoded progress (see encodeProgress). */
@@ -210,9 +216,12 @@ export class Consumer extends QueueClient {
     return this.exchange([], workers);
   }
 
-  /** Records the task Done. False (nothing written) if this fetch no longer holds it (stale token). */
-  async ack(taskId: string, worker: string, token: string): Promise<boolean> {
-    const [ok] = await this.ackMany([{ id: taskId, worker, token }]);
+  /**
+   * Records the task Done, with `result` (JSON text, see encodeResult) if
+   * given. False (nothing written) if this fetch no longer holds it (stale token).
+   */
+  async ack(taskId: string, worker: string, token: string, result?: string): Promise<boolean> {
+    const [ok] = await this.ackMany([{ id: taskId, worker, token, result }]);
     return ok === true;
   }
 
@@ -234,10 +243,18 @@ export class Consumer extends QueueClient {
     const k = this.keys;
     const keys = this.fetchKeys;
     let plain = true;
-    const args: (string | number)[] = [k.events, this.id, '1', k.wake, acks.length];
-    for (const a of acks) {
+    const args: (string | number)[] = [k.events, this.id, '1', k.wake, acks.length, 0];
+    // results are rare on a busy queue: nothing is allocated for a batch without one
+    let results: (string | number)[] | undefined;
+    for (let i = 0; i < acks.length; i++) {
+      const a = acks[i];
       args.push(a.id, a.worker, a.token);
       plain &&= isPlain(a.worker) && isPlain(a.id);
+      if (a.result !== undefined) (results ??= []).push(i + 1, a.result);
+    }
+    if (results) {
+      args[5] = results.length / 2;
+      for (const r of results) args.push(r);
     }
     for (const w of workers) {
       args.push(w);

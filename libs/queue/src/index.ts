@@ -48,6 +48,7 @@ export { decodeQueueEvent } from './queue-event';
 export type { QueueEvent } from './queue-event';
 export { encodeProgress, decodeProgress, decodeProgressEvent, describeProgress, PROGRESS_MESSAGE_MAX } from './progress';
 export type { ProgressValue, TaskProgress, ProgressUpdate, ProgressEvent } from './progress';
+export { encodeResult, decodeResult, ResultError, DEFAULT_MAX_RESULT_BYTES } from './result';
 export { InvalidScheduleError, nextTick, tickTaskId } from './schedule';
 export type { Schedule, ScheduleSpec, ScheduledTask, Tick } from './schedule';
 export { InvalidLimitError } from './errors/invalid-limit-error';

@@ -38,6 +38,7 @@ function allKeys(keys: QueueKeys): string[] {
     keys.schedules,
     keys.scheduled,
     keys.throughput,
+    keys.results,
     keys.janitorLock,
     keys.events,
     keys.wake,

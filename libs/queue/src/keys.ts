@@ -79,6 +79,14 @@ export interface QueueKeys extends RecordKeys {
    */
   readonly progress: string;
   /**
+   * Hash task id -> the JSON text of the value its handler returned, stored
+   * by the ack that records it Done (in the same script step); a handler that
+   * returns undefined stores none. Forgotten with the task's other data
+   * (retention, the capped lists); a requeue of a Dead or Failed task clears
+   * it. Absent while no task has a result.
+   */
+  readonly results: string;
+  /**
    * The queue's epoch: the Redis server time (µs since 1970) at which the
    * queue's data began, written by the first enqueue or consumer registration
    * and never changed. A client that saw one epoch and later finds another
@@ -186,6 +194,7 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_KEY_PREFIX): Q
     cancelled: `${base}:cancelled`,
     recoveries: `${base}:recoveries`,
     progress: `${base}:progress`,
+    results: `${base}:results`,
     epoch: `${base}:epoch`,
     paused: `${base}:paused`,
     limits: `${base}:limits`,

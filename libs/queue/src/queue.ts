@@ -32,6 +32,7 @@ import { decodeQueueEvent, type QueueEvent } from './queue-event';
 import { listSchedules, removeSchedule, setSchedule, timeMs, type Schedule, type ScheduleSpec } from './schedule';
 import { readLimits, removeLimit, setLimit, type Limit, type Limits } from './limits';
 import { decodeProgress, type TaskProgress } from './progress';
+import { decodeResult } from './result';
 import { readTaskPage, type ListableStatus, type ListOptions, type TaskPage } from './list';
 
 /** Tasks per enqueue script call; bounds the size of one Redis command. */
@@ -284,6 +285,25 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
       const text = texts[i];
       out.set(id, text === null || text === undefined ? undefined : decodeProgress(text));
     });
+    return out;
+  }
+
+  /**
+   * The value a Done task's handler returned (parsed from its stored JSON),
+   * or undefined: the task does not exist, is not Done, its handler returned
+   * undefined, or retention forgot it. A result is stored with the Done
+   * record, in the same step; it is kept as long as the task's status.
+   */
+  async result(taskId: string): Promise<JsonValue | undefined> {
+    return decodeResult(await (await this.redis()).hget(this.keys.results, taskId));
+  }
+
+  /** The results of many tasks, in the order asked (see result()); one HMGET. */
+  async results(taskIds: readonly string[]): Promise<Map<string, JsonValue | undefined>> {
+    const out = new Map<string, JsonValue | undefined>();
+    if (taskIds.length === 0) return out;
+    const texts = await (await this.redis()).hmget(this.keys.results, ...taskIds);
+    taskIds.forEach((id, i) => out.set(id, decodeResult(texts[i])));
     return out;
   }
 

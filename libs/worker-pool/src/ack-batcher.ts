@@ -44,17 +44,17 @@ export class AckBatcher {
     private readonly onQueued: () => void = () => undefined,
   ) {}
 
-  /** Resolves true once acknowledged, false if refused (stale fencing token). */
-  ack(id: string, worker: string, token: string): Promise<boolean> {
+  /** Resolves true once acknowledged, false if refused (stale fencing token). `result`: the handler's return value as JSON text (see encodeResult), stored with Done. */
+  ack(id: string, worker: string, token: string, result?: string): Promise<boolean> {
     return new Promise((resolve, reject) => {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- err: the batch's failure as caught, passed on (unknown, narrowed to {} | null)
-      this.ackWith(id, worker, token, (err, ok) => (err === undefined ? resolve(ok) : reject(err)));
+      this.ackWith(id, worker, token, (err, ok) => (err === undefined ? resolve(ok) : reject(err)), result);
     });
   }
 
   /** ack() with a callback instead of a promise (the pool's hot path). */
-  ackWith(id: string, worker: string, token: string, done: AckCallback): void {
-    this.pending.push({ id, worker, token, done });
+  ackWith(id: string, worker: string, token: string, done: AckCallback, result?: string): void {
+    this.pending.push({ id, worker, token, done, result });
     if (this.direct) this.schedule();
     else this.onQueued();
   }

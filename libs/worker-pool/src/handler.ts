@@ -29,7 +29,11 @@ export interface TaskContext {
 
 /**
  * Runs one task type. Resolving marks the task Done; throwing (anything,
- * Error or not) or rejecting marks it Failed with the error's message.
+ * Error or not) or rejecting marks it Failed with the error's message. The
+ * value it returns (or resolves to), unless undefined, is stored as the
+ * task's result with its Done record (`Queue.result(id)`): it must be
+ * JSON-serializable and at most the pool's `maxResultBytes` (64 KiB) as JSON
+ * text, else the task is recorded Failed (not retried) with the reason.
  */
 export type TaskHandler<P = JsonValue> = (task: Task<P>, context: TaskContext) => unknown;
 

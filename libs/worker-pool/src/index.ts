@@ -6,7 +6,7 @@ export type { WorkerPoolOptions, WorkerPoolSettings, HeartbeatMode } from './opt
 export type { TaskHandler, TaskContext, HandlerMap } from './handler';
 export { failureReason } from './failure';
 export { sleepTask, spinTask, SLEEP_PROGRESS_STEPS, SLEEP_PROGRESS_MIN_MS } from './sleep-task';
-export type { SleepPayload } from './sleep-task';
+export type { SleepPayload, SleepResult } from './sleep-task';
 export { UnrecoverableError } from './errors/unrecoverable-error';
 export { TaskTimeoutError } from './errors/task-timeout-error';
 export { TaskCancelledError } from './errors/task-cancelled-error';

@@ -1,4 +1,4 @@
-import type { BackoffStrategy, DefaultTasks, TaskTypes, JanitorSettings, RetentionClientOptions } from '@taskq/queue';
+import { DEFAULT_MAX_RESULT_BYTES, type BackoffStrategy, type DefaultTasks, type TaskTypes, type JanitorSettings, type RetentionClientOptions } from '@taskq/queue';
 import type { HandlerMap } from './handler';
 import { MAX_TIMER_MS } from './long-timeout';
 import { DEFAULT_PROGRESS_INTERVAL_MS } from './task-runner';
@@ -59,6 +59,13 @@ export interface WorkerPoolSettings extends Omit<QueueSelectionOptions, 'queue'>
    * interval at most, ms. Default 500.
    */
   readonly progressIntervalMs?: number;
+  /**
+   * Largest result stored, in bytes of its JSON text (UTF-8). A handler's
+   * return value (other than undefined) is stored as the task's result with
+   * its Done record; one that is larger, or not JSON, makes the task Failed
+   * (not retried) with the reason. Default 65536 (64 KiB).
+   */
+  readonly maxResultBytes?: number;
   /** Custom backoff strategies by name, for tasks enqueued with `backoff: { type: 'custom', name }`. Default none. */
   readonly backoffStrategies?: Readonly<Record<string, BackoffStrategy>>;
 }
@@ -81,6 +88,7 @@ export interface ResolvedPoolOptions {
   readonly reconcileMs: number;
   readonly namePrefix: string;
   readonly progressIntervalMs: number;
+  readonly maxResultBytes: number;
   readonly backoffStrategies: ReadonlyMap<string, BackoffStrategy>;
 }
 
@@ -94,6 +102,7 @@ export function resolvePoolOptions(options: WorkerPoolSettings): ResolvedPoolOpt
     reconcileMs: options.reconcileMs ?? 5000,
     namePrefix: options.namePrefix ?? 'worker',
     progressIntervalMs: options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS,
+    maxResultBytes: options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
     backoffStrategies: new Map(Object.entries(options.backoffStrategies ?? {})),
   };
   if (!Number.isInteger(resolved.concurrency) || resolved.concurrency < 1) {
@@ -101,6 +110,9 @@ export function resolvePoolOptions(options: WorkerPoolSettings): ResolvedPoolOpt
   }
   for (const key of ['heartbeatMs', 'idlePollMs', 'reconcileMs', 'progressIntervalMs'] as const) {
     if (!(resolved[key] > 0 && resolved[key] <= MAX_TIMER_MS)) throw new RangeError(`${key} must be > 0 and <= ${MAX_TIMER_MS}, got ${resolved[key]}`);
+  }
+  if (!(Number.isSafeInteger(resolved.maxResultBytes) && resolved.maxResultBytes >= 1)) {
+    throw new RangeError(`maxResultBytes must be a whole number >= 1, got ${resolved.maxResultBytes}`);
   }
   if (resolved.heartbeat !== 'thread' && resolved.heartbeat !== 'main') {
     throw new RangeError(`heartbeat must be 'thread' or 'main', got ${JSON.stringify(resolved.heartbeat)}`);

@@ -9,6 +9,12 @@ export interface SleepPayload {
   [key: string]: number | undefined;
 }
 
+/** Result of the built-in `sleep` task (stored with its Done record). */
+export interface SleepResult {
+  /** How long it slept, ms: its payload's `ms`. */
+  readonly sleptMs: number;
+}
+
 /** The sleep task reports its progress in this many steps (every 10 % of its duration). */
 export const SLEEP_PROGRESS_STEPS = 10;
 /** A sleep shorter than this reports no progress (its steps would be a few ms apart). */
@@ -19,7 +25,8 @@ export const SLEEP_PROGRESS_MIN_MS = 100;
  * signal), and throws on the first `payload.failAttempts` attempts. The demo,
  * the apps and the tests use it as a stand-in for real work. A sleep of 100
  * ms or more reports its progress every 10 % of its duration, as steps done of
- * ten (`{ done: 4, total: 10 }`: 40 %; the pool throttles it).
+ * ten (`{ done: 4, total: 10 }`: 40 %; the pool throttles it). Its result
+ * is `{ sleptMs }`, the payload's `ms`.
  */
 export const sleepTask: TaskHandler = (task, { signal, attempt, progress }) => {
   const payload = task.payload as Partial<SleepPayload> | null;
@@ -29,7 +36,7 @@ export const sleepTask: TaskHandler = (task, { signal, attempt, progress }) => {
   }
   const failAttempts = typeof payload?.failAttempts === 'number' ? payload.failAttempts : 0;
   const steps = ms >= SLEEP_PROGRESS_MIN_MS ? SLEEP_PROGRESS_STEPS : 1;
-  return new Promise<void>((resolve, reject) => {
+  return new Promise<SleepResult>((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const start = performance.now();
     let step = 0;
@@ -46,7 +53,7 @@ export const sleepTask: TaskHandler = (task, { signal, attempt, progress }) => {
     const onEnd = (): void => {
       signal.removeEventListener('abort', onAbort);
       if (attempt <= failAttempts) reject(new Error(`planned failure of attempt ${attempt} (fails ${failAttempts})`));
-      else resolve();
+      else resolve({ sleptMs: ms });
     };
     const onAbort = (): void => {
       clearTimeout(timer);

@@ -1,5 +1,5 @@
 import type { Logger } from '@taskq/recorder';
-import { backoffDelay, encodeProgress, type BackoffStrategy, type Consumer, type FailInput, type FetchedTask, type ProgressValue, type Task } from '@taskq/queue';
+import { backoffDelay, encodeProgress, encodeResult, DEFAULT_MAX_RESULT_BYTES, type BackoffStrategy, type Consumer, type FailInput, type FetchedTask, type ProgressValue, type Task } from '@taskq/queue';
 import type { TaskContext, TaskHandler } from './handler';
 import { attemptRecord, failureReason } from './failure';
 import { UnrecoverableError } from './errors/unrecoverable-error';
@@ -52,8 +52,9 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Why an attempt ended, decided once, in the order things happened. */
-type Ending = { kind: 'ok' } | { kind: 'error'; error: unknown } | { kind: 'timeout'; error: TaskTimeoutError } | { kind: 'cancel' } | { kind: 'abort' };
+type Ending = { kind: 'ok'; value?: unknown } | { kind: 'error'; error: unknown } | { kind: 'timeout'; error: TaskTimeoutError } | { kind: 'cancel' } | { kind: 'abort' };
 
+/** A handler that returned undefined: no result. */
 const OK: Ending = { kind: 'ok' };
 
 /** How a task's run in this pool ended, for metrics (see WorkerPool.onTaskEnd). */
@@ -243,11 +244,11 @@ class TaskRun implements RunningTask {
     if ((typeof result === 'object' && result !== null) || typeof result === 'function') {
       // maybe a thenable: Promise.resolve adopts it (and turns a throwing `then` into a rejection)
       Promise.resolve(result).then(
-        () => this.end(OK),
+        (value: unknown) => this.end(value === undefined ? OK : { kind: 'ok', value }),
         (error: unknown) => this.end({ kind: 'error', error }),
       );
     } else {
-      this.end(OK);
+      this.end(result === undefined ? OK : { kind: 'ok', value: result });
     }
   }
 
@@ -273,17 +274,36 @@ class TaskRun implements RunningTask {
         this.observe('Released');
         this.finished.fire();
         return;
-      case 'ok':
+      case 'ok': {
+        let result: string | undefined;
+        if (ending.value !== undefined) {
+          try {
+            result = encodeResult(ending.value, this.runner.maxResultBytes);
+          } catch (err) {
+            // a result that cannot be stored: the task cannot end Done, and running it again would return the same
+            const reason = err instanceof Error ? err.message : 'result is not JSON';
+            this.log.error({ durationMs: this.durationMs(), reason }, `FAILED ${id} (${this.seconds()} s): ${reason}`);
+            this.settle(this.runner.fail(this.fetched, { mode: 'reject', reason }).then((status) => this.observe(status)));
+            return;
+          }
+        }
         this.outcomeSent = true;
         if (this.runner.lost(this.fetched)) {
           this.acked(false);
           return;
         }
-        this.runner.acks.ackWith(id, worker, token, (err, ok) => {
-          if (err === undefined) this.acked(ok);
-          else this.settle(this.runner.recordAfterFailure(err, () => this.runner.acks.ack(id, worker, token)).then((late) => this.acked(late)));
-        });
+        this.runner.acks.ackWith(
+          id,
+          worker,
+          token,
+          (err, ok) => {
+            if (err === undefined) this.acked(ok);
+            else this.settle(this.runner.recordAfterFailure(err, () => this.runner.acks.ack(id, worker, token, result)).then((late) => this.acked(late)));
+          },
+          result,
+        );
         return;
+      }
       case 'cancel':
         this.settle(
           this.runner.fail(this.fetched, { mode: 'cancel', reason: 'cancelled while running' }).then((status) => {
@@ -374,6 +394,8 @@ export class TaskRunner {
     private readonly retryBaseMs = 100,
     /** Shortest time between two progress writes of a task (and between two flushes of the queue's progress), ms. */
     progressIntervalMs = DEFAULT_PROGRESS_INTERVAL_MS,
+    /** Largest result stored (bytes of its JSON text); a larger one makes the task Failed. */
+    readonly maxResultBytes = DEFAULT_MAX_RESULT_BYTES,
   ) {
     this.queue = consumer.keys.queue;
     this.progress = new ProgressBatcher((items) => consumer.reportProgress(items), progressIntervalMs, logger);

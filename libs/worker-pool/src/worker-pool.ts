@@ -170,7 +170,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     this.consumer = first;
     this.lanes = this.consumers.map((consumer, index) => {
       const acks = new AckBatcher(consumer, 500, () => this.wake?.fire());
-      const runner = new TaskRunner(consumer, this.handlers, this.options.backoffStrategies, this.logger, acks, undefined, this.options.progressIntervalMs);
+      const runner = new TaskRunner(consumer, this.handlers, this.options.backoffStrategies, this.logger, acks, undefined, this.options.progressIntervalMs, this.options.maxResultBytes);
       const lane: Lane = { index, consumer, acks, runner, running: new RunningTasks(), dryAt: undefined, pausedSeen: false };
       consumer.onDataLost((loss) => {
         const ids = lane.running.ids();
