@@ -111,6 +111,9 @@ export const TaskReply = Type.Object({
       { description: "the running attempt's latest progress report (ctx.progress), while it runs" },
     ),
   ),
+  result: Type.Optional(
+    Type.Unknown({ description: "the value its handler returned (any JSON), stored with its Done record; absent when it returned none, the task is not Done, or retention forgot it" }),
+  ),
 });
 
 export const CancelReply = Type.Object({

@@ -268,11 +268,11 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
 
   app.get<{ Params: TaskParams }>(
     '/tasks/:queue/:id',
-    { config: { role: 'read' }, schema: { summary: "a task: its status, attempts, history, last error and progress", params: TaskParams, response: { 200: TaskReply, ...errorResponses } } },
+    { config: { role: 'read' }, schema: { summary: "a task: its status, attempts, history, last error, progress and result", params: TaskParams, response: { 200: TaskReply, ...errorResponses } } },
     async (req) => {
       const q = queueOf(req.params.queue);
       const id = req.params.id;
-      const [record, tasks, history, progress] = await Promise.all([q.status(id), q.getTasks([id]), q.history(id), q.progress(id)]);
+      const [record, tasks, history, progress, result] = await Promise.all([q.status(id), q.getTasks([id]), q.history(id), q.progress(id), q.result(id)]);
       if (!record) throw httpError(404, `no task ${id} in queue ${req.params.queue}`);
       const task = tasks.get(id);
       const lastError = history.length > 0 ? history[history.length - 1]?.error : undefined;
@@ -289,6 +289,7 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
         history,
         lastError: lastError ?? (record.status === 'Failed' || record.status === 'Dead' ? record.reason : undefined),
         progress,
+        result,
       };
     },
   );

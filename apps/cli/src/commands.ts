@@ -285,9 +285,10 @@ function notFound(queue: string, id: string): CliError {
 async function taskShow(ctx: Context, cmd: Of<'task show'>): Promise<number> {
   const detail = await taskDetail(ctx.queue(cmd.queue), cmd.id);
   if (detail === undefined) throw notFound(cmd.queue, cmd.id);
-  const { task, record, history, progress } = detail;
+  const { task, record, history, progress, result } = detail;
   if (ctx.json) {
-    ctx.out(json({ queue: cmd.queue, id: cmd.id, task: task ?? null, status: record ?? null, history, progress: progress ?? null }));
+    // `result` only when one is stored: a handler may return null
+    ctx.out(json({ queue: cmd.queue, id: cmd.id, task: task ?? null, status: record ?? null, history, progress: progress ?? null, ...(result !== undefined ? { result } : {}) }));
     return CLI_EXIT.ok;
   }
   const fields: [string, string][] = [
@@ -309,6 +310,7 @@ async function taskShow(ctx: Context, cmd: Of<'task show'>): Promise<number> {
     if (task.timeoutMs !== undefined) fields.push(['timeout', duration(task.timeoutMs)]);
     fields.push(['payload', JSON.stringify(task.payload)]);
   }
+  if (result !== undefined) fields.push(['result', JSON.stringify(result)]);
   fields.push(['history', history.length === 0 ? 'no failed attempt' : `${history.length} failed attempt(s)`]);
   let text = formatFields(fields);
   for (const h of history) text += `  attempt ${h.attempt} at ${isoTime(h.at)} on ${h.worker}: ${oneLine(h.error)}\n`;

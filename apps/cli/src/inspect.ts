@@ -1,4 +1,4 @@
-import { type AttemptRecord, type Queue, type Task, type TaskProgress } from '@taskq/queue';
+import { type AttemptRecord, type JsonValue, type Queue, type Task, type TaskProgress } from '@taskq/queue';
 import type { StatusRecord } from '@taskq/recorder';
 
 /** A task as `task show` reads it: its stored body and its record, when they are still there. */
@@ -24,10 +24,12 @@ export interface TaskDetail {
   readonly history: AttemptRecord[];
   /** The running attempt's latest progress report, while it runs. */
   readonly progress: TaskProgress | undefined;
+  /** The value its handler returned (stored with Done); undefined when none is stored. */
+  readonly result: JsonValue | undefined;
 }
 
 export async function taskDetail(queue: Queue, id: string): Promise<TaskDetail | undefined> {
-  const [[row], history, progress] = await Promise.all([describeTasks(queue, [id]), queue.history(id), queue.progress(id)]);
+  const [[row], history, progress, result] = await Promise.all([describeTasks(queue, [id]), queue.history(id), queue.progress(id), queue.result(id)]);
   if (row.task === undefined && row.record === undefined) return undefined;
-  return { id, queue: queue.name, task: row.task, record: row.record, history, progress };
+  return { id, queue: queue.name, task: row.task, record: row.record, history, progress, result };
 }

@@ -51,6 +51,7 @@ describe('the API without tokens (127.0.0.1 only)', () => {
     const queued = await api.call('GET', `/tasks/${queue}/job-1`);
     expect(queued.status).toBe(200);
     expect(queued.json).toMatchObject({ id: 'job-1', queue, type: 'sleep', payload: { ms: 10 }, status: 'Queued', attempt: 0, priority: 7, maxAttempts: 3, history: [] });
+    expect(queued.json['result']).toBeUndefined();
 
     // a task that reports progress (the sleep task does, every 10 % of 2 s): seen while it runs
     await api.call('POST', `/queues/${queue}/tasks`, { body: { type: 'sleep', payload: { ms: 2000 }, id: 'slow' } });
@@ -68,6 +69,9 @@ describe('the API without tokens (127.0.0.1 only)', () => {
     expect((await api.call('GET', `/tasks/${queue}/slow`)).json['progress']).toBeUndefined();
     const done = await api.call('GET', `/tasks/${queue}/job-1`);
     expect(done.json).toMatchObject({ status: 'Done', attempt: 1, worker: expect.stringMatching(/^worker-\d+-\d$/) as string });
+    // the sleep handler's return value, stored with its Done record
+    expect(done.json['result']).toEqual({ sleptMs: 10 });
+    expect((await api.call('GET', `/tasks/${queue}/slow`)).json['result']).toEqual({ sleptMs: 2000 });
     // the worker, registered: GET /queues lists it with its last heartbeat
     type Summary = { queue: string; workerList: { id: string; lastHeartbeatAt: number }[]; throughput: { at: number; done: number; failed: number }[] };
     const summaryOf = async (): Promise<Summary | undefined> => ((await api.call('GET', '/queues')).json['queues'] as Summary[]).find((q) => q.queue === queue);
@@ -94,6 +98,11 @@ describe('the API without tokens (127.0.0.1 only)', () => {
     );
     const list = (doc.json['paths'] as Record<string, Record<string, { parameters: { name: string; in: string; required: boolean }[] }>>)['/queues/{queue}/tasks']?.['get'];
     expect(list?.parameters.map((p) => [p.name, p.in, p.required])).toEqual([['queue', 'path', true], ['status', 'query', true], ['cursor', 'query', false], ['limit', 'query', false]]);
+    // the task's result in the OpenAPI doc: any JSON, optional
+    type Op = { responses: Record<string, { content: Record<string, { schema: { properties: Record<string, { description?: string }>; required: string[] } }> }> };
+    const shown = (doc.json['paths'] as Record<string, Record<string, Op>>)['/tasks/{queue}/{id}']?.['get']?.responses['200']?.content['application/json']?.schema;
+    expect(shown?.properties['result']?.description).toMatch(/^the value its handler returned/);
+    expect(shown?.required).not.toContain('result');
     const post = (doc.json['paths'] as Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>)['/queues/{queue}/tasks']?.['post'];
     expect(Object.keys(post?.responses ?? {})).toEqual(expect.arrayContaining(['201', '400', '413']));
     expect(JSON.stringify(post?.requestBody)).toContain('"maxItems":1000');

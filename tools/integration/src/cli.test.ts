@@ -58,7 +58,7 @@ async function stopWorker(worker: AppProcess): Promise<void> {
 }
 
 describe('taskq task show: progress', () => {
-  it("shows a running task's latest progress (the sleep task reports it), as a line and in --json; none once it is Done", async () => {
+  it("shows a running task's latest progress (the sleep task reports it), as a line and in --json; none once it is Done, and then its result", async () => {
     const name = newQueueName('cli-progress');
     const q = queueOf(name);
     // long enough for two CLI runs (each a Node start, about 1 s on a loaded machine) while it runs: a 2 s task had ended
@@ -69,10 +69,16 @@ describe('taskq task show: progress', () => {
     const shown = await taskq('task', 'show', name, 'slow');
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/^progress: +\d+(\.\d+)?% \(\d+\/10\) at \d{4}-/m);
+    expect(shown.stdout).not.toMatch(/^result:/m);
     const detail = await taskqJson<{ progress: { pct: number; total: number } | null }>('task', 'show', name, 'slow');
     expect(detail.progress).toMatchObject({ total: 10 });
+    expect(detail).not.toHaveProperty('result');
     await waitForStatus(q, 'slow', 'Done');
-    expect((await taskqJson<{ progress: unknown }>('task', 'show', name, 'slow')).progress).toBeNull();
+    const done = await taskqJson<{ progress: unknown; result?: unknown }>('task', 'show', name, 'slow');
+    expect(done.progress).toBeNull();
+    // the sleep handler's return value, stored with Done
+    expect(done.result).toEqual({ sleptMs: 8000 });
+    expect((await taskq('task', 'show', name, 'slow')).stdout).toMatch(/^result: +\{"sleptMs":8000\}$/m);
     await stopWorker(worker);
   }, 30_000);
 });
