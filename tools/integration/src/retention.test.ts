@@ -22,7 +22,7 @@ async function usedMemory(redis: Redis): Promise<number> {
 
 /** Sizes of everything the queue keeps per task. */
 async function sizes(redis: Redis, keys: QueueKeys) {
-  const [status, tasks, attempts, finished, fence, history] = await Promise.all([
+  const [status, tasks, attempts, finished, fence, history, results] = await Promise.all([
     redis.hlen(keys.status),
     redis.hlen(keys.tasks),
     redis.hlen(keys.attempts),
@@ -30,8 +30,10 @@ async function sizes(redis: Redis, keys: QueueKeys) {
     // tokens held: every field but the one that keeps the hash a hashtable
     redis.hkeys(keys.fence).then((fields) => fields.filter((f) => f !== FENCE_ENCODING_FIELD).length),
     redis.hlen(keys.history),
+    // the sleep task's results ({ sleptMs }), forgotten with their tasks
+    redis.hlen(keys.results),
   ]);
-  return { status, tasks, attempts, finished, fence, history };
+  return { status, tasks, attempts, finished, fence, history, results };
 }
 
 const BATCH = 2000;
@@ -71,10 +73,12 @@ describe('retention', () => {
         details: () => `it holds ${remembered}\n${worker.tail()}`,
       });
       // a Done task's attempt count is in its record, not in the attempts hash
-      expect(await sizes(redis, keys)).toEqual({ status: KEEP, tasks: KEEP, attempts: 0, finished: KEEP, fence: 0, history: 0 });
+      expect(await sizes(redis, keys)).toEqual({ status: KEEP, tasks: KEEP, attempts: 0, finished: KEEP, fence: 0, history: 0, results: KEEP });
       // the newest are the ones kept
       expect(await redis.hexists(keys.status, ids[BATCH - 1])).toBe(1);
       expect(await redis.hexists(keys.status, ids[0])).toBe(0);
+      expect(await q.result(ids[BATCH - 1])).toEqual({ sleptMs: 0 });
+      expect(await q.result(ids[0])).toBeUndefined();
       expect(await redis.llen(keys.ready)).toBe(0);
       expect(await processingLists(redis, keys)).toEqual({});
       // the fence hash is a hashtable although it holds no token now
@@ -117,6 +121,8 @@ describe('retention', () => {
     expect((await q.listTasks('Done')).tasks.map((t) => t.record.status)).toEqual(['Done', 'Done', 'Done']);
     for (const id of cancelled.slice(0, 2)) expect(await redis.hexists(keys.status, id)).toBe(0);
     expect(await redis.hlen(keys.status)).toBe(6);
+    // the Done tasks' results: the kept ones only
+    expect((await redis.hkeys(keys.results)).sort()).toEqual(done.slice(2).sort());
   });
 
   it('caps the dead-letter list: with --dead-max 5, 10 dead tasks leave the newest 5, and the dropped ones are forgotten', async () => {
