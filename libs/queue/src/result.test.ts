@@ -140,7 +140,7 @@ describe(`results stored with Done (${backendName()})`, () => {
     expect(await consumer.fail('d3', t('d3').worker, t('d3').token, { mode: 'dead', reason: 'x' })).toBe('Dead');
     const [again] = (await consumer.fetch(['w'])).tasks;
     expect(again?.id).toBe('dead');
-    expect(await consumer.fail('dead', again!.worker, again!.token, { mode: 'dead', reason: 'x' })).toBe('Dead');
+    expect(await consumer.fail('dead', again.worker, again.token, { mode: 'dead', reason: 'x' })).toBe('Dead');
     expect(await queue.deadIds()).toEqual(['dead', 'd3']);
     expect(await queue.status('d2')).toBeUndefined();
     expect(await redis.exists(k.results)).toBe(0);

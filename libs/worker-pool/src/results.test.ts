@@ -60,7 +60,8 @@ describe('WorkerPool: a handler\'s return value is the task\'s result (ioredis-m
     const ids = ['sync', 'async', 'nothing', 'nul', 'text', 'sleep'];
     const seen = finals(make(), ids);
     await pool.start();
-    await queue.enqueueMany(ids.map((id) => ({ id, type: id, payload: (id === 'sleep' ? { ms: 3 } : { n: 7 }) as JsonValue })));
+    const payloadOf = (id: string): JsonValue => (id === 'sleep' ? { ms: 3 } : { n: 7 });
+    await queue.enqueueMany(ids.map((id) => ({ id, type: id, payload: payloadOf(id) })));
     const records = await seen;
     expect(ids.map((id) => records.get(id)?.status)).toEqual(ids.map(() => 'Done'));
     expect(await queue.result('sync')).toEqual({ echo: { n: 7 } });
