@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { container } from 'tsyringe';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_RETENTION, TOKENS, queueKeys, readQueueCounts } from '@taskq/queue';
+import { DEFAULT_MAX_RESULT_BYTES, DEFAULT_RETENTION, TOKENS, queueKeys, readQueueCounts } from '@taskq/queue';
 import { parseQueueWeights, registerWorkerPool, sleepTask, spinTask, WorkerPool, type HandlerMap, type WorkerPoolSettings } from '@taskq/worker-pool';
 import {
   createLogger,
@@ -42,6 +42,11 @@ function parseArgs(argv: string[]) {
       .option('retention-max-age-ms', { type: 'number', default: DEFAULT_RETENTION.maxAgeMs, describe: 'forget Done/Cancelled tasks older than this' })
       .option('retention-max-count', { type: 'number', default: DEFAULT_RETENTION.maxCount, describe: 'keep at most this many Done/Cancelled tasks' })
       .option('dead-max', { type: 'number', default: DEFAULT_RETENTION.deadMax, describe: 'cap of the dead-letter list' })
+      .option('max-result-bytes', {
+        type: 'number',
+        default: DEFAULT_MAX_RESULT_BYTES,
+        describe: "largest task result stored (a handler's return value as JSON, UTF-8 bytes); a larger one makes the task Failed",
+      })
       .option('metrics-port', {
         type: 'number',
         describe: 'serve /metrics (Prometheus), /healthz and /readyz on this port (0: any free port, logged); default: none',
@@ -70,7 +75,7 @@ function parseArgs(argv: string[]) {
         if (!Number.isInteger(a[k]) || a[k] <= 0) throw new Error(`--${k} must be a whole number > 0`);
       }
       if (a['stale-after-ms'] <= a['heartbeat-ms'] * 2) throw new Error('--stale-after-ms must be more than twice --heartbeat-ms');
-      for (const k of ['retention-max-age-ms', 'retention-max-count', 'dead-max'] as const) positiveInt(`--${k}`, a[k]);
+      for (const k of ['retention-max-age-ms', 'retention-max-count', 'dead-max', 'max-result-bytes'] as const) positiveInt(`--${k}`, a[k]);
       const port = a['metrics-port'];
       if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new Error('--metrics-port must be a whole number from 0 to 65535');
       if (a.queues !== undefined) {
@@ -127,6 +132,7 @@ runMain(async () => {
     concurrency,
     graceMs: args['grace-ms'],
     heartbeatMs: args['heartbeat-ms'],
+    maxResultBytes: args['max-result-bytes'],
     // the pool's defaults: heartbeats from their own thread and connection (a
     // CPU-bound handler cannot starve them) and the janitor in every worker
     janitor: { staleAfterMs: args['stale-after-ms'] },
