@@ -431,6 +431,7 @@ function TaskView({ queue, id, role }) {
       : null}
     <h3>Payload</h3>
     <pre class="payload">${jsonText(task.payload)}</pre>
+    ${'result' in task ? html`<h3>Result</h3><pre class="payload result">${jsonText(task.result)}</pre>` : null}
     <h3>Failed attempts</h3>
     ${task.history.length === 0
       ? html`<p class="muted">None.</p>`

@@ -119,6 +119,9 @@ describe('the dashboard in headless Chromium', () => {
     await waitUntil(async () => Number(await pct.getAttribute('data-progress')) >= 20, { what: 'progress of at least 20 % on the page', timeoutMs: 15_000 });
     await shot(page, 'task-running');
     await page.locator('dl [data-status="Done"]').waitFor({ timeout: 15_000 });
+    // its result (the sleep task returns { sleptMs }), as text
+    await page.locator('pre.result').waitFor();
+    expect(JSON.parse((await page.locator('pre.result').textContent()) ?? '')).toEqual({ sleptMs: 3000 });
 
     // cancel from the UI: a task due in an hour is Cancelled, on the page and in Redis
     expect((await post(base, `/queues/${queue}/tasks`, { type: 'sleep', payload: { ms: 10 }, id: 'later-1', delayMs: 3_600_000 })).status).toBe(201);
