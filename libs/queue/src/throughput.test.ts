@@ -73,6 +73,9 @@ describe('throughput: outcomes per minute', () => {
     await consumer.fetch(['w1', 'w2']);
     // doomed has been recovered from dead workers before: this recovery is its last
     await redis.hset(k.recoveries, 'doomed', '1');
+    // its last heartbeat long ago (ioredis-mock's TIME — whole seconds rounded up or down — could date the registration
+    // after "now", and the consumer was not stale yet: -1 in a CI run)
+    await redis.zadd(k.consumers, 1, 'c1');
     const n = await recoverConsumer(redis, k, { consumerId: 'c1', staleAfterMs: 0, reason: 'test', maxRecoveries: 2, deadMax: 100 });
     expect(n).toBe(1); // lucky goes back
     const counted = await fields(redis);
