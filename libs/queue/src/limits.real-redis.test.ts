@@ -1,35 +1,15 @@
-import { Redis } from 'ioredis';
 import { queueKeys } from './keys';
 import { Consumer } from './consumer';
 import { Janitor } from './janitor';
 import { Queue } from './queue';
+import { monitored } from '@taskq/redis-harness';
 import { useRedisServer } from './test-support/redis-server';
 
 const real = useRedisServer();
 
-/** The commands scripts run while `body` runs (MONITOR shows them with the source `lua`), and a marker. */
-async function monitored(body: () => Promise<void>): Promise<string[][]> {
-  const base = new Redis(real.server.url);
-  const monitor = await base.monitor();
-  const seen: string[][] = [];
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (source.includes('lua') || args[0].toLowerCase() === 'echo') seen.push(args);
-  });
-  try {
-    await body();
-    // MONITOR lags the commands: wait for a marker sent after them
-    const marker = `end-${Math.random()}`;
-    await real.redis.echo(marker);
-    const deadline = Date.now() + 5000;
-    while (!seen.some((a) => a[0].toLowerCase() === 'echo' && a[1] === marker)) {
-      if (Date.now() > deadline) throw new Error('MONITOR did not show the marker');
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return seen;
-  } finally {
-    monitor.disconnect();
-    base.disconnect();
-  }
+/** The commands scripts ran while `body` ran (MONITOR shows them with the source `lua`). */
+async function scriptCommands(body: () => Promise<void>): Promise<string[][]> {
+  return (await monitored(real.server.url, body)).filter((c) => c.lua).map((c) => c.args);
 }
 
 describe('global limits cost a queue without any (redis-server)', () => {
@@ -41,7 +21,7 @@ describe('global limits cost a queue without any (redis-server)', () => {
     await consumer.register();
     await queue.enqueueMany(Array.from({ length: 10 }, (_, i) => ({ id: `t${i}`, type: i % 2 ? 'email' : 'sms' })));
     const limitKeys = new Set([k.limits, k.limitHeld, k.limitActive, k.limitStarts, k.parked]);
-    const commands = await monitored(async () => {
+    const commands = await scriptCommands(async () => {
       const first = await consumer.fetch(['a', 'b', 'c', 'd']); // 1
       const [a, b, c, d] = first.tasks;
       await consumer.exchange([{ id: a.id, worker: a.worker, token: a.token }], ['a']); // 2: ack and fetch

@@ -1,35 +1,10 @@
-import { Redis } from 'ioredis';
 import { Consumer } from './consumer';
 import { queueKeys } from './keys';
 import { Queue } from './queue';
+import { monitored } from '@taskq/redis-harness';
 import { useRedisServer } from './test-support/redis-server';
 
 const real = useRedisServer();
-
-/** Every command while `body` runs (MONITOR shows a script's own commands with the source `lua`), with its source. */
-async function monitored(body: () => Promise<void>): Promise<{ args: string[]; lua: boolean }[]> {
-  const base = new Redis(real.server.url);
-  const monitor = await base.monitor();
-  const seen: { args: string[]; lua: boolean }[] = [];
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    seen.push({ args, lua: source.includes('lua') });
-  });
-  try {
-    await body();
-    // MONITOR lags the commands: wait for a marker sent after them
-    const marker = `end-${Math.random()}`;
-    await real.redis.echo(marker);
-    const deadline = Date.now() + 5000;
-    while (!seen.some((c) => c.args[0].toLowerCase() === 'echo' && c.args[1] === marker)) {
-      if (Date.now() > deadline) throw new Error('MONITOR did not show the marker');
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return seen;
-  } finally {
-    monitor.disconnect();
-    base.disconnect();
-  }
-}
 
 describe('results on the ack path (redis-server)', () => {
   async function held(queue: string, n: number) {
@@ -45,7 +20,7 @@ describe('results on the ack path (redis-server)', () => {
   it('acks of handlers that returned undefined run no command on the results key (and the same commands as before)', async () => {
     const k = queueKeys('res-none');
     const { consumer, tasks } = await held('res-none', 20);
-    const commands = await monitored(async () => {
+    const commands = await monitored(real.server.url, async () => {
       const reply = await consumer.exchange(tasks.map((t) => ({ id: t.id, worker: t.worker, token: t.token })), []);
       expect(reply.acks.filter(Boolean)).toHaveLength(20);
     });
@@ -57,7 +32,7 @@ describe('results on the ack path (redis-server)', () => {
   it('results are written by one HSET inside the fetch script that records the acks Done', async () => {
     const k = queueKeys('res-some');
     const { consumer, q, tasks } = await held('res-some', 4);
-    const commands = await monitored(async () => {
+    const commands = await monitored(real.server.url, async () => {
       const reply = await consumer.exchange(
         tasks.map((t, i) => ({ id: t.id, worker: t.worker, token: t.token, result: i % 2 === 0 ? JSON.stringify({ i }) : undefined })),
         [],

@@ -1,34 +1,14 @@
-import { Redis } from 'ioredis';
 import { Consumer } from './consumer';
 import { queueKeys } from './keys';
 import { Queue } from './queue';
+import { monitored } from '@taskq/redis-harness';
 import { useRedisServer } from './test-support/redis-server';
 
 const real = useRedisServer();
 
-/** The commands scripts run while `body` runs (MONITOR shows them with the source `lua`). */
-async function monitored(body: () => Promise<void>): Promise<string[][]> {
-  const base = new Redis(real.server.url);
-  const monitor = await base.monitor();
-  const seen: string[][] = [];
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (source.includes('lua') || args[0].toLowerCase() === 'echo') seen.push(args);
-  });
-  try {
-    await body();
-    // MONITOR lags the commands: wait for a marker sent after them
-    const marker = `end-${Math.random()}`;
-    await real.redis.echo(marker);
-    const deadline = Date.now() + 5000;
-    while (!seen.some((a) => a[0].toLowerCase() === 'echo' && a[1] === marker)) {
-      if (Date.now() > deadline) throw new Error('MONITOR did not show the marker');
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return seen;
-  } finally {
-    monitor.disconnect();
-    base.disconnect();
-  }
+/** The commands scripts ran while `body` ran (MONITOR shows them with the source `lua`). */
+async function scriptCommands(body: () => Promise<void>): Promise<string[][]> {
+  return (await monitored(real.server.url, body)).filter((c) => c.lua).map((c) => c.args);
 }
 
 describe('throughput counting costs the hot path one command per ack batch (redis-server)', () => {
@@ -39,7 +19,7 @@ describe('throughput counting costs the hot path one command per ack batch (redi
     await consumer.register();
     await new Queue(config).enqueueMany(Array.from({ length: 100 }, (_, i) => ({ id: `t${i}`, type: 'x' })));
     const workers = Array.from({ length: 50 }, (_, i) => `w${i}`);
-    const commands = await monitored(async () => {
+    const commands = await scriptCommands(async () => {
       const first = await consumer.fetch(workers);
       const second = await consumer.exchange(first.tasks.map((t) => ({ id: t.id, worker: t.worker, token: t.token })), workers);
       expect(second.acks.filter(Boolean)).toHaveLength(50);

@@ -4,3 +4,4 @@ export { findRedisServer } from './find-redis-server';
 export { RedisServerNotFoundError } from './errors/redis-server-not-found-error';
 export { RedisServerStartError } from './errors/redis-server-start-error';
 export { TEST_REDIS_URL_ENV } from './jest-global-state';
+export { RawMonitor, monitored, type MonitoredCommand } from './raw-monitor';
