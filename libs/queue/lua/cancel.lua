@@ -16,16 +16,32 @@
 -- KEYS[9] prioritized: prioritized sorted set
 -- KEYS[10] parked: ready tasks set aside while their type is at its limit (still Queued)
 -- KEYS[11] retrying: the Retrying tasks of the delayed set (id -> due)
+-- KEYS[12] flowMembers: flow-members hash (a cancelled flow step gets a notice)
+-- KEYS[13] flowOutbox: flow outbox (see QueueKeys.flowOutbox)
 -- ARGV[1] events channel
 -- ARGV[2] control channel
 -- ARGV[3] task id
 -- ARGV[4] reason
+-- ARGV[5] for a flow's step, the encoded task tail (see enqueue.lua) or '':
+--   a task not found is then written Cancelled with this body and ARGV[6]
+--   as its flow reference, so that the enqueue of the step that may still
+--   come finds it and does nothing (see flow/note.lua)
+-- ARGV[6] the flow reference ('<flow id> <step>') with ARGV[5]
 -- Returns { outcome, status }: outcome is 'cancelled', 'requested', 'final'
 -- or 'not-found'; status is the status now recorded ('' if none).
 local id = ARGV[3]
 local status = taskq_status(KEYS[3], KEYS[8], id)
-if not status then return taskq_reply({ 'not-found', '' }) end
 local now = taskq_now()
+if not status and (ARGV[5] or '') ~= '' then
+  redis.call('HSET', KEYS[8], id, '[' .. string.format('%.0f', now) .. ',' .. ARGV[5])
+  redis.call('HSET', KEYS[12], id, ARGV[6])
+  redis.call('LPUSH', KEYS[6], id)
+  taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Cancelled', 0, now, '', ARGV[4])
+  taskq_flush()
+  taskq_flow_notice(KEYS[12], KEYS[13], { id }, 'Cancelled', true)
+  return taskq_reply({ 'cancelled', 'Cancelled' })
+end
+if not status then return taskq_reply({ 'not-found', '' }) end
 local attempt = tonumber(redis.call('HGET', KEYS[7], id) or '0')
 local removed = 0
 if status == 'Queued' then
@@ -49,4 +65,5 @@ redis.call('LPUSH', KEYS[6], id)
 redis.call('HDEL', KEYS[7], id)
 taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Cancelled', attempt, now, '', ARGV[4])
 taskq_flush()
+taskq_flow_notice(KEYS[12], KEYS[13], { id }, 'Cancelled')
 return taskq_reply({ 'cancelled', 'Cancelled' })

@@ -14,13 +14,16 @@
 -- KEYS[7] epoch: the queue's epoch (written if the queue has none yet)
 -- KEYS[8] prioritized: ready tasks with a priority (sorted set)
 -- KEYS[9] priorities: priorities hash (id -> priority)
+-- KEYS[10] flowMembers: flow-members hash (id -> '<flow id> <step>'; only mode 'f' writes it)
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] 't': triples follow; '*': tails follow, each a task with a
 --   generated id, due now (the common bulk case, in a third of the arguments);
 --   'p': quadruples follow, a triple and the task's priority ('' for the
 --   default; else 0-9, kept in the priorities hash, the task ready in the
---   prioritized set)
+--   prioritized set); 'f': quintuples, a quadruple and the task's flow
+--   reference ('<flow id> <step>', kept in the flow-members hash for a new
+--   task: the released steps of a flow, see flow/note.lua)
 -- ARGV[4], ARGV[5], ARGV[6] ... triples (task id, encoded task tail, due):
 --   id '' means "generate one": the next value of the id counter;
 --   the stored body is '[' .. enqueue time .. ',' .. tail (tail: the rest of a
@@ -39,9 +42,10 @@
 local now = taskq_now()
 local nowText = string.format('%.0f', now)
 local tails = ARGV[3] == '*'
-local quads = ARGV[3] == 'p'
+local flows = ARGV[3] == 'f'
+local quads = ARGV[3] == 'p' or flows
 local step = 3
-if tails then step = 1 elseif quads then step = 4 end
+if tails then step = 1 elseif flows then step = 5 elseif quads then step = 4 end
 local count = math.floor((#ARGV - 3) / step)
 -- item k's arguments start at ARGV[4 + step * (k - 1)]
 local ids = {}
@@ -146,6 +150,17 @@ for k, id in ipairs(ids) do
   end
 end
 if #bodies > 0 then redis.call('HSET', KEYS[2], taskq_unpack(bodies)) end
+if flows then
+  local refs = {}
+  for k, id in ipairs(ids) do
+    local ref = ARGV[4 + step * (k - 1) + 4]
+    if flags[k] == 1 and ref ~= '' then
+      refs[#refs + 1] = id
+      refs[#refs + 1] = ref
+    end
+  end
+  if #refs > 0 then redis.call('HSET', KEYS[10], taskq_unpack(refs)) end
+end
 if #ready > 0 then
   if anyPriority then taskq_ready(KEYS[1], KEYS[8], KEYS[9], ready, false) else redis.call('LPUSH', KEYS[1], taskq_unpack(ready)) end
   -- a new task's body stands for its record: no stale record of an earlier task of that id may shadow it

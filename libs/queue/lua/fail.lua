@@ -33,6 +33,8 @@
 -- KEYS[20] retrying: the Retrying tasks of the delayed set (id -> due)
 -- KEYS[21] throughput: outcomes per minute (a retry, dead or reject adds 1 to the minute's failed count; a cancel nothing)
 -- KEYS[22] results: results hash (a task dropped off a capped list loses its result, if any)
+-- KEYS[23] flowMembers: flow-members hash (a flow step that ends here gets a notice)
+-- KEYS[24] flowOutbox: flow outbox (see QueueKeys.flowOutbox)
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] task id
@@ -71,7 +73,7 @@ if ARGV[9] ~= '' then
 end
 
 local function drop(id2)
-  for _, k in ipairs({ KEYS[2], KEYS[3], KEYS[5], KEYS[6], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[22] }) do
+  for _, k in ipairs({ KEYS[2], KEYS[3], KEYS[5], KEYS[6], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[22], KEYS[23] }) do
     redis.call('HDEL', k, id2)
   end
 end
@@ -90,6 +92,7 @@ elseif mode == 'dead' then
   redis.call('LPUSH', KEYS[8], id)
   while redis.call('LLEN', KEYS[8]) > tonumber(ARGV[10]) do drop(redis.call('RPOP', KEYS[8])) end
   taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Dead', attempt, now, ARGV[4], ARGV[7])
+  taskq_flow_notice(KEYS[23], KEYS[24], { id }, 'Dead')
   taskq_throughput(KEYS[21], now, 'failed', 1)
   taskq_flush()
   announce()
@@ -98,6 +101,7 @@ elseif mode == 'reject' then
   redis.call('LPUSH', KEYS[9], id)
   while redis.call('LLEN', KEYS[9]) > tonumber(ARGV[11]) do drop(redis.call('RPOP', KEYS[9])) end
   taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Failed', attempt, now, ARGV[4], ARGV[7])
+  taskq_flow_notice(KEYS[23], KEYS[24], { id }, 'Failed')
   taskq_throughput(KEYS[21], now, 'failed', 1)
   taskq_flush()
   announce()
@@ -107,6 +111,7 @@ redis.call('LPUSH', KEYS[10], id)
 local reason = ARGV[7]
 if reason == '' then reason = 'cancelled while running' end
 taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Cancelled', attempt, now, ARGV[4], reason)
+taskq_flow_notice(KEYS[23], KEYS[24], { id }, 'Cancelled')
 taskq_flush()
 announce()
 return 'Cancelled'

@@ -33,6 +33,8 @@
 -- KEYS[22] retrying: the Retrying tasks of the delayed set (promoted ones leave it; absent while none retries)
 -- KEYS[23] throughput: outcomes per minute (the acks add to the minute's done count: one HINCRBY per call)
 -- KEYS[24] results: results hash (id -> JSON text of a handler's return value; only acks that carry one write it)
+-- KEYS[25] flowMembers: flow-members hash (an acked flow step gets a notice; absent while the queue has no flow step)
+-- KEYS[26] flowOutbox: flow outbox (the notices of acked flow steps, see QueueKeys.flowOutbox)
 -- ARGV[1] events channel
 -- ARGV[2] consumer id
 -- ARGV[3] '1' if every worker name (acks' and fetches') and acked id needs no
@@ -65,7 +67,8 @@
 -- still ready after this fetch (-1 when no task was wanted, -2 when the queue
 -- is paused: the acks land, nothing is promoted or handed out; 0 when the
 -- queue's limits hold back the tasks still ready), A ack flags (1
--- acknowledged, 0 refused), then per task: id, encoded task ('' if none
+-- acknowledged, 2 acknowledged and a flow step: its notice is in the flow
+-- outbox, 0 refused), then per task: id, encoded task ('' if none
 -- stored), token (its attempt is the part after the colon).
 local call = redis.call
 -- per-task loops read these often: locals, not global lookups
@@ -297,13 +300,13 @@ end
 local plainFetched = plain and not (nids > 0 and find(table.concat(ids), '[%c"\\]'))
 -- one seq number per record: Done per ack, Queued per promotion, InProgress per task handed out
 taskq_reserve(KEYS[6], nacked + #due + nids)
--- The attempts, cancels, recoveries and progress hashes are mostly absent
--- (they hold only retried, cancelled or recovered tasks, and running tasks
--- that reported progress): one EXISTS for the four spares the per-key checks
+-- The attempts, cancels, recoveries, progress and flow-members hashes are
+-- mostly absent (they hold only retried, cancelled or recovered tasks,
+-- running tasks that reported progress, and flow steps): one EXISTS for the five spares the per-key checks
 -- below when none is there. Nothing here adds to them, so what is absent now
 -- stays absent.
 local spares = 0
-if nacked > 0 or nids > 0 then spares = call('EXISTS', KEYS[4], KEYS[10], KEYS[12], KEYS[21]) end
+if nacked > 0 or nids > 0 then spares = call('EXISTS', KEYS[4], KEYS[10], KEYS[12], KEYS[21], KEYS[25]) end
 
 if nacked > 0 then
   call('HDEL', KEYS[9], taskq_unpack(ackedIds))
@@ -343,6 +346,22 @@ if nacked > 0 then
       end
     end
     if nfields > 0 then call('HSET', KEYS[24], taskq_unpack(fields)) end
+  end
+  -- flow steps: a notice each, and their ack flag says so (2)
+  if spares > 0 and call('EXISTS', KEYS[25]) == 1 then
+    local refs = call('HMGET', KEYS[25], taskq_unpack(ackedIds))
+    local notices = {}
+    for k, ref in ipairs(refs) do
+      if type(ref) == 'string' then notices[#notices + 1] = 'Done ' .. ackedIds[k] .. ' ' .. ref end
+    end
+    if #notices > 0 then
+      call('LPUSH', KEYS[26], taskq_unpack(notices))
+      local member = {}
+      for k, ref in ipairs(refs) do if type(ref) == 'string' then member[ackedIds[k]] = true end end
+      for n = 1, acks do
+        if out[n + 2] == 1 and member[ackIds[n]] then out[n + 2] = 2 end
+      end
+    end
   end
 end
 

@@ -294,3 +294,21 @@ local function taskq_requeue(k, ids, eventsChannel, wakeChannel, reason, now)
   if #out > 0 then redis.call('PUBLISH', wakeChannel, #out) end
   return out
 end
+
+-- Tasks reached a final status (Done, Dead, Failed, Cancelled): those that
+-- are flow steps (the flow-members hash names their flow and step) get a
+-- notice in the queue's flow outbox, in this same script step, for a mover to
+-- carry into their flow (see QueueKeys.flowOutbox). `known` is true when the
+-- caller already saw the members hash exists (it skips the EXISTS). Returns
+-- the number of notices.
+local function taskq_flow_notice(membersKey, outboxKey, ids, status, known)
+  if #ids == 0 then return 0 end
+  if not known and redis.call('EXISTS', membersKey) == 0 then return 0 end
+  local refs = redis.call('HMGET', membersKey, taskq_unpack(ids))
+  local notices = {}
+  for k, ref in ipairs(refs) do
+    if type(ref) == 'string' then notices[#notices + 1] = status .. ' ' .. ids[k] .. ' ' .. ref end
+  end
+  if #notices > 0 then redis.call('LPUSH', outboxKey, taskq_unpack(notices)) end
+  return #notices
+end

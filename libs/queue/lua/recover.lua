@@ -32,6 +32,8 @@
 -- KEYS[20] progress: progress hash (the recovered tasks' goes)
 -- KEYS[21] throughput: outcomes per minute (the tasks recorded Dead here add to the minute's failed count; one HINCRBY)
 -- KEYS[22] results: results hash (a task dropped off the capped dead list loses its result, if any)
+-- KEYS[23] flowMembers: flow-members hash (a flow step that ends here, Cancelled or Dead, gets a notice)
+-- KEYS[24] flowOutbox: flow outbox (see QueueKeys.flowOutbox)
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] consumer id
@@ -52,6 +54,7 @@ local n = 0
 local dead = 0
 local seen = {}
 local left = {}
+local ended = { Cancelled = {}, Dead = {} }
 while true do
   -- newest first, each pushed to the consuming end: the oldest runs first
   local id = redis.call('LPOP', KEYS[1])
@@ -71,11 +74,13 @@ while true do
     if cancelled then
       redis.call('LPUSH', KEYS[9], id)
       taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Cancelled', attempt, now, '', 'cancelled; its worker stopped')
+      ended.Cancelled[#ended.Cancelled + 1] = id
     elseif isDead then
       dead = dead + 1
       redis.call('LPUSH', KEYS[11], id)
       taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Dead', attempt, now, '',
         'its worker died while running it ' .. string.format('%d', recoveries) .. ' times (' .. ARGV[5] .. ')')
+      ended.Dead[#ended.Dead + 1] = id
     else
       taskq_ready(KEYS[2], KEYS[14], KEYS[15], { id }, true)
       taskq_record(KEYS[5], KEYS[6], ARGV[1], id, 'Queued', attempt, now, '', ARGV[5])
@@ -85,11 +90,13 @@ while true do
 end
 -- records first: the trim below may forget a task recorded above
 taskq_flush()
+taskq_flow_notice(KEYS[23], KEYS[24], ended.Cancelled, 'Cancelled')
+taskq_flow_notice(KEYS[23], KEYS[24], ended.Dead, 'Dead')
 taskq_throughput(KEYS[21], now, 'failed', dead)
 -- the dead-letter list stays capped; what falls off it is forgotten
 while redis.call('LLEN', KEYS[11]) > tonumber(ARGV[7]) do
   local old = redis.call('RPOP', KEYS[11])
-  for _, k in ipairs({ KEYS[4], KEYS[5], KEYS[7], KEYS[8], KEYS[10], KEYS[12], KEYS[13], KEYS[22] }) do redis.call('HDEL', k, old) end
+  for _, k in ipairs({ KEYS[4], KEYS[5], KEYS[7], KEYS[8], KEYS[10], KEYS[12], KEYS[13], KEYS[22], KEYS[23] }) do redis.call('HDEL', k, old) end
 end
 taskq_progress_drop(KEYS[20], left)
 local wake = n + taskq_limits_left(KEYS[16], KEYS[17], KEYS[18], KEYS[19], KEYS[7], left)

@@ -18,6 +18,7 @@
 -- KEYS[10] progress: progress hash (empty for an ended task; cleared all the same)
 -- KEYS[11] cancelled: cancelled list (Cancelled ids, newest first)
 -- KEYS[12] results: results hash (a Done task's result goes with it)
+-- KEYS[13] flowMembers: flow-members hash (a flow step's reference goes with it)
 -- ARGV[1] max age, ms
 -- ARGV[2] max count, per list
 -- ARGV[3] most tasks to forget in this call
@@ -42,6 +43,7 @@ for _, list in ipairs({ KEYS[1], KEYS[11] }) do
     redis.call('RPOP', list)
     for k = 2, 10 do redis.call('HDEL', KEYS[k], id) end
     redis.call('HDEL', KEYS[12], id)
+    redis.call('HDEL', KEYS[13], id)
     left = left - 1
     n = n + 1
   end

@@ -10,6 +10,7 @@ import type { RedisClient } from './redis-handle';
 import { recoverConsumer } from './recover';
 import { assertRedisVersion } from './redis-version';
 import { EpochWatch, readGeneration, type DataLoss } from './epoch';
+import { moveFlowNotices } from './flow/flow-engine';
 
 export interface ConsumerOptions extends RetentionClientOptions {
   /** Consumer id; one processing list per consumer. Default: `<host>-<pid>-<random>`. */
@@ -87,6 +88,11 @@ export class Consumer extends QueueClient {
   /** The queue's data generation as this consumer saw it. */
   private readonly watch: EpochWatch;
   private readonly lossListeners = new Set<(loss: DataLoss) => void>();
+  /** Whether a task this consumer fetched was a flow step: then its fails that end a task look for flow notices. */
+  private servesFlowSteps = false;
+  /** The background flow mover, while one runs (see moveFlowNoticesSoon). */
+  private flowMover: Promise<void> | undefined;
+  private flowMoveAgain = false;
 
   // no default value: the constructor's length stays 1, so a container cannot build it without its options
   constructor(options?: ConsumerOptions) {
@@ -276,6 +282,8 @@ export class Consumer extends QueueClient {
       if (reply === -1) return { acks: acks.map(() => false), tasks: [], nextDueInMs: undefined, readyLeft: undefined, paused: false };
     }
     const result = decodeFetchReply(reply as unknown[], acks.length, workers, this.watch.current);
+    if (result.flowNotices) this.moveFlowNoticesSoon();
+    if (!this.servesFlowSteps) this.servesFlowSteps = result.tasks.some((t) => t.task?.flow !== undefined);
     // refusals are rare: nothing is allocated for a batch without one
     let refused: AckItem[] | undefined;
     result.acks.forEach((ok, i) => {
@@ -311,7 +319,11 @@ export class Consumer extends QueueClient {
         this.rejectedMax,
       ],
     );
-    if (reply !== 0) return reply as TaskStatus;
+    if (reply !== 0) {
+      // a flow step that ended here left a notice in the flow outbox
+      if (reply !== 'Retrying' && this.servesFlowSteps) this.moveFlowNoticesSoon();
+      return reply as TaskStatus;
+    }
     if (!(await this.refusedForLoss([token]))) this.warnRefused(input.mode, taskId);
     return undefined;
   }
@@ -371,6 +383,34 @@ export class Consumer extends QueueClient {
       this.logger.warn({ consumer: this.id, ids }, `returned ${ids.length} task(s) whose fetch reply was lost: ${ids.join(', ')}`);
     }
     return ids;
+  }
+
+  /**
+   * Carries the queue's flow notices into their flows in the background (at
+   * most one mover per consumer; a request while one runs makes it go
+   * round once more). A failure is logged: the janitor's next pass carries
+   * what is left.
+   */
+  private moveFlowNoticesSoon(): void {
+    if (this.flowMover) {
+      this.flowMoveAgain = true;
+      return;
+    }
+    this.flowMover = (async () => {
+      do {
+        this.flowMoveAgain = false;
+        await moveFlowNotices(await this.redis(), this.keys, this.logger);
+      } while (this.flowMoveAgain);
+    })()
+      .catch((err: unknown) => this.logger.warn({ err, queue: this.keys.queue }, `flow notices of ${this.keys.queue} not carried yet (the janitor will): ${String(err)}`))
+      .finally(() => {
+        this.flowMover = undefined;
+      });
+  }
+
+  /** Resolves once a background flow mover (see moveFlowNoticesSoon) finished. */
+  async flowNoticesMoved(): Promise<void> {
+    while (this.flowMover) await this.flowMover;
   }
 
   private warnRefused(op: string, taskId: string): void {

@@ -29,6 +29,8 @@ export interface FetchResult {
   readonly readyLeft: number | undefined;
   /** The queue is paused (see Queue.pause): no task was handed out, none will be until it is resumed. */
   readonly paused: boolean;
+  /** An acknowledged task was a flow step: its notice waits in the queue's flow outbox for a mover (see moveFlowNotices). */
+  readonly flowNotices?: boolean;
 }
 
 /**
@@ -40,7 +42,13 @@ export function decodeFetchReply(reply: unknown[], ackCount: number, workers: re
   const tasks: FetchedTask[] = [];
   const due = Number(reply[0]);
   const left = Number(reply[1]);
-  const acks = reply.slice(2, 2 + ackCount).map((flag) => Number(flag) === 1);
+  // 1 acknowledged, 2 acknowledged and a flow step (its notice is in the flow outbox), 0 refused
+  let flowNotices = false;
+  const acks = reply.slice(2, 2 + ackCount).map((flag) => {
+    const f = Number(flag);
+    if (f === 2) flowNotices = true;
+    return f >= 1;
+  });
   for (let i = 2 + ackCount, n = 0; i + 2 < reply.length; i += 3, n++) {
     const id = String(reply[i]);
     const raw = reply[i + 1];
@@ -58,5 +66,6 @@ export function decodeFetchReply(reply: unknown[], ackCount: number, workers: re
       tasks.push({ id, attempt, token, worker, task: undefined, invalid, epoch });
     }
   }
-  return { acks, tasks, nextDueInMs: due >= 0 ? due : undefined, readyLeft: left >= 0 ? left : undefined, paused: left === -2 };
+  const result: FetchResult = { acks, tasks, nextDueInMs: due >= 0 ? due : undefined, readyLeft: left >= 0 ? left : undefined, paused: left === -2 };
+  return flowNotices ? { ...result, flowNotices } : result;
 }

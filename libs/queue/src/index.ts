@@ -57,3 +57,6 @@ export { readTaskPage, LISTABLE_STATUSES, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } f
 export type { ListableStatus, ListOptions, TaskPage, TaskRow } from './list';
 export { repairLimits, MAX_LIMITED_TYPES, MAX_LIMIT_CONCURRENCY, MAX_RATE, MAX_RATE_INTERVAL_MS } from './limits';
 export type { Limit, Limits, LimitsRepair } from './limits';
+export * from './flow/index';
+export { InvalidFlowError } from './errors/invalid-flow-error';
+export type { TaskFlow } from './task';

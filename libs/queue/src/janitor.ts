@@ -1,6 +1,7 @@
 import { Mutex } from 'redis-semaphore';
 import { retentionOf, type RetentionOptions } from './config';
 import { SCRIPTS } from './lua-script';
+import { moveFlowNotices, reconcileUnsettledFlows } from './flow/flow-engine';
 import { scriptKeys } from './script-keys';
 import type { RetentionClientOptions } from './options';
 import { QueueClient } from './queue-client';
@@ -211,6 +212,9 @@ export class Janitor extends QueueClient {
           `janitor: consumer ${consumer} missed its heartbeats; returned ${n} task(s) to the queue${this.queues.length > 1 ? ` ${k.queue}` : ''}`,
         );
       }
+      await moveFlowNotices(redis, k, this.logger);
+      // flows left unsettled by an adder or canceller that stopped (one set for all queues: the first queue's pass looks)
+      if (queue === this.queues[0]) await reconcileUnsettledFlows(redis, k.prefix, this.logger);
       await repairLimits(redis, k, this.logger);
       const ticks = await this.tick(queue, redis);
       trimmed = await this.trim(k, redis);

@@ -11,6 +11,8 @@ import { InvalidQueueNameError } from './errors/invalid-queue-name-error';
 export interface QueueKeys extends RecordKeys {
   /** Queue name these keys belong to. */
   readonly queue: string;
+  /** The prefix of every key (see queueKeys). */
+  readonly prefix: string;
   /** List of task ids waiting to run; enqueue pushes left, fetch pops right. */
   readonly ready: string;
   /**
@@ -137,6 +139,24 @@ export interface QueueKeys extends RecordKeys {
    * readThroughput.
    */
   readonly throughput: string;
+  /**
+   * Hash task id -> `<flow id> <step>`, for the tasks that are steps of a flow
+   * (see Flows), written by the enqueue that releases the step. Absent while
+   * the queue has no flow step: the scripts that end tasks then do no flow
+   * work (one EXISTS, shared with other rare hashes where they have one).
+   */
+  readonly flowMembers: string;
+  /**
+   * List of flow notices, newest first: `<status> <task id> <flow id> <step>`,
+   * pushed by the script that records a flow step Done, Dead, Failed or
+   * Cancelled, in the same step. The flow's keys are under another hash tag
+   * (Redis Cluster: another slot), so a mover (the worker after such an ack,
+   * and every janitor pass) carries each notice into the flow with the
+   * flow's own script and removes it only after that and the actions it
+   * returned (enqueue the next steps, cancel the rest) are done; every one of
+   * them is idempotent, so a notice carried twice does no harm.
+   */
+  readonly flowOutbox: string;
   /** Key of the janitor's distributed mutex (redis-semaphore). */
   readonly janitorLock: string;
   /** Pub/sub channel on which every status change is published. */
@@ -174,6 +194,7 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_KEY_PREFIX): Q
   const base = `${prefix}:{${queue}}`;
   return {
     queue,
+    prefix,
     ready: `${base}:ready`,
     tasks: `${base}:tasks`,
     ids: `${base}:ids`,
@@ -205,6 +226,8 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_KEY_PREFIX): Q
     schedules: `${base}:schedules`,
     scheduled: `${base}:scheduled`,
     throughput: `${base}:throughput`,
+    flowMembers: `${base}:flow-members`,
+    flowOutbox: `${base}:flow-outbox`,
     janitorLock: `${base}:janitor`,
     events: `${base}:events`,
     wake: `${base}:wake`,

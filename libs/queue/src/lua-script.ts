@@ -45,6 +45,14 @@ export function loadScript(name: string): LuaScript {
   return new LuaScript(name, `${RECORD_LUA}\n${QUEUE_PRELUDE}\n${luaFile(name)}`);
 }
 
+/** The flow prelude (lua/flow/prelude.lua): a flow's hash, its events and actions. */
+const FLOW_PRELUDE = luaFile('flow/prelude');
+
+/** Loads `lua/flow/<name>.lua` with the record prelude and the flow prelude (the flow scripts touch one flow's hash only). */
+export function loadFlowScript(name: string): LuaScript {
+  return new LuaScript(`flow/${name}`, `${RECORD_LUA}\n${FLOW_PRELUDE}\n${luaFile(`flow/${name}`)}`);
+}
+
 /** Every transition script of the queue, loaded once per process. */
 export const SCRIPTS = {
   enqueue: loadScript('enqueue'),

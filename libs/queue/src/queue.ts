@@ -34,6 +34,7 @@ import { readLimits, removeLimit, setLimit, type Limit, type Limits } from './li
 import { decodeProgress, type TaskProgress } from './progress';
 import { decodeResult } from './result';
 import { readTaskPage, type ListableStatus, type ListOptions, type TaskPage } from './list';
+import { moveFlowNotices } from './flow/flow-engine';
 
 /** Tasks per enqueue script call; bounds the size of one Redis command. */
 const ENQUEUE_CHUNK = 1000;
@@ -404,6 +405,8 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
       options.reason ?? 'cancelled',
     ])) as [string, string];
     const [outcome, status] = reply;
+    // a cancelled flow step left a notice: carried into its flow now (the janitor would at its next pass)
+    if (outcome === 'cancelled') await moveFlowNotices(redis, k, this.logger);
     if (outcome === 'not-found') return { id: taskId, outcome, status: undefined, cancelled: false };
     if (outcome === 'cancelled') return { id: taskId, outcome, status: 'Cancelled', cancelled: true };
     if (outcome === 'final') return { id: taskId, outcome, status: status as TaskStatus, cancelled: false };

@@ -1,7 +1,7 @@
 import type { QueueKeys } from './keys';
 
 /** A key a script can be given: a field of QueueKeys that is a key name, or the processing list of a consumer. */
-export type ScriptKey = Exclude<keyof QueueKeys, 'queue' | 'processing' | 'events' | 'wake' | 'control' | 'janitorLock'> | 'processing';
+export type ScriptKey = Exclude<keyof QueueKeys, 'queue' | 'prefix' | 'processing' | 'events' | 'wake' | 'control' | 'janitorLock'> | 'processing';
 
 /**
  * The KEYS of every script (the transitions, and list-page, which only reads), in order: the one typed place they are
@@ -9,15 +9,15 @@ export type ScriptKey = Exclude<keyof QueueKeys, 'queue' | 'processing' | 'event
  * names; script-keys.test.ts checks that they agree.
  */
 export const SCRIPT_KEYS = {
-  enqueue: ['ready', 'tasks', 'status', 'seq', 'delayed', 'ids', 'epoch', 'prioritized', 'priorities'],
-  fetch: ['ready', 'processing', 'tasks', 'attempts', 'status', 'seq', 'consumers', 'delayed', 'fence', 'cancels', 'finished', 'recoveries', 'paused', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'limitStarts', 'parked', 'progress', 'retrying', 'throughput', 'results'],
-  fail: ['processing', 'attempts', 'status', 'seq', 'fence', 'cancels', 'delayed', 'dead', 'rejected', 'cancelled', 'history', 'tasks', 'recoveries', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress', 'retrying', 'throughput', 'results'],
+  enqueue: ['ready', 'tasks', 'status', 'seq', 'delayed', 'ids', 'epoch', 'prioritized', 'priorities', 'flowMembers'],
+  fetch: ['ready', 'processing', 'tasks', 'attempts', 'status', 'seq', 'consumers', 'delayed', 'fence', 'cancels', 'finished', 'recoveries', 'paused', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'limitStarts', 'parked', 'progress', 'retrying', 'throughput', 'results', 'flowMembers', 'flowOutbox'],
+  fail: ['processing', 'attempts', 'status', 'seq', 'fence', 'cancels', 'delayed', 'dead', 'rejected', 'cancelled', 'history', 'tasks', 'recoveries', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress', 'retrying', 'throughput', 'results', 'flowMembers', 'flowOutbox'],
   release: ['processing', 'ready', 'attempts', 'status', 'seq', 'fence', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress'],
   reconcile: ['processing', 'ready', 'attempts', 'status', 'seq', 'fence', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress'],
-  recover: ['processing', 'ready', 'consumers', 'attempts', 'status', 'seq', 'fence', 'cancels', 'cancelled', 'recoveries', 'dead', 'tasks', 'history', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress', 'throughput', 'results'],
+  recover: ['processing', 'ready', 'consumers', 'attempts', 'status', 'seq', 'fence', 'cancels', 'cancelled', 'recoveries', 'dead', 'tasks', 'history', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress', 'throughput', 'results', 'flowMembers', 'flowOutbox'],
   heartbeat: ['consumers', 'processing', 'cancels', 'epoch'],
   staleConsumers: ['consumers'],
-  cancel: ['ready', 'delayed', 'status', 'seq', 'cancels', 'cancelled', 'attempts', 'tasks', 'prioritized', 'parked', 'retrying'],
+  cancel: ['ready', 'delayed', 'status', 'seq', 'cancels', 'cancelled', 'attempts', 'tasks', 'prioritized', 'parked', 'retrying', 'flowMembers', 'flowOutbox'],
   requeueDead: ['dead', 'ready', 'attempts', 'status', 'seq', 'tasks', 'recoveries', 'prioritized', 'priorities', 'results'],
   requeueFailed: ['rejected', 'ready', 'attempts', 'status', 'seq', 'tasks', 'recoveries', 'prioritized', 'priorities', 'results'],
   pause: ['paused', 'seq'],
@@ -26,7 +26,7 @@ export const SCRIPT_KEYS = {
   limitsRepair: ['limits', 'limitHeld', 'limitActive', 'limitStarts', 'parked', 'fence', 'ready', 'prioritized', 'priorities'],
   scheduleSet: ['schedules', 'scheduled'],
   scheduleAdvance: ['schedules', 'scheduled'],
-  trim: ['finished', 'tasks', 'attempts', 'status', 'history', 'fence', 'cancels', 'recoveries', 'priorities', 'progress', 'cancelled', 'results'],
+  trim: ['finished', 'tasks', 'attempts', 'status', 'history', 'fence', 'cancels', 'recoveries', 'priorities', 'progress', 'cancelled', 'results', 'flowMembers'],
   progress: ['fence', 'progress'],
   listPage: ['finished', 'cancelled', 'dead', 'rejected', 'delayed', 'retrying', 'prioritized', 'ready', 'parked', 'status', 'tasks'],
   throughputTrim: ['throughput'],

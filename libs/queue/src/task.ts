@@ -60,6 +60,24 @@ export interface Task<P = JsonValue> {
   readonly timeoutMs?: number;
   /** 0-9: a ready task of a higher priority runs first; FIFO within a priority. */
   readonly priority: number;
+  /** Set when the task is a step of a flow (see Flows): which, and what the steps it waited for left it. */
+  readonly flow?: TaskFlow;
+}
+
+/** What a flow step's task knows of its flow. */
+export interface TaskFlow {
+  /** The flow's id. */
+  readonly id: string;
+  /** This step's name in the flow. */
+  readonly step: string;
+  /**
+   * The results of the steps this one waited for that ended Done, by step
+   * name (null for a handler that returned nothing): in a chain, the
+   * previous step's; in a chord's callback, every member's.
+   */
+  readonly inputs: Readonly<Record<string, JsonValue>>;
+  /** Under the `continue` policy, why each step it waited for that did not end Done did not (its last error, or its status). */
+  readonly errors: Readonly<Record<string, string>>;
 }
 
 /** What a producer passes to enqueue (untyped; typed queues take TaskInputOf). */
@@ -186,9 +204,13 @@ export function taskFromInput<P>(input: TaskInput<P>, id: string, now: number): 
  * Throws InvalidTaskError, naming the path, for a payload that would not
  * come back from JSON unchanged (see payloadProblem).
  */
-export function encodeTaskTail(input: TaskInput<unknown>, label: string): string {
+export function encodeTaskTail(input: TaskInput<unknown>, label: string, flow?: TaskFlow): string {
   const options: Record<string, unknown> = {};
   let hasOptions = false;
+  if (flow !== undefined) {
+    options['flow'] = flow;
+    hasOptions = true;
+  }
   if (input.maxAttempts !== undefined && input.maxAttempts !== DEFAULT_MAX_ATTEMPTS) {
     options['maxAttempts'] = input.maxAttempts;
     hasOptions = true;
@@ -255,6 +277,18 @@ export function decodeTask(id: string, raw: string): Task {
   const timeoutMs = typeof options['timeoutMs'] === 'number' && options['timeoutMs'] > 0 ? options['timeoutMs'] : undefined;
   const p = options['priority'];
   const priority = typeof p === 'number' && Number.isInteger(p) && p >= 0 && p <= 9 ? p : DEFAULT_PRIORITY;
-  if (timeoutMs === undefined) return { id, type, payload: data, enqueuedAt: at, maxAttempts, backoff, priority };
-  return { id, type, payload: data, enqueuedAt: at, maxAttempts, backoff, timeoutMs, priority };
+  const flow = decodeTaskFlow(options['flow']);
+  const task: Task = timeoutMs === undefined
+    ? { id, type, payload: data, enqueuedAt: at, maxAttempts, backoff, priority }
+    : { id, type, payload: data, enqueuedAt: at, maxAttempts, backoff, timeoutMs, priority };
+  return flow === undefined ? task : { ...task, flow };
+}
+
+/** A stored task's flow reference, or undefined when it has none (or not a well-formed one). */
+function decodeTaskFlow(value: unknown): TaskFlow | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const f = value as Record<string, unknown>;
+  if (typeof f['id'] !== 'string' || typeof f['step'] !== 'string') return undefined;
+  const record = (v: unknown): Record<string, never> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, never>) : {});
+  return { id: f['id'], step: f['step'], inputs: record(f['inputs']), errors: record(f['errors']) };
 }
