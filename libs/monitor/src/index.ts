@@ -9,3 +9,5 @@ export type { WaitForOptions } from './wait-for';
 export { MonitorTimeoutError } from './monitor-timeout-error';
 export { MonitorNotRunningError } from './monitor-not-running-error';
 export { registerMonitor } from './register';
+export { FlowNotFoundError } from './flow-follower';
+export type { FlowEvent, FlowState } from '@taskq/queue';

@@ -12,9 +12,13 @@ import {
   decodeQueueEvent,
   describeProgress,
   EpochWatch,
+  flowKeys,
+  Flows,
   QueueClient,
   readGeneration,
   type DataLoss,
+  type FlowEvent,
+  type FlowState,
   type ProgressUpdate,
   type QueueEvent,
 } from '@taskq/queue';
@@ -23,6 +27,7 @@ import { MonitorNotRunningError } from './monitor-not-running-error';
 import { ResyncScheduler } from './resync-scheduler';
 import { ANY, StatusListeners, type StatusCallback, type StatusFilter } from './status-listeners';
 import { waitForStatuses, type WaitForOptions } from './wait-for';
+import { FlowFollower } from './flow-follower';
 
 /** What `Monitor.onDataLost` reports: Redis lost the queue's data, and these followed tasks with it. */
 export interface MonitorDataLoss {
@@ -93,6 +98,11 @@ export class Monitor extends QueueClient {
   private readonly progressListeners = new Set<(update: ProgressUpdate) => void>();
   /** The epoch read learnEpoch() started, while it runs. */
   private learning: Promise<void> | undefined;
+  /** The flow events channel (one per key prefix) and what follows it. */
+  private readonly flowChannel: string;
+  private readonly flows: FlowFollower;
+  /** The subscription to the flow events channel, once something needed it. */
+  private flowSubscription: Promise<void> | undefined;
 
   // no default value: the constructor's length stays 1, so a container cannot build it without its options
   constructor(options?: MonitorOptions) {
@@ -104,8 +114,14 @@ export class Monitor extends QueueClient {
       this.logger.warn({ err, taskId: record.id, status: record.status }, '[Monitor] A status callback threw'),
     );
     this.watch = new EpochWatch(this.keys.queue);
+    this.flowChannel = flowKeys(this.keys.prefix).events;
+    const flowReader = new Flows({ connection: this.connection, prefix: this.keys.prefix, queue: this.keys.queue });
+    this.flows = new FlowFollower((id) => flowReader.get(id), this.logger);
     this.resyncs = new ResyncScheduler(
-      () => this.readAndApply([...this.followed]),
+      async () => {
+        await this.readAndApply([...this.followed]);
+        await this.flows.resync();
+      },
       this.options.resyncDebounceMs,
       (err, retryInMs) => this.logger.warn({ err }, `[Monitor] Resync failed, trying again in ${retryInMs} ms: ${String(err)}`),
       () => this.state === 'running',
@@ -144,6 +160,52 @@ export class Monitor extends QueueClient {
    */
   onStatus(taskId: string, statuses: StatusFilter, callback: StatusCallback): () => void {
     return this.listeners.add(taskId, statuses, callback);
+  }
+
+  /**
+   * Calls `callback` with each flow event (see FlowEvent: a flow's status and
+   * counts after each change, and which step ended), of every flow under the
+   * monitor's key prefix. Live only, like onStatus: read a flow's state with
+   * `Flows.get`, or wait for its end with waitForFlow. Subscribes to the flow
+   * events channel (at start, or now if running). Returns a function that
+   * unregisters it.
+   */
+  onFlowEvent(callback: (event: FlowEvent) => void): () => void {
+    this.flows.listeners.add(callback);
+    if (this.state === 'running') void this.subscribeFlows().catch((err: unknown) => this.logger.warn({ err }, '[Monitor] Subscribing to flow events failed'));
+    return () => this.flows.listeners.delete(callback);
+  }
+
+  /**
+   * Resolves with a flow's final state (FlowDone, FlowFailed or
+   * FlowCancelled; see Flows.get) once it ended, at once if it already had.
+   * Lossless as waitFor is: it reads the flow's hash once subscribed to the
+   * flow events, again on an event that ends the flow or follows a missed
+   * one, and after every reconnect. Rejects with FlowNotFoundError for a flow
+   * Redis does not have (never added, forgotten, or lost), MonitorTimeoutError
+   * after `timeoutMs`, the signal's reason on abort, MonitorNotRunningError
+   * when the monitor stops first.
+   */
+  async waitForFlow(flowId: string, options: WaitForOptions = {}): Promise<FlowState> {
+    await this.lifecycle;
+    if (this.state !== 'running') {
+      throw new MonitorNotRunningError('Monitor.waitForFlow() needs a running monitor: call start() first');
+    }
+    return this.flows.wait(flowId, this.subscribeFlows(), options);
+  }
+
+  /** Subscribes the monitor's connection to the flow events channel (once; ioredis re-subscribes after a reconnect). */
+  private subscribeFlows(): Promise<void> {
+    const client = this.subscriber?.client;
+    if (!client) return Promise.reject(new MonitorNotRunningError('the monitor is not running'));
+    this.flowSubscription ??= client.subscribe(this.flowChannel).then(
+      () => undefined,
+      (err: unknown) => {
+        this.flowSubscription = undefined;
+        throw err;
+      },
+    );
+    return this.flowSubscription;
   }
 
   /**
@@ -299,6 +361,7 @@ export class Monitor extends QueueClient {
     }
     this.subscriber = { client, detach };
     this.state = 'running';
+    if (this.flows.active) await this.subscribeFlows();
     // After a stop/start, followed tasks may have changed while nobody listened
     // (and Redis may have lost the queue's data meanwhile: the resync checks).
     if (this.followed.size > 0 || this.watch.current !== undefined) this.resyncs.schedule();
@@ -313,6 +376,9 @@ export class Monitor extends QueueClient {
     for (const cancel of [...this.stopHandlers]) {
       cancel(new MonitorNotRunningError('Monitor stopped before the awaited statuses were reached'));
     }
+    this.flows.rejectAll(new MonitorNotRunningError('Monitor stopped before the awaited flow ended'));
+    const channels = this.flowSubscription ? [this.channel, this.flowChannel] : [this.channel];
+    this.flowSubscription = undefined;
     if (subscriber !== undefined) {
       const { client } = subscriber;
       subscriber.detach();
@@ -321,7 +387,7 @@ export class Monitor extends QueueClient {
           // Commands would wait in the offline queue for a server that is away.
           client.disconnect();
         } else if (client.status !== 'end') {
-          await client.unsubscribe(this.channel);
+          await client.unsubscribe(...channels);
           await client.quit();
         }
       } catch (err) {
@@ -335,6 +401,7 @@ export class Monitor extends QueueClient {
   }
 
   private onMessage(channel: string, message: string): void {
+    if (channel === this.flowChannel) return this.flows.onMessage(message);
     if (channel !== this.channel) return;
     // progress events carry no seq: they tell nothing of gaps
     const progress = decodeProgressEvent(message);

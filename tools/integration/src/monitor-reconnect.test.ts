@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { Monitor } from '@taskq/monitor';
-import { connectRedis, Consumer, Queue, queueKeys, type QueueConfig } from '@taskq/queue';
+import { chain, connectRedis, Consumer, flowKeys, Flows, Queue, queueKeys, type QueueConfig } from '@taskq/queue';
 import { silentLogger, StatusRecorder } from '@taskq/recorder';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { CaptureLogger } from './test-support/capture-logger';
@@ -156,5 +156,54 @@ describe('Monitor losing its subscriber connection', () => {
     const records = await done;
     expect(records.get(taskId)).toMatchObject({ id: taskId, status: 'Done', attempt: 1 });
     expect(gated.logger.messages()).toContain('[Monitor] Subscriber reconnected, resyncing');
+  });
+
+  it('resolves waitForFlow with FlowDone when the flow ended while it was disconnected (CLIENT KILL)', async () => {
+    const url = testRedisUrl();
+    const config = { queue: newQueueName('mon-flow') };
+    const redis = await clients.connect(url);
+    const admin = await clients.connect(url, 'taskq-it-admin');
+    const flows = new Flows({ ...config, connection: redis });
+    const { id } = await flows.add(chain({ name: 'a', type: 'x' }, { name: 'b', type: 'x' }));
+    const consumer = new Consumer({ ...config, id: `${config.queue}-consumer`, connection: redis, logger: silentLogger });
+    await consumer.register();
+
+    const gated = new GatedMonitor(redis, await ConnectionGate.open(Number(new URL(url).port)), config, `${config.queue}-sub`);
+    monitors.push(gated);
+    await withTimeout(gated.monitor.start(), 5000, 'the monitor to subscribe');
+    const events: string[] = [];
+    gated.monitor.onFlowEvent((e) => {
+      if (e.flow === id) events.push(`${e.status}${e.step ? ` ${e.step} ${e.stepStatus}` : ''}`);
+    });
+    const ended = gated.monitor.waitForFlow(id, { timeoutMs: 15_000 });
+    ended.catch(() => undefined); // awaited below; if the test fails first, stop() rejects it unobserved
+    await waitUntil(async () => (await subscribersOf(admin, flowKeys().events)) === 1, { timeoutMs: 5000, what: 'the monitor to subscribe to flow events' });
+    // step a runs while the monitor listens
+    const [a] = (await consumer.fetch(['w'])).tasks;
+    await consumer.ack(a.id, a.worker, a.token, '1');
+    await consumer.flowNoticesMoved();
+    await waitUntil(() => events.includes('FlowRunning a Done'), { timeoutMs: 5000, what: 'the event of step a' });
+
+    // the subscriber's connection breaks and stays away while step b runs and the flow ends
+    gated.gate.shut();
+    const closed = gated.closed();
+    const list = String(await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
+    const mine = [...list.matchAll(/(?:^|\n)id=(\d+) .*? name=(\S+)/g)].filter((m) => m[2] === gated.connectionName).map((m) => m[1]);
+    expect(mine).toHaveLength(1);
+    expect(await admin.client('KILL', 'ID', mine[0])).toBe(1);
+    await withTimeout(closed, 5000, 'the monitor subscriber connection to close after CLIENT KILL');
+    const [b] = (await consumer.fetch(['w'])).tasks;
+    expect(b.task?.flow?.inputs).toEqual({ a: 1 });
+    await consumer.ack(b.id, b.worker, b.token, '2');
+    await consumer.flowNoticesMoved();
+    expect((await flows.get(id))?.status).toBe('FlowDone');
+    await waitUntil(() => gated.gate.refused > 0, { timeoutMs: 5000, what: 'the subscriber to try to reconnect' });
+    expect(events).not.toContain('FlowDone'); // published while nobody listened
+
+    gated.gate.reopen();
+    const state = await ended;
+    expect(state).toMatchObject({ id, status: 'FlowDone', done: 2, total: 2 });
+    expect(state.steps.map((s) => s.result)).toEqual([1, 2]);
+    expect(events).not.toContain('FlowDone'); // the resync read it, no event replayed
   });
 });
