@@ -64,4 +64,20 @@ describe('producer arguments', () => {
   it('accepts a decimal count and a well-formed prefix', () => {
     expect(parse(['1000', '--id-prefix', 'run-é-']).args).toMatchObject({ count: '1000', 'id-prefix': 'run-é-' });
   });
+
+  it('--flow: a count of chains up to 333, a policy of failFast or continue; anything else is a usage error', () => {
+    expect(parse(['5', '--flow']).args).toMatchObject({ count: '5', flow: true, 'flow-policy': 'failFast' });
+    expect(parse(['333', '--flow', '--flow-policy', 'continue']).args).toMatchObject({ flow: true, 'flow-policy': 'continue' });
+    const big = parse(['334', '--flow']);
+    expect(big.error?.message).toBe('exit 2');
+    expect(big.stderr).toContain('--flow takes at most 333 chains (a flow has at most 1000 steps), got 334');
+    const policy = parse(['5', '--flow', '--flow-policy', 'sometimes']);
+    expect(policy.error?.message).toBe('exit 2');
+    expect(policy.stderr).toContain('Invalid values');
+    const brace = parse(['5', '--flow', '--id-prefix', 'a{b}']);
+    expect(brace.error?.message).toBe('exit 2');
+    expect(brace.stderr).toContain('no braces');
+    // without --flow, 334 tasks are fine
+    expect(parse(['334']).args).toMatchObject({ flow: false });
+  });
 });

@@ -1,6 +1,9 @@
 import yargs, { type Argv } from 'yargs';
 import { positiveInt, withCommonOptions } from '@taskq/app-kit';
-import { idProblem } from '@taskq/queue';
+import { idProblem, MAX_FLOW_STEPS } from '@taskq/queue';
+
+/** Most chains of a --flow run: 3 steps each and the callback within a flow's MAX_FLOW_STEPS. */
+export const MAX_FLOW_CHAINS = Math.floor((MAX_FLOW_STEPS - 1) / 3);
 
 /**
  * Most tasks one run enqueues. Memory does not grow with the count while
@@ -33,6 +36,16 @@ export function producerOptions<T>(y: Argv<T>) {
       .option('priority', { type: 'number', default: 5, describe: "the tasks' priority, 0-9: among ready tasks a higher one runs first" })
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary as the last stdout line' })
       .option('timeout-ms', { type: 'number', default: 0, describe: 'stop waiting after this many ms (0: no limit)' })
+      .option('flow', {
+        type: 'boolean',
+        default: false,
+        describe: `instead of COUNT tasks, add a flow: COUNT chains of 3 sleep steps side by side and a chord callback that runs once every chain is Done; follow it to its end`,
+      })
+      .option('flow-policy', {
+        choices: ['failFast', 'continue'] as const,
+        default: 'failFast' as const,
+        describe: 'with --flow: failFast (a Dead step cancels the rest) or continue (the callback runs with the errors)',
+      })
       .option('id-prefix', {
         type: 'string',
         describe: 'task ids are <prefix><n>',
@@ -57,6 +70,8 @@ export function producerOptions<T>(y: Argv<T>) {
         `--id-prefix must be at most 200 characters without spaces, quotes, backslashes or control characters, got ${JSON.stringify(a['id-prefix'])}: ${problem}`,
       );
     }
+    if (a.flow && /[{}]/.test(a['id-prefix'] ?? '')) throw new Error('--id-prefix of a --flow run names the flow (<prefix>flow): no braces');
+    if (a.flow && parseCount(a.count) > MAX_FLOW_CHAINS) throw new Error(`--flow takes at most ${MAX_FLOW_CHAINS} chains (a flow has at most ${MAX_FLOW_STEPS} steps), got ${String(a.count)}`);
     if (a['id-prefix'] !== undefined && /^\d*$/.test(a['id-prefix'])) {
       throw new Error('--id-prefix needs a character other than a digit (all-digit task ids are the generated ones)');
     }

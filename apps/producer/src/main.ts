@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { container } from 'tsyringe';
 import { hideBin } from 'yargs/helpers';
-import { Queue, registerQueue } from '@taskq/queue';
+import { Flows, Queue, registerQueue } from '@taskq/queue';
 import { Monitor, registerMonitor } from '@taskq/monitor';
 import { createLogger, EXIT, openRedis, registerCore, runMain } from '@taskq/app-kit';
 import { parseCount, producerOptions, yargs } from './args';
 import { describeSummary, produce, runTag, summaryJson } from './produce';
+import { describeFlowSummary, produceFlow } from './produce-flow';
 
 /** The producer CLI: composition root of a producer process. */
 runMain(async () => {
@@ -33,7 +34,7 @@ runMain(async () => {
   const monitor = c.resolve(Monitor);
 
   try {
-    const summary = await produce(queue, monitor, logger.child({ component: 'producer' }), {
+    const common = {
       count: parseCount(args.count),
       minMs: args['min-ms'],
       maxMs: args['max-ms'],
@@ -43,8 +44,16 @@ runMain(async () => {
       maxAttempts: args['max-attempts'],
       retryDelayMs: args['retry-delay-ms'],
       priority: args.priority,
-      idPrefix: args['id-prefix'] ?? `task_${runTag()}_`,
-    });
+    };
+    const log = logger.child({ component: 'producer' });
+    if (args.flow) {
+      const flowId = args['id-prefix'] === undefined ? `flow_${runTag()}` : `${args['id-prefix']}flow`;
+      const summary = await produceFlow(c.resolve(Flows), monitor, log, { ...common, policy: args['flow-policy'], flowId });
+      logger.info({ summary }, describeFlowSummary(summary));
+      if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      return EXIT.ok;
+    }
+    const summary = await produce(queue, monitor, log, { ...common, idPrefix: args['id-prefix'] ?? `task_${runTag()}_` });
     logger.info({ summary }, describeSummary(summary));
     if (args.json) process.stdout.write(`${summaryJson(summary)}\n`);
     return EXIT.ok;

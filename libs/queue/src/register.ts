@@ -2,10 +2,11 @@ import { registerOnce, resolveCore, resolveOptional, type Container } from './co
 import { Consumer, type ConsumerOptions } from './consumer';
 import { Janitor, type JanitorSettings } from './janitor';
 import { Queue } from './queue';
+import { Flows } from './flow/flows';
 import { TOKENS } from './tokens';
 
 /**
- * Registers Queue, Consumer and Janitor in a tsyringe container (or any with
+ * Registers Queue, Flows, Consumer and Janitor in a tsyringe container (or any with
  * `register`/`resolve`/`isRegistered`), built from TOKENS.Connection,
  * TOKENS.QueueConfig and, when registered, TOKENS.Logger,
  * TOKENS.ConsumerOptions and TOKENS.JanitorOptions. Each is made once, on its
@@ -16,6 +17,10 @@ export function registerQueue<C extends Container>(c: C): C {
   registerOnce(c, Queue, (r) => {
     const { connection, config, logger } = resolveCore(r);
     return new Queue({ ...config, connection, logger });
+  });
+  registerOnce(c, Flows, (r) => {
+    const { connection, config, logger } = resolveCore(r);
+    return new Flows({ ...config, connection, logger });
   });
   registerOnce(c, Consumer, (r) => {
     const { connection, config, logger } = resolveCore(r);

@@ -13,6 +13,19 @@ export interface SleepPayload {
 export interface SleepResult {
   /** How long it slept, ms: its payload's `ms`. */
   readonly sleptMs: number;
+  /** A flow step only: its own `sleptMs` plus the `totalMs` (or `sleptMs`) of each step it waited for. */
+  readonly totalMs?: number;
+}
+
+/** A flow step's sleep total: its own ms plus what the steps it waited for returned. */
+function flowTotal(ms: number, inputs: Readonly<Record<string, unknown>>): number {
+  let total = ms;
+  for (const v of Object.values(inputs)) {
+    const r = v as Partial<SleepResult> | null;
+    const n = r?.totalMs ?? r?.sleptMs;
+    if (typeof n === 'number' && Number.isFinite(n)) total += n;
+  }
+  return total;
 }
 
 /** The sleep task reports its progress in this many steps (every 10 % of its duration). */
@@ -26,7 +39,9 @@ export const SLEEP_PROGRESS_MIN_MS = 100;
  * the apps and the tests use it as a stand-in for real work. A sleep of 100
  * ms or more reports its progress every 10 % of its duration, as steps done of
  * ten (`{ done: 4, total: 10 }`: 40 %; the pool throttles it). Its result
- * is `{ sleptMs }`, the payload's `ms`.
+ * is `{ sleptMs }`, the payload's `ms`; as a flow step, also `totalMs`,
+ * which adds the totals its inputs carry (a chain's last step: the chain's
+ * sleep; a chord's callback: the whole flow's).
  */
 export const sleepTask: TaskHandler = (task, { signal, attempt, progress }) => {
   const payload = task.payload as Partial<SleepPayload> | null;
@@ -53,7 +68,7 @@ export const sleepTask: TaskHandler = (task, { signal, attempt, progress }) => {
     const onEnd = (): void => {
       signal.removeEventListener('abort', onAbort);
       if (attempt <= failAttempts) reject(new Error(`planned failure of attempt ${attempt} (fails ${failAttempts})`));
-      else resolve({ sleptMs: ms });
+      else resolve(task.flow ? { sleptMs: ms, totalMs: flowTotal(ms, task.flow.inputs) } : { sleptMs: ms });
     };
     const onAbort = (): void => {
       clearTimeout(timer);

@@ -84,6 +84,33 @@ describe('npx nx run … --args, as the README types it', () => {
     }
   }, 150_000);
 
+  it('worker:serve --args=4, then producer:serve --args="5 --flow --min-ms 200 --max-ms 800": the flow of 16 steps ends FlowDone, progress lines, exit 0', async () => {
+    const { url, redis } = await ownServer();
+    const env = { REDIS_URL: url, LOG_FORMAT: 'json' };
+    const worker = ShellCommand.run('npx nx run worker:serve --args=4', { env });
+    await worker.waitForOutput(/pool of 4 sub-worker\(s\) serving queue default as consumer (\S+)"/, 'the pool-ready line');
+    const producer = ShellCommand.run('npx nx run producer:serve --args="5 --flow --min-ms 200 --max-ms 800"', { env });
+    const exit = await producer.waitForExit(90_000);
+    expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
+    const lines = msgs(producer);
+    const summary = lines.find((m) => m.startsWith('flow ') && m.includes(' FlowDone: '));
+    expect(summary).toMatch(/^flow (flow_[0-9a-f]{4}) FlowDone: 16\/16 steps Done; slept \d+ ms in all; wall time \d+\.\d\d s$/);
+    const flowId = /^flow (\S+) /.exec(summary ?? '')?.[1] ?? '';
+    // one progress line per step, counting up to 16
+    const progress = lines.filter((m) => m.startsWith(`flow ${flowId}: `)).map((m) => Number(/: (\d+)\/16 steps done/.exec(m)?.[1]));
+    expect(progress).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    // the callback ran last and added up every step's sleep (its own is 0 ms)
+    const slept = Number(/slept (\d+) ms/.exec(summary ?? '')?.[1]);
+    const payloads = await redis.hgetall(queueKeys('default').tasks);
+    const sum = Object.entries(payloads)
+      .filter(([id]) => id.startsWith(`${flowId}:`))
+      .reduce((n, [, body]) => n + ((JSON.parse(body) as [number, string, { ms: number }])[2].ms ?? 0), 0);
+    expect(slept).toBe(sum);
+    expect(msgs(worker).filter((m) => m.startsWith('START ')).map((m) => m.split(' ')[1])).toHaveLength(16);
+    process.kill(await worker.nxPid(), 'SIGTERM');
+    await worker.waitForExit(30_000);
+  }, 150_000);
+
   it('worker:serve --args="8 --queues critical:6,default:3,low:1" and the same with --strict (issue 14): each serves the three queues; all their tasks Done', async () => {
     const { url, redis } = await ownServer();
     const env = { REDIS_URL: url, LOG_FORMAT: 'json' };
