@@ -356,6 +356,8 @@ export class Consumer extends QueueClient {
 
   /** Returns anything still held to the ready list and leaves the registry. Returns how many tasks. */
   async unregister(reason = `consumer ${this.id} stopped`): Promise<number> {
+    // the flow notices of its last acks are carried before it goes (the janitor would, a second later)
+    await this.flowNoticesMoved();
     return recoverConsumer(await this.redis(), this.keys, {
       consumerId: this.id,
       staleAfterMs: undefined,

@@ -1,7 +1,7 @@
 import { Mutex } from 'redis-semaphore';
 import { retentionOf, type RetentionOptions } from './config';
 import { SCRIPTS } from './lua-script';
-import { moveFlowNotices, reconcileUnsettledFlows } from './flow/flow-engine';
+import { moveFlowNotices, pruneFlowIndex, reconcileUnsettledFlows } from './flow/flow-engine';
 import { scriptKeys } from './script-keys';
 import type { RetentionClientOptions } from './options';
 import { QueueClient } from './queue-client';
@@ -92,6 +92,8 @@ export class Janitor extends QueueClient {
   /** Each queue looked after, and the Queue that enqueues its schedule ticks (made at the first pass that has one). */
   private readonly queues: { readonly keys: QueueKeys; ticker?: Queue }[];
   private failedPasses = 0;
+  /** When this janitor last pruned the flow index (see pruneFlowIndex). */
+  private flowIndexPrunedAt = 0;
 
   // no default value: the constructor's length stays 1, so a container cannot build it without its options
   constructor(options?: JanitorOptions) {
@@ -214,7 +216,14 @@ export class Janitor extends QueueClient {
       }
       await moveFlowNotices(redis, k, this.logger);
       // flows left unsettled by an adder or canceller that stopped (one set for all queues: the first queue's pass looks)
-      if (queue === this.queues[0]) await reconcileUnsettledFlows(redis, k.prefix, this.logger);
+      if (queue === this.queues[0]) {
+        await reconcileUnsettledFlows(redis, k.prefix, this.logger);
+        // the index of flows drops those forgotten after their retention: once a minute is plenty
+        if (Date.now() - this.flowIndexPrunedAt >= 60_000) {
+          this.flowIndexPrunedAt = Date.now();
+          await pruneFlowIndex(redis, k.prefix);
+        }
+      }
       await repairLimits(redis, k, this.logger);
       const ticks = await this.tick(queue, redis);
       trimmed = await this.trim(k, redis);

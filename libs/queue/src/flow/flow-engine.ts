@@ -150,3 +150,21 @@ export async function reconcileUnsettledFlows(redis: RedisClient, prefix: string
   }
   return due.length;
 }
+
+/** Index entries looked at per prune. */
+const PRUNE_BATCH = 100;
+
+/**
+ * Drops from the flow index (see FlowKeys.index) the oldest flows whose hash
+ * expired (their retention after they ended ran out), up to PRUNE_BATCH of
+ * those created more than `minAgeMs` ago. Returns how many it dropped.
+ */
+export async function pruneFlowIndex(redis: RedisClient, prefix: string, minAgeMs = 60_000): Promise<number> {
+  const fk = flowKeys(prefix);
+  const oldest = await redis.zrangebyscore(fk.index, '-inf', Date.now() - minAgeMs, 'LIMIT', 0, PRUNE_BATCH);
+  if (oldest.length === 0) return 0;
+  const exists = await Promise.all(oldest.map((id) => redis.exists(fk.flow(id))));
+  const gone = oldest.filter((_, i) => exists[i] === 0);
+  if (gone.length > 0) await redis.zrem(fk.index, ...gone);
+  return gone.length;
+}

@@ -9,7 +9,7 @@ import { InvalidFlowError } from '../errors/invalid-flow-error';
 import { InvalidTaskError } from '../errors/invalid-task-error';
 import { chain, chord, dag, group } from './flow-spec';
 import { decodeFlowEvent, Flows, FLOW_ENDED, type FlowEvent, type FlowState } from './flows';
-import { decodeFlowActions, FLOW_SCRIPTS, moveFlowNotices, performFlowActions, reconcileUnsettledFlows } from './flow-engine';
+import { decodeFlowActions, FLOW_SCRIPTS, moveFlowNotices, performFlowActions, pruneFlowIndex, reconcileUnsettledFlows } from './flow-engine';
 import { flowKeys } from './flow-keys';
 
 const real = useRedisServer();
@@ -278,6 +278,29 @@ describe('flows (redis-server)', () => {
     await performFlowActions(real.redis, 'taskq', 'late-1', decodeFlowActions(created, 2));
     expect((await q.status('late-1:a'))?.status).toBe('Cancelled');
     expect(await q.readyCount()).toBe(0);
+  });
+
+  it('a flow is kept retentionMs after it ended, then forgotten; the index drops it', async () => {
+    const { id } = await flows.add({ name: 'a', queue: 'ret', type: 'x' }, { id: 'ret-1', retentionMs: 60_000 });
+    await drive(['ret'], () => 1, isEnded(flows, id));
+    const ttl = await real.redis.pttl(flowKeys().flow(id));
+    expect(ttl).toBeGreaterThan(50_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    expect(await flows.list({ limit: 1000 })).toContain(id);
+    // its retention runs out
+    await real.redis.pexpire(flowKeys().flow(id), 1);
+    while ((await real.redis.exists(flowKeys().flow(id))) === 1) await new Promise((r) => setImmediate(r));
+    expect(await flows.get(id)).toBeUndefined();
+    expect(await pruneFlowIndex(real.redis, 'taskq', 0)).toBeGreaterThanOrEqual(1);
+    expect(await flows.list({ limit: 1000 })).not.toContain(id);
+    // the id again, once forgotten: its step's task is still kept in its queue, so the add is refused (its enqueue would do nothing)
+    await expect(flows.add({ name: 'a', queue: 'ret', type: 'x' }, { id: 'ret-1' })).rejects.toThrow(
+      'flow ret-1: the task ids ret-1:a exist in queue ret already (an earlier flow of this id, forgotten since?): give the flow another id',
+    );
+    // a running flow's entry stays
+    await flows.add({ name: 'a', queue: 'ret', type: 'x' }, { id: 'ret-2' });
+    await pruneFlowIndex(real.redis, 'taskq', 0);
+    expect(await flows.list({ limit: 1000 })).toContain('ret-2');
   });
 
   it('refuses bad flows before writing anything', async () => {

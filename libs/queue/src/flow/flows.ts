@@ -159,6 +159,7 @@ export class Flows extends QueueClient {
     const args: string[] = [this.fk.events, id, policy, String(retentionMs), JSON.stringify(steps.map((s) => s.name))];
     for (const s of steps) args.push(s.queue, `${id}:${s.name}`, JSON.stringify(s.input), JSON.stringify(s.deps), JSON.stringify(s.next));
     const redis = await this.redis();
+    if ((await redis.exists(this.fk.flow(id))) === 0) await this.assertStepIdsFree(redis, id, steps);
     const now = Date.now();
     // first the promise that someone finishes it, then the flow
     await redis.zadd(this.fk.unsettled, now + SETTLE_MS, id);
@@ -180,6 +181,24 @@ export class Flows extends QueueClient {
         ? stored.steps.map((s) => ({ name: s.name, queue: s.queue, taskId: s.taskId, dependsOn: s.dependsOn }))
         : steps.map((s) => ({ name: s.name, queue: s.queue, taskId: `${id}:${s.name}`, dependsOn: s.deps })),
     };
+  }
+
+  /**
+   * Refuses a new flow whose steps' task ids are taken in their queues (by an
+   * earlier flow of the same id, forgotten since, whose tasks are still kept,
+   * e.g. a Dead step): their enqueues would do nothing and the flow would
+   * never end.
+   */
+  private async assertStepIdsFree(redis: RedisClient, id: string, steps: readonly { name: string; queue: string }[]): Promise<void> {
+    const byQueue = new Map<string, string[]>();
+    for (const s of steps) byQueue.set(s.queue, [...(byQueue.get(s.queue) ?? []), `${id}:${s.name}`]);
+    for (const [queue, ids] of byQueue) {
+      const found = await redis.hmget(queueKeys(queue, this.keys.prefix).tasks, ...ids);
+      const taken = ids.filter((_, i) => found[i] !== null);
+      if (taken.length > 0) {
+        throw new InvalidFlowError(`flow ${id}: the task ids ${taken.join(', ')} exist in queue ${queue} already (an earlier flow of this id, forgotten since?): give the flow another id`);
+      }
+    }
   }
 
   private async reconcile(redis: RedisClient, id: string): Promise<void> {

@@ -14,4 +14,4 @@ export {
   type FlowsOptions,
 } from './flows';
 export { flowKeys, MAX_FLOW_NAME_LENGTH, type FlowKeys } from './flow-keys';
-export { moveFlowNotices, reconcileUnsettledFlows } from './flow-engine';
+export { moveFlowNotices, pruneFlowIndex, reconcileUnsettledFlows } from './flow-engine';
