@@ -90,6 +90,16 @@ local function bytesAfter(a, b)
 end
 
 -- the seq of a task's record, or nil
+-- The first index in [lo, hi) where `holds(i)` is true, or hi: a binary
+-- search over positions where it is false, then true.
+local function firstWhere(lo, hi, holds)
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if holds(mid) then hi = mid else lo = mid + 1 end
+  end
+  return lo
+end
+
 local function seqOf(id)
   local rec = taskq_str(redis.call('HGET', KEYS[10], id))
   return rec and tonumber(string.match(rec, '"seq":(%d+)') or '')
@@ -116,12 +126,7 @@ if status == 'Done' or status == 'Cancelled' or status == 'Dead' or status == 'F
         end
         return 0
       end
-      local lo, hi = 0, len
-      while lo < hi do
-        local mid = math.floor((lo + hi) / 2)
-        if seqAt(mid) < cut then hi = mid else lo = mid + 1 end
-      end
-      pos = lo
+      pos = firstWhere(0, len, function(i) return seqAt(i) < cut end)
     end
   end
   while nrows < limit and read < budget and pos < len do
@@ -145,13 +150,8 @@ elseif status == 'Delayed' or status == 'Retrying' then
     else
       -- after (due, id), wherever it went: the elements due earlier, then
       -- those due then whose id sorts at or before it
-      local lo = redis.call('ZCOUNT', set, '-inf', '(' .. cursorKey)
-      local hi = redis.call('ZCOUNT', set, '-inf', cursorKey)
-      while lo < hi do
-        local mid = math.floor((lo + hi) / 2)
-        if bytesAfter(redis.call('ZRANGE', set, mid, mid)[1], cursorId) then hi = mid else lo = mid + 1 end
-      end
-      pos = lo
+      pos = firstWhere(redis.call('ZCOUNT', set, '-inf', '(' .. cursorKey), redis.call('ZCOUNT', set, '-inf', cursorKey),
+        function(i) return bytesAfter(redis.call('ZRANGE', set, i, i)[1], cursorId) end)
     end
   end
   while nrows < limit and read < budget and pos < len do
