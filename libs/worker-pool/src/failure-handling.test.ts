@@ -1,8 +1,8 @@
-import RedisMock from 'ioredis-mock';
 import type { Redis } from 'ioredis';
 import { decodeStatusMessage, isFinalStatus, type StatusRecord } from '@taskq/recorder';
 import { Queue, queueKeys } from '@taskq/queue';
 import { WorkerPool } from './worker-pool';
+import { MockRedis } from './test-support/mock-redis';
 import { sleepTask } from './sleep-task';
 import { UnrecoverableError } from './errors/unrecoverable-error';
 import type { HandlerMap } from './handler';
@@ -10,20 +10,12 @@ import type { WorkerPoolOptions } from './options';
 
 const config = { queue: 'fh' };
 const k = queueKeys('fh');
-let port = 40000 + Math.floor(Math.random() * 10000);
-const opened: Redis[] = [];
-let pools: WorkerPool[] = [];
+const mocks = new MockRedis(40000);
 
 function setup(handlers: HandlerMap, options: WorkerPoolOptions = {}) {
-  const p = port++;
-  const make = (): Redis => {
-    const r = new RedisMock({ port: p });
-    opened.push(r);
-    return r;
-  };
+  const { make } = mocks.server();
   const redis = make();
-  const pool = new WorkerPool({ ...config, connection: redis, concurrency: 2, idlePollMs: 50, ...options, handlers });
-  pools.push(pool);
+  const pool = mocks.track(new WorkerPool({ ...config, connection: redis, concurrency: 2, idlePollMs: 50, ...options, handlers }));
   return { redis, queue: new Queue({ ...config, connection: redis }), pool, make };
 }
 
@@ -42,11 +34,7 @@ function history(subscriber: Redis, id: string): Promise<StatusRecord[]> {
   });
 }
 
-afterEach(async () => {
-  await Promise.all(pools.map((p) => p.stop(0)));
-  pools = [];
-  for (const r of opened.splice(0)) r.disconnect();
-});
+afterEach(() => mocks.cleanup());
 
 describe('WorkerPool failure handling (ioredis-mock)', () => {
   it('retries a failed attempt after the backoff and ends Done', async () => {

@@ -1,36 +1,23 @@
-import RedisMock from 'ioredis-mock';
-import type { Redis } from 'ioredis';
 import { decodeProgressEvent, Queue, queueKeys, type ProgressUpdate, type ProgressValue } from '@taskq/queue';
 import { WorkerPool } from './worker-pool';
+import { MockRedis } from './test-support/mock-redis';
 import type { HandlerMap, TaskContext } from './handler';
 import { waitFor } from './test-support/wait-for';
 import { sleepTask } from './sleep-task';
 
 const k = queueKeys('progress-pool');
-let port = 40000 + Math.floor(Math.random() * 10000);
-const opened: Redis[] = [];
-let pools: WorkerPool[] = [];
+const mocks = new MockRedis(40000);
 
-afterEach(async () => {
-  await Promise.all(pools.map((p) => p.stop(0)));
-  pools = [];
-  for (const r of opened.splice(0)) r.disconnect();
-});
+afterEach(() => mocks.cleanup());
 
 /** A pool on a fresh in-memory Redis, its queue, and the progress updates seen on the events channel. */
 async function setup(handlers: HandlerMap, progressIntervalMs = 100) {
-  const p = port++;
-  const make = (): Redis => {
-    const r = new RedisMock({ port: p });
-    opened.push(r);
-    return r;
-  };
+  const { p, make } = mocks.server();
   const redis = make();
   redis.duplicate = make;
   const config = { queue: 'progress-pool', connection: redis };
   const queue = new Queue(config);
-  const pool = new WorkerPool({ ...config, consumerId: `c-${p}`, concurrency: 2, idlePollMs: 50, heartbeat: 'main', progressIntervalMs, handlers });
-  pools.push(pool);
+  const pool = mocks.track(new WorkerPool({ ...config, consumerId: `c-${p}`, concurrency: 2, idlePollMs: 50, heartbeat: 'main', progressIntervalMs, handlers }));
   const seen: (ProgressUpdate & { calls: number })[] = [];
   const sub = make();
   let calls = 0;

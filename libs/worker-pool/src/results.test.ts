@@ -1,8 +1,8 @@
-import RedisMock from 'ioredis-mock';
 import type { Redis } from 'ioredis';
 import { decodeStatusMessage, isFinalStatus, type StatusRecord } from '@taskq/recorder';
 import { Queue, queueKeys, type JsonValue } from '@taskq/queue';
 import { WorkerPool } from './worker-pool';
+import { MockRedis } from './test-support/mock-redis';
 import { sleepTask } from './sleep-task';
 import type { HandlerMap } from './handler';
 import type { WorkerPoolOptions } from './options';
@@ -10,20 +10,12 @@ import { resolvePoolOptions } from './options';
 
 const config = { queue: 'res' };
 const k = queueKeys('res');
-let port = 50000 + Math.floor(Math.random() * 10000);
-const opened: Redis[] = [];
-let pools: WorkerPool[] = [];
+const mocks = new MockRedis(50000);
 
 function setup(handlers: HandlerMap, options: WorkerPoolOptions = {}) {
-  const p = port++;
-  const make = (): Redis => {
-    const r = new RedisMock({ port: p });
-    opened.push(r);
-    return r;
-  };
+  const { make } = mocks.server();
   const redis = make();
-  const pool = new WorkerPool({ ...config, connection: redis, concurrency: 1, idlePollMs: 50, ...options, handlers });
-  pools.push(pool);
+  const pool = mocks.track(new WorkerPool({ ...config, connection: redis, concurrency: 1, idlePollMs: 50, ...options, handlers }));
   return { redis, queue: new Queue({ ...config, connection: redis }), pool, make };
 }
 
@@ -41,11 +33,7 @@ function finals(subscriber: Redis, ids: readonly string[]): Promise<Map<string, 
   });
 }
 
-afterEach(async () => {
-  await Promise.all(pools.map((p) => p.stop(0)));
-  pools = [];
-  for (const r of opened.splice(0)) r.disconnect();
-});
+afterEach(() => mocks.cleanup());
 
 describe('WorkerPool: a handler\'s return value is the task\'s result (ioredis-mock)', () => {
   it('stores what a handler returns or resolves to with its Done record; undefined stores nothing', async () => {

@@ -1,8 +1,8 @@
-import RedisMock from 'ioredis-mock';
 import type { Redis } from 'ioredis';
 import { decodeStatusMessage, decodeStatusRecord, silentLogger, type StatusRecord } from '@taskq/recorder';
 import { Queue, queueKeys, type AckItem } from '@taskq/queue';
 import { WorkerPool } from './worker-pool';
+import { MockRedis } from './test-support/mock-redis';
 import { sleepTask } from './sleep-task';
 import type { HandlerMap } from './handler';
 import type { WorkerPoolOptions } from './options';
@@ -10,19 +10,11 @@ import { waitFor } from './test-support/wait-for';
 
 const config = { queue: 'pool' };
 const k = queueKeys('pool');
-let port = 30000 + Math.floor(Math.random() * 10000);
-const opened: Redis[] = [];
-let pools: WorkerPool[] = [];
+const mockRedis = new MockRedis(30000);
 
 /** Connections to one fresh in-memory Redis (a port of its own). */
 function mocks(): { p: number; make: () => Redis } {
-  const p = port++;
-  const make = (): Redis => {
-    const r = new RedisMock({ port: p });
-    opened.push(r);
-    return r;
-  };
-  return { p, make };
+  return mockRedis.server();
 }
 
 /**
@@ -45,9 +37,7 @@ function subscriberWatch(make: () => Redis): { factory: () => Redis; ready: Prom
 /** A pool on a mock client whose subscriber connections (its duplicate()s) come from `factory`. */
 function poolOn(redis: Redis, factory: () => Redis, options: WorkerPoolOptions): WorkerPool {
   redis.duplicate = factory;
-  const pool = new WorkerPool({ ...config, connection: redis, ...options });
-  pools.push(pool);
-  return pool;
+  return mockRedis.track(new WorkerPool({ ...config, connection: redis, ...options }));
 }
 
 function setup(handlers: HandlerMap, concurrency = 2, graceMs = 5000, idlePollMs = 50) {
@@ -74,11 +64,7 @@ async function waitFinal(redis: Redis, subscriber: Redis, ids: string[]): Promis
   });
 }
 
-afterEach(async () => {
-  await Promise.all(pools.map((p) => p.stop(0)));
-  pools = [];
-  for (const r of opened.splice(0)) r.disconnect();
-});
+afterEach(() => mockRedis.cleanup());
 
 describe('WorkerPool (ioredis-mock)', () => {
   it('says when its heartbeats cannot come from a thread (an in-memory client), and says nothing when told to beat from the main thread', async () => {
