@@ -6,6 +6,12 @@ export interface SleepPayload {
   readonly ms: number;
   /** Planned failures: attempts up to this number throw (for demos and chaos tests). Default 0. */
   readonly failAttempts?: number;
+  /**
+   * With a value, the result also has `sum`: this value plus the `sum` of
+   * every result in `task.flow.inputs` (a flow step's inputs; for flow demos
+   * and the chaos run, which checks that every input arrived).
+   */
+  readonly value?: number;
   [key: string]: number | undefined;
 }
 
@@ -13,6 +19,19 @@ export interface SleepPayload {
 export interface SleepResult {
   /** How long it slept, ms: its payload's `ms`. */
   readonly sleptMs: number;
+  /** Only when the payload has a `value`: it plus the `sum`s of the flow step's inputs. */
+  readonly sum?: number;
+}
+
+/** payload.value plus the numeric `sum` of each result in the flow step's inputs; undefined without a value. */
+function sumOf(value: unknown, inputs: Readonly<Record<string, unknown>> | undefined): number | undefined {
+  if (typeof value !== 'number') return undefined;
+  let sum = value;
+  for (const input of Object.values(inputs ?? {})) {
+    const s = typeof input === 'object' && input !== null ? (input as { sum?: unknown }).sum : undefined;
+    if (typeof s === 'number') sum += s;
+  }
+  return sum;
 }
 
 /** The sleep task reports its progress in this many steps (every 10 % of its duration). */
@@ -26,7 +45,9 @@ export const SLEEP_PROGRESS_MIN_MS = 100;
  * the apps and the tests use it as a stand-in for real work. A sleep of 100
  * ms or more reports its progress every 10 % of its duration, as steps done of
  * ten (`{ done: 4, total: 10 }`: 40 %; the pool throttles it). Its result
- * is `{ sleptMs }`, the payload's `ms`.
+ * is `{ sleptMs }`, the payload's `ms`; with a `payload.value`, also `sum`
+ * (that value plus the `sum`s of the flow step's inputs: a chain adds up,
+ * a chord's callback gets its members' total).
  */
 export const sleepTask: TaskHandler = (task, { signal, attempt, progress }) => {
   const payload = task.payload as Partial<SleepPayload> | null;
@@ -53,7 +74,10 @@ export const sleepTask: TaskHandler = (task, { signal, attempt, progress }) => {
     const onEnd = (): void => {
       signal.removeEventListener('abort', onAbort);
       if (attempt <= failAttempts) reject(new Error(`planned failure of attempt ${attempt} (fails ${failAttempts})`));
-      else resolve({ sleptMs: ms });
+      else {
+        const sum = sumOf(payload?.value, task.flow?.inputs);
+        resolve(sum === undefined ? { sleptMs: ms } : { sleptMs: ms, sum });
+      }
     };
     const onAbort = (): void => {
       clearTimeout(timer);
