@@ -6,6 +6,12 @@ export interface SleepPayload {
   readonly ms: number;
   /** Planned failures: attempts up to this number throw (for demos and chaos tests). Default 0. */
   readonly failAttempts?: number;
+  /**
+   * With a value, the result also has `sum`: this value plus the `sum` of
+   * every result in `task.flow.inputs` (a flow step's inputs; for flow demos
+   * and the chaos run, which checks that every input arrived).
+   */
+  readonly value?: number;
   [key: string]: number | undefined;
 }
 
@@ -15,6 +21,8 @@ export interface SleepResult {
   readonly sleptMs: number;
   /** A flow step only: its own `sleptMs` plus the `totalMs` (or `sleptMs`) of each step it waited for. */
   readonly totalMs?: number;
+  /** Only when the payload has a `value`: it plus the `sum`s of the flow step's inputs. */
+  readonly sum?: number;
 }
 
 /** A flow step's sleep total: its own ms plus what the steps it waited for returned. */
@@ -26,6 +34,17 @@ function flowTotal(ms: number, inputs: Readonly<Record<string, unknown>>): numbe
     if (typeof n === 'number' && Number.isFinite(n)) total += n;
   }
   return total;
+}
+
+/** payload.value plus the numeric `sum` of each result in the flow step's inputs; undefined without a value. */
+function sumOf(value: unknown, inputs: Readonly<Record<string, unknown>> | undefined): number | undefined {
+  if (typeof value !== 'number') return undefined;
+  let sum = value;
+  for (const input of Object.values(inputs ?? {})) {
+    const s = typeof input === 'object' && input !== null ? (input as { sum?: unknown }).sum : undefined;
+    if (typeof s === 'number') sum += s;
+  }
+  return sum;
 }
 
 /** The sleep task reports its progress in this many steps (every 10 % of its duration). */
@@ -41,7 +60,8 @@ export const SLEEP_PROGRESS_MIN_MS = 100;
  * ten (`{ done: 4, total: 10 }`: 40 %; the pool throttles it). Its result
  * is `{ sleptMs }`, the payload's `ms`; as a flow step, also `totalMs`,
  * which adds the totals its inputs carry (a chain's last step: the chain's
- * sleep; a chord's callback: the whole flow's).
+ * sleep; a chord's callback: the whole flow's); with a `payload.value`, also
+ * `sum` (that value plus the `sum`s of the flow step's inputs).
  */
 export const sleepTask: TaskHandler = (task, { signal, attempt, progress }) => {
   const payload = task.payload as Partial<SleepPayload> | null;
@@ -68,7 +88,14 @@ export const sleepTask: TaskHandler = (task, { signal, attempt, progress }) => {
     const onEnd = (): void => {
       signal.removeEventListener('abort', onAbort);
       if (attempt <= failAttempts) reject(new Error(`planned failure of attempt ${attempt} (fails ${failAttempts})`));
-      else resolve(task.flow ? { sleptMs: ms, totalMs: flowTotal(ms, task.flow.inputs) } : { sleptMs: ms });
+      else {
+        const sum = sumOf(payload?.value, task.flow?.inputs);
+        resolve({
+          sleptMs: ms,
+          ...(task.flow ? { totalMs: flowTotal(ms, task.flow.inputs) } : {}),
+          ...(sum === undefined ? {} : { sum }),
+        });
+      }
     };
     const onAbort = (): void => {
       clearTimeout(timer);

@@ -1,5 +1,6 @@
 import yargs from 'yargs';
 import { throwingUsage, UsageError } from '@taskq/app-kit';
+import { MAX_STEPS_PER_FLOW } from './flow-plan';
 
 /** What a chaos run does; every field has a command-line flag. */
 export interface ChaosOptions {
@@ -33,6 +34,11 @@ export interface ChaosOptions {
    * plus a janitor pass). Default 10000.
    */
   readonly maxHoldMs: number;
+  /**
+   * Flows added while the workers are being killed (chains, chords, diamonds;
+   * some failing under failFast or continue; see flow-plan.ts). Default 60; 0: none.
+   */
+  readonly flows: number;
   /** Print worker stderr and monitor warnings. Default false. */
   readonly verbose: boolean;
   /** Keep every worker's output in this directory. Default: not kept. */
@@ -78,6 +84,7 @@ export function parseArgs(argv: readonly string[]): ChaosOptions {
     .option('fail-always', { type: 'number', default: 0.05, describe: 'share of tasks that fail every attempt (end Dead)' })
     .option('max-ms', { type: 'number', default: 150, describe: 'longest task duration, ms (uniform in 0..max)' })
     .option('max-hold-ms', { type: 'number', default: 10_000, describe: 'fail when an attempt holds a task InProgress longer than this' })
+    .option('flows', { type: 'number', default: 60, describe: 'flows added during the run (chains, chords, diamonds; some failing), 0: none' })
     .option('verbose', { type: 'boolean', default: false, describe: 'print worker stderr and monitor warnings' })
     .option('log-dir', { type: 'string', describe: "keep every worker's output in this directory (worker-<n>-<pid>.log)" })
     .option('acl-user', { type: 'boolean', default: false, describe: 'run the workers as a Redis user limited to ~taskq:* &taskq:* +@all -@dangerous' });
@@ -95,12 +102,17 @@ export function parseArgs(argv: readonly string[]): ChaosOptions {
     failAlways: a['fail-always'],
     maxMs: a['max-ms'],
     maxHoldMs: a['max-hold-ms'],
+    flows: a.flows,
     verbose: a.verbose,
     logDir: a['log-dir'],
     aclUser: a['acl-user'],
   };
   wholeAtLeast('tasks', options.tasks, 1);
   if (options.tasks > MAX_TASKS) throw new UsageError(`--tasks must be at most ${MAX_TASKS}, got ${options.tasks}`);
+  wholeAtLeast('flows', options.flows, 0);
+  if (options.tasks + options.flows * MAX_STEPS_PER_FLOW > MAX_TASKS) {
+    throw new UsageError(`--tasks plus the flows' steps (up to ${MAX_STEPS_PER_FLOW} per flow) must be at most ${MAX_TASKS}, got ${options.tasks} + ${options.flows} x ${MAX_STEPS_PER_FLOW}`);
+  }
   wholeAtLeast('workers', options.workers, 1);
   wholeAtLeast('concurrency', options.concurrency, 1);
   wholeAtLeast('duration-limit-ms', options.durationLimitMs, 1);

@@ -8,6 +8,9 @@ import { FINAL_STATUSES, silentLogger, type Logger, type StatusRecord } from '@t
 import { startRedisServer } from '@taskq/redis-harness';
 import type { ChaosOptions } from './args';
 import { checkRun, type CheckReport } from './checks';
+import { checkFlows, type FlowReport } from './flow-checks';
+import { FlowDriver, readStepTasks } from './flow-driver';
+import { makeFlowPlan } from './flow-plan';
 import { holdTimesOf } from './hold-time';
 import { makePlan, toTaskInput } from './plan';
 import { createPrng } from './prng';
@@ -48,6 +51,8 @@ const STOP_GRACE_MS = 10_000;
 export interface ChaosOutcome {
   readonly report: CheckReport;
   readonly facts: RunFacts;
+  /** The flow checks; undefined with --flows 0. */
+  readonly flows?: FlowReport;
 }
 
 /** The built worker app; `nx run @taskq/chaos:chaos` builds it first. */
@@ -106,8 +111,20 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
     const redis = await connectRedis(server.url, { connectionName: 'chaos-cmd' });
     cleanups.push(() => closeClient(redis));
 
-    // one Monitor per queue (a Monitor follows one queue's events), one history: the ids are unique across the queues
-    const history = new StatusHistory();
+    const plan = makePlan({
+      tasks: options.tasks,
+      seed: options.seed,
+      failOnceShare: options.failOnce,
+      failAlwaysShare: options.failAlways,
+      maxMs: options.maxMs,
+      queues: QUEUE_NAMES,
+    });
+    const planned = new Set(plan.map((t) => t.id));
+    const flowPlan = makeFlowPlan({ flows: options.flows, seed: options.seed, queues: QUEUE_NAMES, maxMs: options.maxMs });
+
+    // one Monitor per queue (a Monitor follows one queue's events), one history: the ids are unique across the queues;
+    // it records the flows' step tasks too, and counts the planned tasks' finals (the restart's trigger)
+    const history = new StatusHistory((id) => planned.has(id));
     const monitors = new Map<string, Monitor>();
     for (const queue of QUEUE_NAMES) {
       const monitor = new Monitor({
@@ -145,14 +162,6 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
     cleanups.push(() => activeFleet.killAll());
     activeFleet.fill(options.workers);
 
-    const plan = makePlan({
-      tasks: options.tasks,
-      seed: options.seed,
-      failOnceShare: options.failOnce,
-      failAlwaysShare: options.failAlways,
-      maxMs: options.maxMs,
-      queues: QUEUE_NAMES,
-    });
     const idsOf = new Map(QUEUE_NAMES.map((queue) => [queue, plan.filter((t) => t.queue === queue).map((t) => t.id)]));
     const enqueuedAt = Date.now();
     for (const queue of QUEUE_NAMES) {
@@ -160,12 +169,21 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
     }
     const deadline = enqueuedAt + options.durationLimitMs;
 
+    // the flows: added one by one while workers are killed and Redis restarts, each followed until it ended
+    const flowDriver = new FlowDriver(redis, flowPlan, signal);
+    cleanups.push(() => flowDriver.close());
+    const adding = flowDriver.addAll(enqueuedAt, deadline);
+    const flowsEnded = flowDriver.untilAllEnded(adding, deadline);
+
     // Settles when every task is final, the time limit passes, or the run is aborted.
     let drainedAt: number | undefined;
     let failure: { reason: unknown } | undefined;
     let settled = false;
     const timeoutMs = Math.max(1, deadline - Date.now());
-    const waiting = Promise.all([...monitors].map(([queue, monitor]) => monitor.waitFor(idsOf.get(queue) ?? [], FINAL_STATUSES, { timeoutMs, signal }))).then(
+    const waiting = Promise.all([
+      ...[...monitors].map(([queue, monitor]) => monitor.waitFor(idsOf.get(queue) ?? [], FINAL_STATUSES, { timeoutMs, signal })),
+      flowsEnded,
+    ]).then(
       () => {
         drainedAt = Date.now();
       },
@@ -203,11 +221,14 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
       }
       if (now >= nextProgress) {
         nextProgress = now + PROGRESS_EVERY_MS;
-        print(`  ${((now - enqueuedAt) / 1000).toFixed(1)} s: ${history.finalCount}/${options.tasks} final, ${activeFleet.kills} kills, ${tally.starts} starts`);
+        const flowsNow = flowPlan.length > 0 ? `, flows ${flowDriver.endedCount} ended/${flowDriver.addedCount} added/${flowPlan.length}` : '';
+        print(`  ${((now - enqueuedAt) / 1000).toFixed(1)} s: ${history.finalCount}/${options.tasks} final${flowsNow}, ${activeFleet.kills} kills, ${tally.starts} starts`);
       }
     }
     await waiting;
     if (failure) throw failure.reason;
+    // the adds are over by now (all added, or given up at the deadline: those flows count as not ended)
+    await adding.catch((err: unknown) => print(`  warning: flows not all added: ${err instanceof Error ? err.message : String(err)}`));
 
     await activeFleet.stopAll(STOP_GRACE_MS);
     for (const monitor of monitors.values()) await monitor.stop();
@@ -217,6 +238,20 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
       const state = await readRedisState(redis, queueKeys(queue), idsOf.get(queue) ?? []);
       for (const [id, record] of state.recorded) recorded.set(id, record);
       for (const [id, where] of state.stuck) stuck.set(id, where);
+    }
+    let flows: FlowReport | undefined;
+    if (flowPlan.length > 0) {
+      const steps = await readStepTasks(redis, flowPlan);
+      flows = checkFlows({
+        flows: flowPlan,
+        states: await flowDriver.states(),
+        records: steps.records,
+        results: steps.results,
+        history: history.records(),
+        starts: tally.perTaskStarts(),
+        doneLines: tally.perTaskDones(),
+      });
+      if (flowDriver.retriedAdds > 0) print(`  flow adds tried again after an error (Redis restarting): ${flowDriver.retriedAdds}`);
     }
     const report = checkRun({ plan, recorded, stuck, history: history.statuses(), starts: tally.perTaskStarts(), succeeded: tally.succeeded() });
     const facts: RunFacts = {
@@ -241,7 +276,7 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
         START_GRACE_MS,
       ),
     };
-    return { report, facts };
+    return { report, facts, flows };
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     process.off('exit', onExit);

@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { parseArgs, UsageError, type ChaosOptions } from './args';
 import { failures } from './checks';
+import { flowDetailLines, flowFailures, flowsLine } from './flow-checks';
 import { runChaos } from './chaos-run';
 import { detailLines, summaryLine, verdictLine } from './summary';
 
@@ -36,14 +37,19 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   try {
-    const { report, facts } = await runChaos(options, controller.signal, out);
+    const { report, facts, flows } = await runChaos(options, controller.signal, out);
     out(summaryLine(report, facts));
+    if (flows !== undefined) out(flowsLine(flows));
     for (const line of detailLines(report, facts)) out(line);
-    const failed = failures(report, {
-      slowHolds: facts.holdTimes?.over,
-      holdLimitMs: options.maxHoldMs,
-      unstartedFetches: facts.unstarted?.count,
-    });
+    if (flows !== undefined) for (const line of flowDetailLines(flows)) out(line);
+    const failed = [
+      ...failures(report, {
+        slowHolds: facts.holdTimes?.over,
+        holdLimitMs: options.maxHoldMs,
+        unstartedFetches: facts.unstarted?.count,
+      }),
+      ...(flows === undefined ? [] : flowFailures(flows)),
+    ];
     out(verdictLine(failed));
     return failed.length === 0 ? EXIT.ok : EXIT.failed;
   } catch (err) {

@@ -10,6 +10,9 @@ export class StatusHistory {
   private readonly byTask = new Map<string, StatusRecord[]>();
   private finals = 0;
 
+  /** `counted`: the tasks `finalCount` counts (default all). */
+  constructor(private readonly counted: (taskId: string) => boolean = () => true) {}
+
   /** Adds one delivered record (the monitor's `onStatus('*', '*', …)` callback). */
   record(record: StatusRecord): void {
     let records = this.byTask.get(record.id);
@@ -17,11 +20,11 @@ export class StatusHistory {
       records = [];
       this.byTask.set(record.id, records);
     }
-    if (isFinalStatus(record.status) && !records.some((r) => isFinalStatus(r.status))) this.finals++;
+    if (isFinalStatus(record.status) && this.counted(record.id) && !records.some((r) => isFinalStatus(r.status))) this.finals++;
     records.push(record);
   }
 
-  /** Tasks seen with a final status at least once. */
+  /** Tasks seen with a final status at least once (of those counted). */
   get finalCount(): number {
     return this.finals;
   }

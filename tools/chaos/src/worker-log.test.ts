@@ -40,6 +40,18 @@ describe('ExecutionTally', () => {
     ev('RETRY', 'c', 1);
     expect({ starts: tally.starts, interrupted: tally.interrupted, b: tally.startsOf('b') }).toEqual({ starts: 4, interrupted: 1, b: 2 });
   });
+
+  it('counts DONE lines per task (a second one is a second accepted ack)', () => {
+    const tally = new ExecutionTally();
+    tally.add({ verb: 'DONE', taskId: 'a', attempt: 1, worker: 'w1' });
+    tally.add({ verb: 'DONE', taskId: 'a', attempt: 2, worker: 'w2' });
+    tally.add({ verb: 'DONE', taskId: 'b', attempt: 1, worker: 'w1' });
+    tally.add({ verb: 'FINISHED', taskId: 'c', attempt: 1, worker: 'w1' });
+    expect([...tally.perTaskDones()]).toEqual([
+      ['a', 2],
+      ['b', 1],
+    ]);
+  });
 });
 
 describe('ExecutionTally.handled', () => {

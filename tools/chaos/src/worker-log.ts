@@ -51,6 +51,7 @@ export class ExecutionTally {
   private readonly handledKeys = new Set<string>();
   private readonly perTask = new Map<string, number>();
   private readonly done = new Set<string>();
+  private readonly doneCount = new Map<string, number>();
 
   add(event: TaskLogEvent): void {
     const key = `${event.taskId}\u0000${event.attempt}\u0000${event.worker}`;
@@ -61,7 +62,10 @@ export class ExecutionTally {
       this.open.add(key);
     } else {
       this.open.delete(key);
-      if (event.verb === 'DONE') this.done.add(event.taskId);
+      if (event.verb === 'DONE') {
+        this.done.add(event.taskId);
+        this.doneCount.set(event.taskId, (this.doneCount.get(event.taskId) ?? 0) + 1);
+      }
     }
   }
 
@@ -88,6 +92,11 @@ export class ExecutionTally {
   /** Ids of tasks with a DONE line. */
   succeeded(): ReadonlySet<string> {
     return this.done;
+  }
+
+  /** DONE lines per task id (a worker logs DONE only once Redis accepted the ack). */
+  perTaskDones(): ReadonlyMap<string, number> {
+    return this.doneCount;
   }
 
   /** START lines per task id. */

@@ -1,0 +1,146 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { flowKeys, Flows, FLOW_ENDED, queueKeys, type FlowStatus } from '@taskq/queue';
+import { decodeStatusRecord, queuedRecordOf, type StatusRecord } from '@taskq/recorder';
+import type { ObservedFlow } from './flow-checks';
+import type { PlannedFlow } from './flow-plan';
+
+/** How often a flow is added, ms: 60 flows over the first 18 s, while workers are killed and Redis restarts. */
+export const FLOW_ADD_EVERY_MS = 300;
+/** Wait after a failed add (Redis restarting) before adding the same id again. */
+const RETRY_ADD_MS = 200;
+const POLL_MS = 250;
+
+/**
+ * Adds the planned flows one every FLOW_ADD_EVERY_MS, as a client would: an
+ * add that fails (Redis restarting) is tried again with the same flow id,
+ * which is idempotent. Tracks which flows ended.
+ */
+export class FlowDriver {
+  private added = 0;
+  private readonly ended = new Set<string>();
+  private readonly flows: Flows;
+  /** Adds retried after an error. */
+  retriedAdds = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly plan: readonly PlannedFlow[],
+    private readonly signal: AbortSignal,
+  ) {
+    this.flows = new Flows({ queue: 'chaos-default', connection: redis });
+  }
+
+  get addedCount(): number {
+    return this.added;
+  }
+
+  get endedCount(): number {
+    return this.ended.size;
+  }
+
+  /** Adds every flow, spread over time from `startAt`; gives up at `deadline` (the run's limit). */
+  async addAll(startAt: number, deadline: number): Promise<void> {
+    for (const [i, flow] of this.plan.entries()) {
+      const due = startAt + i * FLOW_ADD_EVERY_MS;
+      if (due > Date.now()) await sleep(due - Date.now(), undefined, { signal: this.signal });
+      for (;;) {
+        try {
+          await this.flows.add(flow.spec, { id: flow.id, policy: flow.policy });
+          break;
+        } catch (err) {
+          if (this.signal.aborted || Date.now() > deadline) throw err;
+          this.retriedAdds++;
+          await sleep(RETRY_ADD_MS, undefined, { signal: this.signal });
+        }
+      }
+      this.added++;
+    }
+  }
+
+  /** Resolves once every flow was added and ended (FlowDone, FlowFailed, FlowCancelled), or at `deadline`. */
+  async untilAllEnded(adding: Promise<void>, deadline: number): Promise<void> {
+    let addsOver = false;
+    void adding.then(
+      () => (addsOver = true),
+      () => (addsOver = true),
+    );
+    const fk = flowKeys();
+    while (Date.now() < deadline && !this.signal.aborted && !this.stopped) {
+      const open = this.plan.slice(0, this.added).filter((f) => !this.ended.has(f.id));
+      if (open.length > 0) {
+        try {
+          const pipe = this.redis.pipeline();
+          for (const f of open) pipe.hget(fk.flow(f.id), 'state');
+          const replies = (await pipe.exec()) ?? [];
+          replies.forEach(([err, state], j) => {
+            if (!err && FLOW_ENDED.has(state as FlowStatus)) this.ended.add(open[j].id);
+          });
+        } catch {
+          // Redis restarting: look again at the next poll
+        }
+      }
+      if (addsOver && this.ended.size === this.plan.length) return;
+      await sleep(POLL_MS);
+    }
+  }
+
+  /** Each flow's state as flows.get reads it. */
+  async states(): Promise<Map<string, ObservedFlow | undefined>> {
+    const out = new Map<string, ObservedFlow | undefined>();
+    for (const f of this.plan) {
+      const s = await this.flows.get(f.id);
+      out.set(f.id, s === undefined ? undefined : { status: s.status, ...(s.endedAt !== undefined ? { endedAt: s.endedAt } : {}), steps: s.steps });
+    }
+    return out;
+  }
+
+  /** Ends the polling of untilAllEnded. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    await this.flows.close();
+  }
+}
+
+/** The status record and stored result of every step's task, from its queue's hashes. */
+export async function readStepTasks(
+  redis: Redis,
+  plan: readonly PlannedFlow[],
+): Promise<{ records: Map<string, StatusRecord | undefined>; results: Map<string, unknown> }> {
+  const records = new Map<string, StatusRecord | undefined>();
+  const results = new Map<string, unknown>();
+  const byQueue = new Map<string, string[]>();
+  for (const f of plan) {
+    for (const s of f.steps) {
+      const ids = byQueue.get(s.queue) ?? [];
+      ids.push(s.taskId);
+      byQueue.set(s.queue, ids);
+    }
+  }
+  for (const [queue, ids] of byQueue) {
+    const k = queueKeys(queue);
+    const [raws, bodies, stored] = await Promise.all([redis.hmget(k.status, ...ids), redis.hmget(k.tasks, ...ids), redis.hmget(k.results, ...ids)]);
+    ids.forEach((id, j) => {
+      const raw = raws[j];
+      const body = bodies[j];
+      let record: StatusRecord | undefined;
+      try {
+        // no stored record: a task still where its enqueue put it, read from its body
+        record = typeof raw === 'string' ? decodeStatusRecord(raw) : typeof body === 'string' ? queuedRecordOf(id, body) : undefined;
+      } catch {
+        record = undefined;
+      }
+      records.set(id, record);
+      const result = stored[j];
+      if (typeof result === 'string') {
+        try {
+          results.set(id, JSON.parse(result) as unknown);
+        } catch {
+          results.set(id, result);
+        }
+      }
+    });
+  }
+  return { records, results };
+}
