@@ -18,7 +18,11 @@
 -- KEYS[10] progress: progress hash (empty for an ended task; cleared all the same)
 -- KEYS[11] cancelled: cancelled list (Cancelled ids, newest first)
 -- KEYS[12] results: results hash (a Done task's result goes with it)
--- KEYS[13] flowMembers: flow-members hash (a flow step's reference goes with it)
+-- KEYS[13] flowMembers: flow-members hash (a flow step's reference goes with
+--   it; a step whose notice a mover has not carried into its flow yet, whose
+--   reference is still here, is not forgotten: the trim stops at it, so that
+--   a notice carried again can never re-enqueue a step whose end its flow
+--   has not heard of yet)
 -- ARGV[1] max age, ms
 -- ARGV[2] max count, per list
 -- ARGV[3] most tasks to forget in this call
@@ -28,6 +32,7 @@ local budget = tonumber(ARGV[3])
 local maxCount = tonumber(ARGV[2])
 local cutoff = now - tonumber(ARGV[1])
 local n = 0
+local members = redis.call('EXISTS', KEYS[13]) == 1
 for _, list in ipairs({ KEYS[1], KEYS[11] }) do
   local left = redis.call('LLEN', list)
   while n < budget and left > 0 do
@@ -39,6 +44,7 @@ for _, list in ipairs({ KEYS[1], KEYS[11] }) do
       -- a task with no record left has nothing to keep
       forget = at == nil or at < cutoff
     end
+    if forget and members and redis.call('HEXISTS', KEYS[13], id) == 1 then forget = false end
     if not forget then break end
     redis.call('RPOP', list)
     for k = 2, 10 do redis.call('HDEL', KEYS[k], id) end

@@ -141,9 +141,11 @@ export interface QueueKeys extends RecordKeys {
   readonly throughput: string;
   /**
    * Hash task id -> `<flow id> <step>`, for the tasks that are steps of a flow
-   * (see Flows), written by the enqueue that releases the step. Absent while
-   * the queue has no flow step: the scripts that end tasks then do no flow
-   * work (one EXISTS, shared with other rare hashes where they have one).
+   * (see Flows), written by the enqueue that releases the step and deleted
+   * once the step's end was carried into its flow (retention does not forget
+   * a step before that). Absent while the queue has no flow step running:
+   * the scripts that end tasks then do no flow work (one EXISTS, shared with
+   * other rare hashes where they have one).
    */
   readonly flowMembers: string;
   /**

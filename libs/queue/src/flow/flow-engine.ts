@@ -120,6 +120,8 @@ export async function moveFlowNotices(redis: RedisClient, keys: QueueKeys, logge
         }
         const reply = (await FLOW_SCRIPTS.note.run(redis, [fk.flow(flowId)], [fk.events, step, taskId, status, status === 'Done' ? (result ?? '') : '', error])) as unknown[];
         if (reply[0] === 'noted') await performFlowActions(redis, keys.prefix, flowId, decodeFlowActions(reply, 1));
+        // its flow heard of its end: retention may forget the task now (see trim.lua)
+        await redis.hdel(keys.flowMembers, taskId);
       }
       await redis.lrem(keys.flowOutbox, -1, entry);
       moved++;

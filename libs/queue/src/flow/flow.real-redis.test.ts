@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
 import { Consumer } from '../consumer';
+import { SCRIPTS } from '../lua-script';
+import { scriptKeys } from '../script-keys';
 import { queueKeys } from '../keys';
 import { Queue } from '../queue';
 import { useRedisServer } from '../test-support/redis-server';
@@ -251,6 +253,30 @@ describe('flows (redis-server)', () => {
     expect(fetched[0].task?.flow?.inputs).toEqual({ a: 'A' });
     const state = await ended(flows, 'twice-1');
     expect(state.done).toBe(1);
+  });
+
+  it('retention does not forget a Done step whose notice is not carried yet; it does once its flow heard of it', async () => {
+    await flows.add(chain({ name: 'a', queue: 'keep', type: 'x' }, { name: 'b', queue: 'keep', type: 'x' }), { id: 'keep-1' });
+    const k = queueKeys('keep');
+    const c = new Consumer({ queue: 'keep', connection: real.redis, id: 'keep' });
+    await c.register();
+    const [a] = (await c.fetch(['w'])).tasks;
+    // the ack stands but its worker is gone before its mover runs: the notice waits in the outbox
+    const stranded = real.redis.duplicate();
+    const lone = new Consumer({ queue: 'keep', connection: stranded, id: 'keep' });
+    await lone.exchange([{ id: a.id, worker: a.worker, token: a.token }], []).then(() => stranded.disconnect());
+    expect(await real.redis.llen(k.flowOutbox)).toBe(1);
+    const trim = () => SCRIPTS.trim.run(real.redis, scriptKeys('trim', k), [0, 0, 100]);
+    expect(await trim()).toBe(0);
+    expect(await real.redis.hexists(k.tasks, 'keep-1:a')).toBe(1);
+    expect(await moveFlowNotices(real.redis, k)).toBe(1);
+    expect(await real.redis.hexists(k.flowMembers, 'keep-1:a')).toBe(0);
+    expect(await trim()).toBe(1);
+    expect(await real.redis.hexists(k.tasks, 'keep-1:a')).toBe(0);
+    // the notice carried again (a mover that stopped before removing it): b was released once, nothing more
+    await real.redis.lpush(k.flowOutbox, 'Done keep-1:a keep-1 a');
+    expect(await moveFlowNotices(real.redis, k)).toBe(1);
+    expect((await c.fetch(['w1', 'w2'])).tasks.map((t) => t.id)).toEqual(['keep-1:b']);
   });
 
   it('an adder that stopped after writing the flow: the janitor enqueues its first steps', async () => {
