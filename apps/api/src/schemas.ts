@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { LISTABLE_STATUSES, MAX_LIST_LIMIT, type ListableStatus } from '@taskq/queue';
+import { LISTABLE_STATUSES, MAX_FLOW_NAME_LENGTH, MAX_FLOW_STEPS, MAX_LIST_LIMIT, type FlowPolicy, type FlowStatus, type FlowStepStatus, type ListableStatus } from '@taskq/queue';
 
 /**
  * The API's request and response schemas, declared once: fastify validates
@@ -27,17 +27,22 @@ const Backoff = Type.Union(
   { description: 'wait between attempts (default: exponential from 1 s, with jitter, capped at 1 h)' },
 );
 
+/** The fields of a task input that a flow's steps have too. */
+const taskFields = {
+  type: Type.String({ minLength: 1, maxLength: 200, description: 'selects the handler' }),
+  payload: Type.Optional(Type.Unknown({ description: 'handler input: plain JSON (default null)' })),
+  priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 9, description: '0-9, default 5: a higher priority runs first' })),
+  delayMs: Type.Optional(Type.Integer({ minimum: 0, description: 'run no earlier than this many ms from now' })),
+  maxAttempts: Type.Optional(Type.Integer({ minimum: 1, description: 'executions allowed before the task is Dead (default 3)' })),
+  backoff: Type.Optional(Backoff),
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'per-attempt time limit, ms' })),
+};
+
 export const TaskBody = Type.Object(
   {
-    type: Type.String({ minLength: 1, maxLength: 200, description: 'selects the handler' }),
-    payload: Type.Optional(Type.Unknown({ description: 'handler input: plain JSON (default null)' })),
+    ...taskFields,
     id: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: "the caller's id: enqueueing it again returns the existing task (idempotent)" })),
-    priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 9, description: '0-9, default 5: a higher priority runs first' })),
-    delayMs: Type.Optional(Type.Integer({ minimum: 0, description: 'run no earlier than this many ms from now' })),
     runAt: Type.Optional(Type.Integer({ minimum: 0, description: 'run no earlier than this time (ms since 1970); exclusive with delayMs' })),
-    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, description: 'executions allowed before the task is Dead (default 3)' })),
-    backoff: Type.Optional(Backoff),
-    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'per-attempt time limit, ms' })),
   },
   { additionalProperties: false },
 );
@@ -227,6 +232,7 @@ export const EventsQuery = Type.Object({
       description: 'a queue to follow (repeat for several: `?queue=a&queue=b`); none: every queue under the prefix, those created later too',
     }),
   ),
+  flows: Type.Optional(Type.Boolean({ description: 'true: the flow events too (`event: flow`, a FlowEvent; no id, at most once: a client that missed some re-reads GET /flows/{id})' })),
 });
 export type EventsQuery = Static<typeof EventsQuery>;
 
@@ -245,5 +251,127 @@ export const EventsStream = Type.Unsafe<string>({
   type: 'string',
   contentMediaType: 'text/event-stream',
   description:
-    'Server-Sent Events: `status` (a status record with its `queue`), `queue` (paused/resumed), `progress` (a batch of progress updates), `reset` (a queue lost its data: replayed from its start), `ready` (the replay, if any, is over; live from here), `error`; a `: keepalive` comment every 15 s. Every status, queue, reset and ready event has an id, the stream position in every queue it follows: send it back as Last-Event-ID to resume.',
+    'Server-Sent Events: `status` (a status record with its `queue`), `queue` (paused/resumed), `progress` (a batch of progress updates), `flow` (with `?flows=true`: the status and counts of a flow after a change), `reset` (a queue lost its data: replayed from its start), `ready` (the replay, if any, is over; live from here), `error`; a `: keepalive` comment every 15 s. Every status, queue, reset and ready event has an id, the stream position in every queue it follows: send it back as Last-Event-ID to resume.',
+});
+
+// ---- flows (see the README's "Flows"): the general DAG form, which covers chain, group and chord
+
+const flowName = (description: string) => Type.String({ minLength: 1, maxLength: MAX_FLOW_NAME_LENGTH, description });
+
+export const FlowStepBody = Type.Object(
+  {
+    name: flowName('unique in the flow (task id rules, no braces); its task id is `<flow id>:<name>`'),
+    queue: Type.Optional(Type.String({ pattern: QUEUE_NAME, description: "the queue its task is enqueued in (default: the body's `queue`)" })),
+    ...taskFields,
+    delayMs: Type.Optional(Type.Integer({ minimum: 0, description: 'run no earlier than this many ms after it is released (all it waits for ended)' })),
+    dependsOn: Type.Optional(Type.Array(flowName('a step name'), { maxItems: MAX_FLOW_STEPS, description: 'the steps it waits for (their results are its task.flow.inputs)' })),
+  },
+  { additionalProperties: false },
+);
+export type FlowStepBody = Static<typeof FlowStepBody>;
+
+export const FlowBody = Type.Object(
+  {
+    id: Type.Optional(flowName("the flow's id (task id rules, no braces): adding an id that exists returns that flow (200, created false); default generated")),
+    policy: Type.Optional(
+      Type.Unsafe<FlowPolicy>({ type: 'string', enum: ['failFast', 'continue'], description: 'failFast (default): a step not Done cancels the rest; continue: the others still run' }),
+    ),
+    retentionMs: Type.Optional(Type.Integer({ minimum: 1, description: 'how long the flow is kept after it ended, ms (default 24 h)' })),
+    queue: Type.Optional(Type.String({ pattern: QUEUE_NAME, description: 'the queue of the steps that name none (default `default`)' })),
+    steps: Type.Array(FlowStepBody, { minItems: 1, maxItems: MAX_FLOW_STEPS, description: 'the steps, each naming the steps it waits for (`dependsOn`)' }),
+  },
+  { additionalProperties: false },
+);
+export type FlowBody = Static<typeof FlowBody>;
+
+export const FlowParams = Type.Object({ id: flowName('flow id') });
+export type FlowParams = Static<typeof FlowParams>;
+
+/** Most flows GET /flows gives at a time. */
+export const MAX_FLOW_LIST_LIMIT = 100;
+
+export const FlowsQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_FLOW_LIST_LIMIT, description: 'most flows in the page (default 50)' })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'flows skipped, newest first (default 0): the nextOffset of the page before' })),
+  },
+  { additionalProperties: false },
+);
+export type FlowsQuery = Static<typeof FlowsQuery>;
+
+const FlowStatusSchema = Type.Unsafe<FlowStatus>({
+  type: 'string',
+  enum: ['FlowRunning', 'FlowFailing', 'FlowCancelling', 'FlowDone', 'FlowFailed', 'FlowCancelled'],
+  description: 'running, ending (FlowFailing, FlowCancelling: waiting for its running steps to stop), or ended (FlowDone, FlowFailed, FlowCancelled)',
+});
+const FlowStepStatusSchema = Type.Unsafe<FlowStepStatus>({
+  type: 'string',
+  enum: ['Waiting', 'Released', 'Done', 'Dead', 'Failed', 'Cancelled'],
+  description: 'Waiting for its deps, Released (its task is in its queue: see `task`), or how its task ended',
+});
+const FlowPolicySchema = Type.Unsafe<FlowPolicy>({ type: 'string', enum: ['failFast', 'continue'] });
+
+export const AddedFlowReply = Type.Object({
+  id: Type.String(),
+  created: Type.Boolean({ description: 'false: a flow of this id existed (it is returned as it is)' }),
+  steps: Type.Array(Type.Object({ name: Type.String(), queue: Type.String(), taskId: Type.String(), dependsOn: Type.Array(Type.String()) })),
+});
+
+const flowCounts = {
+  id: Type.String(),
+  status: FlowStatusSchema,
+  policy: FlowPolicySchema,
+  createdAt: Type.Number({ description: 'ms since 1970 (Redis time)' }),
+  endedAt: Type.Optional(Type.Number({ description: 'when it ended, ms since 1970' })),
+  total: Type.Integer({ description: 'steps' }),
+  done: Type.Integer({ description: 'steps Done' }),
+  failed: Type.Integer({ description: 'steps Dead or Failed' }),
+  cancelled: Type.Integer({ description: 'steps Cancelled' }),
+  reason: Type.Optional(Type.String({ description: 'why it is failing, failed or cancelled' })),
+};
+
+export const FlowSummary = Type.Object(flowCounts);
+
+export const FlowListReply = Type.Object({
+  flows: Type.Array(FlowSummary, { description: 'newest first' }),
+  nextOffset: Type.Optional(Type.Integer({ description: 'give it back as offset for the next page; absent when the list ended' })),
+});
+
+export const FlowReply = Type.Object({
+  ...flowCounts,
+  seq: Type.Integer({ description: "the flow's event count" }),
+  at: Type.Number({ description: 'time of its last event, ms since 1970' }),
+  steps: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      queue: Type.String(),
+      taskId: Type.String({ description: '`<flow id>:<step>`: GET /tasks/{queue}/{taskId} shows the task' }),
+      type: Type.String(),
+      dependsOn: Type.Array(Type.String()),
+      status: FlowStepStatusSchema,
+      result: Type.Optional(Type.Unknown({ description: "a Done step's result (any JSON; absent when its handler returned none)" })),
+      error: Type.Optional(Type.String({ description: 'why it did not end Done' })),
+      task: Type.Optional(
+        Type.Object(
+          {
+            id: Type.String(),
+            status: Status,
+            attempt: Type.Integer(),
+            at: Type.Number(),
+            seq: Type.Integer(),
+            worker: Type.Optional(Type.String()),
+            reason: Type.Optional(Type.String()),
+            runAt: Type.Optional(Type.Number()),
+          },
+          { description: "a Released step's task status record in its queue" },
+        ),
+      ),
+    }),
+  ),
+});
+
+export const FlowCancelReply = Type.Object({
+  id: Type.String(),
+  status: FlowStatusSchema,
+  cancelled: Type.Boolean({ description: 'whether the flow is cancelled (FlowCancelling or FlowCancelled); false for a flow that had ended otherwise' }),
 });

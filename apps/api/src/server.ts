@@ -1,5 +1,24 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
-import { DEFAULT_KEY_PREFIX, discoverQueues, InvalidListQueryError, InvalidTaskError, Queue, queueKeys, readConsumers, readQueueCounts, readThroughput, type RedisClient, type TaskInput } from '@taskq/queue';
+import {
+  dag,
+  DEFAULT_KEY_PREFIX,
+  DEFAULT_QUEUE,
+  discoverQueues,
+  FLOW_ENDED,
+  Flows,
+  InvalidFlowError,
+  InvalidListQueryError,
+  InvalidTaskError,
+  Queue,
+  queueKeys,
+  readConsumers,
+  readQueueCounts,
+  readThroughput,
+  type FlowState,
+  type FlowStep,
+  type RedisClient,
+  type TaskInput,
+} from '@taskq/queue';
 import { silentLogger, TaskqError, type Logger } from '@taskq/recorder';
 import { bearerToken, type Role, type Tokens } from './auth';
 import { registerDashboard } from './dashboard';
@@ -8,6 +27,7 @@ import { EventHub } from './events/hub';
 import { EventStream, type EventStreamSettings } from './events/stream';
 import { openApiDocument, type DocumentedRoute } from './openapi';
 import {
+  AddedFlowReply,
   CancelQuery,
   CancelReply,
   EnqueueBody,
@@ -16,6 +36,12 @@ import {
   EventsHeaders,
   EventsQuery,
   EventsStream,
+  FlowBody,
+  FlowCancelReply,
+  FlowListReply,
+  FlowParams,
+  FlowReply,
+  FlowsQuery,
   QueueParams,
   QueuesReply,
   RequeueBody,
@@ -181,7 +207,8 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
     if (err.validation) {
       statusCode = 400;
       ({ field, message } = validationProblem(err));
-    } else if (err instanceof InvalidTaskError) {
+    } else if (err instanceof InvalidTaskError || err instanceof InvalidFlowError) {
+      // the library's own checks (a step's task input; a flow's names, deps, cycles): its message names the problem
       statusCode = 400;
     } else if (err instanceof InvalidListQueryError) {
       // a cursor that is not one a page gave, for this status
@@ -341,6 +368,81 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
     },
   );
 
+  // flows: one Flows object for reading and cancelling; an add uses one whose default queue is the body's
+  const flows = new Flows({ prefix: o.prefix, connection: o.redis, logger });
+  const flowOf = async (id: string): Promise<FlowState> => {
+    const state = await flows.get(id);
+    if (!state) throw httpError(404, `no flow ${id} (never added, or forgotten after its retention)`);
+    return state;
+  };
+
+  app.post<{ Body: FlowBody }>(
+    '/flows',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: 'add a flow: steps in any queues, each waiting for the steps it names (dependsOn: chains, groups, chords, DAGs); an id that exists returns that flow',
+        body: FlowBody,
+        response: { 200: AddedFlowReply, 201: AddedFlowReply, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { id, policy, retentionMs, queue, steps } = req.body;
+      const adder = new Flows({ queue: queue ?? DEFAULT_QUEUE, prefix: o.prefix, connection: o.redis, logger });
+      const added = await adder.add(dag(...steps.map((s) => s as FlowStep)), {
+        ...(id !== undefined ? { id } : {}),
+        ...(policy !== undefined ? { policy } : {}),
+        ...(retentionMs !== undefined ? { retentionMs } : {}),
+      });
+      return reply.status(added.created ? 201 : 200).send(added);
+    },
+  );
+
+  app.get<{ Querystring: FlowsQuery }>(
+    '/flows',
+    {
+      config: { role: 'read' },
+      schema: { summary: 'the flows kept (not yet forgotten), newest first, with the state of each', querystring: FlowsQuery, response: { 200: FlowListReply, ...errorResponses } },
+    },
+    async (req) => {
+      const limit = req.query.limit ?? 50;
+      const offset = req.query.offset ?? 0;
+      // one more than asked: whether a next page exists
+      const ids = await flows.list({ limit: limit + 1, offset });
+      const states = await Promise.all(ids.slice(0, limit).map((id) => flows.get(id)));
+      return {
+        // a flow forgotten between the index and its hash is left out
+        flows: states.filter((s): s is FlowState => s !== undefined).map(({ steps: _steps, seq: _seq, at: _at, ...summary }) => summary),
+        ...(ids.length > limit ? { nextOffset: offset + limit } : {}),
+      };
+    },
+  );
+
+  app.get<{ Params: FlowParams }>(
+    '/flows/:id',
+    { config: { role: 'read' }, schema: { summary: "a flow: its status, counts and every step's status, task, result or error", params: FlowParams, response: { 200: FlowReply, ...errorResponses } } },
+    async (req) => flowOf(req.params.id),
+  );
+
+  app.post<{ Params: FlowParams }>(
+    '/flows/:id/cancel',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: 'cancel a flow: its waiting and queued steps at once, its running ones are asked to stop (202 until they have)',
+        params: FlowParams,
+        response: { 200: FlowCancelReply, 202: FlowCancelReply, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const status = await flows.cancel(req.params.id, { reason: 'cancelled through the API' });
+      if (status === undefined) throw httpError(404, `no flow ${req.params.id} (never added, or forgotten after its retention)`);
+      const cancelled = status === 'FlowCancelling' || status === 'FlowCancelled';
+      // running steps not stopped yet: accepted, not done (as a running task's cancel)
+      return reply.status(FLOW_ENDED.has(status) ? 200 : 202).send({ id: req.params.id, status, cancelled });
+    },
+  );
+
   app.get('/queues', { config: { role: 'read' }, schema: { summary: 'every queue with its counts, throughput over the last 15 minutes and workers', response: { 200: QueuesReply, ...errorResponses } } }, async () => {
     const names = await discoverQueues(o.redis, prefix);
     const queuesOut = [];
@@ -378,7 +480,7 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
         if (err instanceof EventIdError) throw httpError(400, err.message);
         throw err;
       }
-      const stream = new EventStream({ hub, redis: o.redis, prefix, logger, settings: o.events }, { queues: req.query.queue ?? 'all', from });
+      const stream = new EventStream({ hub, redis: o.redis, prefix, logger, settings: o.events }, { queues: req.query.queue ?? 'all', from, flows: req.query.flows === true });
       // subscribed before anything is written: a refusal is an ordinary error reply
       try {
         await stream.subscribe();

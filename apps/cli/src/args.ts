@@ -1,6 +1,6 @@
 import yargs, { type Argv, type Arguments } from 'yargs';
 import { positiveInt, withConnectionOptions, type ConnectionArgs } from '@taskq/app-kit';
-import { assertQueueName, DEFAULT_KEY_PREFIX, DEFAULT_LIST_LIMIT, DEFAULT_QUEUE, idProblem, LISTABLE_STATUSES, MAX_LIST_LIMIT, payloadProblem, type JsonValue, type ListableStatus } from '@taskq/queue';
+import { assertQueueName, DEFAULT_KEY_PREFIX, MAX_FLOW_NAME_LENGTH, DEFAULT_LIST_LIMIT, DEFAULT_QUEUE, idProblem, LISTABLE_STATUSES, MAX_LIST_LIMIT, payloadProblem, type JsonValue, type ListableStatus } from '@taskq/queue';
 import { parseJsonArgument } from './json-argument';
 
 /** Exit codes of `taskq` (the apps' three, and one for "not found"). */
@@ -10,7 +10,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   0  done
   1  failure: Redis unreachable (the error names the address), or the command refused
   2  bad arguments: the usage and the error on stderr, nothing done
-  3  not found: a task named is not in the queue`;
+  3  not found: a task named is not in the queue, or a flow named is not kept`;
 
 /** Options of every command. */
 export interface GlobalArgs extends ConnectionArgs {
@@ -41,7 +41,10 @@ export type Command =
       readonly delayMs?: number;
       readonly maxAttempts?: number;
     }
-  | { readonly name: 'watch'; readonly queues: readonly string[] };
+  | { readonly name: 'watch'; readonly queues: readonly string[] }
+  | { readonly name: 'flow ls'; readonly limit: number; readonly offset: number }
+  | { readonly name: 'flow show'; readonly id: string }
+  | { readonly name: 'flow cancel'; readonly id: string; readonly waitMs: number };
 
 export interface Parsed {
   readonly global: GlobalArgs;
@@ -69,6 +72,14 @@ function taskIdArg(value: unknown): string {
   const id = String(value);
   const problem = idProblem(id, 1, 256);
   if (problem !== undefined) throw new Error(`invalid task id ${JSON.stringify(id)}: ${problem}`);
+  return id;
+}
+
+/** A flow id argument (task id rules, 1-100 characters, no braces). */
+function flowIdArg(value: unknown): string {
+  const id = String(value);
+  const problem = /[{}]/.test(id) ? 'a brace' : idProblem(id, 1, MAX_FLOW_NAME_LENGTH);
+  if (problem !== undefined) throw new Error(`invalid flow id ${JSON.stringify(id)}: ${problem}`);
   return id;
 }
 
@@ -263,6 +274,43 @@ export function parseArgs(argv: readonly string[]): Parsed {
           (a) => ({ name: 'watch', queues: queueList(a.queue) }),
         ),
         done,
+      )
+      .command('flow', 'list, show or cancel flows (chains, groups, chords, DAGs of tasks)', (y) =>
+        withExitCodes(y)
+          .command(
+            'ls',
+            'the flows kept, newest first: status, progress (steps done of all), failed and cancelled steps, created, ended',
+            leaf(
+              (c) =>
+                withExitCodes(c)
+                  .option('limit', { type: 'number', default: DEFAULT_LIST_LIMIT, describe: `list at most this many (1-${MAX_LIST_LIMIT})` })
+                  .option('offset', { type: 'number', default: 0, describe: 'skip this many (the next page: the offset the page before printed)' }),
+              (a) => ({ name: 'flow ls', limit: positiveInt('--limit', a.limit, MAX_LIST_LIMIT), offset: wholeAtLeast0('--offset', a.offset) }),
+            ),
+            done,
+          )
+          .command(
+            'show <id>',
+            "a flow's status, progress and reason, and each step: its queue, task id, status, and result or error",
+            leaf(
+              (c) => withExitCodes(c).positional('id', { type: 'string', demandOption: true, describe: 'flow id' }),
+              (a) => ({ name: 'flow show', id: flowIdArg(a.id) }),
+            ),
+            done,
+          )
+          .command(
+            'cancel <id>',
+            "cancel a flow that has not ended: its waiting and queued steps at once, its running steps' workers abort them",
+            leaf(
+              (c) =>
+                withExitCodes(c)
+                  .positional('id', { type: 'string', demandOption: true, describe: 'flow id' })
+                  .option('wait-ms', { type: 'number', default: 5000, describe: 'how long to wait for its running steps to stop' }),
+              (a) => ({ name: 'flow cancel', id: flowIdArg(a.id), waitMs: wholeAtLeast0('--wait-ms', a['wait-ms']) }),
+            ),
+            done,
+          )
+          .demandCommand(1, 'name a flow command: ls, show or cancel'),
       )
       .demandCommand(1, 'name a command')
       .epilogue(EXIT_CODES_HELP)

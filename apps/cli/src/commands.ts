@@ -3,12 +3,15 @@ import {
   decodeProgressEvent,
   decodeQueueEvent,
   discoverQueues,
+  FLOW_ENDED,
   globEscape,
   InvalidListQueryError,
   InvalidTaskError,
   queueOfKey,
   readQueueCounts,
   scanQueueKeys,
+  type FlowState,
+  type Flows,
   type ListableStatus,
   type Queue,
   type QueueEvent,
@@ -31,6 +34,8 @@ export interface Context {
   readonly json: boolean;
   /** The Queue of a name (resolved from the container, sharing the client). */
   queue(name: string): Queue;
+  /** The flows under the prefix (sharing the client). */
+  flows(): Flows;
   /** Writes to stdout. */
   out(text: string): void;
   /** Writes to stderr (notes for people; never part of --json output). */
@@ -72,6 +77,12 @@ export async function runCommand(ctx: Context, cmd: Command): Promise<number> {
       return enqueue(ctx, cmd);
     case 'watch':
       return watch(ctx, cmd);
+    case 'flow ls':
+      return flowLs(ctx, cmd);
+    case 'flow show':
+      return flowShow(ctx, cmd);
+    case 'flow cancel':
+      return flowCancel(ctx, cmd);
   }
 }
 
@@ -429,5 +440,114 @@ async function watch(ctx: Context, cmd: Of<'watch'>): Promise<number> {
       subscriber.disconnect();
     }
   }
+  return CLI_EXIT.ok;
+}
+
+/** A flow's progress: `2/3` (steps Done of all). */
+const flowProgress = (f: FlowState): string => `${f.done}/${f.total}`;
+
+/** A flow as `flow ls --json` shows it: its state without its steps. */
+function flowSummary(f: FlowState): Omit<FlowState, 'steps' | 'seq' | 'at'> {
+  const { steps: _steps, seq: _seq, at: _at, ...summary } = f;
+  return summary;
+}
+
+function flowNotFound(id: string): CliError {
+  return new CliError(`flow ${id} not found (never added, or forgotten after its retention)`, CLI_EXIT.notFound);
+}
+
+async function flowLs(ctx: Context, cmd: Of<'flow ls'>): Promise<number> {
+  const flows = ctx.flows();
+  // one more than asked: whether a next page exists
+  const ids = await flows.list({ limit: cmd.limit + 1, offset: cmd.offset });
+  const more = ids.length > cmd.limit;
+  // a flow forgotten between the index and its hash is left out
+  const states = (await Promise.all(ids.slice(0, cmd.limit).map((id) => flows.get(id)))).filter((f): f is FlowState => f !== undefined);
+  const nextOffset = cmd.offset + cmd.limit;
+  if (ctx.json) {
+    ctx.out(json({ flows: states.map(flowSummary), more, ...(more ? { nextOffset } : {}) }));
+    return CLI_EXIT.ok;
+  }
+  if (states.length === 0) {
+    ctx.out(cmd.offset === 0 ? `no flows (none kept under ${ctx.prefix}:flows)\n` : `no more flows (${cmd.offset} skipped)\n`);
+  } else {
+    ctx.out(
+      formatTable(
+        [
+          { header: 'ID' },
+          { header: 'STATUS' },
+          { header: 'PROGRESS', numeric: true },
+          { header: 'FAILED', numeric: true },
+          { header: 'CANCELLED', numeric: true },
+          { header: 'CREATED' },
+          { header: 'ENDED' },
+          { header: 'REASON' },
+        ],
+        states.map((f) => [f.id, f.status, flowProgress(f), String(f.failed), String(f.cancelled), isoTime(f.createdAt), isoTime(f.endedAt), f.reason ? oneLine(f.reason) : '']),
+      ),
+    );
+  }
+  if (more) ctx.note(`(more: the next page with --offset ${nextOffset})\n`);
+  return CLI_EXIT.ok;
+}
+
+async function flowShow(ctx: Context, cmd: Of<'flow show'>): Promise<number> {
+  const f = await ctx.flows().get(cmd.id);
+  if (f === undefined) throw flowNotFound(cmd.id);
+  if (ctx.json) {
+    ctx.out(json(f));
+    return CLI_EXIT.ok;
+  }
+  const fields: [string, string][] = [
+    ['id', f.id],
+    ['status', f.status],
+    ['policy', f.policy],
+    ['progress', `${flowProgress(f)} steps done (${f.failed} failed, ${f.cancelled} cancelled)`],
+    ['created', isoTime(f.createdAt)],
+  ];
+  if (f.endedAt !== undefined) fields.push(['ended', isoTime(f.endedAt)]);
+  if (f.reason) fields.push(['reason', oneLine(f.reason)]);
+  let text = formatFields(fields);
+  text += formatTable(
+    [{ header: 'STEP' }, { header: 'QUEUE' }, { header: 'TASK' }, { header: 'STATUS' }, { header: 'WAITS FOR' }, { header: 'RESULT/ERROR' }],
+    f.steps.map((s) => [
+      s.name,
+      s.queue,
+      s.taskId,
+      // a released step: its task's status in its queue
+      s.status === 'Released' ? `Released (${s.task?.status ?? 'not enqueued yet'})` : s.status,
+      s.dependsOn.length > 0 ? s.dependsOn.join(',') : '-',
+      s.error !== undefined ? `error: ${oneLine(s.error)}` : s.status === 'Done' ? (s.result === undefined ? '(no result)' : preview(s.result, 60)) : '',
+    ]),
+  );
+  ctx.out(text);
+  return CLI_EXIT.ok;
+}
+
+/** How often `flow cancel` looks whether the flow ended while its running steps stop, ms. */
+const CANCEL_POLL_MS = 50;
+
+async function flowCancel(ctx: Context, cmd: Of<'flow cancel'>): Promise<number> {
+  const flows = ctx.flows();
+  const before = await flows.get(cmd.id);
+  if (before === undefined) throw flowNotFound(cmd.id);
+  let status = FLOW_ENDED.has(before.status) ? before.status : await flows.cancel(cmd.id, { reason: 'cancelled with taskq flow cancel' });
+  if (status === undefined) throw flowNotFound(cmd.id); // forgotten meanwhile
+  const deadline = Date.now() + cmd.waitMs;
+  while (status === 'FlowCancelling' && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, CANCEL_POLL_MS));
+    status = (await flows.get(cmd.id))?.status ?? status;
+  }
+  if (ctx.json) ctx.out(json({ id: cmd.id, was: before.status, status }));
+  if (FLOW_ENDED.has(before.status) || (status !== 'FlowCancelling' && status !== 'FlowCancelled')) {
+    throw new CliError(`flow ${cmd.id} is ${status} already: nothing to cancel`, CLI_EXIT.failure);
+  }
+  if (status === 'FlowCancelling') {
+    throw new CliError(
+      `flow ${cmd.id} is still FlowCancelling after ${cmd.waitMs} ms: the workers of its running steps were told to cancel them (their handlers' signals fired) and have not stopped them yet`,
+      CLI_EXIT.failure,
+    );
+  }
+  if (!ctx.json) ctx.out(`flow ${cmd.id} cancelled\n`);
   return CLI_EXIT.ok;
 }

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { createInterface } from 'node:readline';
 import { container } from 'tsyringe';
 import { hideBin } from 'yargs/helpers';
-import { Queue, registerQueue } from '@taskq/queue';
+import { Flows, Queue, registerQueue } from '@taskq/queue';
 import { createLogger, onShutdownSignals, openRedis, registerCore, runMain } from '@taskq/app-kit';
 import { parseArgs } from './args';
 import { CliError } from './cli-error';
@@ -37,6 +37,7 @@ runMain(async () => {
     name: `taskq-cli-${process.pid}`,
   });
   const queues = new Map<string, Queue>();
+  let flows: Flows | undefined;
   const ctx: Context = {
     redis: conn.redis,
     prefix: global.prefix,
@@ -50,6 +51,7 @@ runMain(async () => {
       }
       return queue;
     },
+    flows: () => (flows ??= new Flows({ prefix: global.prefix, connection: conn.redis, logger })),
     out: (text) => void process.stdout.write(text),
     note: (text) => void process.stderr.write(text),
     ask,

@@ -333,6 +333,7 @@ describe('GET /events', () => {
     expect(events?.['x-taskq-role']).toBe('read');
     expect(events?.parameters.map((p) => [p.name, p.in])).toEqual([
       ['queue', 'query'],
+      ['flows', 'query'],
       ['last-event-id', 'header'],
     ]);
     expect(Object.keys(events?.responses['200']?.content ?? {})).toEqual(['text/event-stream']);

@@ -94,7 +94,7 @@ describe('the API without tokens (127.0.0.1 only)', () => {
     const doc = await api.call('GET', '/openapi.json');
     expect(doc.json['openapi']).toBe('3.1.0');
     expect(Object.keys(doc.json['paths'] as object).sort()).toEqual(
-      ['/events', '/healthz', '/queues', '/queues/{queue}/dead/requeue', '/queues/{queue}/tasks', '/readyz', '/tasks/{queue}/{id}', '/tasks/{queue}/{id}/cancel', '/tasks/{queue}/{id}/retry', '/whoami'].sort(),
+      ['/events', '/flows', '/flows/{id}', '/flows/{id}/cancel', '/healthz', '/queues', '/queues/{queue}/dead/requeue', '/queues/{queue}/tasks', '/readyz', '/tasks/{queue}/{id}', '/tasks/{queue}/{id}/cancel', '/tasks/{queue}/{id}/retry', '/whoami'].sort(),
     );
     const list = (doc.json['paths'] as Record<string, Record<string, { parameters: { name: string; in: string; required: boolean }[] }>>)['/queues/{queue}/tasks']?.['get'];
     expect(list?.parameters.map((p) => [p.name, p.in, p.required])).toEqual([['queue', 'path', true], ['status', 'query', true], ['cursor', 'query', false], ['limit', 'query', false]]);

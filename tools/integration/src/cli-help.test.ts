@@ -82,7 +82,7 @@ describe('taskq --help', () => {
   it('lists every command, and each command and group has its --help with the exit codes', async () => {
     const text = await help('cli');
     expect(text).toMatch(/^taskq <command> \[options\]/);
-    for (const cmd of ['stats', 'queue', 'task', 'dead', 'enqueue <type> <payload>', 'watch']) expect(text).toContain(`taskq ${cmd} `);
+    for (const cmd of ['stats', 'queue', 'task', 'dead', 'enqueue <type> <payload>', 'watch', 'flow']) expect(text).toContain(`taskq ${cmd} `);
     expect(entry(text, '--redis')).toMatch(/\[default: \$REDIS_URL, else redis:\/\/127\.0\.0\.1:6379\]/);
     for (const flag of ['--json', '--prefix', '--connect-timeout-ms', '--log-level']) expect(entry(text, flag)).not.toBe('');
     const codes = /Exit codes:\n {2}0 {2}done\n {2}1 {2}failure: .*\n {2}2 {2}bad arguments: .*\n {2}3 {2}not found: .*/;
@@ -91,6 +91,7 @@ describe('taskq --help', () => {
       ['stats'], ['queue'], ['queue', 'ls'], ['queue', 'pause'], ['queue', 'resume'], ['queue', 'purge'],
       ['task'], ['task', 'ls'], ['task', 'show'], ['task', 'cancel'], ['task', 'retry'],
       ['dead'], ['dead', 'ls'], ['dead', 'requeue'], ['enqueue'], ['watch'],
+      ['flow'], ['flow', 'ls'], ['flow', 'show'], ['flow', 'cancel'],
     ]) {
       const proc = AppProcess.start('cli', [...args, '--help']);
       const exit = await proc.waitForExit(10_000);

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { chain, Flows, group } from '@taskq/queue';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
 import { descendants, killAllShellCommands, ShellCommand, WORKSPACE_ROOT } from './test-support/shell-command';
+import { waitUntil } from './test-support/wait';
 
 // The README's "Ops CLI (`taskq`)" commands, typed as a person types them
 // (`sh -c`, the real `npm run` and `npx nx`), on a redis-server of this test's
@@ -36,7 +38,7 @@ function readmeCommands(): string[] {
 }
 
 describe("the README's Ops CLI commands", () => {
-  it('run as typed: stats, queue ls, watch, enqueue, task ls/show/retry/cancel, pause/resume, dead ls/requeue, --json, purge', async () => {
+  it('run as typed: stats, queue ls, watch, enqueue, task ls/show/retry/cancel, pause/resume, dead ls/requeue, --json, flow ls/show/cancel, purge', async () => {
     const server = await startRedisServer();
     servers.push(server);
     const env = { REDIS_URL: server.url };
@@ -93,6 +95,27 @@ describe("the README's Ops CLI commands", () => {
     expect(JSON.parse(json)).toEqual({
       queues: [expect.objectContaining({ queue: 'default', delayed: 0, failed: 0, finished: 2, workers: 1, paused: false })],
     });
+
+    // flows (added with the library, as the README's Flows section does): report-1 runs to its end, report-2 waits an hour
+    const flows = new Flows({ connection: server.url });
+    try {
+      await flows.add(
+        chain({ name: 'fetch', type: 'sleep', payload: { ms: 20 } }, group({ name: 'pdf', type: 'sleep', payload: { ms: 30 } }, { name: 'html', type: 'sleep', payload: { ms: 10 } }), { name: 'mail', type: 'sleep', payload: { ms: 1 } }),
+        { id: 'report-1' },
+      );
+      await flows.add(chain({ name: 'later', type: 'sleep', delayMs: 3_600_000 }, { name: 'then', type: 'sleep' }), { id: 'report-2' });
+      await waitUntil(async () => (await flows.get('report-1'))?.status === 'FlowDone', { what: 'report-1 FlowDone', timeoutMs: 15_000 });
+      await run('npm run taskq -- flow ls', /^ID +STATUS +PROGRESS +FAILED +CANCELLED +CREATED +ENDED +REASON\nreport-2 +FlowRunning +0\/2 +0 +0 +\S+Z +-\nreport-1 +FlowDone +4\/4 +0 +0 +\S+Z +\S+Z\n/m);
+      await run('npm run taskq -- flow show report-1', /^status: +FlowDone$[\s\S]*^progress: +4\/4 steps done \(0 failed, 0 cancelled\)$[\s\S]*^mail +default +report-1:mail +Done +pdf,html +\{"sleptMs":1\}$/m);
+      await run(
+        'npm run -s taskq -- flow show report-1',
+        /^id: +report-1\nstatus: +FlowDone\npolicy: +failFast\nprogress: +4\/4 steps done \(0 failed, 0 cancelled\)\ncreated: +\S+Z\nended: +\S+Z\nSTEP +QUEUE +TASK +STATUS +WAITS FOR +RESULT\/ERROR\nfetch +default +report-1:fetch +Done +- +\{"sleptMs":20\}\npdf +default +report-1:pdf +Done +fetch +\{"sleptMs":30\}\nhtml +default +report-1:html +Done +fetch +\{"sleptMs":10\}\nmail +default +report-1:mail +Done +pdf,html +\{"sleptMs":1\}\n$/,
+      );
+      await run('npm run taskq -- flow cancel report-2', /^flow report-2 cancelled$/m);
+      expect((await flows.get('report-2'))?.status).toBe('FlowCancelled');
+    } finally {
+      await flows.close();
+    }
 
     worker.signal('SIGTERM');
     expect((await worker.waitForExit(15_000)).code).toBe(0);

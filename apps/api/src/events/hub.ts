@@ -1,11 +1,13 @@
 import type { Redis } from 'ioredis';
-import { globEscape, queueKeys, queueOfKey, type RedisClient } from '@taskq/queue';
+import { flowKeys, globEscape, queueKeys, queueOfKey, type RedisClient } from '@taskq/queue';
 import type { Logger } from '@taskq/recorder';
 
 /** What the hub hands each event stream that follows a queue. */
 export interface HubListener {
   /** A message of `queue`'s events channel, as published (called in the order Redis sent them). */
   message(queue: string, text: string): void;
+  /** A message of the flow events channel (`<prefix>:flow-events`), for a stream that follows flows (followFlows). */
+  flow(text: string): void;
   /** The subscriber connection was lost: messages may have been missed, so the stream must end (its client resumes). */
   lost(reason: string): void;
 }
@@ -30,7 +32,10 @@ export class EventHub {
   private sub: Redis | undefined;
   private readonly byChannel = new Map<string, Set<HubListener>>();
   private readonly everyQueue = new Set<HubListener>();
+  /** Streams that follow the flow events channel (SUBSCRIBEd while there is one). */
+  private readonly flowListeners = new Set<HubListener>();
   private readonly pattern: string;
+  private readonly flowChannel: string;
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -42,13 +47,50 @@ export class EventHub {
     private readonly connectionName?: string,
   ) {
     this.pattern = `${globEscape(prefix)}:{*}:events`;
+    this.flowChannel = flowKeys(prefix).events;
   }
 
   /** Streams following, channels subscribed, whether the pattern is, and whether the connection is open. */
   get stats(): { readonly listeners: number; readonly channels: number; readonly pattern: boolean; readonly connected: boolean } {
-    const listeners = new Set<HubListener>(this.everyQueue);
+    return { listeners: this.listeners().size, channels: this.byChannel.size, pattern: this.everyQueue.size > 0, connected: this.sub !== undefined };
+  }
+
+  /** Every stream following anything. */
+  private listeners(): Set<HubListener> {
+    const listeners = new Set<HubListener>([...this.everyQueue, ...this.flowListeners]);
     for (const set of this.byChannel.values()) for (const l of set) listeners.add(l);
-    return { listeners: listeners.size, channels: this.byChannel.size, pattern: this.everyQueue.size > 0, connected: this.sub !== undefined };
+    return listeners;
+  }
+
+  /**
+   * Hands `listener` the flow events (the `<prefix>:flow-events` channel) from
+   * the moment this resolves. Returns the function that stops that.
+   */
+  async followFlows(listener: HubListener): Promise<() => Promise<void>> {
+    await this.serial(async () => {
+      if (this.closed) throw new Error('the event hub is closed');
+      const sub = this.connection();
+      this.flowListeners.add(listener);
+      if (this.flowListeners.size > 1) return;
+      try {
+        await sub.subscribe(this.flowChannel);
+      } catch (err) {
+        this.flowListeners.delete(listener);
+        await this.closeIfIdle();
+        throw err;
+      }
+    });
+    let stopped = false;
+    return async () => {
+      if (stopped) return;
+      stopped = true;
+      await this.serial(async () => {
+        const sub = this.sub;
+        if (this.flowListeners.delete(listener) && this.flowListeners.size === 0 && sub && !(await this.closeIfIdle())) {
+          await sub.unsubscribe(this.flowChannel).catch((err: unknown) => this.logger.debug({ err }, 'UNSUBSCRIBE failed'));
+        }
+      });
+    };
   }
 
   /**
@@ -112,9 +154,9 @@ export class EventHub {
   async close(): Promise<void> {
     await this.serial(async () => {
       this.closed = true;
-      const listeners = new Set<HubListener>(this.everyQueue);
-      for (const set of this.byChannel.values()) for (const l of set) listeners.add(l);
+      const listeners = this.listeners();
       this.everyQueue.clear();
+      this.flowListeners.clear();
       this.byChannel.clear();
       for (const l of listeners) l.lost('the server is stopping');
       await this.closeIfIdle();
@@ -132,6 +174,10 @@ export class EventHub {
     const sub = (this.base as Redis).duplicate({ enableOfflineQueue: true, ...(this.connectionName ? { connectionName: this.connectionName } : {}) });
     sub.on('error', (err: Error) => this.logger.debug({ err: err.message }, `event subscriber connection: ${err.message}`));
     sub.on('message', (channel: string, text: string) => {
+      if (channel === this.flowChannel) {
+        for (const l of this.flowListeners) l.flow(text);
+        return;
+      }
       const set = this.byChannel.get(channel);
       if (!set) return;
       const queue = queueOfKey(channel, this.prefix);
@@ -152,8 +198,7 @@ export class EventHub {
     sub.on('close', () => {
       if (this.sub !== sub || !ready) return;
       ready = false;
-      const listeners = new Set<HubListener>(this.everyQueue);
-      for (const set of this.byChannel.values()) for (const l of set) listeners.add(l);
+      const listeners = this.listeners();
       if (listeners.size > 0) this.logger.warn({ streams: listeners.size }, `the event subscriber connection to Redis was lost: ending ${listeners.size} event stream(s), whose clients resume with their Last-Event-ID`);
       for (const l of listeners) l.lost('the Redis subscriber connection was lost');
     });
@@ -188,7 +233,7 @@ export class EventHub {
 
   /** Closes the connection when no stream follows anything; whether it did. */
   private async closeIfIdle(): Promise<boolean> {
-    if (this.everyQueue.size > 0 || this.byChannel.size > 0) return false;
+    if (this.everyQueue.size > 0 || this.byChannel.size > 0 || this.flowListeners.size > 0) return false;
     const sub = this.sub;
     this.sub = undefined;
     if (!sub) return true;

@@ -39,10 +39,18 @@ function fakes() {
   const hub = {
     listener: undefined as HubListener | undefined,
     unfollowed: 0,
+    flowListener: undefined as HubListener | undefined,
+    flowsUnfollowed: 0,
     follow(listener: HubListener) {
       hub.listener = listener;
       return Promise.resolve(async () => {
         hub.unfollowed++;
+      });
+    },
+    followFlows(listener: HubListener) {
+      hub.flowListener = listener;
+      return Promise.resolve(async () => {
+        hub.flowsUnfollowed++;
       });
     },
     barrier: () => Promise.resolve(),
@@ -55,9 +63,9 @@ function fakes() {
   return { hub, redis };
 }
 
-async function started(settings: EventStreamSettings = {}, res = new FakeResponse()) {
+async function started(settings: EventStreamSettings = {}, res = new FakeResponse(), flows = false) {
   const { hub, redis } = fakes();
-  const stream = new EventStream({ hub: hub as unknown as EventHub, redis: redis as unknown as RedisClient, prefix: 'taskq', logger: silentLogger, settings }, { queues: ['q'], from: undefined });
+  const stream = new EventStream({ hub: hub as unknown as EventHub, redis: redis as unknown as RedisClient, prefix: 'taskq', logger: silentLogger, settings }, { queues: ['q'], from: undefined, flows });
   await stream.subscribe();
   const closed = jest.fn();
   stream.onClosed(closed);
@@ -89,6 +97,34 @@ describe('EventStream', () => {
         'id: q=9.1796351882000.E1.p\nevent: queue\ndata: {"queue":"q","event":"paused","at":1796351882000,"seq":9,"reason":"deploy"}\n\n',
       ].join(''),
     );
+  });
+
+  it('flows: true: flow events as `flow` events without an id, in order with the queue messages (held ones after ready); unfollowed on close', async () => {
+    const { hub, res, running, listener, stream } = await started({}, new FakeResponse(), true);
+    const flowEvent = (seq: number, status: string, extra = '') => `{"flow":"f1","status":"${status}","done":${seq - 1},"failed":0,"cancelled":0,"total":2,"seq":${seq},"at":1796351881900${extra}}`;
+    hub.flowListener?.flow(flowEvent(1, 'FlowRunning'));
+    await running;
+    listener().message('q', '[{"id":"f1:a","status":"Done","attempt":1,"at":1796351881950,"seq":6,"worker":"w1"}]');
+    hub.flowListener?.flow(flowEvent(2, 'FlowRunning', ',"step":"a","stepStatus":"Done","taskId":"f1:a"'));
+    hub.flowListener?.flow('not a flow event');
+    expect(res.text).toBe(
+      [
+        'retry: 1000\n\n',
+        'id: q=5.1796351881812.E1\nevent: ready\ndata: {"queues":["q"],"replayed":0}\n\n',
+        `event: flow\ndata: ${flowEvent(1, 'FlowRunning')}\n\n`,
+        'id: q=6.1796351881950.E1\nevent: status\ndata: {"queue":"q","id":"f1:a","status":"Done","attempt":1,"at":1796351881950,"seq":6,"worker":"w1"}\n\n',
+        `event: flow\ndata: ${flowEvent(2, 'FlowRunning', ',"step":"a","stepStatus":"Done","taskId":"f1:a"')}\n\n`,
+      ].join(''),
+    );
+    stream.close('done');
+    await Promise.resolve();
+    expect([hub.unfollowed, hub.flowsUnfollowed]).toEqual([1, 1]);
+  });
+
+  it('without flows: true no flow subscription is asked for', async () => {
+    const { hub, running } = await started();
+    await running;
+    expect(hub.flowListener).toBeUndefined();
   });
 
   it('a keepalive comment every keepaliveMs (15 s by default)', async () => {

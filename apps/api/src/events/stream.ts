@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { decodeProgressEvent, decodeQueueEvent, discoverQueues, queueKeys, type QueueKeys, type RedisClient } from '@taskq/queue';
+import { decodeFlowEvent, decodeProgressEvent, decodeQueueEvent, discoverQueues, queueKeys, type QueueKeys, type RedisClient } from '@taskq/queue';
 import { decodeStatusMessage, decodeStatusRecord, type Logger, type StatusRecord } from '@taskq/recorder';
 import { encodeEventId, encodePair, NO_QUEUE_ID, type QueuePosition } from './event-id';
 import type { EventHub, Follow, HubListener } from './hub';
@@ -37,11 +37,13 @@ export interface EventStreamOptions {
 export interface StreamRequest {
   readonly queues: Follow;
   readonly from: ReadonlyMap<string, QueuePosition> | undefined;
+  /** Flow events too (`event: flow`, no id: at most once, like progress). */
+  readonly flows?: boolean;
 }
 
-/** A message from the hub, waiting to be passed on. */
+/** A message from the hub, waiting to be passed on: of a queue's events channel, or (queue undefined) of the flow events channel. */
 interface Pending {
-  readonly queue: string;
+  readonly queue: string | undefined;
   readonly text: string;
 }
 
@@ -79,6 +81,7 @@ export class EventStream implements HubListener {
   private closed = false;
   private res: ServerResponse | undefined;
   private unfollow: (() => Promise<void>) | undefined;
+  private unfollowFlows: (() => Promise<void>) | undefined;
   private keepalive: NodeJS.Timeout | undefined;
   /** Per queue, task id -> what the replay sent of it (until the held messages are through). */
   private sent = new Map<string, Map<string, Sent>>();
@@ -100,6 +103,14 @@ export class EventStream implements HubListener {
   /** Subscribes (through the hub). Rejects when Redis refuses; nothing has been written then. */
   async subscribe(): Promise<void> {
     this.unfollow = await this.o.hub.follow(this, this.request.queues);
+    if (this.request.flows) {
+      try {
+        this.unfollowFlows = await this.o.hub.followFlows(this);
+      } catch (err) {
+        await this.unfollow();
+        throw err;
+      }
+    }
   }
 
   /** Called once when the stream has ended (client gone, closed by the server, an error). */
@@ -148,6 +159,15 @@ export class EventStream implements HubListener {
 
   /** From the hub: held until the stream is live, then passed on in order. */
   message(queue: string, text: string): void {
+    this.hold(queue, text);
+  }
+
+  /** From the hub: a flow event, held and passed on in order as the queues' messages are. */
+  flow(text: string): void {
+    this.hold(undefined, text);
+  }
+
+  private hold(queue: string | undefined, text: string): void {
     if (this.closed) return;
     this.pending.push({ queue, text });
     this.pendingBytes += text.length;
@@ -174,6 +194,7 @@ export class EventStream implements HubListener {
       else res.end();
     }
     void this.unfollow?.().catch((err: unknown) => this.o.logger.debug({ err }, 'letting go of an event subscription failed'));
+    void this.unfollowFlows?.().catch((err: unknown) => this.o.logger.debug({ err }, 'letting go of the flow events subscription failed'));
     for (const handler of this.closedHandlers.splice(0)) handler();
   }
 
@@ -281,21 +302,30 @@ export class EventStream implements HubListener {
     this.pumping = true;
     while (this.head < this.pending.length) {
       const m = this.pending[this.head];
-      const p = this.position.get(m.queue);
-      if (!p || (p.epoch === '' && !this.epochAsked.has(m.queue))) {
+      if (m.queue === undefined) {
+        // a flow event: no position in any queue (a client that missed some re-reads GET /flows/{id})
+        this.head++;
+        this.pendingBytes -= m.text.length;
+        this.passFlow(m.text);
+        if (this.closed) return;
+        continue;
+      }
+      const queue = m.queue;
+      const p = this.position.get(queue);
+      if (!p || (p.epoch === '' && !this.epochAsked.has(queue))) {
         // A queue this stream sees for the first time (created after the
         // start): followed from its beginning. Or one that had no epoch yet
         // (its first enqueue writes it): its ids carry the epoch from now on.
-        this.epochAsked.add(m.queue);
-        void readEpoch(this.o.redis, queueKeys(m.queue, this.o.prefix))
+        this.epochAsked.add(queue);
+        void readEpoch(this.o.redis, queueKeys(queue, this.o.prefix))
           .then(
             (epoch) => {
-              const known = this.position.get(m.queue);
-              this.place(m.queue, known ? { ...known, epoch } : { seq: 0, at: 0, epoch, paused: false });
+              const known = this.position.get(queue);
+              this.place(queue, known ? { ...known, epoch } : { seq: 0, at: 0, epoch, paused: false });
             },
             (err: unknown) => {
-              this.o.logger.warn({ err, queue: m.queue }, `reading queue ${m.queue}'s epoch failed: ${String(err)}`);
-              this.close(`reading queue ${m.queue}'s epoch failed`);
+              this.o.logger.warn({ err, queue }, `reading queue ${queue}'s epoch failed: ${String(err)}`);
+              this.close(`reading queue ${queue}'s epoch failed`);
             },
           )
           .finally(() => {
@@ -306,7 +336,7 @@ export class EventStream implements HubListener {
       }
       this.head++;
       this.pendingBytes -= m.text.length;
-      this.pass(m.queue, m.text);
+      this.pass(queue, m.text);
       if (this.closed) return;
     }
     this.pending = [];
@@ -348,6 +378,16 @@ export class EventStream implements HubListener {
       return;
     }
     this.o.logger.debug({ queue }, 'an events message of no known shape: skipped');
+  }
+
+  /** A message of the flow events channel, as a `flow` event. */
+  private passFlow(text: string): void {
+    const event = decodeFlowEvent(text);
+    if (!event) {
+      this.o.logger.debug('a flow events message of no known shape: skipped');
+      return;
+    }
+    this.write(this.frame('flow', JSON.stringify(event)));
   }
 
   /** Whether a live record is older than what the client has: its position, or the replay's record of the task. */
