@@ -409,10 +409,10 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
       const offset = req.query.offset ?? 0;
       // one more than asked: whether a next page exists
       const ids = await flows.list({ limit: limit + 1, offset });
-      const states = await Promise.all(ids.slice(0, limit).map((id) => flows.get(id)));
+      // a flow forgotten between the index and its hash is left out
+      const summaries = await flows.summaries(ids.slice(0, limit));
       return {
-        // a flow forgotten between the index and its hash is left out
-        flows: states.filter((s): s is FlowState => s !== undefined).map(({ steps: _steps, seq: _seq, at: _at, ...summary }) => summary),
+        flows: summaries.map(({ seq: _seq, at: _at, ...summary }) => summary),
         ...(ids.length > limit ? { nextOffset: offset + limit } : {}),
       };
     },

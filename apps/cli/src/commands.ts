@@ -10,7 +10,7 @@ import {
   queueOfKey,
   readQueueCounts,
   scanQueueKeys,
-  type FlowState,
+  type FlowSummary,
   type Flows,
   type ListableStatus,
   type Queue,
@@ -444,11 +444,11 @@ async function watch(ctx: Context, cmd: Of<'watch'>): Promise<number> {
 }
 
 /** A flow's progress: `2/3` (steps Done of all). */
-const flowProgress = (f: FlowState): string => `${f.done}/${f.total}`;
+const flowProgress = (f: FlowSummary): string => `${f.done}/${f.total}`;
 
 /** A flow as `flow ls --json` shows it: its state without its steps. */
-function flowSummary(f: FlowState): Omit<FlowState, 'steps' | 'seq' | 'at'> {
-  const { steps: _steps, seq: _seq, at: _at, ...summary } = f;
+function flowSummary(f: FlowSummary): Omit<FlowSummary, 'seq' | 'at'> {
+  const { seq: _seq, at: _at, ...summary } = f;
   return summary;
 }
 
@@ -462,7 +462,7 @@ async function flowLs(ctx: Context, cmd: Of<'flow ls'>): Promise<number> {
   const ids = await flows.list({ limit: cmd.limit + 1, offset: cmd.offset });
   const more = ids.length > cmd.limit;
   // a flow forgotten between the index and its hash is left out
-  const states = (await Promise.all(ids.slice(0, cmd.limit).map((id) => flows.get(id)))).filter((f): f is FlowState => f !== undefined);
+  const states = await flows.summaries(ids.slice(0, cmd.limit));
   const nextOffset = cmd.offset + cmd.limit;
   if (ctx.json) {
     ctx.out(json({ flows: states.map(flowSummary), more, ...(more ? { nextOffset } : {}) }));

@@ -4,7 +4,7 @@ import { Consumer } from './consumer';
 import { Janitor } from './janitor';
 import { Queue } from './queue';
 import { InvalidLimitError } from './errors/invalid-limit-error';
-import { closeMocks, mockRedis } from './test-support/mock-redis';
+import { backendName, closeMocks, mockRedis } from './test-support/mock-redis';
 import type { FetchResult } from './fetched-task';
 
 const config = { queue: 'lim' };
@@ -273,8 +273,11 @@ describe('global limits in the queue scripts', () => {
       second = await consumer.fetch(workers(10));
       return second.tasks.length > 0;
     }, 'the window to reopen');
-    // not before the window of the first starts ended (the clocks of this process and Redis agree within a few ms)
-    expect(Date.now() - firstAt).toBeGreaterThanOrEqual(intervalMs - 30);
+    // not before the window of the first starts ended (the clocks of this process and Redis agree within a few
+    // ms). Checked on redis-server only: ioredis-mock 8.13's TIME rounds the seconds (not floors) and takes the
+    // microseconds from process.hrtime(), unrelated to the wall clock, so its windows reopen anywhere up to a
+    // second early or late (seen in the full run: 113 ms after a 300 ms window opened)
+    if (backendName() === 'redis-server') expect(Date.now() - firstAt).toBeGreaterThanOrEqual(intervalMs - 30);
     expect(ids(second!)).toEqual(['e3', 'e4', 'e5']);
   });
 

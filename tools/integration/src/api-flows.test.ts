@@ -124,10 +124,10 @@ describe('flows through the API (no tokens)', () => {
     expect(done).toMatchObject({ done: 4, failed: 0, cancelled: 0, total: 4 });
     expect(done.endedAt).toBeGreaterThanOrEqual(done.createdAt);
     expect(done.steps.map((s) => [s.name, s.status, s.result])).toEqual([
-      ['start', 'Done', { sleptMs: 1 }],
-      ['left', 'Done', { sleptMs: 2 }],
-      ['right', 'Done', { sleptMs: 3 }],
-      ['join', 'Done', { sleptMs: 4 }],
+      ['start', 'Done', { sleptMs: 1, totalMs: 1 }],
+      ['left', 'Done', { sleptMs: 2, totalMs: 3 }],
+      ['right', 'Done', { sleptMs: 3, totalMs: 4 }],
+      ['join', 'Done', { sleptMs: 4, totalMs: 11 }],
     ]);
     // the steps are ordinary tasks of the queue, with the step's options
     const task = await api.call('GET', `/tasks/${queue}/${id}:right`);

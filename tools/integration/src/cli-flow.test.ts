@@ -90,9 +90,9 @@ describe('taskq flow show, flow ls', () => {
     expect(done.stdout).toMatch(/^status: +FlowDone$/m);
     expect(done.stdout).toMatch(/^progress: +3\/3 steps done \(0 failed, 0 cancelled\)$/m);
     expect(done.stdout).toMatch(/^ended: +\d{4}-\S+Z$/m);
-    expect(done.stdout).toMatch(new RegExp(`^small +${queue} +${ok}:small +Done +- +\\{"sleptMs":1\\}$`, 'm'));
-    expect(done.stdout).toMatch(new RegExp(`^large +${other} +${ok}:large +Done +- +\\{"sleptMs":2\\}$`, 'm'));
-    expect(done.stdout).toMatch(new RegExp(`^publish +${queue} +${ok}:publish +Done +small,large +\\{"sleptMs":3\\}$`, 'm'));
+    expect(done.stdout).toMatch(new RegExp(`^small +${queue} +${ok}:small +Done +- +\\{"sleptMs":1,"totalMs":1\\}$`, 'm'));
+    expect(done.stdout).toMatch(new RegExp(`^large +${other} +${ok}:large +Done +- +\\{"sleptMs":2,"totalMs":2\\}$`, 'm'));
+    expect(done.stdout).toMatch(new RegExp(`^publish +${queue} +${ok}:publish +Done +small,large +\\{"sleptMs":3,"totalMs":6\\}$`, 'm'));
 
     const failed = await taskq('flow', 'show', bad);
     expect(failed.code).toBe(0);
@@ -105,9 +105,9 @@ describe('taskq flow show, flow ls', () => {
     const json = await taskqJson<FlowState>('flow', 'show', ok);
     expect(json).toEqual(await flows.get(ok));
     expect(json.steps.map((s) => [s.name, s.queue, s.taskId, s.status, s.result])).toEqual([
-      ['small', queue, `${ok}:small`, 'Done', { sleptMs: 1 }],
-      ['large', other, `${ok}:large`, 'Done', { sleptMs: 2 }],
-      ['publish', queue, `${ok}:publish`, 'Done', { sleptMs: 3 }],
+      ['small', queue, `${ok}:small`, 'Done', { sleptMs: 1, totalMs: 1 }],
+      ['large', other, `${ok}:large`, 'Done', { sleptMs: 2, totalMs: 2 }],
+      ['publish', queue, `${ok}:publish`, 'Done', { sleptMs: 3, totalMs: 6 }],
     ]);
 
     // ls: newest first (other tests' flows may be listed too)

@@ -106,10 +106,10 @@ describe("the README's Ops CLI commands", () => {
       await flows.add(chain({ name: 'later', type: 'sleep', delayMs: 3_600_000 }, { name: 'then', type: 'sleep' }), { id: 'report-2' });
       await waitUntil(async () => (await flows.get('report-1'))?.status === 'FlowDone', { what: 'report-1 FlowDone', timeoutMs: 15_000 });
       await run('npm run taskq -- flow ls', /^ID +STATUS +PROGRESS +FAILED +CANCELLED +CREATED +ENDED +REASON\nreport-2 +FlowRunning +0\/2 +0 +0 +\S+Z +-\nreport-1 +FlowDone +4\/4 +0 +0 +\S+Z +\S+Z\n/m);
-      await run('npm run taskq -- flow show report-1', /^status: +FlowDone$[\s\S]*^progress: +4\/4 steps done \(0 failed, 0 cancelled\)$[\s\S]*^mail +default +report-1:mail +Done +pdf,html +\{"sleptMs":1\}$/m);
+      await run('npm run taskq -- flow show report-1', /^status: +FlowDone$[\s\S]*^progress: +4\/4 steps done \(0 failed, 0 cancelled\)$[\s\S]*^mail +default +report-1:mail +Done +pdf,html +\{"sleptMs":1,"totalMs":81\}$/m);
       await run(
         'npm run -s taskq -- flow show report-1',
-        /^id: +report-1\nstatus: +FlowDone\npolicy: +failFast\nprogress: +4\/4 steps done \(0 failed, 0 cancelled\)\ncreated: +\S+Z\nended: +\S+Z\nSTEP +QUEUE +TASK +STATUS +WAITS FOR +RESULT\/ERROR\nfetch +default +report-1:fetch +Done +- +\{"sleptMs":20\}\npdf +default +report-1:pdf +Done +fetch +\{"sleptMs":30\}\nhtml +default +report-1:html +Done +fetch +\{"sleptMs":10\}\nmail +default +report-1:mail +Done +pdf,html +\{"sleptMs":1\}\n$/,
+        /^id: +report-1\nstatus: +FlowDone\npolicy: +failFast\nprogress: +4\/4 steps done \(0 failed, 0 cancelled\)\ncreated: +\S+Z\nended: +\S+Z\nSTEP +QUEUE +TASK +STATUS +WAITS FOR +RESULT\/ERROR\nfetch +default +report-1:fetch +Done +- +\{"sleptMs":20,"totalMs":20\}\npdf +default +report-1:pdf +Done +fetch +\{"sleptMs":30,"totalMs":50\}\nhtml +default +report-1:html +Done +fetch +\{"sleptMs":10,"totalMs":30\}\nmail +default +report-1:mail +Done +pdf,html +\{"sleptMs":1,"totalMs":81\}\n$/,
       );
       await run('npm run taskq -- flow cancel report-2', /^flow report-2 cancelled$/m);
       expect((await flows.get('report-2'))?.status).toBe('FlowCancelled');

@@ -105,6 +105,9 @@ describe('flows (redis-server)', () => {
       ]);
       expect(mine.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
       expect(state.seq).toBe(5);
+      // the summary is the state without its steps; an unknown flow is left out
+      const { steps: _steps, ...summary } = state;
+      expect(await flows.summaries(['no-such-flow', 'chain-1'])).toEqual([summary]);
     } finally {
       listener.stop();
     }

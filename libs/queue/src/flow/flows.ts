@@ -48,6 +48,28 @@ export interface AddedFlow {
   readonly steps: readonly { readonly name: string; readonly queue: string; readonly taskId: string; readonly dependsOn: readonly string[] }[];
 }
 
+/** A flow's state without its steps (see flows.summaries). */
+export type FlowSummary = Omit<FlowState, 'steps'>;
+
+/** The summary fields of a flow's hash. */
+function decodeSummary(h: Record<string, string | undefined>): FlowSummary {
+  const num = (f: string): number => Number(h[f] ?? 0);
+  return {
+    id: h['id'] ?? '',
+    status: h['state'] as FlowStatus,
+    policy: h['policy'] as FlowPolicy,
+    createdAt: num('createdAt'),
+    ...(h['endedAt'] !== undefined ? { endedAt: num('endedAt') } : {}),
+    seq: num('seq'),
+    at: num('at'),
+    total: num('total'),
+    done: num('done'),
+    failed: num('failed'),
+    cancelled: num('cancelled'),
+    ...(h['reason'] !== undefined ? { reason: h['reason'] } : {}),
+  };
+}
+
 /** One step of a flow as flows.get reads it. */
 export interface FlowStepState {
   readonly name: string;
@@ -206,6 +228,30 @@ export class Flows extends QueueClient {
     if (reply[0] === 'open') await performFlowActions(redis, this.keys.prefix, id, decodeFlowActions(reply, 1));
   }
 
+  /**
+   * The state of each flow without its steps (one HMGET each, in one round
+   * trip), in the order asked; a flow unknown or forgotten is left out.
+   */
+  async summaries(ids: readonly string[]): Promise<FlowSummary[]> {
+    for (const id of ids) assertFlowName('a flow id', id);
+    if (ids.length === 0) return [];
+    const redis = await this.redis();
+    const fields = ['id', 'state', 'policy', 'createdAt', 'endedAt', 'seq', 'at', 'total', 'done', 'failed', 'cancelled', 'reason'] as const;
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.hmget(this.fk.flow(id), ...fields);
+    const replies = (await pipeline.exec()) ?? [];
+    const out: FlowSummary[] = [];
+    for (const [err, value] of replies) {
+      if (err) throw err;
+      const v = value as (string | null)[];
+      if (v[0] === null) continue;
+      const h: Record<string, string | undefined> = {};
+      fields.forEach((f, i) => (h[f] = v[i] ?? undefined));
+      out.push(decodeSummary(h));
+    }
+    return out;
+  }
+
   /** A flow's state and its steps' (undefined: unknown, or forgotten after its retention). */
   async get(id: string): Promise<FlowState | undefined> {
     assertFlowName('a flow id', id);
@@ -227,7 +273,6 @@ export class Flows extends QueueClient {
         for (const [taskId, rec] of await new StatusRecorder(redis, queueKeys(q, this.keys.prefix)).getMany(ids)) records.set(`${q}\n${taskId}`, rec);
       }),
     );
-    const num = (f: string): number => Number(h[f] ?? 0);
     const steps = names.map((n): FlowStepState => {
       const queue = h[`q:${n}`] ?? '';
       const taskId = h[`t:${n}`] ?? '';
@@ -248,21 +293,7 @@ export class Flows extends QueueClient {
         ...(task !== undefined ? { task } : {}),
       };
     });
-    return {
-      id,
-      status: h['state'] as FlowStatus,
-      policy: h['policy'] as FlowPolicy,
-      createdAt: num('createdAt'),
-      ...(h['endedAt'] !== undefined ? { endedAt: num('endedAt') } : {}),
-      seq: num('seq'),
-      at: num('at'),
-      total: num('total'),
-      done: num('done'),
-      failed: num('failed'),
-      cancelled: num('cancelled'),
-      ...(h['reason'] !== undefined ? { reason: h['reason'] } : {}),
-      steps,
-    };
+    return { ...decodeSummary(h), steps };
   }
 
   /**

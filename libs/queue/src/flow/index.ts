@@ -11,6 +11,7 @@ export {
   type FlowStatus,
   type FlowStepState,
   type FlowStepStatus,
+  type FlowSummary,
   type FlowsOptions,
 } from './flows';
 export { flowKeys, MAX_FLOW_NAME_LENGTH, type FlowKeys } from './flow-keys';
