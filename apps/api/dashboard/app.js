@@ -54,7 +54,7 @@ let stream;
 function startStream(onState) {
   stream?.stop();
   stream = new EventStream({
-    url: '/events',
+    url: '/events?flows=true',
     headers: authHeaders,
     onState,
     onEvent: (ev) => {
@@ -128,11 +128,15 @@ function parseRoute() {
   }
   if (parts[0] === 'queue' && parts[1]) return { view: 'queue', queue: parts[1], status: STATUSES.includes(parts[2]) ? parts[2] : 'Queued' };
   if (parts[0] === 'task' && parts[1] && parts[2]) return { view: 'task', queue: parts[1], id: parts.slice(2).join('/') };
+  if (parts[0] === 'flows') return { view: 'flows' };
+  if (parts[0] === 'flow' && parts[1]) return { view: 'flow', id: parts.slice(1).join('/') };
   return { view: 'queues' };
 }
 
 const queueHref = (queue, status) => `#/queue/${enc(queue)}${status ? `/${status}` : ''}`;
 const taskHref = (queue, id) => `#/task/${enc(queue)}/${enc(id)}`;
+const flowHref = (id) => `#/flow/${enc(id)}`;
+const FLOW_ENDED = new Set(['FlowDone', 'FlowFailed', 'FlowCancelled']);
 
 // ---------------------------------------------------------------- views
 
@@ -449,6 +453,132 @@ function TaskView({ queue, id, role }) {
   </section>`;
 }
 
+// (a <progress> element: the CSP allows no inline style)
+function FlowProgress({ flow }) {
+  return html`<span class="flow-progress" data-done=${flow.done} data-total=${flow.total}>
+    <progress max=${flow.total} value=${flow.done}></progress> ${flow.done}/${flow.total}
+  </span>`;
+}
+
+function FlowsView() {
+  const [data, setData] = useState(undefined);
+  const [error, setError] = useState(undefined);
+  const [offset, setOffset] = useState(0);
+  const latest = useLatest();
+  const load = useCallback(async () => {
+    const ticket = latest.take();
+    try {
+      const got = await api('GET', `/flows?limit=${PAGE}&offset=${offset}`);
+      if (!latest.is(ticket)) return;
+      setData(got);
+      setError(undefined);
+    } catch (err) {
+      if (latest.is(ticket)) setError(err.message);
+    }
+  }, [offset]);
+  const reload = useThrottled(load, 1000);
+  useEffect(() => void load(), [load]);
+  useEvents((ev) => {
+    if (ev.type === 'flow' || ev.type === 'resync') reload();
+  });
+  const head = html`<h2><a href="#/">Queues</a> › Flows</h2>`;
+  if (!data) return html`<section>${head}<${Problem} error=${error} />${error ? null : html`<p class="muted">Loading…</p>`}</section>`;
+  return html`<section>
+    ${head}
+    <${Problem} error=${error} />
+    <table class="flows">
+      <thead><tr><th>Flow</th><th>Status</th><th>Progress</th><th>Failed</th><th>Cancelled</th><th>Created</th><th>Ended</th><th>Reason</th></tr></thead>
+      <tbody>
+        ${data.flows.map(
+          (f) => html`<tr key=${f.id} data-flow=${f.id}>
+            <td class="id"><a href=${flowHref(f.id)}>${f.id}</a></td>
+            <td><${Status} status=${f.status} /></td>
+            <td><${FlowProgress} flow=${f} /></td>
+            <td class="n">${f.failed}</td>
+            <td class="n">${f.cancelled}</td>
+            <td>${time(f.createdAt)}</td>
+            <td>${time(f.endedAt)}</td>
+            <td class="reason">${f.reason ?? ''}</td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>
+    ${data.flows.length === 0 ? html`<p class="muted">No flows kept: add one with POST /flows, flows.add() or producer --flow.</p>` : null}
+    <p class="pager">
+      ${offset > 0 ? html`<button onClick=${() => setOffset(0)}>First</button>` : null}
+      ${data.nextOffset !== undefined ? html`<button onClick=${() => setOffset(data.nextOffset)}>Next</button>` : null}
+    </p>
+  </section>`;
+}
+
+function FlowView({ id, role }) {
+  const [flow, setFlow] = useState(undefined);
+  const [error, setError] = useState(undefined);
+  const [notice, setNotice] = useState(undefined);
+  const latest = useLatest();
+  const load = useCallback(async () => {
+    const ticket = latest.take();
+    try {
+      const f = await api('GET', `/flows/${enc(id)}`);
+      if (!latest.is(ticket)) return;
+      setFlow(f);
+      setError(undefined);
+    } catch (err) {
+      if (latest.is(ticket)) setError(err.status === 404 ? `No flow ${id} (never added, or forgotten after its retention).` : err.message);
+    }
+  }, [id]);
+  const reload = useThrottled(load, 300);
+  useEffect(() => void load(), [load]);
+  useEvents((ev) => {
+    if (ev.type === 'resync') reload();
+    else if (ev.type === 'flow' && ev.data.flow === id) reload();
+    // its steps' tasks: a task id of a step is <flow id>:<step>
+    else if (ev.type === 'status' && typeof ev.data.id === 'string' && ev.data.id.startsWith(`${id}:`)) reload();
+  });
+  const cancel = async () => {
+    try {
+      const out = await api('POST', `/flows/${enc(id)}/cancel`);
+      setNotice(out.status === 'FlowCancelling' ? 'Cancelling: its running steps are asked to stop' : out.cancelled ? 'Cancelled' : `Already ${out.status}`);
+      await load();
+    } catch (err) {
+      setError(err.message);
+    }
+  };
+  const head = html`<h2><a href="#/">Queues</a> › <a href="#/flows">Flows</a> › <span class="id">${id}</span></h2>`;
+  if (!flow) return html`<section>${head}<${Problem} error=${error} />${error ? null : html`<p class="muted">Loading…</p>`}</section>`;
+  return html`<section class="flow">
+    ${head}
+    <${Problem} error=${error} />
+    ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
+    <dl>
+      <dt>Status</dt><dd><${Status} status=${flow.status} /></dd>
+      <dt>Progress</dt><dd><${FlowProgress} flow=${flow} /> (${flow.failed} failed, ${flow.cancelled} cancelled)</dd>
+      <dt>Policy</dt><dd>${flow.policy}</dd>
+      <dt>Created</dt><dd>${time(flow.createdAt)}</dd>
+      ${flow.endedAt ? html`<dt>Ended</dt><dd>${time(flow.endedAt)}</dd>` : null}
+      ${flow.reason ? html`<dt>Reason</dt><dd class="reason">${flow.reason}</dd>` : null}
+    </dl>
+    ${role === 'admin' && !FLOW_ENDED.has(flow.status) ? html`<p class="actions"><button onClick=${cancel}>Cancel flow</button></p>` : null}
+    <h3>Steps</h3>
+    <table class="steps">
+      <thead><tr><th>Step</th><th>Queue</th><th>Task</th><th>Type</th><th>Waits for</th><th>Status</th><th>Result or error</th></tr></thead>
+      <tbody>
+        ${flow.steps.map(
+          (s) => html`<tr key=${s.name} data-step=${s.name}>
+            <td class="id">${s.name}</td>
+            <td><a href=${queueHref(s.queue)}>${s.queue}</a></td>
+            <td class="id">${s.status === 'Waiting' ? s.taskId : html`<a href=${taskHref(s.queue, s.taskId)}>${s.taskId}</a>`}</td>
+            <td>${s.type}</td>
+            <td>${s.dependsOn.join(', ') || '–'}</td>
+            <td><${Status} status=${s.status === 'Released' && s.task ? s.task.status : s.status} /></td>
+            <td>${'result' in s ? html`<pre class="result">${jsonText(s.result)}</pre>` : s.error ? html`<pre class="error">${s.error}</pre>` : ''}</td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>
+  </section>`;
+}
+
 function App() {
   const [route, setRoute] = useState(parseRoute());
   const [who, setWho] = useState(undefined);
@@ -497,11 +627,14 @@ function App() {
   // keyed: another queue, status or task is a fresh view (no cursor, rows or progress of the one before)
   else if (route.view === 'queue') main = html`<${QueueView} key=${`${route.queue}\n${route.status}`} queue=${route.queue} status=${route.status} role=${who.role} />`;
   else if (route.view === 'task') main = html`<${TaskView} key=${`${route.queue}\n${route.id}`} queue=${route.queue} id=${route.id} role=${who.role} />`;
+  else if (route.view === 'flows') main = html`<${FlowsView} />`;
+  else if (route.view === 'flow') main = html`<${FlowView} key=${route.id} id=${route.id} role=${who.role} />`;
   else main = html`<${QueuesView} />`;
 
   const signedIn = who !== undefined && who !== 'login' && !who.error;
   return html`<header>
       <h1><a href="#/">taskq</a></h1>
+      <nav><a href="#/">Queues</a> <a href="#/flows">Flows</a></nav>
       ${signedIn
         ? html`<span class=${`live ${live}`} data-live=${live}>${live === 'live' ? '● live' : live}</span>
             <span class="role" data-role=${who.role}>${who.role === 'admin' ? 'admin' : 'read-only'}</span>

@@ -188,6 +188,57 @@ describe('the dashboard in headless Chromium', () => {
     await page.close();
   });
 
+  it('flows: a flow added through the API shows in the Flows list and turns FlowDone live on its page with its results; Cancel flow stops a running one; step data is text', async () => {
+    const base = await startApi();
+    const queue = newQueueName('dashflow');
+    AppProcess.start('worker', ['2', '--queue', queue, '--redis', testRedisUrl()]);
+    const problems: string[] = [];
+    const page = await openPage(problems);
+    await signIn(page, base, '#/flows', ADMIN);
+
+    // added while the list is open: it appears (a flow event), then its page follows it to FlowDone
+    const steps = [
+      { name: 'fetch', queue, type: 'sleep', payload: { ms: 400 } },
+      { name: 'store', queue, type: 'sleep', payload: { ms: 300 }, dependsOn: ['fetch'] },
+    ];
+    expect((await post(base, '/flows', { id: 'dash-flow-1', steps })).status).toBe(201);
+    await page.locator('tr[data-flow="dash-flow-1"]').waitFor({ timeout: 15_000 });
+    await page.locator('tr[data-flow="dash-flow-1"] a').click();
+    await page.locator('tr[data-step="fetch"]').waitFor();
+    await page.locator('dl [data-status="FlowDone"]').waitFor({ timeout: 15_000 });
+    await page.locator('tr[data-step="store"] [data-status="Done"]').waitFor();
+    expect(await page.locator('[data-done]').first().getAttribute('data-done')).toBe('2');
+    expect(JSON.parse((await page.locator('tr[data-step="store"] pre.result').textContent()) ?? '')).toEqual({ sleptMs: 300, totalMs: 700 });
+    await shot(page, 'flow');
+    // back in the list, its progress is 2/2
+    await page.goto(`${base}/#/flows`);
+    await page.locator('tr[data-flow="dash-flow-1"] [data-status="FlowDone"]').waitFor();
+
+    // Cancel flow: its running step is stopped, the next never runs
+    const long = [
+      { name: 'long', queue, type: 'sleep', payload: { ms: 60_000 } },
+      { name: 'after', queue, type: 'sleep', payload: { ms: 10 }, dependsOn: ['long'] },
+    ];
+    expect((await post(base, '/flows', { id: 'dash-flow-2', steps: long })).status).toBe(201);
+    await page.goto(`${base}/#/flow/dash-flow-2`);
+    await page.locator('tr[data-step="long"] [data-status="InProgress"]').waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Cancel flow' }).click();
+    await page.locator('dl [data-status="FlowCancelled"]').waitFor({ timeout: 15_000 });
+    await page.locator('tr[data-step="after"] [data-status="Cancelled"]').waitFor();
+    expect(await page.getByRole('button', { name: 'Cancel flow' }).count()).toBe(0);
+
+    // markup in a step's type and its error (no handler for that type: the step is Failed, the flow too) is text
+    const evil = '<img src=z onerror="window.__xss = 4">';
+    expect((await post(base, '/flows', { id: 'dash-flow-3', steps: [{ name: 'odd', queue, type: evil }] })).status).toBe(201);
+    await page.goto(`${base}/#/flow/dash-flow-3`);
+    await page.locator('dl [data-status="FlowFailed"]').waitFor({ timeout: 15_000 });
+    expect(await page.locator('table.steps').textContent()).toContain(evil);
+    expect(await page.locator('main img').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { __xss?: unknown }).__xss)).toBeUndefined();
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('read-only: no admin buttons, and the API answers 403 when the page tries', async () => {
     const base = await startApi();
     const queue = newQueueName('dashro');
