@@ -4,6 +4,7 @@ import { SCRIPTS } from '../lua-script';
 import { scriptKeys } from '../script-keys';
 import { queueKeys } from '../keys';
 import { Queue } from '../queue';
+import { monitored } from '@taskq/redis-harness';
 import { useRedisServer } from '../test-support/redis-server';
 import type { FetchedTask } from '../fetched-task';
 import type { JsonValue, Task } from '../task';
@@ -330,6 +331,26 @@ describe('flows (redis-server)', () => {
     await flows.add({ name: 'a', queue: 'ret', type: 'x' }, { id: 'ret-2' });
     await pruneFlowIndex(real.redis, 'taskq', 0);
     expect(await flows.list({ limit: 1000 })).toContain('ret-2');
+  });
+
+  it('a queue without flow steps: an ack batch reads flow-members only within the EXISTS it sends anyway, and never the outbox', async () => {
+    const k = queueKeys('plain');
+    const q = new Queue({ queue: 'plain', connection: real.redis });
+    await q.enqueueMany(Array.from({ length: 20 }, (_, i) => ({ id: `p${i}`, type: 'x' })));
+    const c = new Consumer({ queue: 'plain', connection: real.redis, id: 'plain' });
+    await c.register();
+    const { tasks } = await c.fetch(Array.from({ length: 20 }, (_, i) => `w${i}`));
+    const commands = await monitored(real.server.url, async () => {
+      const reply = await c.exchange(tasks.map((t) => ({ id: t.id, worker: t.worker, token: t.token })), []);
+      expect(reply.acks.filter(Boolean)).toHaveLength(20);
+      expect(reply.flowNotices).toBeUndefined();
+    });
+    const script = commands.filter((cmd) => cmd.lua);
+    expect(script.filter((cmd) => cmd.args.includes(k.flowOutbox))).toEqual([]);
+    const members = script.filter((cmd) => cmd.args.includes(k.flowMembers));
+    expect(members).toHaveLength(1);
+    expect(members[0].args[0].toLowerCase()).toBe('exists');
+    expect(members[0].args.length).toBeGreaterThan(2); // one EXISTS of several rare hashes, not one of its own
   });
 
   it('refuses bad flows before writing anything', async () => {
