@@ -10,8 +10,9 @@
 // typo cannot silently drop a prelude.
 import { readFileSync } from 'node:fs';
 
-const OPEN = /^```(ts|typescript)\s*$/;
-const CLOSE = /^```\s*$/;
+// a fence may be indented (a block inside a list item): its indentation is taken off the code
+const OPEN = /^( *)```(ts|typescript)\s*$/;
+const CLOSE = /^ *```\s*$/;
 const PRELUDE = /^<!--\s*docs-check\s+prelude:([\s\S]*?)-->$/;
 
 /**
@@ -31,13 +32,16 @@ export function readmeBlocks(absPath, readme) {
   let section = '';
   for (let i = 0; i < lines.length; i++) {
     if (/^## /.test(lines[i])) section = lines[i].slice(3).trim();
-    if (!OPEN.test(lines[i])) {
-      if (/^```/.test(lines[i])) i = skipFence(lines, i); // ```bash, ```text: never read as headings
+    const open = OPEN.exec(lines[i]);
+    if (!open) {
+      if (/^ *```/.test(lines[i])) i = skipFence(lines, i); // ```bash, ```text: never read as headings
       continue;
     }
     const end = lines.findIndex((l, j) => j > i && CLOSE.test(l));
     if (end < 0) throw new Error(`${readme}:${i + 1}: a \`\`\`ts block is never closed`);
-    blocks.push({ readme, line: i + 2, code: lines.slice(i + 1, end).join('\n'), section, ...preludeBefore(lines, i, readme) });
+    const indent = open[1].length;
+    const code = lines.slice(i + 1, end).map((l) => (l.slice(0, indent).trim() === '' ? l.slice(indent) : l));
+    blocks.push({ readme, line: i + 2, code: code.join('\n'), section, ...preludeBefore(lines, i, readme) });
     i = end;
   }
   return blocks;
