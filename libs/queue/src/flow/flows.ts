@@ -237,13 +237,20 @@ export class Flows extends QueueClient {
     if (ids.length === 0) return [];
     const redis = await this.redis();
     const fields = ['id', 'state', 'policy', 'createdAt', 'endedAt', 'seq', 'at', 'total', 'done', 'failed', 'cancelled', 'reason'] as const;
-    const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.hmget(this.fk.flow(id), ...fields);
-    const replies = (await pipeline.exec()) ?? [];
+    let replies: (string | null)[][];
+    if ((redis as { isCluster?: boolean }).isCluster) {
+      // each flow has a slot of its own, and a Cluster pipeline takes one slot: the reads go side by side
+      replies = await Promise.all(ids.map((id) => redis.hmget(this.fk.flow(id), ...fields)));
+    } else {
+      const pipeline = redis.pipeline();
+      for (const id of ids) pipeline.hmget(this.fk.flow(id), ...fields);
+      replies = ((await pipeline.exec()) ?? []).map(([err, value]) => {
+        if (err) throw err;
+        return value as (string | null)[];
+      });
+    }
     const out: FlowSummary[] = [];
-    for (const [err, value] of replies) {
-      if (err) throw err;
-      const v = value as (string | null)[];
+    for (const v of replies) {
       if (v[0] === null) continue;
       const h: Record<string, string | undefined> = {};
       fields.forEach((f, i) => (h[f] = v[i] ?? undefined));
