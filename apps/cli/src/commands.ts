@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import {
   decodeProgressEvent,
   decodeQueueEvent,
@@ -29,7 +29,8 @@ import { formatFields, formatTable } from './table';
 /** What the commands work with; main.ts (the composition root) makes it. */
 export interface Context {
   /** The shared client (closed by main). */
-  readonly redis: Redis;
+  /** A server's client, or a Redis Cluster's (`redis+cluster://`). */
+  readonly redis: Redis | Cluster;
   readonly prefix: string;
   readonly json: boolean;
   /** The Queue of a name (resolved from the container, sharing the client). */
@@ -413,7 +414,10 @@ export function watchLines(queue: string, message: string, asJson: boolean): str
 }
 
 async function watch(ctx: Context, cmd: Of<'watch'>): Promise<number> {
-  const subscriber = ctx.redis.duplicate({ connectionName: `taskq-cli-${process.pid}-sub` });
+  const name = `taskq-cli-${process.pid}-sub`;
+  const subscriber = (ctx.redis as { isCluster?: boolean }).isCluster
+    ? (ctx.redis as Cluster).duplicate([], { redisOptions: { ...(ctx.redis as Cluster).options.redisOptions, connectionName: name } })
+    : (ctx.redis as Redis).duplicate({ connectionName: name });
   const print = (channel: string, message: string): void => {
     const queue = queueOfKey(channel, ctx.prefix) ?? channel;
     const lines = watchLines(queue, message, ctx.json);

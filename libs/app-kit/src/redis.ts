@@ -1,14 +1,16 @@
 import type { Redis } from 'ioredis';
+import type { RedisClient } from '@taskq/queue';
 import RedisMock from 'ioredis-mock';
 import type { Logger } from '@taskq/recorder';
-import { connectRedis, redactUrl } from '@taskq/queue';
+import { connectRedisClient, redactUrl } from '@taskq/queue';
 
 /**
  * The Redis an app talks to: the client its taskq components share (each
  * opens its subscriber connections as duplicates of it, and closes them).
  */
 export interface RedisConnection {
-  readonly redis: Redis;
+  /** A server's client, or a Redis Cluster's (a `redis+cluster://` URL). */
+  readonly redis: RedisClient;
   /** `redis://…` with any password redacted, or `embedded in-memory Redis`. */
   readonly address: string;
   readonly embedded: boolean;
@@ -32,7 +34,7 @@ export interface OpenRedisOptions {
  * cannot be reached within connectTimeoutMs.
  */
 export async function openRedis(options: OpenRedisOptions): Promise<RedisConnection> {
-  const opened: Redis[] = [];
+  const opened: RedisClient[] = [];
   if (options.url === undefined) {
     const port = 16379 + Math.floor(Math.random() * 10000);
     const make = (): Redis => {
@@ -54,7 +56,7 @@ export async function openRedis(options: OpenRedisOptions): Promise<RedisConnect
   }
   const url = options.url;
   // the components' subscriber connections are its duplicates, named `<name>-sub`
-  const redis = await connectRedis(url, {
+  const redis = await connectRedisClient(url, {
     connectTimeoutMs: options.connectTimeoutMs,
     connectionName: options.name,
     logger: options.logger,

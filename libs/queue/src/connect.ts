@@ -2,6 +2,8 @@ import Redis, { type RedisOptions } from 'ioredis';
 import { silentLogger, type Logger } from '@taskq/recorder';
 import { RedisConnectionError } from './errors/redis-connection-error';
 import { InvalidRedisUrlError } from './errors/invalid-redis-url-error';
+import { connectCluster, isClusterUrl, parseClusterUrl, redactClusterUrl } from './cluster-url';
+import type { RedisClient } from './redis-handle';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -31,6 +33,7 @@ export function describeOptions(options: RedisOptions): string {
 
 /** The URL with any password (and user) replaced by `***`, safe to print. */
 export function redactUrl(url: string): string {
+  if (isClusterUrl(url)) return redactClusterUrl(url);
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
@@ -53,11 +56,15 @@ export function redactUrl(url: string): string {
  */
 export function assertValidRedisUrl(url: string): void {
   if (url.startsWith('/')) return; // a Unix socket path
+  if (isClusterUrl(url)) {
+    parseClusterUrl(url);
+    return;
+  }
   const shown = redactUrl(url);
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1];
   if (scheme === undefined) throw new InvalidRedisUrlError(`invalid Redis URL ${shown}: expected redis://host:port (or rediss:// for TLS)`);
   if (scheme !== 'redis' && scheme !== 'rediss') {
-    throw new InvalidRedisUrlError(`invalid Redis URL ${shown}: the scheme is ${scheme}://; taskq connects with redis:// or rediss:// (TLS)`);
+    throw new InvalidRedisUrlError(`invalid Redis URL ${shown}: the scheme is ${scheme}://; taskq connects with redis:// or rediss:// (TLS), or redis+cluster:// to a Redis Cluster`);
   }
   const port = /^[a-z]+:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*)(?::([^/?#]*))?/i.exec(url)?.[1];
   if (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
@@ -170,4 +177,13 @@ export async function connectRedis(target: string | RedisOptions, options: Conne
     redis.connect().catch(() => undefined); // failures arrive as 'error'/'end'
   });
   return redis;
+}
+
+/**
+ * Connects to a server (see connectRedis) or, for a `redis+cluster://` URL,
+ * to a Redis Cluster (see connectCluster): the client taskq objects share.
+ */
+export function connectRedisClient(target: string | RedisOptions, options: ConnectOptions = {}): Promise<RedisClient> {
+  if (typeof target === 'string' && isClusterUrl(target)) return connectCluster(target, options);
+  return connectRedis(target, options);
 }

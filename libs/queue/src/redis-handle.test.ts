@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
 import { ConnectionClosedError } from './errors/connection-closed-error';
 import { RedisConnectionError } from './errors/redis-connection-error';
@@ -55,6 +55,19 @@ describe('RedisHandle', () => {
     (real as unknown as { condition: { select: number } }).condition.select = 0;
     expect(new RedisHandle(real).threadTarget()).toEqual({ options: expect.not.objectContaining({ db: expect.anything() as unknown }) as unknown });
     real.disconnect();
+  });
+
+  it('a Redis Cluster: the thread target is its seeds and credentials, from a redis+cluster:// URL or a given Cluster client', () => {
+    expect(new RedisHandle('rediss+cluster://tq:pw@h1:7000,h2:7001').threadTarget()).toEqual({
+      cluster: { seeds: [{ host: 'h1', port: 7000 }, { host: 'h2', port: 7001 }], username: 'tq', password: 'pw', tls: true },
+    });
+    const cluster = new Cluster([{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7001 }], { lazyConnect: true, redisOptions: { password: 'pw' } });
+    expect(new RedisHandle(cluster).threadTarget()).toEqual({ cluster: { seeds: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7001 }], password: 'pw', tls: false } });
+    // a natMap function cannot go to a thread
+    const mapped = new Cluster([{ host: '10.0.0.1', port: 7000 }], { lazyConnect: true, natMap: () => ({ host: 'x', port: 1 }) });
+    expect(new RedisHandle(mapped).threadTarget()).toBeUndefined();
+    cluster.disconnect();
+    mapped.disconnect();
   });
 
   it('uses a given client as it is, never closes it, and derives a thread target from a real client only', async () => {

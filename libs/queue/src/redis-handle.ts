@@ -1,7 +1,8 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { silentLogger, type Logger } from '@taskq/recorder';
-import { assertValidRedisUrl, connectRedis, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REDIS_URL, describeOptions, redactUrl } from './connect';
+import { assertValidRedisUrl, connectRedisClient, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REDIS_URL, describeOptions, redactUrl } from './connect';
 import { ConnectionClosedError } from './errors/connection-closed-error';
+import { isClusterUrl, parseClusterUrl, type ClusterUrl } from './cluster-url';
 import { UnsupportedRedisError } from './errors/unsupported-redis-error';
 
 /** An ioredis client taskq can run its commands on. */
@@ -15,8 +16,8 @@ export type RedisClient = Redis | Cluster;
  */
 export type Connection = string | RedisOptions | RedisClient;
 
-/** Where a heartbeat thread connects: a URL, or the plain options of a standalone server. */
-export type ThreadTarget = { readonly url: string } | { readonly options: RedisOptions };
+/** Where a heartbeat thread connects: a URL (a `redis+cluster://` one parsed as well), or the plain options of a standalone server. */
+export type ThreadTarget = { readonly url: string } | { readonly options: RedisOptions } | { readonly cluster: ClusterUrl };
 
 export interface RedisHandleOptions {
   /** Give up if the first connection is not ready within this time, ms. Default 5000. */
@@ -58,6 +59,32 @@ function threadTargetOf(options: RedisOptions, selected: unknown): ThreadTarget 
   return { options: out };
 }
 
+/**
+ * A given Cluster client's seeds and credentials, for a thread's own Cluster
+ * client; undefined when they cannot be sent to a thread (seeds given as
+ * other than host and port, a natMap function, a custom Connector).
+ */
+function clusterTargetOf(cluster: Cluster): ThreadTarget | undefined {
+  const o = cluster.options as { redisOptions?: RedisOptions; natMap?: unknown };
+  if (o.natMap !== undefined || o.redisOptions?.Connector !== undefined) return undefined;
+  const seeds: { host: string; port: number }[] = [];
+  for (const node of (cluster as unknown as { startupNodes: unknown[] }).startupNodes) {
+    const n = node as { host?: unknown; port?: unknown };
+    if (typeof n !== 'object' || n === null || typeof n.port !== 'number') return undefined;
+    seeds.push({ host: typeof n.host === 'string' ? n.host : '127.0.0.1', port: n.port });
+  }
+  if (seeds.length === 0) return undefined;
+  const r = o.redisOptions ?? {};
+  return {
+    cluster: {
+      seeds,
+      ...(r.username !== undefined ? { username: r.username } : {}),
+      ...(r.password !== undefined ? { password: r.password } : {}),
+      tls: r.tls !== undefined,
+    },
+  };
+}
+
 /** ioredis's keyPrefix would prefix the KEYS of taskq's scripts but not the keys they name themselves, nor its channels. */
 function refuseKeyPrefix(connection: Connection): void {
   const options: unknown = typeof connection === 'string' ? undefined : isClient(connection) ? (connection as { options?: unknown }).options : connection;
@@ -82,8 +109,8 @@ export class RedisHandle {
   readonly address: string;
   private readonly given: RedisClient | undefined;
   private readonly target: string | RedisOptions | undefined;
-  private connecting: Promise<Redis> | undefined;
-  private opened: Redis | undefined;
+  private connecting: Promise<RedisClient> | undefined;
+  private opened: RedisClient | undefined;
   private closed = false;
   /** Bumped by close(): a connect that was under way then is discarded when it lands. */
   private epoch = 0;
@@ -129,7 +156,7 @@ export class RedisHandle {
     if (this.given) return this.given;
     if (this.opened) return this.opened;
     const epoch = this.epoch;
-    this.connecting ??= connectRedis(this.target ?? DEFAULT_REDIS_URL, {
+    this.connecting ??= connectRedisClient(this.target ?? DEFAULT_REDIS_URL, {
       connectTimeoutMs: this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       connectionName: this.options.connectionName,
       logger: this.options.logger ?? silentLogger,
@@ -162,7 +189,11 @@ export class RedisHandle {
     const base = await this.client();
     const baseOptions = (base as { options?: RedisOptions }).options;
     const baseName = this.given ? (baseOptions?.connectionName ?? this.options.connectionName) : this.options.connectionName;
-    const sub = (base as Redis).duplicate({ enableOfflineQueue: true, ...(baseName ? { connectionName: `${baseName}-sub` } : {}) });
+    const name = baseName ? { connectionName: `${baseName}-sub` } : {};
+    const sub = (base as { isCluster?: boolean }).isCluster
+      ? // a Cluster's duplicate takes its seeds and cluster options (a subscriber of a cluster: ioredis picks a node)
+        ((base as Cluster).duplicate([], { enableOfflineQueue: true, redisOptions: { ...(base as Cluster).options.redisOptions, ...name } }) as unknown as Redis)
+      : (base as Redis).duplicate({ enableOfflineQueue: true, ...name });
     sub.on('error', (err: Error) => (this.options.logger ?? silentLogger).debug({ err: err.message }, `subscriber connection to ${this.address}: ${err.message}`));
     return sub;
   }
@@ -173,10 +204,11 @@ export class RedisHandle {
    * Undefined for a Cluster and for clients without a socket (ioredis-mock).
    */
   threadTarget(): ThreadTarget | undefined {
-    if (typeof this.target === 'string') return { url: this.target };
+    if (typeof this.target === 'string') return isClusterUrl(this.target) ? { cluster: parseClusterUrl(this.target) } : { url: this.target };
     if (this.target !== undefined) return threadTargetOf(this.target, undefined);
     const client = this.given as (RedisClient & { connector?: unknown; isCluster?: boolean; options?: RedisOptions; condition?: { select?: unknown } }) | undefined;
-    if (!client || client.isCluster || client.connector === undefined || client.options === undefined) return undefined;
+    if (client?.isCluster) return clusterTargetOf(client);
+    if (!client || client.connector === undefined || client.options === undefined) return undefined;
     return threadTargetOf(client.options, client.condition?.select);
   }
 

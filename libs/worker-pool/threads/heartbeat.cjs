@@ -4,7 +4,7 @@
 // main thread busy (CPU-bound work): the janitor never mistakes a busy worker
 // for a dead one. Plain JS so the same file runs from src (tests) and dist.
 //
-// workerData: { url or options, connectionName, source, sha, keys, consumerId, intervalMs }
+// workerData: { url, options or cluster (seeds and credentials of a Redis Cluster), connectionName, source, sha, keys, consumerId, intervalMs }
 //   url: a redis:// or rediss:// URL; options: ioredis options without functions
 //   (a standalone server, or sentinels)
 //   keys: the heartbeat script's KEYS of each queue the pool serves (an array
@@ -17,7 +17,7 @@
 const { parentPort, workerData } = require('node:worker_threads');
 const { RespClient, parseRedisUrl } = require('./resp-client.cjs');
 
-const { url, options, connectionName, source, sha, keys, consumerId, intervalMs } = workerData;
+const { url, options, cluster: clusterTarget, connectionName, source, sha, keys, consumerId, intervalMs } = workerData;
 
 /** RespClient options for ioredis options it covers: host/port (TCP, no TLS settings), user, password, db. */
 function plainOptions(o) {
@@ -29,16 +29,27 @@ function plainOptions(o) {
 // and plain host/port options; ioredis (about 100 ms of CPU to load in this
 // thread) for any other.
 function connect() {
+  const Redis = () => require('ioredis');
+  if (clusterTarget !== undefined) {
+    // a Redis Cluster: its seeds and credentials as the main thread has them (a redis+cluster:// URL, or a Cluster client)
+    const { seeds, username, password, tls } = clusterTarget;
+    const cluster = new (Redis().Cluster)(seeds, {
+      clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+      redisOptions: { connectionName, maxRetriesPerRequest: 1, username, password, ...(tls ? { tls: {} } : {}) },
+    });
+    cluster.on('error', () => undefined); // reported per beat below
+    return cluster;
+  }
   const plain = url !== undefined ? parseRedisUrl(url) : plainOptions(options);
   // a beat not answered within two intervals drops the connection; the next beat connects again
   if (plain) return new RespClient(plain, connectionName, Math.max(2 * intervalMs, 2000));
-  const Redis = require('ioredis');
   const own = {
     connectionName,
     maxRetriesPerRequest: 1,
     retryStrategy: (times) => Math.min(100 * times, 2000),
   };
-  const redis = url !== undefined ? new Redis(url, own) : new Redis({ ...options, ...own });
+  const Client = Redis();
+  const redis = url !== undefined ? new Client(url, own) : new Client({ ...options, ...own });
   redis.on('error', () => undefined); // reported per beat below
   return redis;
 }

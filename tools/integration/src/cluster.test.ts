@@ -1,10 +1,12 @@
 import { Cluster } from 'ioredis';
 import { Monitor } from '@taskq/monitor';
 import { chord, Flows, group, Queue, queueKeys } from '@taskq/queue';
-import { startRedisCluster, type RedisCluster } from '@taskq/redis-harness';
+import { respCommand, startRedisCluster, type RedisCluster } from '@taskq/redis-harness';
+
 import { WorkerPool, sleepTask, type HandlerMap } from '@taskq/worker-pool';
+import { AppProcess, killAllApps, line } from './test-support/app-process';
 import { CaptureLogger } from './test-support/capture-logger';
-import { withTimeout } from './test-support/wait';
+import { waitUntil, withTimeout } from './test-support/wait';
 
 // The libraries on a real Redis Cluster (3 masters on loopback, issue 17): queues whose slots are
 // on different nodes, worker pools, monitors, and flows whose steps cross those slots.
@@ -19,6 +21,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
+  await killAllApps();
 });
 
 afterAll(async () => {
@@ -108,4 +111,41 @@ describe('on a Redis Cluster of 3 masters', () => {
     expect((await flows.summaries([id, failing.id])).map((f) => f.status)).toEqual(['FlowDone', 'FlowFailed']);
     expect((await new Queue({ queue: queues[1], connection: connect() }).status(`${failing.id}:slow`))?.status).toBe('Cancelled');
   }, 60_000);
+
+  it('the apps with --redis redis+cluster://…: a worker (heartbeats from its thread, on the cluster) and the producer run 20 tasks to Done; a flow too', async () => {
+    const [queue] = await queuesOnEveryNode('cl-apps');
+    const common = ['--redis', cluster.url, '--queue', queue];
+    const worker = AppProcess.start('worker', ['4', ...common]);
+    await worker.waitForLine(line.poolReady, 'the pool-ready line', 20_000);
+    const producer = AppProcess.start('producer', ['20', '--min-ms', '0', '--max-ms', '5', '--json', ...common]);
+    const exit = await producer.waitForExit(30_000);
+    expect({ code: exit.code, stderr: producer.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(producer.stdoutLines.at(-1) ?? 'null')).toMatchObject({ queue, total: 20, Done: 20 });
+    const flow = AppProcess.start('producer', ['3', '--flow', '--min-ms', '0', '--max-ms', '5', '--json', ...common]);
+    const flowExit = await flow.waitForExit(30_000);
+    expect({ code: flowExit.code, stderr: flow.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(flow.stdoutLines.at(-1) ?? 'null')).toMatchObject({ status: 'FlowDone', total: 10 });
+    // the worker says where it is connected (no password to hide here) and beats from its thread: the
+    // thread's own connection to the node that owns the queue ran the heartbeat script there
+    const out = worker.stdoutLines.join('\n') + worker.stderr;
+    expect(out).toContain(cluster.url);
+    expect(out).not.toContain('heartbeats from the main thread');
+    expect(out).not.toContain('heartbeat failed');
+    const owner = await cluster.nodeOf(queueKeys(queue).consumers);
+    await waitUntil(async () => /name=taskq-heartbeat-\S+ .*cmd=evalsha/.test(String(await respCommand(owner, ['CLIENT', 'LIST']))), {
+      timeoutMs: 10_000,
+      what: 'the heartbeat thread to run its script on the node of the queue',
+    });
+    worker.signal('SIGTERM');
+    expect((await worker.waitForExit(15_000)).code).toBe(0);
+  }, 90_000);
+
+  it('an unreachable cluster URL: the app fails within its connect timeout, naming the redacted URL', async () => {
+    const url = 'redis+cluster://tq:SECRET@127.0.0.1:1,127.0.0.1:2';
+    const producer = AppProcess.start('producer', ['1', '--redis', url, '--connect-timeout-ms', '1000']);
+    const exit = await producer.waitForExit(15_000);
+    expect(exit.code).toBe(1);
+    expect(producer.stderr).toContain('cannot connect to the Redis Cluster at redis+cluster://***@127.0.0.1:1,127.0.0.1:2 within 1000 ms');
+    expect(producer.stderr + producer.stdoutLines.join('\n')).not.toContain('SECRET');
+  }, 30_000);
 });

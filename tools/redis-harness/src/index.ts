@@ -6,3 +6,4 @@ export { RedisServerStartError } from './errors/redis-server-start-error';
 export { TEST_REDIS_URL_ENV } from './jest-global-state';
 export { RawMonitor, monitored, type MonitoredCommand } from './raw-monitor';
 export { startRedisCluster, type RedisCluster, type RedisClusterOptions } from './redis-cluster';
+export { respCommand, RespErrorReply, type RespReply } from './resp';
