@@ -1,9 +1,10 @@
 import { assertQueueName } from './keys';
+import type { Cluster, Redis } from 'ioredis';
 import type { RedisClient } from './redis-handle';
 
 // Finding queues by their keys, for tools that serve every queue (the ops
-// CLI, the REST API): SCAN, never KEYS. A SCAN covers one server; on a
-// Cluster each master would have to be scanned.
+// CLI, the REST API): SCAN, never KEYS. A SCAN covers one server: on a
+// Cluster every master is scanned.
 
 /** A glob pattern that matches `text` literally (SCAN MATCH). */
 export function globEscape(text: string): string {
@@ -32,12 +33,22 @@ export function queueOfKey(key: string, prefix: string): string | undefined {
 export async function scanQueueKeys(redis: RedisClient, prefix: string, queue?: string): Promise<string[]> {
   const match = queue === undefined ? `${globEscape(prefix)}:{*}:*` : `${globEscape(prefix)}:{${globEscape(queue)}}:*`;
   const found = new Set<string>();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) if (queue === undefined || queueOfKey(key, prefix) === queue) found.add(key);
-  } while (cursor !== '0');
+  // a Cluster's keys are spread over its masters: each is scanned (replicas hold copies)
+  let servers: Redis[] = [redis as Redis];
+  if ((redis as { isCluster?: boolean }).isCluster) {
+    const cluster = redis as Cluster;
+    // a client that has not connected yet knows no node: a first command waits for its slot map
+    if (cluster.nodes('master').length === 0) await cluster.ping();
+    servers = cluster.nodes('master');
+  }
+  for (const server of servers) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await server.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) if (queue === undefined || queueOfKey(key, prefix) === queue) found.add(key);
+    } while (cursor !== '0');
+  }
   return [...found].sort();
 }
 

@@ -1,6 +1,6 @@
 import { Cluster } from 'ioredis';
 import { Monitor } from '@taskq/monitor';
-import { chord, Flows, group, Queue, queueKeys } from '@taskq/queue';
+import { chord, discoverQueues, Flows, group, Queue, queueKeys } from '@taskq/queue';
 import { respCommand, startRedisCluster, type RedisCluster } from '@taskq/redis-harness';
 
 import { WorkerPool, sleepTask, type HandlerMap } from '@taskq/worker-pool';
@@ -74,6 +74,13 @@ describe('on a Redis Cluster of 3 masters', () => {
     }
     expect(ran).toHaveLength(120);
     expect(new Set(ran).size).toBe(120);
+    // found on every master, as GET /queues and taskq stats find them
+    expect((await discoverQueues(connect(), 'taskq')).filter((q) => queues.includes(q))).toEqual([...queues].sort());
+    const stats = AppProcess.start('cli', ['stats', '--json', '--redis', cluster.url]);
+    const statsExit = await stats.waitForExit(20_000);
+    expect({ code: statsExit.code, stderr: stats.stderr }).toEqual({ code: 0, stderr: '' });
+    const listed = (JSON.parse(stats.stdoutLines.join('\n')) as { queues: { queue: string; finished: number }[] }).queues;
+    for (const q of queues) expect(listed.find((l) => l.queue === q)).toMatchObject({ queue: q, finished: 40 });
   }, 60_000);
 
   it('a chord whose members are on three nodes and its callback on one: FlowDone with every result; failFast across nodes', async () => {
