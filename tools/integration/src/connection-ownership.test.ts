@@ -2,7 +2,8 @@ import { Redis } from 'ioredis';
 import { Monitor } from '@taskq/monitor';
 import { ConnectionClosedError, Queue } from '@taskq/queue';
 import { WorkerPool } from '@taskq/worker-pool';
-import { newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
+import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
+import { newQueueName, RedisClients } from './test-support/redis-fixture';
 import { waitUntil } from './test-support/wait';
 
 /** CLIENT LIST's `name=` of every connection to the run's server. */
@@ -19,6 +20,16 @@ async function clientNames(admin: Redis): Promise<string[]> {
  * opened a connection closes it, a closed connection stays closed, and every
  * object closes the subscriber connections it opened itself.
  */
+// A server of this file's own: the tests count connections by name in CLIENT LIST, and the
+// files that run beside it on the run's shared server open connections of the same names
+// (a Monitor's `taskq-monitor`, seen once in CI).
+let server: RedisServer;
+beforeAll(async () => {
+  server = await startRedisServer();
+}, 20_000);
+afterAll(() => server.stop());
+const testRedisUrl = (): string => server.url;
+
 describe('shared connections', () => {
   const clients = new RedisClients();
   afterEach(() => clients.close());
