@@ -349,15 +349,8 @@ if nacked > 0 then
   end
   -- flow steps: a notice each, and their ack flag says so (2)
   if spares > 0 and call('EXISTS', KEYS[25]) == 1 then
-    local refs = call('HMGET', KEYS[25], taskq_unpack(ackedIds))
-    local notices = {}
-    for k, ref in ipairs(refs) do
-      if type(ref) == 'string' then notices[#notices + 1] = 'Done ' .. ackedIds[k] .. ' ' .. ref end
-    end
-    if #notices > 0 then
-      call('LPUSH', KEYS[26], taskq_unpack(notices))
-      local member = {}
-      for k, ref in ipairs(refs) do if type(ref) == 'string' then member[ackedIds[k]] = true end end
+    local notices, member = taskq_flow_notice(KEYS[25], KEYS[26], ackedIds, 'Done', true)
+    if notices > 0 then
       for n = 1, acks do
         if out[n + 2] == 1 and member[ackIds[n]] then out[n + 2] = 2 end
       end

@@ -300,15 +300,18 @@ end
 -- notice in the queue's flow outbox, in this same script step, for a mover to
 -- carry into their flow (see QueueKeys.flowOutbox). `known` is true when the
 -- caller already saw the members hash exists (it skips the EXISTS). Returns
--- the number of notices.
+-- the number of notices and the set of the ids that got one (id -> true).
 local function taskq_flow_notice(membersKey, outboxKey, ids, status, known)
   if #ids == 0 then return 0 end
   if not known and redis.call('EXISTS', membersKey) == 0 then return 0 end
   local refs = redis.call('HMGET', membersKey, taskq_unpack(ids))
-  local notices = {}
+  local notices, members = {}, {}
   for k, ref in ipairs(refs) do
-    if type(ref) == 'string' then notices[#notices + 1] = status .. ' ' .. ids[k] .. ' ' .. ref end
+    if type(ref) == 'string' then
+      notices[#notices + 1] = status .. ' ' .. ids[k] .. ' ' .. ref
+      members[ids[k]] = true
+    end
   end
   if #notices > 0 then redis.call('LPUSH', outboxKey, taskq_unpack(notices)) end
-  return #notices
+  return #notices, members
 end
