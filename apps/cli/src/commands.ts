@@ -1,8 +1,8 @@
-import type { Cluster, Redis } from 'ioredis';
 import {
   decodeProgressEvent,
   decodeQueueEvent,
   discoverQueues,
+  duplicateClient,
   FLOW_ENDED,
   globEscape,
   InvalidListQueryError,
@@ -15,6 +15,7 @@ import {
   type ListableStatus,
   type Queue,
   type QueueEvent,
+  type RedisClient,
   type Task,
   type TaskPage,
   type TaskRow,
@@ -30,7 +31,7 @@ import { formatFields, formatTable } from './table';
 export interface Context {
   /** The shared client (closed by main). */
   /** A server's client, or a Redis Cluster's (`redis+cluster://`). */
-  readonly redis: Redis | Cluster;
+  readonly redis: RedisClient;
   readonly prefix: string;
   readonly json: boolean;
   /** The Queue of a name (resolved from the container, sharing the client). */
@@ -414,10 +415,7 @@ export function watchLines(queue: string, message: string, asJson: boolean): str
 }
 
 async function watch(ctx: Context, cmd: Of<'watch'>): Promise<number> {
-  const name = `taskq-cli-${process.pid}-sub`;
-  const subscriber = (ctx.redis as { isCluster?: boolean }).isCluster
-    ? (ctx.redis as Cluster).duplicate([], { redisOptions: { ...(ctx.redis as Cluster).options.redisOptions, connectionName: name } })
-    : (ctx.redis as Redis).duplicate({ connectionName: name });
+  const subscriber = duplicateClient(ctx.redis, { connectionName: `taskq-cli-${process.pid}-sub` });
   const print = (channel: string, message: string): void => {
     const queue = queueOfKey(channel, ctx.prefix) ?? channel;
     const lines = watchLines(queue, message, ctx.json);

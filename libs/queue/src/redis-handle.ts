@@ -189,19 +189,16 @@ export class RedisHandle {
     const base = await this.client();
     const baseOptions = (base as { options?: RedisOptions }).options;
     const baseName = this.given ? (baseOptions?.connectionName ?? this.options.connectionName) : this.options.connectionName;
-    const name = baseName ? { connectionName: `${baseName}-sub` } : {};
-    const sub = (base as { isCluster?: boolean }).isCluster
-      ? // a Cluster's duplicate takes its seeds and cluster options (a subscriber of a cluster: ioredis picks a node)
-        ((base as Cluster).duplicate([], { enableOfflineQueue: true, redisOptions: { ...(base as Cluster).options.redisOptions, ...name } }) as unknown as Redis)
-      : (base as Redis).duplicate({ enableOfflineQueue: true, ...name });
+    const sub = duplicateClient(base, { enableOfflineQueue: true, ...(baseName ? { connectionName: `${baseName}-sub` } : {}) });
     sub.on('error', (err: Error) => (this.options.logger ?? silentLogger).debug({ err: err.message }, `subscriber connection to ${this.address}: ${err.message}`));
     return sub;
   }
 
   /**
    * Where a worker thread can open its own connection: the URL or plain
-   * options this handle was made from, or those of a standalone ioredis client.
-   * Undefined for a Cluster and for clients without a socket (ioredis-mock).
+   * options this handle was made from, or those of a standalone ioredis client,
+   * or a Cluster's seeds and credentials. Undefined for clients without a
+   * socket (ioredis-mock) and for what a thread cannot be given.
    */
   threadTarget(): ThreadTarget | undefined {
     if (typeof this.target === 'string') return isClusterUrl(this.target) ? { cluster: parseClusterUrl(this.target) } : { url: this.target };
@@ -231,6 +228,19 @@ export class RedisHandle {
   reopen(): void {
     this.closed = false;
   }
+}
+
+/**
+ * A new connection to what `client` connects to (a server, or a Cluster: its
+ * seeds and cluster options), for pub/sub, with `options` over the client's:
+ * the caller's to close. On a Cluster, ioredis picks the node a subscriber uses.
+ */
+export function duplicateClient(client: RedisClient, options: { readonly connectionName?: string; readonly enableOfflineQueue?: boolean }): Redis {
+  if (!(client as { isCluster?: boolean }).isCluster) return (client as Redis).duplicate(options);
+  const cluster = client as Cluster;
+  const { enableOfflineQueue, connectionName } = options;
+  const redisOptions = { ...cluster.options.redisOptions, ...(connectionName !== undefined ? { connectionName } : {}) };
+  return cluster.duplicate([], { ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}), redisOptions }) as unknown as Redis;
 }
 
 /** QUIT, or a plain disconnect when the connection is not up (QUIT would wait in the offline queue). */
