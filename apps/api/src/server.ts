@@ -370,9 +370,10 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
 
   // flows: one Flows object for reading and cancelling; an add uses one whose default queue is the body's
   const flows = new Flows({ prefix: o.prefix, connection: o.redis, logger });
+  const noFlow = (id: string): FastifyError => httpError(404, `no flow ${id} (never added, or forgotten after its retention)`);
   const flowOf = async (id: string): Promise<FlowState> => {
     const state = await flows.get(id);
-    if (!state) throw httpError(404, `no flow ${id} (never added, or forgotten after its retention)`);
+    if (!state) throw noFlow(id);
     return state;
   };
 
@@ -436,7 +437,7 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
     },
     async (req, reply) => {
       const status = await flows.cancel(req.params.id, { reason: 'cancelled through the API' });
-      if (status === undefined) throw httpError(404, `no flow ${req.params.id} (never added, or forgotten after its retention)`);
+      if (status === undefined) throw noFlow(req.params.id);
       const cancelled = status === 'FlowCancelling' || status === 'FlowCancelled';
       // running steps not stopped yet: accepted, not done (as a running task's cancel)
       return reply.status(FLOW_ENDED.has(status) ? 200 : 202).send({ id: req.params.id, status, cancelled });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chain, chord, Consumer, Flows, group, Queue, type FlowState } from '@taskq/queue';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
 import { newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
+import { taskq, taskqJson } from './test-support/cli-run';
 import { waitUntil } from './test-support/wait';
 
 // `taskq flow ls|show|cancel` as a user runs them: the built binary against
@@ -17,24 +18,6 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c.close();
   await clients.close();
 });
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function taskq(...args: string[]): Promise<Run> {
-  const proc = AppProcess.start('cli', args, { env: { REDIS_URL: testRedisUrl() } });
-  const exit = await proc.waitForExit(15_000);
-  return { code: exit.code, stdout: proc.stdoutLines.join('\n'), stderr: proc.stderr };
-}
-
-async function taskqJson<T = Record<string, unknown>>(...args: string[]): Promise<T> {
-  const run = await taskq(...args, '--json');
-  expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
-  return JSON.parse(run.stdout) as T;
-}
 
 function flowsOf(queue: string, prefix?: string): Flows {
   const flows = new Flows({ queue, connection: testRedisUrl(), ...(prefix ? { prefix } : {}) });

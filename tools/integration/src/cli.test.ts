@@ -3,6 +3,7 @@ import type { TaskStatus } from '@taskq/recorder';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
 import { closedPort } from './test-support/closed-port';
 import { newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
+import { taskq, taskqJson } from './test-support/cli-run';
 import { waitUntil } from './test-support/wait';
 
 // The ops CLI (apps/cli, `taskq`) as a user runs it: the built binary,
@@ -18,25 +19,6 @@ afterEach(async () => {
   await clients.close();
 });
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `taskq <args>` on the test server to its end. */
-async function taskq(...args: string[]): Promise<Run> {
-  const proc = AppProcess.start('cli', args, { env: { REDIS_URL: testRedisUrl() } });
-  const exit = await proc.waitForExit(15_000);
-  return { code: exit.code, stdout: proc.stdoutLines.join('\n'), stderr: proc.stderr };
-}
-
-/** `taskq <args> --json`: exit 0, and stdout is one JSON document. */
-async function taskqJson<T = Record<string, unknown>>(...args: string[]): Promise<T> {
-  const run = await taskq(...args, '--json');
-  expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
-  return JSON.parse(run.stdout) as T;
-}
 
 function queueOf(name: string): Queue {
   const q = new Queue({ queue: name, connection: testRedisUrl() });

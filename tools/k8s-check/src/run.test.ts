@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
-import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
+import { freePort, startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { evalValueLocation, flagValue, isApi, isWorker, loadManifests, mainContainer, REPO_ROOT, valueLocationQueue, withFlag } from './manifests';
 
 // Each Deployment's container as written (its command and args, its env from
@@ -22,15 +21,6 @@ const secretValues = new Map<string, string>(
     .filter((m): m is Secret => m instanceof Secret)
     .flatMap((s) => Object.entries(s.stringData ?? {}).map(([k, v]) => [`${s.metadata?.name}/${k}`, v] as const)),
 );
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 interface Running {
   readonly child: ChildProcess;

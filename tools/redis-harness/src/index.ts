@@ -7,3 +7,4 @@ export { TEST_REDIS_URL_ENV } from './jest-global-state';
 export { RawMonitor, monitored, type MonitoredCommand } from './raw-monitor';
 export { startRedisCluster, type RedisCluster, type RedisClusterOptions } from './redis-cluster';
 export { respCommand, RespErrorReply, type RespReply } from './resp';
+export { freePort } from './free-port';
