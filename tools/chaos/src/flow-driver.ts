@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { flowKeys, Flows, FLOW_ENDED, queueKeys, type FlowStatus } from '@taskq/queue';
-import { decodeStatusRecord, queuedRecordOf, type StatusRecord } from '@taskq/recorder';
+import type { StatusRecord } from '@taskq/recorder';
+import { readRecords } from './redis-state';
 import type { ObservedFlow } from './flow-checks';
 import type { PlannedFlow } from './flow-plan';
 
@@ -120,18 +121,9 @@ export async function readStepTasks(
   }
   for (const [queue, ids] of byQueue) {
     const k = queueKeys(queue);
-    const [raws, bodies, stored] = await Promise.all([redis.hmget(k.status, ...ids), redis.hmget(k.tasks, ...ids), redis.hmget(k.results, ...ids)]);
+    const [recorded, stored] = await Promise.all([readRecords(redis, k, ids), redis.hmget(k.results, ...ids)]);
+    for (const [id, record] of recorded) records.set(id, record);
     ids.forEach((id, j) => {
-      const raw = raws[j];
-      const body = bodies[j];
-      let record: StatusRecord | undefined;
-      try {
-        // no stored record: a task still where its enqueue put it, read from its body
-        record = typeof raw === 'string' ? decodeStatusRecord(raw) : typeof body === 'string' ? queuedRecordOf(id, body) : undefined;
-      } catch {
-        record = undefined;
-      }
-      records.set(id, record);
       const result = stored[j];
       if (typeof result === 'string') {
         try {

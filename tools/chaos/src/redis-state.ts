@@ -12,24 +12,36 @@ export interface RedisState {
 
 const CHUNK = 1000;
 
+/**
+ * The recorded status of each of `ids` (one HMGET of the status hash, one of
+ * the tasks hash): a task without a stored record but with a body is still
+ * where its enqueue put it, Queued. Undefined: neither, or a record that does
+ * not decode.
+ */
+export async function readRecords(redis: Redis, keys: QueueKeys, ids: readonly string[]): Promise<Map<string, StatusRecord | undefined>> {
+  const out = new Map<string, StatusRecord | undefined>();
+  const [raws, bodies] = await Promise.all([redis.hmget(keys.status, ...ids), redis.hmget(keys.tasks, ...ids)]);
+  ids.forEach((id, j) => {
+    const raw = raws[j];
+    const body = bodies[j];
+    let record: StatusRecord | undefined;
+    try {
+      // no stored record: a task still where enqueue put it, read from its body
+      record = typeof raw === 'string' ? decodeStatusRecord(raw) : typeof body === 'string' ? queuedRecordOf(id, body) : undefined;
+    } catch {
+      record = undefined;
+    }
+    out.set(id, record);
+  });
+  return out;
+}
+
 /** Reads the recorded status of `ids` (HMGET in chunks) and every id left in a queue structure. */
 export async function readRedisState(redis: Redis, keys: QueueKeys, ids: readonly string[]): Promise<RedisState> {
   const recorded = new Map<string, StatusRecord | undefined>();
   for (let i = 0; i < ids.length; i += CHUNK) {
     const chunk = ids.slice(i, i + CHUNK);
-    const [raws, bodies] = await Promise.all([redis.hmget(keys.status, ...chunk), redis.hmget(keys.tasks, ...chunk)]);
-    chunk.forEach((id, j) => {
-      const raw = raws[j];
-      const body = bodies[j];
-      let record: StatusRecord | undefined;
-      try {
-        // no stored record: a task still where enqueue put it, read from its body
-        record = typeof raw === 'string' ? decodeStatusRecord(raw) : typeof body === 'string' ? queuedRecordOf(id, body) : undefined;
-      } catch {
-        record = undefined;
-      }
-      recorded.set(id, record);
-    });
+    for (const [id, record] of await readRecords(redis, keys, chunk)) recorded.set(id, record);
   }
 
   const stuck = new Map<string, string>();
