@@ -7,9 +7,12 @@ import {
   globEscape,
   InvalidListQueryError,
   InvalidTaskError,
+  isClusterClient,
+  onChannelMessage,
   queueOfKey,
   readQueueCounts,
   scanQueueKeys,
+  subscribeChannels,
   type FlowSummary,
   type Flows,
   type ListableStatus,
@@ -422,13 +425,33 @@ async function watch(ctx: Context, cmd: Of<'watch'>): Promise<number> {
     if (lines === undefined) ctx.note(`(a message on ${channel} that is neither status records nor a queue event: ${preview(message, 120)})\n`);
     else if (lines.length > 0) ctx.out(`${lines.join('\n')}\n`);
   };
-  subscriber.on('message', print);
+  onChannelMessage(subscriber, print);
   subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => print(channel, message));
+  let rediscover: NodeJS.Timeout | undefined;
   try {
     if (cmd.queues.length > 0) {
       const channels = cmd.queues.map((q) => ctx.queue(q).keys.events);
-      await subscriber.subscribe(...channels);
+      await subscribeChannels(subscriber, channels);
       ctx.note(`watching ${channels.join(', ')} (Ctrl-C to stop)\n`);
+    } else if (isClusterClient(ctx.redis)) {
+      // sharded pub/sub has no pattern: every queue found, and those found later (looked for every 2 s)
+      const watched = new Set<string>();
+      const subscribeNew = async (): Promise<string[]> => {
+        const fresh = (await discoverQueues(ctx.redis, ctx.prefix)).filter((q) => !watched.has(q));
+        await subscribeChannels(subscriber, fresh.map((q) => ctx.queue(q).keys.events));
+        for (const q of fresh) watched.add(q);
+        return fresh;
+      };
+      const first = await subscribeNew();
+      ctx.note(`watching every queue of the cluster (${first.length} now: ${first.join(', ') || 'none'}; new ones are looked for every 2 s) (Ctrl-C to stop)\n`);
+      rediscover = setInterval(() => {
+        subscribeNew().then(
+          (fresh) => {
+            if (fresh.length > 0) ctx.note(`also watching ${fresh.join(', ')} (new)\n`);
+          },
+          (err: unknown) => ctx.note(`looking for new queues failed: ${String(err)}\n`),
+        );
+      }, 2000);
     } else {
       const pattern = `${globEscape(ctx.prefix)}:{*}:events`;
       await subscriber.psubscribe(pattern);
@@ -436,6 +459,7 @@ async function watch(ctx: Context, cmd: Of<'watch'>): Promise<number> {
     }
     await ctx.stopRequested;
   } finally {
+    clearInterval(rediscover);
     try {
       await subscriber.quit();
     } catch {

@@ -14,8 +14,12 @@ import {
   EpochWatch,
   flowKeys,
   Flows,
+  onChannelMessage,
+  onShardResubscribe,
   QueueClient,
   readGeneration,
+  subscribeChannels,
+  unsubscribeChannels,
   type DataLoss,
   type FlowEvent,
   type FlowState,
@@ -198,7 +202,7 @@ export class Monitor extends QueueClient {
   private subscribeFlows(): Promise<void> {
     const client = this.subscriber?.client;
     if (!client) return Promise.reject(new MonitorNotRunningError('the monitor is not running'));
-    this.flowSubscription ??= client.subscribe(this.flowChannel).then(
+    this.flowSubscription ??= subscribeChannels(client, [this.flowChannel]).then(
       () => undefined,
       (err: unknown) => {
         this.flowSubscription = undefined;
@@ -322,7 +326,6 @@ export class Monitor extends QueueClient {
   private async connect(): Promise<void> {
     this.reopenOwnConnection(); // after a stop()
     const client: Redis = await this.openSubscriber();
-    const onMessage = (channel: string, message: string): void => this.onMessage(channel, message);
     // ioredis re-subscribes by itself after a reconnect and emits 'ready' again;
     // anything published while it was away is only in the recorded statuses.
     // The first 'ready' of a connection is its initial connect, not a reconnect.
@@ -334,7 +337,7 @@ export class Monitor extends QueueClient {
       // ioredis emits 'ready' just before it re-sends SUBSCRIBE. Subscribing
       // again (idempotent) resolves only once Redis has confirmed it, so the
       // re-read starts when no later event can be missed any more.
-      client.subscribe(this.channel).then(
+      subscribeChannels(client, [this.channel]).then(
         () => this.resyncs.schedule(),
         (err: unknown) => {
           this.logger.warn({ err }, '[Monitor] Re-subscribing after a reconnect failed; resyncing anyway');
@@ -343,16 +346,26 @@ export class Monitor extends QueueClient {
       );
     };
     const onError = (err: unknown): void => this.logger.warn({ err }, '[Monitor] Subscriber connection error');
+    const offMessage = onChannelMessage(client, (channel, message) => this.onMessage(channel, message));
+    // On a Cluster the queue's channel is a shard channel (SSUBSCRIBE on the
+    // node that owns the queue's slot): when a resharding or a failover moves
+    // the slot, ioredis subscribes it again on the new owner; what was
+    // published in between is only in the recorded statuses.
+    const offResubscribe = onShardResubscribe(client, () => {
+      if (this.subscriber?.client !== client) return;
+      this.logger.debug({ channel: this.channel }, '[Monitor] Shard channel subscribed again (slot map changed), resyncing');
+      this.resyncs.schedule();
+    });
     const detach = (): void => {
-      client.off('message', onMessage);
+      offMessage();
+      offResubscribe();
       client.off('ready', onReady);
     };
-    client.on('message', onMessage);
     client.on('ready', onReady);
     client.on('error', onError);
     this.lastSeq = undefined;
     try {
-      await client.subscribe(this.channel);
+      await subscribeChannels(client, [this.channel]);
     } catch (err) {
       detach();
       client.disconnect();
@@ -387,7 +400,7 @@ export class Monitor extends QueueClient {
           // Commands would wait in the offline queue for a server that is away.
           client.disconnect();
         } else if (client.status !== 'end') {
-          await client.unsubscribe(...channels);
+          await unsubscribeChannels(client, channels);
           await client.quit();
         }
       } catch (err) {

@@ -198,6 +198,7 @@ export class Consumer extends QueueClient {
   /**
    * The heartbeat script call (source, sha, KEYS; ARGV is consumer id and a
    * register flag '0'/'1'), for a heartbeat thread with its own connection.
+   * The plain text, on a Cluster too: the heartbeat publishes nothing.
    */
   heartbeatCall(): { source: string; sha: string; keys: string[] } {
     return { source: SCRIPTS.heartbeat.source, sha: SCRIPTS.heartbeat.sha, keys: scriptKeys('heartbeat', this.keys, this.id) };

@@ -4,6 +4,7 @@ import { assertValidRedisUrl, connectRedisClient, DEFAULT_CONNECT_TIMEOUT_MS, DE
 import { ConnectionClosedError } from './errors/connection-closed-error';
 import { isClusterUrl, parseClusterUrl, type ClusterUrl } from './cluster-url';
 import { UnsupportedRedisError } from './errors/unsupported-redis-error';
+import { SHARD_REFRESH_MS } from './pubsub';
 
 /** An ioredis client taskq can run its commands on. */
 export type RedisClient = Redis | Cluster;
@@ -233,14 +234,23 @@ export class RedisHandle {
 /**
  * A new connection to what `client` connects to (a server, or a Cluster: its
  * seeds and cluster options), for pub/sub, with `options` over the client's:
- * the caller's to close. On a Cluster, ioredis picks the node a subscriber uses.
+ * the caller's to close. On a Cluster: with sharded subscribers (one
+ * connection per master, for the shard channels: subscribe with
+ * subscribeChannels) and a slot map reloaded every SHARD_REFRESH_MS.
  */
 export function duplicateClient(client: RedisClient, options: { readonly connectionName?: string; readonly enableOfflineQueue?: boolean }): Redis {
   if (!(client as { isCluster?: boolean }).isCluster) return (client as Redis).duplicate(options);
   const cluster = client as Cluster;
   const { enableOfflineQueue, connectionName } = options;
   const redisOptions = { ...cluster.options.redisOptions, ...(connectionName !== undefined ? { connectionName } : {}) };
-  return cluster.duplicate([], { ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}), redisOptions }) as unknown as Redis;
+  // sharded subscribers: the queue scripts SPUBLISH on a Cluster (see pubsub.ts); the slot map is
+  // reloaded every SHARD_REFRESH_MS, so a resharding moves the subscriptions along within that
+  return cluster.duplicate([], {
+    ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
+    redisOptions,
+    shardedSubscribers: true,
+    slotsRefreshInterval: SHARD_REFRESH_MS,
+  }) as unknown as Redis;
 }
 
 /** QUIT, or a plain disconnect when the connection is not up (QUIT would wait in the offline queue). */

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { onChannelMessage, onShardResubscribe, subscribeChannels } from '@taskq/queue';
 import type { Logger } from '@taskq/recorder';
 
 /** A queue's two channels (QueueKeys.wake and QueueKeys.control). */
@@ -60,7 +61,8 @@ export class WakeSignal {
   }
 
   async start(): Promise<void> {
-    this.subscriber.on('message', (channel: string, message: string) => {
+    // plain channels on a server, shard channels (SSUBSCRIBE, 'smessage') on a Cluster
+    onChannelMessage(this.subscriber, (channel: string, message: string) => {
       const found = this.byChannel.get(channel);
       if (found === undefined) return;
       const [index, control] = found;
@@ -73,7 +75,11 @@ export class WakeSignal {
       this.onReady();
       for (let i = 0; i < this.counts.length; i++) this.wake(i, undefined);
     });
-    await this.subscriber.subscribe(...this.byChannel.keys());
+    // on a Cluster, after a resharding or failover moved a queue's slot: subscribed again on its new node
+    onShardResubscribe(this.subscriber, () => {
+      for (let i = 0; i < this.counts.length; i++) this.wake(i, undefined);
+    });
+    await subscribeChannels(this.subscriber, [...this.byChannel.keys()]);
   }
 
   /** What queue `index`'s wake messages said so far. */

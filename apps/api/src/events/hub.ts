@@ -1,6 +1,23 @@
 import type { Redis } from 'ioredis';
-import { flowKeys, globEscape, queueKeys, queueOfKey, type RedisClient } from '@taskq/queue';
+import {
+  discoverQueues,
+  duplicateClient,
+  flowKeys,
+  globEscape,
+  isClusterClient,
+  onChannelMessage,
+  onShardResubscribe,
+  queueKeys,
+  queueOfKey,
+  subscribeChannels,
+  subscriberBarrier,
+  unsubscribeChannels,
+  type RedisClient,
+} from '@taskq/queue';
 import type { Logger } from '@taskq/recorder';
+
+/** How often (ms), on a Cluster, the streams that follow every queue look for new queues (EventHub). */
+export const DEFAULT_REDISCOVER_MS = 2000;
 
 /** What the hub hands each event stream that follows a queue. */
 export interface HubListener {
@@ -27,6 +44,17 @@ export type Follow = readonly string[] | 'all';
  * Pub/sub drops what is published while a connection is down: when the
  * connection is lost, every stream is told (lost()), ends, and its client
  * resumes with its Last-Event-ID, which replays what it missed.
+ *
+ * On a Redis Cluster a queue's events channel is a shard channel (the
+ * scripts SPUBLISH; see subscribeChannels), and sharded pub/sub has no
+ * pattern: following every queue is SSUBSCRIBE to each queue found
+ * (discoverQueues, every master), looked for again every
+ * `rediscoverMs`. A queue found later is subscribed, and the streams that
+ * follow every queue are ended (lost()): they resume with their
+ * Last-Event-ID, whose replay sends the new queue from its beginning. A
+ * resharding or failover that moved a followed queue's slot ends every
+ * stream the same way (ioredis subscribes the channels again on the new
+ * node; the resume replays what was published in between).
  */
 export class EventHub {
   private sub: Redis | undefined;
@@ -38,6 +66,10 @@ export class EventHub {
   private readonly flowChannel: string;
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** On a Cluster: the events channels subscribed for the streams that follow every queue, and the timer that looks for new queues. */
+  private readonly allChannels = new Set<string>();
+  private rediscover: NodeJS.Timeout | undefined;
+  private readonly sharded: boolean;
 
   constructor(
     private readonly base: RedisClient,
@@ -45,7 +77,10 @@ export class EventHub {
     private readonly logger: Logger,
     /** CLIENT LIST name of the subscriber connection. */
     private readonly connectionName?: string,
+    /** On a Cluster, how often (ms) the streams that follow every queue look for new queues. */
+    private readonly rediscoverMs = DEFAULT_REDISCOVER_MS,
   ) {
+    this.sharded = isClusterClient(base);
     this.pattern = `${globEscape(prefix)}:{*}:events`;
     this.flowChannel = flowKeys(prefix).events;
   }
@@ -73,7 +108,7 @@ export class EventHub {
       this.flowListeners.add(listener);
       if (this.flowListeners.size > 1) return;
       try {
-        await sub.subscribe(this.flowChannel);
+        await subscribeChannels(sub, [this.flowChannel]);
       } catch (err) {
         this.flowListeners.delete(listener);
         await this.closeIfIdle();
@@ -87,7 +122,7 @@ export class EventHub {
       await this.serial(async () => {
         const sub = this.sub;
         if (this.flowListeners.delete(listener) && this.flowListeners.size === 0 && sub && !(await this.closeIfIdle())) {
-          await sub.unsubscribe(this.flowChannel).catch((err: unknown) => this.logger.debug({ err }, 'UNSUBSCRIBE failed'));
+          await unsubscribeChannels(sub, [this.flowChannel]).catch((err: unknown) => this.logger.debug({ err }, 'UNSUBSCRIBE failed'));
         }
       });
     };
@@ -106,7 +141,8 @@ export class EventHub {
         this.everyQueue.add(listener);
         if (this.everyQueue.size > 1) return;
         try {
-          await sub.psubscribe(this.pattern);
+          if (this.sharded) await this.subscribeEveryQueue(sub);
+          else await sub.psubscribe(this.pattern);
         } catch (err) {
           this.everyQueue.delete(listener);
           await this.closeIfIdle();
@@ -127,7 +163,7 @@ export class EventHub {
       }
       if (fresh.length === 0) return;
       try {
-        await sub.subscribe(...fresh);
+        await subscribeChannels(sub, fresh);
       } catch (err) {
         await this.drop(listener, queues);
         throw err;
@@ -147,7 +183,47 @@ export class EventHub {
    */
   async barrier(): Promise<void> {
     const sub = this.sub;
-    if (sub) await sub.ping();
+    if (sub) await subscriberBarrier(sub);
+  }
+
+  /**
+   * On a Cluster: SSUBSCRIBEs the events channel of every queue not yet
+   * subscribed for the streams that follow every queue; whether it found any.
+   */
+  private async subscribeEveryQueue(sub: Redis): Promise<boolean> {
+    const fresh = (await discoverQueues(this.base, this.prefix)).map((q) => queueKeys(q, this.prefix).events).filter((c) => !this.allChannels.has(c));
+    if (fresh.length === 0) return false;
+    await subscribeChannels(sub, fresh);
+    for (const c of fresh) this.allChannels.add(c);
+    this.rediscover ??= setInterval(() => void this.serial(() => this.lookForQueues()), this.rediscoverMs);
+    this.rediscover.unref();
+    return true;
+  }
+
+  /** The timer's turn (on a Cluster, while streams follow every queue): new queues end those streams, which resume with them. */
+  private async lookForQueues(): Promise<void> {
+    const sub = this.sub;
+    if (this.everyQueue.size === 0 || !sub) return;
+    let found: boolean;
+    try {
+      found = await this.subscribeEveryQueue(sub);
+    } catch (err) {
+      this.logger.warn({ err }, `looking for new queues to follow failed: ${String(err)}`);
+      return;
+    }
+    if (!found) return;
+    const streams = [...this.everyQueue];
+    this.logger.info({ streams: streams.length }, `new queues found: ending ${streams.length} event stream(s) that follow every queue; they resume with their Last-Event-ID, which replays the new queues`);
+    for (const l of streams) l.lost('new queues were found; resume to have them replayed');
+  }
+
+  /** Stops following every queue (the last stream that did went). */
+  private async unsubscribeEveryQueue(sub: Redis): Promise<void> {
+    clearInterval(this.rediscover);
+    this.rediscover = undefined;
+    const channels = [...this.allChannels].filter((c) => !this.byChannel.has(c));
+    this.allChannels.clear();
+    if (channels.length > 0) await unsubscribeChannels(sub, channels);
   }
 
   /** Closes the connection; every stream still following is told it is lost. */
@@ -171,18 +247,27 @@ export class EventHub {
 
   private connection(): Redis {
     if (this.sub) return this.sub;
-    const sub = (this.base as Redis).duplicate({ enableOfflineQueue: true, ...(this.connectionName ? { connectionName: this.connectionName } : {}) });
+    const sub = duplicateClient(this.base, { enableOfflineQueue: true, ...(this.connectionName ? { connectionName: this.connectionName } : {}) });
     sub.on('error', (err: Error) => this.logger.debug({ err: err.message }, `event subscriber connection: ${err.message}`));
-    sub.on('message', (channel: string, text: string) => {
+    onChannelMessage(sub, (channel: string, text: string) => {
       if (channel === this.flowChannel) {
         for (const l of this.flowListeners) l.flow(text);
         return;
       }
       const set = this.byChannel.get(channel);
-      if (!set) return;
+      const every = this.allChannels.has(channel);
+      if (!set && !every) return;
       const queue = queueOfKey(channel, this.prefix);
       if (queue === undefined) return;
-      for (const l of set) l.message(queue, text);
+      for (const l of set ?? []) l.message(queue, text);
+      if (every) for (const l of this.everyQueue) l.message(queue, text);
+    });
+    // a Cluster's shard channels subscribed again (a slot moved, a subscriber connection was made again)
+    onShardResubscribe(sub, () => {
+      if (this.sub !== sub) return;
+      const listeners = this.listeners();
+      if (listeners.size > 0) this.logger.warn({ streams: listeners.size }, `the Redis Cluster's slot map changed under the event subscriptions: ending ${listeners.size} event stream(s), whose clients resume with their Last-Event-ID`);
+      for (const l of listeners) l.lost('the Redis Cluster moved a followed queue (its subscriptions were made again)');
     });
     sub.on('pmessage', (_pattern: string, channel: string, text: string) => {
       if (this.everyQueue.size === 0) return;
@@ -211,7 +296,8 @@ export class EventHub {
     const sub = this.sub;
     if (queues === 'all') {
       if (this.everyQueue.delete(listener) && this.everyQueue.size === 0 && sub && !(await this.closeIfIdle())) {
-        await sub.punsubscribe(this.pattern).catch((err: unknown) => this.logger.debug({ err }, 'PUNSUBSCRIBE failed'));
+        if (this.sharded) await this.unsubscribeEveryQueue(sub).catch((err: unknown) => this.logger.debug({ err }, 'SUNSUBSCRIBE failed'));
+        else await sub.punsubscribe(this.pattern).catch((err: unknown) => this.logger.debug({ err }, 'PUNSUBSCRIBE failed'));
       }
       return;
     }
@@ -226,8 +312,10 @@ export class EventHub {
         gone.push(channel);
       }
     }
-    if (gone.length > 0 && sub && !(await this.closeIfIdle())) {
-      await sub.unsubscribe(...gone).catch((err: unknown) => this.logger.debug({ err }, 'UNSUBSCRIBE failed'));
+    // a channel the streams that follow every queue still need stays subscribed
+    const unneeded = gone.filter((c) => !this.allChannels.has(c));
+    if (unneeded.length > 0 && sub && !(await this.closeIfIdle())) {
+      await unsubscribeChannels(sub, unneeded).catch((err: unknown) => this.logger.debug({ err }, 'UNSUBSCRIBE failed'));
     }
   }
 
@@ -236,6 +324,9 @@ export class EventHub {
     if (this.everyQueue.size > 0 || this.byChannel.size > 0 || this.flowListeners.size > 0) return false;
     const sub = this.sub;
     this.sub = undefined;
+    clearInterval(this.rediscover);
+    this.rediscover = undefined;
+    this.allChannels.clear();
     if (!sub) return true;
     if (sub.status === 'ready') {
       try {
