@@ -40,7 +40,7 @@ export { RedisConnectionError } from './errors/redis-connection-error';
 export { UnsupportedRedisError } from './errors/unsupported-redis-error';
 export { InvalidQueueNameError } from './errors/invalid-queue-name-error';
 export { ConnectionClosedError } from './errors/connection-closed-error';
-export { assertRedisVersion, MIN_REDIS_VERSION } from './redis-version';
+export { assertRedisVersion, MIN_REDIS_VERSION, MIN_CLUSTER_REDIS_VERSION } from './redis-version';
 export { TasksLostError } from './errors/tasks-lost-error';
 export { EpochWatch, readGeneration, epochTime } from './epoch';
 export type { DataLoss, Generation } from './epoch';

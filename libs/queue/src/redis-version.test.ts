@@ -27,6 +27,14 @@ describe('assertRedisVersion', () => {
     );
   });
 
+  it('on a Cluster needs 7.0 (SPUBLISH): 6.2 is refused with the reason, 7.0 passes', async () => {
+    const node = (version: string): Redis => Object.assign(serverReporting(version), { isCluster: true });
+    await expect(assertRedisVersion(node('6.2.14'))).rejects.toThrow(
+      'taskq on a Redis Cluster needs Redis 7.0 or later (sharded pub/sub); this cluster runs 6.2',
+    );
+    await expect(assertRedisVersion(node('7.0.15'))).resolves.toBeUndefined();
+  });
+
   it('rejects a server that does not know HELLO (Redis 5 or older)', async () => {
     const old = { call: async () => Promise.reject(new Error("ERR unknown command 'HELLO'")), info: async () => 'redis_version:5.0.7\r\n' } as unknown as Redis;
     await expect(assertRedisVersion(old)).rejects.toThrow('taskq needs Redis 6.2 or later; this server runs a version without HELLO (5 or older)');

@@ -1,12 +1,20 @@
 import type { Cluster, Redis } from 'ioredis';
 import { UnsupportedRedisError } from './errors/unsupported-redis-error';
+import { isClusterClient } from './lua-script';
 
 /** The oldest Redis the scripts run on: the batch fetch uses `RPOP key count` (6.2). */
 export const MIN_REDIS_VERSION = [6, 2] as const;
 
+/** The oldest Redis taskq runs on as a Cluster: the scripts publish with `SPUBLISH` there (sharded pub/sub, 7.0). */
+export const MIN_CLUSTER_REDIS_VERSION = [7, 0] as const;
+
 type Caller = { call?: (command: string, ...args: string[]) => Promise<unknown>; info?: (section: string) => Promise<string> };
 
-function tooOld(found: string): UnsupportedRedisError {
+function tooOld(found: string, cluster = false): UnsupportedRedisError {
+  if (cluster) {
+    const [major, minor] = MIN_CLUSTER_REDIS_VERSION;
+    return new UnsupportedRedisError(`taskq on a Redis Cluster needs Redis ${major}.${minor} or later (sharded pub/sub); this cluster runs ${found}`);
+  }
   const [needMajor, needMinor] = MIN_REDIS_VERSION;
   return new UnsupportedRedisError(`taskq needs Redis ${needMajor}.${needMinor} or later; this server runs ${found}`);
 }
@@ -47,13 +55,15 @@ async function serverVersion(redis: Redis | Cluster): Promise<string | undefined
 
 /**
  * Rejects with UnsupportedRedisError when the server reports a version older
- * than MIN_REDIS_VERSION. A server that does not report one passes.
+ * than MIN_REDIS_VERSION (on a Cluster, the node asked: MIN_CLUSTER_REDIS_VERSION).
+ * A server that does not report one passes.
  */
 export async function assertRedisVersion(redis: Redis | Cluster): Promise<void> {
   const version = await serverVersion(redis);
   const m = /^(\d+)\.(\d+)/.exec(version ?? '');
   if (!m) return;
   const [major, minor] = [Number(m[1]), Number(m[2])];
-  const [needMajor, needMinor] = MIN_REDIS_VERSION;
-  if (major < needMajor || (major === needMajor && minor < needMinor)) throw tooOld(`${m[1]}.${m[2]}`);
+  const cluster = isClusterClient(redis);
+  const [needMajor, needMinor] = cluster ? MIN_CLUSTER_REDIS_VERSION : MIN_REDIS_VERSION;
+  if (major < needMajor || (major === needMajor && minor < needMinor)) throw tooOld(`${m[1]}.${m[2]}`, cluster);
 }
