@@ -66,6 +66,11 @@ export function parseClusterUrl(url: string): ClusterUrl {
   return { seeds, ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}), tls: scheme[1]?.toLowerCase() === 'rediss' };
 }
 
+/** Wait before a command whose node went away, or answered CLUSTERDOWN, is tried again, ms. */
+const RETRY_DELAY_ON_NODE_DOWN_MS = 300;
+/** Redirections (MOVED, ASK, TRYAGAIN, a lost node, CLUSTERDOWN) a command may go through before it fails. */
+const MAX_REDIRECTIONS = 32;
+
 /**
  * Connects to the Redis Cluster a `redis+cluster://` URL names and resolves
  * once ioredis has read the slot map and is ready. While connecting, retries
@@ -83,6 +88,13 @@ export async function connectCluster(url: string, options: ConnectOptions = {}):
   let lastError: Error | undefined;
   const cluster = new Cluster([...parsed.seeds], {
     lazyConnect: true,
+    // A master restarting (with no replica to take over) is unreachable, then answers CLUSTERDOWN
+    // for 2 s (Redis's writable delay for a rebooted master) while the others redirect to it:
+    // each of those is a redirection, retried after these delays, up to maxRedirections in all.
+    // ioredis's defaults (100 ms, 16) give up after about 1.6 s; these wait some 5-10 s.
+    retryDelayOnFailover: RETRY_DELAY_ON_NODE_DOWN_MS,
+    retryDelayOnClusterDown: RETRY_DELAY_ON_NODE_DOWN_MS,
+    maxRedirections: MAX_REDIRECTIONS,
     clusterRetryStrategy: (times: number) => {
       if (!everReady && Date.now() - started >= timeoutMs) return null;
       return Math.min(50 * 2 ** Math.min(times, 6), 2000);

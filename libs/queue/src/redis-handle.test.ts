@@ -70,6 +70,16 @@ describe('RedisHandle', () => {
     mapped.disconnect();
   });
 
+  it("names a given client's subscriber `<its name>-sub`: a server's client, and a Cluster's (whose name is in its redisOptions)", async () => {
+    const server = new Redis({ lazyConnect: true, connectionName: 'billing' });
+    const cluster = new Cluster([{ host: '10.0.0.1', port: 7000 }], { lazyConnect: true, redisOptions: { connectionName: 'billing' } });
+    const serverSub = await new RedisHandle(server).duplicate();
+    const clusterSub = (await new RedisHandle(cluster).duplicate()) as unknown as Cluster;
+    expect(serverSub.options.connectionName).toBe('billing-sub');
+    expect(clusterSub.options.redisOptions?.connectionName).toBe('billing-sub');
+    for (const c of [server, cluster, serverSub, clusterSub]) c.disconnect();
+  });
+
   it('uses a given client as it is, never closes it, and derives a thread target from a real client only', async () => {
     const real = new Redis({ host: '127.0.0.1', port: 6399, password: 'pw', lazyConnect: true });
     const handle = new RedisHandle(real);

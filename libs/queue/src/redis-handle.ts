@@ -188,7 +188,8 @@ export class RedisHandle {
    */
   async duplicate(): Promise<Redis> {
     const base = await this.client();
-    const baseOptions = (base as { options?: RedisOptions }).options;
+    // a Cluster's connection name is in its redisOptions (its own options are the cluster's)
+    const baseOptions = (base as { isCluster?: boolean }).isCluster ? (base as Cluster).options.redisOptions : (base as { options?: RedisOptions }).options;
     const baseName = this.given ? (baseOptions?.connectionName ?? this.options.connectionName) : this.options.connectionName;
     const sub = duplicateClient(base, { enableOfflineQueue: true, ...(baseName ? { connectionName: `${baseName}-sub` } : {}) });
     sub.on('error', (err: Error) => (this.options.logger ?? silentLogger).debug({ err: err.message }, `subscriber connection to ${this.address}: ${err.message}`));
