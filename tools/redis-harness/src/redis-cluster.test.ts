@@ -28,6 +28,14 @@ describe('startRedisCluster', () => {
         const other = cluster.nodes.find((n) => n.port !== owner)!.port;
         await expect(respCommand(other, ['GET', key])).rejects.toThrow(/^MOVED \d+ 127\.0\.0\.1:\d+$/);
       }
+      // what each node holds: its keys and the distinct hash tags among them
+      await client.set('{a}other', 'x');
+      const spread = await cluster.spread();
+      expect(spread).toHaveLength(3);
+      const counts = spread.map((line) => /^:(\d+) (\d+) keys, (\d+) hash tags$/.exec(line)?.slice(1).map(Number) ?? []);
+      expect(counts.map(([port]) => port)).toEqual(cluster.nodes.map((n) => n.port));
+      expect(counts.reduce((sum, [, keys]) => sum + keys, 0)).toBe(6);
+      expect(counts.reduce((sum, [, , tags]) => sum + tags, 0)).toBe(5);
     } finally {
       client.disconnect();
     }

@@ -8,6 +8,13 @@ export interface RedisClusterOptions {
   readonly masters?: number;
   /** How long to wait for the cluster to be `ok` on every node, ms. Default 20000. */
   readonly readyTimeoutMs?: number;
+  /**
+   * Give every node the append-only file (`appendfsync always`, as
+   * `startRedisServer({ persistence: true })`): a node's `restart()` keeps its
+   * data, and its `nodes.conf` (in the same directory) keeps its id and slots.
+   * Default false.
+   */
+  readonly persistence?: boolean;
 }
 
 /** A Redis Cluster of child redis-servers on 127.0.0.1, owned by this process. */
@@ -20,16 +27,30 @@ export interface RedisCluster {
   readonly url: string;
   /** The port of the node that owns `key`'s slot. */
   nodeOf(key: string): Promise<number>;
+  /** What each node holds: `:<port> <keys> keys, <hash tags> hash tags` (hash tags: the distinct `{…}` in its key names, a queue's or a flow's), one per node. */
+  spread(): Promise<string[]>;
   /** Stops every node and removes their directories. */
   stop(): Promise<void>;
 }
+
+/** Counts the distinct hash tags (`{…}`) in the key names of the node it runs on. */
+const COUNT_HASH_TAGS = `local seen, n, cursor = {}, 0, '0'
+repeat
+  local r = redis.call('SCAN', cursor, 'COUNT', 1000)
+  cursor = r[1]
+  for _, key in ipairs(r[2]) do
+    local tag = string.match(key, '{([^}]+)}')
+    if tag and not seen[tag] then seen[tag] = true; n = n + 1 end
+  end
+until cursor == '0'
+return n`;
 
 const SLOTS = 16384;
 
 /**
  * Starts a Redis Cluster on loopback without replicas: `masters` redis-servers
- * (cluster mode, no persistence, each with a cluster bus port of its own picked
- * free), joined with CLUSTER MEET, the slots split with CLUSTER ADDSLOTSRANGE,
+ * (cluster mode, with the AOF if `options.persistence`, each with a cluster bus
+ * port of its own picked free), joined with CLUSTER MEET, the slots split with CLUSTER ADDSLOTSRANGE,
  * and resolves once every node reports `cluster_state:ok` and knows every other.
  */
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
@@ -42,6 +63,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       buses.push(bus);
       nodes.push(
         await startRedisServer({
+          persistence: options.persistence ?? false,
           args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000', '--cluster-port', String(bus)],
         }),
       );
@@ -79,6 +101,14 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       let i = 0;
       while (i < n - 1 && slot >= Math.floor(((i + 1) * SLOTS) / n)) i++;
       return nodes[i].port;
+    },
+    async spread(): Promise<string[]> {
+      return Promise.all(
+        nodes.map(async (node) => {
+          const [keys, tags] = await Promise.all([respCommand(node.port, ['DBSIZE']), respCommand(node.port, ['EVAL', COUNT_HASH_TAGS, '0'], 10_000)]);
+          return `:${node.port} ${keys} keys, ${tags} hash tags`;
+        }),
+      );
     },
     async stop(): Promise<void> {
       await Promise.all(nodes.map((node) => node.stop()));
