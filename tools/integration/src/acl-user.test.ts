@@ -47,7 +47,7 @@ describe('the apps as an ACL user limited to taskq:* (README rule)', () => {
     } finally {
       limited.disconnect();
     }
-    const log = await StatusLog.start(admin, server.url, queue);
+    const log = await StatusLog.start(admin, queue);
     statusLog = log;
     const workerArgs = (n: number) => [String(n), '--redis', url, '--queue', queue, '--stale-after-ms', '2000', '--heartbeat-ms', '500'];
 

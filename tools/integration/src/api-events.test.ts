@@ -1,15 +1,16 @@
 import { connect as netConnect } from 'node:net';
-import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { Consumer, Queue, queueKeys, scanQueueKeys } from '@taskq/queue';
 import { startApi, type Api } from './test-support/api-app';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
-import { newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
+import { isReady, nextMillisecond, positionIn, rec, split, statusOf } from './test-support/event-stream';
+import { channelSubscribers, newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
 import { closeAllSse, SseClient, type SseEvent } from './test-support/sse-client';
 import { waitUntil } from './test-support/wait';
 
-// GET /events (issue 15): the real API app on the run's redis-server, read
-// over HTTP as the dashboard reads it (fetch with an Authorization header).
+// GET /events (issue 15): the real API app on the run's Redis (a server or a
+// cluster), read over HTTP as the dashboard reads it (fetch with an
+// Authorization header). What depends on the pattern subscription and the one
+// subscriber connection of a single server is in api-events-server.test.ts.
 
 const clients = new RedisClients();
 const stop: (() => Promise<void>)[] = [];
@@ -24,35 +25,6 @@ afterEach(async () => {
 const ADMIN = 'admin-token-for-the-events-01';
 const READ = 'read-token-for-the-events-001';
 
-interface Rec {
-  readonly queue: string;
-  readonly id: string;
-  readonly status: string;
-  readonly attempt: number;
-  readonly at: number;
-  readonly seq: number;
-  readonly replayed?: boolean;
-  readonly reason?: string;
-}
-
-const rec = (e: SseEvent): Rec => e.json as unknown as Rec;
-const isReady = (e: SseEvent): boolean => e.event === 'ready';
-const statusOf = (queue: string, id: string, status: string) => (e: SseEvent) => e.event === 'status' && rec(e).queue === queue && rec(e).id === id && rec(e).status === status;
-
-/** The position an SSE id gives one queue: seq, time, epoch. */
-function positionIn(id: string | undefined, queue: string): { seq: number; at: number; epoch: string } | undefined {
-  const value = new URLSearchParams(id ?? '').get(queue);
-  if (value === null) return undefined;
-  const [seq, at, epoch] = value.split('.');
-  return { seq: Number(seq), at: Number(at), epoch: epoch ?? '' };
-}
-
-/** The events a connection got before its `ready` (the replay) and after it (live). */
-function split(sse: SseClient): { replay: SseEvent[]; live: SseEvent[] } {
-  const at = sse.events.findIndex(isReady);
-  return at < 0 ? { replay: sse.events, live: [] } : { replay: sse.events.slice(0, at), live: sse.events.slice(at + 1) };
-}
-
 /** The latest state of each task as a client knows it from status events (later seq wins; a replayed Queued has seq 0). */
 class ClientView {
   readonly tasks = new Map<string, { status: string; seq: number }>();
@@ -65,13 +37,6 @@ class ClientView {
       if (!known || r.seq > known.seq) this.tasks.set(r.id, { status: r.status, seq: r.seq });
     }
   }
-}
-
-function clientNames(list: string): string[] {
-  return list
-    .split('\n')
-    .map((l) => /(?:^| )name=(\S*)/.exec(l)?.[1] ?? '')
-    .filter((n) => n !== '');
 }
 
 describe('GET /events', () => {
@@ -249,43 +214,6 @@ describe('GET /events', () => {
     expect(ids.length).toBeGreaterThan(100);
   }, 90_000);
 
-  it('every queue: follows queues created after it connected; a resume replays a queue it never saw from its start (--prefix keeps other tests’ queues out)', async () => {
-    const prefix = `evp${randomBytes(3).toString('hex')}`;
-    const api = await startApi(['--prefix', prefix]);
-    const redis = await clients.connect();
-    const queueOf = (name: string) => new Queue({ queue: name, prefix, connection: redis });
-
-    const sse = await SseClient.open(api.base, '/events');
-    const ready = await sse.waitFor(isReady, 'ready');
-    expect(ready.json).toEqual({ queues: [], replayed: 0 });
-    expect(ready.id).toBe('-'); // no queue yet: an id all the same, so that a reconnect resumes
-
-    await queueOf('alpha').enqueue({ type: 'x', id: 'a1' });
-    const a1 = await sse.waitFor(statusOf('alpha', 'a1', 'Queued'), 'a1 Queued on a queue created after connecting');
-    expect(positionIn(a1.id, 'alpha')).toEqual({ seq: rec(a1).seq, at: rec(a1).at, epoch: await redis.get(queueKeys('alpha', prefix).epoch) });
-    const lastId = sse.lastId;
-    await sse.close();
-    await nextMillisecond(redis);
-
-    await queueOf('beta').enqueue({ type: 'x', id: 'b1' });
-    await queueOf('alpha').enqueue({ type: 'x', id: 'a2' });
-    const again = await SseClient.open(api.base, '/events', { lastEventId: lastId });
-    const back = await again.waitFor(isReady, 'ready');
-    expect(back.json?.['queues']).toEqual(['alpha', 'beta']);
-    const replayed = split(again).replay.map((e) => `${rec(e).queue}/${rec(e).id} ${rec(e).status} ${rec(e).seq}`);
-    // a2, and all of beta (which it never saw); and a1 again: the rule replays every unmoved task
-    // enqueued in or after the millisecond of the last event seen, and a1's enqueue is that event
-    expect(replayed).toEqual(['alpha/a1 Queued 0', 'alpha/a2 Queued 0', 'beta/b1 Queued 0']);
-    expect(positionIn(back.id, 'beta')?.epoch).toBe(await redis.get(queueKeys('beta', prefix).epoch));
-
-    await queueOf('gamma').enqueue({ type: 'x', id: 'g1' });
-    await again.waitFor(statusOf('gamma', 'g1', 'Queued'), 'g1 on a third queue, live');
-    // an id that names no queue ('-'): every queue from its start
-    const fromStart = await SseClient.open(api.base, '/events', { lastEventId: '-' });
-    await fromStart.waitFor(isReady, 'ready');
-    expect(split(fromStart).replay.map((e) => `${rec(e).queue}/${rec(e).id}`).sort()).toEqual(['alpha/a1', 'alpha/a2', 'beta/b1', 'gamma/g1']);
-  }, 60_000);
-
   it('a queue whose data was lost since the id (another epoch): a reset event, then the queue replayed from its start', async () => {
     const api = await startApi();
     const queue = newQueueName('ev-reset');
@@ -339,84 +267,8 @@ describe('GET /events', () => {
     expect(Object.keys(events?.responses['200']?.content ?? {})).toEqual(['text/event-stream']);
   }, 30_000);
 
-  it('as a Redis user limited by the README ACL rule: every queue is refused (503 saying why), named queues stream', async () => {
-    const redis = await clients.connect();
-    const user = `ev-acl-${randomBytes(3).toString('hex')}`;
-    await redis.call('ACL', 'SETUSER', user, 'on', '>ev-acl-pw', '~taskq:*', '&taskq:*', '+@all', '-@dangerous');
-    stop.push(async () => {
-      await redis.call('ACL', 'DELUSER', user);
-    });
-    const url = new URL(testRedisUrl());
-    url.username = user;
-    url.password = 'ev-acl-pw';
-    const api = await startApi(['--redis', url.toString()]);
-    const every = await api.call('GET', '/events');
-    expect(every.status).toBe(503);
-    expect(every.json['message']).toMatch(/^Redis refused the events subscription: NOPERM/);
-    const queue = newQueueName('ev-acl');
-    const sse = await SseClient.open(api.base, `/events?queue=${queue}`);
-    expect((await sse.waitFor(isReady, 'ready')).json).toEqual({ queues: [queue], replayed: 0 });
-    await new Queue({ queue, connection: redis }).enqueue({ type: 'x', id: 'a' });
-    await sse.waitFor(statusOf(queue, 'a', 'Queued'), 'a Queued');
-  }, 30_000);
-
-  it('one subscriber connection for all streams of the API process, released when the last client goes', async () => {
-    const api = await startApi();
-    const name = `taskq-api-${api.proc.pid}-events`;
-    const redis = await clients.connect();
-    const queue = newQueueName('ev-sub');
-    const channel = queueKeys(queue).events;
-    const subscribers = async (): Promise<number> => clientNames(String(await redis.client('LIST'))).filter((n) => n === name).length;
-    expect(await subscribers()).toBe(0);
-    const a = await SseClient.open(api.base, `/events?queue=${queue}`);
-    const b = await SseClient.open(api.base, `/events?queue=${queue}`);
-    const all = await SseClient.open(api.base, '/events');
-    await Promise.all([a, b, all].map((s) => s.waitFor(isReady, 'ready')));
-    expect(await subscribers()).toBe(1);
-    expect(await redis.pubsub('NUMSUB', channel)).toEqual([channel, 1]);
-    // both streams of the queue get its events from that one subscription
-    await new Queue({ queue, connection: redis }).enqueue({ type: 'x', id: 'shared' });
-    await Promise.all([a, b, all].map((s) => s.waitFor(statusOf(queue, 'shared', 'Queued'), 'shared Queued')));
-    await a.close();
-    await all.close();
-    await waitUntil(async () => Number(await redis.pubsub('NUMPAT')) === 0 || undefined, { what: 'the pattern unsubscribed', timeoutMs: 5000 });
-    expect(await redis.pubsub('NUMSUB', channel)).toEqual([channel, 1]);
-    await b.close();
-    await waitUntil(async () => (await subscribers()) === 0, { what: 'the subscriber connection closed', timeoutMs: 5000 });
-    expect(await redis.pubsub('NUMSUB', channel)).toEqual([channel, 0]);
-  }, 30_000);
-
-  it('the subscriber connection killed: every stream ends, and its client, resuming with its id, misses nothing', async () => {
-    const api = await startApi();
-    const name = `taskq-api-${api.proc.pid}-events`;
-    const redis = await clients.connect();
-    const queue = newQueueName('ev-kill');
-    const q = new Queue({ queue, connection: redis });
-    const sse = await SseClient.open(api.base, `/events?queue=${queue}`);
-    await sse.waitFor(isReady, 'ready');
-    await q.enqueue({ type: 'x', id: 'before' });
-    await sse.waitFor(statusOf(queue, 'before', 'Queued'), 'before Queued');
-    const entry = String(await redis.client('LIST'))
-      .split('\n')
-      .find((l) => l.includes(` name=${name} `));
-    const clientId = /(?:^| )id=(\d+)/.exec(entry ?? '')?.[1];
-    expect(clientId).toBeDefined();
-    await redis.client('KILL', 'ID', clientId ?? '');
-    await sse.ended; // the server ended the stream
-    await api.proc.waitForLine(line.msgStarts('the event subscriber connection to Redis was lost'), 'the lost-connection warning');
-    await nextMillisecond(redis);
-    await q.enqueue({ type: 'x', id: 'while-down' });
-    const again = await SseClient.open(api.base, `/events?queue=${queue}`, { lastEventId: sse.lastId });
-    await again.waitFor(isReady, 'ready');
-    // `before` again too: its enqueue is the last event the client saw (same millisecond, see the rule)
-    expect(split(again).replay.map((e) => `${rec(e).id} ${rec(e).status} ${rec(e).seq}`)).toEqual(['before Queued 0', 'while-down Queued 0']);
-    await q.enqueue({ type: 'x', id: 'after' });
-    await again.waitFor(statusOf(queue, 'after', 'Queued'), 'after Queued, live on the new subscriber connection');
-  }, 30_000);
-
   it('a client that does not read is cut off past --events-buffer-limit, and its subscription released', async () => {
     const api = await startApi(['--events-buffer-limit', '65536']);
-    const name = `taskq-api-${api.proc.pid}-events`;
     const redis = await clients.connect();
     const queue = newQueueName('ev-slow');
     const { hostname, port } = new URL(api.base);
@@ -429,7 +281,8 @@ describe('GET /events', () => {
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     socket.pause();
     socket.write(`GET /events?queue=${queue} HTTP/1.1\r\nHost: ${hostname}\r\nAccept: text/event-stream\r\n\r\n`);
-    await waitUntil(async () => clientNames(String(await redis.client('LIST'))).includes(name), { what: 'the stream subscribed', timeoutMs: 5000 });
+    const channel = queueKeys(queue).events;
+    await waitUntil(async () => (await channelSubscribers(redis, channel)) === 1, { what: 'the stream subscribed', timeoutMs: 5000 });
     const q = new Queue({ queue, connection: redis });
     let enqueued = 0;
     const cut = api.proc.waitForLine(line.msgStarts('closing an event stream whose client does not keep up'), 'the slow-client line', 30_000);
@@ -443,28 +296,10 @@ describe('GET /events', () => {
     expect(warning['limit']).toBe(65536);
     socket.resume(); // read what was sent, to the cut
     await closed;
-    await waitUntil(async () => !clientNames(String(await redis.client('LIST'))).includes(name), { what: 'the subscriber released', timeoutMs: 5000 });
+    await waitUntil(async () => (await channelSubscribers(redis, channel)) === 0, { what: 'the subscription released', timeoutMs: 5000 });
   }, 60_000);
 });
 
 async function reopen(api: Api, queue: string, lastEventId: string | undefined): Promise<SseClient> {
   return SseClient.open(api.base, `/events?queue=${queue}`, lastEventId === undefined ? {} : { lastEventId });
-}
-
-/** Redis's clock, ms. */
-async function redisNow(redis: Redis): Promise<number> {
-  const [s, us] = await redis.time();
-  return Number(s) * 1000 + Math.floor(Number(us) / 1000);
-}
-
-/**
- * Waits until Redis's clock is past the millisecond it shows now: what is
- * recorded next has a later time than what was recorded before. (A resume
- * replays the unmoved tasks enqueued in the same millisecond as the last
- * event the client saw; the tests that count replayed events keep their
- * steps a millisecond apart.)
- */
-async function nextMillisecond(redis: Redis): Promise<void> {
-  const now = await redisNow(redis);
-  await waitUntil(async () => (await redisNow(redis)) > now, { what: "Redis's clock to move on", timeoutMs: 1000, intervalMs: 1 });
 }

@@ -18,7 +18,7 @@ afterEach(async () => {
 async function setup(label: string) {
   const name = newQueueName(label);
   const redis = await clients.connect();
-  const log = await StatusLog.start(redis, testRedisUrl(), name);
+  const log = await StatusLog.start(redis, name);
   logs.push(log);
   return { redis, keys: queueKeys(name), queue: new Queue({ queue: name, connection: redis }), log };
 }

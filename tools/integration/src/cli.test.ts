@@ -2,7 +2,7 @@ import { Queue, queueKeys } from '@taskq/queue';
 import type { TaskStatus } from '@taskq/recorder';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
 import { closedPort } from './test-support/closed-port';
-import { newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
+import { newQueueName, RedisClients, scanKeys, testRedisUrl } from './test-support/redis-fixture';
 import { taskq, taskqJson } from './test-support/cli-run';
 import { waitUntil } from './test-support/wait';
 
@@ -242,7 +242,7 @@ describe('taskq queue pause, resume, purge', () => {
       await taskq('enqueue', 'sleep', '{}', '--queue', name, '--delay-ms', '600000');
       await taskq('queue', 'pause', name);
     }
-    const keysOf = async (name: string) => (await redis.keys(`taskq:{${name}}:*`)).sort();
+    const keysOf = (name: string) => scanKeys(redis, `taskq:{${name}}:*`);
     const otherBefore = await keysOf(other);
     const otherDump = await Promise.all(otherBefore.map((k) => redis.dump(k)));
     expect(otherBefore.length).toBeGreaterThan(4);
@@ -292,7 +292,7 @@ describe('taskq bad arguments and an unreachable Redis', () => {
     expect(run.stderr).toMatch(message);
     expect(run.stderr).toContain('Exit codes:');
     const redis = await clients.connect();
-    expect(await redis.keys(`taskq:{${q}}:*`)).toEqual([]);
+    expect(await scanKeys(redis, `taskq:{${q}}:*`)).toEqual([]);
   });
 
   it('Redis unreachable: exit 1 with an error naming the address, its password redacted', async () => {

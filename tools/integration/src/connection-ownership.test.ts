@@ -35,7 +35,7 @@ describe('shared connections', () => {
   afterEach(() => clients.close());
 
   it("a queue's close() leaves the subscriber of a monitor sharing its connection alone; the monitor's stop() closes it", async () => {
-    const admin = await clients.connect(testRedisUrl(), 'taskq-it-admin');
+    const admin = await clients.connectServer(testRedisUrl(), 'taskq-it-admin');
     const config = { queue: newQueueName('share') };
     const queue = new Queue({ ...config, connection: testRedisUrl() });
     const monitor = new Monitor({ ...config, connection: queue.connection });
@@ -78,7 +78,7 @@ describe('shared connections', () => {
   });
 
   it('monitor.stop() waits for the first read of a waitFor() of many ids, and closes everything it opened', async () => {
-    const admin = await clients.connect(testRedisUrl(), 'taskq-it-admin');
+    const admin = await clients.connectServer(testRedisUrl(), 'taskq-it-admin');
     const config = { queue: newQueueName('reads') };
     const monitor = new Monitor({ ...config, connection: testRedisUrl(), readChunkSize: 50 });
     await monitor.start();
@@ -92,7 +92,7 @@ describe('shared connections', () => {
   });
 
   it('a pool on a client made with enableOfflineQueue: false subscribes, runs a task, and names its subscriber after the client', async () => {
-    const admin = await clients.connect(testRedisUrl(), 'taskq-it-admin');
+    const admin = await clients.connectServer(testRedisUrl(), 'taskq-it-admin');
     const url = new URL(testRedisUrl());
     // not yet connected: a command sent now would be refused, not queued
     const redis = clients.adopt(new Redis({ host: url.hostname, port: Number(url.port), enableOfflineQueue: false, lazyConnect: true, connectionName: 'billing' }));
@@ -114,7 +114,7 @@ describe('shared connections', () => {
   });
 
   it('a pool whose start fails after registering its consumer unregisters it, and can start again', async () => {
-    const admin = await clients.connect(testRedisUrl(), 'taskq-it-admin');
+    const admin = await clients.connectServer(testRedisUrl(), 'taskq-it-admin');
     const config = { queue: newQueueName('badstart') };
     const pool = new WorkerPool({ ...config, connection: testRedisUrl(), concurrency: 1, heartbeat: 'main', janitor: false, consumerId: 'c-badstart' });
     // the subscriber's SUBSCRIBE fails once: the start fails after register()

@@ -24,7 +24,7 @@ afterEach(async () => {
 async function setup(label: string, workers: number, url = testRedisUrl(), workerArgs: readonly string[] = []) {
   const name = newQueueName(label);
   const redis = await clients.connect(url);
-  const log = await StatusLog.start(redis, url, name);
+  const log = await StatusLog.start(redis, name);
   logs.push(log);
   const procs = Array.from({ length: workers }, () => AppProcess.start('worker', ['1', '--redis', url, '--queue', name, ...workerArgs]));
   const consumers = await Promise.all(procs.map(async (w) => String((await w.waitForLine(line.poolReady, 'the pool-ready line'))['consumer'])));
@@ -103,7 +103,7 @@ describe('idle workers', () => {
     const server = await startRedisServer({ args: LOG_EVERY_COMMAND });
     servers.push(server);
     const { redis, keys, queue, log, consumers } = await setup('idle', 3, server.url, ['--heartbeat-ms', '500', '--stale-after-ms', '5000']);
-    const commands = new CommandLog(await clients.connect(server.url, 'taskq-it-admin'));
+    const commands = new CommandLog(await clients.connectServer(server.url, 'taskq-it-admin'));
     const isFetch = isFetchCall(keys);
     const isBeat = isHeartbeatCall(keys);
     const beatsOf = (all: LoggedCommand[], consumer: string) => all.filter((c) => isBeat(c) && heartbeatConsumer(c) === consumer).length;

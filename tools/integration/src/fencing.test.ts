@@ -155,7 +155,7 @@ describe('a CPU-bound task (worker processes)', () => {
   it('keeps its worker alive through heartbeats from the heartbeat thread: Done at attempt 1, never recovered, never run by the other worker', async () => {
     const { redis, keys, queue } = await setup('spin');
     const url = testRedisUrl();
-    const log = await StatusLog.start(redis, url, queue.name);
+    const log = await StatusLog.start(redis, queue.name);
     logs.push(log);
     const args = ['1', '--redis', url, '--queue', queue.name, '--heartbeat-ms', '200', '--stale-after-ms', '1000'];
     const workers = [AppProcess.start('worker', args), AppProcess.start('worker', args)];

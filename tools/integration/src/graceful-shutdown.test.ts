@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { Queue, queueKeys, type QueueKeys } from '@taskq/queue';
+import { Queue, queueKeys, type QueueKeys, type RedisClient } from '@taskq/queue';
 import { decodeStatusRecord, type StatusRecord } from '@taskq/recorder';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
 import { newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
@@ -12,7 +11,7 @@ afterEach(async () => {
 });
 
 interface Setup {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: QueueKeys;
   readonly worker: AppProcess;
   readonly consumer: string;
@@ -31,7 +30,7 @@ async function workerRunning(label: string, ms: number, extraArgs: readonly stri
   return { redis, keys, worker, consumer, taskId };
 }
 
-async function recorded(redis: Redis, keys: QueueKeys, taskId: string): Promise<StatusRecord | undefined> {
+async function recorded(redis: RedisClient, keys: QueueKeys, taskId: string): Promise<StatusRecord | undefined> {
   const raw = await redis.hget(keys.status, taskId);
   return raw === null ? undefined : decodeStatusRecord(raw);
 }

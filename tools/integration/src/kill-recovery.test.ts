@@ -21,7 +21,7 @@ describe('a worker killed with SIGKILL', () => {
     const queue = newQueueName('kill');
     const keys = queueKeys(queue);
     const redis = await clients.connect();
-    const log = await StatusLog.start(redis, url, queue);
+    const log = await StatusLog.start(redis, queue);
     statusLog = log;
     const workerArgs = (n: number) => [String(n), '--redis', url, '--queue', queue, '--stale-after-ms', '3000', '--heartbeat-ms', '500'];
 

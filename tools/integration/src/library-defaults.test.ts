@@ -48,7 +48,7 @@ async function run(label: string, poolOptions: { heartbeat?: 'main' }) {
   const queue = newQueueName(label);
   const url = testRedisUrl();
   const redis = await clients.connect();
-  const log = await StatusLog.start(redis, url, queue);
+  const log = await StatusLog.start(redis, queue);
   logs.push(log);
   const janitorLines = await janitorProcess(queue);
   const runs: number[] = [];

@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Redis } from 'ioredis';
 import { Monitor } from '@taskq/monitor';
-import { Queue, queueKeys } from '@taskq/queue';
+import { Queue, queueKeys, type RedisClient } from '@taskq/queue';
 import { RawMonitor } from '@taskq/redis-harness';
-import { newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
+import { newQueueName, nodeOf, nodeUrlOf, RedisClients, testRedisUrl } from './test-support/redis-fixture';
 import { waitUntil } from './test-support/wait';
 
 // Global limits across worker processes: 3 processes × 8 sub-workers of
@@ -54,7 +53,7 @@ async function workers(queue: string, count: number, subWorkers = 8): Promise<vo
 const stderrOfWorkers = (): string => children.flatMap(({ stderr }) => stderr).join('\n');
 
 /** What the handlers measured for a type: the most running at once, start and end times (Redis ms). */
-async function measured(redis: Redis, queue: string, type: string): Promise<{ max: number; starts: number[]; ends: number[] }> {
+async function measured(redis: RedisClient, queue: string, type: string): Promise<{ max: number; starts: number[]; ends: number[] }> {
   const key = (what: string): string => `it:{${queue}}:${what}:${type}`;
   const [max, starts, ends] = await Promise.all([redis.get(key('max')), redis.lrange(key('starts'), 0, -1), redis.lrange(key('ends'), 0, -1)]);
   return { max: Number(max ?? 0), starts: starts.map(Number).sort((a, b) => a - b), ends: ends.map(Number).sort((a, b) => a - b) };
@@ -102,14 +101,16 @@ describe('global limits across worker processes', () => {
     const q = new Queue({ queue, connection: redis });
     const k = queueKeys(queue);
     // the InProgress records' times: the fetch script's clock, where the limit is enforced
-    const subscriber = await clients.connect(testRedisUrl(), 'taskq-it-events');
     const fetchedAt: number[] = [];
-    subscriber.on('message', (_channel: string, message: string) => {
-      const records = JSON.parse(message) as unknown;
-      if (!Array.isArray(records)) return;
-      for (const r of records as { status: string; at: number }[]) if (r.status === 'InProgress') fetchedAt.push(r.at);
-    });
-    await subscriber.subscribe(k.events);
+    await clients.subscribe(
+      k.events,
+      (message) => {
+        const records = JSON.parse(message) as unknown;
+        if (!Array.isArray(records)) return;
+        for (const r of records as { status: string; at: number }[]) if (r.status === 'InProgress') fetchedAt.push(r.at);
+      },
+      'taskq-it-events',
+    );
     await q.setLimit({ rate: { max: 20, intervalMs: 500 } }, { type: 'rated' });
     await workers(queue, 3);
     await q.enqueueMany(Array.from({ length: 240 }, () => ({ type: 'rated', payload: { ms: 2 } })));
@@ -165,12 +166,14 @@ describe('global limits across worker processes', () => {
     let probes = 0;
     // a command no script sends (an EXISTS on the parked set was also counted from fetch.lua's own calls, seen in CI)
     const probe = `probe:${queue}`;
-    const monitor = await RawMonitor.start(testRedisUrl(), (args) => {
+    // MONITOR of the node that holds the queue (the run's server, or its node of a cluster)
+    const node = await nodeOf(redis, k.ready);
+    const monitor = await RawMonitor.start(await nodeUrlOf(redis, k.ready), (args) => {
       if (/^evalsha$|^eval$/i.test(args[0] ?? '') && args[3] === k.ready && args[4]?.startsWith(k.processing(''))) fetches++;
       if (args[0]?.toLowerCase() === 'echo' && args[1] === probe) probes++;
     });
     const windowMs = 2000;
-    await redis.echo(probe); // the monitor sees this client's commands: it counts
+    await node.echo(probe); // the monitor sees this client's commands: it counts
     await new Promise((resolve) => setTimeout(resolve, windowMs)); // the measurement window itself, not a wait for an event
     monitor.stop();
     expect(probes).toBe(1);

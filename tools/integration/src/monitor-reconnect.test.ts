@@ -83,8 +83,8 @@ describe('Monitor losing its subscriber connection', () => {
     const url = testRedisUrl();
     const config = { queue: newQueueName('mon-kill') };
     const keys = queueKeys(config.queue);
-    const redis = await clients.connect(url);
-    const admin = await clients.connect(url, 'taskq-it-admin');
+    const redis = await clients.connectServer(url);
+    const admin = await clients.connectServer(url, 'taskq-it-admin');
     const { taskId, consumer, token } = await taskInProgress(redis, config);
 
     const gated = new GatedMonitor(redis, await ConnectionGate.open(Number(new URL(url).port)), config, `${config.queue}-sub`);
@@ -125,7 +125,7 @@ describe('Monitor losing its subscriber connection', () => {
     servers.push(server);
     const config = { queue: newQueueName('mon-restart') };
     const keys = queueKeys(config.queue);
-    const redis = await clients.connect(server.url);
+    const redis = await clients.connectServer(server.url);
     const { taskId, token } = await taskInProgress(redis, config);
 
     const gated = new GatedMonitor(redis, await ConnectionGate.open(server.port), config, `${config.queue}-sub`);
@@ -161,8 +161,8 @@ describe('Monitor losing its subscriber connection', () => {
   it('resolves waitForFlow with FlowDone when the flow ended while it was disconnected (CLIENT KILL)', async () => {
     const url = testRedisUrl();
     const config = { queue: newQueueName('mon-flow') };
-    const redis = await clients.connect(url);
-    const admin = await clients.connect(url, 'taskq-it-admin');
+    const redis = await clients.connectServer(url);
+    const admin = await clients.connectServer(url, 'taskq-it-admin');
     const flows = new Flows({ ...config, connection: redis });
     const { id } = await flows.add(chain({ name: 'a', type: 'x' }, { name: 'b', type: 'x' }));
     const consumer = new Consumer({ ...config, id: `${config.queue}-consumer`, connection: redis, logger: silentLogger });

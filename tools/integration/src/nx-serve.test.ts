@@ -27,7 +27,7 @@ afterEach(async () => {
 async function ownServer(): Promise<{ url: string; redis: Redis }> {
   const server = await startRedisServer();
   servers.push(server);
-  return { url: server.url, redis: await clients.connect(server.url) };
+  return { url: server.url, redis: await clients.connectServer(server.url) };
 }
 
 async function statuses(redis: Redis, queue: string): Promise<Map<string, string>> {

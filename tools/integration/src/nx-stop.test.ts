@@ -57,7 +57,7 @@ async function recordedStatus(redis: Redis, taskId: string) {
 async function ownServer(): Promise<{ url: string; redis: Redis }> {
   const server = await startRedisServer();
   servers.push(server);
-  return { url: server.url, redis: await clients.connect(server.url) };
+  return { url: server.url, redis: await clients.connectServer(server.url) };
 }
 
 const msgs = (cmd: ShellCommand) => cmd.jsonLines.map((l) => String(l['msg']));

@@ -24,10 +24,8 @@ describe('status records built by the scripts on a real redis-server (Lua 5.1, n
     const keys = queueKeys(name);
     const config = { queue: name };
     const redis = await clients.connect();
-    const sub = await clients.connect();
     const messages: string[] = [];
-    sub.on('message', (_channel: string, message: string) => messages.push(message));
-    await sub.subscribe(keys.events);
+    await clients.subscribe(keys.events, (message) => messages.push(message));
 
     // 125 tasks: generated ids (the tails-only enqueue) and given ids; seqs run past 9, 99 and 100 twice over
     const queue = new Queue({ ...config, connection: redis });

@@ -46,7 +46,7 @@ describe('retention', () => {
     servers.push(server);
     const queue = newQueueName('retention');
     const keys = queueKeys(queue);
-    const redis = await clients.connect(server.url);
+    const redis = await clients.connectServer(server.url);
     const q = new Queue({ queue, connection: redis });
     const worker = AppProcess.start('worker', [
       '8', '--redis', server.url, '--queue', queue, '--retention-max-count', String(KEEP), '--retention-max-age-ms', '600000', '--log-level', 'warn',

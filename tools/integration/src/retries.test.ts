@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { Queue, queueKeys, type QueueKeys } from '@taskq/queue';
+import { Queue, queueKeys, type QueueKeys, type RedisClient } from '@taskq/queue';
 import type { TaskHandler } from '@taskq/worker-pool';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
 import { InProcessPools } from './test-support/in-process-pool';
@@ -22,7 +21,7 @@ afterEach(async () => {
 });
 
 interface Setup {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: QueueKeys;
   readonly queue: Queue;
   readonly log: StatusLog;
@@ -31,7 +30,7 @@ interface Setup {
 async function setup(label: string): Promise<Setup> {
   const name = newQueueName(label);
   const redis = await clients.connect();
-  const log = await StatusLog.start(redis, testRedisUrl(), name);
+  const log = await StatusLog.start(redis, name);
   statusLog = log;
   return { redis, keys: queueKeys(name), queue: new Queue({ queue: name, connection: redis }), log };
 }

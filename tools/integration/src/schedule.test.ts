@@ -1,7 +1,6 @@
-import { Redis } from 'ioredis';
 import { Queue, queueKeys } from '@taskq/queue';
 import { AppProcess, killAllApps, line } from './test-support/app-process';
-import { newQueueName, testRedisUrl } from './test-support/redis-fixture';
+import { newClient, newQueueName, testRedisUrl } from './test-support/redis-fixture';
 import { waitUntil } from './test-support/wait';
 
 afterEach(async () => {
@@ -29,7 +28,7 @@ async function stopWorkers(workers: readonly AppProcess[]): Promise<void> {
 describe('schedules (4 worker processes, each with its janitor)', () => {
   it('every tick is enqueued and run exactly once, and across a restart of every worker (7 ticks missed) the missed ticks make one run', async () => {
     const name = newQueueName('schedule');
-    const redis = new Redis(testRedisUrl(), { connectionName: 'taskq-it-admin' });
+    const redis = newClient(testRedisUrl(), { connectionName: 'taskq-it-admin' });
     const queue = new Queue({ queue: name, connection: testRedisUrl() });
     try {
       // the workers first: ticks before any janitor runs would be coalesced too

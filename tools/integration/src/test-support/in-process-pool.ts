@@ -1,8 +1,7 @@
-import { Redis } from 'ioredis';
-import { Consumer, type QueueConfig } from '@taskq/queue';
+import { Consumer, type QueueConfig, type RedisClient } from '@taskq/queue';
 import { WorkerPool, type HandlerMap, type WorkerPoolOptions } from '@taskq/worker-pool';
 import { CaptureLogger } from './capture-logger';
-import { closeClient, testRedisUrl } from './redis-fixture';
+import { closeClient, newClient, onDuplicate, testRedisUrl } from './redis-fixture';
 import { withTimeout } from './wait';
 
 /** A WorkerPool (the library) running in the test process, with the logger that records its lines. */
@@ -19,17 +18,14 @@ export interface RunningPool {
  */
 export class InProcessPools {
   private readonly running: RunningPool[] = [];
-  private readonly connections: Redis[] = [];
+  private readonly connections: RedisClient[] = [];
 
   async start(config: QueueConfig, handlers: HandlerMap, options: WorkerPoolOptions = {}, url: string = testRedisUrl()): Promise<RunningPool> {
-    const connect = (name: string): Redis => {
-      const redis = new Redis(url, { connectionName: name, maxRetriesPerRequest: null });
-      this.connections.push(redis);
-      return redis;
-    };
     const logger = new CaptureLogger();
-    const commands = connect('taskq-it-pool');
-    commands.duplicate = () => connect('taskq-it-pool-sub');
+    const commands = newClient(url, { connectionName: 'taskq-it-pool', maxRetriesPerRequest: null });
+    this.connections.push(commands);
+    // its subscriber connection, closed by stopAll() too
+    onDuplicate(commands, 'taskq-it-pool-sub', (sub) => this.connections.push(sub));
     const pool = new WorkerPool({ ...config, connection: commands, logger, graceMs: 0, ...options, handlers });
     const consumer = pool.consumer;
     const running = { pool, consumer, logger };

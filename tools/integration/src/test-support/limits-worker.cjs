@@ -7,12 +7,16 @@
 // `…:ends:<type>`). Payload: { ms } runs that long; { gate: true } waits
 // until the test pushes to `it:{<queue>}:gate`. Prints `ready` once its pool
 // runs; SIGTERM stops it. argv: <redis url> <queue> <sub-workers>
-const { Redis } = require('ioredis');
+const { Cluster, Redis } = require('ioredis');
 const { WorkerPool } = require('@taskq/worker-pool');
 
 const [url, queue, concurrency] = process.argv.slice(2);
 const key = (what, type) => `it:{${queue}}:${what}:${type}`;
-const redis = new Redis(url);
+// a redis+cluster:// URL (the test run on a cluster) names every node: a Cluster client, else one server's
+const clusterNodes = /^redis\+cluster:\/\/(.+)$/.exec(url)?.[1];
+const redis = clusterNodes
+  ? new Cluster(clusterNodes.split(',').map((node) => ({ host: node.slice(0, node.lastIndexOf(':')), port: Number(node.slice(node.lastIndexOf(':') + 1)) })))
+  : new Redis(url);
 
 // one script each: the count and its maximum move together, and the time is Redis's (one clock for all processes)
 const START = `local n = redis.call('INCR', KEYS[1])

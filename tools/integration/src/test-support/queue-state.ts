@@ -1,29 +1,17 @@
-import type { Redis } from 'ioredis';
-import type { QueueKeys } from '@taskq/queue';
+import type { QueueKeys, RedisClient } from '@taskq/queue';
+import { scanKeys } from './redis-fixture';
 
 /** Every processing list of the queue that exists (Redis deletes a list when it empties). */
-export async function processingLists(redis: Redis, keys: QueueKeys): Promise<Record<string, string[]>> {
+export async function processingLists(redis: RedisClient, keys: QueueKeys): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', keys.processing('*'), 'COUNT', 1000);
-    cursor = next;
-    for (const key of found) out[key] = await redis.lrange(key, 0, -1);
-  } while (cursor !== '0');
+  for (const key of await scanKeys(redis, keys.processing('*'))) out[key] = await redis.lrange(key, 0, -1);
   return out;
 }
 
 /** Every key of the queue that exists (all share the `{queue}` hash tag). */
-export async function existingKeys(redis: Redis, keys: QueueKeys): Promise<string[]> {
+export async function existingKeys(redis: RedisClient, keys: QueueKeys): Promise<string[]> {
   const prefix = keys.ready.slice(0, -'ready'.length);
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    out.push(...found);
-  } while (cursor !== '0');
-  return out.sort();
+  return scanKeys(redis, `${prefix}*`);
 }
 
 /**
@@ -33,7 +21,7 @@ export async function existingKeys(redis: Redis, keys: QueueKeys): Promise<strin
  * pending cancel request), 'fence' (a live fetch) and every processing list
  * that has it. Empty: the task is nowhere.
  */
-export async function whereIs(redis: Redis, keys: QueueKeys, taskId: string): Promise<string[]> {
+export async function whereIs(redis: RedisClient, keys: QueueKeys, taskId: string): Promise<string[]> {
   const out: string[] = [];
   const [ready, delayed, retrying, dead, rejected, retained, cancelled, cancels, fence] = await Promise.all([
     redis.lpos(keys.ready, taskId),
@@ -62,7 +50,7 @@ export async function whereIs(redis: Redis, keys: QueueKeys, taskId: string): Pr
 }
 
 /** What enqueue writes (ready list, delayed set, tasks and status hashes, seq counter), to compare before/after. */
-export async function enqueueState(redis: Redis, keys: QueueKeys): Promise<Record<string, unknown>> {
+export async function enqueueState(redis: RedisClient, keys: QueueKeys): Promise<Record<string, unknown>> {
   const [ready, delayed, tasks, status, seq] = await Promise.all([
     redis.lrange(keys.ready, 0, -1),
     redis.zrange(keys.delayed, 0, -1, 'WITHSCORES'),

@@ -1,18 +1,17 @@
-import type { Redis } from 'ioredis';
 import { StatusRecorder, type StatusRecord } from '@taskq/recorder';
-import { type QueueKeys } from '@taskq/queue';
+import { type QueueKeys, type RedisClient } from '@taskq/queue';
 import { waitUntil } from './wait';
 
 /**
  * The recorded status of a task (the status hash, or for a task still where
  * enqueue put it the stand-in its body gives), or undefined when none is.
  */
-export async function recorded(redis: Redis, keys: QueueKeys, taskId: string): Promise<StatusRecord | undefined> {
+export async function recorded(redis: RedisClient, keys: QueueKeys, taskId: string): Promise<StatusRecord | undefined> {
   return new StatusRecorder(redis, keys).get(taskId);
 }
 
 /** The recorded statuses of several tasks, in order (undefined where none is). */
-export async function recordedMany(redis: Redis, keys: QueueKeys, taskIds: readonly string[]): Promise<(StatusRecord | undefined)[]> {
+export async function recordedMany(redis: RedisClient, keys: QueueKeys, taskIds: readonly string[]): Promise<(StatusRecord | undefined)[]> {
   if (taskIds.length === 0) return [];
   const records = await new StatusRecorder(redis, keys).getMany(taskIds);
   return taskIds.map((id) => records.get(id));
@@ -23,7 +22,7 @@ export async function recordedMany(redis: Redis, keys: QueueKeys, taskIds: reado
  * predicate) and returns that record; the timeout message shows the last one read.
  */
 export async function waitForRecorded(
-  redis: Redis,
+  redis: RedisClient,
   keys: QueueKeys,
   taskId: string,
   match: string | ((record: StatusRecord) => boolean),

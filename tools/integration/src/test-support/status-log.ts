@@ -1,7 +1,7 @@
-import { Redis } from 'ioredis';
 import { Monitor } from '@taskq/monitor';
+import type { RedisClient } from '@taskq/queue';
 import { silentLogger, type StatusRecord } from '@taskq/recorder';
-import { closeClient } from './redis-fixture';
+import { closeClient, onDuplicate } from './redis-fixture';
 import { waitUntil, withTimeout } from './wait';
 
 /** A status record as the test's Monitor received it. */
@@ -19,22 +19,19 @@ export class StatusLog {
   readonly seen: SeenRecord[] = [];
   readonly monitor: Monitor;
 
-  private readonly subscribers: Redis[] = [];
+  private readonly subscribers: RedisClient[] = [];
 
-  private constructor(redis: Redis, url: string, queue: string) {
+  private constructor(redis: RedisClient, queue: string) {
     // the monitor's commands go on `redis`; its subscriber connections (duplicate()) are opened and closed here
-    const commands = Object.create(redis) as Redis;
-    commands.duplicate = () => {
-      const subscriber = new Redis(url, { connectionName: 'taskq-it-monitor' });
-      this.subscribers.push(subscriber);
-      return subscriber;
-    };
+    const commands = Object.create(redis) as RedisClient;
+    onDuplicate(commands, 'taskq-it-monitor', (subscriber) => this.subscribers.push(subscriber));
     this.monitor = new Monitor({ queue, connection: commands, logger: silentLogger, log: false });
     this.monitor.onStatus('*', '*', (record) => this.seen.push({ ...record, receivedAt: Date.now() }));
   }
 
-  static async start(redis: Redis, url: string, queue: string): Promise<StatusLog> {
-    const log = new StatusLog(redis, url, queue);
+  /** A log of `queue` whose Monitor runs its commands on `redis` (a server's client or a Cluster). */
+  static async start(redis: RedisClient, queue: string): Promise<StatusLog> {
+    const log = new StatusLog(redis, queue);
     await withTimeout(log.monitor.start(), 5000, 'the status-log monitor to subscribe');
     return log;
   }
