@@ -48,6 +48,12 @@ export interface ChaosOptions {
    * (`~taskq:* &taskq:* +@all -@dangerous`). Default false (the default user).
    */
   readonly aclUser: boolean;
+  /**
+   * Run on a Redis Cluster of 3 masters (each with the AOF), the three queues
+   * on three different masters, the workers given its `redis+cluster://` URL;
+   * the restart is one master's. Default false (one redis-server).
+   */
+  readonly cluster: boolean;
 }
 
 /** Most tasks: beyond the default retention (maxCount 10000) Done records are forgotten and would count as lost. */
@@ -69,7 +75,8 @@ export function parseArgs(argv: readonly string[]): ChaosOptions {
     .usage(
       '$0 [options]\n\n' +
         'Runs taskq under failure: its own redis-server (AOF, fsync always), worker processes ' +
-        'SIGKILLed and replaced, one redis-server restart; then checks that no task was lost, ' +
+        'SIGKILLed and replaced, one redis-server restart (with --cluster: a Redis Cluster of 3 masters, one of them ' +
+        'restarted); then checks that no task was lost, ' +
         'stuck or flipped. Exit 0: all checks passed; 1: a check failed; 2: bad usage or the ' +
         'run could not be carried out; 130: interrupted.',
     )
@@ -87,7 +94,8 @@ export function parseArgs(argv: readonly string[]): ChaosOptions {
     .option('flows', { type: 'number', default: 60, describe: 'flows added during the run (chains, chords, diamonds; some failing), 0: none' })
     .option('verbose', { type: 'boolean', default: false, describe: 'print worker stderr and monitor warnings' })
     .option('log-dir', { type: 'string', describe: "keep every worker's output in this directory (worker-<n>-<pid>.log)" })
-    .option('acl-user', { type: 'boolean', default: false, describe: 'run the workers as a Redis user limited to ~taskq:* &taskq:* +@all -@dangerous' });
+    .option('acl-user', { type: 'boolean', default: false, describe: 'run the workers as a Redis user limited to ~taskq:* &taskq:* +@all -@dangerous' })
+    .option('cluster', { type: 'boolean', default: false, describe: 'run on a Redis Cluster of 3 masters (AOF each), the queues on different masters; restart one master' });
   const a = throwingUsage(parser).parseSync();
 
   const options: ChaosOptions = {
@@ -106,7 +114,9 @@ export function parseArgs(argv: readonly string[]): ChaosOptions {
     verbose: a.verbose,
     logDir: a['log-dir'],
     aclUser: a['acl-user'],
+    cluster: a.cluster,
   };
+  if (options.cluster && options.aclUser) throw new UsageError('--acl-user runs on one redis-server only: give --cluster or --acl-user, not both');
   wholeAtLeast('tasks', options.tasks, 1);
   if (options.tasks > MAX_TASKS) throw new UsageError(`--tasks must be at most ${MAX_TASKS}, got ${options.tasks}`);
   wholeAtLeast('flows', options.flows, 0);

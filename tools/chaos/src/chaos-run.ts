@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Redis from 'ioredis';
 import { Monitor, MonitorTimeoutError } from '@taskq/monitor';
-import { connectRedis, Queue, queueKeys } from '@taskq/queue';
+import { connectRedisClient, Queue, queueKeys, type RedisClient } from '@taskq/queue';
 import { FINAL_STATUSES, silentLogger, type Logger, type StatusRecord } from '@taskq/recorder';
-import { startRedisServer } from '@taskq/redis-harness';
 import type { ChaosOptions } from './args';
+import { ACL_RULE, startChaosRedis } from './chaos-redis';
 import { checkRun, type CheckReport } from './checks';
 import { checkFlows, type FlowReport } from './flow-checks';
 import { FlowDriver, readStepTasks } from './flow-driver';
@@ -21,22 +20,6 @@ import type { RunFacts } from './summary';
 import { ExecutionTally } from './worker-log';
 import { WorkerFleet } from './worker-fleet';
 
-/**
- * The run's queues and their weights (its own redis-server, so no clash):
- * every worker serves all three (`--queues chaos-critical:6,…`), and the
- * tasks are spread evenly over them, so the lower queues wait while the
- * higher ones have tasks and every path that takes a task back meets each queue.
- */
-export const QUEUES: readonly (readonly [string, number])[] = [
-  ['chaos-critical', 6],
-  ['chaos-default', 3],
-  ['chaos-low', 1],
-];
-const QUEUE_NAMES = QUEUES.map(([name]) => name);
-/** The README's minimal ACL rule for taskq (default prefix), and the user --acl-user runs the workers as. */
-const ACL_RULE = ['~taskq:*', '&taskq:*', '+@all', '-@dangerous'];
-const ACL_USER = 'taskq-chaos';
-const ACL_PASSWORD = 'chaos-pw';
 /** Worker heartbeat and janitor stale limit: a killed worker's tasks come back within about 2 s. */
 const HEARTBEAT_MS = 300;
 const STALE_AFTER_MS = 1500;
@@ -75,7 +58,7 @@ function stderrLogger(prefix: string): Logger {
   return logger;
 }
 
-async function closeClient(redis: Redis): Promise<void> {
+async function closeClient(redis: RedisClient): Promise<void> {
   try {
     await redis.quit();
   } catch {
@@ -84,9 +67,10 @@ async function closeClient(redis: Redis): Promise<void> {
 }
 
 /**
- * One chaos run: redis-server with an fsync-always AOF, the planned tasks,
+ * One chaos run: redis-server with an fsync-always AOF (or a cluster of 3
+ * masters, each with one, the queues on three of them), the planned tasks,
  * worker processes SIGKILLed and replaced every `killEveryMs`, one
- * redis-server restart, a Monitor recording every status it delivers; then
+ * redis-server restart (on a cluster: one master's), a Monitor recording every status it delivers; then
  * the checks on what Redis and the monitor hold. Whatever happens (a
  * failure, `signal` aborted), every worker and the redis-server are gone
  * when it settles.
@@ -99,16 +83,16 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
   process.on('exit', onExit);
   try {
     const entry = workerEntry();
-    // the limited user is a server option, so it is still there after the restart
-    const server = await startRedisServer({ persistence: true, args: options.aclUser ? ['--user', ACL_USER, 'on', `>${ACL_PASSWORD}`, ...ACL_RULE] : [] });
-    const workerUrl = options.aclUser ? `redis://${ACL_USER}:${ACL_PASSWORD}@127.0.0.1:${server.port}` : server.url;
+    const server = await startChaosRedis(options);
     cleanups.push(() => server.stop());
+    const QUEUES = server.queues;
+    const QUEUE_NAMES = QUEUES.map(([name]) => name);
     print(
-      `chaos: redis-server ${server.url} (AOF, appendfsync always); ${options.tasks} tasks, ` +
+      `chaos: ${server.description}; ${options.tasks} tasks, ` +
         `${options.workers} workers x ${options.concurrency}, kill every ${options.killEveryMs} ms, seed ${options.seed}` +
-        (options.aclUser ? `; workers as ACL user ${ACL_USER} (${ACL_RULE.join(' ')})` : ''),
+        (options.aclUser ? `; workers as an ACL user (${ACL_RULE.join(' ')})` : ''),
     );
-    const redis = await connectRedis(server.url, { connectionName: 'chaos-cmd' });
+    const redis = await connectRedisClient(server.url, { connectionName: 'chaos-cmd' });
     cleanups.push(() => closeClient(redis));
 
     const plan = makePlan({
@@ -145,7 +129,7 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
       args: [
         String(options.concurrency),
         '--redis',
-        workerUrl,
+        server.workerUrl,
         '--queues',
         QUEUES.map(([name, weight]) => `${name}:${weight}`).join(','),
         '--heartbeat-ms',
@@ -170,7 +154,7 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
     const deadline = enqueuedAt + options.durationLimitMs;
 
     // the flows: added one by one while workers are killed and Redis restarts, each followed until it ended
-    const flowDriver = new FlowDriver(redis, flowPlan, signal);
+    const flowDriver = new FlowDriver(redis, QUEUE_NAMES[1] ?? QUEUE_NAMES[0], flowPlan, signal);
     cleanups.push(() => flowDriver.close());
     const adding = flowDriver.addAll(enqueuedAt, deadline);
     const flowsEnded = flowDriver.untilAllEnded(adding, deadline);
@@ -214,10 +198,10 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
       if (redisRestarts === 0 && history.finalCount >= restartWhenFinal) {
         const before = Date.now();
         activeFleet.note('redis restart begins');
-        await server.restart();
+        const restarted = await server.restart(options.seed); // on a cluster: the master the seed picks
         activeFleet.note('redis restart done');
         redisRestarts++;
-        print(`  ${((Date.now() - enqueuedAt) / 1000).toFixed(1)} s: restarted redis-server at ${history.finalCount}/${options.tasks} final (took ${Date.now() - before} ms)`);
+        print(`  ${((Date.now() - enqueuedAt) / 1000).toFixed(1)} s: restarted ${restarted} at ${history.finalCount}/${options.tasks} final (took ${Date.now() - before} ms)`);
       }
       if (now >= nextProgress) {
         nextProgress = now + PROGRESS_EVERY_MS;
@@ -258,6 +242,7 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
       kills: activeFleet.kills,
       redisRestarts,
       aclUser: options.aclUser,
+      cluster: server.cluster,
       priorities: true,
       queues: QUEUES.map(([name, weight]) => ({ name, weight })),
       seed: options.seed,

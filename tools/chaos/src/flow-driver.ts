@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
-import { flowKeys, Flows, FLOW_ENDED, queueKeys, type FlowStatus } from '@taskq/queue';
+import { flowKeys, Flows, FLOW_ENDED, queueKeys, type FlowStatus, type RedisClient } from '@taskq/queue';
 import type { StatusRecord } from '@taskq/recorder';
 import { readRecords } from './redis-state';
 import type { ObservedFlow } from './flow-checks';
@@ -26,11 +25,12 @@ export class FlowDriver {
   private stopped = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
+    queue: string,
     private readonly plan: readonly PlannedFlow[],
     private readonly signal: AbortSignal,
   ) {
-    this.flows = new Flows({ queue: 'chaos-default', connection: redis });
+    this.flows = new Flows({ queue, connection: redis });
   }
 
   get addedCount(): number {
@@ -71,16 +71,12 @@ export class FlowDriver {
     while (Date.now() < deadline && !this.signal.aborted && !this.stopped) {
       const open = this.plan.slice(0, this.added).filter((f) => !this.ended.has(f.id));
       if (open.length > 0) {
-        try {
-          const pipe = this.redis.pipeline();
-          for (const f of open) pipe.hget(fk.flow(f.id), 'state');
-          const replies = (await pipe.exec()) ?? [];
-          replies.forEach(([err, state], j) => {
-            if (!err && FLOW_ENDED.has(state as FlowStatus)) this.ended.add(open[j].id);
-          });
-        } catch {
-          // Redis restarting: look again at the next poll
-        }
+        // one HGET per flow, sent together (a pipeline would need every flow's key on one node of a cluster);
+        // one that fails (Redis restarting) is looked at again at the next poll
+        const states = await Promise.allSettled(open.map((f) => this.redis.hget(fk.flow(f.id), 'state')));
+        states.forEach((state, j) => {
+          if (state.status === 'fulfilled' && FLOW_ENDED.has(state.value as FlowStatus)) this.ended.add(open[j].id);
+        });
       }
       if (addsOver && this.ended.size === this.plan.length) return;
       await sleep(POLL_MS);
@@ -106,7 +102,7 @@ export class FlowDriver {
 
 /** The status record and stored result of every step's task, from its queue's hashes. */
 export async function readStepTasks(
-  redis: Redis,
+  redis: RedisClient,
   plan: readonly PlannedFlow[],
 ): Promise<{ records: Map<string, StatusRecord | undefined>; results: Map<string, unknown> }> {
   const records = new Map<string, StatusRecord | undefined>();

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { decodeStatusRecord, queuedRecordOf, type StatusRecord } from '@taskq/recorder';
-import { type QueueKeys } from '@taskq/queue';
+import { type QueueKeys, type RedisClient } from '@taskq/queue';
 
 /** What Redis holds for the run's queue once the workers have stopped. */
 export interface RedisState {
@@ -18,7 +18,7 @@ const CHUNK = 1000;
  * where its enqueue put it, Queued. Undefined: neither, or a record that does
  * not decode.
  */
-export async function readRecords(redis: Redis, keys: QueueKeys, ids: readonly string[]): Promise<Map<string, StatusRecord | undefined>> {
+export async function readRecords(redis: RedisClient, keys: QueueKeys, ids: readonly string[]): Promise<Map<string, StatusRecord | undefined>> {
   const out = new Map<string, StatusRecord | undefined>();
   const [raws, bodies] = await Promise.all([redis.hmget(keys.status, ...ids), redis.hmget(keys.tasks, ...ids)]);
   ids.forEach((id, j) => {
@@ -37,7 +37,7 @@ export async function readRecords(redis: Redis, keys: QueueKeys, ids: readonly s
 }
 
 /** Reads the recorded status of `ids` (HMGET in chunks) and every id left in a queue structure. */
-export async function readRedisState(redis: Redis, keys: QueueKeys, ids: readonly string[]): Promise<RedisState> {
+export async function readRedisState(redis: RedisClient, keys: QueueKeys, ids: readonly string[]): Promise<RedisState> {
   const recorded = new Map<string, StatusRecord | undefined>();
   for (let i = 0; i < ids.length; i += CHUNK) {
     const chunk = ids.slice(i, i + CHUNK);
@@ -55,14 +55,17 @@ export async function readRedisState(redis: Redis, keys: QueueKeys, ids: readonl
   return { recorded, stuck };
 }
 
-/** Every processing list of the queue that exists (SCAN; Redis deletes a list when it empties). */
-async function processingLists(redis: Redis, keys: QueueKeys): Promise<string[]> {
+/** Every processing list of the queue that exists (SCAN of every master of a cluster; Redis deletes a list when it empties). */
+async function processingLists(redis: RedisClient, keys: QueueKeys): Promise<string[]> {
   const out = new Set<string>();
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', keys.processing('*'), 'COUNT', 1000);
-    cursor = next;
-    for (const key of found) out.add(key);
-  } while (cursor !== '0');
+  const nodes: Redis[] = (redis as { isCluster?: boolean }).isCluster ? (redis as Cluster).nodes('master') : [redis as Redis];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, found] = await node.scan(cursor, 'MATCH', keys.processing('*'), 'COUNT', 1000);
+      cursor = next;
+      for (const key of found) out.add(key);
+    } while (cursor !== '0');
+  }
   return [...out];
 }

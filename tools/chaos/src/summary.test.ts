@@ -34,6 +34,18 @@ describe('summaryLine', () => {
     );
   });
 
+  it('on a cluster (--cluster): begins chaos (cluster):, counts master restarts, and says the queues were on as many masters', () => {
+    const report = checkRun({ plan, recorded, stuck: new Map(), history, succeeded, starts: startsWith(37) });
+    const queues = [
+      { name: 'chaos-critical', weight: 6 },
+      { name: 'chaos-default', weight: 3 },
+      { name: 'chaos-low-4', weight: 1 },
+    ];
+    expect(summaryLine(report, { ...facts, cluster: true, priorities: true, queues })).toBe(
+      'chaos (cluster): 5000 tasks, 0 lost, 0 stuck, 0 flipped, 37 repeated executions, 14 kills, 1 master restart, priorities 0-9, 3 queues weighted 6/3/1 on 3 masters',
+    );
+  });
+
   it('says so at the end when the workers ran as the limited ACL user (--acl-user)', () => {
     const report = checkRun({ plan, recorded, stuck: new Map(), history, succeeded, starts: startsWith(37) });
     expect(summaryLine(report, { ...facts, aclUser: true })).toBe(

@@ -8,6 +8,8 @@ export interface RunFacts {
   readonly redisRestarts: number;
   /** The workers ran as a Redis user limited to taskq:* (--acl-user). */
   readonly aclUser?: boolean;
+  /** The run was on a Redis Cluster (--cluster): its restart was one master's. */
+  readonly cluster?: boolean;
   /** Whether the tasks had priorities (0-9). */
   readonly priorities?: boolean;
   /** The queues the tasks were spread over and their weights, when more than one (every worker served them all). */
@@ -35,20 +37,22 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 /**
  * The one-line verdict: `chaos: 5000 tasks, 0 lost, 0 stuck, 0 flipped, 37 repeated executions, 14 kills, 1 redis restart`,
  * then `, priorities 0-9` (the tasks have priorities), `, 3 queues weighted 6/3/1` (each worker served
- * them all), and `, workers as ACL user ~taskq:*` after `--acl-user`.
+ * them all), and `, workers as ACL user ~taskq:*` after `--acl-user`. On a cluster it begins
+ * `chaos (cluster):`, its restarts are `master restart`s, and the queues are `on 3 masters`.
  */
-export function summaryLine(report: CheckReport, facts: Pick<RunFacts, 'kills' | 'redisRestarts' | 'aclUser' | 'priorities' | 'queues'>): string {
+export function summaryLine(report: CheckReport, facts: Pick<RunFacts, 'kills' | 'redisRestarts' | 'aclUser' | 'cluster' | 'priorities' | 'queues'>): string {
   const queues = facts.queues ?? [];
+  const where = facts.cluster ? ` on ${queues.length} masters` : '';
   return [
-    `chaos: ${plural(report.tasks, 'task')}`,
+    `chaos${facts.cluster ? ' (cluster)' : ''}: ${plural(report.tasks, 'task')}`,
     `${report.lost} lost`,
     `${report.stuck} stuck`,
     `${report.flipped} flipped`,
     plural(report.repeated, 'repeated execution'),
     plural(facts.kills, 'kill'),
-    plural(facts.redisRestarts, 'redis restart'),
+    plural(facts.redisRestarts, facts.cluster ? 'master restart' : 'redis restart'),
     ...(facts.priorities ? ['priorities 0-9'] : []),
-    ...(queues.length > 1 ? [`${queues.length} queues weighted ${queues.map((q) => q.weight).join('/')}`] : []),
+    ...(queues.length > 1 ? [`${queues.length} queues weighted ${queues.map((q) => q.weight).join('/')}${where}`] : []),
     ...(facts.aclUser ? ['workers as ACL user ~taskq:*'] : []),
   ].join(', ');
 }
