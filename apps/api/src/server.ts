@@ -1,5 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import {
+  connectionNameOf,
   dag,
   DEFAULT_KEY_PREFIX,
   DEFAULT_QUEUE,
@@ -453,7 +454,7 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
 
   // GET /events: one subscriber connection for the process (the hub), one EventStream per client
   const prefix = o.prefix ?? DEFAULT_KEY_PREFIX;
-  const baseName = (o.redis as { options?: { connectionName?: string } }).options?.connectionName;
+  const baseName = connectionNameOf(o.redis);
   const hub = new EventHub(o.redis, prefix, logger, baseName ? `${baseName}-events` : undefined);
   const streams = new Set<EventStream>();
   app.addHook('preClose', async () => {

@@ -24,7 +24,7 @@ export { keysOf, retentionOf, DEFAULT_QUEUE, DEFAULT_RETENTION } from './config'
 export type { QueueClientOptions, RetentionClientOptions, ResolvedClient } from './options';
 export { resolveClient } from './options';
 export { QueueClient } from './queue-client';
-export { duplicateClient, RedisHandle } from './redis-handle';
+export { connectionNameOf, duplicateClient, RedisHandle } from './redis-handle';
 export type { Connection, RedisClient, RedisHandleOptions, ThreadTarget } from './redis-handle';
 export { newConsumerId, idProblem, NEEDS_ESCAPE, MAX_ID_LENGTH } from './ids';
 export { connectRedis, connectRedisClient, redactUrl, assertValidRedisUrl, DEFAULT_REDIS_URL, DEFAULT_CONNECT_TIMEOUT_MS } from './connect';

@@ -4,7 +4,8 @@ import { ConnectionClosedError } from './errors/connection-closed-error';
 import { RedisConnectionError } from './errors/redis-connection-error';
 import { UnsupportedRedisError } from './errors/unsupported-redis-error';
 import { resolveClient } from './options';
-import { RedisHandle } from './redis-handle';
+import { EventEmitter } from 'node:events';
+import { connectionNameOf, duplicateClient, RedisHandle, refreshSlotsWhileOpen } from './redis-handle';
 
 describe('RedisHandle', () => {
   it('names the address of a URL without its password, and hands a heartbeat thread the URL', () => {
@@ -145,5 +146,38 @@ describe('RedisHandle', () => {
     expect(made.ownsHandle).toBe(true);
     expect(made.keys.ready).toBe('taskq:{a}:ready');
     expect(resolveClient({}).keys.queue).toBe('default');
+  });
+});
+
+describe('refreshSlotsWhileOpen (a Cluster subscriber follows a resharding)', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it("reloads the slot map every interval while the cluster is ready, and never after its 'end' (a reload under way at quit() arms nothing)", () => {
+    jest.useFakeTimers();
+    const refresh = jest.fn();
+    const cluster = Object.assign(new EventEmitter(), { status: 'connecting', refreshSlotsCache: refresh }) as unknown as Cluster & { status: string };
+    refreshSlotsWhileOpen(cluster, 1000);
+    jest.advanceTimersByTime(1000);
+    expect(refresh).not.toHaveBeenCalled(); // not connected yet
+    cluster.status = 'ready';
+    jest.advanceTimersByTime(3000);
+    expect(refresh).toHaveBeenCalledTimes(3);
+    cluster.status = 'end';
+    cluster.emit('end');
+    cluster.status = 'ready'; // even if something made it ready again
+    jest.advanceTimersByTime(10_000);
+    expect(refresh).toHaveBeenCalledTimes(3);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('duplicateClient gives a Cluster sharded subscribers and no ioredis slotsRefreshInterval', () => {
+    const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true, redisOptions: { connectionName: 'app' } });
+    const sub = duplicateClient(cluster, { connectionName: 'app-sub' }) as unknown as Cluster;
+    expect(sub.options.shardedSubscribers).toBe(true);
+    expect(sub.options.slotsRefreshInterval).toBeUndefined();
+    expect(connectionNameOf(sub)).toBe('app-sub');
+    expect(connectionNameOf(cluster)).toBe('app');
+    sub.disconnect();
+    cluster.disconnect();
   });
 });

@@ -188,9 +188,7 @@ export class RedisHandle {
    */
   async duplicate(): Promise<Redis> {
     const base = await this.client();
-    // a Cluster's connection name is in its redisOptions (its own options are the cluster's)
-    const baseOptions = (base as { isCluster?: boolean }).isCluster ? (base as Cluster).options.redisOptions : (base as { options?: RedisOptions }).options;
-    const baseName = this.given ? (baseOptions?.connectionName ?? this.options.connectionName) : this.options.connectionName;
+    const baseName = this.given ? (connectionNameOf(base) ?? this.options.connectionName) : this.options.connectionName;
     const sub = duplicateClient(base, { enableOfflineQueue: true, ...(baseName ? { connectionName: `${baseName}-sub` } : {}) });
     sub.on('error', (err: Error) => (this.options.logger ?? silentLogger).debug({ err: err.message }, `subscriber connection to ${this.address}: ${err.message}`));
     return sub;
@@ -232,6 +230,12 @@ export class RedisHandle {
   }
 }
 
+/** The CLIENT SETNAME name `client` connects with, if any: a Cluster's is in its redisOptions (its own options are the cluster's). */
+export function connectionNameOf(client: RedisClient): string | undefined {
+  const options = (client as { isCluster?: boolean }).isCluster ? (client as Cluster).options.redisOptions : (client as { options?: RedisOptions }).options;
+  return options?.connectionName;
+}
+
 /**
  * A new connection to what `client` connects to (a server, or a Cluster: its
  * seeds and cluster options), for pub/sub, with `options` over the client's:
@@ -244,14 +248,30 @@ export function duplicateClient(client: RedisClient, options: { readonly connect
   const cluster = client as Cluster;
   const { enableOfflineQueue, connectionName } = options;
   const redisOptions = { ...cluster.options.redisOptions, ...(connectionName !== undefined ? { connectionName } : {}) };
-  // sharded subscribers: the queue scripts SPUBLISH on a Cluster (see pubsub.ts); the slot map is
-  // reloaded every SHARD_REFRESH_MS, so a resharding moves the subscriptions along within that
-  return cluster.duplicate([], {
+  // sharded subscribers: the queue scripts SPUBLISH on a Cluster (see pubsub.ts)
+  const sub = cluster.duplicate([], {
     ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
     redisOptions,
     shardedSubscribers: true,
-    slotsRefreshInterval: SHARD_REFRESH_MS,
-  }) as unknown as Redis;
+  });
+  refreshSlotsWhileOpen(sub, SHARD_REFRESH_MS);
+  return sub as unknown as Redis;
+}
+
+/**
+ * Reloads `cluster`'s slot map every `ms` while it is open, so that a
+ * resharding moves its shard subscriptions along within that (ioredis
+ * reloads the map on its own only when a command of this client meets a
+ * MOVED, and a subscriber sends none). Not ioredis's `slotsRefreshInterval`:
+ * its timer is armed again when a reload was under way at `quit()`, and the
+ * process then never exits. This timer is unref'd and cleared at 'end'.
+ */
+export function refreshSlotsWhileOpen(cluster: Cluster, ms: number): void {
+  const timer = setInterval(() => {
+    if (cluster.status === 'ready') cluster.refreshSlotsCache();
+  }, ms);
+  timer.unref();
+  cluster.once('end', () => clearInterval(timer));
 }
 
 /** QUIT, or a plain disconnect when the connection is not up (QUIT would wait in the offline queue). */
