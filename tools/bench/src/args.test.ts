@@ -6,9 +6,10 @@ describe('parseArgs', () => {
     const { plan, out, progress } = parseArgs([]);
     expect(plan).toMatchObject({ ...FULL_SIZES, smoke: false });
     expect(plan.systems).toEqual(['taskq', 'bullmq', 'bee-queue']);
-    expect(plan.scenarios).toEqual(['enqueue', 'drain', 'weighted', 'latency', 'memory', 'scale']);
+    expect(plan.scenarios).toEqual(['enqueue', 'drain', 'weighted', 'cluster', 'latency', 'memory', 'scale']);
     expect(plan.n).toBe(50_000);
     expect(plan.weightedN).toBe(50_000);
+    expect(plan.clusterN).toBe(50_000);
     expect(plan.scaleSizes).toEqual([10_000, 100_000, 1_000_000]);
     expect(out).toBeUndefined();
     expect(progress).toBe(true);
@@ -19,6 +20,8 @@ describe('parseArgs', () => {
     expect(parseArgs(['--smoke', '--n', '300', '--repeat', '2']).plan).toMatchObject({ n: 300, repeat: 2, memoryN: SMOKE_SIZES.memoryN });
     expect(parseArgs(['--smoke']).plan.weightedN).toBe(2000);
     expect(parseArgs(['--smoke', '--weighted-n', '900']).plan).toMatchObject({ weightedN: 900, n: SMOKE_SIZES.n });
+    expect(parseArgs(['--smoke']).plan.clusterN).toBe(2000);
+    expect(parseArgs(['--smoke', '--cluster-n', '600']).plan).toMatchObject({ clusterN: 600, weightedN: SMOKE_SIZES.weightedN });
   });
 
   it('--only and --scenarios filter, keeping the run order whatever order they are given in', () => {
@@ -45,6 +48,7 @@ describe('parseArgs', () => {
     [['--repeat', '0'], /--repeat must be a whole number >= 1/],
     [['--n', '1.5'], /--n must be a whole number/],
     [['--weighted-n', '0'], /--weighted-n must be a whole number >= 1/],
+    [['--cluster-n', '2'], /--cluster-n must be a whole number >= 3/],
     [['--latency-rate', '200000'], /at most 100000/],
     [['--frobnicate'], /Unknown argument/i],
   ])('rejects %j with a UsageError', (argv, message) => {

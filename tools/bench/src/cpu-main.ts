@@ -3,7 +3,6 @@
 // tasks/s and the CPU this process and redis-server spent per task.
 // tsyringe (behind taskq's classes) needs Reflect.getMetadata at import.
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import yargs from 'yargs';
 import { connectRedis } from '@taskq/queue';
@@ -11,6 +10,7 @@ import { startRedisServer } from '@taskq/redis-harness';
 import { throwingUsage } from '@taskq/app-kit';
 import { pickList, UsageError } from './args';
 import { REFERENCE_SYSTEMS, SYSTEMS, type SystemName } from './names';
+import { processCpuMs } from './proc-cpu';
 import { flushAll } from './redis-admin';
 import { prepareQueue } from './scenarios/prepare';
 import { median } from './stats';
@@ -58,12 +58,6 @@ export function parseCpuArgs(argv: readonly string[]): CpuProbeOptions {
     repeat: whole('repeat', a.repeat),
     concurrency: 50,
   };
-}
-
-/** utime + stime of a process, ms (Linux /proc; clock ticks of 10 ms). */
-function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 async function drainOnce(system: SystemName, url: string, redisPid: number, admin: Redis, options: CpuProbeOptions): Promise<CpuSample> {

@@ -36,7 +36,7 @@ async function bench(options: BenchOptions, signal: AbortSignal): Promise<number
           `scenarios ${plan.scenarios.join(', ')}; repeat ${plan.repeat}; worker concurrency ${plan.concurrency}`,
       );
       const started = Date.now();
-      const outcome = await runBench({ target: redisTarget(server.url), admin, plan }, options.progress ? err : () => undefined, signal);
+      const outcome = await runBench({ target: redisTarget(server.url), admin, serverPid: server.pid, plan }, options.progress ? err : () => undefined, signal);
       const verdicts = evaluateTargets(outcome.results).filter((v) => plan.scenarios.includes(v.target.bench));
       out('');
       for (const line of formatTable(plan, outcome.results, outcome.errors, outcome.notApplicable)) out(line);

@@ -4,12 +4,14 @@ import type { ScenarioName, SystemName } from './names';
 export interface BenchPlan {
   /** Tasks per enqueue and drain run. Full 50,000; smoke 2,000. */
   readonly n: number;
-  /** Runs of each enqueue, drain, weighted and scale measurement; the median is reported. Full 3; smoke 1. */
+  /** Runs of each enqueue, drain, weighted, cluster and scale measurement; the median is reported. Full 3; smoke 1. */
   readonly repeat: number;
   /** Sub-workers (BullMQ/bee-queue concurrency) of the one worker process. 50. */
   readonly concurrency: number;
   /** Tasks per weighted run (three queues, priorities 0–9, one worker over all three). Full 50,000; smoke 2,000. */
   readonly weightedN: number;
+  /** Tasks per cluster run, in total (one queue, or three with a third each). Full 50,000; smoke 2,000. */
+  readonly clusterN: number;
   /** Latency scenario: tasks per second, enqueued one at a time. Full 1,000; smoke 200. */
   readonly latencyRate: number;
   /** Latency scenario: how long the producer runs, ms. Full 10,000; smoke 2,000. */
@@ -33,6 +35,7 @@ export const FULL_SIZES: Sizes = {
   repeat: 3,
   concurrency: 50,
   weightedN: 50_000,
+  clusterN: 50_000,
   latencyRate: 1000,
   latencyMs: 10_000,
   memoryN: 100_000,
@@ -45,6 +48,7 @@ export const SMOKE_SIZES: Sizes = {
   repeat: 1,
   concurrency: 50,
   weightedN: 2000,
+  clusterN: 2000,
   latencyRate: 200,
   latencyMs: 2000,
   memoryN: 5000,

@@ -1,6 +1,6 @@
 import { parseArgs } from './args';
 import { formatTable, jsonLines, notApplicableLines } from './report';
-import { latency, memory, tput } from './test-support/results';
+import { cluster, latency, memory, tput } from './test-support/results';
 
 const plan = parseArgs(['--scenarios', 'drain,latency,memory,scale', '--scale-sizes', '100k,1m']).plan;
 
@@ -73,6 +73,46 @@ describe('formatTable with the weighted scenario', () => {
 
   it('prints one n/a line per scenario a system does not run', () => {
     expect(notApplicableLines(na)).toEqual(['n/a  weighted bee-queue: bee-queue has no job priorities']);
+  });
+});
+
+describe('formatTable with the cluster scenario', () => {
+  const plan = parseArgs(['--scenarios', 'cluster', '--cluster-n', '30000']).plan;
+  const na = [{ bench: 'cluster' as const, system: 'bee-queue' as const, n: 30_000, reason: 'no cluster support' }];
+  const cpu = (redis: number, worker: number, cores: number) => ({ redisUsPerTask: redis, workerUsPerTask: worker, benchUsPerTask: 0.5, coresBusy: cores });
+  const results = [
+    cluster('taskq', '1-node-1-queue', 60_000, cpu(10, 8, 1.3)),
+    cluster('bullmq', '1-node-1-queue', 20_000, cpu(40, 45, 1.7)),
+    cluster('taskq', '1-node-3-queues', 48_000, cpu(12, 9, 1.3)),
+    cluster('bullmq', '1-node-3-queues', 19_000, cpu(41, 46, 1.7)),
+    cluster('taskq', '3-masters-3-queues', 45_000, cpu(16, 11, 1.9)),
+    cluster('bullmq', '3-masters-3-queues', 22_000, cpu(44, 47, 1.9)),
+  ];
+  const lines = formatTable(plan, results, [], na);
+
+  it('has a row per layout with its tasks/s, n/a for bee-queue, and taskq/BullMQ within the layout', () => {
+    expect(lines[2]).toMatch(/^cluster\s+tasks\/s, 1 node, 1 queue \(n=30,000, median of 3\)\s+60,000\s+20,000\s+n\/a\s+3\.00x$/);
+    expect(lines[3]).toMatch(/^cluster\s+tasks\/s, 1 node, 3 queues .*48,000\s+19,000\s+n\/a\s+2\.53x$/);
+    expect(lines[4]).toMatch(/^cluster\s+tasks\/s, 3 masters, 3 queues .*45,000\s+22,000\s+n\/a\s+2\.05x$/);
+  });
+
+  it('then each layout over 1 node with 1 queue, per system, with no peer ratio', () => {
+    expect(lines[5]).toMatch(/^cluster\s+1 node, 3 queues \/ 1 node, 1 queue\s+0\.80x\s+0\.95x\s+n\/a$/);
+    expect(lines[6]).toMatch(/^cluster\s+3 masters, 3 queues \/ 1 node, 1 queue\s+0\.75x\s+1\.10x\s+n\/a$/);
+  });
+
+  it("then each layout's CPU per task of the redis-server(s) and the worker, and the cores kept busy", () => {
+    expect(lines[7]).toMatch(/^cluster\s+CPU µs\/task redis \+ workers, cores busy \(1 node, 1 queue\)\s+10\.0 \+ 8\.0, 1\.30\s+40\.0 \+ 45\.0, 1\.70\s+n\/a$/);
+    expect(lines[9]).toMatch(/\(3 masters, 3 queues\)\s+16\.0 \+ 11\.0, 1\.90\s+44\.0 \+ 47\.0, 1\.90\s+n\/a$/);
+    expect(lines).toHaveLength(10);
+  });
+
+  it('shows ERROR for a system that failed a layout, and no CPU rows where none was measured', () => {
+    const errors = [{ bench: 'cluster' as const, system: 'bullmq' as const, n: 30_000, error: '3-masters-3-queues: lost' }];
+    const without = formatTable(plan, [cluster('taskq', '1-node-1-queue', 60_000), cluster('taskq', '3-masters-3-queues', 30_000)], errors, na);
+    expect(without[4]).toMatch(/30,000\s+ERROR\s+n\/a$/);
+    expect(without[6]).toMatch(/0\.50x\s+ERROR\s+n\/a$/);
+    expect(without.some((l) => l.includes('CPU'))).toBe(false);
   });
 });
 

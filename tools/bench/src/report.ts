@@ -1,3 +1,4 @@
+import { BASELINE_LAYOUT, CLUSTER_LAYOUTS } from './cluster';
 import type { SystemName } from './names';
 import type { BenchPlan } from './plan';
 import { jsonRecord, ratiosOf, type BenchResult, type NotApplicable, type RunError } from './results';
@@ -34,19 +35,30 @@ function row(
     const r = results.find((x) => matches(x) && x.system === system);
     return r ? pick(r) : undefined;
   };
-  const failed = (system: SystemName): boolean => errors.some((e) => e.system === system && scenario.startsWith(e.bench));
-  const na = (system: SystemName): boolean => notApplicable.some((x) => x.system === system && x.bench === scenario);
-  const cells = systems.map((s) => {
-    const v = value(s);
-    return v !== undefined ? format(v) : failed(s) ? 'ERROR' : na(s) ? 'n/a' : '-';
-  });
+  const text = (system: SystemName): string | undefined => {
+    const v = value(system);
+    return v === undefined ? undefined : format(v);
+  };
   return {
     scenario,
     metric,
-    cells,
+    cells: cellsOf(scenario, systems, text, errors, notApplicable),
     vsBullmq: times(ratio(value('taskq'), value('bullmq'))),
     vsBee: times(ratio(value('taskq'), value('bee-queue'))),
   };
+}
+
+/** A row's cells: the text of each system's value, else ERROR (the system failed the scenario), n/a (it does not run it) or -. */
+function cellsOf(
+  scenario: string,
+  systems: readonly SystemName[],
+  text: (system: SystemName) => string | undefined,
+  errors: readonly RunError[],
+  notApplicable: readonly NotApplicable[],
+): string[] {
+  const failed = (system: SystemName): boolean => errors.some((e) => e.system === system && scenario.startsWith(e.bench));
+  const na = (system: SystemName): boolean => notApplicable.some((x) => x.system === system && x.bench === scenario);
+  return systems.map((s) => text(s) ?? (failed(s) ? 'ERROR' : na(s) ? 'n/a' : '-'));
 }
 
 /**
@@ -69,6 +81,8 @@ export function formatTable(
     } else if (scenario === 'weighted') {
       const metric = `tasks/s (n=${int(plan.weightedN)}, 3 queues ${WEIGHTED_QUEUES.map((q) => q.weight).join(':')}, priorities 0-9, median of ${plan.repeat})`;
       rows.push(row('weighted', metric, sys, of('weighted'), tput, int, results, errors, notApplicable));
+    } else if (scenario === 'cluster') {
+      rows.push(...clusterRows(plan, results, errors, notApplicable));
     } else if (scenario === 'latency') {
       const label = `${plan.latencyRate}/s for ${plan.latencyMs / 1000} s`;
       const lat = (key: 'p50Ms' | 'p99Ms'): Pick => (r) => (r.bench === 'latency' ? r[key] : undefined);
@@ -108,6 +122,40 @@ export function formatTable(
     ].join('  ').trimEnd();
   const rule = '-'.repeat(line(header).length);
   return [line(header), rule, ...rows.map(line)];
+}
+
+/**
+ * The cluster scenario's rows: tasks/s per layout (taskq's ratio to BullMQ
+ * within the layout), then each layout's rate over the same system's on
+ * 1 node with 1 queue, then each layout's CPU per task (redis-server(s) +
+ * worker process(es), µs) and the cores kept busy, where measured.
+ */
+function clusterRows(plan: BenchPlan, results: readonly BenchResult[], errors: readonly RunError[], notApplicable: readonly NotApplicable[]): Row[] {
+  const sys = plan.systems;
+  const inLayout = (layout: string) => (r: BenchResult) => r.bench === 'cluster' && r.layout === layout;
+  const rows: Row[] = [];
+  for (const layout of CLUSTER_LAYOUTS) {
+    const metric = `tasks/s, ${layout.label} (n=${int(plan.clusterN)}, median of ${plan.repeat})`;
+    rows.push(row('cluster', metric, sys, inLayout(layout.name), (r) => ('tasksPerSec' in r ? r.tasksPerSec : undefined), int, results, errors, notApplicable));
+  }
+  const baseline = CLUSTER_LAYOUTS.find((l) => l.name === BASELINE_LAYOUT)?.label ?? BASELINE_LAYOUT;
+  for (const layout of CLUSTER_LAYOUTS.filter((l) => l.name !== BASELINE_LAYOUT)) {
+    const r = row('cluster', `${layout.label} / ${baseline}`, sys, inLayout(layout.name), (x) => ratiosOf(x, results).ratioVsOneNode, times, results, errors, notApplicable);
+    // the peer ratio columns compare tasks/s, not these ratios
+    rows.push({ ...r, vsBullmq: '', vsBee: '' });
+  }
+  const cpu = (r: BenchResult | undefined): string | undefined =>
+    r?.bench === 'cluster' && r.redisUsPerTask !== undefined && r.workerUsPerTask !== undefined && r.coresBusy !== undefined
+      ? `${r.redisUsPerTask.toFixed(1)} + ${r.workerUsPerTask.toFixed(1)}, ${r.coresBusy.toFixed(2)}`
+      : undefined;
+  for (const layout of CLUSTER_LAYOUTS) {
+    const of = (system: SystemName): BenchResult | undefined => results.find((r) => inLayout(layout.name)(r) && r.system === system);
+    // no CPU row where /proc could not be read
+    if (!sys.some((system) => cpu(of(system)) !== undefined)) continue;
+    const metric = `CPU µs/task redis + workers, cores busy (${layout.label})`;
+    rows.push({ scenario: 'cluster', metric, cells: cellsOf('cluster', sys, (system) => cpu(of(system)), errors, notApplicable), vsBullmq: '', vsBee: '' });
+  }
+  return rows;
 }
 
 /** One JSON line per result, with ratios; then one per failed run; then one per scenario a system does not run. */

@@ -1,5 +1,5 @@
 import { headline, jsonRecord, ratiosOf } from './results';
-import { latency, memory, tput } from './test-support/results';
+import { cluster, latency, memory, tput } from './test-support/results';
 
 describe('ratiosOf', () => {
   it('gives every system its headline against BullMQ and bee-queue in the same scenario', () => {
@@ -22,6 +22,44 @@ describe('ratiosOf', () => {
     const all = [tput('scale', 'taskq', 100, 10), tput('scale', 'taskq', 80, 100), tput('scale', 'taskq', 60, 1000)];
     expect(ratiosOf(all[2], all).ratioVsSmaller).toBe(0.75);
     expect(ratiosOf(all[0], all).ratioVsSmaller).toBeUndefined();
+  });
+});
+
+describe('ratiosOf in the cluster scenario', () => {
+  const all = [
+    cluster('taskq', '1-node-1-queue', 60_000),
+    cluster('bullmq', '1-node-1-queue', 20_000),
+    cluster('taskq', '3-masters-3-queues', 45_000),
+    cluster('bullmq', '3-masters-3-queues', 30_000),
+  ];
+
+  it('compares systems within one layout, and each layout with the same system on 1 node with 1 queue', () => {
+    expect(ratiosOf(all[2], all)).toEqual({ ratioVsBullmq: 1.5, ratioVsBeeQueue: undefined, ratioVsOneNode: 0.75 });
+    expect(ratiosOf(all[3], all)).toEqual({ ratioVsBullmq: 1, ratioVsBeeQueue: undefined, ratioVsOneNode: 1.5 });
+    expect(ratiosOf(all[0], all).ratioVsOneNode).toBe(1);
+  });
+
+  it('has no layout ratio when the baseline failed', () => {
+    expect(ratiosOf(all[2], all.slice(1)).ratioVsOneNode).toBeUndefined();
+  });
+
+  it('writes the layout, the CPU figures and the ratios in its JSON record', () => {
+    const rec = cluster('taskq', '3-masters-3-queues', 45_000, { redisUsPerTask: 12.3456, workerUsPerTask: 8, benchUsPerTask: 0.5, coresBusy: 1.23456 });
+    expect(jsonRecord(rec, [all[0], rec])).toEqual({
+      bench: 'cluster',
+      system: 'taskq',
+      n: 50_000,
+      layout: '3-masters-3-queues',
+      queues: 3,
+      tasksPerSec: 45_000,
+      usPerTask: 22.22,
+      runs: [45_000],
+      redisUsPerTask: 12.35,
+      workerUsPerTask: 8,
+      benchUsPerTask: 0.5,
+      coresBusy: 1.235,
+      ratioVsOneNode: 0.75,
+    });
   });
 });
 

@@ -1,3 +1,5 @@
+import type { ClusterLayoutName, CpuPerTask } from './cluster';
+import { BASELINE_LAYOUT } from './cluster';
 import type { ScenarioName, SystemName } from './names';
 import { ratio } from './stats';
 
@@ -39,7 +41,25 @@ export interface MemoryResult {
   readonly bytesPerTask: number;
 }
 
-export type BenchResult = ThroughputResult | LatencyResult | MemoryResult;
+/**
+ * cluster: one layout's aggregate drain, tasks/s, the median of `runs`; with
+ * the CPU per task of each side where /proc could be read (Linux), each the
+ * median over the runs.
+ */
+export interface ClusterResult extends Partial<CpuPerTask> {
+  readonly bench: 'cluster';
+  readonly system: SystemName;
+  /** Tasks per run, over all the layout's queues. */
+  readonly n: number;
+  readonly layout: ClusterLayoutName;
+  /** Queues of the layout (one worker process serves them all). */
+  readonly queues: number;
+  readonly tasksPerSec: number;
+  readonly usPerTask: number;
+  readonly runs: readonly number[];
+}
+
+export type BenchResult = ThroughputResult | LatencyResult | MemoryResult | ClusterResult;
 
 /** A run that threw or lost tasks; the bench goes on with the next one and exits 1 at the end. */
 export interface RunError {
@@ -75,6 +95,8 @@ export interface Ratios {
   readonly ratioVsBeeQueue?: number;
   /** scale only: tasks/s at this size / tasks/s at the next smaller size. */
   readonly ratioVsSmaller?: number;
+  /** cluster only: tasks/s in this layout / the same system's tasks/s on 1 node with 1 queue. */
+  readonly ratioVsOneNode?: number;
 }
 
 export function ratiosOf(result: BenchResult, all: readonly BenchResult[]): Ratios {
@@ -85,11 +107,17 @@ export function ratiosOf(result: BenchResult, all: readonly BenchResult[]): Rati
       .sort((a, b) => b.n - a.n)[0];
     return { ratioVsSmaller: smaller ? ratio(value, smaller.tasksPerSec) : undefined };
   }
+  // the cluster scenario compares systems within one layout
+  const sameCell = (r: BenchResult): boolean =>
+    r.bench === result.bench && (r.bench !== 'cluster' || result.bench !== 'cluster' || r.layout === result.layout);
   const peer = (system: SystemName): number | undefined => {
-    const found = all.find((r) => r.bench === result.bench && r.system === system);
+    const found = all.find((r) => sameCell(r) && r.system === system);
     return found ? headline(found).value : undefined;
   };
-  return { ratioVsBullmq: ratio(value, peer('bullmq')), ratioVsBeeQueue: ratio(value, peer('bee-queue')) };
+  const peers = { ratioVsBullmq: ratio(value, peer('bullmq')), ratioVsBeeQueue: ratio(value, peer('bee-queue')) };
+  if (result.bench !== 'cluster') return peers;
+  const baseline = all.find((r) => r.bench === 'cluster' && r.layout === BASELINE_LAYOUT && r.system === result.system);
+  return { ...peers, ratioVsOneNode: ratio(value, baseline ? headline(baseline).value : undefined) };
 }
 
 /** Rounds for display in JSON: 3 significant decimals are plenty for a benchmark. */

@@ -1,8 +1,10 @@
 import type { ScenarioName, SystemName } from './names';
 import { notApplicable, SCALE_SYSTEMS } from './names';
 import { isLeanSystem } from './reference/lean';
-import type { BenchResult, NotApplicable, RunError, ThroughputResult } from './results';
+import { errorMessage as message, formatInt as fmt, type BenchOutcome, type Progress } from './outcome';
+import type { BenchResult, ThroughputResult } from './results';
 import type { BenchContext } from './scenarios/context';
+import { runCluster } from './scenarios/cluster';
 import { runDrain } from './scenarios/drain';
 import { runEnqueue } from './scenarios/enqueue';
 import { runLatency } from './scenarios/latency';
@@ -10,20 +12,7 @@ import { runMemory } from './scenarios/memory';
 import { runWeighted } from './scenarios/weighted';
 import { median } from './stats';
 
-/** Everything one bench run measured. */
-export interface BenchOutcome {
-  readonly results: BenchResult[];
-  readonly errors: RunError[];
-  /** Scenarios a system was not run in, and why (bee-queue's weighted: no priorities). */
-  readonly notApplicable: NotApplicable[];
-}
-
-/** Where progress lines go (stderr by default); one line per run. */
-export type Progress = (line: string) => void;
-
-const message = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
-
-const fmt = (v: number): string => Math.round(v).toLocaleString('en-US');
+export type { BenchOutcome, Progress };
 
 /**
  * Runs a throughput measurement `repeat` times per system, interleaving the
@@ -97,6 +86,16 @@ export async function runBench(ctx: BenchContext, progress: Progress, signal: Ab
     };
   // the lean references (reference/lean.ts) are measuring sticks for the drain only
   const peers = plan.systems.filter((s) => !isLeanSystem(s));
+  // the peers that run `scenario`; the others are recorded (and shown) as n/a with the reason
+  const applicable = (scenario: ScenarioName, n: number): SystemName[] => {
+    for (const system of peers) {
+      const reason = notApplicable(scenario, system);
+      if (reason === undefined) continue;
+      out.notApplicable.push({ bench: scenario, system, n, reason });
+      progress(`${scenario} ${system} n=${fmt(n)}: n/a (${reason})`);
+    }
+    return peers.filter((s) => notApplicable(scenario, s) === undefined);
+  };
   for (const scenario of plan.scenarios) {
     signal.throwIfAborted();
     switch (scenario) {
@@ -108,16 +107,12 @@ export async function runBench(ctx: BenchContext, progress: Progress, signal: Ab
         break;
       case 'weighted': {
         const n = plan.weightedN;
-        for (const system of peers) {
-          const reason = notApplicable('weighted', system);
-          if (reason === undefined) continue;
-          out.notApplicable.push({ bench: 'weighted', system, n, reason });
-          progress(`weighted ${system} n=${fmt(n)}: n/a (${reason})`);
-        }
-        const systems = peers.filter((s) => notApplicable('weighted', s) === undefined);
-        await repeated('weighted', systems, n, plan.repeat, guard((s) => runWeighted(ctx, s, n)), progress, out);
+        await repeated('weighted', applicable('weighted', n), n, plan.repeat, guard((s) => runWeighted(ctx, s, n)), progress, out);
         break;
       }
+      case 'cluster':
+        await runCluster(ctx, applicable('cluster', plan.clusterN), progress, out, signal);
+        break;
       case 'latency': {
         const n = Math.round((plan.latencyRate * plan.latencyMs) / 1000);
         const show = (r: BenchResult): string => r.bench === 'latency' ? `p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms (sent ${fmt(r.sentPerSec)}/s)` : '';

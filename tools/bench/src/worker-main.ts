@@ -30,7 +30,7 @@ async function main(): Promise<void> {
         handled++;
         latencies.push(epochNow() - payload.t);
       }
-    : config.queues
+    : config.recordPriorities
       ? (payload: BenchPayload) => {
           handled++;
           const { q, p } = payload as WeightedPayload;

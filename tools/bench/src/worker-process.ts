@@ -47,6 +47,11 @@ export class WorkerProcess {
     });
   }
 
+  /** The worker process's pid (for its CPU time in /proc). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   static async start(config: WorkerConfig): Promise<WorkerProcess> {
     const child = fork(join(__dirname, 'worker-main.js'), [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const worker = new WorkerProcess(child, config);

@@ -7,6 +7,8 @@ export interface BenchContext {
   readonly target: RedisTarget;
   /** For FLUSHALL and INFO only; each system opens its own connections. */
   readonly admin: Redis;
+  /** The redis-server's pid (the cluster scenario reads its CPU time from /proc). */
+  readonly serverPid: number;
   readonly plan: BenchPlan;
 }
 

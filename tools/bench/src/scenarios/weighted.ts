@@ -47,6 +47,7 @@ export async function runWeighted(ctx: BenchContext, system: SystemName, n: numb
       retainAtLeast: n,
       recordLatency: false,
       queues: WEIGHTED_QUEUES,
+      recordPriorities: true,
     });
     const w = worker;
     // progress over the three queues: one read of each, in parallel

@@ -1,25 +1,32 @@
 import { Queue } from 'bullmq';
 import type { BenchPayload } from '../payload';
 import { bullmqPriority } from '../weighted';
+import { bullmqConnection, type BullmqConnection } from './bullmq-connection';
 import { checkPriorities, QUEUE_NAME, TASK_TYPE, type Producer, type Progress, type RedisTarget } from './producer';
 
 /**
  * BullMQ's producer: `Queue.addBulk` (its bulk API, one MULTI), jobs removed
  * on completion as BullMQ recommends for throughput, progress from
- * `getJobCounts`.
+ * `getJobCounts`. On a Redis Cluster (cluster scenario) with the queue's hash
+ * tag as prefix (see bullmqConnection).
  */
 export class BullmqProducer implements Producer {
   readonly system = 'bullmq' as const;
 
-  private constructor(private readonly queue: Queue) {}
+  private constructor(
+    private readonly queue: Queue,
+    private readonly connection: BullmqConnection,
+  ) {}
 
   static async open(target: RedisTarget, name = QUEUE_NAME): Promise<BullmqProducer> {
+    const connection = bullmqConnection(target.url, name, 'bench-bullmq-producer');
     const queue = new Queue(name, {
-      connection: { host: target.host, port: target.port, connectionName: 'bench-bullmq-producer' },
+      connection: connection.connection,
+      ...(connection.prefix === undefined ? {} : { prefix: connection.prefix }),
       defaultJobOptions: { removeOnComplete: true },
     });
     await queue.waitUntilReady();
-    return new BullmqProducer(queue);
+    return new BullmqProducer(queue, connection);
   }
 
   /** With priorities: taskq's 0–9 mapped onto BullMQ's (1 highest; see bullmqPriority). */
@@ -52,5 +59,6 @@ export class BullmqProducer implements Producer {
 
   async close(): Promise<void> {
     await this.queue.close();
+    await this.connection.close();
   }
 }

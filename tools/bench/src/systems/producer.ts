@@ -1,8 +1,9 @@
 import type { SystemName } from '../names';
 import type { BenchPayload } from '../payload';
 
-/** Where a system's Redis is: the bench's own redis-server. */
+/** Where a system's Redis is: the bench's own redis-server, or (cluster scenario) its Redis Cluster. */
 export interface RedisTarget {
+  /** `redis://…`, or `redis+cluster://…` for the cluster, whose first seed `host` and `port` then name. */
   readonly url: string;
   readonly host: string;
   readonly port: number;

@@ -1,19 +1,22 @@
-import type { Redis } from 'ioredis';
-import { connectRedis, Queue } from '@taskq/queue';
+import { connectRedisClient, Queue, type RedisClient } from '@taskq/queue';
 import type { BenchPayload } from '../payload';
 import { checkPriorities, QUEUE_NAME, TASK_TYPE, type Producer, type Progress, type RedisTarget } from './producer';
 
-/** taskq's producer for one queue: `Queue.enqueueMany` (1000 tasks per round trip), progress from the finished list. */
+/**
+ * taskq's producer for one queue: `Queue.enqueueMany` (1000 tasks per round
+ * trip), progress from the finished list. On a `redis+cluster://` URL a
+ * Cluster client (every read here names keys of the queue's one slot).
+ */
 export class TaskqProducer implements Producer {
   readonly system = 'taskq' as const;
 
   private constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly queue: Queue,
   ) {}
 
   static async open(target: RedisTarget, queue = QUEUE_NAME): Promise<TaskqProducer> {
-    const redis = await connectRedis(target.url, { connectionName: 'bench-taskq-producer' });
+    const redis = await connectRedisClient(target.url, { connectionName: 'bench-taskq-producer' });
     return new TaskqProducer(redis, new Queue({ queue, connection: redis }));
   }
 

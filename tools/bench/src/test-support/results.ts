@@ -1,5 +1,6 @@
+import type { ClusterLayoutName, CpuPerTask } from '../cluster';
 import type { SystemName } from '../names';
-import type { BenchResult, LatencyResult, MemoryResult, ThroughputResult } from '../results';
+import type { BenchResult, ClusterResult, LatencyResult, MemoryResult, ThroughputResult } from '../results';
 
 /** Builders of result records for the unit tests. */
 export const tput = (bench: ThroughputResult['bench'], system: SystemName, tasksPerSec: number, n = 50_000): ThroughputResult => ({
@@ -31,6 +32,18 @@ export const memory = (system: SystemName, bytesPerTask: number): MemoryResult =
   usedMemoryBefore: 1_000_000,
   usedMemoryAfter: 1_000_000 + bytesPerTask * 100_000,
   bytesPerTask,
+});
+
+export const cluster = (system: SystemName, layout: ClusterLayoutName, tasksPerSec: number, cpu: Partial<CpuPerTask> = {}): ClusterResult => ({
+  bench: 'cluster',
+  system,
+  n: 50_000,
+  layout,
+  queues: layout === '1-node-1-queue' ? 1 : 3,
+  tasksPerSec,
+  usPerTask: 1e6 / tasksPerSec,
+  runs: [tasksPerSec],
+  ...cpu,
 });
 
 export type { BenchResult };

@@ -4,6 +4,7 @@ import type { WeightedQueue } from '../weighted';
 /** What a worker process runs; passed as JSON in its first argument. */
 export interface WorkerConfig {
   readonly system: SystemName;
+  /** The Redis to use: `redis://…`, or `redis+cluster://…` for a Redis Cluster (cluster scenario). */
   readonly url: string;
   /** Tasks run at once (sub-workers). */
   readonly concurrency: number;
@@ -12,11 +13,13 @@ export interface WorkerConfig {
   /** Record enqueue-to-start latency of every task (latency scenario). */
   readonly recordLatency: boolean;
   /**
-   * Weighted scenario: serve these queues (taskq: one WorkerPool with their
-   * weights; BullMQ: a Worker per queue, the concurrency split by weight)
-   * instead of the bench's one queue, and count each queue's tasks.
+   * Weighted and cluster scenarios: serve these queues (taskq: one WorkerPool
+   * with their weights; BullMQ: a Worker per queue, the concurrency split by
+   * weight) instead of the bench's one queue.
    */
   readonly queues?: readonly WeightedQueue[];
+  /** Weighted scenario: count each queue's tasks and their priorities (the payloads carry `q` and `p`). */
+  readonly recordPriorities?: boolean;
 }
 
 /** Parent -> worker. */
@@ -28,7 +31,7 @@ export interface WorkerReport {
   readonly handled: number;
   /** Enqueue-to-start latency of every task, ms (empty unless recordLatency). */
   readonly latenciesMs: readonly number[];
-  /** With `queues`: per queue, the priority of each task run, in the order the handlers started (empty otherwise). */
+  /** With `recordPriorities`: per queue, the priority of each task run, in the order the handlers started (empty otherwise). */
   readonly prioritiesByQueue: Readonly<Record<string, readonly number[]>>;
 }
 

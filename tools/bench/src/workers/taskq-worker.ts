@@ -11,6 +11,9 @@ import type { BenchWorker, WorkerFactory } from './bench-worker';
  * own thread, the janitor). Only the retention is raised so that every
  * finished task stays countable. Weighted scenario: one pool over the
  * config's queues with their weights (`queues: { critical: 6, … }`).
+ * Cluster scenario: the same over three queues with equal weights, and the
+ * URL may be a `redis+cluster://` one, which the pool (and its heartbeat
+ * thread) connect to as the worker app does.
  */
 export const startTaskqWorker: WorkerFactory = async (config, onTask) => {
   // the library's defaults: heartbeats from a thread, the janitor on
