@@ -48,10 +48,15 @@ function manifestCommand(deployment: string): string[] {
   const doc = docs.find((d) => d['kind'] === 'Deployment' && (d['metadata'] as { name?: string } | undefined)?.name === deployment);
   const container = (doc?.['spec'] as { template?: { spec?: { containers?: Container[] } } } | undefined)?.template?.spec?.containers?.[0];
   if (!container?.command) throw new Error(`no Deployment ${deployment} with a container command in docker/k8s/worker-deployment.yaml`);
-  const args = [...(container.args ?? [])];
+  return withoutMetricsPort([...container.command, ...(container.args ?? [])]);
+}
+
+/** A command without its `--metrics-port` pair (docker/ and the manifest fix it at 9464; see manifestCommand). */
+function withoutMetricsPort(command: string[]): string[] {
+  const args = [...command];
   const port = args.indexOf('--metrics-port');
   if (port >= 0) args.splice(port, 2);
-  return [...container.command, ...args];
+  return args;
 }
 
 /** `CMD [...]`, `command: [...]`, `args: [...]`: the first JSON array after `key` in a file of the repository that has `containing`. */
@@ -123,8 +128,8 @@ describe('taskq --help', () => {
 
 describe('the worker commands docker/ and the Kubernetes manifest type', () => {
   it.each<[string, () => string[], number]>([
-    ['docker/Dockerfile CMD', () => jsonArrayAfter('docker/Dockerfile', 'CMD'), 2],
-    ['docker/compose.yml worker command', () => jsonArrayAfter('docker/compose.yml', 'command:', 'apps/worker/dist/main.js'), 2],
+    ['docker/Dockerfile CMD', () => withoutMetricsPort(jsonArrayAfter('docker/Dockerfile', 'CMD')), 2],
+    ['docker/compose.yml worker command', () => withoutMetricsPort(jsonArrayAfter('docker/compose.yml', 'command:', 'apps/worker/dist/main.js')), 2],
     ['docker/k8s/worker-deployment.yaml taskq-worker command + args', () => manifestCommand('taskq-worker'), 4],
     ['docker/k8s/worker-deployment.yaml taskq-worker-batch command + args', () => manifestCommand('taskq-worker-batch'), 2],
   ])('%s starts a worker with the stated sub-workers', async (_, command, concurrency) => {
