@@ -21,7 +21,7 @@ describe('assertValidRedisUrl', () => {
     ['redis://tq:PW@host:notaport', 'invalid Redis URL redis://***@host:notaport: the port must be a number from 1 to 65535, got "notaport"'],
     ['redis://tq:PW@host:0', 'invalid Redis URL redis://tq:***@host:0: the port must be a number from 1 to 65535, got "0"'],
     ['redis://:PW@host:70000', 'invalid Redis URL redis://***@host:70000: the port must be a number from 1 to 65535, got "70000"'],
-    ['http://tq:PW@127.0.0.1:1', 'invalid Redis URL http://tq:***@127.0.0.1:1: the scheme is http://; taskq connects with redis:// or rediss:// (TLS), or redis+cluster:// to a Redis Cluster'],
+    ['http://tq:PW@127.0.0.1:1', 'invalid Redis URL http://tq:***@127.0.0.1:1: the scheme is http://; taskq connects with redis:// or rediss:// (TLS), redis+cluster:// to a Redis Cluster, or redis+sentinel:// to a master through Redis Sentinel'],
     ['redis+cluster://tq:PW@h1:7000,h2', 'invalid Redis Cluster URL redis+cluster://***@h1:7000,h2: each node is host:port with a port from 1 to 65535, got "h2"'],
     ['redis+cluster://h1:7000,h2:70000', 'invalid Redis Cluster URL redis+cluster://h1:7000,h2:70000: each node is host:port with a port from 1 to 65535, got "h2:70000"'],
     ['redis+cluster://h1:7000/2', 'invalid Redis Cluster URL redis+cluster://h1:7000/2: expected redis+cluster://[user:password@]host:port,host:port (no database: a cluster has only 0, no options)'],

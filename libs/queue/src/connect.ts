@@ -3,6 +3,7 @@ import { silentLogger, type Logger } from '@taskq/recorder';
 import { RedisConnectionError } from './errors/redis-connection-error';
 import { InvalidRedisUrlError } from './errors/invalid-redis-url-error';
 import { connectCluster, isClusterUrl, parseClusterUrl, redactClusterUrl } from './cluster-url';
+import { isSentinelUrl, parseSentinelUrl, redactSentinelUrl, sentinelClientDefaults, sentinelOptionsOf } from './sentinel-url';
 import type { RedisClient } from './redis-handle';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -34,6 +35,7 @@ export function describeOptions(options: RedisOptions): string {
 /** The URL with any password (and user) replaced by `***`, safe to print. */
 export function redactUrl(url: string): string {
   if (isClusterUrl(url)) return redactClusterUrl(url);
+  if (isSentinelUrl(url)) return redactSentinelUrl(url);
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
@@ -60,11 +62,15 @@ export function assertValidRedisUrl(url: string): void {
     parseClusterUrl(url);
     return;
   }
+  if (isSentinelUrl(url)) {
+    parseSentinelUrl(url);
+    return;
+  }
   const shown = redactUrl(url);
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1];
   if (scheme === undefined) throw new InvalidRedisUrlError(`invalid Redis URL ${shown}: expected redis://host:port (or rediss:// for TLS)`);
   if (scheme !== 'redis' && scheme !== 'rediss') {
-    throw new InvalidRedisUrlError(`invalid Redis URL ${shown}: the scheme is ${scheme}://; taskq connects with redis:// or rediss:// (TLS), or redis+cluster:// to a Redis Cluster`);
+    throw new InvalidRedisUrlError(`invalid Redis URL ${shown}: the scheme is ${scheme}://; taskq connects with redis:// or rediss:// (TLS), redis+cluster:// to a Redis Cluster, or redis+sentinel:// to a master through Redis Sentinel`);
   }
   const port = /^[a-z]+:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*)(?::([^/?#]*))?/i.exec(url)?.[1];
   if (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
@@ -125,7 +131,13 @@ export async function connectRedis(target: string | RedisOptions, options: Conne
         return Math.min(50 * 2 ** Math.min(times, 6), 2000);
       },
     };
-    redis = typeof target === 'string' ? new Redis(target, own) : new Redis({ ...target, ...own, connectionName: own.connectionName ?? target.connectionName });
+    // a Sentinel URL becomes the options ioredis takes for it ({ sentinels, name, … })
+    const resolved = typeof target === 'string' && isSentinelUrl(target) ? sentinelOptionsOf(parseSentinelUrl(target)) : target;
+    if (typeof resolved === 'string') redis = new Redis(resolved, own);
+    else {
+      const merged: RedisOptions = { ...resolved, ...own, connectionName: own.connectionName ?? resolved.connectionName };
+      redis = new Redis({ ...merged, ...sentinelClientDefaults(merged) });
+    }
   } catch (cause) {
     throw new RedisConnectionError(address, `invalid Redis URL ${address}: ${String(cause)}`, { cause });
   }

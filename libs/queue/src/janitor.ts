@@ -194,6 +194,13 @@ export class Janitor extends QueueClient {
       // short timeout means a worker killed mid-pass blocks the others for
       // at most a couple of seconds.
       lockTimeout: Math.max(2000, this.intervalMs * 2),
+      // The lock can be lost during a pass: Redis restarted without it, or a failover to a replica
+      // that never got it. redis-semaphore's default throws from its refresh timer, an unhandled
+      // rejection that ends the worker. The pass goes on: its scripts check what they change (a
+      // consumer that beat again is not recovered), so a second janitor at once is harmless.
+      onLockLost: (err: Error) => {
+        this.logger.warn({ queue: queue.keys.queue, err: err.message }, `janitor: lost its lock on queue ${queue.keys.queue} during a pass (${err.message}); the pass goes on`);
+      },
     });
     if (!(await mutex.tryAcquire())) return { ran: false, recovered, trimmed };
     try {

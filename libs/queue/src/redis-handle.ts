@@ -3,6 +3,7 @@ import { silentLogger, type Logger } from '@taskq/recorder';
 import { assertValidRedisUrl, connectRedisClient, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REDIS_URL, describeOptions, redactUrl } from './connect';
 import { ConnectionClosedError } from './errors/connection-closed-error';
 import { isClusterUrl, parseClusterUrl, type ClusterUrl } from './cluster-url';
+import { isSentinelUrl, parseSentinelUrl, sentinelOptionsOf } from './sentinel-url';
 import { UnsupportedRedisError } from './errors/unsupported-redis-error';
 import { SHARD_REFRESH_MS } from './pubsub';
 
@@ -11,13 +12,13 @@ export type RedisClient = Redis | Cluster;
 
 /**
  * How a taskq object reaches Redis: a URL (`redis://user:pass@host:6379/0`,
- * `rediss://…`), ioredis options (`{ host, port, password }`, `{ sentinels,
+ * `rediss://…`, `redis+cluster://h:p,h:p`, `redis+sentinel://h:p,h:p/mymaster`), ioredis options (`{ host, port, password }`, `{ sentinels,
  * name }`), or an ioredis client you made (Redis or Cluster). taskq closes the
  * connections it opened itself; a client you pass stays yours to close.
  */
 export type Connection = string | RedisOptions | RedisClient;
 
-/** Where a heartbeat thread connects: a URL (a `redis+cluster://` one parsed as well), or the plain options of a standalone server. */
+/** Where a heartbeat thread connects: a URL (a `redis+cluster://` one parsed as well), or the plain options of a standalone server or of a master found through Sentinel. */
 export type ThreadTarget = { readonly url: string } | { readonly options: RedisOptions } | { readonly cluster: ClusterUrl };
 
 export interface RedisHandleOptions {
@@ -201,7 +202,11 @@ export class RedisHandle {
    * socket (ioredis-mock) and for what a thread cannot be given.
    */
   threadTarget(): ThreadTarget | undefined {
-    if (typeof this.target === 'string') return isClusterUrl(this.target) ? { cluster: parseClusterUrl(this.target) } : { url: this.target };
+    if (typeof this.target === 'string') {
+      if (isClusterUrl(this.target)) return { cluster: parseClusterUrl(this.target) };
+      if (isSentinelUrl(this.target)) return { options: sentinelOptionsOf(parseSentinelUrl(this.target)) };
+      return { url: this.target };
+    }
     if (this.target !== undefined) return threadTargetOf(this.target, undefined);
     const client = this.given as (RedisClient & { connector?: unknown; isCluster?: boolean; options?: RedisOptions; condition?: { select?: unknown } }) | undefined;
     if (client?.isCluster) return clusterTargetOf(client);

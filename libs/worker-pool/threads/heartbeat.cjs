@@ -47,6 +47,9 @@ function connect() {
     connectionName,
     maxRetriesPerRequest: 1,
     retryStrategy: (times) => Math.min(100 * times, 2000),
+    // a master found through Sentinel: follow a failover at once, and leave an old master made a
+    // replica (its beats answered READONLY) for the new one; the next beat goes there
+    ...(options && options.sentinels ? { failoverDetector: true, reconnectOnError: (err) => (String(err.message).startsWith('READONLY') ? 1 : false) } : {}),
   };
   const Client = Redis();
   const redis = url !== undefined ? new Client(url, own) : new Client({ ...options, ...own });

@@ -8,3 +8,4 @@ export { RawMonitor, monitored, type MonitoredCommand } from './raw-monitor';
 export { startRedisCluster, type RedisCluster, type RedisClusterOptions } from './redis-cluster';
 export { respCommand, RespErrorReply, type RespReply } from './resp';
 export { freePort } from './free-port';
+export { startRedisSentinel, type RedisSentinelGroup, type RedisSentinelOptions, type FailoverResult } from './redis-sentinel';

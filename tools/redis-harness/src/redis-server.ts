@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisServerStartError } from './errors/redis-server-start-error';
@@ -27,6 +27,12 @@ export interface RedisServerOptions {
   readonly port?: number;
   /** Extra redis-server arguments, appended last so they override the defaults. Default none. */
   readonly args?: readonly string[];
+  /**
+   * A configuration file's text, written to `<dir>/redis.conf` and given as
+   * the first argument (before the harness's own arguments and `args`). A
+   * sentinel needs one: it rewrites it with what it learns. Default none.
+   */
+  readonly configText?: string;
   /** How long to wait for the server to answer PING, in ms. Default 10000. */
   readonly startTimeoutMs?: number;
 }
@@ -217,6 +223,7 @@ class ManagedRedisServer implements RedisServer {
 
 function serverArgs(port: number, dir: string, options: RedisServerOptions): string[] {
   return [
+    ...(options.configText !== undefined ? [join(dir, 'redis.conf')] : []),
     '--port', String(port),
     '--bind', '127.0.0.1',
     '--save', '',
@@ -242,6 +249,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const attempts = options.port === undefined ? PORT_ATTEMPTS : 1;
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort());
+    if (options.configText !== undefined) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'redis.conf'), options.configText);
+    }
     const server = new ManagedRedisServer(binary, port, dir, ownsDir, serverArgs(port, dir, options), timeout);
     try {
       await server.launch();

@@ -1,0 +1,37 @@
+import { respCommand } from './resp';
+import { startRedisSentinel, type RedisSentinelGroup } from './redis-sentinel';
+
+let group: RedisSentinelGroup | undefined;
+afterAll(async () => {
+  await group?.stop();
+});
+
+describe('startRedisSentinel', () => {
+  it('starts a master, its replica and 3 sentinels; a failover (the old master made a replica) and a killed master each promote the other server', async () => {
+    const t0 = Date.now();
+    group = await startRedisSentinel();
+    const startMs = Date.now() - t0;
+    const [first, second] = group.servers;
+    expect(group.sentinels).toHaveLength(3);
+    expect(group.url).toBe(`redis+sentinel://${group.sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/mymaster`);
+    expect(await group.masterPort()).toBe(first.port);
+    await respCommand(first.port, ['SET', 'k', 'v']);
+    // the write reaches the replica, which refuses writes of its own
+    await respCommand(first.port, ['WAIT', '1', '2000']);
+    expect(await respCommand(second.port, ['GET', 'k'])).toBe('v');
+    await expect(respCommand(second.port, ['SET', 'k', 'w'])).rejects.toThrow(/^READONLY/);
+
+    const failover = await group.failover();
+    expect(failover).toMatchObject({ from: first.port, to: second.port });
+    expect(await group.masterPort()).toBe(second.port);
+    await expect(respCommand(first.port, ['SET', 'k', 'w'])).rejects.toThrow(/^READONLY/);
+    expect(await respCommand(second.port, ['SET', 'k', 'w'])).toBe('OK');
+
+    const crash = await group.killMaster();
+    expect(crash).toMatchObject({ from: second.port, to: first.port });
+    // the sentinels needed at least down-after-milliseconds (1000) to see it down
+    expect(crash.ms).toBeGreaterThanOrEqual(1000);
+    expect(await respCommand(first.port, ['GET', 'k'])).toBe('w');
+    console.log(`sentinel group: started in ${startMs} ms; SENTINEL FAILOVER: new master after ${failover.ms} ms; killed master: replaced after ${crash.ms} ms`);
+  }, 90_000);
+});
