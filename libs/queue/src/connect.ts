@@ -3,7 +3,7 @@ import { silentLogger, type Logger } from '@taskq/recorder';
 import { RedisConnectionError } from './errors/redis-connection-error';
 import { InvalidRedisUrlError } from './errors/invalid-redis-url-error';
 import { connectCluster, isClusterUrl, parseClusterUrl, redactClusterUrl } from './cluster-url';
-import { isSentinelUrl, parseSentinelUrl, redactSentinelUrl, sentinelClientDefaults, sentinelOptionsOf } from './sentinel-url';
+import { isSentinelUrl, parseSentinelUrl, redactSentinelUrl, releaseSentinelsOnEnd, sentinelClientDefaults, sentinelOptionsOf } from './sentinel-url';
 import type { RedisClient } from './redis-handle';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -99,6 +99,8 @@ function hopelessConnectError(err: Error): string | undefined {
   if (/^(WRONGPASS|NOAUTH)\b/.test(message) || /^ERR invalid (password|username-password)/.test(message)) return `authentication failed: ${message}`;
   if ((err as NodeJS.ErrnoException).code === 'ENOTFOUND') return `unknown host: ${message}`;
   if (/DB index is out of range/.test(message)) return `the server has no such database: ${message}`;
+  // ioredis's message for it begins "All sentinels are unreachable", which they are not
+  if (/ERR No such master with that name/.test(message)) return 'the sentinels watch no master of that name (ERR No such master with that name)';
   return undefined;
 }
 
@@ -137,6 +139,7 @@ export async function connectRedis(target: string | RedisOptions, options: Conne
     else {
       const merged: RedisOptions = { ...resolved, ...own, connectionName: own.connectionName ?? resolved.connectionName };
       redis = new Redis({ ...merged, ...sentinelClientDefaults(merged) });
+      releaseSentinelsOnEnd(redis);
     }
   } catch (cause) {
     throw new RedisConnectionError(address, `invalid Redis URL ${address}: ${String(cause)}`, { cause });

@@ -42,6 +42,8 @@ export { InvalidQueueNameError } from './errors/invalid-queue-name-error';
 export { ConnectionClosedError } from './errors/connection-closed-error';
 export { assertRedisVersion, MIN_REDIS_VERSION, MIN_CLUSTER_REDIS_VERSION } from './redis-version';
 export { TasksLostError } from './errors/tasks-lost-error';
+export { NotReplicatedError } from './errors/not-replicated-error';
+export { waitForReplicas, DEFAULT_REPLICATION_TIMEOUT_MS, type ReplicationOptions } from './replication';
 export { EpochWatch, readGeneration, epochTime } from './epoch';
 export type { DataLoss, Generation } from './epoch';
 export { decodeQueueEvent } from './queue-event';

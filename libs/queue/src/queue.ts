@@ -35,6 +35,8 @@ import { decodeProgress, type TaskProgress } from './progress';
 import { decodeResult } from './result';
 import { readTaskPage, type ListableStatus, type ListOptions, type TaskPage } from './list';
 import { moveFlowNotices } from './flow/flow-engine';
+import { resolveReplication, waitForReplicas, type ReplicationOptions } from './replication';
+import { NotReplicatedError } from './errors/not-replicated-error';
 
 /** Tasks per enqueue script call; bounds the size of one Redis command. */
 const ENQUEUE_CHUNK = 1000;
@@ -50,7 +52,16 @@ export interface DeadLetter {
 }
 
 /** Options of a Queue: which queue and how to reach Redis (see QueueClientOptions). */
-export type QueueOptions = QueueClientOptions;
+export interface QueueOptions extends QueueClientOptions {
+  /**
+   * After every enqueue, wait until this many replicas have the tasks (Redis's
+   * WAIT), else reject with NotReplicatedError (the tasks stay queued on the
+   * master). With Sentinel or a Cluster with replicas, a failover loses the
+   * writes no replica had yet; this narrows that to writes not yet confirmed.
+   * Default off.
+   */
+  readonly waitForReplicas?: ReplicationOptions;
+}
 
 /**
  * The producer side of a queue: enqueue, read statuses, cancel, inspect, dead
@@ -71,11 +82,14 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
   private readonly watch: EpochWatch;
   /** A loss an enqueue found, not yet returned by checkData(). */
   private unreported: DataLoss | undefined;
+  /** waitForReplicas, checked. */
+  private readonly replication: Required<ReplicationOptions> | undefined;
 
   // no default value: the constructor's length stays 1, so a container cannot build it without its options
   constructor(options?: QueueOptions) {
     super(options ?? {}, 'taskq-queue');
     this.watch = new EpochWatch(this.keys.queue);
+    this.replication = resolveReplication(options?.waitForReplicas);
   }
 
   /**
@@ -221,6 +235,14 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
         tasks.push(taskFromInput(input, id, now) as Task<P>);
       }
     });
+    if (this.replication !== undefined && inputs.length > 0) {
+      const { replicas, timeoutMs } = this.replication;
+      const confirmed = await waitForReplicas(redis, k.tasks, replicas, timeoutMs);
+      if (confirmed < replicas) {
+        const sample = tasks.slice(0, 5).map((t) => t.id).join(', ') + (tasks.length > 5 ? ', …' : '');
+        throw new NotReplicatedError(`${tasks.length} task(s) of queue ${k.queue} (${sample})`, confirmed, replicas, timeoutMs, tasks.map((t) => t.id));
+      }
+    }
     if (existing.length > 0) {
       const stored = await this.getTasks(existing.map((i) => tasks[i].id));
       for (const i of existing) {

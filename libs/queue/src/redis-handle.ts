@@ -3,7 +3,7 @@ import { silentLogger, type Logger } from '@taskq/recorder';
 import { assertValidRedisUrl, connectRedisClient, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REDIS_URL, describeOptions, redactUrl } from './connect';
 import { ConnectionClosedError } from './errors/connection-closed-error';
 import { isClusterUrl, parseClusterUrl, type ClusterUrl } from './cluster-url';
-import { isSentinelUrl, parseSentinelUrl, sentinelOptionsOf } from './sentinel-url';
+import { isSentinelUrl, parseSentinelUrl, releaseSentinelsOnEnd, sentinelOptionsOf } from './sentinel-url';
 import { UnsupportedRedisError } from './errors/unsupported-redis-error';
 import { SHARD_REFRESH_MS } from './pubsub';
 
@@ -249,7 +249,11 @@ export function connectionNameOf(client: RedisClient): string | undefined {
  * subscribeChannels) and a slot map reloaded every SHARD_REFRESH_MS.
  */
 export function duplicateClient(client: RedisClient, options: { readonly connectionName?: string; readonly enableOfflineQueue?: boolean }): Redis {
-  if (!(client as { isCluster?: boolean }).isCluster) return (client as Redis).duplicate(options);
+  if (!(client as { isCluster?: boolean }).isCluster) {
+    const dup = (client as Redis).duplicate(options);
+    releaseSentinelsOnEnd(dup);
+    return dup;
+  }
   const cluster = client as Cluster;
   const { enableOfflineQueue, connectionName } = options;
   const redisOptions = { ...cluster.options.redisOptions, ...(connectionName !== undefined ? { connectionName } : {}) };

@@ -1,4 +1,4 @@
-import type { RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { InvalidRedisUrlError } from './errors/invalid-redis-url-error';
 
 /** What a `redis+sentinel://` URL says: the sentinels, the master group's name, the master's credentials and database. */
@@ -138,4 +138,14 @@ export function sentinelClientDefaults(options: RedisOptions): RedisOptions {
     failoverDetector: options.failoverDetector ?? true,
     reconnectOnError: options.reconnectOnError ?? ((err: Error) => (err.message.startsWith('READONLY') ? 2 : false)),
   };
+}
+
+/**
+ * Closes the sentinel connections of a client's failoverDetector when the
+ * client ends. ioredis closes them on disconnect() only: after quit() they
+ * stay subscribed to the sentinels and keep the process from exiting.
+ */
+export function releaseSentinelsOnEnd(redis: Redis): void {
+  if (!redis.options.failoverDetector) return;
+  redis.on('end', () => (redis as unknown as { connector?: { disconnect?: () => void } }).connector?.disconnect?.());
 }

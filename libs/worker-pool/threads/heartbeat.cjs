@@ -54,6 +54,8 @@ function connect() {
   const Client = Redis();
   const redis = url !== undefined ? new Client(url, own) : new Client({ ...options, ...own });
   redis.on('error', () => undefined); // reported per beat below
+  // ioredis leaves the failoverDetector's sentinel connections open after quit()
+  if (own.failoverDetector) redis.on('end', () => redis.connector && redis.connector.disconnect());
   return redis;
 }
 const redis = connect();

@@ -44,9 +44,14 @@ export interface RedisSentinelGroup {
   /**
    * `SENTINEL FAILOVER <name>` with the master alive: resolves once every
    * sentinel names the replica as master, it answers `role:master`, and the
-   * old master has become its replica, in sync.
+   * old master has become its replica, in sync (some 8-10 s later: until
+   * then the old master still takes writes, and loses them when it is made a
+   * replica). With `{ untilDemoted: false }` it resolves as soon as the new
+   * master is in place; `waitForReplicaOf(from, to)` then waits for the rest.
    */
-  failover(): Promise<FailoverResult>;
+  failover(options?: { readonly untilDemoted?: boolean }): Promise<FailoverResult>;
+  /** Resolves once the server on `port` is a replica of the one on `masterPort`, in sync; the ms it waited. */
+  waitForReplicaOf(port: number, masterPort: number): Promise<number>;
   /**
    * SIGKILL the master (a crash): the sentinels see it down after
    * downAfterMs, agree, and promote the replica. Resolves once every sentinel
@@ -199,6 +204,14 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
         return (await replication(to)).get('role') === 'master' ? to : undefined;
       });
     const failoverBudgetMs = 4 * (downAfterMs + failoverTimeoutMs) + 10_000;
+    const waitForReplicaOf = async (port: number, master: number): Promise<number> => {
+      const t0 = Date.now();
+      await waitFor(`:${port} a replica of :${master} in sync`, failoverBudgetMs + 20_000, async () => {
+        const r = await replication(port);
+        return r.get('role') === 'slave' && r.get('master_port') === String(master) && r.get('master_link_status') === 'up' ? true : undefined;
+      });
+      return Date.now() - t0;
+    };
 
     return {
       name,
@@ -208,19 +221,17 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       sentinels,
       masterPort,
       serverOn,
-      async failover() {
+      async failover(failoverOptions) {
         const from = await masterPort();
         const t0 = Date.now();
         await respCommand(sentinels[0]?.port ?? 0, ['SENTINEL', 'FAILOVER', name], 2000);
         const to = await promoted(from, failoverBudgetMs);
         const ms = Date.now() - t0;
         // the old master, alive, is made a replica of the new one by the sentinels
-        await waitFor(`:${from} a replica of :${to} in sync`, failoverBudgetMs, async () => {
-          const r = await replication(from);
-          return r.get('role') === 'slave' && r.get('master_port') === String(to) && r.get('master_link_status') === 'up' ? true : undefined;
-        });
+        if (failoverOptions?.untilDemoted !== false) await waitForReplicaOf(from, to);
         return { from, to, ms };
       },
+      waitForReplicaOf,
       async killMaster() {
         const from = await masterPort();
         const t0 = Date.now();
