@@ -80,4 +80,18 @@ describe('producer arguments', () => {
     // without --flow, 334 tasks are fine
     expect(parse(['334']).args).toMatchObject({ flow: false });
   });
+
+  it('--wait-replicas: a whole number of replicas and a timeout; off (0) by default; anything else a usage error', () => {
+    expect(parse(['5']).args).toMatchObject({ 'wait-replicas': 0, 'wait-replicas-timeout-ms': 1000 });
+    expect(parse(['5', '--wait-replicas', '1', '--wait-replicas-timeout-ms', '250']).args).toMatchObject({ 'wait-replicas': 1, 'wait-replicas-timeout-ms': 250 });
+    for (const [argv, message] of [
+      [['5', '--wait-replicas', '-1'], '--wait-replicas must be a whole number >= 0, got -1'],
+      [['5', '--wait-replicas', '1.5'], '--wait-replicas must be a whole number >= 0, got 1.5'],
+      [['5', '--wait-replicas', '1', '--wait-replicas-timeout-ms', '-5'], '--wait-replicas-timeout-ms must be a whole number >= 0, got -5'],
+    ] as const) {
+      const bad = parse([...argv]);
+      expect(bad.error?.message).toBe('exit 2');
+      expect(bad.stderr).toContain(message);
+    }
+  });
 });

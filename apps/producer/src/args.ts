@@ -46,6 +46,12 @@ export function producerOptions<T>(y: Argv<T>) {
         default: 'failFast' as const,
         describe: 'with --flow: failFast (a Dead step cancels the rest) or continue (the callback runs with the errors)',
       })
+      .option('wait-replicas', {
+        type: 'number',
+        default: 0,
+        describe: 'after each batch, wait until this many replicas have its tasks (Redis WAIT, up to --wait-replicas-timeout-ms); fewer: exit 1 naming them (0: do not wait)',
+      })
+      .option('wait-replicas-timeout-ms', { type: 'number', default: 1000, describe: 'how long --wait-replicas waits for the replicas' })
       .option('id-prefix', {
         type: 'string',
         describe: 'task ids are <prefix><n>',
@@ -61,6 +67,10 @@ export function producerOptions<T>(y: Argv<T>) {
     const rate = a['fail-rate'];
     if (!(typeof rate === 'number' && rate >= 0 && rate <= 1)) throw new Error(`--fail-rate must be between 0 and 1, got ${rate}`);
     positiveInt('--max-attempts', a['max-attempts']);
+    if (!Number.isInteger(a['wait-replicas']) || a['wait-replicas'] < 0) throw new Error(`--wait-replicas must be a whole number >= 0, got ${a['wait-replicas']}`);
+    if (!Number.isInteger(a['wait-replicas-timeout-ms']) || a['wait-replicas-timeout-ms'] < 0) {
+      throw new Error(`--wait-replicas-timeout-ms must be a whole number >= 0, got ${a['wait-replicas-timeout-ms']}`);
+    }
     if (!Number.isInteger(a['retry-delay-ms']) || a['retry-delay-ms'] < 0) throw new Error('--retry-delay-ms must be a whole number >= 0');
     if (!(Number.isInteger(a.priority) && a.priority >= 0 && a.priority <= 9)) throw new Error(`--priority must be a whole number from 0 to 9, got ${a.priority}`);
     // the rule of task ids (@taskq/queue), checked here so that a bad prefix is a usage error

@@ -46,6 +46,9 @@ runMain(async () => {
     heartbeat: conn.embedded ? 'main' : 'thread',
   });
   c.registerInstance<HandlerMap>(TOKENS.Handlers, { sleep: sleepTask });
+  if (args['wait-replicas'] > 0) {
+    c.registerInstance(TOKENS.QueueOptions, { waitForReplicas: { replicas: args['wait-replicas'], timeoutMs: args['wait-replicas-timeout-ms'] } });
+  }
   const queue = c.resolve(Queue);
   const monitor = c.resolve(Monitor);
   const pool = c.resolve(WorkerPool);

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { container } from 'tsyringe';
 import { hideBin } from 'yargs/helpers';
-import { Flows, Queue, registerQueue } from '@taskq/queue';
+import { Flows, Queue, registerQueue, TOKENS } from '@taskq/queue';
 import { Monitor, registerMonitor } from '@taskq/monitor';
 import { createLogger, EXIT, openRedis, registerCore, runMain } from '@taskq/app-kit';
 import { parseCount, producerOptions, yargs } from './args';
@@ -30,6 +30,9 @@ runMain(async () => {
   logger.info({ redis: conn.address, queue: args.queue }, `connected to ${conn.address}`);
 
   const c = registerMonitor(registerQueue(registerCore(container.createChildContainer(), conn, { queue: args.queue }, logger)));
+  if (args['wait-replicas'] > 0) {
+    c.registerInstance(TOKENS.QueueOptions, { waitForReplicas: { replicas: args['wait-replicas'], timeoutMs: args['wait-replicas-timeout-ms'] } });
+  }
   const queue = c.resolve(Queue);
   const monitor = c.resolve(Monitor);
 

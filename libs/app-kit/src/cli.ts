@@ -44,7 +44,7 @@ export function withConnectionOptions<T>(y: Argv<T>): Argv<T & ConnectionArgs> {
   return y
     .option('redis', {
       type: 'string',
-      describe: 'Redis URL (password redacted in logs)',
+      describe: 'Redis URL: redis://, rediss://, redis+cluster://h:p,h:p or redis+sentinel://h:p,h:p/<master> (password redacted in logs)',
       default: process.env['REDIS_URL'] ?? DEFAULT_REDIS_URL,
       defaultDescription: '$REDIS_URL, else redis://127.0.0.1:6379',
     })

@@ -13,6 +13,8 @@ export const TOKENS = {
   Logger: Symbol.for('taskq.Logger'),
   /** `JanitorOptions`. Optional. */
   JanitorOptions: Symbol.for('taskq.JanitorOptions'),
+  /** `QueueOptions` of the Queue beyond the shared ones (`waitForReplicas`). Optional. */
+  QueueOptions: Symbol.for('taskq.QueueOptions'),
   /** `ConsumerOptions` (the consumer id). Optional. */
   ConsumerOptions: Symbol.for('taskq.ConsumerOptions'),
   /** `WorkerPoolOptions` of @taskq/worker-pool (without handlers). Optional. */
