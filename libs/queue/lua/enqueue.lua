@@ -15,6 +15,7 @@
 -- KEYS[8] prioritized: ready tasks with a priority (sorted set)
 -- KEYS[9] priorities: priorities hash (id -> priority)
 -- KEYS[10] flowMembers: flow-members hash (id -> '<flow id> <step>'; only mode 'f' writes it)
+-- KEYS[11] waiters: consumers waiting for work (see fetch); the wake message names those it pops
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] 't': triples follow; '*': tails follow, each a task with a
@@ -167,9 +168,21 @@ if #ready > 0 then
   redis.call('HDEL', KEYS[3], taskq_unpack(ready))
 end
 taskq_flush()
--- idle workers fetch (ready tasks: the message is how many) or re-arm their
--- timer (a new earliest due time: 0)
-if n > 0 then redis.call('PUBLISH', ARGV[2], #ready) end
+-- Idle workers fetch (ready tasks: the message is how many) or re-arm their
+-- timer (a new earliest due time: 0). With consumers waiting for work, as
+-- many as tasks became ready are popped (the one that waited least first:
+-- its code and connection are warm) and the message names them, '<count>
+-- <consumer> ...': only they fetch, instead of every idle pool.
+if #ready > 0 then
+  local woken = redis.call('RPOP', KEYS[11], #ready)
+  if woken then
+    redis.call('PUBLISH', ARGV[2], #ready .. ' ' .. table.concat(woken, ' '))
+  else
+    redis.call('PUBLISH', ARGV[2], #ready)
+  end
+elseif n > 0 then
+  redis.call('PUBLISH', ARGV[2], 0)
+end
 if tails then
   if consecutive then
     out[3] = 'r'

@@ -35,10 +35,14 @@
 -- KEYS[24] results: results hash (id -> JSON text of a handler's return value; only acks that carry one write it)
 -- KEYS[25] flowMembers: flow-members hash (an acked flow step gets a notice; absent while the queue has no flow step)
 -- KEYS[26] flowOutbox: flow outbox (the notices of acked flow steps, see QueueKeys.flowOutbox)
+-- KEYS[27] waiters: consumers waiting for work: this one is pushed to its tail when its fetch
+--   emptied the ready list and left it idle sub-workers, else taken out (see enqueue)
 -- ARGV[1] events channel
 -- ARGV[2] consumer id
 -- ARGV[3] '1' if every worker name (acks' and fetches') and acked id needs no
---   JSON escaping (the caller checked), else '0'
+--   JSON escaping (the caller checked), else '0'; followed by '+' when the pool
+--   has idle sub-workers besides the named ones (then a queue without ready
+--   tasks lists this consumer as waiting for work, KEYS[27])
 -- ARGV[4] wake channel (announces parked tasks an ack let start)
 -- ARGV[5] number of acks A
 -- ARGV[6] number of results R (0 when no acked handler returned a value)
@@ -84,7 +88,8 @@ local nresults = tonumber(ARGV[6])
 local statusKey, seqKey, channel = KEYS[5], KEYS[6], ARGV[1]
 local firstWorker = 7 + 3 * acks + 2 * nresults
 -- records of plain names are built without scanning them for characters to escape
-local plain = ARGV[3] == '1'
+local plain = string.sub(ARGV[3], 1, 1) == '1'
+local spare = string.sub(ARGV[3], 2, 2) == '+'
 local out = { -1, -1 }
 local nout = 2
 
@@ -457,6 +462,10 @@ if asked > 0 and not paused then
     end
   end
   out[2] = left
+  -- Waiting for work: idle sub-workers left and nothing ready for them. An
+  -- enqueue pops it and names it in its wake message (see KEYS[27]).
+  call('LREM', KEYS[27], 0, ARGV[2])
+  if left == 0 and (nids < asked or spare) then call('RPUSH', KEYS[27], ARGV[2]) end
   if left == 0 then
     local first = call('ZRANGE', KEYS[8], 0, 0, 'WITHSCORES')
     if first[2] then out[1] = math.max(0, tonumber(first[2]) - now) end
@@ -473,6 +482,12 @@ if asked > 0 and not paused then
       if reopen > 0 and (out[1] < 0 or reopen < out[1]) then out[1] = reopen end
     end
   end
+end
+-- Acks alone from a pool with idle sub-workers (its queue was empty at its last
+-- fetch): it waits for work, listed, while nothing is ready.
+if asked == 0 and spare and call('LLEN', KEYS[1]) == 0 and call('ZCARD', KEYS[14]) == 0 then
+  call('LREM', KEYS[27], 0, ARGV[2])
+  call('RPUSH', KEYS[27], ARGV[2])
 end
 if lim and nacked > 0 and not paused then
   -- slots the acks freed that waiting tasks can take now (this fetch took

@@ -34,6 +34,7 @@
 -- KEYS[22] results: results hash (a task dropped off the capped dead list loses its result, if any)
 -- KEYS[23] flowMembers: flow-members hash (a flow step that ends here, Cancelled or Dead, gets a notice)
 -- KEYS[24] flowOutbox: flow outbox (see QueueKeys.flowOutbox)
+-- KEYS[25] waiters: consumers waiting for work (this one leaves it: no wake is sent to it any more)
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] consumer id
@@ -50,6 +51,7 @@ if limit >= 0 then
   if beat and tonumber(beat) > now - limit then return -1 end
 end
 redis.call('ZREM', KEYS[3], ARGV[3])
+redis.call('LREM', KEYS[25], 0, ARGV[3])
 local n = 0
 local dead = 0
 local seen = {}

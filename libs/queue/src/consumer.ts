@@ -245,12 +245,16 @@ export class Consumer extends QueueClient {
    * A worker pool's round trip: acknowledges finished tasks (each Done, or
    * refused on its own), then fetches up to one task per named worker — one
    * script, so a busy pool pays one round trip per batch in each direction.
+   * `spare`: the pool has idle sub-workers besides `workers`; if the queue has
+   * no ready task for them, the consumer is listed as waiting for work
+   * (QueueKeys.waiters), and an enqueue wakes it by name.
    */
-  async exchange(acks: readonly AckItem[], workers: readonly string[]): Promise<FetchResult> {
+  async exchange(acks: readonly AckItem[], workers: readonly string[], options: { readonly spare?: boolean } = {}): Promise<FetchResult> {
     const k = this.keys;
     const keys = this.fetchKeys;
+    const spare = options.spare === true ? '+' : '';
     let plain = true;
-    const args: (string | number)[] = [k.events, this.id, '1', k.wake, acks.length, 0];
+    const args: (string | number)[] = [k.events, this.id, `1${spare}`, k.wake, acks.length, 0];
     // results are rare on a busy queue: nothing is allocated for a batch without one
     let results: (string | number)[] | undefined;
     for (let i = 0; i < acks.length; i++) {
@@ -268,14 +272,14 @@ export class Consumer extends QueueClient {
       plain &&= isPlain(w);
     }
     // names that need JSON escaping take the script's slower, escaping path
-    if (!plain) args[2] = '0';
+    if (!plain) args[2] = `0${spare}`;
     const redis = await this.redis();
     let reply = await SCRIPTS.fetch.run(redis, keys, args);
     if (reply === -1) {
       if (!this.versionChecked) await this.register();
       else if (await this.registerAgain()) {
         // Redis lost the queue's data: these acks are of tasks it no longer knows (reported); fetch only
-        return { ...(await this.exchange([], workers)), acks: acks.map(() => false) };
+        return { ...(await this.exchange([], workers, options)), acks: acks.map(() => false) };
       } else {
         this.logger.warn({ consumer: this.id }, `consumer ${this.id} was not registered (presumed dead; its tasks went back to the queue); registered again`);
       }

@@ -159,6 +159,15 @@ export interface QueueKeys extends RecordKeys {
    * them is idempotent, so a notice carried twice does no harm.
    */
   readonly flowOutbox: string;
+  /**
+   * List of the consumers waiting for work: those whose last fetch emptied the
+   * ready list while they still had idle sub-workers (fetch pushes one to the
+   * tail, once). An enqueue pops as many as it made tasks ready, newest first,
+   * and its wake message names them: only they fetch, not every idle pool.
+   * A fetch that leaves a consumer without idle sub-workers, its unregister and
+   * the janitor's recovery of a dead one take it out.
+   */
+  readonly waiters: string;
   /** Key of the janitor's distributed mutex (redis-semaphore). */
   readonly janitorLock: string;
   /** Pub/sub channel on which every status change is published. */
@@ -230,6 +239,7 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_KEY_PREFIX): Q
     throughput: `${base}:throughput`,
     flowMembers: `${base}:flow-members`,
     flowOutbox: `${base}:flow-outbox`,
+    waiters: `${base}:waiters`,
     janitorLock: `${base}:janitor`,
     events: `${base}:events`,
     wake: `${base}:wake`,

@@ -2,10 +2,12 @@ import type { Redis } from 'ioredis';
 import { onChannelMessage, onShardResubscribe, subscribeChannels } from '@taskq/queue';
 import type { Logger } from '@taskq/recorder';
 
-/** A queue's two channels (QueueKeys.wake and QueueKeys.control). */
+/** A queue's two channels (QueueKeys.wake and QueueKeys.control), and the pool's consumer id there. */
 export interface QueueChannels {
   readonly wake: string;
   readonly control: string;
+  /** A wake message that names consumers wakes this pool only when it names this one. */
+  readonly consumerId?: string;
 }
 
 /** What one queue's wake messages said so far (see WakeSignal.counts). */
@@ -43,6 +45,10 @@ export class WakeSignal {
   private readonly counts: { wakes: number; announced: number; unknowns: number }[];
   /** Channel -> [queue index, is the control channel]. */
   private readonly byChannel = new Map<string, [number, boolean]>();
+  /** Per queue: this pool's consumer id (undefined: every wake message is for it). */
+  private readonly consumerIds: (string | undefined)[];
+  /** Wake messages that named other consumers, per queue (not counted as wakes). */
+  private readonly skipped: number[];
 
   constructor(
     private readonly subscriber: Redis,
@@ -54,6 +60,8 @@ export class WakeSignal {
     private readonly onReady: () => void = () => undefined,
   ) {
     this.counts = queues.map(() => ({ wakes: 0, announced: 0, unknowns: 0 }));
+    this.consumerIds = queues.map((q) => q.consumerId);
+    this.skipped = queues.map(() => 0);
     queues.forEach((q, i) => {
       this.byChannel.set(q.wake, [i, false]);
       this.byChannel.set(q.control, [i, true]);
@@ -93,10 +101,26 @@ export class WakeSignal {
     return this.counts[index].wakes;
   }
 
+  /** Wake messages of queue `index` that named other consumers only, so this pool did not fetch. */
+  skippedOf(index: number): number {
+    return this.skipped[index] ?? 0;
+  }
+
   private wake(index: number, message: string | undefined): void {
     const c = this.counts[index];
+    let count = message;
+    // '<count> <consumer> ...': an enqueue woke the consumers waiting for work that it names
+    const named = message === undefined ? null : /^(\d{1,9}) (.+)$/.exec(message);
+    if (named) {
+      const me = this.consumerIds[index];
+      if (me !== undefined && !(named[2] ?? '').split(' ').includes(me)) {
+        this.skipped[index] = (this.skipped[index] ?? 0) + 1;
+        return;
+      }
+      count = named[1];
+    }
     c.wakes++;
-    if (message !== undefined && /^\d{1,9}$/.test(message)) c.announced += Number(message);
+    if (count !== undefined && /^\d{1,9}$/.test(count)) c.announced += Number(count);
     else c.unknowns++;
     this.fire();
   }

@@ -98,6 +98,8 @@ interface Part {
   readonly lane: Lane;
   readonly acks: TakenAcks | undefined;
   readonly workers: string[];
+  /** Whether the pool has idle sub-workers not named in this round trip: a queue found empty then lists it as waiting for work. */
+  spare: boolean;
 }
 
 /** The options a pool's QueueClient gets: the first queue served. */
@@ -281,7 +283,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
       }
       // A reconnect (e.g. a Redis restart) may have swallowed the reply of a
       // fetch that ran: reconcile at once rather than at the next periodic check.
-      const channels = this.consumers.map((c) => ({ wake: c.keys.wake, control: c.keys.control }));
+      const channels = this.consumers.map((c) => ({ wake: c.keys.wake, control: c.keys.control, consumerId: c.id }));
       this.wake = new WakeSignal(await this.openSubscriber(), channels, (id, index) => this.cancelLocal(id, index), this.logger, () => {
         this.needsReconcile = true;
       });
@@ -393,8 +395,9 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
           // for the poll interval should the reply never come.
           lane.dryAt = { ...wake.countsOf(lane.index), until: now + this.options.idlePollMs };
         }
-        if (acks || workers.length > 0) parts.push({ lane, acks, workers });
+        if (acks || workers.length > 0) parts.push({ lane, acks, workers, spare: false });
       }
+      for (const part of parts) part.spare = this.idle.length > 0;
       if (parts.length === 0) {
         await wake.wait(this.nextWaitMs(now));
         wake.clear();
@@ -454,9 +457,9 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
   }
 
   /** One queue's part of a round trip; resolves with the error when it failed (else undefined). */
-  private exchangeOf({ lane, acks, workers }: Part): Promise<unknown> {
+  private exchangeOf({ lane, acks, workers, spare }: Part): Promise<unknown> {
     const sentUnder = (this.wake as WakeSignal).countsOf(lane.index);
-    return lane.consumer.exchange(acks?.items ?? [], workers).then(
+    return lane.consumer.exchange(acks?.items ?? [], workers, { spare }).then(
       (fetched: FetchResult) => {
         acks?.settle(fetched.acks);
         for (const task of fetched.tasks) {
