@@ -75,7 +75,9 @@ describe('--help', () => {
     expect(entry(text, '--redis')).toMatch(/\[default: \$REDIS_URL, else an embedded in-memory Redis inside this process\]/);
     expect(entry(text, '--redis')).not.toContain('127.0.0.1:6379');
     expect(entry(text, '--id-prefix')).toMatch(/\[default: "task_" on the embedded Redis, else "task_<run>_"/);
-    expect(text).not.toContain('--wait');
+    // no --wait option (--wait-replicas is another)
+    expect(text).not.toMatch(/^\s+--wait\s/m);
+    expect(entry(text, '--wait-replicas')).toMatch(/Redis WAIT/);
     expect(entry(text, '--concurrency')).toMatch(/sub-workers of the in-process pool .*\[default: "4"\]/);
 
     const demo = AppProcess.start('demo', ['3', '--no-wait']);
