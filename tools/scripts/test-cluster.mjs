@@ -37,6 +37,7 @@ const SINGLE_SERVER = {
   'nx-stop.test.ts': 'Ctrl-C and SIGTERM to npx nx, on a redis-server of its own',
   'out-of-memory.test.ts': 'maxmemory on a redis-server of its own',
   'redis-url.test.ts': "bad URLs, passwords and databases of a redis-server of its own (a cluster URL's errors are in cluster.test)",
+  'sentinel.test.ts': 'starts a Sentinel group of its own (master, replica, 3 sentinels) per test, fails it over and kills its master',
   'wait-replicas.test.ts': 'a master and a replica of its own (--wait-replicas; a cluster of this harness has no replicas)',
 };
 

@@ -143,9 +143,12 @@ export function sentinelClientDefaults(options: RedisOptions): RedisOptions {
 /**
  * Closes the sentinel connections of a client's failoverDetector when the
  * client ends. ioredis closes them on disconnect() only: after quit() they
- * stay subscribed to the sentinels and keep the process from exiting.
+ * stay subscribed to the sentinels and keep the process from exiting. Only
+ * the detector is cleaned up: the connector's own disconnect() would arm its
+ * disconnectTimeout (2 s) for a socket that is closed already, a timer that
+ * kept the process alive 2 s after everything was closed.
  */
 export function releaseSentinelsOnEnd(redis: Redis): void {
   if (!redis.options.failoverDetector) return;
-  redis.on('end', () => (redis as unknown as { connector?: { disconnect?: () => void } }).connector?.disconnect?.());
+  redis.on('end', () => (redis as unknown as { connector?: { failoverDetector?: { cleanup(): void } | null } }).connector?.failoverDetector?.cleanup());
 }

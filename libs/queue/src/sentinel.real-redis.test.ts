@@ -75,6 +75,21 @@ describe('redis+sentinel:// URLs', () => {
     expect((unknown.err as Error).message).toBe(`cannot connect to Redis at ${unknownUrl}: the sentinels watch no master of that name (ERR No such master with that name)`);
     expect(unknown.ms).toBeLessThan(700);
   });
+
+  it('quit() leaves neither a sentinel connection nor a timer behind (the process can exit at once)', async () => {
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const detectorsBefore = await sentinelSubscribers();
+    const timersBefore = timers();
+    const redis = await connectRedisClient(group.url);
+    await redis.set('probe', 'y');
+    await until('its failover detector on the sentinels', async () => (await sentinelSubscribers()) > detectorsBefore);
+    const ended = new Promise((resolve) => redis.once('end', resolve));
+    await redis.quit();
+    await ended;
+    await until('no sentinel connection left by the quit client', async () => (await sentinelSubscribers()) === detectorsBefore);
+    // a disconnect() of the connector after QUIT armed its 2 s disconnectTimeout for a socket closed already: the process lived 2 s on
+    expect(timers()).toBeLessThanOrEqual(timersBefore);
+  });
 });
 
 describe('waitForReplicas', () => {
