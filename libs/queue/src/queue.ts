@@ -35,7 +35,7 @@ import { decodeProgress, type TaskProgress } from './progress';
 import { decodeResult } from './result';
 import { readTaskPage, type ListableStatus, type ListOptions, type TaskPage } from './list';
 import { moveFlowNotices } from './flow/flow-engine';
-import { resolveReplication, waitForReplicas, type ReplicationOptions } from './replication';
+import { linkOf, resolveReplication, waitForReplicas, type ReplicationOptions } from './replication';
 import { NotReplicatedError } from './errors/not-replicated-error';
 
 /** Tasks per enqueue script call; bounds the size of one Redis command. */
@@ -180,6 +180,7 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
     const k = this.keys;
     const keys = scriptKeys('enqueue', k);
     const redis = await this.redis();
+    const link = this.replication === undefined ? undefined : linkOf(redis);
     /** Whether every task of the chunk gets a generated id and is due now: then only the tails are sent. */
     const tailsOnly = (from: number, to: number): boolean => {
       for (let i = from; i < to; i++) if (ids[i] !== '' || dues[i] !== '0') return false;
@@ -237,7 +238,9 @@ export class Queue<T extends TaskTypes = DefaultTasks> extends QueueClient {
     });
     if (this.replication !== undefined && inputs.length > 0) {
       const { replicas, timeoutMs } = this.replication;
-      const confirmed = await waitForReplicas(redis, k.tasks, replicas, timeoutMs);
+      let confirmed = await waitForReplicas(redis, k.tasks, replicas, timeoutMs);
+      // the connection changed between the writes and the WAIT (a failover): its count is of another connection's writes
+      if (linkOf(redis) !== link) confirmed = 0;
       if (confirmed < replicas) {
         const sample = tasks.slice(0, 5).map((t) => t.id).join(', ') + (tasks.length > 5 ? ', …' : '');
         throw new NotReplicatedError(`${tasks.length} task(s) of queue ${k.queue} (${sample})`, confirmed, replicas, timeoutMs, tasks.map((t) => t.id));

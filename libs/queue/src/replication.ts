@@ -25,6 +25,15 @@ export function resolveReplication(options: ReplicationOptions | undefined): Req
 }
 
 /**
+ * The socket a server client sends over now (undefined on a Cluster: one per
+ * node). A WAIT counts only the writes of its own connection: after a
+ * reconnect in between (a failover), the writes went over another one.
+ */
+export function linkOf(redis: RedisClient): unknown {
+  return isClusterClient(redis) ? undefined : (redis as unknown as { stream?: unknown }).stream;
+}
+
+/**
  * Sends WAIT on the connection the writes went over and resolves with how many
  * replicas confirmed them. WAIT covers every earlier write of its connection:
  * on a server, the client's one connection; on a Cluster, the connection to

@@ -121,6 +121,28 @@ describe('waitForReplicas', () => {
     expect((await queue.status('w1'))?.status).toBe('Queued');
   });
 
+  it('does not take a WAIT sent over a new connection (after a reconnect, as at a failover) for a confirmation of writes sent over the old one', async () => {
+    const client = await connectRedisClient(group.url);
+    closers.push(() => client.disconnect());
+    const queue = new Queue({ queue: 'relinked', connection: client, waitForReplicas: { replicas: 1, timeoutMs: 1000 } });
+    closers.push(() => queue.close());
+    const target = client as unknown as { wait: (...args: unknown[]) => Promise<number>; disconnect: (reconnect: boolean) => void; once: (event: string, fn: () => void) => void };
+    const wait = target.wait.bind(client);
+    let reconnected = false;
+    target.wait = async (...args: unknown[]) => {
+      // the connection drops after the enqueue went out; the WAIT goes over the new one, which wrote nothing
+      const ready = new Promise<void>((resolve) => target.once('ready', resolve));
+      target.disconnect(true);
+      await ready;
+      reconnected = true;
+      return wait(...args);
+    };
+    const { err } = await failure(queue.enqueue({ id: 'relinked-1', type: 'noop', payload: null }));
+    expect(reconnected).toBe(true);
+    expect(err).toBeInstanceOf(NotReplicatedError);
+    expect(err).toMatchObject({ replicas: 0, wanted: 1, taskIds: ['relinked-1'] });
+  });
+
   it('refuses a bad setting at once', () => {
     expect(() => new Queue({ connection: group.url, waitForReplicas: { replicas: 0 } })).toThrow('waitForReplicas.replicas must be an integer of 1 or more, got 0');
     expect(() => new Queue({ connection: group.url, waitForReplicas: { replicas: 1, timeoutMs: -1 } })).toThrow('waitForReplicas.timeoutMs must be an integer of 0 or more, got -1');
