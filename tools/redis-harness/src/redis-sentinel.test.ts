@@ -26,6 +26,8 @@ describe('startRedisSentinel', () => {
     expect(await group.masterPort()).toBe(second.port);
     await expect(respCommand(first.port, ['SET', 'k', 'w'])).rejects.toThrow(/^READONLY/);
     expect(await respCommand(second.port, ['SET', 'k', 'w'])).toBe('OK');
+    // replicated before the crash (else the crash may lose it: replication is asynchronous)
+    expect(await respCommand(second.port, ['WAIT', '1', '5000'])).toBe(1);
 
     const crash = await group.killMaster();
     expect(crash).toMatchObject({ from: second.port, to: first.port });
