@@ -6,10 +6,12 @@ describe('parseArgs', () => {
     const { plan, out, progress } = parseArgs([]);
     expect(plan).toMatchObject({ ...FULL_SIZES, smoke: false });
     expect(plan.systems).toEqual(['taskq', 'bullmq', 'bee-queue']);
-    expect(plan.scenarios).toEqual(['enqueue', 'drain', 'weighted', 'cluster', 'latency', 'memory', 'scale']);
+    expect(plan.scenarios).toEqual(['enqueue', 'drain', 'weighted', 'cluster', 'replicas', 'latency', 'memory', 'scale']);
     expect(plan.n).toBe(50_000);
     expect(plan.weightedN).toBe(50_000);
     expect(plan.clusterN).toBe(50_000);
+    expect(plan.replicasN).toBe(10_000);
+    expect(plan.replicasDownN).toBe(100);
     expect(plan.scaleSizes).toEqual([10_000, 100_000, 1_000_000]);
     expect(out).toBeUndefined();
     expect(progress).toBe(true);
@@ -22,6 +24,8 @@ describe('parseArgs', () => {
     expect(parseArgs(['--smoke', '--weighted-n', '900']).plan).toMatchObject({ weightedN: 900, n: SMOKE_SIZES.n });
     expect(parseArgs(['--smoke']).plan.clusterN).toBe(2000);
     expect(parseArgs(['--smoke', '--cluster-n', '600']).plan).toMatchObject({ clusterN: 600, weightedN: SMOKE_SIZES.weightedN });
+    expect(parseArgs(['--smoke']).plan).toMatchObject({ replicasN: 500, replicasDownN: 10 });
+    expect(parseArgs(['--smoke', '--replicas-n', '300', '--replicas-down-n', '4']).plan).toMatchObject({ replicasN: 300, replicasDownN: 4, n: SMOKE_SIZES.n });
   });
 
   it('--only and --scenarios filter, keeping the run order whatever order they are given in', () => {
@@ -49,6 +53,8 @@ describe('parseArgs', () => {
     [['--n', '1.5'], /--n must be a whole number/],
     [['--weighted-n', '0'], /--weighted-n must be a whole number >= 1/],
     [['--cluster-n', '2'], /--cluster-n must be a whole number >= 3/],
+    [['--replicas-n', '0'], /--replicas-n must be a whole number >= 1/],
+    [['--replicas-down-n', '2.5'], /--replicas-down-n must be a whole number >= 1/],
     [['--latency-rate', '200000'], /at most 100000/],
     [['--frobnicate'], /Unknown argument/i],
   ])('rejects %j with a UsageError', (argv, message) => {

@@ -50,13 +50,14 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     .usage(
       '$0 [options]\n\n' +
         'Runs taskq, BullMQ and bee-queue one after another on one private redis-server (the cluster ' +
-        'scenario also on a private Redis Cluster of 3 masters) and prints a table, one JSON line per ' +
+        'scenario also on a private Redis Cluster of 3 masters, the replicas scenario on a private master ' +
+        'with one replica) and prints a table, one JSON line per ' +
         'system and scenario, and PASS/FAIL per target. Exit 0 when every run completed without losing ' +
         'a task (targets do not change the exit code); 1 when a system failed or lost tasks; 2 on bad ' +
         'usage; 130 when interrupted.',
     )
     .option('smoke', { type: 'boolean', default: false, describe: 'small sizes (CI): checks that everything runs; targets are not judged' })
-    .option('repeat', { type: 'number', describe: 'runs of each enqueue/drain/weighted/cluster/scale measurement (median reported)', defaultDescription: '3; smoke 1' })
+    .option('repeat', { type: 'number', describe: 'runs of each enqueue/drain/weighted/cluster/replicas/scale measurement (median reported)', defaultDescription: '3; smoke 1' })
     .option('only', {
       type: 'string',
       describe: `systems to run, comma-separated (${SYSTEMS.join(',')}; drain only: the lean references ${REFERENCE_SYSTEMS.join(',')})`,
@@ -66,6 +67,8 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     .option('n', { type: 'number', describe: 'tasks per enqueue and drain run', defaultDescription: '50000; smoke 2000' })
     .option('weighted-n', { type: 'number', describe: 'weighted: tasks per run, over the three queues', defaultDescription: '50000; smoke 2000' })
     .option('cluster-n', { type: 'number', describe: 'cluster: tasks per run, in total (1 queue on 1 node, or 3 queues)', defaultDescription: '50000; smoke 2000' })
+    .option('replicas-n', { type: 'number', describe: 'replicas: tasks per run and mode, one enqueue at a time and again in batches of 100', defaultDescription: '10000; smoke 500' })
+    .option('replicas-down-n', { type: 'number', describe: 'replicas: single enqueues with the replica stopped (~50 ms or more each)', defaultDescription: '100; smoke 10' })
     .option('latency-rate', { type: 'number', describe: 'latency: tasks per second', defaultDescription: '1000; smoke 200' })
     .option('latency-ms', { type: 'number', describe: 'latency: producer run time, ms', defaultDescription: '10000; smoke 2000' })
     .option('memory-n', { type: 'number', describe: 'memory: tasks queued', defaultDescription: '100000; smoke 5000' })
@@ -81,6 +84,8 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     concurrency: sizes.concurrency,
     weightedN: wholeAtLeast('weighted-n', a['weighted-n'] ?? sizes.weightedN, 1),
     clusterN: wholeAtLeast('cluster-n', a['cluster-n'] ?? sizes.clusterN, 3),
+    replicasN: wholeAtLeast('replicas-n', a['replicas-n'] ?? sizes.replicasN, 1),
+    replicasDownN: wholeAtLeast('replicas-down-n', a['replicas-down-n'] ?? sizes.replicasDownN, 1),
     latencyRate: wholeAtLeast('latency-rate', a['latency-rate'] ?? sizes.latencyRate, 1),
     latencyMs: wholeAtLeast('latency-ms', a['latency-ms'] ?? sizes.latencyMs, 1),
     memoryN: wholeAtLeast('memory-n', a['memory-n'] ?? sizes.memoryN, 1),

@@ -7,7 +7,7 @@ export const REFERENCE_SYSTEMS: readonly LeanSystem[] = LEAN_SYSTEMS;
 export type SystemName = (typeof SYSTEMS)[number] | LeanSystem;
 
 /** The scenarios, in the order they run. */
-export const SCENARIOS = ['enqueue', 'drain', 'weighted', 'cluster', 'latency', 'memory', 'scale'] as const;
+export const SCENARIOS = ['enqueue', 'drain', 'weighted', 'cluster', 'replicas', 'latency', 'memory', 'scale'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Systems the scale scenario runs: it is taskq's own check that cost per task stays flat. */
@@ -21,6 +21,10 @@ export const SCALE_SYSTEMS: readonly SystemName[] = ['taskq'];
 const NOT_APPLICABLE: Partial<Record<ScenarioName, Partial<Record<SystemName, string>>>> = {
   weighted: { 'bee-queue': 'bee-queue has no job priorities (and no worker over several queues)' },
   cluster: { 'bee-queue': 'bee-queue has no Redis Cluster support (its client is node-redis 3, which follows no MOVED redirection)' },
+  replicas: {
+    bullmq: 'BullMQ has no option to wait for replicas after adding a job (it sends no WAIT)',
+    'bee-queue': 'bee-queue has no option to wait for replicas after saving a job (it sends no WAIT)',
+  },
 };
 
 /** Why `system` does not run `scenario`, or undefined when it does. */

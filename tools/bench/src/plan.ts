@@ -4,7 +4,7 @@ import type { ScenarioName, SystemName } from './names';
 export interface BenchPlan {
   /** Tasks per enqueue and drain run. Full 50,000; smoke 2,000. */
   readonly n: number;
-  /** Runs of each enqueue, drain, weighted, cluster and scale measurement; the median is reported. Full 3; smoke 1. */
+  /** Runs of each enqueue, drain, weighted, cluster, replicas (replica up) and scale measurement; the median is reported. Full 3; smoke 1. */
   readonly repeat: number;
   /** Sub-workers (BullMQ/bee-queue concurrency) of the one worker process. 50. */
   readonly concurrency: number;
@@ -12,6 +12,13 @@ export interface BenchPlan {
   readonly weightedN: number;
   /** Tasks per cluster run, in total (one queue, or three with a third each). Full 50,000; smoke 2,000. */
   readonly clusterN: number;
+  /**
+   * Replicas scenario: tasks per run and mode, enqueued one at a time, and
+   * again in batches of 100. Full 10,000; smoke 500.
+   */
+  readonly replicasN: number;
+  /** Replicas scenario: single enqueues made with the replica stopped (each waits out its 50 ms timeout). Full 100; smoke 10. */
+  readonly replicasDownN: number;
   /** Latency scenario: tasks per second, enqueued one at a time. Full 1,000; smoke 200. */
   readonly latencyRate: number;
   /** Latency scenario: how long the producer runs, ms. Full 10,000; smoke 2,000. */
@@ -36,6 +43,8 @@ export const FULL_SIZES: Sizes = {
   concurrency: 50,
   weightedN: 50_000,
   clusterN: 50_000,
+  replicasN: 10_000,
+  replicasDownN: 100,
   latencyRate: 1000,
   latencyMs: 10_000,
   memoryN: 100_000,
@@ -49,6 +58,8 @@ export const SMOKE_SIZES: Sizes = {
   concurrency: 50,
   weightedN: 2000,
   clusterN: 2000,
+  replicasN: 500,
+  replicasDownN: 10,
   latencyRate: 200,
   latencyMs: 2000,
   memoryN: 5000,

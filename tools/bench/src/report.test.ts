@@ -1,6 +1,6 @@
 import { parseArgs } from './args';
 import { formatTable, jsonLines, notApplicableLines } from './report';
-import { cluster, latency, memory, tput } from './test-support/results';
+import { cluster, latency, memory, replicaDown, replicasUp, tput } from './test-support/results';
 
 const plan = parseArgs(['--scenarios', 'drain,latency,memory,scale', '--scale-sizes', '100k,1m']).plan;
 
@@ -113,6 +113,42 @@ describe('formatTable with the cluster scenario', () => {
     expect(without[4]).toMatch(/30,000\s+ERROR\s+n\/a$/);
     expect(without[6]).toMatch(/0\.50x\s+ERROR\s+n\/a$/);
     expect(without.some((l) => l.includes('CPU'))).toBe(false);
+  });
+});
+
+describe('formatTable with the replicas scenario', () => {
+  const plan = parseArgs(['--scenarios', 'replicas', '--replicas-n', '4000', '--replicas-down-n', '50']).plan;
+  const na = [
+    { bench: 'replicas' as const, system: 'bullmq' as const, n: 4000, reason: 'no WAIT' },
+    { bench: 'replicas' as const, system: 'bee-queue' as const, n: 4000, reason: 'no WAIT' },
+  ];
+  const lines = formatTable(plan, [replicasUp('off', 0.4, 2, 60_000), replicasUp('wait-1', 0.6, 3, 30_000), replicaDown(100.4, 101.25)], [], na);
+
+  it('has the single enqueue per mode, then { replicas: 1 } over off, taskq only, the peers n/a and no peer ratio', () => {
+    expect(lines[2]).toMatch(/^replicas\s+one enqueue at a time, p50 \/ p99 ms, waitForReplicas off \(n=4,000, median of 3\)\s+0\.40 \/ 2\.00\s+n\/a\s+n\/a$/);
+    expect(lines[3]).toMatch(/^replicas\s+one enqueue at a time, p50 \/ p99 ms, \{ replicas: 1 \}\s+0\.60 \/ 3\.00\s+n\/a\s+n\/a$/);
+    expect(lines[4]).toMatch(/^replicas\s+one enqueue at a time, \{ replicas: 1 \} \/ waitForReplicas off, p50 \/ p99\s+1\.50x \/ 1\.50x\s+n\/a\s+n\/a$/);
+  });
+
+  it('then the batches of 100 per mode and their ratio', () => {
+    expect(lines[5]).toMatch(/^replicas\s+enqueueMany by 100, tasks\/s, waitForReplicas off \(n=4,000, median of 3\)\s+60,000\s+n\/a\s+n\/a$/);
+    expect(lines[6]).toMatch(/^replicas\s+enqueueMany by 100, tasks\/s, \{ replicas: 1 \}\s+30,000\s+n\/a\s+n\/a$/);
+    expect(lines[7]).toMatch(/^replicas\s+enqueueMany by 100, \{ replicas: 1 \} \/ waitForReplicas off\s+0\.50x\s+n\/a\s+n\/a$/);
+  });
+
+  it('then what a refused enqueue took with the replica stopped', () => {
+    expect(lines[8]).toMatch(/^replicas\s+replica stopped, \{ replicas: 1, timeoutMs: 50 \}: ms to NotReplicatedError, p50 \/ p99 \(n=50\)\s+100\.40 \/ 101\.25\s+n\/a\s+n\/a$/);
+    expect(lines).toHaveLength(9);
+  });
+
+  it('shows ERROR in every row when taskq failed, and - where a figure is missing', () => {
+    const errors = [{ bench: 'replicas' as const, system: 'taskq' as const, n: 4000, error: 'wait-1: lost' }];
+    const failed = formatTable(plan, [replicasUp('off', 0.4, 2, 60_000)], errors, na);
+    expect(failed[2]).toMatch(/0\.40 \/ 2\.00\s+n\/a\s+n\/a$/);
+    expect(failed[3]).toMatch(/ERROR\s+n\/a\s+n\/a$/);
+    expect(failed[8]).toMatch(/ERROR\s+n\/a\s+n\/a$/);
+    const onlyTaskq = parseArgs(['--only', 'taskq', '--scenarios', 'replicas']).plan;
+    expect(formatTable(onlyTaskq, [], [])[2]).toMatch(/\s+-$/);
   });
 });
 

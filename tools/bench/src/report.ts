@@ -1,7 +1,8 @@
 import { BASELINE_LAYOUT, CLUSTER_LAYOUTS } from './cluster';
 import type { SystemName } from './names';
 import type { BenchPlan } from './plan';
-import { jsonRecord, ratiosOf, type BenchResult, type NotApplicable, type RunError } from './results';
+import { REPLICA_DOWN, REPLICAS_BASELINE, REPLICAS_BATCH, REPLICAS_MODES } from './replicas';
+import { jsonRecord, ratiosOf, type BenchResult, type NotApplicable, type ReplicaDownResult, type ReplicasResult, type RunError } from './results';
 import { ratio } from './stats';
 import { WEIGHTED_QUEUES } from './weighted';
 
@@ -83,6 +84,8 @@ export function formatTable(
       rows.push(row('weighted', metric, sys, of('weighted'), tput, int, results, errors, notApplicable));
     } else if (scenario === 'cluster') {
       rows.push(...clusterRows(plan, results, errors, notApplicable));
+    } else if (scenario === 'replicas') {
+      rows.push(...replicasRows(plan, results, errors, notApplicable));
     } else if (scenario === 'latency') {
       const label = `${plan.latencyRate}/s for ${plan.latencyMs / 1000} s`;
       const lat = (key: 'p50Ms' | 'p99Ms'): Pick => (r) => (r.bench === 'latency' ? r[key] : undefined);
@@ -155,6 +158,63 @@ function clusterRows(plan: BenchPlan, results: readonly BenchResult[], errors: r
     const metric = `CPU µs/task redis + workers, cores busy (${layout.label})`;
     rows.push({ scenario: 'cluster', metric, cells: cellsOf('cluster', sys, (system) => cpu(of(system)), errors, notApplicable), vsBullmq: '', vsBee: '' });
   }
+  return rows;
+}
+
+/**
+ * The replicas scenario's rows (taskq only; the peers n/a): per mode, the
+ * single enqueue's p50 / p99 and the batches' tasks/s, each followed by the
+ * ratio of `{ replicas: 1 }` to off; then the time a refused enqueue took
+ * with the replica stopped.
+ */
+function replicasRows(plan: BenchPlan, results: readonly BenchResult[], errors: readonly RunError[], notApplicable: readonly NotApplicable[]): Row[] {
+  const sys = plan.systems;
+  const textRow = (metric: string, text: (system: SystemName) => string | undefined): Row => ({
+    scenario: 'replicas',
+    metric,
+    cells: cellsOf('replicas', sys, text, errors, notApplicable),
+    vsBullmq: '',
+    vsBee: '',
+  });
+  const up = (mode: string) => (system: SystemName): ReplicasResult | undefined =>
+    results.find((r): r is ReplicasResult => r.bench === 'replicas' && r.mode === mode && r.system === system);
+  const others = REPLICAS_MODES.filter((m) => m.name !== REPLICAS_BASELINE);
+  const baseline = REPLICAS_MODES.find((m) => m.name === REPLICAS_BASELINE)?.label ?? REPLICAS_BASELINE;
+  const ratioOf = (r: ReplicasResult | undefined, key: 'p50VsOff' | 'p99VsOff' | 'batchVsOff'): string => times(r ? ratiosOf(r, results)[key] : undefined);
+  const rows: Row[] = [];
+  const size = `n=${int(plan.replicasN)}, median of ${plan.repeat}`;
+  REPLICAS_MODES.forEach((mode, i) => {
+    const metric = `one enqueue at a time, p50 / p99 ms, ${mode.label}${i === 0 ? ` (${size})` : ''}`;
+    rows.push(textRow(metric, (s) => {
+      const r = up(mode.name)(s);
+      return r && `${ms(r.p50Ms)} / ${ms(r.p99Ms)}`;
+    }));
+  });
+  for (const mode of others) {
+    rows.push(textRow(`one enqueue at a time, ${mode.label} / ${baseline}, p50 / p99`, (s) => {
+      const r = up(mode.name)(s);
+      return r && `${ratioOf(r, 'p50VsOff')} / ${ratioOf(r, 'p99VsOff')}`;
+    }));
+  }
+  REPLICAS_MODES.forEach((mode, i) => {
+    const metric = `enqueueMany by ${REPLICAS_BATCH}, tasks/s, ${mode.label}${i === 0 ? ` (${size})` : ''}`;
+    rows.push(textRow(metric, (s) => {
+      const r = up(mode.name)(s);
+      return r && int(r.batchTasksPerSec);
+    }));
+  });
+  for (const mode of others) {
+    rows.push(textRow(`enqueueMany by ${REPLICAS_BATCH}, ${mode.label} / ${baseline}`, (s) => {
+      const r = up(mode.name)(s);
+      return r && ratioOf(r, 'batchVsOff');
+    }));
+  }
+  const down = (system: SystemName): ReplicaDownResult | undefined =>
+    results.find((r): r is ReplicaDownResult => r.bench === 'replicas' && r.mode === REPLICA_DOWN.name && r.system === system);
+  rows.push(textRow(`${REPLICA_DOWN.label}: ms to NotReplicatedError, p50 / p99 (n=${int(plan.replicasDownN)})`, (s) => {
+    const r = down(s);
+    return r && `${ms(r.p50Ms)} / ${ms(r.p99Ms)}`;
+  }));
   return rows;
 }
 

@@ -1,5 +1,5 @@
 import { headline, jsonRecord, ratiosOf } from './results';
-import { cluster, latency, memory, tput } from './test-support/results';
+import { cluster, latency, memory, replicaDown, replicasUp, tput } from './test-support/results';
 
 describe('ratiosOf', () => {
   it('gives every system its headline against BullMQ and bee-queue in the same scenario', () => {
@@ -59,6 +59,60 @@ describe('ratiosOf in the cluster scenario', () => {
       benchUsPerTask: 0.5,
       coresBusy: 1.235,
       ratioVsOneNode: 0.75,
+    });
+  });
+});
+
+describe('ratiosOf in the replicas scenario', () => {
+  const off = replicasUp('off', 0.4, 2, 60_000);
+  const wait = replicasUp('wait-1', 0.6, 3, 30_000);
+  const down = replicaDown(100.4, 101);
+
+  it('compares { replicas: 1 } with the same system without the WAIT, figure by figure, and no peer', () => {
+    const r = ratiosOf(wait, [off, wait, down]);
+    expect(r).toEqual({ p50VsOff: expect.closeTo(1.5, 10) as number, p99VsOff: 1.5, batchVsOff: 0.5, p50AddedMs: expect.closeTo(0.2, 10) as number });
+  });
+
+  it('gives the baseline and the replica-down figures no ratio, and none without the baseline', () => {
+    expect(ratiosOf(off, [off, wait, down])).toEqual({});
+    expect(ratiosOf(down, [off, wait, down])).toEqual({});
+    expect(ratiosOf(wait, [wait])).toEqual({});
+  });
+
+  it('has the median enqueue as headline, lower being better', () => {
+    expect(headline(down)).toEqual({ metric: 'p50Ms', value: 100.4, higherIsBetter: false });
+  });
+
+  it('writes the mode, the option, every run and the ratios in its JSON record', () => {
+    expect(jsonRecord(wait, [off, wait])).toEqual({
+      bench: 'replicas',
+      system: 'taskq',
+      n: 10_000,
+      mode: 'wait-1',
+      waitForReplicas: { replicas: 1 },
+      batch: 100,
+      p50Ms: 0.6,
+      p99Ms: 3,
+      batchTasksPerSec: 30_000,
+      runsP50Ms: [0.6],
+      runsP99Ms: [3],
+      runsBatchTasksPerSec: [30_000],
+      p50VsOff: 1.5,
+      p99VsOff: 1.5,
+      batchVsOff: 0.5,
+      p50AddedMs: 0.2,
+    });
+    expect(jsonRecord(down, [off, wait, down])).toEqual({
+      bench: 'replicas',
+      system: 'taskq',
+      n: 100,
+      mode: 'replica-down',
+      waitForReplicas: { replicas: 1, timeoutMs: 50 },
+      p50Ms: 100.4,
+      p99Ms: 101,
+      minMs: 50.2,
+      maxMs: 101,
+      rejected: 100,
     });
   });
 });

@@ -1,6 +1,7 @@
 import type { ClusterLayoutName, CpuPerTask } from './cluster';
 import { BASELINE_LAYOUT } from './cluster';
 import type { ScenarioName, SystemName } from './names';
+import { REPLICAS_BASELINE, replicasRatios, type ReplicasModeName, type ReplicasRatios, type ReplicasSummary, type WaitOption } from './replicas';
 import { ratio } from './stats';
 
 /** enqueue, drain, weighted and scale: tasks per second, the median of `runs`. */
@@ -59,7 +60,43 @@ export interface ClusterResult extends Partial<CpuPerTask> {
   readonly runs: readonly number[];
 }
 
-export type BenchResult = ThroughputResult | LatencyResult | MemoryResult | ClusterResult;
+/**
+ * replicas, replica up: one mode (waitForReplicas off, or `{ replicas: 1 }`)
+ * on a master with one replica. `n` tasks enqueued one at a time (p50 and
+ * p99 ms per enqueue), and `n` in batches of 100 (tasks/s); each figure the
+ * median over the runs.
+ */
+export interface ReplicasResult extends ReplicasSummary {
+  readonly bench: 'replicas';
+  readonly system: SystemName;
+  readonly n: number;
+  readonly mode: ReplicasModeName;
+  /** The Queue option of this mode; absent when off. */
+  readonly waitForReplicas?: WaitOption;
+  /** Tasks per enqueueMany call in the batched part. */
+  readonly batch: number;
+}
+
+/**
+ * replicas, replica stopped: `n` single enqueues with `{ replicas: 1,
+ * timeoutMs }`, each of which rejected with NotReplicatedError; ms until it did.
+ */
+export interface ReplicaDownResult {
+  readonly bench: 'replicas';
+  readonly system: SystemName;
+  /** Enqueues made (every one rejected). */
+  readonly n: number;
+  readonly mode: 'replica-down';
+  readonly waitForReplicas: Required<WaitOption>;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+  /** Enqueues that rejected with NotReplicatedError (0 replicas confirmed): all n, or the run is an error. */
+  readonly rejected: number;
+}
+
+export type BenchResult = ThroughputResult | LatencyResult | MemoryResult | ClusterResult | ReplicasResult | ReplicaDownResult;
 
 /** A run that threw or lost tasks; the bench goes on with the next one and exits 1 at the end. */
 export interface RunError {
@@ -84,13 +121,20 @@ export function headline(result: BenchResult): { metric: string; value: number; 
       return { metric: 'p99Ms', value: result.p99Ms, higherIsBetter: false };
     case 'memory':
       return { metric: 'bytesPerTask', value: result.bytesPerTask, higherIsBetter: false };
+    case 'replicas':
+      // a single enqueue's median time (with the replica up), or its time to be refused (replica down)
+      return { metric: 'p50Ms', value: result.p50Ms, higherIsBetter: false };
     default:
       return { metric: 'tasksPerSec', value: result.tasksPerSec, higherIsBetter: true };
   }
 }
 
-/** Ratios of a result's headline against the peers' in the same scenario (scale: against the next smaller size). */
-export interface Ratios {
+/**
+ * Ratios of a result's headline against the peers' in the same scenario
+ * (scale: against the next smaller size; replicas: each of its figures
+ * against the same system with waitForReplicas off).
+ */
+export interface Ratios extends ReplicasRatios {
   readonly ratioVsBullmq?: number;
   readonly ratioVsBeeQueue?: number;
   /** scale only: tasks/s at this size / tasks/s at the next smaller size. */
@@ -101,6 +145,12 @@ export interface Ratios {
 
 export function ratiosOf(result: BenchResult, all: readonly BenchResult[]): Ratios {
   const value = headline(result).value;
+  if (result.bench === 'replicas') {
+    // taskq only (the peers have no such option): each mode against the same system without the WAIT
+    if (result.mode === 'replica-down' || result.mode === REPLICAS_BASELINE) return {};
+    const off = all.find((r): r is ReplicasResult => r.bench === 'replicas' && r.mode === REPLICAS_BASELINE && r.system === result.system);
+    return replicasRatios(result, off);
+  }
   if (result.bench === 'scale') {
     const smaller = all
       .filter((r): r is ThroughputResult => r.bench === 'scale' && r.system === result.system && r.n < result.n)

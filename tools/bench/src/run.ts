@@ -9,6 +9,7 @@ import { runDrain } from './scenarios/drain';
 import { runEnqueue } from './scenarios/enqueue';
 import { runLatency } from './scenarios/latency';
 import { runMemory } from './scenarios/memory';
+import { runReplicas } from './scenarios/replicas';
 import { runWeighted } from './scenarios/weighted';
 import { median } from './stats';
 
@@ -112,6 +113,9 @@ export async function runBench(ctx: BenchContext, progress: Progress, signal: Ab
       }
       case 'cluster':
         await runCluster(ctx, applicable('cluster', plan.clusterN), progress, out, signal);
+        break;
+      case 'replicas':
+        await runReplicas(ctx, applicable('replicas', plan.replicasN), progress, out, signal);
         break;
       case 'latency': {
         const n = Math.round((plan.latencyRate * plan.latencyMs) / 1000);

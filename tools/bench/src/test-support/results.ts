@@ -1,6 +1,7 @@
 import type { ClusterLayoutName, CpuPerTask } from '../cluster';
 import type { SystemName } from '../names';
-import type { BenchResult, ClusterResult, LatencyResult, MemoryResult, ThroughputResult } from '../results';
+import type { ReplicasModeName } from '../replicas';
+import type { BenchResult, ClusterResult, LatencyResult, MemoryResult, ReplicaDownResult, ReplicasResult, ThroughputResult } from '../results';
 
 /** Builders of result records for the unit tests. */
 export const tput = (bench: ThroughputResult['bench'], system: SystemName, tasksPerSec: number, n = 50_000): ThroughputResult => ({
@@ -44,6 +45,34 @@ export const cluster = (system: SystemName, layout: ClusterLayoutName, tasksPerS
   usPerTask: 1e6 / tasksPerSec,
   runs: [tasksPerSec],
   ...cpu,
+});
+
+export const replicasUp = (mode: ReplicasModeName, p50Ms: number, p99Ms: number, batchTasksPerSec: number, system: SystemName = 'taskq'): ReplicasResult => ({
+  bench: 'replicas',
+  system,
+  n: 10_000,
+  mode,
+  ...(mode === 'off' ? {} : { waitForReplicas: { replicas: 1 } }),
+  batch: 100,
+  p50Ms,
+  p99Ms,
+  batchTasksPerSec,
+  runsP50Ms: [p50Ms],
+  runsP99Ms: [p99Ms],
+  runsBatchTasksPerSec: [batchTasksPerSec],
+});
+
+export const replicaDown = (p50Ms: number, p99Ms: number, system: SystemName = 'taskq'): ReplicaDownResult => ({
+  bench: 'replicas',
+  system,
+  n: 100,
+  mode: 'replica-down',
+  waitForReplicas: { replicas: 1, timeoutMs: 50 },
+  p50Ms,
+  p99Ms,
+  minMs: p50Ms / 2,
+  maxMs: p99Ms,
+  rejected: 100,
 });
 
 export type { BenchResult };
