@@ -11,7 +11,10 @@ export interface RedisSentinelOptions {
   readonly sentinels?: number;
   /** Sentinels that must agree the master is down before a failover. Default 2. */
   readonly quorum?: number;
-  /** `down-after-milliseconds`: how long the master may not answer before a sentinel thinks it down. Default 1000. */
+  /**
+   * `down-after-milliseconds`: how long the master may not answer before a sentinel thinks it down. Default 3000:
+   * with 1000, a loaded CI host (npm test's parallel jest runs on 2 cores) saw failovers nobody asked for.
+   */
   readonly downAfterMs?: number;
   /** `failover-timeout`, ms. Default 3000. */
   readonly failoverTimeoutMs?: number;
@@ -126,7 +129,7 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
   const name = options.name ?? 'mymaster';
   const count = options.sentinels ?? 3;
   const quorum = options.quorum ?? 2;
-  const downAfterMs = options.downAfterMs ?? 1000;
+  const downAfterMs = options.downAfterMs ?? 3000;
   const failoverTimeoutMs = options.failoverTimeoutMs ?? 3000;
   const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
   const started: RedisServer[] = [];
@@ -176,6 +179,12 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       }
     };
     await ready();
+    // and the replica online at the master's offset (a sentinel's first look may have made it sync again)
+    await waitFor('the replica online at the master offset', readyTimeoutMs, async () => {
+      const r = await replication(master.port);
+      const slave = r.get('slave0') ?? '';
+      return /state=online/.test(slave) && slave.includes(`offset=${r.get('master_repl_offset')}`) ? true : undefined;
+    });
 
     const masterPort = async (): Promise<number> => {
       let lastError: unknown;
