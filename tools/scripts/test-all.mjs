@@ -21,6 +21,7 @@ child.on('close', (code) => {
   const { passed, failed, skipped, suites, heldOpen } = totals;
   const skippedText = skipped ? `, ${skipped} skipped` : '';
   const heldText = heldOpen ? `, ${heldOpen} jest run(s) held open after their tests (open handles)` : '';
+  process.stdout.write(totals.failureSummary());
   process.stdout.write(`\n(${suites} jest runs)\ntests: ${passed} passed, ${failed} failed${skippedText}${heldText}\n`);
   process.exit(code !== 0 ? code ?? 1 : failed > 0 || heldOpen > 0 ? 1 : 0);
 });

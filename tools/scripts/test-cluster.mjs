@@ -91,6 +91,7 @@ const passed = totals.passed + (chaosPassed ? 1 : 0);
 const failed = totals.failed + (chaosPassed ? 0 : 1);
 const held = totals.heldOpen ? `, ${totals.heldOpen} jest run(s) held open after their tests (open handles)` : '';
 const skipped = totals.skipped ? `, ${totals.skipped} skipped` : '';
+process.stdout.write(totals.failureSummary());
 process.stdout.write(
   `\n${chaosLine}\n` +
     `chaos --cluster ${chaosPassed ? 'passed' : 'FAILED'} (${seconds(chaosDone - startedAt)}); integration tests on the cluster: ${totals.passed} passed, ${totals.failed} failed (${seconds(Date.now() - chaosDone)}); ` +
