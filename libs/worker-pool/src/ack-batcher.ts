@@ -5,6 +5,8 @@ export type AckCallback = (err: unknown, ok: boolean) => void;
 
 interface PendingAck extends AckItem {
   readonly done: AckCallback;
+  /** performance.now() when it was queued. */
+  readonly queuedAt: number;
 }
 
 /** Tells one ack's outcome; a callback that throws does not keep the others from hearing theirs. */
@@ -54,9 +56,14 @@ export class AckBatcher {
 
   /** ack() with a callback instead of a promise (the pool's hot path). */
   ackWith(id: string, worker: string, token: string, done: AckCallback, result?: string): void {
-    this.pending.push({ id, worker, token, done, result });
+    this.pending.push({ id, worker, token, done, result, queuedAt: performance.now() });
     if (this.direct) this.schedule();
     else this.onQueued();
+  }
+
+  /** performance.now() when the oldest pending ack was queued (none pending: undefined). */
+  oldestQueuedAt(): number | undefined {
+    return this.pending[0]?.queuedAt;
   }
 
   /** Takes up to maxBatch pending acks (none: undefined). */

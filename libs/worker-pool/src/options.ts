@@ -42,6 +42,15 @@ export interface WorkerPoolSettings extends Omit<QueueSelectionOptions, 'queue'>
    * often in case a message was lost, ms. Default 5000.
    */
   readonly idlePollMs?: number;
+  /**
+   * When a task finishes while the pool waits for work (its queue was empty
+   * at its last fetch, and the pool is listed as waiting), its ack — the Done
+   * or Failed record — may wait this long for the pool's next fetch and go in
+   * the same script call: at a trickle of tasks one call per task instead of
+   * two. The record is that much later; a pool that is fetching anyway sends
+   * acks at once. 0: every ack goes at once. Default 2, ms.
+   */
+  readonly ackLingerMs?: number;
   /** Time in-flight tasks get to finish on stop() before they are aborted and put back, ms. Default 25000. */
   readonly graceMs?: number;
   /**
@@ -79,11 +88,17 @@ export interface WorkerPoolOptions<T extends TaskTypes = DefaultTasks> extends W
   readonly handlers?: HandlerMap<T>;
 }
 
+/** Default of WorkerPoolSettings.ackLingerMs. */
+export const DEFAULT_ACK_LINGER_MS = 2;
+/** Most an ack may linger: a Done record later than this would no longer be "as it happens". */
+export const MAX_ACK_LINGER_MS = 1000;
+
 export interface ResolvedPoolOptions {
   readonly concurrency: number;
   readonly heartbeatMs: number;
   readonly heartbeat: HeartbeatMode;
   readonly idlePollMs: number;
+  readonly ackLingerMs: number;
   readonly graceMs: number;
   readonly reconcileMs: number;
   readonly namePrefix: string;
@@ -98,6 +113,7 @@ export function resolvePoolOptions(options: WorkerPoolSettings): ResolvedPoolOpt
     heartbeatMs: options.heartbeatMs ?? 1000,
     heartbeat: options.heartbeat ?? 'thread',
     idlePollMs: options.idlePollMs ?? 5000,
+    ackLingerMs: options.ackLingerMs ?? DEFAULT_ACK_LINGER_MS,
     graceMs: options.graceMs ?? 25_000,
     reconcileMs: options.reconcileMs ?? 5000,
     namePrefix: options.namePrefix ?? 'worker',
@@ -116,6 +132,9 @@ export function resolvePoolOptions(options: WorkerPoolSettings): ResolvedPoolOpt
   }
   if (resolved.heartbeat !== 'thread' && resolved.heartbeat !== 'main') {
     throw new RangeError(`heartbeat must be 'thread' or 'main', got ${JSON.stringify(resolved.heartbeat)}`);
+  }
+  if (!(resolved.ackLingerMs >= 0 && resolved.ackLingerMs <= MAX_ACK_LINGER_MS)) {
+    throw new RangeError(`ackLingerMs must be >= 0 and <= ${MAX_ACK_LINGER_MS}, got ${resolved.ackLingerMs}`);
   }
   if (!(resolved.graceMs >= 0 && resolved.graceMs <= MAX_TIMER_MS)) {
     throw new RangeError(`graceMs must be >= 0 and <= ${MAX_TIMER_MS}, got ${resolved.graceMs}`);

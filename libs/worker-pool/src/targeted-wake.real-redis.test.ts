@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { monitored, startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { Janitor, Queue, queueKeys } from '@taskq/queue';
+import { resolvePoolOptions } from './options';
 import { WorkerPool } from './worker-pool';
 import { waitFor } from './test-support/wait-for';
 
@@ -74,6 +75,88 @@ describe('targeted wake', () => {
     expect(await redis.llen(keys.waiters)).toBe(0);
   }, 60_000);
 
+  /** 8 waiting pools (concurrency 2) with this ackLingerMs; `tasks` enqueued each once the one before ran; fetch-script calls per task. */
+  async function trickle(queue: string, ackLingerMs: number, tasks: number): Promise<{ perTask: number; doneLagMs: number }> {
+    const keys = queueKeys(queue);
+    const ran: string[] = [];
+    const handlerEnd = new Map<string, number>();
+    const pools = Array.from(
+      { length: POOLS },
+      (_, i) =>
+        new WorkerPool({
+          queue,
+          connection: server.url,
+          consumerId: `${queue}-${i}`,
+          concurrency: 2,
+          ackLingerMs,
+          idlePollMs: 60_000,
+          janitor: false,
+          handlers: {
+            noop: (task) => {
+              ran.push(task.id);
+              handlerEnd.set(task.id, Date.now());
+            },
+          },
+        }),
+    );
+    const producer = new Queue({ queue, connection: server.url });
+    try {
+      for (const pool of pools) await pool.start();
+      await waitFor('every pool in the waiters list', async () => (await redis.llen(keys.waiters)) === POOLS);
+      const commands = await monitored(server.url, async () => {
+        for (let i = 0; i < tasks; i++) {
+          await producer.enqueue({ id: `t${i}`, type: 'noop', payload: null });
+          await waitFor(`task t${i} run`, () => ran.includes(`t${i}`), { pollMs: 0 });
+        }
+        await waitFor('every pool waiting again', async () => (await redis.llen(keys.waiters)) === POOLS, { timeoutMs: 10_000 });
+      });
+      // every task Done, the last one's record too although no fetch followed it
+      const last = `t${tasks - 1}`;
+      await waitFor('the last task Done', async () => (await producer.status(last))?.status === 'Done');
+      const statuses = await producer.statuses(Array.from({ length: tasks }, (_, i) => `t${i}`));
+      expect([...statuses.values()].map((r) => r?.status)).toEqual(Array.from({ length: tasks }, () => 'Done'));
+      const doneAt = (await producer.status(last))?.at ?? 0;
+      return { perTask: fetchCalls(commands, queue) / tasks, doneLagMs: doneAt - (handlerEnd.get(last) ?? 0) };
+    } finally {
+      await producer.close();
+      for (const pool of pools) await pool.stop();
+    }
+  }
+
+  it("at a trickle, a waiting pool's ack lingers for its next fetch (one script call per task, not two); the last ack goes after ackLingerMs", async () => {
+    const tasks = 20;
+    const lingering = await trickle('linger-on', 200, tasks);
+    const off = await trickle('linger-off', 0, tasks);
+    console.log(
+      `ack linger: ${lingering.perTask.toFixed(2)} fetch-script calls per task with ackLingerMs 200 (last Done ${lingering.doneLagMs} ms after its handler), ${off.perTask.toFixed(2)} with 0 (${off.doneLagMs} ms)`,
+    );
+    // each task's ack rides with the fetch of the next (the last one's goes alone)
+    expect(lingering.perTask).toBeLessThanOrEqual(1.2);
+    // without lingering: a fetch and an ack-only call per task
+    expect(off.perTask).toBeGreaterThanOrEqual(1.8);
+    // the last ack waited for a fetch that never came, then went on its own
+    expect(lingering.doneLagMs).toBeGreaterThanOrEqual(150);
+    expect(lingering.doneLagMs).toBeLessThan(2000);
+  }, 60_000);
+
+  it('a pool that is not listed as waiting (no idle sub-worker besides the one that fetched) sends its acks at once', async () => {
+    const queue = 'linger-busy';
+    const producer = new Queue({ queue, connection: server.url });
+    let ranAt = 0;
+    // concurrency 1: the fetch that takes the task leaves no sub-worker idle, so the pool is not in the waiters list
+    const pool = new WorkerPool({ queue, connection: server.url, concurrency: 1, ackLingerMs: 1000, janitor: false, handlers: { noop: () => void (ranAt = Date.now()) } });
+    try {
+      await pool.start();
+      await producer.enqueue({ id: 'solo', type: 'noop', payload: null });
+      await waitFor('solo Done', async () => (await producer.status('solo'))?.status === 'Done');
+      const doneAt = (await producer.status('solo'))?.at ?? 0;
+      expect(doneAt - ranAt).toBeLessThan(500);
+    } finally {
+      await producer.close();
+      await pool.stop();
+    }
+  }, 30_000);
+
   it('an enqueue names the waiters it pops in its wake message; a dead waiter is taken out by the janitor', async () => {
     const queue = 'named';
     const keys = queueKeys(queue);
@@ -111,4 +194,10 @@ describe('targeted wake', () => {
       await producer.close();
     }
   }, 30_000);
+
+  it('ackLingerMs defaults to 2 ms and must be between 0 and 1000', () => {
+    expect(resolvePoolOptions({}).ackLingerMs).toBe(2);
+    expect(resolvePoolOptions({ ackLingerMs: 0 }).ackLingerMs).toBe(0);
+    for (const bad of [-1, 1001, NaN]) expect(() => resolvePoolOptions({ ackLingerMs: bad })).toThrow(/^ackLingerMs must be >= 0 and <= 1000, got /);
+  });
 });

@@ -91,6 +91,12 @@ interface Lane {
   dryAt: DryQueue | undefined;
   /** Whether its last fetch found it paused. */
   pausedSeen: boolean;
+  /**
+   * Whether its last round trip left this pool listed as waiting for work in
+   * the queue's waiters list (an enqueue then wakes it by name): only then do
+   * acks linger for the next fetch (see WorkerPoolSettings.ackLingerMs).
+   */
+  waiting: boolean;
 }
 
 /** A lane's part of one round trip: its acks and the sub-workers that ask it for tasks. */
@@ -173,7 +179,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     this.lanes = this.consumers.map((consumer, index) => {
       const acks = new AckBatcher(consumer, 500, () => this.wake?.fire());
       const runner = new TaskRunner(consumer, this.handlers, this.options.backoffStrategies, this.logger, acks, undefined, this.options.progressIntervalMs, this.options.maxResultBytes);
-      const lane: Lane = { index, consumer, acks, runner, running: new RunningTasks(), dryAt: undefined, pausedSeen: false };
+      const lane: Lane = { index, consumer, acks, runner, running: new RunningTasks(), dryAt: undefined, pausedSeen: false, waiting: false };
       consumer.onDataLost((loss) => {
         const ids = lane.running.ids();
         const held = ids.length === 0 ? 'no task was running here' : `the ${ids.length} task(s) running here are unknown to Redis now: they run to their end, but their outcomes cannot be recorded (${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''})`;
@@ -386,9 +392,12 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
       // at most a share of the sub-workers per round trip, so that two are in flight in a busy pool
       const counts = this.allot(now);
       const parts: Part[] = [];
+      let lingerUntil = Infinity;
       for (const lane of this.lanes) {
-        const acks: TakenAcks | undefined = lane.acks.take();
         const workers = counts[lane.index] > 0 ? this.idle.splice(0, counts[lane.index]) : [];
+        const lingering = workers.length === 0 ? this.lingerUntil(lane) : undefined;
+        if (lingering !== undefined) lingerUntil = Math.min(lingerUntil, lingering);
+        const acks: TakenAcks | undefined = lingering === undefined ? lane.acks.take() : undefined;
         if (workers.length > 0 && lane.dryAt) {
           // This fetch answers the wakes seen so far: the next one waits for its
           // reply (which says whether the queue is still dry), for new wakes, or
@@ -399,7 +408,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
       }
       for (const part of parts) part.spare = this.idle.length > 0;
       if (parts.length === 0) {
-        await wake.wait(this.nextWaitMs(now));
+        await wake.wait(Math.min(this.nextWaitMs(now), Math.max(0, Math.ceil(lingerUntil - performance.now()))));
         wake.clear();
         continue;
       }
@@ -407,6 +416,21 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
       this.send(parts);
     }
     await this.exchangesSettled();
+  }
+
+  /**
+   * Until when (performance.now()) a lane's acks may wait for its next fetch,
+   * undefined when they go now: lingering is on, the pool is listed as
+   * waiting for work in the queue (so an enqueue wakes it by name, and the
+   * fetch that follows carries the acks), and the oldest ack is younger than
+   * ackLingerMs.
+   */
+  private lingerUntil(lane: Lane): number | undefined {
+    const linger = this.options.ackLingerMs;
+    if (linger === 0 || !lane.waiting || this.idle.length === 0) return undefined;
+    const oldest = lane.acks.oldestQueuedAt();
+    if (oldest === undefined || performance.now() >= oldest + linger) return undefined;
+    return oldest + linger;
   }
 
   /**
@@ -462,6 +486,13 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     return lane.consumer.exchange(acks?.items ?? [], workers, { spare }).then(
       (fetched: FetchResult) => {
         acks?.settle(fetched.acks);
+        // as fetch.lua decides whether to list this pool in the queue's waiters (KEYS[27])
+        if (workers.length > 0) {
+          const left = fetched.readyLeft ?? (fetched.tasks.length < workers.length ? 0 : 1);
+          lane.waiting = !fetched.paused && left === 0 && (fetched.tasks.length < workers.length || spare);
+        } else if (spare) {
+          lane.waiting = true;
+        }
         for (const task of fetched.tasks) {
           try {
             this.dispatch(lane, task);
@@ -498,6 +529,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
       },
       (err: unknown) => {
         acks?.fail(err); // each task retries its own ack
+        lane.waiting = false;
         this.idle.push(...workers);
         if (workers.length > 0) lane.dryAt = undefined; // not known to be dry: the retry asks for a full share
         return err;
