@@ -106,7 +106,8 @@ describe('a worker serving several queues (the real worker app)', () => {
     for (const [args, message] of cases) {
       const p = AppProcess.start('worker', ['1', ...args, '--redis', url]);
       const exit = await p.waitForExit(10_000);
-      expect({ args, code: exit.code }).toEqual({ args, code: 2 });
+      // the output's tail only when the code is wrong, so that a failure shows what the process printed
+      expect({ args, code: exit.code, output: exit.code === 2 ? '' : p.tail() }).toEqual({ args, code: 2, output: '' });
       expect(p.stderr).toContain(message);
     }
   }, 60_000);
