@@ -16,4 +16,3 @@ export const errorMessage = (err: unknown): string => (err instanceof Error ? `$
 
 /** A whole number with thousands separators: 50,000. */
 export const formatInt = (v: number): string => Math.round(v).toLocaleString('en-US');
-
