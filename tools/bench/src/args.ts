@@ -57,7 +57,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         'usage; 130 when interrupted.',
     )
     .option('smoke', { type: 'boolean', default: false, describe: 'small sizes (CI): checks that everything runs; targets are not judged' })
-    .option('repeat', { type: 'number', describe: 'runs of each enqueue/drain/weighted/cluster/replicas/scale measurement (median reported)', defaultDescription: '3; smoke 1' })
+    .option('repeat', { type: 'number', describe: 'runs of each enqueue/drain/weighted/cluster/replicas/latency/scale measurement (median reported)', defaultDescription: '3; smoke 1' })
     .option('only', {
       type: 'string',
       describe: `systems to run, comma-separated (${SYSTEMS.join(',')}; drain only: the lean references ${REFERENCE_SYSTEMS.join(',')})`,

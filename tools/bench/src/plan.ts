@@ -4,7 +4,7 @@ import type { ScenarioName, SystemName } from './names';
 export interface BenchPlan {
   /** Tasks per enqueue and drain run. Full 50,000; smoke 2,000. */
   readonly n: number;
-  /** Runs of each enqueue, drain, weighted, cluster, replicas (replica up) and scale measurement; the median is reported. Full 3; smoke 1. */
+  /** Runs of each enqueue, drain, weighted, cluster, replicas (replica up), latency and scale measurement; the median is reported. Full 3; smoke 1. */
   readonly repeat: number;
   /** Sub-workers (BullMQ/bee-queue concurrency) of the one worker process. 50. */
   readonly concurrency: number;
@@ -21,7 +21,7 @@ export interface BenchPlan {
   readonly replicasDownN: number;
   /** Latency scenario: tasks per second, enqueued one at a time. Full 1,000; smoke 200. */
   readonly latencyRate: number;
-  /** Latency scenario: how long the producer runs, ms. Full 10,000; smoke 2,000. */
+  /** Latency scenario: how long the producer runs, ms, after each run's warm-up second (latency-runs.ts). Full 10,000; smoke 2,000. */
   readonly latencyMs: number;
   /** Tasks queued for the memory scenario. Full 100,000; smoke 5,000. */
   readonly memoryN: number;

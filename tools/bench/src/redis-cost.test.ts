@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { connectRedis } from '@taskq/queue';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
-import { measureRedisCost, parseCommandStats, parseRedisCostSnapshot, redisCostBetween, redisCostPerTask } from './redis-cost';
+import { measureRedisCost, parseCommandStats, parseRedisCostSnapshot, redisCostBetween, redisCostPerTask, redisCostSummary, tasksPerSecPerRedisCore } from './redis-cost';
 
 describe('parsing INFO', () => {
   const info = [
@@ -53,6 +53,33 @@ describe('parsing INFO', () => {
     expect(cost).toEqual({ cpuUs: 4000, commands: 50, reads: 20, scriptCalls: 26, byCommand: { evalsha: 20, eval: 1, fcall_ro: 5, get: 10 } });
     expect(redisCostPerTask(cost, 10)).toEqual({ redisUsPerTask: 400, redisCommandsPerTask: 5, redisReadsPerTask: 2, redisScriptCallsPerTask: 2.6 });
     expect(() => redisCostPerTask(cost, 0)).toThrow(/tasks must be > 0/);
+  });
+});
+
+describe('over repeated runs', () => {
+  const run = (us: number, commands: number, reads: number, scripts: number) => ({
+    redisUsPerTask: us,
+    redisCommandsPerTask: commands,
+    redisReadsPerTask: reads,
+    redisScriptCallsPerTask: scripts,
+  });
+
+  it('takes the median of each figure on its own, and keeps every run\'s µs per task in run order', () => {
+    const summary = redisCostSummary([run(30, 4, 0.2, 1), run(10, 6, 0.1, 3), run(20, 5, 0.3, 2)]);
+    expect(summary).toEqual({
+      redisUsPerTask: 20,
+      redisCommandsPerTask: 5,
+      redisReadsPerTask: 0.2,
+      redisScriptCallsPerTask: 2,
+      runsRedisUsPerTask: [30, 10, 20],
+    });
+    expect(() => redisCostSummary([])).toThrow(RangeError);
+  });
+
+  it('gives tasks/s per Redis core as 1e6 / µs per task, and none without a measured CPU time', () => {
+    expect(tasksPerSecPerRedisCore(8)).toBe(125_000);
+    expect(tasksPerSecPerRedisCore(0)).toBeUndefined();
+    expect(tasksPerSecPerRedisCore(undefined)).toBeUndefined();
   });
 });
 

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { median } from './stats';
 
 /**
  * What the bench's redis-server has spent so far, read from INFO: its CPU time
@@ -109,4 +110,31 @@ export async function measureRedisCost<T>(admin: Redis, run: () => Promise<T>): 
   const result = await run();
   const after = await redisCostSnapshot(admin);
   return { result, cost: redisCostBetween(before, after) };
+}
+
+/** Redis's cost per task over repeated runs: each figure the median of the runs', and every run's µs per task. */
+export interface RedisCostSummary extends RedisCostPerTask {
+  /** Redis µs per task of every run, in run order. */
+  readonly runsRedisUsPerTask: readonly number[];
+}
+
+/** Each figure's median over the runs (separately: the median µs and the median commands may come from different runs). */
+export function redisCostSummary(runs: readonly RedisCostPerTask[]): RedisCostSummary {
+  if (runs.length === 0) throw new RangeError('redisCostSummary of no runs');
+  const mid = (pick: (c: RedisCostPerTask) => number): number => median(runs.map(pick));
+  return {
+    redisUsPerTask: mid((c) => c.redisUsPerTask),
+    redisCommandsPerTask: mid((c) => c.redisCommandsPerTask),
+    redisReadsPerTask: mid((c) => c.redisReadsPerTask),
+    redisScriptCallsPerTask: mid((c) => c.redisScriptCallsPerTask),
+    runsRedisUsPerTask: runs.map((c) => c.redisUsPerTask),
+  };
+}
+
+/**
+ * Tasks per second one Redis core could serve at this cost, if Redis were the
+ * only limit (issue 18): 1e6 / µs per task; undefined when no CPU was measured.
+ */
+export function tasksPerSecPerRedisCore(redisUsPerTask: number | undefined): number | undefined {
+  return redisUsPerTask !== undefined && redisUsPerTask > 0 && Number.isFinite(redisUsPerTask) ? 1e6 / redisUsPerTask : undefined;
 }

@@ -1,6 +1,6 @@
 import { parseArgs } from './args';
 import { formatTable, jsonLines, notApplicableLines } from './report';
-import { cluster, latency, memory, replicaDown, replicasUp, tput } from './test-support/results';
+import { cluster, latency, memory, redisCost, replicaDown, replicasUp, tput } from './test-support/results';
 
 const plan = parseArgs(['--scenarios', 'drain,latency,memory,scale', '--scale-sizes', '100k,1m']).plan;
 
@@ -43,6 +43,70 @@ describe('formatTable', () => {
   it('shows each scale size with its ratio to the smaller size, peers as -', () => {
     expect(rowOf('scale n=1,000,000', 'tasks/s')).toContain('(0.90 of the smaller n)');
     expect(rowOf('scale n=1,000,000', 'tasks/s')).toMatch(/45,000\s+-\s+-$/);
+  });
+});
+
+describe('formatTable with Redis cost per task', () => {
+  const plan = parseArgs(['--scenarios', 'enqueue,drain,latency', '--repeat', '3']).plan;
+  const results = [
+    tput('enqueue', 'taskq', 300_000, 50_000, redisCost(2.5, 1.02, 0.001, 0.001)),
+    tput('enqueue', 'bullmq', 30_000, 50_000, redisCost(25, 12, 0.02, 0.02)),
+    tput('enqueue', 'bee-queue', 100_000, 50_000, redisCost(5, 3, 0.02, 0)),
+    tput('drain', 'taskq', 60_000, 50_000, { ...redisCost(8, 3.5, 0.083, 0.083), tasksPerSecPerRedisCore: 125_000 }),
+    tput('drain', 'bullmq', 20_000, 50_000, { ...redisCost(40, 14.25, 2.5, 2), tasksPerSecPerRedisCore: 25_000 }),
+    latency('taskq', 1.2, 0.3, 4.5, redisCost(35, 7, 2.5, 1)),
+    latency('bullmq', 3, 0.5, 12, redisCost(70, 20, 5, 3)),
+    latency('bee-queue', 0.8, 0.2, 2, redisCost(28, 9, 3, 1)),
+  ];
+  const errors = [{ bench: 'drain' as const, system: 'bee-queue' as const, n: 50_000, error: 'boom' }];
+  const lines = formatTable(plan, results, errors);
+  const rowOf = (scenario: string, metric: string): string => {
+    const line = lines.find((l) => l.startsWith(`${scenario} `) && l.includes(metric));
+    if (!line) throw new Error(`no row ${scenario} ${metric} in\n${lines.join('\n')}`);
+    return line;
+  };
+
+  it("follows each scenario's own rows with Redis µs, commands, round trips and script calls per task, and taskq's ratios", () => {
+    expect(lines.map((l) => l.split(/\s{2,}/).slice(0, 2).join(' | '))).toEqual([
+      'scenario | metric',
+      expect.stringMatching(/^-+$/) as string,
+      'enqueue | tasks/s (n=50,000, median of 3)',
+      'enqueue | Redis µs/task (CPU, median of 3)',
+      "enqueue | Redis commands/task (scripts' included)",
+      'enqueue | round trips/task (Redis socket reads)',
+      'enqueue | script calls/task',
+      'drain | tasks/s (n=50,000, median of 3)',
+      'drain | Redis µs/task (CPU, median of 3)',
+      "drain | Redis commands/task (scripts' included)",
+      'drain | round trips/task (Redis socket reads)',
+      'drain | script calls/task',
+      'drain | tasks/s per Redis core (1e6 / Redis µs/task)',
+      'latency | p50 ms (1000/s for 10 s, median of 3)',
+      'latency | p99 ms (1000/s for 10 s, median of 3)',
+      "latency | warm-up p99 ms (a fresh worker's first 1 s, not counted above)",
+      'latency | Redis µs/task (CPU, median of 3)',
+      "latency | Redis commands/task (scripts' included)",
+      'latency | round trips/task (Redis socket reads)',
+      'latency | script calls/task',
+    ]);
+    expect(rowOf('drain', 'Redis µs/task')).toMatch(/8\.00\s+40\.0\s+ERROR\s+0\.20x$/);
+    expect(rowOf('drain', 'commands/task')).toMatch(/3\.50\s+14\.3\s+ERROR\s+0\.25x$/);
+    expect(rowOf('drain', 'round trips/task')).toMatch(/0\.083\s+2\.50\s+ERROR\s+0\.03x$/);
+    expect(rowOf('drain', 'per Redis core')).toMatch(/125,000\s+25,000\s+ERROR\s+5\.00x$/);
+    expect(rowOf('enqueue', 'Redis µs/task')).toMatch(/2\.50\s+25\.0\s+5\.00\s+0\.10x\s+0\.50x$/);
+    expect(rowOf('enqueue', 'script calls/task')).toMatch(/0\.001\s+0\.020\s+0\.000\s+0\.05x$/);
+    expect(rowOf('latency', 'Redis µs/task')).toMatch(/35\.0\s+70\.0\s+28\.0\s+0\.50x\s+1\.25x$/);
+  });
+
+  it('shows the warm-up p99 apart from the run p99, with its ratios', () => {
+    expect(rowOf('latency', 'p99 ms (1000/s')).toMatch(/1\.20\s+3\.00\s+0\.80\s+0\.40x\s+1\.50x$/);
+    expect(rowOf('latency', 'warm-up p99')).toMatch(/4\.50\s+12\.00\s+2\.00\s+0\.38x\s+2\.25x$/);
+  });
+
+  it('has no Redis rows where no system measured them', () => {
+    const bare = formatTable(plan, [tput('drain', 'taskq', 60_000), tput('drain', 'bullmq', 20_000)], []);
+    expect(bare.filter((l) => l.startsWith('drain'))).toHaveLength(1);
+    expect(bare.some((l) => l.includes('Redis'))).toBe(false);
   });
 });
 

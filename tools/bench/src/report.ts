@@ -2,7 +2,8 @@ import { BASELINE_LAYOUT, CLUSTER_LAYOUTS } from './cluster';
 import type { SystemName } from './names';
 import type { BenchPlan } from './plan';
 import { REPLICA_DOWN, REPLICAS_BASELINE, REPLICAS_BATCH, REPLICAS_MODES } from './replicas';
-import { jsonRecord, ratiosOf, type BenchResult, type NotApplicable, type ReplicaDownResult, type ReplicasResult, type RunError } from './results';
+import { WARMUP_MS } from './latency-runs';
+import { jsonRecord, ratiosOf, type BenchResult, type NotApplicable, type RedisCostFields, type ReplicaDownResult, type ReplicasResult, type RunError } from './results';
 import { ratio } from './stats';
 import { WEIGHTED_QUEUES } from './weighted';
 
@@ -79,6 +80,7 @@ export function formatTable(
   for (const scenario of plan.scenarios) {
     if (scenario === 'enqueue' || scenario === 'drain') {
       rows.push(row(scenario, `tasks/s (n=${int(plan.n)}, median of ${plan.repeat})`, sys, of(scenario), tput, int, results, errors));
+      rows.push(...redisCostRows(plan, scenario, results, errors));
     } else if (scenario === 'weighted') {
       const metric = `tasks/s (n=${int(plan.weightedN)}, 3 queues ${WEIGHTED_QUEUES.map((q) => q.weight).join(':')}, priorities 0-9, median of ${plan.repeat})`;
       rows.push(row('weighted', metric, sys, of('weighted'), tput, int, results, errors, notApplicable));
@@ -87,10 +89,13 @@ export function formatTable(
     } else if (scenario === 'replicas') {
       rows.push(...replicasRows(plan, results, errors, notApplicable));
     } else if (scenario === 'latency') {
-      const label = `${plan.latencyRate}/s for ${plan.latencyMs / 1000} s`;
+      const label = `${plan.latencyRate}/s for ${plan.latencyMs / 1000} s, median of ${plan.repeat}`;
       const lat = (key: 'p50Ms' | 'p99Ms'): Pick => (r) => (r.bench === 'latency' ? r[key] : undefined);
       rows.push(row('latency', `p50 ms (${label})`, sys, of('latency'), lat('p50Ms'), ms, results, errors));
       rows.push(row('latency', `p99 ms (${label})`, sys, of('latency'), lat('p99Ms'), ms, results, errors));
+      const warmup: Pick = (r) => (r.bench === 'latency' ? r.warmup.p99Ms : undefined);
+      rows.push(row('latency', `warm-up p99 ms (a fresh worker's first ${WARMUP_MS / 1000} s, not counted above)`, sys, of('latency'), warmup, ms, results, errors));
+      rows.push(...redisCostRows(plan, 'latency', results, errors));
     } else if (scenario === 'memory') {
       const bytes: Pick = (r) => (r.bench === 'memory' ? r.bytesPerTask : undefined);
       rows.push(row('memory', `bytes/queued task (n=${int(plan.memoryN)})`, sys, of('memory'), bytes, int, results, errors));
@@ -125,6 +130,34 @@ export function formatTable(
     ].join('  ').trimEnd();
   const rule = '-'.repeat(line(header).length);
   return [line(header), rule, ...rows.map(line)];
+}
+
+/** Redis's figures per task, with as many decimals as a small value needs: 12.3, 4.56, 0.083. */
+const perTask = (v: number): string => v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : v >= 1 ? 2 : 3);
+
+/**
+ * What the timed part of drain, enqueue or latency cost Redis per task (CPU
+ * µs, commands, socket reads, script calls), medians; the drain adds the
+ * tasks/s a Redis core could serve at that cost. No rows when no system's
+ * result has the figures.
+ */
+function redisCostRows(plan: BenchPlan, scenario: 'drain' | 'enqueue' | 'latency', results: readonly BenchResult[], errors: readonly RunError[]): Row[] {
+  const sys = plan.systems;
+  const of = (r: BenchResult): boolean => r.bench === scenario;
+  const field = (key: Exclude<keyof RedisCostFields, 'runsRedisUsPerTask'>): Pick => (r) =>
+    r.bench === scenario && (r.bench === 'drain' || r.bench === 'enqueue' || r.bench === 'latency') ? r[key] : undefined;
+  if (!results.some((r) => of(r) && field('redisUsPerTask')(r) !== undefined)) return [];
+  const median = `median of ${plan.repeat}`;
+  const rows = [
+    row(scenario, `Redis µs/task (CPU, ${median})`, sys, of, field('redisUsPerTask'), perTask, results, errors),
+    row(scenario, 'Redis commands/task (scripts\' included)', sys, of, field('redisCommandsPerTask'), perTask, results, errors),
+    row(scenario, 'round trips/task (Redis socket reads)', sys, of, field('redisReadsPerTask'), perTask, results, errors),
+    row(scenario, 'script calls/task', sys, of, field('redisScriptCallsPerTask'), perTask, results, errors),
+  ];
+  if (scenario === 'drain') {
+    rows.push(row(scenario, 'tasks/s per Redis core (1e6 / Redis µs/task)', sys, of, field('tasksPerSecPerRedisCore'), int, results, errors));
+  }
+  return rows;
 }
 
 /**

@@ -1,5 +1,5 @@
-import { headline, jsonRecord, ratiosOf } from './results';
-import { cluster, latency, memory, replicaDown, replicasUp, tput } from './test-support/results';
+import { headline, jsonRecord, ratiosOf, redisCostFields } from './results';
+import { cluster, latency, memory, redisCost, replicaDown, replicasUp, tput } from './test-support/results';
 
 describe('ratiosOf', () => {
   it('gives every system its headline against BullMQ and bee-queue in the same scenario', () => {
@@ -131,5 +131,90 @@ describe('jsonRecord', () => {
       ratioVsBullmq: 3.333,
     });
     expect(JSON.parse(JSON.stringify(record))).toEqual(record);
+  });
+});
+
+describe('Redis cost per task', () => {
+  const perTask = (us: number, commands = 2, reads = 0.1, scripts = 0.05) => ({
+    redisUsPerTask: us,
+    redisCommandsPerTask: commands,
+    redisReadsPerTask: reads,
+    redisScriptCallsPerTask: scripts,
+  });
+
+  it("gives a drain the median of each figure over its runs, the tasks/s per Redis core and the polls' median", () => {
+    const fields = redisCostFields('drain', [
+      { tasksPerSec: 1, redisCost: perTask(20, 3), polls: 40 },
+      { tasksPerSec: 1, redisCost: perTask(8, 4), polls: 30 },
+      { tasksPerSec: 1, redisCost: perTask(10, 2), polls: 50 },
+    ]);
+    expect(fields).toEqual({
+      redisUsPerTask: 10,
+      redisCommandsPerTask: 3,
+      redisReadsPerTask: 0.1,
+      redisScriptCallsPerTask: 0.05,
+      runsRedisUsPerTask: [20, 8, 10],
+      tasksPerSecPerRedisCore: 100_000,
+      waitForDrainPolls: 40,
+    });
+  });
+
+  it('gives an enqueue no Redis core rate and no polls, and the other scenarios nothing', () => {
+    const fields = redisCostFields('enqueue', [{ tasksPerSec: 1, redisCost: perTask(4) }]);
+    expect(fields).toEqual({ redisUsPerTask: 4, redisCommandsPerTask: 2, redisReadsPerTask: 0.1, redisScriptCallsPerTask: 0.05, runsRedisUsPerTask: [4] });
+    expect(redisCostFields('scale', [{ tasksPerSec: 1, redisCost: perTask(4), polls: 3 }])).toEqual({});
+    expect(redisCostFields('weighted', [{ tasksPerSec: 1 }])).toEqual({});
+  });
+
+  it('reports no cost unless every run measured it', () => {
+    expect(redisCostFields('drain', [{ tasksPerSec: 1, redisCost: perTask(4) }, { tasksPerSec: 1 }])).toEqual({});
+  });
+
+  it('compares Redis µs per task with each peer in drain, enqueue and latency, lower being better', () => {
+    const all = [
+      tput('drain', 'taskq', 50_000, 50_000, redisCost(10, 2, 0.1, 0.05)),
+      tput('drain', 'bullmq', 10_000, 50_000, redisCost(50, 20, 3, 2)),
+      tput('drain', 'bee-queue', 15_000, 50_000, redisCost(40, 10, 2, 1)),
+      latency('taskq', 1, 0.3, 3, redisCost(30, 6, 2, 1)),
+      latency('bullmq', 2, 0.5, 6, redisCost(60, 12, 4, 2)),
+    ];
+    expect(ratiosOf(all[0], all)).toEqual({ ratioVsBullmq: 5, ratioVsBeeQueue: expect.closeTo(3.333, 3) as number, redisUsRatioVsBullmq: 0.2, redisUsRatioVsBeeQueue: 0.25 });
+    expect(ratiosOf(all[3], all)).toMatchObject({ ratioVsBullmq: 0.5, redisUsRatioVsBullmq: 0.5 });
+    expect(ratiosOf(all[3], all).redisUsRatioVsBeeQueue).toBeUndefined();
+  });
+
+  it('gives no Redis ratio where a side was not measured, nor to the cluster scenario (its redisUsPerTask is from /proc)', () => {
+    const all = [tput('drain', 'taskq', 50_000, 50_000, redisCost(10, 2, 0.1, 0.05)), tput('drain', 'bullmq', 10_000)];
+    expect(ratiosOf(all[0], all).redisUsRatioVsBullmq).toBeUndefined();
+    const layout = [cluster('taskq', '1-node-1-queue', 60_000, { redisUsPerTask: 10 }), cluster('bullmq', '1-node-1-queue', 20_000, { redisUsPerTask: 40 })];
+    expect(ratiosOf(layout[0], layout)).not.toHaveProperty('redisUsRatioVsBullmq');
+  });
+
+  it("writes a latency result's runs, its warm-up (rounded) and its Redis figures in its JSON record", () => {
+    const taskq = { ...latency('taskq', 1.23456, 0.3, 4.56789, redisCost(30.1234, 6, 2, 1)), runsP99Ms: [1.5, 1.23456, 1.1], waitForDrainPolls: 12 };
+    const bullmq = latency('bullmq', 2.5, 0.5, 6, redisCost(60.2468, 12, 4, 2));
+    expect(jsonRecord(taskq, [taskq, bullmq])).toEqual({
+      bench: 'latency',
+      system: 'taskq',
+      n: 10_000,
+      ratePerSec: 1000,
+      durationMs: 10_000,
+      sentPerSec: 1000,
+      p50Ms: 0.3,
+      p90Ms: 0.617,
+      p99Ms: 1.235,
+      maxMs: 2.469,
+      runsP99Ms: [1.5, 1.235, 1.1],
+      warmupMs: 1000,
+      warmup: { p50Ms: 0.3, p99Ms: 4.568, maxMs: 9.136 },
+      redisUsPerTask: 30.12,
+      redisCommandsPerTask: 6,
+      redisReadsPerTask: 2,
+      redisScriptCallsPerTask: 1,
+      runsRedisUsPerTask: [30.12],
+      waitForDrainPolls: 12,
+      ratioVsBullmq: 0.494,
+      redisUsRatioVsBullmq: 0.5,
+    });
   });
 });

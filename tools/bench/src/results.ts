@@ -1,11 +1,52 @@
 import type { ClusterLayoutName, CpuPerTask } from './cluster';
 import { BASELINE_LAYOUT } from './cluster';
 import type { ScenarioName, SystemName } from './names';
+import { redisCostSummary, tasksPerSecPerRedisCore, type RedisCostPerTask, type RedisCostSummary } from './redis-cost';
 import { REPLICAS_BASELINE, replicasRatios, type ReplicasModeName, type ReplicasRatios, type ReplicasSummary, type WaitOption } from './replicas';
-import { ratio } from './stats';
+import { median, ratio } from './stats';
+
+/** The scenarios whose runs measure what they cost Redis per task. */
+export const REDIS_COST_SCENARIOS: readonly ScenarioName[] = ['drain', 'enqueue', 'latency'];
+
+/**
+ * drain, enqueue and latency: what the timed part of each run cost the
+ * bench's redis-server per task (CPU µs, commands, socket reads, script
+ * calls; see redis-cost.ts), each the median over the runs.
+ */
+export interface RedisCostFields extends Partial<RedisCostSummary> {
+  /** drain only: 1e6 / redisUsPerTask, the tasks/s one Redis core could serve at this cost. */
+  readonly tasksPerSecPerRedisCore?: number;
+  /** drain and latency: the bench's own completion polls (waitForDrain) in the measured part, median over the runs; their commands are in the figures above. */
+  readonly waitForDrainPolls?: number;
+}
+
+/** One run of a throughput measurement: tasks/s, and (drain, enqueue) what its timed part cost Redis per task. */
+export interface ThroughputRun {
+  readonly tasksPerSec: number;
+  readonly redisCost?: RedisCostPerTask;
+  /** drain: the bench's completion polls in the timed part. */
+  readonly polls?: number;
+}
+
+/**
+ * The Redis cost figures of a drain or enqueue result: the medians over its
+ * runs (none unless every run measured it; none for the other scenarios),
+ * with the drain's tasks/s per Redis core and its polls.
+ */
+export function redisCostFields(bench: ScenarioName, runs: readonly ThroughputRun[]): RedisCostFields {
+  const costs = runs.flatMap((r) => (r.redisCost === undefined ? [] : [r.redisCost]));
+  if (!REDIS_COST_SCENARIOS.includes(bench) || costs.length === 0 || costs.length !== runs.length) return {};
+  const summary = redisCostSummary(costs);
+  const polls = runs.flatMap((r) => (r.polls === undefined ? [] : [r.polls]));
+  return {
+    ...summary,
+    ...(bench === 'drain' ? { tasksPerSecPerRedisCore: tasksPerSecPerRedisCore(summary.redisUsPerTask) } : {}),
+    ...(polls.length === runs.length ? { waitForDrainPolls: median(polls) } : {}),
+  };
+}
 
 /** enqueue, drain, weighted and scale: tasks per second, the median of `runs`. */
-export interface ThroughputResult {
+export interface ThroughputResult extends RedisCostFields {
   readonly bench: 'enqueue' | 'drain' | 'weighted' | 'scale';
   readonly system: SystemName;
   readonly n: number;
@@ -17,19 +58,35 @@ export interface ThroughputResult {
   readonly runs: readonly number[];
 }
 
-/** latency: enqueue-to-start, at a steady rate into an idle worker. */
-export interface LatencyResult {
+/** latency: the first second of a fresh worker, not counted in the run's percentiles; each figure the median over the runs. */
+export interface LatencyWarmup {
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+/**
+ * latency: enqueue-to-start, at a steady rate into an idle worker, after a
+ * warm-up at the same rate; each percentile the median over the runs.
+ */
+export interface LatencyResult extends RedisCostFields {
   readonly bench: 'latency';
   readonly system: SystemName;
+  /** Tasks per run, the warm-up's not included. */
   readonly n: number;
   readonly ratePerSec: number;
   readonly durationMs: number;
-  /** Rate the producer achieved (tasks / time until the last enqueue replied); well below ratePerSec means the producer could not keep up. */
+  /** Rate the producer achieved (tasks / time until the last enqueue replied), median; well below ratePerSec means the producer could not keep up. */
   readonly sentPerSec: number;
   readonly p50Ms: number;
   readonly p90Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /** p99 of every run, in run order. */
+  readonly runsP99Ms: readonly number[];
+  /** How long each run's warm-up streamed, ms. */
+  readonly warmupMs: number;
+  readonly warmup: LatencyWarmup;
 }
 
 /** memory: Redis used_memory growth per queued task. */
@@ -141,6 +198,9 @@ export interface Ratios extends ReplicasRatios {
   readonly ratioVsSmaller?: number;
   /** cluster only: tasks/s in this layout / the same system's tasks/s on 1 node with 1 queue. */
   readonly ratioVsOneNode?: number;
+  /** drain, enqueue, latency: Redis CPU µs per task / the peer's in the same scenario (lower is better). */
+  readonly redisUsRatioVsBullmq?: number;
+  readonly redisUsRatioVsBeeQueue?: number;
 }
 
 export function ratiosOf(result: BenchResult, all: readonly BenchResult[]): Ratios {
@@ -165,9 +225,20 @@ export function ratiosOf(result: BenchResult, all: readonly BenchResult[]): Rati
     return found ? headline(found).value : undefined;
   };
   const peers = { ratioVsBullmq: ratio(value, peer('bullmq')), ratioVsBeeQueue: ratio(value, peer('bee-queue')) };
-  if (result.bench !== 'cluster') return peers;
+  if (result.bench !== 'cluster') return { ...peers, ...redisCostRatios(result, all) };
   const baseline = all.find((r) => r.bench === 'cluster' && r.layout === BASELINE_LAYOUT && r.system === result.system);
   return { ...peers, ratioVsOneNode: ratio(value, baseline ? headline(baseline).value : undefined) };
+}
+
+/** Redis µs per task against the peers' in the same scenario (drain, enqueue, latency), where both were measured. */
+function redisCostRatios(result: BenchResult, all: readonly BenchResult[]): Pick<Ratios, 'redisUsRatioVsBullmq' | 'redisUsRatioVsBeeQueue'> {
+  if (!REDIS_COST_SCENARIOS.includes(result.bench) || !('redisUsPerTask' in result) || result.redisUsPerTask === undefined) return {};
+  const us = result.redisUsPerTask;
+  const peer = (system: SystemName): number | undefined => {
+    const found = all.find((r) => r.bench === result.bench && r.system === system);
+    return found && 'redisUsPerTask' in found ? found.redisUsPerTask : undefined;
+  };
+  return { redisUsRatioVsBullmq: ratio(us, peer('bullmq')), redisUsRatioVsBeeQueue: ratio(us, peer('bee-queue')) };
 }
 
 /** Rounds for display in JSON: 3 significant decimals are plenty for a benchmark. */
@@ -178,12 +249,20 @@ function round(value: number): number {
   return Number(value.toFixed(digits));
 }
 
+/** A number, an array of numbers, or an object of numbers (latency's warm-up) rounded; anything else as is. */
+function roundValue(value: unknown): unknown {
+  if (typeof value === 'number') return round(value);
+  if (Array.isArray(value)) return value.map((v: unknown) => (typeof v === 'number' ? round(v) : v));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v]));
+  return value;
+}
+
 /** One JSON object per result, with its ratios, numbers rounded. */
 export function jsonRecord(result: BenchResult, all: readonly BenchResult[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries({ ...result, ...ratiosOf(result, all) })) {
     if (value === undefined) continue;
-    out[key] = typeof value === 'number' ? round(value) : Array.isArray(value) ? value.map((v: number) => round(v)) : value;
+    out[key] = roundValue(value);
   }
   return out;
 }

@@ -2,7 +2,7 @@ import type { ScenarioName, SystemName } from './names';
 import { notApplicable, SCALE_SYSTEMS } from './names';
 import { isLeanSystem } from './reference/lean';
 import { errorMessage as message, formatInt as fmt, type BenchOutcome, type Progress } from './outcome';
-import type { BenchResult, ThroughputResult } from './results';
+import { redisCostFields, type BenchResult, type ThroughputResult, type ThroughputRun } from './results';
 import type { BenchContext } from './scenarios/context';
 import { runCluster } from './scenarios/cluster';
 import { runDrain } from './scenarios/drain';
@@ -19,26 +19,29 @@ export type { BenchOutcome, Progress };
  * Runs a throughput measurement `repeat` times per system, interleaving the
  * systems (taskq, BullMQ, bee-queue, taskq, …) so that drift in the machine
  * weighs on all alike; reports the median per system. A system that fails
- * a run is recorded and skipped for the rest of this measurement.
+ * a run is recorded and skipped for the rest of this measurement. Runs that
+ * measured their Redis cost (drain, enqueue) add its medians.
  */
 async function repeated(
   bench: ThroughputResult['bench'],
   systems: readonly SystemName[],
   n: number,
   repeat: number,
-  once: (system: SystemName) => Promise<number>,
+  once: (system: SystemName) => Promise<number | ThroughputRun>,
   progress: Progress,
   out: BenchOutcome,
 ): Promise<void> {
-  const runs = new Map<SystemName, number[]>(systems.map((s) => [s, []]));
+  const runs = new Map<SystemName, ThroughputRun[]>(systems.map((s) => [s, []]));
   const failed = new Set<SystemName>();
   for (let r = 1; r <= repeat; r++) {
     for (const system of systems) {
       if (failed.has(system)) continue;
       try {
-        const rate = await once(system);
-        runs.get(system)?.push(rate);
-        progress(`${bench} ${system} n=${fmt(n)} run ${r}/${repeat}: ${fmt(rate)} tasks/s`);
+        const result = await once(system);
+        const run: ThroughputRun = typeof result === 'number' ? { tasksPerSec: result } : result;
+        runs.get(system)?.push(run);
+        const cost = run.redisCost === undefined ? '' : `, Redis ${run.redisCost.redisUsPerTask.toFixed(1)} µs/task`;
+        progress(`${bench} ${system} n=${fmt(n)} run ${r}/${repeat}: ${fmt(run.tasksPerSec)} tasks/s${cost}`);
       } catch (err) {
         failed.add(system);
         out.errors.push({ bench, system, n, error: message(err) });
@@ -47,14 +50,15 @@ async function repeated(
     }
   }
   for (const system of systems) {
-    const rates = runs.get(system) ?? [];
-    if (failed.has(system) || rates.length === 0) continue;
+    const measured = runs.get(system) ?? [];
+    if (failed.has(system) || measured.length === 0) continue;
+    const rates = measured.map((m) => m.tasksPerSec);
     const tasksPerSec = median(rates);
-    out.results.push({ bench, system, n, tasksPerSec, usPerTask: 1e6 / tasksPerSec, runs: rates });
+    out.results.push({ bench, system, n, tasksPerSec, usPerTask: 1e6 / tasksPerSec, runs: rates, ...redisCostFields(bench, measured) });
   }
 }
 
-/** A single-run measurement per system (latency, memory). */
+/** A single-run measurement per system (memory). */
 async function once(
   bench: ScenarioName,
   systems: readonly SystemName[],
@@ -117,12 +121,9 @@ export async function runBench(ctx: BenchContext, progress: Progress, signal: Ab
       case 'replicas':
         await runReplicas(ctx, applicable('replicas', plan.replicasN), progress, out, signal);
         break;
-      case 'latency': {
-        const n = Math.round((plan.latencyRate * plan.latencyMs) / 1000);
-        const show = (r: BenchResult): string => r.bench === 'latency' ? `p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms (sent ${fmt(r.sentPerSec)}/s)` : '';
-        await once('latency', peers, n, guard((s) => runLatency(ctx, s)), show, progress, out);
+      case 'latency':
+        await runLatency(ctx, peers, progress, out, signal);
         break;
-      }
       case 'memory': {
         const show = (r: BenchResult): string => (r.bench === 'memory' ? `${fmt(r.bytesPerTask)} bytes/task` : '');
         await once('memory', peers, plan.memoryN, guard((s) => runMemory(ctx, s)), show, progress, out);

@@ -1,8 +1,8 @@
 import { evaluateTargets, TARGETS, verdictLine, type Target } from './targets';
-import { latency, memory, tput, type BenchResult } from './test-support/results';
+import { latency, memory, redisCost, tput, type BenchResult } from './test-support/results';
 
-const verdictOf = (bench: Target['bench'], results: BenchResult[]) => {
-  const v = evaluateTargets(results).find((x) => x.target.bench === bench);
+const verdictOf = (bench: Target['bench'], results: BenchResult[], metric?: Target['metric']) => {
+  const v = evaluateTargets(results).find((x) => x.target.bench === bench && x.target.metric === metric);
   if (!v) throw new Error(`no target for ${bench}`);
   return v;
 };
@@ -42,8 +42,22 @@ describe('evaluateTargets', () => {
     expect(verdictOf('scale', [tput('scale', 'taskq', 1, 100)]).pass).toBeUndefined();
   });
 
-  it('has one target per scenario of the issue', () => {
-    expect(TARGETS.map((t) => t.bench).sort()).toEqual(['drain', 'enqueue', 'latency', 'memory', 'scale']);
+  it("wants the drain's Redis CPU per task at most 0.2 x BullMQ's, whatever the tasks/s", () => {
+    const drain = (system: 'taskq' | 'bullmq', tasksPerSec: number, us: number) => tput('drain', system, tasksPerSec, 50_000, redisCost(us, 1, 0.1, 0.1));
+    expect(verdictOf('drain', [drain('taskq', 10_000, 10), drain('bullmq', 50_000, 50)], 'redisUsPerTask')).toMatchObject({ ratio: 0.2, pass: true });
+    expect(verdictOf('drain', [drain('taskq', 90_000, 11), drain('bullmq', 10_000, 50)], 'redisUsPerTask')).toMatchObject({ ratio: 0.22, pass: false });
+    // the tasks/s target is judged apart
+    expect(verdictOf('drain', [drain('taskq', 90_000, 11), drain('bullmq', 10_000, 50)])).toMatchObject({ ratio: 9, pass: true });
+  });
+
+  it("leaves the Redis CPU target unjudged when BullMQ's cost was not measured", () => {
+    const results = [tput('drain', 'taskq', 10_000, 50_000, redisCost(10, 1, 0.1, 0.1)), tput('drain', 'bullmq', 10_000)];
+    expect(verdictOf('drain', results, 'redisUsPerTask')).toMatchObject({ ratio: undefined, pass: undefined });
+    expect(verdictLine(verdictOf('drain', results, 'redisUsPerTask'), false)).toBe('n/a  drain Redis CPU per task <= 0.2 x BullMQ (not measured in this run)');
+  });
+
+  it('has the targets of the issues: one per scenario, and the drain\'s Redis CPU', () => {
+    expect(TARGETS.map((t) => `${t.bench}${t.metric ? ` ${t.metric}` : ''}`).sort()).toEqual(['drain', 'drain redisUsPerTask', 'enqueue', 'latency', 'memory', 'scale']);
   });
 });
 

@@ -7,10 +7,13 @@ export interface Target {
   readonly label: string;
   readonly kind: 'atLeast' | 'atMost';
   readonly limit: number;
+  /** What is compared: the scenario's headline (tasks/s, p99, bytes per task), or Redis's CPU µs per task. Default: the headline. */
+  readonly metric?: 'redisUsPerTask';
 }
 
 export const TARGETS: readonly Target[] = [
   { bench: 'drain', label: 'drain >= 5 x BullMQ', kind: 'atLeast', limit: 5 },
+  { bench: 'drain', label: 'drain Redis CPU per task <= 0.2 x BullMQ', kind: 'atMost', limit: 0.2, metric: 'redisUsPerTask' },
   { bench: 'enqueue', label: 'enqueue >= 6 x BullMQ', kind: 'atLeast', limit: 6 },
   { bench: 'latency', label: 'latency p99 <= 0.5 x BullMQ p99', kind: 'atMost', limit: 0.5 },
   { bench: 'memory', label: 'memory per queued task <= 0.5 x BullMQ', kind: 'atMost', limit: 0.5 },
@@ -24,7 +27,7 @@ export interface Verdict {
   readonly pass: boolean | undefined;
 }
 
-/** The ratio a target judges: taskq against BullMQ, or (scale) taskq's largest size against the next smaller. */
+/** The ratio a target judges: taskq against BullMQ (its headline, or its Redis µs per task), or (scale) taskq's largest size against the next smaller. */
 export function targetRatio(target: Target, results: readonly BenchResult[]): number | undefined {
   const taskq = results.filter((r) => r.bench === target.bench && r.system === 'taskq');
   if (target.bench === 'scale') {
@@ -32,7 +35,9 @@ export function targetRatio(target: Target, results: readonly BenchResult[]): nu
     return largest ? ratiosOf(largest, results).ratioVsSmaller : undefined;
   }
   const first = taskq[0];
-  return first ? ratiosOf(first, results).ratioVsBullmq : undefined;
+  if (!first) return undefined;
+  const ratios = ratiosOf(first, results);
+  return target.metric === 'redisUsPerTask' ? ratios.redisUsRatioVsBullmq : ratios.ratioVsBullmq;
 }
 
 export function evaluateTargets(results: readonly BenchResult[], targets: readonly Target[] = TARGETS): Verdict[] {

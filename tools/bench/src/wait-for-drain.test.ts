@@ -1,5 +1,5 @@
 import type { Producer, Progress } from './systems/producer';
-import { DrainError, nextPollDelay, waitForDrain } from './wait-for-drain';
+import { countingPolls, DrainError, nextPollDelay, waitForDrain } from './wait-for-drain';
 
 /** A producer whose progress follows a script, one entry per poll (the last one repeats). */
 function scripted(steps: Progress[]): Producer & { polls: number } {
@@ -61,5 +61,20 @@ describe('waitForDrain', () => {
     };
     await expect(waitForDrain(producer, 10, performance.now(), healthy)).rejects.toThrow('worker died');
     expect(producer.polls).toBe(0);
+  });
+});
+
+describe('countingPolls', () => {
+  it("counts waitForDrain's progress reads and passes their answers through", async () => {
+    const producer = scripted([
+      { remaining: 10, failed: 0 },
+      { remaining: 3, failed: 0 },
+      { remaining: 0, failed: 0 },
+    ]);
+    const counted = countingPolls(producer);
+    expect(counted.polls()).toBe(0);
+    await waitForDrain(counted.producer, 10, performance.now());
+    expect(counted.polls()).toBe(3);
+    expect(producer.polls).toBe(3);
   });
 });

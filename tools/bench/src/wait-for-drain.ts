@@ -53,3 +53,22 @@ export async function waitForDrain(
     await sleep(nextPollDelay(p.remaining, total - p.remaining, now - startedAt));
   }
 }
+
+/**
+ * The producer's progress reads, counted: what the bench's own polling adds
+ * to a run's Redis cost (issue 18 measures around the timed part, polls
+ * included).
+ */
+export function countingPolls(producer: Pick<Producer, 'system' | 'progress'>): { producer: Pick<Producer, 'system' | 'progress'>; polls: () => number } {
+  let polls = 0;
+  return {
+    producer: {
+      system: producer.system,
+      progress: (total: number) => {
+        polls++;
+        return producer.progress(total);
+      },
+    },
+    polls: () => polls,
+  };
+}

@@ -1,19 +1,29 @@
 import type { ClusterLayoutName, CpuPerTask } from '../cluster';
 import type { SystemName } from '../names';
 import type { ReplicasModeName } from '../replicas';
-import type { BenchResult, ClusterResult, LatencyResult, MemoryResult, ReplicaDownResult, ReplicasResult, ThroughputResult } from '../results';
+import type { BenchResult, ClusterResult, LatencyResult, MemoryResult, RedisCostFields, ReplicaDownResult, ReplicasResult, ThroughputResult } from '../results';
 
 /** Builders of result records for the unit tests. */
-export const tput = (bench: ThroughputResult['bench'], system: SystemName, tasksPerSec: number, n = 50_000): ThroughputResult => ({
+export const tput = (bench: ThroughputResult['bench'], system: SystemName, tasksPerSec: number, n = 50_000, cost: RedisCostFields = {}): ThroughputResult => ({
   bench,
   system,
   n,
   tasksPerSec,
   usPerTask: 1e6 / tasksPerSec,
   runs: [tasksPerSec],
+  ...cost,
 });
 
-export const latency = (system: SystemName, p99Ms: number, p50Ms = p99Ms / 4): LatencyResult => ({
+/** Redis cost figures of one result (medians of a single run), for tput and latency. */
+export const redisCost = (redisUsPerTask: number, redisCommandsPerTask: number, redisReadsPerTask: number, redisScriptCallsPerTask: number): RedisCostFields => ({
+  redisUsPerTask,
+  redisCommandsPerTask,
+  redisReadsPerTask,
+  redisScriptCallsPerTask,
+  runsRedisUsPerTask: [redisUsPerTask],
+});
+
+export const latency = (system: SystemName, p99Ms: number, p50Ms = p99Ms / 4, warmupP99Ms = p99Ms * 3, cost: RedisCostFields = {}): LatencyResult => ({
   bench: 'latency',
   system,
   n: 10_000,
@@ -24,6 +34,10 @@ export const latency = (system: SystemName, p99Ms: number, p50Ms = p99Ms / 4): L
   p90Ms: p99Ms / 2,
   p99Ms,
   maxMs: p99Ms * 2,
+  runsP99Ms: [p99Ms],
+  warmupMs: 1000,
+  warmup: { p50Ms, p99Ms: warmupP99Ms, maxMs: warmupP99Ms * 2 },
+  ...cost,
 });
 
 export const memory = (system: SystemName, bytesPerTask: number): MemoryResult => ({
