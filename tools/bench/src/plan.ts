@@ -22,7 +22,7 @@ export interface BenchPlan {
   readonly replicasDownN: number;
   /** Fleet scenario: tasks per drain run. Full 50,000; smoke 1,000. */
   readonly fleetN: number;
-  /** Fleet scenario: worker processes per run (K), ascending. Full 1, 2, 4; smoke 1, 2. */
+  /** Fleet scenario: worker processes per run (K), ascending. Full 1, 2, 4; smoke 2 (process starts dominate a smoke run). */
   readonly fleetK: readonly number[];
   /** Fleet scenario: the plan's concurrency split over the K processes, and/or in each. Full both; smoke same-per-process. */
   readonly fleetModes: readonly FleetModeName[];
@@ -83,7 +83,7 @@ export const SMOKE_SIZES: Sizes = {
   replicasN: 500,
   replicasDownN: 10,
   fleetN: 1000,
-  fleetK: [1, 2],
+  fleetK: [2],
   fleetModes: ['same-per-process'],
   idleFleetWorkers: 2,
   idleFleetConcurrency: 10,
