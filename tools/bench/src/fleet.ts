@@ -81,6 +81,8 @@ export function describeConcurrencies(concurrencies: readonly number[]): string 
 export interface FleetSample extends RedisCostPerTask {
   readonly tasksPerSec: number;
   readonly workerUsPerTask: number | undefined;
+  /** Tasks each process ran (for the progress line: how evenly the fleet shared the queue). */
+  readonly ranPerWorker?: readonly number[];
 }
 
 /** fleet: one system, K and mode; every figure the median over the runs (each on its own). */

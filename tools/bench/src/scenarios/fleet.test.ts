@@ -56,6 +56,8 @@ describe('runFleet', () => {
     );
     // three configurations a system, one run each: K = 1 ran once for both modes
     expect(lines.filter((l) => / run 1\/1: [\d,]+ tasks\/s/.test(l))).toHaveLength(9);
+    // a fleet's line says how many tasks each process ran
+    expect(lines.filter((l) => /^fleet \S+ (2 x 25|2 x 50) .*, ran \d+ \/ \d+$/.test(l))).toHaveLength(6);
     for (const r of results) {
       expect(r).toMatchObject({ bench: 'fleet', n: 300 });
       expect(r.tasksPerSec).toBeGreaterThan(0);

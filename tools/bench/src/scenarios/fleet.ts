@@ -69,7 +69,8 @@ export async function runFleetDrain(
     const cpu1 = workersCpuMs(ws);
     await started;
     const reports = await Promise.all(ws.map((w) => w.report()));
-    const problem = ranCountProblem(system, reports.map((r) => r.handled), n);
+    const ranPerWorker = reports.map((r) => r.handled);
+    const problem = ranCountProblem(system, ranPerWorker, n);
     if (problem) throw problem.lost ? new LostTasksError(problem.message) : new RunCheckError(problem.message);
     await Promise.all(ws.map((w) => w.stop()));
     workers = [];
@@ -77,6 +78,7 @@ export async function runFleetDrain(
       tasksPerSec: n / ((t1 - t0) / 1000),
       ...redisCostPerTask(redisCostBetween(redis0, redis1), n),
       workerUsPerTask: cpu0 !== undefined && cpu1 !== undefined ? ((cpu1 - cpu0) * 1000) / n : undefined,
+      ranPerWorker,
     };
   } finally {
     await Promise.all(workers.map((w) => w.kill()));
@@ -86,7 +88,8 @@ export async function runFleetDrain(
 
 const sampleText = (s: FleetSample): string =>
   `${formatInt(s.tasksPerSec)} tasks/s (Redis ${s.redisUsPerTask.toFixed(2)} µs, ${s.redisScriptCallsPerTask.toFixed(3)} script calls/task` +
-  (s.workerUsPerTask === undefined ? ')' : `; workers ${s.workerUsPerTask.toFixed(2)} µs/task)`);
+  (s.workerUsPerTask === undefined ? ')' : `; workers ${s.workerUsPerTask.toFixed(2)} µs/task)`) +
+  (s.ranPerWorker && s.ranPerWorker.length > 1 ? `, ran ${s.ranPerWorker.join(' / ')}` : '');
 
 /**
  * The fleet scenario: for each configuration (fleet.ts fleetConfigs: K = 1,
