@@ -155,6 +155,8 @@ export interface IdleFleetResult extends RedisCostPerTask {
   readonly maxMs: number;
   /** Tasks each process ran, in process order (they sum to n). */
   readonly ranPerWorker: readonly number[];
+  /** CPU (utime + stime, /proc) of all the worker processes over the window, per task; absent where /proc cannot be read. */
+  readonly workerUsPerTask?: number;
 }
 
 /**

@@ -59,8 +59,9 @@ export function fleetRows(plan: BenchPlan, results: readonly BenchResult[], erro
 
 /**
  * The idle-fleet scenario's rows: per task over the stream, Redis's script
- * calls, commands, round trips (socket reads) and CPU µs, then the
- * enqueue-to-start p50 and p99; taskq's ratio to each peer on every row.
+ * calls, commands, round trips (socket reads) and CPU µs, the worker
+ * processes' CPU µs (where /proc was read), then the enqueue-to-start p50
+ * and p99; taskq's ratio to each peer on every row.
  */
 export function idleFleetRows(plan: BenchPlan, results: readonly BenchResult[], errors: readonly RunError[]): Row[] {
   const sys = plan.systems;
@@ -74,6 +75,9 @@ export function idleFleetRows(plan: BenchPlan, results: readonly BenchResult[], 
     row('idle-fleet', 'Redis commands/task', sys, of, pick('redisCommandsPerTask'), fixed(2), results, errors),
     row('idle-fleet', 'round trips (socket reads)/task', sys, of, pick('redisReadsPerTask'), fixed(2), results, errors),
     row('idle-fleet', 'Redis CPU µs/task', sys, of, pick('redisUsPerTask'), fixed(1), results, errors),
+    ...(results.some((r) => r.bench === 'idle-fleet' && r.workerUsPerTask !== undefined)
+      ? [row('idle-fleet', 'worker processes CPU µs/task', sys, of, (r) => (r.bench === 'idle-fleet' ? r.workerUsPerTask : undefined), fixed(1), results, errors)]
+      : []),
     row('idle-fleet', 'enqueue-to-start p50 ms', sys, of, pick('p50Ms'), fixed(2), results, errors),
     row('idle-fleet', 'enqueue-to-start p99 ms', sys, of, pick('p99Ms'), fixed(2), results, errors),
   ];

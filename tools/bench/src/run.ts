@@ -127,7 +127,7 @@ export async function runBench(ctx: BenchContext, progress: Progress, signal: Ab
         const show = (r: BenchResult): string =>
           r.bench === 'idle-fleet'
             ? `${r.redisScriptCallsPerTask.toFixed(2)} script calls, ${r.redisCommandsPerTask.toFixed(2)} commands, ${r.redisReadsPerTask.toFixed(2)} round trips, ` +
-              `Redis ${r.redisUsPerTask.toFixed(2)} µs per task; p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms (${r.workers} workers ran ${r.ranPerWorker.join('/')})`
+              `Redis ${r.redisUsPerTask.toFixed(2)} µs${r.workerUsPerTask === undefined ? '' : `, workers ${r.workerUsPerTask.toFixed(1)} µs`} per task; p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms (${r.workers} workers ran ${r.ranPerWorker.join('/')})`
             : '';
         await once('idle-fleet', peers, n, guard((s) => runIdleFleet(ctx, s)), show, progress, out);
         break;

@@ -9,7 +9,7 @@ import { redisTarget } from '../systems/producer';
 import { startInProcessWorker } from '../test-support/in-process-worker';
 import type { StartWorker } from './cluster-drain';
 import { LostTasksError, RunCheckError, type BenchContext } from './context';
-import { runFleet, runFleetDrain } from './fleet';
+import { runFleet, runFleetDrain, workersCpuMs } from './fleet';
 import { idleWorkers, runIdleFleet, waitUntilIdle } from './idle-fleet';
 
 // The fleet and idle-fleet scenarios on a real redis-server, with the workers in this process
@@ -77,6 +77,24 @@ describe('runFleet', () => {
   }, 120_000);
 });
 
+describe('workersCpuMs', () => {
+  const handle = (pid: number | undefined) => ({ pid, go: async () => undefined, report: async () => ({ handled: 0, latenciesMs: [], prioritiesByQueue: {} }), stop: async () => undefined, kill: async () => undefined, assertHealthy: () => undefined });
+
+  it("sums the processes' CPU time from /proc, and gives none when a worker has no process of its own", () => {
+    if (process.platform === 'linux') {
+      const before = workersCpuMs([handle(process.pid)]) ?? NaN;
+      // 60 ms of this process's CPU (by its own count, whatever the load), then /proc's 10 ms ticks show at least 40 of it
+      const cpuMs = (): number => (process.cpuUsage().user + process.cpuUsage().system) / 1000;
+      let x = 0;
+      for (const end = cpuMs() + 60; cpuMs() < end; ) x += Math.sqrt(x + 1);
+      expect(x).toBeGreaterThan(0);
+      expect((workersCpuMs([handle(process.pid)]) ?? NaN) - before).toBeGreaterThanOrEqual(40);
+      expect(workersCpuMs([handle(process.pid), handle(process.pid)])).toBeGreaterThanOrEqual(2 * before);
+    }
+    expect(workersCpuMs([handle(process.pid), handle(undefined)])).toBeUndefined();
+  });
+});
+
 describe('runFleetDrain', () => {
   it('calls a run whose processes ran fewer tasks than queued lost, and one that ran more a failed check', async () => {
     await expect(runFleetDrain(ctx, 'taskq', 50, [5, 5], miscounting(-1))).rejects.toThrow(LostTasksError);
@@ -100,6 +118,8 @@ describe('idle fleet', () => {
       expect(r.p50Ms).toBeGreaterThan(0);
       expect(r.p99Ms).toBeGreaterThanOrEqual(r.p50Ms);
       expect(r.sentPerSec).toBeGreaterThan(0);
+      // the workers ran in this process: no worker CPU of their own
+      expect(r.workerUsPerTask).toBeUndefined();
     }
   }, 120_000);
 

@@ -12,7 +12,7 @@ import { waitForDrain } from '../wait-for-drain';
 import { WorkerProcess } from '../worker-process';
 import type { ClusterWorker, StartWorker } from './cluster-drain';
 import { LostTasksError, RunCheckError, type BenchContext } from './context';
-import { startFleet } from './fleet';
+import { startFleet, workersCpuMs } from './fleet';
 import { steadyStream } from './latency';
 
 /** How long the idle fleet gets to be seen idle, and how often the bench looks, ms. */
@@ -51,8 +51,9 @@ export async function waitUntilIdle(admin: Redis, system: SystemName, count: num
  * Measured over the stream until Redis shows every task finished: what Redis
  * spent per task (INFO: CPU, commands, socket reads, script calls; the
  * producer's enqueues, the fleet's fetches, acks and background work, and
- * the bench's few progress reads) and the enqueue-to-start time of every
- * task. Checked: the processes together ran each task once.
+ * the bench's few progress reads), the worker processes' CPU per task
+ * (/proc, where readable) and the enqueue-to-start time of every task.
+ * Checked: the processes together ran each task once.
  */
 export async function runIdleFleet(
   ctx: BenchContext,
@@ -75,11 +76,13 @@ export async function runIdleFleet(
     };
     await Promise.all(ws.map((w) => w.go()));
     await waitUntilIdle(ctx.admin, system, count, healthy);
+    const cpu0 = workersCpuMs(ws);
     const before = await redisCostSnapshot(ctx.admin);
     const t0 = performance.now();
     const streamMs = await steadyStream(producer, total, durationMs);
     await waitForDrain(producer, total, t0, healthy);
     const after = await redisCostSnapshot(ctx.admin);
+    const cpu1 = workersCpuMs(ws);
     const reports = await Promise.all(ws.map((w) => w.report()));
     const ranPerWorker = reports.map((r) => r.handled);
     const problem = ranCountProblem(system, ranPerWorker, total);
@@ -102,6 +105,7 @@ export async function runIdleFleet(
       p99Ms: latency.p99Ms,
       maxMs: latency.maxMs,
       ranPerWorker,
+      ...(cpu0 !== undefined && cpu1 !== undefined ? { workerUsPerTask: ((cpu1 - cpu0) * 1000) / total } : {}),
     };
   } finally {
     await Promise.all(workers.map((w) => w.kill()));
