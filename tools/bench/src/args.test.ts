@@ -6,13 +6,15 @@ describe('parseArgs', () => {
     const { plan, out, progress } = parseArgs([]);
     expect(plan).toMatchObject({ ...FULL_SIZES, smoke: false });
     expect(plan.systems).toEqual(['taskq', 'bullmq', 'bee-queue']);
-    expect(plan.scenarios).toEqual(['enqueue', 'drain', 'weighted', 'cluster', 'replicas', 'latency', 'memory', 'scale']);
+    expect(plan.scenarios).toEqual(['enqueue', 'drain', 'weighted', 'cluster', 'replicas', 'fleet', 'idle-fleet', 'latency', 'memory', 'scale']);
     expect(plan.n).toBe(50_000);
     expect(plan.weightedN).toBe(50_000);
     expect(plan.clusterN).toBe(50_000);
     expect(plan.replicasN).toBe(10_000);
     expect(plan.replicasDownN).toBe(100);
     expect(plan.scaleSizes).toEqual([10_000, 100_000, 1_000_000]);
+    expect(plan).toMatchObject({ fleetN: 50_000, fleetK: [1, 2, 4], fleetModes: ['same-total', 'same-per-process'] });
+    expect(plan).toMatchObject({ idleFleetWorkers: 8, idleFleetConcurrency: 10, idleFleetRate: 1000, idleFleetMs: 10_000 });
     expect(out).toBeUndefined();
     expect(progress).toBe(true);
   });
@@ -26,6 +28,15 @@ describe('parseArgs', () => {
     expect(parseArgs(['--smoke', '--cluster-n', '600']).plan).toMatchObject({ clusterN: 600, weightedN: SMOKE_SIZES.weightedN });
     expect(parseArgs(['--smoke']).plan).toMatchObject({ replicasN: 500, replicasDownN: 10 });
     expect(parseArgs(['--smoke', '--replicas-n', '300', '--replicas-down-n', '4']).plan).toMatchObject({ replicasN: 300, replicasDownN: 4, n: SMOKE_SIZES.n });
+  });
+
+  it('--smoke runs a small fleet and a short idle-fleet trickle, and the fleet flags override them', () => {
+    expect(parseArgs(['--smoke']).plan).toMatchObject({ fleetN: 1000, fleetK: [2], fleetModes: ['same-per-process'], idleFleetWorkers: 2, idleFleetMs: 500 });
+    const plan = parseArgs(['--smoke', '--fleet-n', '300', '--fleet-k', '4, 1,2,2', '--fleet-modes', 'same-per-process,same-total']).plan;
+    expect(plan).toMatchObject({ fleetN: 300, fleetK: [1, 2, 4], fleetModes: ['same-total', 'same-per-process'] });
+    const idle = parseArgs(['--idle-fleet-workers', '3', '--idle-fleet-concurrency', '4', '--idle-fleet-rate', '500', '--idle-fleet-ms', '2000']).plan;
+    expect(idle).toMatchObject({ idleFleetWorkers: 3, idleFleetConcurrency: 4, idleFleetRate: 500, idleFleetMs: 2000 });
+    expect(parseArgs(['--scenarios', 'idle-fleet,fleet']).plan.scenarios).toEqual(['fleet', 'idle-fleet']);
   });
 
   it('--only and --scenarios filter, keeping the run order whatever order they are given in', () => {
@@ -56,6 +67,11 @@ describe('parseArgs', () => {
     [['--replicas-n', '0'], /--replicas-n must be a whole number >= 1/],
     [['--replicas-down-n', '2.5'], /--replicas-down-n must be a whole number >= 1/],
     [['--latency-rate', '200000'], /at most 100000/],
+    [['--fleet-k', '0'], /--fleet-k: "0" is not a whole number >= 1/],
+    [['--fleet-k', '33'], /at most 32 worker processes/],
+    [['--fleet-modes', 'same'], /--fleet-modes: unknown "same"/],
+    [['--idle-fleet-workers', '0'], /--idle-fleet-workers must be a whole number >= 1/],
+    [['--idle-fleet-rate', '200000'], /--idle-fleet-rate must be at most 100000/],
     [['--frobnicate'], /Unknown argument/i],
   ])('rejects %j with a UsageError', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);

@@ -1,5 +1,6 @@
 import yargs from 'yargs';
 import { throwingUsage, UsageError } from '@taskq/app-kit';
+import { FLEET_MODE_NAMES, type FleetModeName } from './fleet';
 import { REFERENCE_SYSTEMS, SCENARIOS, SYSTEMS, type ScenarioName, type SystemName } from './names';
 import { FULL_SIZES, SMOKE_SIZES, type BenchPlan } from './plan';
 
@@ -43,6 +44,9 @@ const wholeAtLeast = (flag: string, value: number, min: number): number => {
   return value;
 };
 
+/** Worker processes a fleet may have (each costs about half a second of CPU to start; fewer than the concurrency, 50, which same-total splits). */
+const MAX_PROCESSES = 32;
+
 /** Parses the bench CLI flags (strict: unknown flags are errors). Throws UsageError. */
 export function parseArgs(argv: readonly string[]): BenchOptions {
   const parser = yargs([...argv])
@@ -57,7 +61,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         'usage; 130 when interrupted.',
     )
     .option('smoke', { type: 'boolean', default: false, describe: 'small sizes (CI): checks that everything runs; targets are not judged' })
-    .option('repeat', { type: 'number', describe: 'runs of each enqueue/drain/weighted/cluster/replicas/latency/scale measurement (median reported)', defaultDescription: '3; smoke 1' })
+    .option('repeat', { type: 'number', describe: 'runs of each enqueue/drain/weighted/cluster/replicas/fleet/latency/scale measurement (median reported)', defaultDescription: '3; smoke 1' })
     .option('only', {
       type: 'string',
       describe: `systems to run, comma-separated (${SYSTEMS.join(',')}; drain only: the lean references ${REFERENCE_SYSTEMS.join(',')})`,
@@ -69,6 +73,17 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     .option('cluster-n', { type: 'number', describe: 'cluster: tasks per run, in total (1 queue on 1 node, or 3 queues)', defaultDescription: '50000; smoke 2000' })
     .option('replicas-n', { type: 'number', describe: 'replicas: tasks per run and mode, one enqueue at a time and again in batches of 100', defaultDescription: '10000; smoke 500' })
     .option('replicas-down-n', { type: 'number', describe: 'replicas: single enqueues with the replica stopped (~50 ms or more each)', defaultDescription: '100; smoke 10' })
+    .option('fleet-n', { type: 'number', describe: 'fleet: tasks per drain run', defaultDescription: '50000; smoke 1000' })
+    .option('fleet-k', { type: 'string', describe: 'fleet: worker processes per run (K), comma-separated', defaultDescription: '1,2,4; smoke 2' })
+    .option('fleet-modes', {
+      type: 'string',
+      describe: `fleet: ${FLEET_MODE_NAMES.join(' (the concurrency split over the K processes), ')} (the concurrency in each), comma-separated`,
+      defaultDescription: `${FLEET_MODE_NAMES.join(',')}; smoke same-per-process`,
+    })
+    .option('idle-fleet-workers', { type: 'number', describe: 'idle-fleet: idle worker processes', defaultDescription: '8; smoke 2' })
+    .option('idle-fleet-concurrency', { type: 'number', describe: 'idle-fleet: sub-workers of each idle process', defaultDescription: '10' })
+    .option('idle-fleet-rate', { type: 'number', describe: 'idle-fleet: tasks per second, one at a time', defaultDescription: '1000' })
+    .option('idle-fleet-ms', { type: 'number', describe: 'idle-fleet: producer run time, ms', defaultDescription: '10000; smoke 500' })
     .option('latency-rate', { type: 'number', describe: 'latency: tasks per second', defaultDescription: '1000; smoke 200' })
     .option('latency-ms', { type: 'number', describe: 'latency: producer run time, ms', defaultDescription: '10000; smoke 2000' })
     .option('memory-n', { type: 'number', describe: 'memory: tasks queued', defaultDescription: '100000; smoke 5000' })
@@ -86,6 +101,13 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     clusterN: wholeAtLeast('cluster-n', a['cluster-n'] ?? sizes.clusterN, 3),
     replicasN: wholeAtLeast('replicas-n', a['replicas-n'] ?? sizes.replicasN, 1),
     replicasDownN: wholeAtLeast('replicas-down-n', a['replicas-down-n'] ?? sizes.replicasDownN, 1),
+    fleetN: wholeAtLeast('fleet-n', a['fleet-n'] ?? sizes.fleetN, 1),
+    fleetK: a['fleet-k'] === undefined ? sizes.fleetK : parseSizes('fleet-k', a['fleet-k']),
+    fleetModes: a['fleet-modes'] === undefined ? sizes.fleetModes : pickList<FleetModeName>('fleet-modes', a['fleet-modes'], FLEET_MODE_NAMES),
+    idleFleetWorkers: wholeAtLeast('idle-fleet-workers', a['idle-fleet-workers'] ?? sizes.idleFleetWorkers, 1),
+    idleFleetConcurrency: wholeAtLeast('idle-fleet-concurrency', a['idle-fleet-concurrency'] ?? sizes.idleFleetConcurrency, 1),
+    idleFleetRate: wholeAtLeast('idle-fleet-rate', a['idle-fleet-rate'] ?? sizes.idleFleetRate, 1),
+    idleFleetMs: wholeAtLeast('idle-fleet-ms', a['idle-fleet-ms'] ?? sizes.idleFleetMs, 1),
     latencyRate: wholeAtLeast('latency-rate', a['latency-rate'] ?? sizes.latencyRate, 1),
     latencyMs: wholeAtLeast('latency-ms', a['latency-ms'] ?? sizes.latencyMs, 1),
     memoryN: wholeAtLeast('memory-n', a['memory-n'] ?? sizes.memoryN, 1),
@@ -95,5 +117,10 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     smoke: a.smoke,
   };
   if (plan.latencyRate > 100_000) throw new UsageError(`--latency-rate must be at most 100000, got ${plan.latencyRate}`);
+  if (plan.idleFleetRate > 100_000) throw new UsageError(`--idle-fleet-rate must be at most 100000, got ${plan.idleFleetRate}`);
+  const maxK = Math.max(...plan.fleetK);
+  if (maxK > MAX_PROCESSES || plan.idleFleetWorkers > MAX_PROCESSES) {
+    throw new UsageError(`--fleet-k and --idle-fleet-workers must be at most ${MAX_PROCESSES} worker processes`);
+  }
   return { plan, out: a.out, progress: a.progress };
 }

@@ -7,7 +7,7 @@ export const REFERENCE_SYSTEMS: readonly LeanSystem[] = LEAN_SYSTEMS;
 export type SystemName = (typeof SYSTEMS)[number] | LeanSystem;
 
 /** The scenarios, in the order they run. */
-export const SCENARIOS = ['enqueue', 'drain', 'weighted', 'cluster', 'replicas', 'latency', 'memory', 'scale'] as const;
+export const SCENARIOS = ['enqueue', 'drain', 'weighted', 'cluster', 'replicas', 'fleet', 'idle-fleet', 'latency', 'memory', 'scale'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Systems the scale scenario runs: it is taskq's own check that cost per task stays flat. */

@@ -1,3 +1,4 @@
+import type { FleetModeName } from './fleet';
 import type { ScenarioName, SystemName } from './names';
 
 /** Sizes of one bench run; `--smoke` and the full run differ only here. */
@@ -19,6 +20,20 @@ export interface BenchPlan {
   readonly replicasN: number;
   /** Replicas scenario: single enqueues made with the replica stopped (each waits out its 50 ms timeout). Full 100; smoke 10. */
   readonly replicasDownN: number;
+  /** Fleet scenario: tasks per drain run. Full 50,000; smoke 1,000. */
+  readonly fleetN: number;
+  /** Fleet scenario: worker processes per run (K), ascending. Full 1, 2, 4; smoke 2 (process starts dominate a smoke run). */
+  readonly fleetK: readonly number[];
+  /** Fleet scenario: the plan's concurrency split over the K processes, and/or in each. Full both; smoke same-per-process. */
+  readonly fleetModes: readonly FleetModeName[];
+  /** Idle-fleet scenario: idle worker processes. Full 8; smoke 2. */
+  readonly idleFleetWorkers: number;
+  /** Idle-fleet scenario: sub-workers of each idle process. 10. */
+  readonly idleFleetConcurrency: number;
+  /** Idle-fleet scenario: tasks per second, enqueued one at a time. 1,000. */
+  readonly idleFleetRate: number;
+  /** Idle-fleet scenario: how long the producer runs, ms. Full 10,000; smoke 500. */
+  readonly idleFleetMs: number;
   /** Latency scenario: tasks per second, enqueued one at a time. Full 1,000; smoke 200. */
   readonly latencyRate: number;
   /** Latency scenario: how long the producer runs, ms, after each run's warm-up second (latency-runs.ts). Full 10,000; smoke 2,000. */
@@ -45,6 +60,13 @@ export const FULL_SIZES: Sizes = {
   clusterN: 50_000,
   replicasN: 10_000,
   replicasDownN: 100,
+  fleetN: 50_000,
+  fleetK: [1, 2, 4],
+  fleetModes: ['same-total', 'same-per-process'],
+  idleFleetWorkers: 8,
+  idleFleetConcurrency: 10,
+  idleFleetRate: 1000,
+  idleFleetMs: 10_000,
   latencyRate: 1000,
   latencyMs: 10_000,
   memoryN: 100_000,
@@ -60,6 +82,13 @@ export const SMOKE_SIZES: Sizes = {
   clusterN: 2000,
   replicasN: 500,
   replicasDownN: 10,
+  fleetN: 1000,
+  fleetK: [2],
+  fleetModes: ['same-per-process'],
+  idleFleetWorkers: 2,
+  idleFleetConcurrency: 10,
+  idleFleetRate: 1000,
+  idleFleetMs: 500,
   latencyRate: 200,
   latencyMs: 2000,
   memoryN: 5000,

@@ -1,4 +1,5 @@
 import { BASELINE_LAYOUT, CLUSTER_LAYOUTS } from './cluster';
+import { fleetRows, idleFleetRows } from './report-fleet';
 import type { SystemName } from './names';
 import type { BenchPlan } from './plan';
 import { REPLICA_DOWN, REPLICAS_BASELINE, REPLICAS_BATCH, REPLICAS_MODES } from './replicas';
@@ -12,7 +13,7 @@ const ms = (v: number): string => v.toFixed(2);
 const times = (v: number | undefined): string => (v === undefined ? '' : `${v.toFixed(2)}x`);
 
 /** One row of the table: a scenario's metric for every system, then taskq's ratios. */
-interface Row {
+export interface Row {
   readonly scenario: string;
   readonly metric: string;
   readonly cells: readonly string[];
@@ -20,9 +21,9 @@ interface Row {
   readonly vsBee: string;
 }
 
-type Pick = (r: BenchResult) => number | undefined;
+export type Pick = (r: BenchResult) => number | undefined;
 
-function row(
+export function row(
   scenario: string,
   metric: string,
   systems: readonly SystemName[],
@@ -51,7 +52,7 @@ function row(
 }
 
 /** A row's cells: the text of each system's value, else ERROR (the system failed the scenario), n/a (it does not run it) or -. */
-function cellsOf(
+export function cellsOf(
   scenario: string,
   systems: readonly SystemName[],
   text: (system: SystemName) => string | undefined,
@@ -88,6 +89,10 @@ export function formatTable(
       rows.push(...clusterRows(plan, results, errors, notApplicable));
     } else if (scenario === 'replicas') {
       rows.push(...replicasRows(plan, results, errors, notApplicable));
+    } else if (scenario === 'fleet') {
+      rows.push(...fleetRows(plan, results, errors));
+    } else if (scenario === 'idle-fleet') {
+      rows.push(...idleFleetRows(plan, results, errors));
     } else if (scenario === 'latency') {
       const label = `${plan.latencyRate}/s for ${plan.latencyMs / 1000} s, median of ${plan.repeat}`;
       const lat = (key: 'p50Ms' | 'p99Ms'): Pick => (r) => (r.bench === 'latency' ? r[key] : undefined);

@@ -1,5 +1,6 @@
 import type { ClusterLayoutName, CpuPerTask } from './cluster';
 import { BASELINE_LAYOUT } from './cluster';
+import { fleetRatios, type FleetResult, type IdleFleetResult } from './fleet';
 import type { ScenarioName, SystemName } from './names';
 import { redisCostSummary, tasksPerSecPerRedisCore, type RedisCostPerTask, type RedisCostSummary } from './redis-cost';
 import { REPLICAS_BASELINE, replicasRatios, type ReplicasModeName, type ReplicasRatios, type ReplicasSummary, type WaitOption } from './replicas';
@@ -153,7 +154,9 @@ export interface ReplicaDownResult {
   readonly rejected: number;
 }
 
-export type BenchResult = ThroughputResult | LatencyResult | MemoryResult | ClusterResult | ReplicasResult | ReplicaDownResult;
+export type { FleetResult, IdleFleetResult };
+
+export type BenchResult = ThroughputResult | LatencyResult | MemoryResult | ClusterResult | ReplicasResult | ReplicaDownResult | FleetResult | IdleFleetResult;
 
 /** A run that threw or lost tasks; the bench goes on with the next one and exits 1 at the end. */
 export interface RunError {
@@ -181,6 +184,9 @@ export function headline(result: BenchResult): { metric: string; value: number; 
     case 'replicas':
       // a single enqueue's median time (with the replica up), or its time to be refused (replica down)
       return { metric: 'p50Ms', value: result.p50Ms, higherIsBetter: false };
+    case 'idle-fleet':
+      // what a task costs Redis while the fleet idles
+      return { metric: 'redisUsPerTask', value: result.redisUsPerTask, higherIsBetter: false };
     default:
       return { metric: 'tasksPerSec', value: result.tasksPerSec, higherIsBetter: true };
   }
@@ -201,6 +207,8 @@ export interface Ratios extends ReplicasRatios {
   /** drain, enqueue, latency: Redis CPU µs per task / the peer's in the same scenario (lower is better). */
   readonly redisUsRatioVsBullmq?: number;
   readonly redisUsRatioVsBeeQueue?: number;
+  /** fleet only: tasks/s with this K / the same system's with 1 worker process, in the same mode. */
+  readonly ratioVsOneWorker?: number;
 }
 
 export function ratiosOf(result: BenchResult, all: readonly BenchResult[]): Ratios {
@@ -211,6 +219,7 @@ export function ratiosOf(result: BenchResult, all: readonly BenchResult[]): Rati
     const off = all.find((r): r is ReplicasResult => r.bench === 'replicas' && r.mode === REPLICAS_BASELINE && r.system === result.system);
     return replicasRatios(result, off);
   }
+  if (result.bench === 'fleet') return fleetRatios(result, all);
   if (result.bench === 'scale') {
     const smaller = all
       .filter((r): r is ThroughputResult => r.bench === 'scale' && r.system === result.system && r.n < result.n)

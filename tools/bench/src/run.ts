@@ -7,6 +7,8 @@ import type { BenchContext } from './scenarios/context';
 import { runCluster } from './scenarios/cluster';
 import { runDrain } from './scenarios/drain';
 import { runEnqueue } from './scenarios/enqueue';
+import { runFleet } from './scenarios/fleet';
+import { runIdleFleet } from './scenarios/idle-fleet';
 import { runLatency } from './scenarios/latency';
 import { runMemory } from './scenarios/memory';
 import { runReplicas } from './scenarios/replicas';
@@ -121,6 +123,19 @@ export async function runBench(ctx: BenchContext, progress: Progress, signal: Ab
       case 'replicas':
         await runReplicas(ctx, applicable('replicas', plan.replicasN), progress, out, signal);
         break;
+      case 'fleet':
+        await runFleet(ctx, peers, progress, out, signal);
+        break;
+      case 'idle-fleet': {
+        const n = Math.max(1, Math.round((plan.idleFleetRate * plan.idleFleetMs) / 1000));
+        const show = (r: BenchResult): string =>
+          r.bench === 'idle-fleet'
+            ? `${r.redisScriptCallsPerTask.toFixed(2)} script calls, ${r.redisCommandsPerTask.toFixed(2)} commands, ${r.redisReadsPerTask.toFixed(2)} round trips, ` +
+              `Redis ${r.redisUsPerTask.toFixed(2)} µs${r.workerUsPerTask === undefined ? '' : `, workers ${r.workerUsPerTask.toFixed(1)} µs`} per task; p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms (${r.workers} workers ran ${r.ranPerWorker.join('/')})`
+            : '';
+        await once('idle-fleet', peers, n, guard((s) => runIdleFleet(ctx, s)), show, progress, out);
+        break;
+      }
       case 'latency':
         await runLatency(ctx, peers, progress, out, signal);
         break;

@@ -1,4 +1,5 @@
 import { evaluateTargets, TARGETS, verdictLine, type Target } from './targets';
+import { fleet, idleFleet } from './test-support/fleet-results';
 import { latency, memory, redisCost, tput, type BenchResult } from './test-support/results';
 
 const verdictOf = (bench: Target['bench'], results: BenchResult[], metric?: Target['metric']) => {
@@ -56,8 +57,35 @@ describe('evaluateTargets', () => {
     expect(verdictLine(verdictOf('drain', results, 'redisUsPerTask'), false)).toBe('n/a  drain Redis CPU per task <= 0.2 x BullMQ (not measured in this run)');
   });
 
-  it('has the targets of the issues: one per scenario, and the drain\'s Redis CPU', () => {
-    expect(TARGETS.map((t) => `${t.bench}${t.metric ? ` ${t.metric}` : ''}`).sort()).toEqual(['drain', 'drain redisUsPerTask', 'enqueue', 'latency', 'memory', 'scale']);
+  it('judges the fleet drain at K=2 and K=4 against BullMQ at the same K, in the same-per-process mode only', () => {
+    const results = [
+      fleet('taskq', 2, 'same-per-process', 50_000),
+      fleet('bullmq', 2, 'same-per-process', 10_000),
+      fleet('taskq', 2, 'same-total', 10_000),
+      fleet('bullmq', 2, 'same-total', 10_000),
+      fleet('taskq', 4, 'same-per-process', 40_000),
+      fleet('bullmq', 4, 'same-per-process', 10_000),
+      fleet('taskq', 4, 'same-total', 90_000),
+      fleet('bullmq', 4, 'same-total', 10_000),
+    ];
+    const [k2, k4] = evaluateTargets(results).filter((v) => v.target.bench === 'fleet');
+    expect(k2).toMatchObject({ ratio: 5, pass: true });
+    expect(k2?.target.label).toBe('fleet drain at K=2 >= 5 x BullMQ');
+    expect(k4).toMatchObject({ ratio: 4, pass: false });
+    expect(k4?.target.label).toBe('fleet drain at K=4 >= 5 x BullMQ');
+    // a fleet run without K=4 leaves that target unjudged
+    expect(evaluateTargets(results.slice(0, 4)).filter((v) => v.target.bench === 'fleet').map((v) => v.pass)).toEqual([true, undefined]);
+  });
+
+  it("judges the idle fleet on taskq's script calls per task, an absolute figure, not a ratio", () => {
+    expect(verdictOf('idle-fleet', [idleFleet('taskq', 1.5), idleFleet('bullmq', 0.1)])).toMatchObject({ ratio: 1.5, pass: true });
+    expect(verdictOf('idle-fleet', [idleFleet('taskq', 1.51)])).toMatchObject({ ratio: 1.51, pass: false });
+    expect(verdictOf('idle-fleet', [idleFleet('bullmq', 1)])).toMatchObject({ ratio: undefined, pass: undefined });
+    expect(verdictLine(verdictOf('idle-fleet', [idleFleet('taskq', 2.25)]), false)).toBe('FAIL idle fleet: taskq <= 1.5 script calls per task: measured 2.25');
+  });
+
+  it('has the targets of the issues: one per scenario, the drain\'s Redis CPU, and two for the fleet (K=2 and K=4)', () => {
+    expect(TARGETS.map((t) => `${t.bench}${t.metric ? ` ${t.metric}` : ''}`).sort()).toEqual(['drain', 'drain redisUsPerTask', 'enqueue', 'fleet', 'fleet', 'idle-fleet', 'latency', 'memory', 'scale']);
   });
 });
 

@@ -1,3 +1,4 @@
+import { fleetTargetRatio, idleFleetScriptCalls } from './fleet';
 import type { ScenarioName } from './names';
 import { ratiosOf, type BenchResult } from './results';
 
@@ -9,6 +10,8 @@ export interface Target {
   readonly limit: number;
   /** What is compared: the scenario's headline (tasks/s, p99, bytes per task), or Redis's CPU µs per task. Default: the headline. */
   readonly metric?: 'redisUsPerTask';
+  /** The figure judged, when it is not taskq's headline ratio to BullMQ (fleet: at one K; idle-fleet: an absolute count). */
+  readonly measure?: (results: readonly BenchResult[]) => number | undefined;
 }
 
 export const TARGETS: readonly Target[] = [
@@ -18,6 +21,10 @@ export const TARGETS: readonly Target[] = [
   { bench: 'latency', label: 'latency p99 <= 0.5 x BullMQ p99', kind: 'atMost', limit: 0.5 },
   { bench: 'memory', label: 'memory per queued task <= 0.5 x BullMQ', kind: 'atMost', limit: 0.5 },
   { bench: 'scale', label: 'drain at the largest N within 20% of the next smaller N', kind: 'atLeast', limit: 0.8 },
+  // issue 18; judged in the same-per-process mode (fleet.ts FLEET_TARGET_MODE)
+  { bench: 'fleet', label: 'fleet drain at K=2 >= 5 x BullMQ', kind: 'atLeast', limit: 5, measure: (results) => fleetTargetRatio(results, 2) },
+  { bench: 'fleet', label: 'fleet drain at K=4 >= 5 x BullMQ', kind: 'atLeast', limit: 5, measure: (results) => fleetTargetRatio(results, 4) },
+  { bench: 'idle-fleet', label: 'idle fleet: taskq <= 1.5 script calls per task', kind: 'atMost', limit: 1.5, measure: idleFleetScriptCalls },
 ];
 
 /** A target's outcome; `pass` undefined when the ratio was not measured (scenario or peer not run, or failed). */
@@ -29,6 +36,7 @@ export interface Verdict {
 
 /** The ratio a target judges: taskq against BullMQ (its headline, or its Redis µs per task), or (scale) taskq's largest size against the next smaller. */
 export function targetRatio(target: Target, results: readonly BenchResult[]): number | undefined {
+  if (target.measure) return target.measure(results);
   const taskq = results.filter((r) => r.bench === target.bench && r.system === 'taskq');
   if (target.bench === 'scale') {
     const largest = taskq.sort((a, b) => b.n - a.n)[0];

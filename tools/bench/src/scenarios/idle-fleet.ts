@@ -1,0 +1,114 @@
+import type { Redis } from 'ioredis';
+import { queueKeys } from '@taskq/queue';
+import { ranCountProblem, type IdleFleetResult } from '../fleet';
+import type { SystemName } from '../names';
+import { infoField } from '../redis-admin';
+import { flushAll } from '../redis-admin';
+import { redisCostBetween, redisCostPerTask, redisCostSnapshot } from '../redis-cost';
+import { summarizeLatencies } from '../stats';
+import { openProducer } from '../systems/open-producer';
+import { QUEUE_NAME } from '../systems/producer';
+import { waitForDrain } from '../wait-for-drain';
+import { WorkerProcess } from '../worker-process';
+import type { ClusterWorker, StartWorker } from './cluster-drain';
+import { LostTasksError, RunCheckError, type BenchContext } from './context';
+import { startFleet, workersCpuMs } from './fleet';
+import { steadyStream } from './latency';
+
+/** How long the idle fleet gets to be seen idle, and how often the bench looks, ms. */
+const IDLE_TIMEOUT_MS = 30_000;
+const IDLE_POLL_MS = 10;
+
+/**
+ * How many of a system's worker processes on the bench's queue are idle,
+ * each counted once its first fetch found nothing: taskq's pools list
+ * themselves in the queue's waiters list (targeted wake); an idle BullMQ
+ * Worker blocks its blocking connection on BZPOPMIN of the queue's marker,
+ * an idle bee-queue worker on BRPOPLPUSH of its waiting list (INFO clients
+ * blocked_clients; the bench's producers never block).
+ */
+export async function idleWorkers(admin: Redis, system: SystemName): Promise<number> {
+  if (system === 'taskq') return admin.llen(queueKeys(QUEUE_NAME).waiters);
+  return Number((await infoField(admin, 'clients', 'blocked_clients')) ?? 0);
+}
+
+/** Resolves once `count` workers are idle (see idleWorkers); rejects when `healthy` throws or after the timeout. */
+export async function waitUntilIdle(admin: Redis, system: SystemName, count: number, healthy: () => void, timeoutMs = IDLE_TIMEOUT_MS): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    healthy();
+    const idle = await idleWorkers(admin, system);
+    if (idle >= count) return;
+    if (performance.now() > deadline) throw new RunCheckError(`${system}: ${idle} of ${count} worker process(es) idle after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_POLL_MS));
+  }
+}
+
+/**
+ * The idle-fleet scenario for one system: `idleFleetWorkers` worker processes
+ * of `idleFleetConcurrency` each, started and seen idle; then `idleFleetRate`
+ * tasks a second, one at a time, for `idleFleetMs` (latency.ts steadyStream).
+ * Measured over the stream until Redis shows every task finished: what Redis
+ * spent per task (INFO: CPU, commands, socket reads, script calls; the
+ * producer's enqueues, the fleet's fetches, acks and background work, and
+ * the bench's few progress reads), the worker processes' CPU per task
+ * (/proc, where readable) and the enqueue-to-start time of every task.
+ * Checked: the processes together ran each task once.
+ */
+export async function runIdleFleet(
+  ctx: BenchContext,
+  system: SystemName,
+  startWorker: StartWorker = (config) => WorkerProcess.start(config),
+): Promise<IdleFleetResult> {
+  const { idleFleetWorkers: count, idleFleetConcurrency: concurrency, idleFleetRate: rate, idleFleetMs: durationMs } = ctx.plan;
+  const total = Math.max(1, Math.round((rate * durationMs) / 1000));
+  await flushAll(ctx.admin);
+  const producer = await openProducer(system, ctx.target);
+  let workers: ClusterWorker[] = [];
+  try {
+    workers = await startFleet(
+      Array.from({ length: count }, () => ({ system, url: ctx.target.url, concurrency, retainAtLeast: total, recordLatency: true })),
+      startWorker,
+    );
+    const ws = workers;
+    const healthy = (): void => {
+      for (const w of ws) w.assertHealthy();
+    };
+    await Promise.all(ws.map((w) => w.go()));
+    await waitUntilIdle(ctx.admin, system, count, healthy);
+    const cpu0 = workersCpuMs(ws);
+    const before = await redisCostSnapshot(ctx.admin);
+    const t0 = performance.now();
+    const streamMs = await steadyStream(producer, total, durationMs);
+    await waitForDrain(producer, total, t0, healthy);
+    const after = await redisCostSnapshot(ctx.admin);
+    const cpu1 = workersCpuMs(ws);
+    const reports = await Promise.all(ws.map((w) => w.report()));
+    const ranPerWorker = reports.map((r) => r.handled);
+    const problem = ranCountProblem(system, ranPerWorker, total);
+    if (problem) throw problem.lost ? new LostTasksError(problem.message) : new RunCheckError(problem.message);
+    await Promise.all(ws.map((w) => w.stop()));
+    workers = [];
+    const latency = summarizeLatencies(reports.flatMap((r) => r.latenciesMs));
+    return {
+      bench: 'idle-fleet',
+      system,
+      n: total,
+      workers: count,
+      concurrency,
+      ratePerSec: rate,
+      durationMs,
+      sentPerSec: total / (streamMs / 1000),
+      ...redisCostPerTask(redisCostBetween(before, after), total),
+      p50Ms: latency.p50Ms,
+      p90Ms: latency.p90Ms,
+      p99Ms: latency.p99Ms,
+      maxMs: latency.maxMs,
+      ranPerWorker,
+      ...(cpu0 !== undefined && cpu1 !== undefined ? { workerUsPerTask: ((cpu1 - cpu0) * 1000) / total } : {}),
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.kill()));
+    await producer.close();
+  }
+}
