@@ -43,12 +43,14 @@ export interface WorkerPoolSettings extends Omit<QueueSelectionOptions, 'queue'>
    */
   readonly idlePollMs?: number;
   /**
-   * When a task finishes while the pool waits for work (its queue was empty
-   * at its last fetch, and the pool is listed as waiting), its ack — the Done
-   * or Failed record — may wait this long for the pool's next fetch and go in
-   * the same script call: at a trickle of tasks one call per task instead of
-   * two. The record is that much later; a pool that is fetching anyway sends
-   * acks at once. 0: every ack goes at once. Default 2, ms.
+   * When tasks trickle into a pool that waits for work (its queue was empty at
+   * its last fetch, the pool is listed as waiting, and its last tasks came
+   * less than this many ms apart), a finished task's ack — its Done or Failed
+   * record — may wait this long for the pool's next fetch and go in the same
+   * script call: one call per task instead of two. The record is at most that
+   * much later; a lone task (none in the ackLingerMs before it), or a pool
+   * that fetches anyway, sends its acks at once. 0: every ack goes at once.
+   * Default 10, ms.
    */
   readonly ackLingerMs?: number;
   /** Time in-flight tasks get to finish on stop() before they are aborted and put back, ms. Default 25000. */
@@ -89,7 +91,7 @@ export interface WorkerPoolOptions<T extends TaskTypes = DefaultTasks> extends W
 }
 
 /** Default of WorkerPoolSettings.ackLingerMs. */
-export const DEFAULT_ACK_LINGER_MS = 2;
+export const DEFAULT_ACK_LINGER_MS = 10;
 /** Most an ack may linger: a Done record later than this would no longer be "as it happens". */
 export const MAX_ACK_LINGER_MS = 1000;
 

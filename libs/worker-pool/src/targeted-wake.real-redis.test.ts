@@ -195,8 +195,26 @@ describe('targeted wake', () => {
     }
   }, 30_000);
 
-  it('ackLingerMs defaults to 2 ms and must be between 0 and 1000', () => {
-    expect(resolvePoolOptions({}).ackLingerMs).toBe(2);
+  it('a lone task (none in the ackLingerMs before it) is acked at once, even by a pool listed as waiting', async () => {
+    const queue = 'linger-lone';
+    const producer = new Queue({ queue, connection: server.url });
+    const ranAt = new Map<string, number>();
+    // concurrency 2: listed as waiting after each fetch; ackLingerMs 1000 would show plainly
+    const pool = new WorkerPool({ queue, connection: server.url, concurrency: 2, ackLingerMs: 1000, janitor: false, handlers: { noop: (task) => void ranAt.set(task.id, Date.now()) } });
+    try {
+      await pool.start();
+      await waitFor('the pool waiting for work', async () => (await redis.lrange(queueKeys(queue).waiters, 0, -1)).length === 1);
+      await producer.enqueue({ id: 'first', type: 'noop', payload: null });
+      await waitFor('first Done', async () => (await producer.status('first'))?.status === 'Done');
+      expect(((await producer.status('first'))?.at ?? 0) - (ranAt.get('first') ?? 0)).toBeLessThan(500);
+    } finally {
+      await producer.close();
+      await pool.stop();
+    }
+  }, 30_000);
+
+  it('ackLingerMs defaults to 10 ms and must be between 0 and 1000', () => {
+    expect(resolvePoolOptions({}).ackLingerMs).toBe(10);
     expect(resolvePoolOptions({ ackLingerMs: 0 }).ackLingerMs).toBe(0);
     for (const bad of [-1, 1001, NaN]) expect(() => resolvePoolOptions({ ackLingerMs: bad })).toThrow(/^ackLingerMs must be >= 0 and <= 1000, got /);
   });

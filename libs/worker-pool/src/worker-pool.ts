@@ -97,6 +97,9 @@ interface Lane {
    * acks linger for the next fetch (see WorkerPoolSettings.ackLingerMs).
    */
   waiting: boolean;
+  /** performance.now() when a fetch last brought tasks, and the time since the one before: how fast tasks trickle in (see lingerUntil). */
+  lastTasksAt: number;
+  taskGapMs: number;
 }
 
 /** A lane's part of one round trip: its acks and the sub-workers that ask it for tasks. */
@@ -179,7 +182,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     this.lanes = this.consumers.map((consumer, index) => {
       const acks = new AckBatcher(consumer, 500, () => this.wake?.fire());
       const runner = new TaskRunner(consumer, this.handlers, this.options.backoffStrategies, this.logger, acks, undefined, this.options.progressIntervalMs, this.options.maxResultBytes);
-      const lane: Lane = { index, consumer, acks, runner, running: new RunningTasks(), dryAt: undefined, pausedSeen: false, waiting: false };
+      const lane: Lane = { index, consumer, acks, runner, running: new RunningTasks(), dryAt: undefined, pausedSeen: false, waiting: false, lastTasksAt: -Infinity, taskGapMs: Infinity };
       consumer.onDataLost((loss) => {
         const ids = lane.running.ids();
         const held = ids.length === 0 ? 'no task was running here' : `the ${ids.length} task(s) running here are unknown to Redis now: they run to their end, but their outcomes cannot be recorded (${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''})`;
@@ -422,12 +425,14 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
    * Until when (performance.now()) a lane's acks may wait for its next fetch,
    * undefined when they go now: lingering is on, the pool is listed as
    * waiting for work in the queue (so an enqueue wakes it by name, and the
-   * fetch that follows carries the acks), and the oldest ack is younger than
+   * fetch that follows carries the acks), tasks trickle in (the last fetch
+   * that brought tasks came less than ackLingerMs after the one before: a
+   * lone task's ack does not wait), and the oldest ack is younger than
    * ackLingerMs.
    */
   private lingerUntil(lane: Lane): number | undefined {
     const linger = this.options.ackLingerMs;
-    if (linger === 0 || !lane.waiting || this.idle.length === 0) return undefined;
+    if (linger === 0 || !lane.waiting || this.idle.length === 0 || !(lane.taskGapMs < linger)) return undefined;
     const oldest = lane.acks.oldestQueuedAt();
     if (oldest === undefined || performance.now() >= oldest + linger) return undefined;
     return oldest + linger;
@@ -486,6 +491,11 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     return lane.consumer.exchange(acks?.items ?? [], workers, { spare }).then(
       (fetched: FetchResult) => {
         acks?.settle(fetched.acks);
+        if (fetched.tasks.length > 0) {
+          const at = performance.now();
+          lane.taskGapMs = at - lane.lastTasksAt;
+          lane.lastTasksAt = at;
+        }
         // as fetch.lua decides whether to list this pool in the queue's waiters (KEYS[27])
         if (workers.length > 0) {
           const left = fetched.readyLeft ?? (fetched.tasks.length < workers.length ? 0 : 1);
