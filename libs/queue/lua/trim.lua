@@ -33,25 +33,44 @@ local maxCount = tonumber(ARGV[2])
 local cutoff = now - tonumber(ARGV[1])
 local n = 0
 local members = redis.call('EXISTS', KEYS[13]) == 1
+-- Each list's old end is read at once (LRANGE), the ids to forget are a run
+-- from the oldest, cut with one LTRIM, and every hash loses them with one
+-- HDEL: a few commands per call, not a dozen per task.
 for _, list in ipairs({ KEYS[1], KEYS[11] }) do
   local left = redis.call('LLEN', list)
-  while n < budget and left > 0 do
-    local id = redis.call('LINDEX', list, -1)
-    local forget = left > maxCount
-    if not forget then
-      local rec = taskq_str(redis.call('HGET', KEYS[4], id))
-      local at = rec and tonumber(string.match(rec, '"at":(%d+)'))
-      -- a task with no record left has nothing to keep
-      forget = at == nil or at < cutoff
+  local room = math.min(budget - n, left)
+  if room > 0 then
+    -- the oldest `room` ids, the oldest last
+    local ids = redis.call('LRANGE', list, -room, -1)
+    -- beyond the count limit: the oldest `over` go whatever their age
+    local over = left - maxCount
+    local gone = {}
+    local recs, refs
+    for i = #ids, 1, -1 do
+      local id = ids[i]
+      local forget = #gone < over
+      if not forget then
+        -- the records of the ids left to look at, at once, when the first is needed
+        recs = recs or redis.call('HMGET', KEYS[4], taskq_unpack(ids, 1, i))
+        local rec = taskq_str(recs[i])
+        local at = rec and tonumber(string.match(rec, '"at":(%d+)'))
+        -- a task with no record left has nothing to keep
+        forget = at == nil or at < cutoff
+      end
+      if forget and members then
+        refs = refs or redis.call('HMGET', KEYS[13], taskq_unpack(ids, 1, i))
+        if taskq_str(refs[i]) then forget = false end
+      end
+      if not forget then break end
+      gone[#gone + 1] = id
     end
-    if forget and members and redis.call('HEXISTS', KEYS[13], id) == 1 then forget = false end
-    if not forget then break end
-    redis.call('RPOP', list)
-    for k = 2, 10 do redis.call('HDEL', KEYS[k], id) end
-    redis.call('HDEL', KEYS[12], id)
-    redis.call('HDEL', KEYS[13], id)
-    left = left - 1
-    n = n + 1
+    if #gone > 0 then
+      redis.call('LTRIM', list, 0, -#gone - 1)
+      for k = 2, 10 do redis.call('HDEL', KEYS[k], taskq_unpack(gone)) end
+      redis.call('HDEL', KEYS[12], taskq_unpack(gone))
+      if members then redis.call('HDEL', KEYS[13], taskq_unpack(gone)) end
+      n = n + #gone
+    end
   end
 end
 return n
