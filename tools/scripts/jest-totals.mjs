@@ -20,6 +20,7 @@ export class JestTotals {
   failures = [];
   #carry = '';
   #failFile = '';
+  #seen = new Set();
   /** The report being read, while its lines are still coming. */
   #failure = undefined;
 
@@ -62,8 +63,14 @@ export class JestTotals {
     }
     const bullet = /^\s*● (.*)$/.exec(line);
     if (bullet) {
-      this.#failure = bullet[1].startsWith('Console') ? undefined : [`FAIL ${this.#failFile || '(file not seen)'}`, `  ● ${bullet[1]}`];
-      if (this.#failure) this.failures.push(this.#failure);
+      const key = `${this.#failFile}\n${bullet[1]}`;
+      // jest's closing "Summary of all failing tests" prints each report again: kept once
+      const seen = bullet[1].startsWith('Console') || this.#seen.has(key);
+      this.#failure = seen ? undefined : [`FAIL ${this.#failFile || '(file not seen)'}`, `  ● ${bullet[1]}`];
+      if (this.#failure) {
+        this.#seen.add(key);
+        this.failures.push(this.#failure);
+      }
       return;
     }
     if (this.#failure && this.#failure.length < FAILURE_LINES && line.trim()) this.#failure.push(line);

@@ -244,9 +244,17 @@ describe('flows through the API (no tokens)', () => {
     // a step running (a 30 s sleep): 202 FlowCancelling, then the worker aborts it and the flow ends FlowCancelled
     const busy = flowId('busy');
     await api.call('POST', '/flows', { body: { id: busy, queue, steps: [{ name: 'long', type: 'sleep', payload: { ms: 30_000 } }, { name: 'then', type: 'sleep', dependsOn: ['long'] }] } });
-    startWorker(queue);
+    const worker = startWorker(queue);
     await waitUntil(async () => (await flowOf(api, busy)).steps[0]?.task?.status === 'InProgress', { what: 'the long step InProgress', timeoutMs: 15_000 });
-    const accepted = await api.call('POST', `/flows/${busy}/cancel`);
+    // the worker is held (SIGSTOP) while the API answers, so that it cannot stop the step first:
+    // once, under load, it had stopped it and the flow had ended before the API read the flow's state
+    process.kill(worker.pid, 'SIGSTOP');
+    let accepted: Awaited<ReturnType<typeof api.call>>;
+    try {
+      accepted = await api.call('POST', `/flows/${busy}/cancel`);
+    } finally {
+      process.kill(worker.pid, 'SIGCONT');
+    }
     expect({ status: accepted.status, json: accepted.json }).toEqual({ status: 202, json: { id: busy, status: 'FlowCancelling', cancelled: true } });
     const ended = await waitForFlow(api, busy, 'FlowCancelled');
     expect(ended.steps.map((s) => [s.name, s.status])).toEqual([['long', 'Cancelled'], ['then', 'Cancelled']]);

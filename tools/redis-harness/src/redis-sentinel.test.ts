@@ -18,7 +18,12 @@ describe('startRedisSentinel', () => {
     await respCommand(first.port, ['SET', 'k', 'v']);
     // the write reaches the replica, which refuses writes of its own
     expect(await respCommand(first.port, ['WAIT', '1', '2000'])).toBe(1);
-    expect(await respCommand(second.port, ['GET', 'k'])).toBe('v');
+    const replicated = await respCommand(second.port, ['GET', 'k']);
+    if (replicated !== 'v') {
+      // seen twice under load in CI, not understood: the failure says what both servers and the sentinels thought
+      const info = async (port: number): Promise<string> => String(await respCommand(port, ['INFO', 'replication'])).replace(/\r\n/g, ' ');
+      throw new Error(`after SET k v and WAIT 1 = 1 on :${first.port}, GET k on :${second.port} = ${String(replicated)}; sentinels' master :${await group.masterPort()}; :${first.port}: ${await info(first.port)}; :${second.port}: ${await info(second.port)}`);
+    }
     await expect(respCommand(second.port, ['SET', 'k', 'w'])).rejects.toThrow(/^READONLY/);
 
     const failover = await group.failover();
