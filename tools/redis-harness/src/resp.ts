@@ -14,23 +14,23 @@ function encode(args: readonly string[]): Buffer {
   return Buffer.from(parts.join(''));
 }
 
-/** Parses one reply from `buf`; undefined while it is incomplete. */
-function parse(buf: Buffer): { reply: RespReply } | { error: string } | undefined {
+/** Parses one reply from `buf`; undefined while it is incomplete. `used`: the bytes it took. */
+function parse(buf: Buffer): ({ reply: RespReply } | { error: string }) & { used: number } | undefined {
   const eol = buf.indexOf('\r\n');
   if (eol < 0) return undefined;
   const head = buf.toString('utf8', 1, eol);
   switch (String.fromCharCode(buf[0] ?? 0)) {
     case '+':
-      return { reply: head };
+      return { reply: head, used: eol + 2 };
     case '-':
-      return { error: head };
+      return { error: head, used: eol + 2 };
     case ':':
-      return { reply: Number(head) };
+      return { reply: Number(head), used: eol + 2 };
     case '$': {
       const len = Number(head);
-      if (len < 0) return { reply: null };
+      if (len < 0) return { reply: null, used: eol + 2 };
       if (buf.length < eol + 2 + len + 2) return undefined;
-      return { reply: buf.toString('utf8', eol + 2, eol + 2 + len) };
+      return { reply: buf.toString('utf8', eol + 2, eol + 2 + len), used: eol + 2 + len + 2 };
     }
     default:
       throw new Error(`unsupported RESP reply: ${JSON.stringify(buf.toString('utf8', 0, 80))}`);
@@ -42,8 +42,22 @@ function parse(buf: Buffer): { reply: RespReply } | { error: string } | undefine
  * and returns its reply. Rejects with the socket error (ECONNREFUSED while
  * the server is not listening), RespErrorReply, or a timeout error.
  */
-export function respCommand(port: number, args: readonly string[], timeoutMs = 1000): Promise<RespReply> {
+export async function respCommand(port: number, args: readonly string[], timeoutMs = 1000): Promise<RespReply> {
+  const [reply] = await respCommands(port, [args], timeoutMs);
+  return reply ?? null;
+}
+
+/**
+ * Sends commands to the Redis at 127.0.0.1:`port` on one fresh connection, in
+ * order, and returns their replies: for what is per connection, such as WAIT
+ * (it waits for the replicas to acknowledge this connection's writes; on a
+ * connection that wrote nothing it returns at once). Rejects as respCommand,
+ * on the first error reply.
+ */
+export function respCommands(port: number, commands: readonly (readonly string[])[], timeoutMs = 1000): Promise<RespReply[]> {
+  const what = commands.map((c) => c[0]).join(', ');
   return new Promise((resolve, reject) => {
+    const replies: RespReply[] = [];
     let buf = Buffer.alloc(0);
     let settled = false;
     const socket = connect({ port, host: '127.0.0.1' });
@@ -55,31 +69,37 @@ export function respCommand(port: number, args: readonly string[], timeoutMs = 1
       fn();
     };
     const timer = setTimeout(
-      () => finish(() => reject(new Error(`no reply to ${args[0]} from 127.0.0.1:${port} within ${timeoutMs} ms`))),
+      () => finish(() => reject(new Error(`no reply to ${what} from 127.0.0.1:${port} within ${timeoutMs} ms`))),
       timeoutMs,
     );
-    socket.once('connect', () => socket.write(encode(args)));
+    socket.once('connect', () => socket.write(Buffer.concat(commands.map((c) => encode(c)))));
     socket.on('data', (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
-      let parsed: ReturnType<typeof parse>;
-      try {
-        parsed = parse(buf);
-      } catch (err) {
-        finish(() => reject(err));
-        return;
-      }
-      if (parsed === undefined) return;
-      if ('error' in parsed) {
-        const message = parsed.error;
-        finish(() => reject(new RespErrorReply(message)));
-      } else {
-        const reply = parsed.reply;
-        finish(() => resolve(reply));
+      for (;;) {
+        let parsed: ReturnType<typeof parse>;
+        try {
+          parsed = parse(buf);
+        } catch (err) {
+          finish(() => reject(err));
+          return;
+        }
+        if (parsed === undefined) return;
+        buf = buf.subarray(parsed.used);
+        if ('error' in parsed) {
+          const message = parsed.error;
+          finish(() => reject(new RespErrorReply(message)));
+          return;
+        }
+        replies.push(parsed.reply);
+        if (replies.length === commands.length) {
+          finish(() => resolve(replies));
+          return;
+        }
       }
     });
     socket.once('error', (err) => finish(() => reject(err)));
     socket.once('close', () =>
-      finish(() => reject(new Error(`connection to 127.0.0.1:${port} closed before a reply to ${args[0]}`))),
+      finish(() => reject(new Error(`connection to 127.0.0.1:${port} closed before a reply to ${what}`))),
     );
   });
 }
