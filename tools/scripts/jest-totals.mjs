@@ -37,10 +37,11 @@ export class JestTotals {
     this.#carry = '';
   }
 
-  #scan(line) {
-    this.#scanFailure(strip(line));
-    if (strip(line).includes('Jest did not exit one second after the test run has completed')) this.heldOpen++;
-    const m = /^Tests:\s+(.*)\d+ total/.exec(strip(line).trim());
+  #scan(raw) {
+    const line = strip(raw);
+    this.#scanFailure(line);
+    if (line.includes('Jest did not exit one second after the test run has completed')) this.heldOpen++;
+    const m = /^Tests:\s+(.*)\d+ total/.exec(line.trim());
     if (!m) return;
     this.suites++;
     for (const [, n, what] of m[1].matchAll(/(\d+) (passed|failed|skipped|todo)/g)) {

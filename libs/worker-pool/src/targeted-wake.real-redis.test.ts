@@ -28,25 +28,33 @@ function fetchCalls(commands: readonly { args: string[] }[], queue: string): num
   return commands.filter((c) => /^eval(sha)?$/i.test(c.args[0] ?? '') && c.args[2] === '27' && c.args[3] === ready).length;
 }
 
+/**
+ * POOLS pools of 2 sub-workers on `queue`, consumers `<queue>-0` … (not started);
+ * no poll and no janitor in the counted window: only wake messages make a pool fetch.
+ */
+function waitingPools(queue: string, onRun: (taskId: string) => void, ackLingerMs?: number): WorkerPool[] {
+  return Array.from(
+    { length: POOLS },
+    (_, i) =>
+      new WorkerPool({
+        queue,
+        connection: server.url,
+        consumerId: `${queue}-${i}`,
+        concurrency: 2,
+        ...(ackLingerMs === undefined ? {} : { ackLingerMs }),
+        idlePollMs: 60_000,
+        janitor: false,
+        handlers: { noop: (task) => onRun(task.id) },
+      }),
+  );
+}
+
 describe('targeted wake', () => {
   it(`a task enqueued while ${POOLS} pools wait makes one of them fetch, not all ${POOLS}; every pool waits again afterwards`, async () => {
     const queue = 'targeted';
     const keys = queueKeys(queue);
     const ran: string[] = [];
-    const pools = Array.from(
-      { length: POOLS },
-      (_, i) =>
-        new WorkerPool({
-          queue,
-          connection: server.url,
-          consumerId: `pool-${i}`,
-          concurrency: 2,
-          // no poll and no janitor in the counted window: only wake messages make a pool fetch
-          idlePollMs: 60_000,
-          janitor: false,
-          handlers: { noop: (task) => void ran.push(task.id) },
-        }),
-    );
+    const pools = waitingPools(queue, (id) => void ran.push(id));
     const producer = new Queue({ queue, connection: server.url });
     try {
       for (const pool of pools) await pool.start();
@@ -66,7 +74,7 @@ describe('targeted wake', () => {
       console.log(`targeted wake: ${POOLS} waiting pools, ${tasks} tasks one at a time: ${perTask.toFixed(2)} fetch-script calls per task`);
       // one fetch that takes the task and one that acks it (and asks for more); every pool fetching would be ~8 or more
       expect(perTask).toBeLessThanOrEqual(2.5);
-      expect(new Set(await redis.lrange(keys.waiters, 0, -1))).toEqual(new Set(pools.map((_, i) => `pool-${i}`)));
+      expect(new Set(await redis.lrange(keys.waiters, 0, -1))).toEqual(new Set(pools.map((_, i) => `${queue}-${i}`)));
     } finally {
       await producer.close();
       for (const pool of pools) await pool.stop();
@@ -80,24 +88,13 @@ describe('targeted wake', () => {
     const keys = queueKeys(queue);
     const ran: string[] = [];
     const handlerEnd = new Map<string, number>();
-    const pools = Array.from(
-      { length: POOLS },
-      (_, i) =>
-        new WorkerPool({
-          queue,
-          connection: server.url,
-          consumerId: `${queue}-${i}`,
-          concurrency: 2,
-          ackLingerMs,
-          idlePollMs: 60_000,
-          janitor: false,
-          handlers: {
-            noop: (task) => {
-              ran.push(task.id);
-              handlerEnd.set(task.id, Date.now());
-            },
-          },
-        }),
+    const pools = waitingPools(
+      queue,
+      (id) => {
+        ran.push(id);
+        handlerEnd.set(id, Date.now());
+      },
+      ackLingerMs,
     );
     const producer = new Queue({ queue, connection: server.url });
     try {

@@ -24,6 +24,11 @@ export function processCpuMs(pid: number): number {
   return procStatCpuMs(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 
+/** utime + stime of running processes, summed, ms. */
+export function processesCpuMs(pids: readonly number[]): number {
+  return pids.reduce((total, pid) => total + processCpuMs(pid), 0);
+}
+
 /** Whether processCpuMs can work here (Linux's /proc). */
 export function canReadProcessCpu(): boolean {
   return existsSync('/proc/self/stat');

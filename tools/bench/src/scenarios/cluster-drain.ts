@@ -2,7 +2,7 @@ import { cpuPerTask, type CpuPerTask } from '../cluster';
 import type { SystemName } from '../names';
 import { payloads } from '../payload';
 import { SETUP_CHUNK } from '../plan';
-import { canReadProcessCpu, processCpuMs } from '../proc-cpu';
+import { canReadProcessCpu, processesCpuMs } from '../proc-cpu';
 import { openProducer } from '../systems/open-producer';
 import { QUEUE_NAME, type Producer, type Progress } from '../systems/producer';
 import { waitForDrain } from '../wait-for-drain';
@@ -33,9 +33,8 @@ export interface ClusterRunSample {
 /** CPU time of the given processes and of this one, ms; undefined where /proc cannot be read. */
 function cpuNow(redisPids: readonly number[], workerPids: readonly number[]): { redisMs: number; workersMs: number; benchMs: number } | undefined {
   if (!canReadProcessCpu()) return undefined;
-  const sum = (pids: readonly number[]): number => pids.reduce((total, pid) => total + processCpuMs(pid), 0);
   const own = process.cpuUsage();
-  return { redisMs: sum(redisPids), workersMs: sum(workerPids), benchMs: (own.user + own.system) / 1000 };
+  return { redisMs: processesCpuMs(redisPids), workersMs: processesCpuMs(workerPids), benchMs: (own.user + own.system) / 1000 };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describeConcurrencies, fleetConfigs, ranCountProblem, summarizeFleet, type FleetConfig, type FleetSample } from '../fleet';
 import type { SystemName } from '../names';
 import { errorMessage, formatInt, type BenchOutcome, type Progress } from '../outcome';
-import { canReadProcessCpu, processCpuMs } from '../proc-cpu';
+import { canReadProcessCpu, processesCpuMs } from '../proc-cpu';
 import { flushAll } from '../redis-admin';
 import { redisCostBetween, redisCostPerTask, redisCostSnapshot } from '../redis-cost';
 import { openProducer } from '../systems/open-producer';
@@ -29,7 +29,13 @@ export async function startFleet(configs: readonly WorkerConfig[], startWorker: 
 /** utime + stime of these processes, ms; undefined where it cannot be read (no /proc, or a worker in this process). */
 export function workersCpuMs(workers: readonly ClusterWorker[]): number | undefined {
   if (!canReadProcessCpu() || workers.some((w) => w.pid === undefined)) return undefined;
-  return workers.reduce((sum, w) => sum + processCpuMs(w.pid ?? 0), 0);
+  return processesCpuMs(workers.map((w) => w.pid ?? 0));
+}
+
+/** Throws unless the fleet's processes together ran each of the `n` tasks once: LostTasksError for fewer, RunCheckError for more. */
+export function assertRanOnce(system: SystemName, ranPerWorker: readonly number[], n: number): void {
+  const problem = ranCountProblem(system, ranPerWorker, n);
+  if (problem) throw problem.lost ? new LostTasksError(problem.message) : new RunCheckError(problem.message);
 }
 
 /**
@@ -70,8 +76,7 @@ export async function runFleetDrain(
     await started;
     const reports = await Promise.all(ws.map((w) => w.report()));
     const ranPerWorker = reports.map((r) => r.handled);
-    const problem = ranCountProblem(system, ranPerWorker, n);
-    if (problem) throw problem.lost ? new LostTasksError(problem.message) : new RunCheckError(problem.message);
+    assertRanOnce(system, ranPerWorker, n);
     await Promise.all(ws.map((w) => w.stop()));
     workers = [];
     return {

@@ -1,9 +1,8 @@
 import type { Redis } from 'ioredis';
 import { queueKeys } from '@taskq/queue';
-import { ranCountProblem, type IdleFleetResult } from '../fleet';
+import type { IdleFleetResult } from '../fleet';
 import type { SystemName } from '../names';
-import { infoField } from '../redis-admin';
-import { flushAll } from '../redis-admin';
+import { flushAll, infoField } from '../redis-admin';
 import { redisCostBetween, redisCostPerTask, redisCostSnapshot } from '../redis-cost';
 import { summarizeLatencies } from '../stats';
 import { openProducer } from '../systems/open-producer';
@@ -11,8 +10,8 @@ import { QUEUE_NAME } from '../systems/producer';
 import { waitForDrain } from '../wait-for-drain';
 import { WorkerProcess } from '../worker-process';
 import type { ClusterWorker, StartWorker } from './cluster-drain';
-import { LostTasksError, RunCheckError, type BenchContext } from './context';
-import { startFleet, workersCpuMs } from './fleet';
+import { RunCheckError, type BenchContext } from './context';
+import { assertRanOnce, startFleet, workersCpuMs } from './fleet';
 import { steadyStream } from './latency';
 
 /** How long the idle fleet gets to be seen idle, and how often the bench looks, ms. */
@@ -85,8 +84,7 @@ export async function runIdleFleet(
     const cpu1 = workersCpuMs(ws);
     const reports = await Promise.all(ws.map((w) => w.report()));
     const ranPerWorker = reports.map((r) => r.handled);
-    const problem = ranCountProblem(system, ranPerWorker, total);
-    if (problem) throw problem.lost ? new LostTasksError(problem.message) : new RunCheckError(problem.message);
+    assertRanOnce(system, ranPerWorker, total);
     await Promise.all(ws.map((w) => w.stop()));
     workers = [];
     const latency = summarizeLatencies(reports.flatMap((r) => r.latenciesMs));
