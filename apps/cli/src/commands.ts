@@ -28,6 +28,7 @@ import { CLI_EXIT, type Command } from './args';
 import { CliError } from './cli-error';
 import { duration, isoTime, oneLine, preview, progressLine, progressText, queueEventLine, recordLine } from './format';
 import { taskDetail } from './inspect';
+import { readLateQueue, ReplayedTasks, type LateQueueState } from './late-queue';
 import { formatFields, formatTable } from './table';
 
 /** What the commands work with; main.ts (the composition root) makes it. */
@@ -403,7 +404,7 @@ async function enqueue(ctx: Context, cmd: Of<'enqueue'>): Promise<number> {
 }
 
 /** One event of a queue's events channel as watch prints it (a line, or a JSON line); undefined for a message it cannot read. */
-export function watchLines(queue: string, message: string, asJson: boolean): string[] | undefined {
+export function watchLines(queue: string, message: string, asJson: boolean, stale?: (r: StatusRecord) => boolean): string[] | undefined {
   const event: QueueEvent | undefined = decodeQueueEvent(message);
   if (event !== undefined) return [asJson ? JSON.stringify({ queue, ...event }) : queueEventLine(queue, event)];
   const progress = decodeProgressEvent(message);
@@ -414,16 +415,36 @@ export function watchLines(queue: string, message: string, asJson: boolean): str
   } catch {
     return undefined;
   }
+  if (stale) records = records.filter((r) => !stale(r));
   return records.map((r) => (asJson ? JSON.stringify({ queue, ...r }) : recordLine(queue, r)));
+}
+
+/** What watch prints of a queue it found late (see readLateQueue): each line marked `(replayed)`, each JSON object `"replayed": true`. */
+export function lateQueueLines(queue: string, state: LateQueueState, asJson: boolean): string[] {
+  const lines = state.records.map((r) => (asJson ? JSON.stringify({ queue, ...r, replayed: true }) : `${recordLine(queue, r)} (replayed)`));
+  if (state.paused) lines.push(asJson ? JSON.stringify({ queue, ...state.paused, replayed: true }) : `${queueEventLine(queue, state.paused)} (replayed)`);
+  return lines;
 }
 
 async function watch(ctx: Context, cmd: Of<'watch'>): Promise<number> {
   const subscriber = duplicateClient(ctx.redis, { connectionName: `taskq-cli-${process.pid}-sub` });
-  const print = (channel: string, message: string): void => {
-    const queue = queueOfKey(channel, ctx.prefix) ?? channel;
-    const lines = watchLines(queue, message, ctx.json);
+  // queues found late (every queue on a cluster): their live messages wait while their replay is read
+  const held = new Map<string, [string, string][]>();
+  const replayed = new ReplayedTasks();
+  const show = (queue: string, channel: string, message: string): void => {
+    const lines = watchLines(queue, message, ctx.json, (r) => replayed.stale(queue, r));
     if (lines === undefined) ctx.note(`(a message on ${channel} that is neither status records nor a queue event: ${preview(message, 120)})\n`);
     else if (lines.length > 0) ctx.out(`${lines.join('\n')}\n`);
+  };
+  const release = (queue: string): void => {
+    for (const [channel, message] of held.get(queue) ?? []) show(queue, channel, message);
+    held.delete(queue);
+  };
+  const print = (channel: string, message: string): void => {
+    const queue = queueOfKey(channel, ctx.prefix) ?? channel;
+    const wait = held.get(queue);
+    if (wait) wait.push([channel, message]);
+    else show(queue, channel, message);
   };
   onChannelMessage(subscriber, print);
   subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => print(channel, message));
@@ -436,16 +457,31 @@ async function watch(ctx: Context, cmd: Of<'watch'>): Promise<number> {
     } else if (isClusterClient(ctx.redis)) {
       // sharded pub/sub has no pattern: every queue found, and those found later (looked for every 2 s)
       const watched = new Set<string>();
-      const subscribeNew = async (): Promise<string[]> => {
+      const subscribeNew = async (late: boolean): Promise<string[]> => {
         const fresh = (await discoverQueues(ctx.redis, ctx.prefix)).filter((q) => !watched.has(q));
-        await subscribeChannels(subscriber, fresh.map((q) => ctx.queue(q).keys.events));
-        for (const q of fresh) watched.add(q);
+        if (late) for (const q of fresh) held.set(q, []);
+        try {
+          await subscribeChannels(subscriber, fresh.map((q) => ctx.queue(q).keys.events));
+          for (const q of fresh) watched.add(q);
+          // A queue found after watch started has events it did not hear: its state now, then what came meanwhile.
+          if (late) {
+            for (const q of fresh) {
+              const state = await readLateQueue(ctx.redis, ctx.queue(q).keys);
+              replayed.add(q, state.records);
+              const lines = lateQueueLines(q, state, ctx.json);
+              if (lines.length > 0) ctx.out(`${lines.join('\n')}\n`);
+              release(q);
+            }
+          }
+        } finally {
+          for (const q of fresh) release(q);
+        }
         return fresh;
       };
-      const first = await subscribeNew();
+      const first = await subscribeNew(false);
       ctx.note(`watching every queue of the cluster (${first.length} now: ${first.join(', ') || 'none'}; new ones are looked for every 2 s) (Ctrl-C to stop)\n`);
       rediscover = setInterval(() => {
-        subscribeNew().then(
+        subscribeNew(true).then(
           (fresh) => {
             if (fresh.length > 0) ctx.note(`also watching ${fresh.join(', ')} (new)\n`);
           },

@@ -1,6 +1,7 @@
 export { Queue } from './queue';
 export { readQueueCounts } from './counts';
 export { discoverQueues, globEscape, queueOfKey, scanQueueKeys } from './discover';
+export { scanChanged, scanUnmoved } from './status-scan';
 export type { QueueCounts } from './counts';
 export { readThroughput, readConsumers, THROUGHPUT_KEPT_MS, MAX_THROUGHPUT_MINUTES } from './throughput';
 export type { ThroughputMinute, ConsumerInfo } from './throughput';

@@ -222,11 +222,26 @@ describe('sharded pub/sub on a Redis Cluster of 3 masters', () => {
     expect(watch.stderr).toContain(`watching every queue of the cluster (1 now: ${first};`);
     const a = (await new Queue({ queue: first, connection: connect() }).enqueue('x', 1)).id;
     await waitUntil(() => watch.stdoutLines.some((l) => l.includes(a)), { timeoutMs: 15_000, what: `a watch line of ${a}` });
-    await new Queue({ queue: later, connection: connect() }).enqueue('x', 2);
+    // the new queue's first tasks move before watch finds it (every 2 s): one stays Queued, one is cancelled
+    const q2 = new Queue({ queue: later, connection: connect() });
+    const early = (await q2.enqueue('x', 2)).id;
+    const gone = (await q2.enqueue('x', 3)).id;
+    await q2.cancel(gone);
     await waitUntil(() => watch.stderr.includes(`also watching ${later} (new)`), { timeoutMs: 15_000, what: 'watch to find the new queue' });
-    const b = (await new Queue({ queue: later, connection: connect() }).enqueue('x', 3)).id;
-    await waitUntil(() => watch.stdoutLines.some((l) => l.includes(b)), { timeoutMs: 15_000, what: `a watch line of ${b}` });
+    // what it published before watch subscribed is replayed from its records, each once
+    const time = '\\d\\d:\\d\\d:\\d\\d\\.\\d{3}';
+    for (const pattern of [new RegExp(`^${time} ${later} ${early} Queued attempt 0 \\(replayed\\)$`), new RegExp(`^${time} ${later} ${gone} Cancelled attempt 0(: .*)? \\(replayed\\)$`)]) {
+      await waitUntil(() => watch.stdoutLines.some((l) => pattern.test(l)), { timeoutMs: 15_000, what: `a watch line ${pattern}`, details: () => watch.tail() });
+    }
+    const b = (await q2.enqueue('x', 4)).id;
+    // (generated ids repeat between queues: a line is the queue's name and the id)
+    const of = (id: string): string[] => watch.stdoutLines.filter((l) => l.includes(` ${later} ${id} `));
+    await waitUntil(() => of(b).length > 0, { timeoutMs: 15_000, what: `a watch line of ${b}` });
+    expect(of(early)).toHaveLength(1);
+    expect(of(gone)).toHaveLength(1);
+    expect(of(b)[0]).toMatch(new RegExp(`^${time} ${later} ${b} Queued attempt 0$`));
     watch.signal('SIGINT');
     expect((await watch.waitForExit(10_000)).code).toBe(0);
+    await q2.close();
   }, 60_000);
 });

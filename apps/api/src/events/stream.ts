@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
-import { decodeFlowEvent, decodeProgressEvent, decodeQueueEvent, discoverQueues, queueKeys, type QueueKeys, type RedisClient } from '@taskq/queue';
+import { decodeFlowEvent, decodeProgressEvent, decodeQueueEvent, discoverQueues, queueKeys, scanChanged, scanUnmoved, type QueueKeys, type RedisClient } from '@taskq/queue';
 import { decodeStatusMessage, decodeStatusRecord, type Logger, type StatusRecord } from '@taskq/recorder';
 import { encodeEventId, encodePair, NO_QUEUE_ID, type QueuePosition } from './event-id';
 import type { EventHub, Follow, HubListener } from './hub';
-import { readEpoch, readSnapshot, scanChanged, scanUnmoved } from './replay';
+import { readEpoch, readSnapshot } from './replay';
 
 /** How event streams behave (ApiOptions.events). */
 export interface EventStreamSettings {
