@@ -15,7 +15,7 @@
 -- KEYS[8] prioritized: ready tasks with a priority (sorted set)
 -- KEYS[9] priorities: priorities hash (id -> priority)
 -- KEYS[10] flowMembers: flow-members hash (id -> '<flow id> <step>'; only mode 'f' writes it)
--- KEYS[11] waiters: consumers waiting for work (see fetch); the wake message names those it pops
+-- KEYS[11] waiters: consumers waiting for work (see fetch); those it pops are woken on their own channels
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] 't': triples follow; '*': tails follow, each a task with a
@@ -171,12 +171,14 @@ taskq_flush()
 -- Idle workers fetch (ready tasks: the message is how many) or re-arm their
 -- timer (a new earliest due time: 0). With consumers waiting for work, as
 -- many as tasks became ready are popped (the one that waited least first:
--- its code and connection are warm) and the message names them, '<count>
--- <consumer> ...': only they fetch, instead of every idle pool.
+-- its code and connection are warm) and each gets the count on its own
+-- channel, '<wake channel>:<consumer>': only they fetch, and only their
+-- processes hear it, instead of every idle pool.
 if #ready > 0 then
   local woken = redis.call('RPOP', KEYS[11], #ready)
   if woken then
-    redis.call('PUBLISH', ARGV[2], #ready .. ' ' .. table.concat(woken, ' '))
+    -- indexed, not ipairs: the in-memory Redis returns an array-like userdata
+    for w = 1, #woken do redis.call('PUBLISH', ARGV[2] .. ':' .. woken[w], #ready) end
   else
     redis.call('PUBLISH', ARGV[2], #ready)
   end

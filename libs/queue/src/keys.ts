@@ -163,7 +163,7 @@ export interface QueueKeys extends RecordKeys {
    * List of the consumers waiting for work: those whose last fetch emptied the
    * ready list while they still had idle sub-workers (fetch pushes one to the
    * tail, once). An enqueue pops as many as it made tasks ready, newest first,
-   * and its wake message names them: only they fetch, not every idle pool.
+   * and wakes each on its own channel (wakeOf): only they fetch, not every idle pool.
    * A fetch that leaves a consumer without idle sub-workers, its unregister and
    * the janitor's recovery of a dead one take it out.
    */
@@ -176,6 +176,12 @@ export interface QueueKeys extends RecordKeys {
   readonly wake: string;
   /** Pub/sub channel of cancel requests (message: task id) for the worker holding the task. */
   readonly control: string;
+  /**
+   * A consumer's own wake channel, `<wake>:<consumer id>`: an enqueue that pops
+   * the consumer from the waiters list publishes the count of tasks it made
+   * ready there, so that only that consumer's process hears it.
+   */
+  wakeOf(consumerId: string): string;
   /** Per-consumer processing list: the tasks that consumer holds. */
   processing(consumerId: string): string;
 }
@@ -244,6 +250,7 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_KEY_PREFIX): Q
     events: `${base}:events`,
     wake: `${base}:wake`,
     control: `${base}:control`,
+    wakeOf: (consumerId: string) => `${base}:wake:${consumerId}`,
     processing: (consumerId: string) => `${base}:processing:${consumerId}`,
   };
 }

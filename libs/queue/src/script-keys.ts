@@ -1,7 +1,7 @@
 import type { QueueKeys } from './keys';
 
 /** A key a script can be given: a field of QueueKeys that is a key name, or the processing list of a consumer. */
-export type ScriptKey = Exclude<keyof QueueKeys, 'queue' | 'prefix' | 'processing' | 'events' | 'wake' | 'control' | 'janitorLock'> | 'processing';
+export type ScriptKey = Exclude<keyof QueueKeys, 'queue' | 'prefix' | 'processing' | 'events' | 'wake' | 'wakeOf' | 'control' | 'janitorLock'> | 'processing';
 
 /**
  * The KEYS of every script (the transitions, and list-page, which only reads), in order: the one typed place they are

@@ -154,26 +154,28 @@ describe('targeted wake', () => {
     }
   }, 30_000);
 
-  it('an enqueue names the waiters it pops in its wake message; a dead waiter is taken out by the janitor', async () => {
+  it('an enqueue wakes the waiters it pops, each on its own channel; a dead waiter is taken out by the janitor', async () => {
     const queue = 'named';
     const keys = queueKeys(queue);
     const sub = new Redis(server.url);
     const messages: string[] = [];
-    await sub.subscribe(keys.wake);
-    sub.on('message', (_channel: string, message: string) => messages.push(message));
+    // the queue's wake channel and every consumer's own
+    await sub.psubscribe(`${keys.wake}*`);
+    sub.on('pmessage', (_pattern: string, channel: string, message: string) => messages.push(`${channel} ${message}`));
     const producer = new Queue({ queue, connection: server.url });
     try {
       await redis.rpush(keys.waiters, 'old', 'newer', 'newest');
       await producer.enqueueMany([{ type: 'a', payload: 1 }, { type: 'a', payload: 2 }]);
-      // the two that waited least, newest first
-      await waitFor('the wake message', () => messages.length === 1);
-      expect(messages).toEqual(['2 newest newer']);
+      // the two that waited least, newest first, each told the count on its own channel; nothing on the queue's
+      await waitFor('the wake messages', () => messages.length === 2);
+      expect(messages).toEqual([`${keys.wakeOf('newest')} 2`, `${keys.wakeOf('newer')} 2`]);
+      expect(keys.wakeOf('newest')).toBe('taskq:{named}:wake:newest');
       expect(await redis.lrange(keys.waiters, 0, -1)).toEqual(['old']);
-      // with nobody waiting, the message is the count alone (every idle pool may look)
+      // with nobody waiting, the count alone on the queue's channel (every idle pool may look)
       await redis.del(keys.waiters);
       await producer.enqueue({ type: 'a', payload: 3 });
-      await waitFor('the second wake message', () => messages.length === 2);
-      expect(messages[1]).toBe('1');
+      await waitFor('the third wake message', () => messages.length === 3);
+      expect(messages[2]).toBe(`${keys.wake} 1`);
       await redis.rpush(keys.waiters, 'old');
 
       // a consumer that died while waiting (no heartbeat for long): the janitor's recovery takes it out of the list

@@ -20,15 +20,15 @@ afterAll(async () => {
 });
 
 describe('WakeSignal', () => {
-  it('counts plain wakes and those that name this pool, and skips those that name others only', async () => {
+  it('counts plain wakes, those on its own channel and those that name this pool, and skips those that name others only', async () => {
     const sub = new Redis(server.url);
-    const wake = new WakeSignal(sub, [{ wake: 'w', control: 'c', consumerId: 'me' }], () => undefined, silentLogger);
+    const wake = new WakeSignal(sub, [{ wake: 'w', control: 'c', consumerId: 'me', ownWake: 'w:me' }], () => undefined, silentLogger);
     try {
       // start() resolves once subscribed, after the connection's 'ready' (counted as a wake with no count): figures from here on
       await wake.start();
       const base = { ...wake.countsOf(0), skipped: wake.skippedOf(0) };
-      const seen = async (message: string, expected: { wakes: number; announced: number; skipped: number }): Promise<void> => {
-        await pub.publish('w', message);
+      const seen = async (message: string, expected: { wakes: number; announced: number; skipped: number }, channel = 'w'): Promise<void> => {
+        await pub.publish(channel, message);
         const now = () => ({ wakes: wake.wakesOf(0) - base.wakes, announced: wake.countsOf(0).announced - base.announced, skipped: wake.skippedOf(0) - base.skipped });
         await waitFor(`after "${message}": ${JSON.stringify(expected)}`, () => now().wakes + now().skipped === expected.wakes + expected.skipped);
         expect(now()).toEqual(expected);
@@ -40,6 +40,11 @@ describe('WakeSignal', () => {
       // a plain count (enqueue with nobody waiting, release, recovery, requeue, resume…) is never skipped
       await seen('1', { wakes: 3, announced: 4, skipped: 1 });
       await seen('2 other me', { wakes: 4, announced: 6, skipped: 1 });
+      // the pool's own channel (an enqueue popped it from the waiters list): the count, for this pool alone
+      await seen('3', { wakes: 5, announced: 9, skipped: 1 }, 'w:me');
+      // another consumer's own channel is not subscribed: nothing arrives
+      await pub.publish('w:other', '5');
+      await seen('1', { wakes: 6, announced: 10, skipped: 1 });
     } finally {
       await wake.stop();
     }

@@ -2,12 +2,14 @@ import type { Redis } from 'ioredis';
 import { onChannelMessage, onShardResubscribe, subscribeChannels } from '@taskq/queue';
 import type { Logger } from '@taskq/recorder';
 
-/** A queue's two channels (QueueKeys.wake and QueueKeys.control), and the pool's consumer id there. */
+/** A queue's channels (QueueKeys.wake and QueueKeys.control), and the pool's consumer id there. */
 export interface QueueChannels {
   readonly wake: string;
   readonly control: string;
-  /** A wake message that names consumers wakes this pool only when it names this one. */
+  /** A wake message that names consumers wakes this pool only when it names this one (an enqueue of an earlier version). */
   readonly consumerId?: string;
+  /** The consumer's own wake channel (QueueKeys.wakeOf): an enqueue that popped it from the waiters list wakes it there. */
+  readonly ownWake?: string;
 }
 
 /** What one queue's wake messages said so far (see WakeSignal.counts). */
@@ -64,6 +66,7 @@ export class WakeSignal {
     this.skipped = queues.map(() => 0);
     queues.forEach((q, i) => {
       this.byChannel.set(q.wake, [i, false]);
+      if (q.ownWake !== undefined) this.byChannel.set(q.ownWake, [i, false]);
       this.byChannel.set(q.control, [i, true]);
     });
   }
@@ -109,7 +112,7 @@ export class WakeSignal {
   private wake(index: number, message: string | undefined): void {
     const c = this.counts[index];
     let count = message;
-    // '<count> <consumer> ...': an enqueue woke the consumers waiting for work that it names
+    // '<count> <consumer> ...' on the queue's channel: an enqueue of an earlier version woke the consumers it names
     const named = message === undefined ? null : /^(\d{1,9}) (.+)$/.exec(message);
     if (named) {
       const me = this.consumerIds[index];

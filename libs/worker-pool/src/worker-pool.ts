@@ -292,7 +292,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
       }
       // A reconnect (e.g. a Redis restart) may have swallowed the reply of a
       // fetch that ran: reconcile at once rather than at the next periodic check.
-      const channels = this.consumers.map((c) => ({ wake: c.keys.wake, control: c.keys.control, consumerId: c.id }));
+      const channels = this.consumers.map((c) => ({ wake: c.keys.wake, control: c.keys.control, consumerId: c.id, ownWake: c.keys.wakeOf(c.id) }));
       this.wake = new WakeSignal(await this.openSubscriber(), channels, (id, index) => this.cancelLocal(id, index), this.logger, () => {
         this.needsReconcile = true;
       });
