@@ -156,11 +156,12 @@ describe('WorkerPool with queues (the library)', () => {
       const heartbeats = (await clientList(redis)).filter((l) => l.includes(heartbeatName));
       expect(heartbeats.length).toBeGreaterThanOrEqual(1);
       expect(heartbeats.length).toBeLessThanOrEqual(masters(redis).length);
-      // the subscriber holds the 4 channels: on one connection (on a cluster, at most one per master; plain or sharded)
+      // the subscriber holds the 6 channels (each queue's wake, the consumer's own wake, control): on one connection
+      // (on a cluster, at most one per master; plain or sharded)
       const channels = (await connectionsNamed(redis, `${name}-sub`))
         .map((l) => Number(/ sub=(\d+) /.exec(l)?.[1] ?? 0) + Number(/ ssub=(\d+) /.exec(l)?.[1] ?? 0))
         .filter((n) => n > 0);
-      expect(channels.reduce((a, b) => a + b, 0)).toBe(4);
+      expect(channels.reduce((a, b) => a + b, 0)).toBe(6);
       expect(channels.length).toBeLessThanOrEqual(masters(redis).length);
 
       // the same task id in both queues: a cancel of y's stops y's only
