@@ -446,6 +446,17 @@ async function watch(ctx: Context, cmd: Of<'watch'>): Promise<number> {
     if (wait) wait.push([channel, message]);
     else show(queue, channel, message);
   };
+  // Redis away: the main connection's log says so (and reconnects); the subscriber's own errors
+  // would only repeat it. Once back, ioredis subscribes again: say what was missed.
+  let lost = false;
+  subscriber.on('error', () => {
+    lost = true;
+  });
+  subscriber.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    ctx.note('subscribed again after losing the connection: events published meanwhile are not shown (taskq task show / stats have the current state)\n');
+  });
   onChannelMessage(subscriber, print);
   subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => print(channel, message));
   let rediscover: NodeJS.Timeout | undefined;

@@ -3,6 +3,7 @@ import { Monitor } from '@taskq/monitor';
 import { chain, connectRedis, Consumer, flowKeys, Flows, Queue, queueKeys, type QueueConfig } from '@taskq/queue';
 import { silentLogger, StatusRecorder } from '@taskq/recorder';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
+import { AppProcess, killAllApps } from './test-support/app-process';
 import { CaptureLogger } from './test-support/capture-logger';
 import { ConnectionGate } from './test-support/connection-gate';
 import { closeClient, newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
@@ -57,6 +58,7 @@ const monitors: GatedMonitor[] = [];
 const servers: RedisServer[] = [];
 
 afterEach(async () => {
+  await killAllApps();
   for (const gated of monitors.splice(0)) await gated.stop();
   // Connections first: a client of a stopped server would be left reconnecting.
   await clients.close();
@@ -206,4 +208,28 @@ describe('Monitor losing its subscriber connection', () => {
     expect(state.steps.map((s) => s.result)).toEqual([1, 2]);
     expect(events).not.toContain('FlowDone'); // the resync read it, no event replayed
   });
+  it('taskq watch: redis-server killed and restarted under it: no unhandled error, a note once subscribed again, then live', async () => {
+    const server: RedisServer = await startRedisServer({ persistence: true });
+    servers.push(server);
+    const q = newQueueName('watch-restart');
+    const watch = AppProcess.start('cli', ['watch', '--queue', q, '--redis', server.url]);
+    await waitUntil(() => watch.stderr.includes('(Ctrl-C to stop)'), { timeoutMs: 10_000, what: 'watch to subscribe', details: () => watch.tail() });
+    await server.kill();
+    // reconnect attempts fail meanwhile (the main connection logs each): before the fix, each of the
+    // subscriber's printed "[ioredis] Unhandled error event: Error: connect ECONNREFUSED" with its stack
+    const lostLines = (): number => watch.stderr.split('connection lost, reconnecting').length - 1;
+    await waitUntil(() => lostLines() >= 3, { timeoutMs: 15_000, what: 'three failed reconnects', details: () => watch.stderr });
+    await server.restart();
+    await waitUntil(() => watch.stderr.includes('subscribed again after losing the connection'), { timeoutMs: 15_000, what: 'the note', details: () => watch.stderr });
+    const producer = new Queue({ queue: q, connection: server.url });
+    try {
+      const { id } = await producer.enqueue({ type: 'x', payload: 1 });
+      await waitUntil(() => watch.stdoutLines.some((l) => l.includes(` ${q} ${id} Queued`)), { timeoutMs: 10_000, what: 'the live Queued line', details: () => watch.tail() });
+    } finally {
+      await producer.close();
+    }
+    expect(watch.stderr).not.toContain('Unhandled error');
+    watch.signal('SIGINT');
+    expect((await watch.waitForExit(5000)).code).toBe(0);
+  }, 60_000);
 });
