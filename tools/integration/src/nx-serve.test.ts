@@ -3,7 +3,7 @@ import { decodeStatusRecord } from '@taskq/recorder';
 import { Queue, queueKeys } from '@taskq/queue';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { RedisClients } from './test-support/redis-fixture';
-import { killAllShellCommands, ShellCommand } from './test-support/shell-command';
+import { killAllShellCommands, NX_STARTUP_MS, ShellCommand } from './test-support/shell-command';
 import { waitUntil } from './test-support/wait';
 
 // The README's and the design's commands, typed as a person types them, through
@@ -54,13 +54,13 @@ describe('npx nx run … --args, as the README types it', () => {
 
     // terminal 1 and terminal 3 (one after the other: two Nx runs building at once would race)
     const worker4 = ShellCommand.run('npx nx run worker:serve --args=4', { env });
-    const consumer4 = (await worker4.waitForOutput(/pool of 4 sub-worker\(s\) serving queue default as consumer (\S+)"/, 'the pool-ready line'))[1];
+    const consumer4 = (await worker4.waitForOutput(/pool of 4 sub-worker\(s\) serving queue default as consumer (\S+)"/, 'the pool-ready line', NX_STARTUP_MS))[1];
     const worker8 = ShellCommand.run('npx nx run worker:serve --args=8', { env });
-    const consumer8 = (await worker8.waitForOutput(/pool of 8 sub-worker\(s\) serving queue default as consumer (\S+)"/, 'the pool-ready line'))[1];
+    const consumer8 = (await worker8.waitForOutput(/pool of 8 sub-worker\(s\) serving queue default as consumer (\S+)"/, 'the pool-ready line', NX_STARTUP_MS))[1];
 
     // terminal 2
     const producer = ShellCommand.run('npx nx run producer:serve --args=20', { env });
-    const exit = await producer.waitForExit(60_000);
+    const exit = await producer.waitForExit(NX_STARTUP_MS + 60_000);
     expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
     expect(msgs(producer)).toContainEqual(expect.stringMatching(/^summary: 20\/20 Done, 0 Failed, 0 Dead, 0 Cancelled; wall time \d+\.\d\d s$/));
 
@@ -82,13 +82,13 @@ describe('npx nx run … --args, as the README types it', () => {
       expect(msgs(worker)).toContain('stopped: 0 task(s) finished during the grace period, 0 put back');
       expect(await redis.zscore(queueKeys('default').consumers, consumer ?? '')).toBeNull();
     }
-  }, 150_000);
+  }, 180_000);
 
   it('worker:serve --args=4, then producer:serve --args="5 --flow --min-ms 200 --max-ms 800": the flow of 16 steps ends FlowDone, progress lines, exit 0', async () => {
     const { url, redis } = await ownServer();
     const env = { REDIS_URL: url, LOG_FORMAT: 'json' };
     const worker = ShellCommand.run('npx nx run worker:serve --args=4', { env });
-    await worker.waitForOutput(/pool of 4 sub-worker\(s\) serving queue default as consumer (\S+)"/, 'the pool-ready line');
+    await worker.waitForOutput(/pool of 4 sub-worker\(s\) serving queue default as consumer (\S+)"/, 'the pool-ready line', NX_STARTUP_MS);
     const producer = ShellCommand.run('npx nx run producer:serve --args="5 --flow --min-ms 200 --max-ms 800"', { env });
     const exit = await producer.waitForExit(90_000);
     expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
@@ -109,7 +109,7 @@ describe('npx nx run … --args, as the README types it', () => {
     expect(msgs(worker).filter((m) => m.startsWith('START ')).map((m) => m.split(' ')[1])).toHaveLength(16);
     process.kill(await worker.nxPid(), 'SIGTERM');
     await worker.waitForExit(30_000);
-  }, 150_000);
+  }, 180_000);
 
   it('worker:serve --args="8 --queues critical:6,default:3,low:1" and the same with --strict (issue 14): each serves the three queues; all their tasks Done', async () => {
     const { url, redis } = await ownServer();
@@ -121,7 +121,7 @@ describe('npx nx run … --args, as the README types it', () => {
     ] as const;
     for (const [n, [command, serving]] of cases.entries()) {
       const worker = ShellCommand.run(command, { env });
-      await worker.waitForOutput(new RegExp(`pool of 8 sub-worker\\(s\\) serving ${serving.replace(/[()]/g, '\\$&')} as consumer`), 'the pool-ready line');
+      await worker.waitForOutput(new RegExp(`pool of 8 sub-worker\\(s\\) serving ${serving.replace(/[()]/g, '\\$&')} as consumer`), 'the pool-ready line', NX_STARTUP_MS);
       for (const name of names) {
         await new Queue({ queue: name, connection: redis }).enqueueMany(Array.from({ length: 10 }, (_, i) => ({ id: `t${n}-${i}`, type: 'sleep', payload: { ms: 5 } })));
       }
@@ -139,12 +139,12 @@ describe('npx nx run … --args, as the README types it', () => {
       expect((await worker.waitForExit(30_000)).code).toBe(130);
       expect(msgs(worker)).toContain('stopped: 0 task(s) finished during the grace period, 0 put back');
     }
-  }, 150_000);
+  }, 180_000);
 
   it('api:serve, then the README\'s curl commands as typed: the task is enqueued and read back, and the event stream shows the next one live', async () => {
     const { url, redis } = await ownServer();
     const api = ShellCommand.run('npx nx run api:serve', { env: { REDIS_URL: url, LOG_FORMAT: 'json' } });
-    await api.waitForOutput(/API on http:\/\/127\.0\.0\.1:8080 /, 'the API-ready line');
+    await api.waitForOutput(/API on http:\/\/127\.0\.0\.1:8080 /, 'the API-ready line', NX_STARTUP_MS);
     const post = ShellCommand.run(
       `curl -s -XPOST localhost:8080/queues/emails/tasks -H 'content-type: application/json' \\\n  -d '{"type":"send","payload":{"to":"a@example.com"},"id":"welcome-42","priority":7}'`,
     );
@@ -163,18 +163,18 @@ describe('npx nx run … --args, as the README types it', () => {
 
   it('producer:demo --args="6 --min-ms 50 --max-ms 150": the demo on its embedded Redis, exit 0', async () => {
     const demo = ShellCommand.run('npx nx run producer:demo --args="6 --min-ms 50 --max-ms 150"', { env: { LOG_FORMAT: 'json' } });
-    const exit = await demo.waitForExit(60_000);
+    const exit = await demo.waitForExit(NX_STARTUP_MS + 30_000);
     expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
     const lines = msgs(demo);
     expect(lines[0]).toBe('taskq demo: no REDIS_URL set, running on an embedded in-memory Redis inside this process');
     expect(lines).toContainEqual(expect.stringMatching(/^summary: 6\/6 Done, 0 Failed, 0 Dead, 0 Cancelled; wall time /));
-  }, 90_000);
+  }, 150_000);
 
   it('--args with an unterminated quote: the command fails, naming the problem, and no worker starts', async () => {
     const worker = ShellCommand.run(`npx nx run worker:serve --args="4 --queue 'emails"`, { env: { REDIS_URL: 'redis://127.0.0.1:1' } });
-    const exit = await worker.waitForExit(60_000);
+    const exit = await worker.waitForExit(NX_STARTUP_MS + 30_000);
     expect(exit.code).toBe(1);
     expect(worker.output).toContain(`worker:serve: --args: unterminated single quote in "4 --queue 'emails"`);
     expect(worker.output).not.toContain('cannot connect to Redis');
-  }, 90_000);
+  }, 150_000);
 });

@@ -4,7 +4,7 @@ import { Queue, queueKeys } from '@taskq/queue';
 import { decodeStatusRecord } from '@taskq/recorder';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { RedisClients } from './test-support/redis-fixture';
-import { killAllShellCommands, ShellCommand } from './test-support/shell-command';
+import { killAllShellCommands, NX_STARTUP_MS, ShellCommand } from './test-support/shell-command';
 
 // Stopping `npx nx run worker:serve …` as a person or a process manager does.
 // Ctrl-C: the command runs under a real pseudo-terminal (util-linux `script`),
@@ -43,7 +43,7 @@ async function workerRunning(taskId: string, ms: number): Promise<Running> {
     terminal: { rows: 40, columns: 200 },
     env: { REDIS_URL: url },
   });
-  const consumer = (await worker.waitForOutput(/\[worker\] pool of 4 sub-worker\(s\) serving queue default as consumer (\S+)/, 'the pool-ready line'))[1] ?? '';
+  const consumer = (await worker.waitForOutput(/\[worker\] pool of 4 sub-worker\(s\) serving queue default as consumer (\S+)/, 'the pool-ready line', NX_STARTUP_MS))[1] ?? '';
   expect(await redis.zscore(keys.consumers, consumer)).not.toBeNull();
   await new Queue({ queue: 'default', connection: redis }).enqueue({ id: taskId, type: 'sleep', payload: { ms } });
   await worker.waitForOutput(new RegExp(`\\] START ${taskId}\\n`), `START ${taskId}`);
@@ -79,7 +79,7 @@ describe('Ctrl-C on npx nx run worker:serve --args=4 in a terminal', () => {
     expect(await recordedStatus(redis, 'ctrl-c-1')).toMatchObject({ status: 'Done', attempt: 1 });
     expect(await redis.zscore(keys.consumers, consumer)).toBeNull();
     expect(await redis.exists(keys.processing(consumer))).toBe(0);
-  }, 90_000);
+  }, 150_000);
 
   it('a second Ctrl-C stops it at once: the task goes back (Queued), stopped: is shown, the consumer leaves, exit 0', async () => {
     const { worker, redis, consumer } = await workerRunning('ctrl-c-2', 30_000);
@@ -100,7 +100,7 @@ describe('Ctrl-C on npx nx run worker:serve --args=4 in a terminal', () => {
     });
     expect(await redis.lrange(keys.ready, 0, -1)).toEqual(['ctrl-c-2']);
     expect(await redis.zscore(keys.consumers, consumer)).toBeNull();
-  }, 90_000);
+  }, 150_000);
 });
 
 describe('SIGTERM to the nx process of npx nx run worker:serve (no terminal)', () => {
@@ -110,7 +110,7 @@ describe('SIGTERM to the nx process of npx nx run worker:serve (no terminal)', (
     const worker = ShellCommand.run('npx nx run worker:serve --args="8 --queue emails --grace-ms 10000"', {
       env: { REDIS_URL: url, LOG_FORMAT: 'json' },
     });
-    const consumer = (await worker.waitForOutput(/pool of 8 sub-worker\(s\) serving queue emails as consumer (\S+)"/, 'the pool-ready line'))[1] ?? '';
+    const consumer = (await worker.waitForOutput(/pool of 8 sub-worker\(s\) serving queue emails as consumer (\S+)"/, 'the pool-ready line', NX_STARTUP_MS))[1] ?? '';
     expect(await redis.zscore(emails.consumers, consumer)).not.toBeNull();
 
     // Longer than Nx's own 5 s before SIGKILL: the workspace's .env gives the worker the time.
@@ -129,5 +129,5 @@ describe('SIGTERM to the nx process of npx nx run worker:serve (no terminal)', (
     expect(decodeStatusRecord((await redis.hget(emails.status, 'email-1')) ?? '')).toMatchObject({ status: 'Done', attempt: 1 });
     expect(await redis.zscore(emails.consumers, consumer)).toBeNull();
     expect(await redis.exists(emails.processing(consumer))).toBe(0);
-  }, 90_000);
+  }, 150_000);
 });

@@ -37,6 +37,14 @@ const live = new Set<ShellCommand>();
  * (or under a pseudo-terminal): its output collected as text, its exit
  * awaited. `killAllShellCommands()` (afterEach) SIGKILLs whatever it started.
  */
+/**
+ * How long an app started through `npx nx run …` may take to say it is ready: Nx builds its
+ * project graph (plugin workers, no daemon in CI) and runs the builds the target depends on
+ * before the app starts, 8-10 s on a quiet 2-core host and past 30 s while the other test
+ * files load it (two CI runs timed out at 30 s waiting for the worker's pool-ready line).
+ */
+export const NX_STARTUP_MS = 75_000;
+
 export class ShellCommand {
   private text = '';
   private exit: ExitInfo | undefined;
