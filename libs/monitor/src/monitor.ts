@@ -539,7 +539,9 @@ export class Monitor extends QueueClient {
    * re-reads the followed tasks, and reports those Redis no longer has.
    */
   private async checkGeneration(): Promise<void> {
-    const loss = this.watch.check(await readGeneration(await this.connection.client(), this.keys));
+    // only the records seen before the read count against its seq counter (see EpochWatch.check)
+    const seenBefore = this.watch.seen;
+    const loss = this.watch.check(await readGeneration(await this.connection.client(), this.keys), seenBefore);
     if (loss === undefined) return;
     this.records.clear();
     this.lastSeq = undefined;

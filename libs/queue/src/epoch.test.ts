@@ -48,6 +48,23 @@ describe('EpochWatch', () => {
     expect(w.check({ epoch: 'e', seq: 20 })).toBeUndefined();
   });
 
+  it('holds only the seqs seen before a read against the counter it returned (a record may overtake the reply)', () => {
+    const w = new EpochWatch('q');
+    w.check({ epoch: 'e', seq: 1 });
+    // the read is sent having seen seq 1; a record of seq 2 arrives before its reply, which says 1
+    const seenBefore = w.seen;
+    w.seeSeq(2);
+    expect(w.check({ epoch: 'e', seq: 1 }, seenBefore)).toBeUndefined();
+    expect(w.seen).toBe(2);
+    // without seenBefore the same reply reads as a loss (the Monitor's race in CI, 2026-12-05)
+    const w2 = new EpochWatch('q');
+    w2.check({ epoch: 'e', seq: 1 });
+    w2.seeSeq(2);
+    expect(w2.check({ epoch: 'e', seq: 1 })?.reason).toContain('its seq counter is at 1, below 2 seen before');
+    // a counter below what was seen before the read is still a loss
+    expect(w.check({ epoch: 'e', seq: 1 }, w.seen)?.reason).toContain('its seq counter is at 1, below 2 seen before');
+  });
+
   it('does not hold seqs seen before its first epoch against it (they may be of lost data)', () => {
     const w = new EpochWatch('q');
     w.seeSeq(500);

@@ -61,12 +61,21 @@ export class EpochWatch {
     if (seq > this.maxSeq) this.maxSeq = seq;
   }
 
+  /** The highest seq seen of the followed generation (for `check`'s `seenBefore`). */
+  get seen(): number {
+    return this.maxSeq;
+  }
+
   /**
    * Compares what Redis says now with what was seen: a different epoch, or
    * none where there was one, or the same epoch with the seq counter below a
    * seq seen (Redis restarted from an older snapshot) is a loss.
+   * `seenBefore`: `seen` as it was when `now` was asked for. A record that
+   * arrived while the read was on its way may carry a seq above the counter
+   * the read returned without anything being lost (its script ran after the
+   * read), so only seqs seen before the read count; default: all seen.
    */
-  check(now: Generation): DataLoss | undefined {
+  check(now: Generation, seenBefore?: number): DataLoss | undefined {
     const before = this.epoch;
     if (before === undefined) {
       // the first epoch seen: seqs seen before it may be of an earlier generation
@@ -75,11 +84,11 @@ export class EpochWatch {
       return undefined;
     }
     if (now.epoch === before) {
-      if (now.seq >= this.maxSeq) {
-        this.maxSeq = now.seq;
+      const seen = seenBefore ?? this.maxSeq;
+      if (now.seq >= seen) {
+        if (now.seq > this.maxSeq) this.maxSeq = now.seq;
         return undefined;
       }
-      const seen = this.maxSeq;
       this.maxSeq = now.seq;
       return {
         queue: this.queue,
