@@ -28,7 +28,7 @@ import { CLI_EXIT, type Command } from './args';
 import { CliError } from './cli-error';
 import { duration, isoTime, oneLine, preview, progressLine, progressText, queueEventLine, recordLine } from './format';
 import { taskDetail } from './inspect';
-import { readLateQueue, ReplayedTasks, type LateQueueState } from './late-queue';
+import { lateQueueLines, readLateQueue, ReplayedTasks } from './late-queue';
 import { formatFields, formatTable } from './table';
 
 /** What the commands work with; main.ts (the composition root) makes it. */
@@ -419,13 +419,6 @@ export function watchLines(queue: string, message: string, asJson: boolean, stal
   return records.map((r) => (asJson ? JSON.stringify({ queue, ...r }) : recordLine(queue, r)));
 }
 
-/** What watch prints of a queue it found late (see readLateQueue): each line marked `(replayed)`, each JSON object `"replayed": true`. */
-export function lateQueueLines(queue: string, state: LateQueueState, asJson: boolean): string[] {
-  const lines = state.records.map((r) => (asJson ? JSON.stringify({ queue, ...r, replayed: true }) : `${recordLine(queue, r)} (replayed)`));
-  if (state.paused) lines.push(asJson ? JSON.stringify({ queue, ...state.paused, replayed: true }) : `${queueEventLine(queue, state.paused)} (replayed)`);
-  return lines;
-}
-
 async function watch(ctx: Context, cmd: Of<'watch'>): Promise<number> {
   const subscriber = duplicateClient(ctx.redis, { connectionName: `taskq-cli-${process.pid}-sub` });
   // queues found late (every queue on a cluster): their live messages wait while their replay is read
@@ -481,10 +474,10 @@ async function watch(ctx: Context, cmd: Of<'watch'>): Promise<number> {
               replayed.add(q, state.records);
               const lines = lateQueueLines(q, state, ctx.json);
               if (lines.length > 0) ctx.out(`${lines.join('\n')}\n`);
-              release(q);
             }
           }
         } finally {
+          // then what each queue published meanwhile (and, on a failure, the queues' messages are not held for ever)
           for (const q of fresh) release(q);
         }
         return fresh;

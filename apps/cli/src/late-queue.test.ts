@@ -1,6 +1,6 @@
 import type { StatusRecord } from '@taskq/recorder';
-import { lateQueueLines, watchLines } from './commands';
-import { ReplayedTasks } from './late-queue';
+import { watchLines } from './commands';
+import { lateQueueLines, ReplayedTasks } from './late-queue';
 
 const at = Date.UTC(2026, 0, 1, 12, 0, 1, 234);
 const rec = (id: string, status: StatusRecord['status'], seq: number, extra: Partial<StatusRecord> = {}): StatusRecord => ({ id, status, attempt: status === 'Queued' ? 0 : 1, at, seq, ...extra });

@@ -1,5 +1,6 @@
 import { decodeQueueEvent, scanChanged, scanUnmoved, type QueueEvent, type QueueKeys, type RedisClient } from '@taskq/queue';
 import { decodeStatusRecord, type StatusRecord } from '@taskq/recorder';
+import { queueEventLine, recordLine } from './format';
 
 /** What `taskq watch` prints of a queue it found after the queue's first events: its state then, each marked replayed. */
 export interface LateQueueState {
@@ -23,6 +24,13 @@ export async function readLateQueue(redis: RedisClient, keys: QueueKeys): Promis
   records.sort((a, b) => a.at - b.at || a.seq - b.seq);
   const pause = await redis.get(keys.paused);
   return { records, paused: pause ? decodeQueueEvent(pause) : undefined };
+}
+
+/** What watch prints of a queue it found late: each line marked `(replayed)`, each JSON object `"replayed": true`. */
+export function lateQueueLines(queue: string, state: LateQueueState, asJson: boolean): string[] {
+  const lines = state.records.map((r) => (asJson ? JSON.stringify({ queue, ...r, replayed: true }) : `${recordLine(queue, r)} (replayed)`));
+  if (state.paused) lines.push(asJson ? JSON.stringify({ queue, ...state.paused, replayed: true }) : `${queueEventLine(queue, state.paused)} (replayed)`);
+  return lines;
 }
 
 /**
