@@ -5,6 +5,7 @@ import { InvalidRedisUrlError } from './errors/invalid-redis-url-error';
 import { connectCluster, isClusterUrl, parseClusterUrl, redactClusterUrl } from './cluster-url';
 import { isSentinelUrl, parseSentinelUrl, redactSentinelUrl, releaseSentinelsOnEnd, sentinelClientDefaults, sentinelOptionsOf } from './sentinel-url';
 import type { RedisClient } from './redis-handle';
+import { guardStateRestore } from './reconnect-guard';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -141,6 +142,7 @@ export async function connectRedis(target: string | RedisOptions, options: Conne
       redis = new Redis({ ...merged, ...sentinelClientDefaults(merged) });
       releaseSentinelsOnEnd(redis);
     }
+    guardStateRestore(redis);
   } catch (cause) {
     throw new RedisConnectionError(address, `invalid Redis URL ${address}: ${String(cause)}`, { cause });
   }

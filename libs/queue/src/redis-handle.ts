@@ -6,6 +6,7 @@ import { isClusterUrl, parseClusterUrl, type ClusterUrl } from './cluster-url';
 import { isSentinelUrl, parseSentinelUrl, releaseSentinelsOnEnd, sentinelOptionsOf } from './sentinel-url';
 import { UnsupportedRedisError } from './errors/unsupported-redis-error';
 import { SHARD_REFRESH_MS } from './pubsub';
+import { guardStateRestore } from './reconnect-guard';
 
 /** An ioredis client taskq can run its commands on. */
 export type RedisClient = Redis | Cluster;
@@ -250,7 +251,7 @@ export function connectionNameOf(client: RedisClient): string | undefined {
  */
 export function duplicateClient(client: RedisClient, options: { readonly connectionName?: string; readonly enableOfflineQueue?: boolean }): Redis {
   if (!(client as { isCluster?: boolean }).isCluster) {
-    const dup = (client as Redis).duplicate(options);
+    const dup = guardStateRestore((client as Redis).duplicate(options));
     releaseSentinelsOnEnd(dup);
     return dup;
   }
