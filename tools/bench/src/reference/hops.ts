@@ -53,10 +53,19 @@ async function consumer(mode: Mode, port: number, expected: number): Promise<voi
   process.send?.('ready');
 }
 
+const USAGE = 'usage: node tools/bench/dist/reference/hops.js [--rounds N] [--seconds N]';
+
+/** `--<name> N` from the command line (a whole number >= 1), or `fallback`; anything else: usage, exit 2. */
 function arg(name: string, fallback: number): number {
+  const known = new Set(['--rounds', '--seconds']);
+  const flags = process.argv.slice(2).filter((a, i, all) => a.startsWith('-') || (i === 0 || !known.has(all[i - 1] ?? '')));
+  const unknown = flags.find((a) => !known.has(a));
   const i = process.argv.indexOf(`--${name}`);
   const value = i < 0 ? fallback : Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number >= 1`);
+  if (unknown !== undefined || !Number.isInteger(value) || value < 1) {
+    process.stderr.write(`hops: ${unknown !== undefined ? `unknown argument ${unknown}` : `--${name} must be a whole number >= 1`}\n${USAGE}\n`);
+    process.exit(2);
+  }
   return value;
 }
 
