@@ -3,10 +3,11 @@ import { container } from 'tsyringe';
 import { hideBin } from 'yargs/helpers';
 import { Flows, Queue, registerQueue, TOKENS } from '@taskq/queue';
 import { Monitor, registerMonitor } from '@taskq/monitor';
-import { createLogger, EXIT, openRedis, registerCore, runMain } from '@taskq/app-kit';
+import { createLogger, EXIT, onShutdownSignals, openRedis, registerCore, runMain } from '@taskq/app-kit';
 import { parseCount, producerOptions, yargs } from './args';
 import { describeSummary, produce, runTag, summaryJson } from './produce';
 import { describeFlowSummary, produceFlow } from './produce-flow';
+import { ProducerInterruptedError } from './producer-interrupted-error';
 
 /** The producer CLI: composition root of a producer process. */
 runMain(async () => {
@@ -56,10 +57,31 @@ runMain(async () => {
       if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       return EXIT.ok;
     }
-    const summary = await produce(queue, monitor, log, { ...common, idPrefix: args['id-prefix'] ?? `task_${runTag()}_` });
-    logger.info({ summary }, describeSummary(summary));
-    if (args.json) process.stdout.write(`${summaryJson(summary)}\n`);
-    return EXIT.ok;
+    // Ctrl-C/SIGTERM: the enqueue stops after the batch being sent, the wait at once, and the
+    // producer says what is in the queue (exit 130); a second one exits at once
+    const interrupt = new AbortController();
+    const removeHandlers = onShutdownSignals(
+      (signal) => {
+        logger.warn({ signal }, `${signal}: stopping (send again to exit at once)`);
+        interrupt.abort(signal);
+      },
+      (signal) => {
+        process.stderr.write(`${signal} again: exiting at once; tasks already enqueued stay in the queue\n`);
+        process.exit(EXIT.interrupted);
+      },
+    );
+    try {
+      const summary = await produce(queue, monitor, log, { ...common, idPrefix: args['id-prefix'] ?? `task_${runTag()}_`, signal: interrupt.signal });
+      logger.info({ summary }, describeSummary(summary));
+      if (args.json) process.stdout.write(`${summaryJson(summary)}\n`);
+      return EXIT.ok;
+    } catch (err) {
+      if (!(err instanceof ProducerInterruptedError)) throw err;
+      process.stderr.write(`${err.message}\n`);
+      return EXIT.interrupted;
+    } finally {
+      removeHandlers();
+    }
   } finally {
     await monitor.stop();
     await conn.close();

@@ -3,6 +3,7 @@ import { FINAL_STATUSES, type Logger } from '@taskq/recorder';
 import { TasksLostError, type Queue } from '@taskq/queue';
 import type { Monitor } from '@taskq/monitor';
 import { CompletionTracker } from './completion-tracker';
+import { ProducerInterruptedError } from './producer-interrupted-error';
 import { enqueueInBatches } from './enqueue-batches';
 import { EnqueueProgress } from './enqueue-progress';
 import { sleepTasks, taskId, type SleepTaskOptions } from './sleep-tasks';
@@ -13,6 +14,12 @@ export interface ProduceOptions extends SleepTaskOptions {
   readonly wait: boolean;
   /** Give up waiting after this many ms (0: no limit). */
   readonly timeoutMs: number;
+  /**
+   * Stops the run (its reason: the signal's name, e.g. 'SIGINT'): the enqueue
+   * after the batch being sent, or the wait at once; it rejects with a
+   * ProducerInterruptedError that says what is in the queue.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Final count per status, plus wall time. */
@@ -55,20 +62,28 @@ export async function produce(queue: Queue, monitor: Monitor, logger: Logger, o:
       );
     }
     const progress = new EnqueueProgress(logger, queue.name, o.count);
+    const advice = `To enqueue the rest, run the same command again with --id-prefix ${o.idPrefix} (ids already enqueued are left as they are)`;
+    const signalName = (): string => String(o.signal?.reason ?? 'interrupted');
     await enqueueInBatches(queue, sleepTasks(o), {
       total: o.count,
       onProgress: (n) => progress.update(n),
-      // Redis lost the queue's data between two batches: the earlier batches' tasks are gone
       afterBatch: async (n) => {
+        // Redis lost the queue's data between two batches: the earlier batches' tasks are gone
         const loss = await queue.checkData();
         if (loss) throw new TasksLostError(loss, [taskId(o.idPrefix, 1)], n);
+        if (o.signal?.aborted && n < o.count) throw ProducerInterruptedError.whileEnqueuing(signalName(), n, o.count, advice);
       },
-      advice: `To enqueue the rest, run the same command again with --id-prefix ${o.idPrefix} (ids already enqueued are left as they are)`,
+      advice,
     });
     logger.info({ queue: queue.name, count: o.count }, `enqueued ${o.count} task(s) on queue ${queue.name}`);
     const wallMs = (): number => Math.round(performance.now() - started);
     if (!tracker) return { total: o.count, queue: queue.name, wallMs: wallMs(), counts: { Queued: o.count } };
-    await waitUntilFinal(tracker, queue, { timeoutMs: o.timeoutMs, onSuspectLoss: (suspect) => monitor.onDataLost(suspect) });
+    try {
+      await waitUntilFinal(tracker, queue, { timeoutMs: o.timeoutMs, onSuspectLoss: (suspect) => monitor.onDataLost(suspect), signal: o.signal });
+    } catch (err) {
+      if (o.signal?.aborted && tracker.pending > 0) throw ProducerInterruptedError.whileWaiting(signalName(), tracker.pending, o.count, tracker.counts());
+      throw err;
+    }
     if (tracker.forgotten > 0) {
       logger.warn(
         { queue: queue.name, forgotten: tracker.forgotten },

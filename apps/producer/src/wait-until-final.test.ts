@@ -29,6 +29,19 @@ function recorded(statuses: Record<string, TaskStatus>, loss?: DataLoss) {
 }
 
 describe('waitUntilFinal', () => {
+  it('an abort stops a long quiet wait at once with the signal\'s reason, no status read; one aborted before it starts too', async () => {
+    const t = new CompletionTracker('r', 2);
+    const { reader, reads } = recorded({});
+    const stop = new AbortController();
+    const waiting = waitUntilFinal(t, reader, { timeoutMs: 0, quietMs: 600_000, signal: stop.signal });
+    t.mark('r1', 'Done');
+    stop.abort('SIGINT');
+    await expect(waiting).rejects.toBe('SIGINT');
+    expect(reads).toEqual([]);
+    expect(t.pending).toBe(1);
+    await expect(waitUntilFinal(t, reader, { timeoutMs: 0, quietMs: 600_000, signal: stop.signal })).rejects.toBe('SIGINT');
+  });
+
   it('resolves as soon as the live events have made every task final, without reading the statuses', async () => {
     const t = new CompletionTracker('r', 3);
     const { reader, reads } = recorded({});

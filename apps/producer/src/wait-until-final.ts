@@ -24,6 +24,8 @@ export interface WaitUntilFinalOptions {
    * (the Monitor's onDataLost): the wait re-reads at once. Returns its remover.
    */
   readonly onSuspectLoss?: (suspect: () => void) => () => void;
+  /** Stops the wait: it rejects with the signal's reason at once (its timers and reads end with it). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -48,13 +50,20 @@ export async function waitUntilFinal(tracker: CompletionTracker, reader: StatusR
     suspect = true;
     interrupt();
   });
+  const onAbort = (): void => interrupt();
+  o.signal?.addEventListener('abort', onAbort);
+  const stopIfAborted = (): void => {
+    if (o.signal?.aborted) throw o.signal.reason;
+  };
   try {
     while (tracker.pending > 0) {
+      stopIfAborted();
       const before = tracker.pending;
       const left = deadline - Date.now();
       if (left <= 0) throw timeout(tracker, o.timeoutMs);
       if (!suspect) await untilDoneOr(tracker, Math.min(quiet, left), (wake) => (interrupt = wake));
       if (tracker.pending === 0) return;
+      stopIfAborted();
       if (tracker.pending < before && !suspect) {
         quiet = minQuiet; // moving: the events keep up
         continue;
@@ -66,6 +75,7 @@ export async function waitUntilFinal(tracker: CompletionTracker, reader: StatusR
     }
   } finally {
     off?.();
+    o.signal?.removeEventListener('abort', onAbort);
   }
 }
 

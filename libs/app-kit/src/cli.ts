@@ -3,7 +3,7 @@ import { assertValidRedisUrl, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REDIS_URL, Red
 import { LOG_LEVELS, type LogLevel } from './logger';
 
 /** Exit codes of the taskq CLIs. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 
 // Typed, not asserted: yargs infers the option's type from its default.
 const DEFAULT_LOG_LEVEL: LogLevel = 'info';

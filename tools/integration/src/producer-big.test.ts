@@ -1,6 +1,6 @@
 import { queueKeys } from '@taskq/queue';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
-import { AppProcess, killAllApps } from './test-support/app-process';
+import { AppProcess, killAllApps, line } from './test-support/app-process';
 import { newQueueName, RedisClients, testRedisUrl } from './test-support/redis-fixture';
 
 const clients = new RedisClients();
@@ -58,5 +58,55 @@ describe('producer with a big count', () => {
     expect({ code: again.code, signal: again.signal, stderr: second.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
     expect(await redis.llen(keys.ready)).toBe(150_000);
     expect(await redis.hlen(keys.tasks)).toBe(150_000);
+  });
+});
+
+// Ctrl-C (SIGINT) or SIGTERM to the producer: it stops after the batch being sent, or stops
+// waiting, says what is in the queue and how to add the rest, and exits 130.
+describe('producer interrupted', () => {
+  it('SIGINT while enqueuing 500,000: exit 130 naming how many went in (whole batches, all in Redis); the same command again adds exactly the rest', async () => {
+    server = await startRedisServer(); // its own: half a million tasks
+    const queue = newQueueName('interrupted');
+    const keys = queueKeys(queue);
+    const redis = await clients.connect(server.url);
+    const args = ['500000', '--no-wait', '--redis', server.url, '--queue', queue, '--id-prefix', 'int_'];
+
+    const first = AppProcess.start('producer', args);
+    await first.waitForLine(line.msgStarts('enqueued 100000/500000 task(s)'), 'the first progress line', 20_000);
+    first.signal('SIGINT');
+    const exit = await first.waitForExit(20_000);
+    expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 130, signal: null });
+    const said =
+      /^SIGINT: stopped after (\d+) of 500000 task\(s\) were enqueued \(the batch being sent went in whole\); they stay in the queue and run\. To enqueue the rest, run the same command again with --id-prefix int_ \(ids already enqueued are left as they are\)\n$/;
+    expect(first.stderr).toMatch(said);
+    const enqueued = Number(said.exec(first.stderr)?.[1]);
+    expect(enqueued).toBeGreaterThanOrEqual(100_000);
+    expect(enqueued).toBeLessThan(500_000);
+    expect(enqueued % 10_000).toBe(0); // whole batches
+    expect(await redis.llen(keys.ready)).toBe(enqueued);
+    expect(await redis.hlen(keys.tasks)).toBe(enqueued);
+    expect(first.lines.some((l) => l.msg === 'SIGINT: stopping (send again to exit at once)')).toBe(true);
+
+    const second = AppProcess.start('producer', args);
+    const again = await second.waitForExit(30_000);
+    expect({ code: again.code, stderr: second.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(await redis.llen(keys.ready)).toBe(500_000);
+    expect(await redis.hlen(keys.tasks)).toBe(500_000);
+  }, 60_000);
+
+  it('SIGTERM while waiting (no worker): exit 130, every task enqueued and still queued, the message says so', async () => {
+    const queue = newQueueName('interrupted-wait');
+    const keys = queueKeys(queue);
+    const redis = await clients.connect();
+    const producer = AppProcess.start('producer', ['3', '--redis', testRedisUrl(), '--queue', queue, '--id-prefix', 'w_']);
+    await producer.waitForLine(line.msgStarts(`enqueued 3 task(s) on queue ${queue}`), 'the enqueued line');
+    producer.signal('SIGTERM');
+    const exit = await producer.waitForExit(10_000);
+    expect({ code: exit.code, signal: exit.signal, stderr: producer.stderr }).toEqual({
+      code: 130,
+      signal: null,
+      stderr: 'SIGTERM: stopped waiting with 3 of 3 task(s) not final yet; all 3 are enqueued and run without the producer (taskq stats and taskq watch follow them)\n',
+    });
+    expect((await redis.lrange(keys.ready, 0, -1)).sort()).toEqual(['w_1', 'w_2', 'w_3']);
   });
 });
