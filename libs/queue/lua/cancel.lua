@@ -1,6 +1,9 @@
 -- cancel: stop a task that has not finished.
 --   Queued, Delayed, Retrying -> removed from the ready list or delayed set
 --     (and the Retrying index), pushed onto the cancelled list, recorded Cancelled
+--   Queued, handed off to a pool (its handler may have started) -> cancel
+--     requested as for InProgress: its claim records it Cancelled and the
+--     pool aborts its handler (see fetch.lua); a janitor's recovery too
 --   InProgress -> cancel requested: marked in the cancels hash and announced
 --     on the control channel; the worker holding it aborts its handler and
 --     records Cancelled (see fail.lua); its heartbeat re-reports the request
@@ -18,6 +21,7 @@
 -- KEYS[11] retrying: the Retrying tasks of the delayed set (id -> due)
 -- KEYS[12] flowMembers: flow-members hash (a cancelled flow step gets a notice)
 -- KEYS[13] flowOutbox: flow outbox (see QueueKeys.flowOutbox)
+-- KEYS[14] fence: fence hash (a Queued task fenced 'h:<ms> <consumer>' was handed off to that pool, see enqueue.lua)
 -- ARGV[1] events channel
 -- ARGV[2] control channel
 -- ARGV[3] task id
@@ -48,6 +52,11 @@ if status == 'Queued' then
   removed = redis.call('LREM', KEYS[1], 1, id)
   if removed == 0 then removed = redis.call('ZREM', KEYS[9], id) end
   if removed == 0 then removed = redis.call('ZREM', KEYS[10], id) end
+  if removed == 0 and string.sub(taskq_str(redis.call('HGET', KEYS[14], id)) or '', 1, 2) == 'h:' then
+    redis.call('HSET', KEYS[5], id, string.format('%.0f', now))
+    redis.call('PUBLISH', ARGV[2], id)
+    return taskq_reply({ 'requested', status })
+  end
 elseif status == 'Delayed' or status == 'Retrying' then
   removed = redis.call('ZREM', KEYS[2], id)
   -- out of the index too (a Delayed task is not in it: a no-op)

@@ -16,6 +16,10 @@
 -- KEYS[9] priorities: priorities hash (id -> priority)
 -- KEYS[10] flowMembers: flow-members hash (id -> '<flow id> <step>'; only mode 'f' writes it)
 -- KEYS[11] waiters: consumers waiting for work (see fetch); those it pops are woken on their own channels
+-- KEYS[12] handOffWaiters: pools that take a task in their wake message, one entry per idle sub-worker (see fetch)
+-- KEYS[13] paused: present while the queue is paused (then no task is handed off)
+-- KEYS[14] limits: the queue's global limits (present: no task is handed off)
+-- KEYS[15] fence: fence hash (a handed-off task's entry is 'h:<ms> <consumer>' until the pool claims it)
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] 't': triples follow; '*': tails follow, each a task with a
@@ -122,6 +126,8 @@ if anyPriority then
   if #levels > 0 then redis.call('HSET', KEYS[9], taskq_unpack(levels)) end
 end
 local bodies, ready = {}, {}
+-- the stored body of each ready task, by position in `ready` (for a hand-off)
+local readyBodies = {}
 for k, id in ipairs(ids) do
   if flags[k] == 1 then
     local i = 4 + step * (k - 1)
@@ -145,6 +151,7 @@ for k, id in ipairs(ids) do
       taskq_record(KEYS[3], KEYS[4], ARGV[1], id, 'Delayed', 0, now, '', '', due)
     else
       ready[#ready + 1] = id
+      readyBodies[#ready] = bodies[#bodies]
       -- task ids need no escaping: the given ones are checked before they are sent, the generated ones are numbers
       taskq_emit_plain(nil, KEYS[4], ARGV[1], id, 'Queued', '0', now, '')
     end
@@ -162,8 +169,57 @@ if flows then
   end
   if #refs > 0 then redis.call('HSET', KEYS[10], taskq_unpack(refs)) end
 end
+-- Hand-off (docs/design/hand-off.md): a pool that opted in lists itself in
+-- KEYS[12] once per idle sub-worker. Each new ready task (oldest first) of a
+-- queue that is not paused, has no global limits and no priorities, goes
+-- to one such entry (the newest: its code and connection are warm): into
+-- that consumer's processing list, fenced 'h:<ms> <consumer>', and its id and
+-- body published on the consumer's own channel as 'h <id> <body>'. The
+-- pool starts the handler on that message and claims the task with its next
+-- call (fetch.lua), which records it InProgress. The record stays Queued
+-- until then. A body longer than HANDOFF_MAX stays ready (pub/sub carries it whole).
+local HANDOFF_MAX = 8192
+local handed = 0
+local readyNow = ready
+if #ready > 0 and not anyPriority and redis.call('LLEN', KEYS[12]) > 0 and redis.call('EXISTS', KEYS[13], KEYS[14]) == 0 then
+  local small = {}
+  for k = 1, #ready do
+    if #readyBodies[k] <= HANDOFF_MAX then small[#small + 1] = k end
+  end
+  local takers = #small > 0 and redis.call('RPOP', KEYS[12], #small)
+  if takers then
+    -- the processing lists are '<base>:processing:<consumer>', beside '<base>:waiters:h' (same hash tag)
+    local base = string.sub(KEYS[12], 1, -11)
+    local fences, gone = {}, {}
+    -- 'h:<ms> <consumer>': handed off then (reconcile leaves a young one alone: its message may be on its way)
+    local handedAt = 'h:' .. nowText .. ' '
+    if redis.call('EXISTS', KEYS[15]) == 0 then
+      -- as fetch.lua does: a fence hash is a hashtable from the start
+      fences[1] = 'fence hash encoding'
+      fences[2] = 'hashtable: this value is longer than 64 bytes, so Redis never stores this hash as a listpack'
+    end
+    -- indexed, not ipairs: the in-memory Redis returns an array-like userdata
+    for w = 1, #takers do
+      local k = small[w]
+      local id, consumer = ready[k], takers[w]
+      redis.call('LPUSH', base .. ':processing:' .. consumer, id)
+      fences[#fences + 1] = id
+      fences[#fences + 1] = handedAt .. consumer
+      redis.call('PUBLISH', ARGV[2] .. ':' .. consumer, 'h ' .. id .. ' ' .. readyBodies[k])
+      gone[k] = true
+    end
+    redis.call('HSET', KEYS[15], taskq_unpack(fences))
+    handed = #takers
+    readyNow = {}
+    for k = 1, #ready do
+      if not gone[k] then readyNow[#readyNow + 1] = ready[k] end
+    end
+  end
+end
 if #ready > 0 then
-  if anyPriority then taskq_ready(KEYS[1], KEYS[8], KEYS[9], ready, false) else redis.call('LPUSH', KEYS[1], taskq_unpack(ready)) end
+  if #readyNow > 0 then
+    if anyPriority then taskq_ready(KEYS[1], KEYS[8], KEYS[9], readyNow, false) else redis.call('LPUSH', KEYS[1], taskq_unpack(readyNow)) end
+  end
   -- a new task's body stands for its record: no stale record of an earlier task of that id may shadow it
   redis.call('HDEL', KEYS[3], taskq_unpack(ready))
 end
@@ -173,16 +229,24 @@ taskq_flush()
 -- many as tasks became ready are popped (the one that waited least first:
 -- its code and connection are warm) and each gets the count on its own
 -- channel, '<wake channel>:<consumer>': only they fetch, and only their
--- processes hear it, instead of every idle pool.
-if #ready > 0 then
-  local woken = redis.call('RPOP', KEYS[11], #ready)
+-- processes hear it, instead of every idle pool. Hand-off pools are woken so
+-- for the tasks not handed to them (a paused queue, limits, priorities, a large body).
+if #readyNow > 0 then
+  local woken = redis.call('RPOP', KEYS[11], #readyNow)
+  if not woken and redis.call('LLEN', KEYS[12]) > 0 then woken = redis.call('RPOP', KEYS[12], #readyNow) end
   if woken then
-    -- indexed, not ipairs: the in-memory Redis returns an array-like userdata
-    for w = 1, #woken do redis.call('PUBLISH', ARGV[2] .. ':' .. woken[w], #ready) end
+    local told = {}
+    for w = 1, #woken do
+      local consumer = woken[w]
+      if not told[consumer] then
+        told[consumer] = true
+        redis.call('PUBLISH', ARGV[2] .. ':' .. consumer, #readyNow)
+      end
+    end
   else
-    redis.call('PUBLISH', ARGV[2], #ready)
+    redis.call('PUBLISH', ARGV[2], #readyNow)
   end
-elseif n > 0 then
+elseif n > handed then
   redis.call('PUBLISH', ARGV[2], 0)
 end
 if tails then

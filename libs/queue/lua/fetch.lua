@@ -37,6 +37,9 @@
 -- KEYS[26] flowOutbox: flow outbox (the notices of acked flow steps, see QueueKeys.flowOutbox)
 -- KEYS[27] waiters: consumers waiting for work: this one is pushed to its tail when its fetch
 --   emptied the ready list and left it idle sub-workers, else taken out (see enqueue)
+-- KEYS[28] handOffWaiters: pools that take a task in their wake message (see enqueue): a
+--   hand-off pool is listed here instead, once per idle sub-worker, while nothing is ready
+-- KEYS[29] cancelled: cancelled list (a claimed task whose cancel came first ends there)
 -- ARGV[1] events channel
 -- ARGV[2] consumer id
 -- ARGV[3] '1' if every worker name (acks' and fetches') and acked id needs no
@@ -51,6 +54,16 @@
 --   the JSON text of its handler's return value), stored with the Done
 --   record of an ack that stands; nothing of a refused ack is stored
 -- ARGV[7+3A+2R ..] one worker name per task wanted (recorded as the task's worker)
+-- With an 'h' after ARGV[3]'s first character (a hand-off pool, see enqueue.lua),
+--   a claim block comes before the worker names: the pool's idle sub-workers
+--   besides the named ones S, the number of claims C, then C triples (task
+--   id, worker name, ms since its handler started). A claim stands when the
+--   task is still fenced 'h:<ms> <this consumer>': it is recorded InProgress (at
+--   the start the pool measured, not before the task's enqueue) with a fresh
+--   fencing token; if its cancel was requested first it is recorded
+--   Cancelled instead; else (released, recovered or reconciled meanwhile)
+--   it is refused. The reply has one entry per claim after the ack flags:
+--   the token, 'c' (cancelled) or '' (refused).
 --
 -- Global limits (only when the limits key exists): the queue's concurrency
 -- (the fence hash counts the tasks in flight) and rate cut the number handed
@@ -87,6 +100,14 @@ local acks = tonumber(ARGV[5])
 local nresults = tonumber(ARGV[6])
 local statusKey, seqKey, channel = KEYS[5], KEYS[6], ARGV[1]
 local firstWorker = 7 + 3 * acks + 2 * nresults
+-- hand-off: the claim block (see ARGV[3])
+local handOff = find(ARGV[3], 'h', 2, true) ~= nil
+local firstClaim, spareCount, claims = firstWorker, 0, 0
+if handOff then
+  spareCount = tonumber(ARGV[firstClaim])
+  claims = tonumber(ARGV[firstClaim + 1])
+  firstWorker = firstClaim + 2 + 3 * claims
+end
 -- records of plain names are built without scanning them for characters to escape
 local plain = string.sub(ARGV[3], 1, 1) == '1'
 local spare = string.sub(ARGV[3], 2, 2) == '+'
@@ -107,7 +128,8 @@ if acks > 0 then
     local id = ackIds[n]
     out[n + 2] = 0
     -- a missing token is false (Redis) or a null userdata (the in-memory Redis): equal to no string
-    if held[id] == nil and tokens[n] == ARGV[6 + 3 * n] then
+    -- (a handed-off task's fence 'h:<ms> <consumer>' is no token: it is claimed first)
+    if held[id] == nil and tokens[n] == ARGV[6 + 3 * n] and sub(tokens[n], 1, 2) ~= 'h:' then
       held[id] = n
       nheld = nheld + 1
     end
@@ -138,6 +160,47 @@ if acks > 0 then
   end
   nout = acks + 2
 end
+
+-- claims of handed-off tasks (see ARGV[3])
+if claims > 0 then
+  local cids = {}
+  for c = 1, claims do cids[c] = ARGV[firstClaim + 2 + 3 * (c - 1)] end
+  local fenced = call('HMGET', KEYS[9], taskq_unpack(cids))
+  local bodies = call('HMGET', KEYS[3], taskq_unpack(cids))
+  local tokens = {}
+  for c = 1, claims do
+    local id = cids[c]
+    local result = ''
+    -- still 'h:<ms> <this consumer>' (see enqueue.lua)
+    local f = fenced[c]
+    local space = type(f) == 'string' and sub(f, 1, 2) == 'h:' and find(f, ' ', 3, true)
+    if space and sub(f, space + 1) == ARGV[2] then
+      local attempt = tonumber(taskq_str(call('HGET', KEYS[4], id)) or '0')
+      if call('HDEL', KEYS[10], id) == 1 then
+        -- cancelled before its claim (see cancel.lua): it ends here, its handler is aborted
+        call('LREM', KEYS[2], -1, id)
+        call('HDEL', KEYS[9], id)
+        call('HDEL', KEYS[4], id)
+        call('LPUSH', KEYS[29], id)
+        taskq_record(statusKey, seqKey, channel, id, 'Cancelled', attempt, now, '', 'cancelled before its worker claimed it (its handler had started and was aborted)')
+        result = 'c'
+      else
+        attempt = attempt + 1
+        local at = now - math.max(0, tonumber(ARGV[firstClaim + 4 + 3 * (c - 1)]) or 0)
+        local enqueued = type(bodies[c]) == 'string' and tonumber(string.match(bodies[c], '^%[(%d+)'))
+        if enqueued and at < enqueued then at = enqueued end
+        local _, _, seqText = taskq_emit(statusKey, seqKey, channel, id, 'InProgress', attempt, at, ARGV[firstClaim + 3 + 3 * (c - 1)], '')
+        result = seqText .. ':' .. taskq_int(attempt)
+        tokens[#tokens + 1] = id
+        tokens[#tokens + 1] = result
+        call('HDEL', KEYS[4], id)
+      end
+    end
+    out[2 + acks + c] = result
+  end
+  if #tokens > 0 then call('HSET', KEYS[9], taskq_unpack(tokens)) end
+end
+nout = 2 + acks + claims
 
 local wanted = #ARGV - firstWorker + 1
 -- a paused queue hands out nothing and promotes nothing (the acks above land)
@@ -464,8 +527,18 @@ if asked > 0 and not paused then
   out[2] = left
   -- Waiting for work: idle sub-workers left and nothing ready for them. An
   -- enqueue pops it and names it in its wake message (see KEYS[27]).
-  call('LREM', KEYS[27], 0, ARGV[2])
-  if left == 0 and (nids < asked or spare) then call('RPUSH', KEYS[27], ARGV[2]) end
+  if handOff then
+    call('LREM', KEYS[28], 0, ARGV[2])
+    local slots = spareCount + asked - nids
+    if left == 0 and slots > 0 then
+      local entries = {}
+      for i = 1, slots do entries[i] = ARGV[2] end
+      call('RPUSH', KEYS[28], taskq_unpack(entries))
+    end
+  else
+    call('LREM', KEYS[27], 0, ARGV[2])
+    if left == 0 and (nids < asked or spare) then call('RPUSH', KEYS[27], ARGV[2]) end
+  end
   if left == 0 then
     local first = call('ZRANGE', KEYS[8], 0, 0, 'WITHSCORES')
     if first[2] then out[1] = math.max(0, tonumber(first[2]) - now) end
@@ -485,7 +558,15 @@ if asked > 0 and not paused then
 end
 -- Acks alone from a pool with idle sub-workers (its queue was empty at its last
 -- fetch): it waits for work, listed, while nothing is ready.
-if asked == 0 and spare and call('LLEN', KEYS[1]) == 0 and call('ZCARD', KEYS[14]) == 0 then
+-- A hand-off pool is listed once per idle sub-worker (none: taken out).
+if asked == 0 and handOff then
+  call('LREM', KEYS[28], 0, ARGV[2])
+  if spareCount > 0 and not paused and call('LLEN', KEYS[1]) == 0 and call('ZCARD', KEYS[14]) == 0 then
+    local entries = {}
+    for i = 1, spareCount do entries[i] = ARGV[2] end
+    call('RPUSH', KEYS[28], taskq_unpack(entries))
+  end
+elseif asked == 0 and spare and call('LLEN', KEYS[1]) == 0 and call('ZCARD', KEYS[14]) == 0 then
   call('LREM', KEYS[27], 0, ARGV[2])
   call('RPUSH', KEYS[27], ARGV[2])
 end

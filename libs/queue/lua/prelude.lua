@@ -35,6 +35,8 @@ end
 local function taskq_unfence(fenceKey, attemptsKey, id, after)
   local token = taskq_str(redis.call('HGET', fenceKey, id))
   redis.call('HDEL', fenceKey, id)
+  -- 'h:<ms> <consumer>': handed off, not claimed (see enqueue.lua): no attempt began
+  if token and string.sub(token, 1, 2) == 'h:' then token = nil end
   local attempt = token and taskq_token_attempt(token)
   if not attempt then attempt = tonumber(taskq_str(redis.call('HGET', attemptsKey, id)) or '0') end
   if after == 'back' then attempt = math.max(0, attempt - 1) end

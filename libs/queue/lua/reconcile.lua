@@ -23,12 +23,24 @@
 -- ARGV[2] wake channel
 -- ARGV[3] reason
 -- ARGV[4] ... ids the pool is running (kept)
+-- A task handed off to the consumer (fenced 'h:<ms> <consumer>', see enqueue.lua)
+-- less than HANDOFF_GRACE_MS ago is kept too: its wake message may still be on
+-- its way to the pool; an older one's message was lost, and it is returned.
 -- Returns the ids returned to the queue.
 local held = {}
 for i = 4, #ARGV do held[ARGV[i]] = true end
 local now = taskq_now()
 local out = {}
+local HANDOFF_GRACE_MS = 2000
+local function handedJustNow(id)
+  local f = taskq_str(redis.call('HGET', KEYS[6], id))
+  if not f or string.sub(f, 1, 2) ~= 'h:' then return false end
+  local space = string.find(f, ' ', 3, true)
+  local at = space and tonumber(string.sub(f, 3, space - 1))
+  return at ~= nil and now - at < HANDOFF_GRACE_MS
+end
 for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if not held[id] and handedJustNow(id) then held[id] = true end
   -- (an id twice in the list is returned once: the LREM takes both copies)
   if not held[id] and redis.call('LREM', KEYS[1], 0, id) > 0 then
     taskq_ready(KEYS[2], KEYS[7], KEYS[8], { id }, true)

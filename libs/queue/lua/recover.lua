@@ -35,6 +35,7 @@
 -- KEYS[23] flowMembers: flow-members hash (a flow step that ends here, Cancelled or Dead, gets a notice)
 -- KEYS[24] flowOutbox: flow outbox (see QueueKeys.flowOutbox)
 -- KEYS[25] waiters: consumers waiting for work (this one leaves it: no wake is sent to it any more)
+-- KEYS[26] handOffWaiters: hand-off pools' entries (this one's go: no task is handed to it any more)
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] consumer id
@@ -52,6 +53,7 @@ if limit >= 0 then
 end
 redis.call('ZREM', KEYS[3], ARGV[3])
 redis.call('LREM', KEYS[25], 0, ARGV[3])
+redis.call('LREM', KEYS[26], 0, ARGV[3])
 local n = 0
 local dead = 0
 local seen = {}

@@ -18,6 +18,23 @@ export interface ConsumerOptions extends RetentionClientOptions {
 }
 
 /** A finished task to acknowledge: its id, the worker that ran it and the fetch's fencing token. */
+/** A hand-off pool's claim of a task handed to it (see Consumer.exchange). */
+export interface ClaimItem {
+  readonly id: string;
+  /** The sub-worker running it (recorded in its InProgress record). */
+  readonly worker: string;
+  /** ms since its handler started (its InProgress record's time is that long before the claim). */
+  readonly ageMs: number;
+}
+
+/** Options of Consumer.exchange. */
+export interface ExchangeOptions {
+  /** The pool has idle sub-workers besides those named (see Consumer.exchange). */
+  readonly spare?: boolean;
+  /** A hand-off pool: its idle sub-workers besides those named, and its claims. */
+  readonly handOff?: { readonly spare: number; readonly claims: readonly ClaimItem[] };
+}
+
 export interface AckItem {
   readonly id: string;
   readonly worker: string;
@@ -248,13 +265,19 @@ export class Consumer extends QueueClient {
    * `spare`: the pool has idle sub-workers besides `workers`; if the queue has
    * no ready task for them, the consumer is listed as waiting for work
    * (QueueKeys.waiters), and an enqueue wakes it by name.
+   * `handOff` (a pool that takes tasks in its wake messages, see
+   * QueueKeys.handOffWaiters): its idle sub-workers besides `workers` (it is
+   * listed once per one of them while nothing is ready) and its claims of
+   * handed-off tasks, answered in `claims` (token, `c` or `''`; see fetch.lua).
    */
-  async exchange(acks: readonly AckItem[], workers: readonly string[], options: { readonly spare?: boolean } = {}): Promise<FetchResult> {
+  async exchange(acks: readonly AckItem[], workers: readonly string[], options: ExchangeOptions = {}): Promise<FetchResult> {
     const k = this.keys;
     const keys = this.fetchKeys;
-    const spare = options.spare === true ? '+' : '';
+    const handOff = options.handOff;
+    const spare = options.spare === true || (handOff !== undefined && handOff.spare > 0) ? '+' : '';
+    const mode = handOff ? `${spare}h` : spare;
     let plain = true;
-    const args: (string | number)[] = [k.events, this.id, `1${spare}`, k.wake, acks.length, 0];
+    const args: (string | number)[] = [k.events, this.id, `1${mode}`, k.wake, acks.length, 0];
     // results are rare on a busy queue: nothing is allocated for a batch without one
     let results: (string | number)[] | undefined;
     for (let i = 0; i < acks.length; i++) {
@@ -267,26 +290,34 @@ export class Consumer extends QueueClient {
       args[5] = results.length / 2;
       for (const r of results) args.push(r);
     }
+    if (handOff) {
+      args.push(handOff.spare, handOff.claims.length);
+      for (const c of handOff.claims) {
+        args.push(c.id, c.worker, Math.max(0, Math.round(c.ageMs)));
+        plain &&= isPlain(c.worker);
+      }
+    }
     for (const w of workers) {
       args.push(w);
       plain &&= isPlain(w);
     }
     // names that need JSON escaping take the script's slower, escaping path
-    if (!plain) args[2] = `0${spare}`;
+    if (!plain) args[2] = `0${mode}`;
     const redis = await this.redis();
     let reply = await SCRIPTS.fetch.run(redis, keys, args);
     if (reply === -1) {
       if (!this.versionChecked) await this.register();
       else if (await this.registerAgain()) {
         // Redis lost the queue's data: these acks are of tasks it no longer knows (reported); fetch only
-        return { ...(await this.exchange([], workers, options)), acks: acks.map(() => false) };
+        const again = await this.exchange([], workers, handOff ? { ...options, handOff: { ...handOff, claims: [] } } : options);
+        return { ...again, acks: acks.map(() => false), claims: handOff?.claims.map(() => '') };
       } else {
         this.logger.warn({ consumer: this.id }, `consumer ${this.id} was not registered (presumed dead; its tasks went back to the queue); registered again`);
       }
       reply = await SCRIPTS.fetch.run(redis, keys, args);
-      if (reply === -1) return { acks: acks.map(() => false), tasks: [], nextDueInMs: undefined, readyLeft: undefined, paused: false };
+      if (reply === -1) return { acks: acks.map(() => false), tasks: [], nextDueInMs: undefined, readyLeft: undefined, paused: false, claims: handOff?.claims.map(() => '') };
     }
-    const result = decodeFetchReply(reply as unknown[], acks.length, workers, this.watch.current);
+    const result = decodeFetchReply(reply as unknown[], acks.length, workers, this.watch.current, handOff?.claims.length ?? 0);
     if (result.flowNotices) this.moveFlowNoticesSoon();
     if (!this.servesFlowSteps) this.servesFlowSteps = result.tasks.some((t) => t.task?.flow !== undefined);
     // refusals are rare: nothing is allocated for a batch without one

@@ -29,6 +29,8 @@ export interface FetchResult {
   readonly readyLeft: number | undefined;
   /** The queue is paused (see Queue.pause): no task was handed out, none will be until it is resumed. */
   readonly paused: boolean;
+  /** One answer per claim sent along (a hand-off pool's, see Consumer.exchange): the task's fencing token, `c` (it was cancelled first: recorded Cancelled) or `''` (refused: it is no longer this consumer's). */
+  readonly claims?: string[];
   /** An acknowledged task was a flow step: its notice waits in the queue's flow outbox for a mover (see moveFlowNotices). */
   readonly flowNotices?: boolean;
 }
@@ -38,7 +40,7 @@ export interface FetchResult {
  * ready, one flag per ack, then id, encoded task, token per task. The attempt is the token's
  * part after the colon (`<seq>:<attempt>`), so the reply does not carry it twice.
  */
-export function decodeFetchReply(reply: unknown[], ackCount: number, workers: readonly string[], epoch?: string): FetchResult {
+export function decodeFetchReply(reply: unknown[], ackCount: number, workers: readonly string[], epoch?: string, claimCount = 0): FetchResult {
   const tasks: FetchedTask[] = [];
   const due = Number(reply[0]);
   const left = Number(reply[1]);
@@ -49,7 +51,8 @@ export function decodeFetchReply(reply: unknown[], ackCount: number, workers: re
     if (f === 2) flowNotices = true;
     return f >= 1;
   });
-  for (let i = 2 + ackCount, n = 0; i + 2 < reply.length; i += 3, n++) {
+  const claims = claimCount > 0 ? reply.slice(2 + ackCount, 2 + ackCount + claimCount).map(String) : undefined;
+  for (let i = 2 + ackCount + claimCount, n = 0; i + 2 < reply.length; i += 3, n++) {
     const id = String(reply[i]);
     const raw = reply[i + 1];
     const token = String(reply[i + 2]);
@@ -66,6 +69,6 @@ export function decodeFetchReply(reply: unknown[], ackCount: number, workers: re
       tasks.push({ id, attempt, token, worker, task: undefined, invalid, epoch });
     }
   }
-  const result: FetchResult = { acks, tasks, nextDueInMs: due >= 0 ? due : undefined, readyLeft: left >= 0 ? left : undefined, paused: left === -2 };
+  const result: FetchResult = { acks, tasks, nextDueInMs: due >= 0 ? due : undefined, readyLeft: left >= 0 ? left : undefined, paused: left === -2, claims };
   return flowNotices ? { ...result, flowNotices } : result;
 }

@@ -7,7 +7,7 @@ export { readThroughput, readConsumers, THROUGHPUT_KEPT_MS, MAX_THROUGHPUT_MINUT
 export type { ThroughputMinute, ConsumerInfo } from './throughput';
 export type { DeadLetter, QueueOptions } from './queue';
 export { Consumer } from './consumer';
-export type { ConsumerOptions, FailMode, FailInput, AttemptRecord, Heartbeat, AckItem, ProgressItem } from './consumer';
+export type { ConsumerOptions, FailMode, FailInput, AttemptRecord, Heartbeat, AckItem, ClaimItem, ExchangeOptions, ProgressItem } from './consumer';
 export { Janitor, DEFAULT_JANITOR_INTERVAL_MS, DEFAULT_STALE_AFTER_MS } from './janitor';
 export type { JanitorOptions, JanitorSettings, JanitorPass } from './janitor';
 export { DEFAULT_MAX_RECOVERIES } from './recover';

@@ -168,6 +168,16 @@ export interface QueueKeys extends RecordKeys {
    * the janitor's recovery of a dead one take it out.
    */
   readonly waiters: string;
+  /**
+   * List of hand-off pools (WorkerPool's `handOff`) waiting for work, each
+   * consumer once per idle sub-worker: an enqueue pops one entry per new
+   * ready task, moves the task to that consumer's processing list (fenced
+   * `h:<ms> <consumer>`, still Queued) and publishes it on the consumer's own wake
+   * channel as `h <id> <body>`; the pool starts it and claims it with its next
+   * fetch (see docs/design/hand-off.md). Its name must stay
+   * `<waiters>:h`: enqueue.lua finds the processing lists beside it.
+   */
+  readonly handOffWaiters: string;
   /** Key of the janitor's distributed mutex (redis-semaphore). */
   readonly janitorLock: string;
   /** Pub/sub channel on which every status change is published. */
@@ -246,6 +256,7 @@ export function queueKeys(queue: string, prefix: string = DEFAULT_KEY_PREFIX): Q
     flowMembers: `${base}:flow-members`,
     flowOutbox: `${base}:flow-outbox`,
     waiters: `${base}:waiters`,
+    handOffWaiters: `${base}:waiters:h`,
     janitorLock: `${base}:janitor`,
     events: `${base}:events`,
     wake: `${base}:wake`,

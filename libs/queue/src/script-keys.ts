@@ -9,15 +9,15 @@ export type ScriptKey = Exclude<keyof QueueKeys, 'queue' | 'prefix' | 'processin
  * names; script-keys.test.ts checks that they agree.
  */
 export const SCRIPT_KEYS = {
-  enqueue: ['ready', 'tasks', 'status', 'seq', 'delayed', 'ids', 'epoch', 'prioritized', 'priorities', 'flowMembers', 'waiters'],
-  fetch: ['ready', 'processing', 'tasks', 'attempts', 'status', 'seq', 'consumers', 'delayed', 'fence', 'cancels', 'finished', 'recoveries', 'paused', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'limitStarts', 'parked', 'progress', 'retrying', 'throughput', 'results', 'flowMembers', 'flowOutbox', 'waiters'],
+  enqueue: ['ready', 'tasks', 'status', 'seq', 'delayed', 'ids', 'epoch', 'prioritized', 'priorities', 'flowMembers', 'waiters', 'handOffWaiters', 'paused', 'limits', 'fence'],
+  fetch: ['ready', 'processing', 'tasks', 'attempts', 'status', 'seq', 'consumers', 'delayed', 'fence', 'cancels', 'finished', 'recoveries', 'paused', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'limitStarts', 'parked', 'progress', 'retrying', 'throughput', 'results', 'flowMembers', 'flowOutbox', 'waiters', 'handOffWaiters', 'cancelled'],
   fail: ['processing', 'attempts', 'status', 'seq', 'fence', 'cancels', 'delayed', 'dead', 'rejected', 'cancelled', 'history', 'tasks', 'recoveries', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress', 'retrying', 'throughput', 'results', 'flowMembers', 'flowOutbox'],
   release: ['processing', 'ready', 'attempts', 'status', 'seq', 'fence', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress'],
   reconcile: ['processing', 'ready', 'attempts', 'status', 'seq', 'fence', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress'],
-  recover: ['processing', 'ready', 'consumers', 'attempts', 'status', 'seq', 'fence', 'cancels', 'cancelled', 'recoveries', 'dead', 'tasks', 'history', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress', 'throughput', 'results', 'flowMembers', 'flowOutbox', 'waiters'],
+  recover: ['processing', 'ready', 'consumers', 'attempts', 'status', 'seq', 'fence', 'cancels', 'cancelled', 'recoveries', 'dead', 'tasks', 'history', 'prioritized', 'priorities', 'limits', 'limitHeld', 'limitActive', 'parked', 'progress', 'throughput', 'results', 'flowMembers', 'flowOutbox', 'waiters', 'handOffWaiters'],
   heartbeat: ['consumers', 'processing', 'cancels', 'epoch'],
   staleConsumers: ['consumers'],
-  cancel: ['ready', 'delayed', 'status', 'seq', 'cancels', 'cancelled', 'attempts', 'tasks', 'prioritized', 'parked', 'retrying', 'flowMembers', 'flowOutbox'],
+  cancel: ['ready', 'delayed', 'status', 'seq', 'cancels', 'cancelled', 'attempts', 'tasks', 'prioritized', 'parked', 'retrying', 'flowMembers', 'flowOutbox', 'fence'],
   requeueDead: ['dead', 'ready', 'attempts', 'status', 'seq', 'tasks', 'recoveries', 'prioritized', 'priorities', 'results'],
   requeueFailed: ['rejected', 'ready', 'attempts', 'status', 'seq', 'tasks', 'recoveries', 'prioritized', 'priorities', 'results'],
   pause: ['paused', 'seq'],

@@ -53,6 +53,22 @@ export interface WorkerPoolSettings extends Omit<QueueSelectionOptions, 'queue'>
    * Default 10, ms.
    */
   readonly ackLingerMs?: number;
+  /**
+   * Opt-in (experimental): take tasks in the wake message. While it has idle
+   * sub-workers and nothing is ready, the pool is listed once per idle one;
+   * an enqueue then moves each new task straight to such a pool's processing
+   * list and publishes it to the pool, which starts the handler at once and
+   * claims the task (records it InProgress) with its next call, lingering
+   * like an ack. One hop from enqueue to start instead of two (wake, then
+   * fetch), and no fetch per task. The window it opens: a handler may begin
+   * before a cancel or a janitor's recovery lands; then its claim is refused
+   * and its handler aborted (outcome `Unclaimed`, nothing recorded) — a side
+   * effect of those first moments can happen for a task that ends Cancelled
+   * or that runs again elsewhere. Not for paused queues, queues with global
+   * limits, tasks with a priority or bodies over 8 KiB: those are fetched as
+   * usual. See docs/design/hand-off.md. Default false.
+   */
+  readonly handOff?: boolean;
   /** Time in-flight tasks get to finish on stop() before they are aborted and put back, ms. Default 25000. */
   readonly graceMs?: number;
   /**
@@ -101,6 +117,7 @@ export interface ResolvedPoolOptions {
   readonly heartbeat: HeartbeatMode;
   readonly idlePollMs: number;
   readonly ackLingerMs: number;
+  readonly handOff: boolean;
   readonly graceMs: number;
   readonly reconcileMs: number;
   readonly namePrefix: string;
@@ -116,6 +133,7 @@ export function resolvePoolOptions(options: WorkerPoolSettings): ResolvedPoolOpt
     heartbeat: options.heartbeat ?? 'thread',
     idlePollMs: options.idlePollMs ?? 5000,
     ackLingerMs: options.ackLingerMs ?? DEFAULT_ACK_LINGER_MS,
+    handOff: options.handOff ?? false,
     graceMs: options.graceMs ?? 25_000,
     reconcileMs: options.reconcileMs ?? 5000,
     namePrefix: options.namePrefix ?? 'worker',
@@ -129,6 +147,7 @@ export function resolvePoolOptions(options: WorkerPoolSettings): ResolvedPoolOpt
   for (const key of ['heartbeatMs', 'idlePollMs', 'reconcileMs', 'progressIntervalMs'] as const) {
     if (!(resolved[key] > 0 && resolved[key] <= MAX_TIMER_MS)) throw new RangeError(`${key} must be > 0 and <= ${MAX_TIMER_MS}, got ${resolved[key]}`);
   }
+  if (typeof resolved.handOff !== 'boolean') throw new RangeError(`handOff must be true or false, got ${String(resolved.handOff)}`);
   if (!(Number.isSafeInteger(resolved.maxResultBytes) && resolved.maxResultBytes >= 1)) {
     throw new RangeError(`maxResultBytes must be a whole number >= 1, got ${resolved.maxResultBytes}`);
   }

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { monitored, startRedisServer, type RedisServer } from '@taskq/redis-harness';
-import { Janitor, Queue, queueKeys } from '@taskq/queue';
+import { Janitor, Queue, queueKeys, SCRIPT_KEYS } from '@taskq/queue';
 import { resolvePoolOptions } from './options';
 import { WorkerPool } from './worker-pool';
 import { waitFor } from './test-support/wait-for';
@@ -22,10 +22,10 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** The fetch script's calls among `commands`: EVALSHA/EVAL with fetch's 27 keys, the first the queue's ready list. */
+/** The fetch script's calls among `commands`: EVALSHA/EVAL with fetch's keys, the first the queue's ready list. */
 function fetchCalls(commands: readonly { args: string[] }[], queue: string): number {
   const ready = queueKeys(queue).ready;
-  return commands.filter((c) => /^eval(sha)?$/i.test(c.args[0] ?? '') && c.args[2] === '27' && c.args[3] === ready).length;
+  return commands.filter((c) => /^eval(sha)?$/i.test(c.args[0] ?? '') && c.args[2] === String(SCRIPT_KEYS.fetch.length) && c.args[3] === ready).length;
 }
 
 /**

@@ -52,7 +52,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Why an attempt ended, decided once, in the order things happened. */
-type Ending = { kind: 'ok'; value?: unknown } | { kind: 'error'; error: unknown } | { kind: 'timeout'; error: TaskTimeoutError } | { kind: 'cancel' } | { kind: 'abort' };
+type Ending = { kind: 'ok'; value?: unknown } | { kind: 'error'; error: unknown } | { kind: 'timeout'; error: TaskTimeoutError } | { kind: 'cancel' } | { kind: 'abort' } | { kind: 'unclaimed' };
 
 /** A handler that returned undefined: no result. */
 const OK: Ending = { kind: 'ok' };
@@ -66,7 +66,9 @@ export interface TaskOutcome {
   /**
    * What was recorded: `Done`, `Retrying`, `Dead`, `Failed` or `Cancelled`;
    * `Released` when it was aborted and put back (a stopping pool); `Unrecorded`
-   * when Redis refused the outcome (the task was taken back) or lost it.
+   * when Redis refused the outcome (the task was taken back) or lost it;
+   * `Unclaimed` when a task handed off to the pool (its `handOff`) was taken
+   * back before its claim (released, recovered), so its handler was aborted.
    */
   readonly status: string;
   /** The attempt this run was. */
@@ -138,6 +140,43 @@ class Latch {
 }
 
 /**
+ * A hand-off pool's claim of a task handed to it (see WorkerPoolSettings.handOff):
+ * its handler starts before the claim is answered; the run records nothing
+ * until it is. The answer is the task's fencing token (it is the pool's,
+ * InProgress), `c` (its cancel came first: recorded Cancelled) or `''`
+ * (taken back meanwhile: the handler is aborted, nothing is recorded).
+ */
+export class Claim {
+  /** undefined until answered. */
+  answer: string | undefined;
+  /** performance.now() when the handler started (the claim carries the time since). */
+  readonly startedAt = performance.now();
+  private readonly answered = new Latch();
+
+  constructor(
+    readonly id: string,
+    readonly worker: string,
+  ) {}
+
+  /** The answer of the call that carried it (the first answer stands). */
+  settle(answer: string): void {
+    if (this.answer !== undefined) return;
+    this.answer = answer;
+    this.answered.fire();
+  }
+
+  /** Calls `callback` once answered (at once if it is). */
+  then(callback: () => void): void {
+    this.answered.then(callback);
+  }
+
+  /** Whether the task is this pool's (answered with a token). */
+  get held(): boolean {
+    return this.answer !== undefined && this.answer !== '' && this.answer !== 'c';
+  }
+}
+
+/**
  * One run of a fetched task. The common path (handler returns or resolves,
  * ack) uses callbacks rather than a chain of promises: a busy pool runs tens
  * of thousands of tasks a second and every allocation per task shows.
@@ -155,12 +194,61 @@ class TaskRun implements RunningTask {
   private outcomeSent = false;
   /** Whether the handler reported progress (then the batcher forgets the task when it ends). */
   private reported = false;
+  /** Progress reported before the claim was answered: sent once it is. */
+  private earlyProgress: string | undefined;
 
   constructor(
     private readonly runner: TaskRunner,
-    private readonly fetched: FetchedTask,
+    /** Replaced once a claim is answered (its token and attempt). */
+    private fetched: FetchedTask,
+    /** A handed-off task's claim: nothing is recorded until it is answered. */
+    private readonly claim?: Claim,
   ) {
     this.log = new LazyLogger(runner.logger, this);
+    claim?.then(() => this.claimAnswered());
+  }
+
+  /** The claim's answer: the task is ours (its token), or it is not and the handler stops. */
+  private claimAnswered(): void {
+    const claim = this.claim as Claim;
+    const answer = claim.answer as string;
+    if (claim.held) {
+      const attempt = Number(answer.slice(answer.indexOf(':') + 1));
+      this.fetched = { ...this.fetched, token: answer, attempt: attempt > 0 ? attempt : this.fetched.attempt };
+      if (this.earlyProgress !== undefined && !this.ending) this.runner.progress.report({ id: this.fetched.id, token: answer, body: this.earlyProgress });
+      this.earlyProgress = undefined;
+      return;
+    }
+    if (this.ending) return; // its recording waits for this answer (see whenClaimed)
+    this.end({ kind: 'unclaimed' });
+    this.controller.abort(answer === 'c' ? new TaskCancelledError(this.fetched.id) : new Error(`task ${this.fetched.id} was taken back before this worker claimed it`));
+  }
+
+  /**
+   * Runs `record` once the task is known to be this pool's: at once for a
+   * fetched task; for a handed-off one when its claim is answered, and not
+   * at all when the claim is refused (then the run ends unrecorded).
+   */
+  private whenClaimed(record: () => void): void {
+    const claim = this.claim;
+    if (claim === undefined) return record();
+    if (claim.answer === undefined) {
+      this.outcomeSent = true; // waits for its claim, as for an ack: a stop gives it time
+      claim.then(() => this.whenClaimed(record));
+      return;
+    }
+    if (claim.held) return record();
+    const id = this.fetched.id;
+    this.outcomeSent = true;
+    if (claim.answer === 'c') {
+      this.log.warn({ durationMs: this.durationMs(), status: 'Cancelled' }, `CANCELLED ${id} after ${this.seconds()} s (cancelled before its claim)`);
+      this.observe('Cancelled');
+    } else {
+      this.log.warn({ durationMs: this.durationMs() }, `UNCLAIMED ${id} after ${this.seconds()} s: taken back before this worker claimed it (released or recovered); its handler was aborted, nothing recorded`);
+      this.observe('Unclaimed');
+    }
+    this.handlerOver.fire();
+    this.finished.fire();
   }
 
   logBindings(): Record<string, unknown> {
@@ -208,14 +296,14 @@ class TaskRun implements RunningTask {
     if (!task) {
       const reason = this.fetched.invalid?.message ?? `task ${id} could not be decoded`;
       this.log.error({ reason }, `REJECT ${id}: ${reason}`);
-      this.settle(this.runner.fail(this.fetched, { mode: 'reject', reason }).then((status) => this.observe(status)));
+      this.whenClaimed(() => this.settle(this.runner.fail(this.fetched, { mode: 'reject', reason }).then((status) => this.observe(status))));
       return;
     }
     const handler = this.runner.handlers.get(task.type);
     if (!handler) {
       const reason = `no handler for task type ${JSON.stringify(task.type)}`;
       this.log.error({ reason, type: task.type }, `REJECT ${id}: ${reason}`);
-      this.settle(this.runner.fail(this.fetched, { mode: 'reject', reason }).then((status) => this.observe(status)));
+      this.whenClaimed(() => this.settle(this.runner.fail(this.fetched, { mode: 'reject', reason }).then((status) => this.observe(status))));
       return;
     }
     this.started = performance.now();
@@ -256,6 +344,10 @@ class TaskRun implements RunningTask {
   reportProgress(body: string): void {
     if (this.ending) return;
     this.reported = true;
+    if (this.claim !== undefined && !this.claim.held) {
+      this.earlyProgress = body; // the latest wins, as in the batcher
+      return;
+    }
     this.runner.progress.report({ id: this.fetched.id, token: this.fetched.token, body });
   }
 
@@ -266,9 +358,18 @@ class TaskRun implements RunningTask {
     this.clearTimer?.();
     // a value not sent yet is dropped: the outcome says more (and the script that records it drops the stored one)
     if (this.reported) this.runner.progress.forget(this.fetched.id);
+    this.earlyProgress = undefined;
     this.handlerOver.fire();
+    if (ending.kind === 'abort' || this.claim === undefined) this.record(ending);
+    else this.whenClaimed(() => this.record(ending));
+  }
+
+  /** Records how the attempt ended (a handed-off task's once its claim is answered). */
+  private record(ending: Ending): void {
     const { id, worker, token } = this.fetched;
     switch (ending.kind) {
+      case 'unclaimed':
+        return; // whenClaimed ended the run
       case 'abort':
         this.log.warn({ durationMs: this.durationMs() }, `ABORTED ${id} after ${this.seconds()} s (returned to the queue)`);
         this.observe('Released');
@@ -409,8 +510,9 @@ export class TaskRunner {
   /** Tries to record an outcome that Redis refused or did not answer (each retry counts). */
   recordErrors = 0;
 
-  run(fetched: FetchedTask): RunningTask {
-    const run = new TaskRun(this, fetched);
+  /** Starts a run; a handed-off task comes with its `claim` (nothing is recorded until it is answered). */
+  run(fetched: FetchedTask, claim?: Claim): RunningTask {
+    const run = new TaskRun(this, fetched, claim);
     run.start();
     return run;
   }

@@ -60,6 +60,12 @@ export class WakeSignal {
     private readonly logger: Logger,
     /** Called when the connection is (re)established: replies to commands in flight may have been lost. */
     private readonly onReady: () => void = () => undefined,
+    /**
+     * A task handed off to this pool on queue `index` (`h <id> <body>` on its
+     * own wake channel, see enqueue.lua): undefined, and such a message is
+     * counted as a wake of unknown count (the pool fetches).
+     */
+    private readonly onHandOff?: (index: number, id: string, body: string) => void,
   ) {
     this.counts = queues.map(() => ({ wakes: 0, announced: 0, unknowns: 0 }));
     this.consumerIds = queues.map((q) => q.consumerId);
@@ -78,8 +84,13 @@ export class WakeSignal {
       if (found === undefined) return;
       const [index, control] = found;
       // String(): the in-memory Redis of the demo passes a published number through as a number
-      if (control) this.onControl(String(message), index);
-      else this.wake(index, String(message));
+      const text = String(message);
+      if (control) this.onControl(text, index);
+      else if (this.onHandOff && text.startsWith('h ')) {
+        const space = text.indexOf(' ', 2);
+        if (space > 2) this.onHandOff(index, text.slice(2, space), text.slice(space + 1));
+        else this.wake(index, undefined);
+      } else this.wake(index, text);
     });
     // after a reconnect a message may have been missed: look at every queue
     this.subscriber.on('ready', () => {

@@ -1,5 +1,7 @@
 import {
   Consumer,
+  decodeTask,
+  InvalidTaskError,
   DEFAULT_STALE_AFTER_MS,
   Janitor,
   QueueClient,
@@ -13,7 +15,7 @@ import {
 import type { TaskHandler } from './handler';
 import { resolvePoolOptions, type ResolvedPoolOptions, type WorkerPoolOptions } from './options';
 import { WakeSignal, type WakeCounts } from './wake-signal';
-import { TaskRunner, type RunningTask, type TaskOutcome } from './task-runner';
+import { Claim, TaskRunner, type RunningTask, type TaskOutcome } from './task-runner';
 import { RunningTasks } from './running-tasks';
 import { MainThreadHeartbeat, ThreadHeartbeat, type HeartbeatSource } from './heartbeat';
 import { AckBatcher, type TakenAcks } from './ack-batcher';
@@ -97,9 +99,13 @@ interface Lane {
    * acks linger for the next fetch (see WorkerPoolSettings.ackLingerMs).
    */
   waiting: boolean;
-  /** performance.now() when a fetch last brought tasks, and the time since the one before: how fast tasks trickle in (see lingerUntil). */
+  /** performance.now() when a fetch (or a hand-off) last brought tasks, and the time since the one before: how fast tasks trickle in (see lingerUntil). */
   lastTasksAt: number;
   taskGapMs: number;
+  /** Claims of handed-off tasks not sent yet (a hand-off pool, see WorkerPoolSettings.handOff). */
+  claims: Claim[];
+  /** A hand-off pool's entries in the queue's hand-off list, as far as it knows: set by each call, one less per task handed to it. */
+  listed: number;
 }
 
 /** A lane's part of one round trip: its acks and the sub-workers that ask it for tasks. */
@@ -109,6 +115,10 @@ interface Part {
   readonly workers: string[];
   /** Whether the pool has idle sub-workers not named in this round trip: a queue found empty then lists it as waiting for work. */
   spare: boolean;
+  /** How many (a hand-off pool is listed once per idle sub-worker). */
+  spareCount: number;
+  /** Claims of handed-off tasks sent along (a hand-off pool). */
+  readonly claims: Claim[];
 }
 
 /** The options a pool's QueueClient gets: the first queue served. */
@@ -182,7 +192,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     this.lanes = this.consumers.map((consumer, index) => {
       const acks = new AckBatcher(consumer, 500, () => this.wake?.fire());
       const runner = new TaskRunner(consumer, this.handlers, this.options.backoffStrategies, this.logger, acks, undefined, this.options.progressIntervalMs, this.options.maxResultBytes);
-      const lane: Lane = { index, consumer, acks, runner, running: new RunningTasks(), dryAt: undefined, pausedSeen: false, waiting: false, lastTasksAt: -Infinity, taskGapMs: Infinity };
+      const lane: Lane = { index, consumer, acks, runner, running: new RunningTasks(), dryAt: undefined, pausedSeen: false, waiting: false, lastTasksAt: -Infinity, taskGapMs: Infinity, claims: [], listed: 0 };
       consumer.onDataLost((loss) => {
         const ids = lane.running.ids();
         const held = ids.length === 0 ? 'no task was running here' : `the ${ids.length} task(s) running here are unknown to Redis now: they run to their end, but their outcomes cannot be recorded (${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''})`;
@@ -293,9 +303,16 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
       // A reconnect (e.g. a Redis restart) may have swallowed the reply of a
       // fetch that ran: reconcile at once rather than at the next periodic check.
       const channels = this.consumers.map((c) => ({ wake: c.keys.wake, control: c.keys.control, consumerId: c.id, ownWake: c.keys.wakeOf(c.id) }));
-      this.wake = new WakeSignal(await this.openSubscriber(), channels, (id, index) => this.cancelLocal(id, index), this.logger, () => {
-        this.needsReconcile = true;
-      });
+      this.wake = new WakeSignal(
+        await this.openSubscriber(),
+        channels,
+        (id, index) => this.cancelLocal(id, index),
+        this.logger,
+        () => {
+          this.needsReconcile = true;
+        },
+        this.options.handOff ? (index, id, body) => this.handedOff(index, id, body) : undefined,
+      );
       await this.wake.start();
     } catch (err) {
       await this.wake?.stop().catch(() => undefined);
@@ -401,15 +418,19 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
         const lingering = workers.length === 0 ? this.lingerUntil(lane) : undefined;
         if (lingering !== undefined) lingerUntil = Math.min(lingerUntil, lingering);
         const acks: TakenAcks | undefined = lingering === undefined ? lane.acks.take() : undefined;
+        const claims = lingering === undefined && lane.claims.length > 0 ? lane.claims.splice(0) : [];
         if (workers.length > 0 && lane.dryAt) {
           // This fetch answers the wakes seen so far: the next one waits for its
           // reply (which says whether the queue is still dry), for new wakes, or
           // for the poll interval should the reply never come.
           lane.dryAt = { ...wake.countsOf(lane.index), until: now + this.options.idlePollMs };
         }
-        if (acks || workers.length > 0) parts.push({ lane, acks, workers, spare: false });
+        if (acks || workers.length > 0 || claims.length > 0) parts.push({ lane, acks, workers, spare: false, spareCount: 0, claims });
       }
-      for (const part of parts) part.spare = this.idle.length > 0;
+      for (const part of parts) {
+        part.spare = this.idle.length > 0;
+        part.spareCount = this.idle.length;
+      }
       if (parts.length === 0) {
         await wake.wait(Math.min(this.nextWaitMs(now), Math.max(0, Math.ceil(lingerUntil - performance.now()))));
         wake.clear();
@@ -433,7 +454,12 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
   private lingerUntil(lane: Lane): number | undefined {
     const linger = this.options.ackLingerMs;
     if (linger === 0 || !lane.waiting || this.idle.length === 0 || !(lane.taskGapMs < linger)) return undefined;
-    const oldest = lane.acks.oldestQueuedAt();
+    // a hand-off pool whose entries are used up while it has idle sub-workers lists itself again now
+    if (this.options.handOff && lane.listed <= 0) return undefined;
+    // a hand-off pool's claims linger as its acks do (the handlers have started; the records wait)
+    const oldestAck = lane.acks.oldestQueuedAt();
+    const oldestClaim = lane.claims[0]?.startedAt;
+    const oldest = oldestAck === undefined ? oldestClaim : oldestClaim === undefined ? oldestAck : Math.min(oldestAck, oldestClaim);
     if (oldest === undefined || performance.now() >= oldest + linger) return undefined;
     return oldest + linger;
   }
@@ -486,11 +512,14 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
   }
 
   /** One queue's part of a round trip; resolves with the error when it failed (else undefined). */
-  private exchangeOf({ lane, acks, workers, spare }: Part): Promise<unknown> {
+  private exchangeOf({ lane, acks, workers, spare, spareCount, claims }: Part): Promise<unknown> {
     const sentUnder = (this.wake as WakeSignal).countsOf(lane.index);
-    return lane.consumer.exchange(acks?.items ?? [], workers, { spare }).then(
+    const now = performance.now();
+    const options = this.options.handOff ? { handOff: { spare: spareCount, claims: claims.map((c) => ({ id: c.id, worker: c.worker, ageMs: now - c.startedAt })) } } : { spare };
+    return lane.consumer.exchange(acks?.items ?? [], workers, options).then(
       (fetched: FetchResult) => {
         acks?.settle(fetched.acks);
+        claims.forEach((c, i) => c.settle(fetched.claims?.[i] ?? ''));
         if (fetched.tasks.length > 0) {
           const at = performance.now();
           lane.taskGapMs = at - lane.lastTasksAt;
@@ -503,6 +532,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
         } else if (spare) {
           lane.waiting = true;
         }
+        if (this.options.handOff) lane.listed = lane.waiting ? spareCount + workers.length - fetched.tasks.length : 0;
         for (const task of fetched.tasks) {
           try {
             this.dispatch(lane, task);
@@ -539,6 +569,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
       },
       (err: unknown) => {
         acks?.fail(err); // each task retries its own ack
+        lane.claims.unshift(...claims); // sent again with the next call (a claim that ran is refused then: the task is reconciled)
         lane.waiting = false;
         this.idle.push(...workers);
         if (workers.length > 0) lane.dryAt = undefined; // not known to be dry: the retry asks for a full share
@@ -596,8 +627,50 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     for (const run of runs) run.cancel();
   }
 
-  private dispatch(lane: Lane, fetched: FetchedTask): void {
-    const running = lane.runner.run(fetched);
+  /**
+   * A task handed off to this pool (see WorkerPoolSettings.handOff): it
+   * starts at once on an idle sub-worker, and its claim goes with the next
+   * call. A stopping pool, or one with no idle sub-worker (its listing was
+   * one behind), puts it back.
+   */
+  private handedOff(index: number, id: string, body: string): void {
+    const lane = this.lanes[index];
+    if (lane === undefined) return;
+    const worker = this.state === PoolState.Running ? this.idle.shift() : undefined;
+    if (worker === undefined) {
+      const why = this.state === PoolState.Running ? 'no idle sub-worker' : 'stopping';
+      lane.consumer.release([id], `handed off to worker ${lane.consumer.id}, which put it back (${why})`).catch((err: unknown) => {
+        this.logger.warn({ err, taskId: id }, `could not put back task ${id} handed off to this pool (${String(err)}); reconcile or the janitor returns it`);
+        this.needsReconcile = true;
+      });
+      return;
+    }
+    let task: FetchedTask['task'];
+    let invalid: InvalidTaskError | undefined;
+    try {
+      task = decodeTask(id, body);
+    } catch (err) {
+      invalid = err instanceof InvalidTaskError ? err : new InvalidTaskError(`task ${id}: ${String(err)}`, { cause: err });
+    }
+    const at = performance.now();
+    lane.taskGapMs = at - lane.lastTasksAt;
+    lane.lastTasksAt = at;
+    lane.listed--;
+    const claim = new Claim(id, worker);
+    lane.claims.push(claim);
+    try {
+      this.dispatch(lane, { id, attempt: 1, token: '', worker, task, invalid, epoch: lane.consumer.epoch }, claim);
+    } catch (err) {
+      // not expected (a run never throws); its claim goes, and reconcile returns the task
+      this.logger.error({ err, taskId: id }, `could not start task ${id}: ${String(err)}`);
+      this.idle.push(worker);
+      this.needsReconcile = true;
+    }
+    this.wake?.fire();
+  }
+
+  private dispatch(lane: Lane, fetched: FetchedTask, claim?: Claim): void {
+    const running = lane.runner.run(fetched, claim);
     const slot = lane.running.add(running);
     // the sub-worker is free as soon as its handler is over; the ack may still be on its way
     running.onHandlerDone(() => {
@@ -640,6 +713,8 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     this.state = PoolState.Stopping;
     this.wake?.fire();
     await this.loopDone;
+    // a hand-off pool leaves the hand-off list (no task is handed to it any more) and sends its last claims
+    if (this.options.handOff && wasRunning) await Promise.all(this.lanes.map((lane) => this.lastClaims(lane)));
     // no loop to carry acks any more: they go on their own
     for (const lane of this.lanes) lane.acks.sendDirectly();
     const inFlight = this.runningCount();
@@ -711,6 +786,20 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     await this.closeOwnConnection();
     this.state = PoolState.Stopped;
     return { finished: inFlight - aborted, released };
+  }
+
+  /** A stopping hand-off pool's last call: its claims, and no idle sub-worker (so it is handed nothing more). */
+  private async lastClaims(lane: Lane): Promise<void> {
+    const claims = lane.claims.splice(0);
+    const now = performance.now();
+    try {
+      const reply = await lane.consumer.exchange([], [], { handOff: { spare: 0, claims: claims.map((c) => ({ id: c.id, worker: c.worker, ageMs: now - c.startedAt })) } });
+      claims.forEach((c, i) => c.settle(reply.claims?.[i] ?? ''));
+    } catch (err) {
+      // unanswered: those runs end unrecorded, and the unregister (or a janitor) returns their tasks
+      for (const c of claims) c.settle('');
+      this.logger.warn({ err, queue: lane.consumer.keys.queue }, `stopping: the last claims could not be sent (${String(err)})`);
+    }
   }
 
   /** Puts a queue's unfinished runs back at stop; returns how many went back. */

@@ -88,6 +88,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     .option('latency-ms', { type: 'number', describe: 'latency: producer run time, ms', defaultDescription: '10000; smoke 2000' })
     .option('memory-n', { type: 'number', describe: 'memory: tasks queued', defaultDescription: '100000; smoke 5000' })
     .option('scale-sizes', { type: 'string', describe: 'scale: drain sizes (10k,100k,1m)', defaultDescription: '10k,100k,1m; smoke 1k,5k,10k' })
+    .option('hand-off', { type: 'boolean', default: false, describe: "taskq's workers take tasks in their wake messages (WorkerPool handOff: true, opt-in; docs/design/hand-off.md)" })
     .option('out', { type: 'string', describe: 'also write the full results JSON to this file' })
     .option('progress', { type: 'boolean', default: true, describe: 'print each run on stderr as it finishes (--no-progress: quiet)' });
   const a = throwingUsage(parser).parseSync();
@@ -115,6 +116,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     systems: a.only === undefined ? [...SYSTEMS] : pickList<SystemName>('only', a.only, [...SYSTEMS, ...REFERENCE_SYSTEMS]),
     scenarios: a.scenarios === undefined ? [...SCENARIOS] : pickList<ScenarioName>('scenarios', a.scenarios, SCENARIOS),
     smoke: a.smoke,
+    handOff: a['hand-off'],
   };
   if (plan.latencyRate > 100_000) throw new UsageError(`--latency-rate must be at most 100000, got ${plan.latencyRate}`);
   if (plan.idleFleetRate > 100_000) throw new UsageError(`--idle-fleet-rate must be at most 100000, got ${plan.idleFleetRate}`);

@@ -1,5 +1,6 @@
 // tsyringe (behind taskq's Queue) needs Reflect.getMetadata at import.
 import 'reflect-metadata';
+import { HAND_OFF_ENV } from './workers/taskq-worker';
 import { writeFileSync } from 'node:fs';
 import { connectRedis } from '@taskq/queue';
 import { startRedisServer, type RedisServer } from '@taskq/redis-harness';
@@ -24,6 +25,8 @@ const err = (line: string): void => {
 
 async function bench(options: BenchOptions, signal: AbortSignal): Promise<number> {
   const { plan } = options;
+  // the worker processes this forks inherit it (see taskq-worker.ts)
+  if (plan.handOff === true) process.env[HAND_OFF_ENV] = '1';
   let server: RedisServer | undefined;
   try {
     server = await startRedisServer();
@@ -33,7 +36,8 @@ async function bench(options: BenchOptions, signal: AbortSignal): Promise<number
       for (const line of machineLines(machine)) out(line);
       out(
         `plan: ${plan.smoke ? 'SMOKE (small sizes; targets not judged)' : 'full'}; systems ${plan.systems.join(', ')}; ` +
-          `scenarios ${plan.scenarios.join(', ')}; repeat ${plan.repeat}; worker concurrency ${plan.concurrency}`,
+          `scenarios ${plan.scenarios.join(', ')}; repeat ${plan.repeat}; worker concurrency ${plan.concurrency}` +
+          (plan.handOff === true ? "; taskq's workers with handOff: true" : ''),
       );
       const started = Date.now();
       const outcome = await runBench({ target: redisTarget(server.url), admin, serverPid: server.pid, plan }, options.progress ? err : () => undefined, signal);

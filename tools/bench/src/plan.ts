@@ -48,6 +48,8 @@ export interface BenchPlan {
   readonly scenarios: readonly ScenarioName[];
   /** True for `--smoke`: everything runs and reports, targets are not judged. */
   readonly smoke: boolean;
+  /** taskq's worker processes take tasks in their wake messages (WorkerPoolSettings.handOff, opt-in); false: the library's default. */
+  readonly handOff?: boolean;
 }
 
 export type Sizes = Omit<BenchPlan, 'systems' | 'scenarios' | 'smoke'>;

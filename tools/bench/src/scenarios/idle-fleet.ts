@@ -21,13 +21,19 @@ const IDLE_POLL_MS = 10;
 /**
  * How many of a system's worker processes on the bench's queue are idle,
  * each counted once its first fetch found nothing: taskq's pools list
- * themselves in the queue's waiters list (targeted wake); an idle BullMQ
+ * themselves in the queue's waiters list (targeted wake; with --hand-off,
+ * in its hand-off list, counted once per pool); an idle BullMQ
  * Worker blocks its blocking connection on BZPOPMIN of the queue's marker,
  * an idle bee-queue worker on BRPOPLPUSH of its waiting list (INFO clients
  * blocked_clients; the bench's producers never block).
  */
 export async function idleWorkers(admin: Redis, system: SystemName): Promise<number> {
-  if (system === 'taskq') return admin.llen(queueKeys(QUEUE_NAME).waiters);
+  if (system === 'taskq') {
+    // a hand-off pool (--hand-off) is in the hand-off list instead, once per idle sub-worker
+    const keys = queueKeys(QUEUE_NAME);
+    const [listed, handOff] = await Promise.all([admin.llen(keys.waiters), admin.lrange(keys.handOffWaiters, 0, -1)]);
+    return listed + new Set(handOff).size;
+  }
   return Number((await infoField(admin, 'clients', 'blocked_clients')) ?? 0);
 }
 

@@ -5,6 +5,9 @@ import type { BenchPayload } from '../payload';
 import { QUEUE_NAME, TASK_TYPE } from '../systems/producer';
 import type { BenchWorker, WorkerFactory } from './bench-worker';
 
+/** Set to '1' by the bench's --hand-off in its own environment, which the worker processes it forks inherit. */
+export const HAND_OFF_ENV = 'TASKQ_BENCH_HAND_OFF';
+
 /**
  * taskq as the worker app runs it: a WorkerPool (reliable processing list,
  * status recorded and published on every transition, heartbeats from their
@@ -22,6 +25,8 @@ export const startTaskqWorker: WorkerFactory = async (config, onTask) => {
     connection: config.url,
     logger: silentLogger,
     concurrency: config.concurrency,
+    // the bench's --hand-off (the parent sets it for the worker processes it forks)
+    handOff: process.env[HAND_OFF_ENV] === '1',
     retention: { maxCount: Math.max(DEFAULT_RETENTION.maxCount, config.retainAtLeast) },
     handlers: { [TASK_TYPE]: (task) => onTask(task.payload as BenchPayload) },
   });

@@ -1,0 +1,228 @@
+import { Redis } from 'ioredis';
+import { queueKeys } from './keys';
+import { Consumer } from './consumer';
+import { Queue } from './queue';
+import { useRedisServer } from './test-support/redis-server';
+
+// Hand-off (docs/design/hand-off.md): the scripts' side. A consumer that
+// lists itself in the hand-off list gets each new task in its wake message,
+// moved to its processing list (fenced 'h:<ms> <consumer>', still Queued), and
+// claims it with its next call.
+
+const real = useRedisServer();
+
+/** Subscribes to `channel` and collects its messages. */
+async function listen(channel: string): Promise<{ messages: string[]; close: () => void }> {
+  const sub = new Redis(real.server.url);
+  const messages: string[] = [];
+  sub.on('message', (_channel: string, message: string) => messages.push(message));
+  await sub.subscribe(channel);
+  return { messages, close: () => sub.disconnect() };
+}
+
+/** Waits until `check` holds (pub/sub messages arrive on their own connection). */
+async function until(what: string, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** A queue and a registered consumer `id` listed `slots` times as a hand-off pool (its first fetch found nothing). */
+async function handOffSetup(name: string, slots = 1, id = 'c1'): Promise<{ queue: Queue; consumer: Consumer; keys: ReturnType<typeof queueKeys> }> {
+  const config = { queue: name, connection: real.redis };
+  const queue = new Queue(config);
+  const consumer = new Consumer({ ...config, id });
+  await consumer.register();
+  const first = await consumer.exchange([], ['w1'], { handOff: { spare: slots - 1, claims: [] } });
+  expect(first.tasks).toEqual([]);
+  return { queue, consumer, keys: queueKeys(name) };
+}
+
+describe('hand-off (redis-server)', () => {
+  it('lists a hand-off pool once per idle sub-worker; an enqueue hands each new task to one entry: processing list, fence h:<ms> <consumer>, still Queued, body in the message; the claim records InProgress', async () => {
+    const { queue, consumer, keys } = await handOffSetup('ho-basic', 3);
+    expect(await real.redis.lrange(keys.handOffWaiters, 0, -1)).toEqual(['c1', 'c1', 'c1']);
+    expect(await real.redis.llen(keys.waiters)).toBe(0); // not in the counted wake list
+    const own = await listen(keys.wakeOf('c1'));
+    const all = await listen(keys.wake);
+    try {
+      await queue.enqueueMany([
+        { id: 'a', type: 'email', payload: { to: 'x' } },
+        { id: 'b', type: 'email', payload: { to: 'y' } },
+      ]);
+      await until('two hand-off messages', () => own.messages.length === 2);
+      expect(own.messages.map((m) => m.split(' ').slice(0, 2).join(' '))).toEqual(['h a', 'h b']);
+      expect(own.messages[0]).toMatch(/^h a \[\d+,"email",/);
+      expect(await real.redis.llen(keys.ready)).toBe(0);
+      expect((await real.redis.lrange(keys.processing('c1'), 0, -1)).sort()).toEqual(['a', 'b']);
+      const fences = await real.redis.hmget(keys.fence, 'a', 'b');
+      expect(fences).toEqual([expect.stringMatching(/^h:\d+ c1$/), expect.stringMatching(/^h:\d+ c1$/)]);
+      expect(await real.redis.lrange(keys.handOffWaiters, 0, -1)).toEqual(['c1']);
+      expect((await queue.status('a'))?.status).toBe('Queued');
+      // the claim: a fencing token, InProgress at the start the pool measured, with the worker
+      const before = Date.now();
+      const reply = await consumer.exchange([], [], { handOff: { spare: 3, claims: [{ id: 'a', worker: 'w1', ageMs: 0 }] } });
+      expect(reply.claims).toHaveLength(1);
+      const token = reply.claims?.[0] ?? '';
+      expect(token).toMatch(/^\d+:1$/);
+      expect(await real.redis.hget(keys.fence, 'a')).toBe(token);
+      const a = await queue.status('a');
+      expect(a).toMatchObject({ status: 'InProgress', worker: 'w1', attempt: 1 });
+      expect(a?.at).toBeGreaterThanOrEqual(before - 1000);
+      // claims-only call with no task ready: listed again once per idle sub-worker
+      expect(await real.redis.lrange(keys.handOffWaiters, 0, -1)).toEqual(['c1', 'c1', 'c1']);
+      // the ack of a claimed task stands, as a fetched one's
+      const acked = await consumer.exchange([{ id: 'a', worker: 'w1', token }], [], { handOff: { spare: 3, claims: [] } });
+      expect(acked.acks).toEqual([true]);
+      expect((await queue.status('a'))?.status).toBe('Done');
+      // an ack without a claim is refused (the fence is not a token)
+      const early = await consumer.exchange([{ id: 'b', worker: 'w2', token: fences[1] ?? '' }], [], { handOff: { spare: 3, claims: [] } });
+      expect(early.acks).toEqual([false]);
+      expect(all.messages).toEqual([]); // nobody else was woken
+    } finally {
+      own.close();
+      all.close();
+    }
+  });
+
+  it('a claimed task whose start the pool puts before its enqueue is recorded InProgress at the enqueue, not earlier', async () => {
+    const { queue, consumer } = await handOffSetup('ho-clock');
+    const task = await queue.enqueue({ id: 'a', type: 'x' });
+    const reply = await consumer.exchange([], [], { handOff: { spare: 1, claims: [{ id: 'a', worker: 'w1', ageMs: 60_000 }] } });
+    expect(reply.claims?.[0]).toMatch(/^\d+:1$/);
+    expect((await queue.status('a'))?.at).toBe(task.enqueuedAt);
+  });
+
+  it('reconcile keeps a task handed off less than 2 s ago (its message may be on its way) and returns an older one (its message was lost); a claim of a returned task is refused and records nothing', async () => {
+    const { queue, consumer, keys } = await handOffSetup('ho-refused');
+    await queue.enqueue({ id: 'a', type: 'x' });
+    const fence = (await real.redis.hget(keys.fence, 'a')) ?? '';
+    expect(fence).toMatch(/^h:\d+ c1$/);
+    expect(await consumer.reconcile([])).toEqual([]);
+    expect(await real.redis.lrange(keys.processing('c1'), 0, -1)).toEqual(['a']);
+    // handed off 3 s ago, never heard of: reconcile returns it, Queued, no attempt counted
+    const handedAt = Number(fence.slice(2, fence.indexOf(' ')));
+    await real.redis.hset(keys.fence, 'a', `h:${handedAt - 3000} c1`);
+    expect(await consumer.reconcile([])).toEqual(['a']);
+    expect(await real.redis.lrange(keys.ready, 0, -1)).toEqual(['a']);
+    expect(await real.redis.hexists(keys.fence, 'a')).toBe(0);
+    expect(await real.redis.hexists(keys.attempts, 'a')).toBe(0);
+    const reply = await consumer.exchange([], [], { handOff: { spare: 1, claims: [{ id: 'a', worker: 'w1', ageMs: 1 }] } });
+    expect(reply.claims).toEqual(['']);
+    expect((await queue.status('a'))?.status).toBe('Queued');
+    // it runs as a first attempt when fetched
+    const fetched = await consumer.exchange([], ['w1'], { handOff: { spare: 0, claims: [] } });
+    expect(fetched.tasks.map((t) => [t.id, t.attempt])).toEqual([['a', 1]]);
+  });
+
+  it("a claim of a task handed off to another consumer is refused", async () => {
+    const { queue, keys } = await handOffSetup('ho-other', 1, 'c1');
+    const other = new Consumer({ queue: 'ho-other', connection: real.redis, id: 'c2' });
+    await other.register();
+    await queue.enqueue({ id: 'a', type: 'x' });
+    expect(await real.redis.hget(keys.fence, 'a')).toMatch(/^h:\d+ c1$/);
+    const reply = await other.exchange([], [], { handOff: { spare: 1, claims: [{ id: 'a', worker: 'w1', ageMs: 1 }] } });
+    expect(reply.claims).toEqual(['']);
+    expect(await real.redis.hget(keys.fence, 'a')).toMatch(/^h:\d+ c1$/);
+  });
+
+  it('cancel of a handed-off task is a request; the claim then records it Cancelled and answers c', async () => {
+    const { queue, consumer, keys } = await handOffSetup('ho-cancel');
+    const control = await listen(keys.control);
+    try {
+      await queue.enqueue({ id: 'a', type: 'x' });
+      const result = await queue.cancel('a', { waitMs: 0 });
+      expect(result.outcome).toBe('running'); // requested: its handler may have started
+      await until('the control message', () => control.messages.includes('a'));
+      const reply = await consumer.exchange([], [], { handOff: { spare: 1, claims: [{ id: 'a', worker: 'w1', ageMs: 1 }] } });
+      expect(reply.claims).toEqual(['c']);
+      expect((await queue.status('a'))?.status).toBe('Cancelled');
+      expect(await real.redis.llen(keys.processing('c1'))).toBe(0);
+      expect(await real.redis.hexists(keys.fence, 'a')).toBe(0);
+      expect(await real.redis.hexists(keys.cancels, 'a')).toBe(0);
+      expect(await real.redis.lrange(keys.cancelled, 0, -1)).toEqual(['a']);
+    } finally {
+      control.close();
+    }
+  });
+
+  it('a dead hand-off consumer: the janitor returns its unclaimed tasks (Queued, no attempt counted) and it leaves the hand-off list; a cancel requested meanwhile ends the task Cancelled', async () => {
+    const { queue, consumer, keys } = await handOffSetup('ho-dead', 2);
+    await queue.enqueueMany([
+      { id: 'a', type: 'x' },
+      { id: 'b', type: 'x' },
+    ]);
+    expect((await real.redis.lrange(keys.processing('c1'), 0, -1)).sort()).toEqual(['a', 'b']);
+    expect((await queue.cancel('b', { waitMs: 0 })).outcome).toBe('running');
+    await consumer.unregister('c1 died'); // recover with the stale check off, as the janitor does for a dead one
+    expect(await real.redis.lrange(keys.ready, 0, -1)).toEqual(['a']);
+    expect((await queue.status('a'))?.status).toBe('Queued');
+    expect((await queue.status('b'))?.status).toBe('Cancelled');
+    expect(await real.redis.hexists(keys.attempts, 'a')).toBe(0);
+    expect(await real.redis.llen(keys.handOffWaiters)).toBe(0);
+    expect(await real.redis.hlen(keys.fence)).toBeLessThanOrEqual(1); // the encoding field only
+  });
+
+  it('no hand-off for a paused queue, global limits or a priority: the task stays ready and the pool is woken with a count', async () => {
+    const { queue, keys } = await handOffSetup('ho-none');
+    const own = await listen(keys.wakeOf('c1'));
+    try {
+      await queue.pause();
+      await queue.enqueue({ id: 'p', type: 'x' });
+      await until('a count wake', () => own.messages.length === 1);
+      expect(own.messages).toEqual(['1']);
+      expect(await real.redis.lrange(keys.ready, 0, -1)).toEqual(['p']);
+      await queue.resume();
+      await real.redis.del(keys.ready);
+      // listed again, then a priority
+      await real.redis.rpush(keys.handOffWaiters, 'c1');
+      await queue.enqueue({ id: 'q', type: 'x', priority: 1 });
+      await until('a second count wake', () => own.messages.length === 2);
+      expect(own.messages[1]).toBe('1');
+      expect(await real.redis.hexists(keys.fence, 'q')).toBe(0);
+      // global limits
+      await real.redis.rpush(keys.handOffWaiters, 'c1');
+      await queue.setLimit({ concurrency: 5 });
+      await queue.enqueue({ id: 'r', type: 'x' });
+      await until('a third count wake', () => own.messages.length === 3);
+      expect(own.messages[2]).toBe('1');
+      expect(await real.redis.lrange(keys.ready, 0, -1)).toContain('r');
+      expect(await real.redis.hexists(keys.fence, 'r')).toBe(0);
+    } finally {
+      own.close();
+    }
+  });
+
+  it('a body over 8 KiB stays ready (the pool is woken with a count); a small one beside it is handed off', async () => {
+    const { queue, keys } = await handOffSetup('ho-big', 2);
+    const own = await listen(keys.wakeOf('c1'));
+    try {
+      await queue.enqueueMany([
+        { id: 'big', type: 'x', payload: 'y'.repeat(9000) },
+        { id: 'small', type: 'x', payload: 1 },
+      ]);
+      await until('two messages', () => own.messages.length === 2);
+      expect(own.messages.some((m) => m.startsWith('h small '))).toBe(true);
+      expect(own.messages).toContain('1');
+      expect(await real.redis.lrange(keys.ready, 0, -1)).toEqual(['big']);
+    } finally {
+      own.close();
+    }
+  });
+
+  it('a consumer that is not a hand-off pool is never handed a task (an old pool beside a new one)', async () => {
+    const config = { queue: 'ho-mixed', connection: real.redis };
+    const keys = queueKeys('ho-mixed');
+    const queue = new Queue(config);
+    const old = new Consumer({ ...config, id: 'old' });
+    await old.register();
+    await old.exchange([], ['w1'], { spare: true });
+    expect(await real.redis.lrange(keys.waiters, 0, -1)).toEqual(['old']);
+    expect(await real.redis.llen(keys.handOffWaiters)).toBe(0);
+    await queue.enqueue({ id: 'a', type: 'x' });
+    expect(await real.redis.lrange(keys.ready, 0, -1)).toEqual(['a']);
+    expect(await real.redis.hexists(keys.fence, 'a')).toBe(0);
+  });
+});

@@ -1,0 +1,232 @@
+import { Redis } from 'ioredis';
+import { monitored, startRedisServer, type RedisServer } from '@taskq/redis-harness';
+import { Queue, queueKeys, SCRIPT_KEYS } from '@taskq/queue';
+import { WorkerPool } from './worker-pool';
+import type { TaskOutcome } from './task-runner';
+import { waitFor } from './test-support/wait-for';
+
+// Hand-off, the pool's side (WorkerPoolSettings.handOff): a task handed to an
+// idle pool in its wake message starts without a fetch; its claim (with the
+// pool's next call) records it InProgress; a refused claim aborts the handler.
+
+let server: RedisServer;
+let redis: Redis;
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  redis = new Redis(server.url);
+});
+
+afterAll(async () => {
+  redis?.disconnect();
+  await server?.stop();
+});
+
+/** Script calls among `commands` whose first key is `queue`'s ready list, by script (told apart by their number of keys). */
+function scriptCalls(commands: readonly { args: string[] }[], queue: string): { fetch: number; enqueue: number; tasksAsked: number } {
+  const ready = queueKeys(queue).ready;
+  const calls = commands.filter((c) => /^eval(sha)?$/i.test(c.args[0] ?? '') && c.args[3] === ready);
+  const fetches = calls.filter((c) => c.args[2] === String(SCRIPT_KEYS.fetch.length));
+  // a fetch's worker names (tasks asked for) follow its acks, results and claim block (see fetch.lua's ARGV)
+  const asked = (args: readonly string[]): number => {
+    const argv = args.slice(3 + SCRIPT_KEYS.fetch.length);
+    const acks = Number(argv[4]);
+    const results = Number(argv[5]);
+    const claimBlock = 6 + 3 * acks + 2 * results;
+    const claims = Number(argv[claimBlock + 1]);
+    return argv.length - (claimBlock + 2 + 3 * claims);
+  };
+  return {
+    fetch: fetches.length,
+    enqueue: calls.filter((c) => c.args[2] === String(SCRIPT_KEYS.enqueue.length)).length,
+    tasksAsked: fetches.reduce((n, c) => n + asked(c.args), 0),
+  };
+}
+
+interface Rec {
+  readonly id: string;
+  readonly status: string;
+  readonly at: number;
+  readonly worker?: string;
+}
+
+/** The status records published on `queue`'s events channel, by task id. */
+async function recordsOf(queue: string): Promise<{ byId: Map<string, { status: string; at: number; worker?: string }[]>; close: () => void }> {
+  const sub = new Redis(server.url);
+  const byId = new Map<string, { status: string; at: number; worker?: string }[]>();
+  sub.on('message', (_channel: string, message: string) => {
+    // one record, or an array of a script's records
+    const parsed = JSON.parse(message) as Rec | Rec[];
+    for (const r of Array.isArray(parsed) ? parsed : [parsed]) byId.set(r.id, [...(byId.get(r.id) ?? []), r]);
+  });
+  await sub.subscribe(queueKeys(queue).events);
+  return { byId, close: () => sub.disconnect() };
+}
+
+function handOffPool(queue: string, handlers: Record<string, (task: { id: string }, ctx: { signal: AbortSignal }) => unknown>, concurrency = 2): WorkerPool {
+  const pool = new WorkerPool({ queue, connection: server.url, consumerId: `${queue}-pool`, concurrency, handOff: true, idlePollMs: 60_000, janitor: false });
+  for (const [type, handler] of Object.entries(handlers)) pool.handle(type, handler);
+  return pool;
+}
+
+describe('hand-off pool (redis-server)', () => {
+  it('a trickle into an idle pool: every task runs once, on its wake message (no fetch per task: claims and acks linger together), Queued -> InProgress -> Done in order', async () => {
+    const queue = 'ho-trickle';
+    const keys = queueKeys(queue);
+    const ran: string[] = [];
+    const pool = handOffPool(queue, { noop: (task) => void ran.push(task.id) });
+    const producer = new Queue({ queue, connection: server.url });
+    const records = await recordsOf(queue);
+    const tasks = 40;
+    try {
+      await pool.start();
+      await waitFor('the pool listed in the hand-off list', async () => (await redis.llen(keys.handOffWaiters)) >= 1);
+      const commands = await monitored(server.url, async () => {
+        for (let i = 0; i < tasks; i++) {
+          await producer.enqueue({ id: `t${i}`, type: 'noop', payload: null });
+          await waitFor(`task t${i} run`, () => ran.includes(`t${i}`), { pollMs: 0 });
+        }
+        await waitFor('every task Done', () => [...Array(tasks).keys()].every((i) => records.byId.get(`t${i}`)?.some((r) => r.status === 'Done')));
+      });
+      expect([...ran].sort()).toEqual(Array.from({ length: tasks }, (_, i) => `t${i}`).sort());
+      for (let i = 0; i < tasks; i++) {
+        const seen = records.byId.get(`t${i}`) ?? [];
+        expect(seen.map((r) => r.status)).toEqual(['Queued', 'InProgress', 'Done']);
+        expect(seen[1].worker).toMatch(/^worker-\d+-[12]$/);
+        expect(seen[1].at).toBeGreaterThanOrEqual(seen[0].at);
+        expect(seen[2].at).toBeGreaterThanOrEqual(seen[1].at);
+      }
+      const calls = scriptCalls(commands, queue);
+      console.log(`hand-off trickle: ${tasks} tasks one at a time: ${calls.enqueue} enqueue calls, ${calls.fetch} fetch-script calls (claims and acks), ${calls.tasksAsked} task(s) asked for by a fetch`);
+      // (the first call of a script may be an EVALSHA answered NOSCRIPT, then its EVAL)
+      expect(calls.enqueue).toBeGreaterThanOrEqual(tasks);
+      expect(calls.enqueue).toBeLessThanOrEqual(tasks + 1);
+      // The tasks came in wake messages, not by a fetch. One may be fetched
+      // when this loop enqueues the next before the pool's call that lists it
+      // again has landed (its entries were used up): then the enqueue wakes it
+      // with a count, as a pool without hand-off. Without hand-off every task is fetched.
+      expect(calls.tasksAsked).toBeLessThanOrEqual(tasks / 10);
+      // a fetch per task, then an ack, would be 2 per task; claims and acks share calls
+      expect(calls.fetch / tasks).toBeLessThanOrEqual(1.25);
+      expect(await redis.llen(keys.ready)).toBe(0);
+      expect(await redis.llen(keys.processing(`${queue}-pool`))).toBe(0);
+    } finally {
+      records.close();
+      await producer.close();
+      await pool.stop();
+    }
+  });
+
+  it('a burst beside a hand-off pool and a fetching pool: every task runs exactly once, nothing is left held', async () => {
+    const queue = 'ho-burst';
+    const keys = queueKeys(queue);
+    const runs = new Map<string, number>();
+    const handlers = { noop: (task: { id: string }) => void runs.set(task.id, (runs.get(task.id) ?? 0) + 1) };
+    const a = handOffPool(queue, handlers, 4);
+    const b = new WorkerPool({ queue, connection: server.url, consumerId: `${queue}-plain`, concurrency: 4, janitor: false, handlers });
+    const producer = new Queue({ queue, connection: server.url });
+    try {
+      await a.start();
+      await b.start();
+      const n = 300;
+      for (let i = 0; i < n; i += 30) {
+        await producer.enqueueMany(Array.from({ length: 30 }, (_, j) => ({ id: `b${i + j}`, type: 'noop', payload: null })));
+      }
+      await waitFor(() => `${runs.size} of ${n} run`, () => runs.size === n, { timeoutMs: 15_000 });
+      await waitFor('nothing held', async () => (await redis.llen(keys.processing(`${queue}-pool`))) + (await redis.llen(keys.processing(`${queue}-plain`))) === 0, { timeoutMs: 10_000 });
+      expect([...runs.values()].every((count) => count === 1)).toBe(true);
+      const statuses = await producer.statuses([...runs.keys()]);
+      expect([...statuses.values()].every((s) => s?.status === 'Done')).toBe(true);
+    } finally {
+      await producer.close();
+      await a.stop();
+      await b.stop();
+    }
+  });
+
+  it('a hand-off message for a task that is not the pool\'s: the handler starts, its claim is refused, its signal fires, nothing is recorded (Unclaimed)', async () => {
+    const queue = 'ho-refused';
+    const keys = queueKeys(queue);
+    let signal: AbortSignal | undefined;
+    const pool = handOffPool(queue, { wait: (_task, ctx) => new Promise<void>((resolve) => ((signal = ctx.signal), ctx.signal.addEventListener('abort', () => resolve()))) });
+    const outcomes: TaskOutcome[] = [];
+    pool.onTaskEnd((o) => outcomes.push(o));
+    const producer = new Queue({ queue, connection: server.url });
+    try {
+      await producer.pause(); // stays ready, not handed off
+      await pool.start();
+      await producer.enqueue({ id: 'x', type: 'wait', payload: null });
+      const body = (await redis.hget(keys.tasks, 'x')) ?? '';
+      await redis.publish(keys.wakeOf(`${queue}-pool`), `h x ${body}`);
+      await waitFor('the Unclaimed outcome', () => outcomes.length === 1);
+      expect(outcomes[0]).toMatchObject({ id: 'x', status: 'Unclaimed' });
+      expect(signal?.aborted).toBe(true);
+      expect((await producer.status('x'))?.status).toBe('Queued');
+      expect(await redis.lrange(keys.ready, 0, -1)).toEqual(['x']);
+      expect(pool.stats().busy).toBe(0);
+    } finally {
+      await producer.close();
+      await pool.stop();
+    }
+  });
+
+  it('a cancel that lands before the claim: the claim records Cancelled, the running handler is aborted', async () => {
+    const queue = 'ho-cancel';
+    const keys = queueKeys(queue);
+    const consumer = `${queue}-pool`;
+    let signal: AbortSignal | undefined;
+    const pool = handOffPool(queue, { wait: (_task, ctx) => new Promise<void>((resolve) => ((signal = ctx.signal), ctx.signal.addEventListener('abort', () => resolve()))) });
+    const outcomes: TaskOutcome[] = [];
+    pool.onTaskEnd((o) => outcomes.push(o));
+    const producer = new Queue({ queue, connection: server.url });
+    try {
+      await pool.start();
+      await waitFor('the pool listed', async () => (await redis.llen(keys.handOffWaiters)) >= 1);
+      // the enqueue's hand-off, with the message held back: the task is the pool's, unclaimed
+      await redis.del(keys.handOffWaiters);
+      await producer.enqueue({ id: 'c', type: 'wait', payload: null });
+      await redis.lrem(keys.ready, 0, 'c');
+      await redis.lpush(keys.processing(consumer), 'c');
+      await redis.hset(keys.fence, 'c', `h:${Date.now()} ${consumer}`);
+      expect((await producer.cancel('c', { waitMs: 0 })).outcome).toBe('running');
+      await redis.publish(keys.wakeOf(consumer), `h c ${(await redis.hget(keys.tasks, 'c')) ?? ''}`);
+      await waitFor('the Cancelled outcome', () => outcomes.length === 1);
+      expect(outcomes[0]).toMatchObject({ id: 'c', status: 'Cancelled' });
+      expect(signal?.aborted).toBe(true);
+      expect((await producer.status('c'))?.status).toBe('Cancelled');
+      expect(await redis.llen(keys.processing(consumer))).toBe(0);
+    } finally {
+      await producer.close();
+      await pool.stop();
+    }
+  });
+
+  it('stop with a handed-off task running: it goes back to the queue (Queued), the pool leaves the hand-off list, nothing is left held', async () => {
+    const queue = 'ho-stop';
+    const keys = queueKeys(queue);
+    let started = false;
+    const pool = handOffPool(queue, {
+      wait: (_task, ctx) =>
+        new Promise<void>((resolve) => {
+          started = true;
+          ctx.signal.addEventListener('abort', () => resolve());
+        }),
+    });
+    const producer = new Queue({ queue, connection: server.url });
+    try {
+      await pool.start();
+      await waitFor('the pool listed', async () => (await redis.llen(keys.handOffWaiters)) >= 1);
+      await producer.enqueue({ id: 's', type: 'wait', payload: null });
+      await waitFor('the handler started', () => started);
+      const result = await pool.stop(100);
+      expect(result.released).toBe(1);
+      expect(await redis.lrange(keys.ready, 0, -1)).toEqual(['s']);
+      expect((await producer.status('s'))?.status).toBe('Queued');
+      expect(await redis.llen(keys.handOffWaiters)).toBe(0);
+      expect(await redis.llen(keys.processing(`${queue}-pool`))).toBe(0);
+    } finally {
+      await producer.close();
+      await pool.stop();
+    }
+  });
+});
