@@ -70,7 +70,7 @@ function handOffPool(queue: string, handlers: Record<string, (task: { id: string
 }
 
 describe('hand-off pool (redis-server)', () => {
-  it('a trickle into an idle pool: every task runs once, on its wake message (no fetch per task: claims and acks linger together), Queued -> InProgress -> Done in order', async () => {
+  it('a trickle into an idle pool: every task runs once, on its wake message (no fetch asked for any; at most a claim and an ack per task), Queued -> InProgress -> Done in order', async () => {
     const queue = 'ho-trickle';
     const keys = queueKeys(queue);
     const ran: string[] = [];
@@ -80,15 +80,22 @@ describe('hand-off pool (redis-server)', () => {
     const tasks = 40;
     try {
       await pool.start();
-      await waitFor('the pool listed in the hand-off list', async () => (await redis.llen(keys.handOffWaiters)) >= 1);
+      // a first task, not counted: the pool's start-up fetches (which ask for tasks) are over by its Done
+      await producer.enqueue({ id: 'warm', type: 'noop', payload: null });
+      await waitFor('the first task Done', () => records.byId.get('warm')?.some((r) => r.status === 'Done') === true);
       const commands = await monitored(server.url, async () => {
         for (let i = 0; i < tasks; i++) {
+          // The pool is listed before each enqueue: when its entries are used
+          // up, an enqueue that beats the call listing it again finds none and
+          // wakes it with a count (it fetches, as without hand-off), a race
+          // this loop would provoke by enqueueing the moment a task ran.
+          await waitFor('the pool listed', async () => (await redis.llen(keys.handOffWaiters)) >= 1, { pollMs: 0 });
           await producer.enqueue({ id: `t${i}`, type: 'noop', payload: null });
           await waitFor(`task t${i} run`, () => ran.includes(`t${i}`), { pollMs: 0 });
         }
         await waitFor('every task Done', () => [...Array(tasks).keys()].every((i) => records.byId.get(`t${i}`)?.some((r) => r.status === 'Done')));
       });
-      expect([...ran].sort()).toEqual(Array.from({ length: tasks }, (_, i) => `t${i}`).sort());
+      expect([...ran].sort()).toEqual([...Array.from({ length: tasks }, (_, i) => `t${i}`), 'warm'].sort());
       for (let i = 0; i < tasks; i++) {
         const seen = records.byId.get(`t${i}`) ?? [];
         expect(seen.map((r) => r.status)).toEqual(['Queued', 'InProgress', 'Done']);
@@ -98,16 +105,12 @@ describe('hand-off pool (redis-server)', () => {
       }
       const calls = scriptCalls(commands, queue);
       console.log(`hand-off trickle: ${tasks} tasks one at a time: ${calls.enqueue} enqueue calls, ${calls.fetch} fetch-script calls (claims and acks), ${calls.tasksAsked} task(s) asked for by a fetch`);
-      // (the first call of a script may be an EVALSHA answered NOSCRIPT, then its EVAL)
-      expect(calls.enqueue).toBeGreaterThanOrEqual(tasks);
-      expect(calls.enqueue).toBeLessThanOrEqual(tasks + 1);
-      // The tasks came in wake messages, not by a fetch. One may be fetched
-      // when this loop enqueues the next before the pool's call that lists it
-      // again has landed (its entries were used up): then the enqueue wakes it
-      // with a count, as a pool without hand-off. Without hand-off every task is fetched.
-      expect(calls.tasksAsked).toBeLessThanOrEqual(tasks / 10);
-      // a fetch per task, then an ack, would be 2 per task; claims and acks share calls
-      expect(calls.fetch / tasks).toBeLessThanOrEqual(1.25);
+      expect(calls.enqueue).toBe(tasks);
+      // every task came in its wake message: no fetch asked for one (without hand-off every task is fetched)
+      expect(calls.tasksAsked).toBe(0);
+      // at most a claim and an ack per task; at a brisk trickle claims and acks share calls
+      // (26-31 calls for the 40 here on an idle machine, 43-56 beside two busy loops), a timing matter left to the bench
+      expect(calls.fetch).toBeLessThanOrEqual(2 * tasks);
       expect(await redis.llen(keys.ready)).toBe(0);
       expect(await redis.llen(keys.processing(`${queue}-pool`))).toBe(0);
     } finally {
@@ -154,9 +157,13 @@ describe('hand-off pool (redis-server)', () => {
     const producer = new Queue({ queue, connection: server.url });
     try {
       await producer.pause(); // stays ready, not handed off
-      await pool.start();
+      // enqueued before the pool starts: no wake makes it fetch afterwards
       await producer.enqueue({ id: 'x', type: 'wait', payload: null });
       const body = (await redis.hget(keys.tasks, 'x')) ?? '';
+      await pool.start();
+      // its start-up fetches are over (they found the queue paused) once both sub-workers are idle
+      // again: a hand-off that meets no idle sub-worker is put back at once instead
+      await waitFor('both sub-workers idle', () => pool.stats().idle === 2 && pool.stats().paused);
       await redis.publish(keys.wakeOf(`${queue}-pool`), `h x ${body}`);
       await waitFor('the Unclaimed outcome', () => outcomes.length === 1);
       expect(outcomes[0]).toMatchObject({ id: 'x', status: 'Unclaimed' });
@@ -180,11 +187,12 @@ describe('hand-off pool (redis-server)', () => {
     pool.onTaskEnd((o) => outcomes.push(o));
     const producer = new Queue({ queue, connection: server.url });
     try {
-      await pool.start();
-      await waitFor('the pool listed', async () => (await redis.llen(keys.handOffWaiters)) >= 1);
-      // the enqueue's hand-off, with the message held back: the task is the pool's, unclaimed
-      await redis.del(keys.handOffWaiters);
+      // paused, and enqueued before the pool starts: no fetch takes it
+      await producer.pause();
       await producer.enqueue({ id: 'c', type: 'wait', payload: null });
+      await pool.start();
+      await waitFor('both sub-workers idle', () => pool.stats().idle === 2 && pool.stats().paused);
+      // what the enqueue's hand-off does, with its message held back: the task is the pool's, unclaimed
       await redis.lrem(keys.ready, 0, 'c');
       await redis.lpush(keys.processing(consumer), 'c');
       await redis.hset(keys.fence, 'c', `h:${Date.now()} ${consumer}`);

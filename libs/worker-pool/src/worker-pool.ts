@@ -639,6 +639,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     const worker = this.state === PoolState.Running ? this.idle.shift() : undefined;
     if (worker === undefined) {
       const why = this.state === PoolState.Running ? 'no idle sub-worker' : 'stopping';
+      this.logger.info({ taskId: id, queue: lane.consumer.keys.queue }, `task ${id} was handed off to this pool with ${why}: putting it back in the queue`);
       lane.consumer.release([id], `handed off to worker ${lane.consumer.id}, which put it back (${why})`).catch((err: unknown) => {
         this.logger.warn({ err, taskId: id }, `could not put back task ${id} handed off to this pool (${String(err)}); reconcile or the janitor returns it`);
         this.needsReconcile = true;
