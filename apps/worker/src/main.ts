@@ -60,6 +60,11 @@ function parseArgs(argv: string[]) {
       .option('strict', {
         type: 'boolean',
         describe: 'with --queues: always take from the queue of the highest weight that has ready tasks',
+      })
+      .option('hand-off', {
+        type: 'boolean',
+        default: false,
+        describe: 'opt-in: take new tasks in the wake message and start them at once, claiming them with the next call (one hop from enqueue to start; see the README\'s Hand-off)',
       }),
   )
     .check((a) => {
@@ -138,6 +143,7 @@ runMain(async () => {
     janitor: { staleAfterMs: args['stale-after-ms'] },
     queues,
     strict: args.strict,
+    handOff: args['hand-off'],
   });
   c.registerInstance<HandlerMap>(TOKENS.Handlers, { sleep: sleepTask, spin: spinTask });
 

@@ -338,8 +338,8 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
           ? `queues ${names.join(', ')} (strict: always the first that has ready tasks)`
           : `queues ${names.map((n, i) => `${n} (weight ${weights[i]})`).join(', ')}`;
     this.logger.info(
-      { consumer: this.consumer.id, queue: names[0], queues: names, strict, concurrency: this.options.concurrency },
-      `pool of ${this.options.concurrency} sub-worker(s) serving ${serving} as consumer ${this.consumer.id}`,
+      { consumer: this.consumer.id, queue: names[0], queues: names, strict, concurrency: this.options.concurrency, ...(this.options.handOff ? { handOff: true } : {}) },
+      `pool of ${this.options.concurrency} sub-worker(s) serving ${serving} as consumer ${this.consumer.id}${this.options.handOff ? ', taking tasks by hand-off' : ''}`,
     );
     this.loopDone = this.loop();
   }

@@ -48,6 +48,8 @@ export interface ChaosOptions {
    * (`~taskq:* &taskq:* +@all -@dangerous`). Default false (the default user).
    */
   readonly aclUser: boolean;
+  /** Workers run with --hand-off (WorkerPool handOff: true). */
+  readonly handOff: boolean;
   /**
    * Run on a Redis Cluster of 3 masters (each with the AOF), the three queues
    * on three different masters, the workers given its `redis+cluster://` URL;
@@ -94,6 +96,7 @@ export function parseArgs(argv: readonly string[]): ChaosOptions {
     .option('flows', { type: 'number', default: 60, describe: 'flows added during the run (chains, chords, diamonds; some failing), 0: none' })
     .option('verbose', { type: 'boolean', default: false, describe: 'print worker stderr and monitor warnings' })
     .option('log-dir', { type: 'string', describe: "keep every worker's output in this directory (worker-<n>-<pid>.log)" })
+    .option('hand-off', { type: 'boolean', default: false, describe: "run the workers with --hand-off (tasks taken in the wake message, see the README's Hand-off)" })
     .option('acl-user', { type: 'boolean', default: false, describe: 'run the workers as a Redis user limited to ~taskq:* &taskq:* +@all -@dangerous' })
     .option('cluster', { type: 'boolean', default: false, describe: 'run on a Redis Cluster of 3 masters (AOF each), the queues on different masters; restart one master' });
   const a = throwingUsage(parser).parseSync();
@@ -114,6 +117,7 @@ export function parseArgs(argv: readonly string[]): ChaosOptions {
     verbose: a.verbose,
     logDir: a['log-dir'],
     aclUser: a['acl-user'],
+    handOff: a['hand-off'],
     cluster: a.cluster,
   };
   if (options.cluster && options.aclUser) throw new UsageError('--acl-user runs on one redis-server only: give --cluster or --acl-user, not both');

@@ -90,7 +90,8 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
     print(
       `chaos: ${server.description}; ${options.tasks} tasks, ` +
         `${options.workers} workers x ${options.concurrency}, kill every ${options.killEveryMs} ms, seed ${options.seed}` +
-        (options.aclUser ? `; workers as an ACL user (${ACL_RULE.join(' ')})` : ''),
+        (options.aclUser ? `; workers as an ACL user (${ACL_RULE.join(' ')})` : '') +
+        (options.handOff ? '; workers with --hand-off' : ''),
     );
     const redis = await connectRedisClient(server.url, { connectionName: 'chaos-cmd' });
     cleanups.push(() => closeClient(redis));
@@ -136,6 +137,7 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
         String(HEARTBEAT_MS),
         '--stale-after-ms',
         String(STALE_AFTER_MS),
+        ...(options.handOff ? ['--hand-off'] : []),
       ],
       onEvent: (event) => tally.add(event),
       onUnexpectedExit: (note) => print(`  warning: ${note}`),
@@ -242,6 +244,7 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
       kills: activeFleet.kills,
       redisRestarts,
       aclUser: options.aclUser,
+      handOff: options.handOff,
       cluster: server.cluster,
       priorities: true,
       queues: QUEUES.map(([name, weight]) => ({ name, weight })),

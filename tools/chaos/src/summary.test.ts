@@ -54,6 +54,9 @@ describe('summaryLine', () => {
     expect(summaryLine(report, { ...facts, priorities: true, aclUser: true })).toBe(
       'chaos: 5000 tasks, 0 lost, 0 stuck, 0 flipped, 37 repeated executions, 14 kills, 1 redis restart, priorities 0-9, workers as ACL user ~taskq:*',
     );
+    expect(summaryLine(report, { ...facts, aclUser: true, handOff: true })).toBe(
+      'chaos: 5000 tasks, 0 lost, 0 stuck, 0 flipped, 37 repeated executions, 14 kills, 1 redis restart, workers as ACL user ~taskq:*, workers with --hand-off',
+    );
     const queues = [
       { name: 'c', weight: 6 },
       { name: 'd', weight: 3 },

@@ -8,6 +8,8 @@ export interface RunFacts {
   readonly redisRestarts: number;
   /** The workers ran as a Redis user limited to taskq:* (--acl-user). */
   readonly aclUser?: boolean;
+  /** The workers took tasks by hand-off (--hand-off). */
+  readonly handOff?: boolean;
   /** The run was on a Redis Cluster (--cluster): its restart was one master's. */
   readonly cluster?: boolean;
   /** Whether the tasks had priorities (0-9). */
@@ -37,10 +39,10 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 /**
  * The one-line verdict: `chaos: 5000 tasks, 0 lost, 0 stuck, 0 flipped, 37 repeated executions, 14 kills, 1 redis restart`,
  * then `, priorities 0-9` (the tasks have priorities), `, 3 queues weighted 6/3/1` (each worker served
- * them all), and `, workers as ACL user ~taskq:*` after `--acl-user`. On a cluster it begins
+ * them all), and `, workers as ACL user ~taskq:*` after `--acl-user` (`, workers with --hand-off` after `--hand-off`). On a cluster it begins
  * `chaos (cluster):`, its restarts are `master restart`s, and the queues are `on 3 masters`.
  */
-export function summaryLine(report: CheckReport, facts: Pick<RunFacts, 'kills' | 'redisRestarts' | 'aclUser' | 'cluster' | 'priorities' | 'queues'>): string {
+export function summaryLine(report: CheckReport, facts: Pick<RunFacts, 'kills' | 'redisRestarts' | 'aclUser' | 'handOff' | 'cluster' | 'priorities' | 'queues'>): string {
   const queues = facts.queues ?? [];
   const where = facts.cluster ? ` on ${queues.length} masters` : '';
   return [
@@ -54,6 +56,7 @@ export function summaryLine(report: CheckReport, facts: Pick<RunFacts, 'kills' |
     ...(facts.priorities ? ['priorities 0-9'] : []),
     ...(queues.length > 1 ? [`${queues.length} queues weighted ${queues.map((q) => q.weight).join('/')}${where}`] : []),
     ...(facts.aclUser ? ['workers as ACL user ~taskq:*'] : []),
+    ...(facts.handOff ? ['workers with --hand-off'] : []),
   ].join(', ');
 }
 
