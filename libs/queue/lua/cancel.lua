@@ -1,9 +1,10 @@
 -- cancel: stop a task that has not finished.
 --   Queued, Delayed, Retrying -> removed from the ready list or delayed set
 --     (and the Retrying index), pushed onto the cancelled list, recorded Cancelled
---   Queued, handed off to a pool (its handler may have started) -> cancel
---     requested as for InProgress: its claim records it Cancelled and the
---     pool aborts its handler (see fetch.lua); a janitor's recovery too
+--   Queued, handed off to a pool and not claimed yet (its handler may have
+--     started) -> taken out of that pool's processing list and recorded
+--     Cancelled at once; the pool is told on the control channel (its
+--     handler is aborted) and its claim is refused (see fetch.lua)
 --   InProgress -> cancel requested: marked in the cancels hash and announced
 --     on the control channel; the worker holding it aborts its handler and
 --     records Cancelled (see fail.lua); its heartbeat re-reports the request
@@ -52,10 +53,16 @@ if status == 'Queued' then
   removed = redis.call('LREM', KEYS[1], 1, id)
   if removed == 0 then removed = redis.call('ZREM', KEYS[9], id) end
   if removed == 0 then removed = redis.call('ZREM', KEYS[10], id) end
-  if removed == 0 and string.sub(taskq_str(redis.call('HGET', KEYS[14], id)) or '', 1, 2) == 'h:' then
-    redis.call('HSET', KEYS[5], id, string.format('%.0f', now))
-    redis.call('PUBLISH', ARGV[2], id)
-    return taskq_reply({ 'requested', status })
+  -- handed off to a pool, not claimed yet (see enqueue.lua): out of that
+  -- consumer's processing list, its fence gone (the claim is refused), and the
+  -- pool told on the control channel (a handler that started is aborted)
+  local fence = taskq_str(redis.call('HGET', KEYS[14], id)) or ''
+  local space = removed == 0 and string.sub(fence, 1, 2) == 'h:' and string.find(fence, ' ', 3, true)
+  if space then
+    -- '<base>:processing:<consumer>', beside '<base>:ready' (same hash tag)
+    removed = redis.call('LREM', string.sub(KEYS[1], 1, -7) .. ':processing:' .. string.sub(fence, space + 1), -1, id)
+    redis.call('HDEL', KEYS[14], id)
+    if removed > 0 then redis.call('PUBLISH', ARGV[2], id) end
   end
 elseif status == 'Delayed' or status == 'Retrying' then
   removed = redis.call('ZREM', KEYS[2], id)

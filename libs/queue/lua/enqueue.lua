@@ -171,7 +171,9 @@ if flows then
 end
 -- Hand-off (docs/design/hand-off.md): a pool that opted in lists itself in
 -- KEYS[12] once per idle sub-worker. Each new ready task (oldest first) of a
--- queue that is not paused, has no global limits and no priorities, goes
+-- queue that is not paused, has no global limits and no task ready already
+-- (ready list, prioritized set), of a call whose tasks have the default
+-- priority (none, or 5) and that is no flow's, goes
 -- to one such entry (the newest: its code and connection are warm): into
 -- that consumer's processing list, fenced 'h:<ms> <consumer>', and its id and
 -- body published on the consumer's own channel as 'h <id> <body>'. The
@@ -181,7 +183,16 @@ end
 local HANDOFF_MAX = 8192
 local handed = 0
 local readyNow = ready
-if #ready > 0 and not anyPriority and redis.call('LLEN', KEYS[12]) > 0 and redis.call('EXISTS', KEYS[13], KEYS[14]) == 0 then
+-- Not when it would jump a queue: tasks already ready (the ready list, or the
+-- prioritized set), or a task of this call with a priority of its own.
+local mayHandOff = #ready > 0 and not flows
+if mayHandOff and quads then
+  for k = 1, count do
+    local level = ARGV[4 + step * (k - 1) + 3]
+    if flags[k] == 1 and level ~= '' and level ~= '5' then mayHandOff = false end
+  end
+end
+if mayHandOff and redis.call('LLEN', KEYS[12]) > 0 and redis.call('EXISTS', KEYS[13], KEYS[14], KEYS[8]) == 0 and redis.call('LLEN', KEYS[1]) == 0 then
   local small = {}
   for k = 1, #ready do
     if #readyBodies[k] <= HANDOFF_MAX then small[#small + 1] = k end

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { queueKeys } from './keys';
 import { Consumer } from './consumer';
 import { Queue } from './queue';
+import { Janitor } from './janitor';
 import { useRedisServer } from './test-support/redis-server';
 
 // Hand-off (docs/design/hand-off.md): the scripts' side. A consumer that
@@ -128,71 +129,116 @@ describe('hand-off (redis-server)', () => {
     expect(await real.redis.hget(keys.fence, 'a')).toMatch(/^h:\d+ c1$/);
   });
 
-  it('cancel of a handed-off task is a request; the claim then records it Cancelled and answers c', async () => {
+  it('cancel of a handed-off task not claimed yet: Cancelled at once, out of the pool\'s processing list, the pool told on the control channel; its claim is refused', async () => {
     const { queue, consumer, keys } = await handOffSetup('ho-cancel');
     const control = await listen(keys.control);
     try {
       await queue.enqueue({ id: 'a', type: 'x' });
+      expect(await real.redis.lrange(keys.processing('c1'), 0, -1)).toEqual(['a']);
       const result = await queue.cancel('a', { waitMs: 0 });
-      expect(result.outcome).toBe('running'); // requested: its handler may have started
-      await until('the control message', () => control.messages.includes('a'));
-      const reply = await consumer.exchange([], [], { handOff: { spare: 1, claims: [{ id: 'a', worker: 'w1', ageMs: 1 }] } });
-      expect(reply.claims).toEqual(['c']);
+      expect(result.outcome).toBe('cancelled');
       expect((await queue.status('a'))?.status).toBe('Cancelled');
       expect(await real.redis.llen(keys.processing('c1'))).toBe(0);
       expect(await real.redis.hexists(keys.fence, 'a')).toBe(0);
-      expect(await real.redis.hexists(keys.cancels, 'a')).toBe(0);
       expect(await real.redis.lrange(keys.cancelled, 0, -1)).toEqual(['a']);
+      await until('the control message', () => control.messages.includes('a'));
+      const reply = await consumer.exchange([], [], { handOff: { spare: 1, claims: [{ id: 'a', worker: 'w1', ageMs: 1 }] } });
+      expect(reply.claims).toEqual(['']);
+      expect((await queue.status('a'))?.status).toBe('Cancelled');
+      // nothing brings it back: a reconcile or a release finds nothing to return
+      expect(await consumer.reconcile([])).toEqual([]);
     } finally {
       control.close();
     }
   });
 
-  it('a dead hand-off consumer: the janitor returns its unclaimed tasks (Queued, no attempt counted) and it leaves the hand-off list; a cancel requested meanwhile ends the task Cancelled', async () => {
-    const { queue, consumer, keys } = await handOffSetup('ho-dead', 2);
+  it('a claim whose cancel was requested first (the cancels hash) records Cancelled and answers c', async () => {
+    const { queue, consumer, keys } = await handOffSetup('ho-cancel-c');
+    await queue.enqueue({ id: 'a', type: 'x' });
+    await real.redis.hset(keys.cancels, 'a', String(Date.now()));
+    const reply = await consumer.exchange([], [], { handOff: { spare: 1, claims: [{ id: 'a', worker: 'w1', ageMs: 1 }] } });
+    expect(reply.claims).toEqual(['c']);
+    expect((await queue.status('a'))?.status).toBe('Cancelled');
+    expect(await real.redis.llen(keys.processing('c1'))).toBe(0);
+    expect(await real.redis.hexists(keys.cancels, 'a')).toBe(0);
+  });
+
+  it('a dead hand-off consumer: the janitor returns its unclaimed tasks (Queued, the recovery counted, no attempt) and takes it off the hand-off list', async () => {
+    const { queue, keys } = await handOffSetup('ho-dead', 2);
     await queue.enqueueMany([
       { id: 'a', type: 'x' },
       { id: 'b', type: 'x' },
     ]);
     expect((await real.redis.lrange(keys.processing('c1'), 0, -1)).sort()).toEqual(['a', 'b']);
-    expect((await queue.cancel('b', { waitMs: 0 })).outcome).toBe('running');
-    await consumer.unregister('c1 died'); // recover with the stale check off, as the janitor does for a dead one
-    expect(await real.redis.lrange(keys.ready, 0, -1)).toEqual(['a']);
+    // its heartbeats stopped long ago
+    await real.redis.zadd(keys.consumers, 0, 'c1');
+    await new Janitor({ queue: 'ho-dead', connection: real.redis, staleAfterMs: 1000 }).runOnce();
+    expect((await real.redis.lrange(keys.ready, 0, -1)).sort()).toEqual(['a', 'b']);
     expect((await queue.status('a'))?.status).toBe('Queued');
-    expect((await queue.status('b'))?.status).toBe('Cancelled');
+    expect(await real.redis.hget(keys.recoveries, 'a')).toBe('1');
     expect(await real.redis.hexists(keys.attempts, 'a')).toBe(0);
     expect(await real.redis.llen(keys.handOffWaiters)).toBe(0);
+    expect(await real.redis.llen(keys.processing('c1'))).toBe(0);
     expect(await real.redis.hlen(keys.fence)).toBeLessThanOrEqual(1); // the encoding field only
   });
 
-  it('no hand-off for a paused queue, global limits or a priority: the task stays ready and the pool is woken with a count', async () => {
-    const { queue, keys } = await handOffSetup('ho-none');
-    const own = await listen(keys.wakeOf('c1'));
-    try {
-      await queue.pause();
-      await queue.enqueue({ id: 'p', type: 'x' });
-      await until('a count wake', () => own.messages.length === 1);
-      expect(own.messages).toEqual(['1']);
-      expect(await real.redis.lrange(keys.ready, 0, -1)).toEqual(['p']);
-      await queue.resume();
-      await real.redis.del(keys.ready);
-      // listed again, then a priority
+  describe('no hand-off where it would change what runs first: the task stays ready and the pool is woken with a count', () => {
+    /** Enqueues `id` (after `before`) to a queue whose hand-off pool c1 is listed; expects no hand-off and a count wake. */
+    async function notHandedOff(name: string, before: (queue: Queue) => Promise<void>, input: Parameters<Queue['enqueue']>[0]): Promise<void> {
+      const { queue, keys } = await handOffSetup(name);
+      await before(queue);
+      await real.redis.del(keys.handOffWaiters);
       await real.redis.rpush(keys.handOffWaiters, 'c1');
-      await queue.enqueue({ id: 'q', type: 'x', priority: 1 });
-      await until('a second count wake', () => own.messages.length === 2);
-      expect(own.messages[1]).toBe('1');
-      expect(await real.redis.hexists(keys.fence, 'q')).toBe(0);
-      // global limits
-      await real.redis.rpush(keys.handOffWaiters, 'c1');
-      await queue.setLimit({ concurrency: 5 });
-      await queue.enqueue({ id: 'r', type: 'x' });
-      await until('a third count wake', () => own.messages.length === 3);
-      expect(own.messages[2]).toBe('1');
-      expect(await real.redis.lrange(keys.ready, 0, -1)).toContain('r');
-      expect(await real.redis.hexists(keys.fence, 'r')).toBe(0);
-    } finally {
-      own.close();
+      const own = await listen(keys.wakeOf('c1'));
+      try {
+        await queue.enqueue(input);
+        await until('a count wake', () => own.messages.length === 1);
+        expect(own.messages).toEqual(['1']);
+        expect(await real.redis.hexists(keys.fence, input.id ?? '')).toBe(0);
+        expect(await real.redis.llen(keys.processing('c1'))).toBe(0);
+      } finally {
+        own.close();
+      }
     }
+
+    it('a paused queue', async () => {
+      await notHandedOff('ho-paused', (q) => q.pause().then(() => undefined), { id: 'p', type: 'x' });
+    });
+    it('a queue with global limits', async () => {
+      await notHandedOff('ho-limits', (q) => q.setLimit({ concurrency: 5 }), { id: 'r', type: 'x' });
+    });
+    it('a task with a priority of its own', async () => {
+      await notHandedOff('ho-prio', async () => undefined, { id: 'q', type: 'x', priority: 1 });
+    });
+    it('a task ready already (the new one would jump it)', async () => {
+      // 'old' enqueued while no pool is listed: it waits in the ready list
+      await notHandedOff(
+        'ho-backlog',
+        async (q) => {
+          await real.redis.del(queueKeys('ho-backlog').handOffWaiters);
+          await q.enqueue({ id: 'old', type: 'x' });
+        },
+        { id: 'new', type: 'x' },
+      );
+    });
+    it('a task of a higher priority waiting in the prioritized set', async () => {
+      await notHandedOff('ho-prio-waiting', async (q) => void (await q.enqueue({ id: 'high', type: 'x', priority: 9 })), { id: 'new', type: 'x' });
+    });
+  });
+
+  it('after a queue has seen a task with a priority (its priorities hash stays), a new default-priority task is still handed off', async () => {
+    const { queue, consumer, keys } = await handOffSetup('ho-after-prio');
+    await queue.enqueue({ id: 'high', type: 'x', priority: 9 }); // not handed off: it has a priority
+    const fetched = await consumer.exchange([], ['w1'], { handOff: { spare: 0, claims: [] } });
+    expect(fetched.tasks.map((t) => t.id)).toEqual(['high']);
+    await consumer.exchange([{ id: 'high', worker: 'w1', token: fetched.tasks[0]?.token ?? '' }], [], { handOff: { spare: 1, claims: [] } });
+    expect(await real.redis.exists(keys.priorities)).toBe(1);
+    await queue.enqueueMany([
+      { id: 'plain', type: 'x' },
+      { id: 'five', type: 'x', priority: 5 },
+    ]);
+    expect((await real.redis.lrange(keys.processing('c1'), 0, -1)).sort()).toEqual(['plain']);
+    expect(await real.redis.hget(keys.fence, 'plain')).toMatch(/^h:\d+ c1$/);
   });
 
   it('a body over 8 KiB stays ready (the pool is woken with a count); a small one beside it is handed off', async () => {

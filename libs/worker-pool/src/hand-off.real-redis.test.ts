@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { monitored, startRedisServer, type RedisServer } from '@taskq/redis-harness';
-import { Queue, queueKeys, SCRIPT_KEYS } from '@taskq/queue';
+import { FENCE_ENCODING_FIELD, Queue, queueKeys, SCRIPT_KEYS } from '@taskq/queue';
 import { WorkerPool } from './worker-pool';
 import type { TaskOutcome } from './task-runner';
 import { waitFor } from './test-support/wait-for';
@@ -120,7 +120,7 @@ describe('hand-off pool (redis-server)', () => {
     }
   });
 
-  it('a burst beside a hand-off pool and a fetching pool: every task runs exactly once, nothing is left held', async () => {
+  it('a burst beside a hand-off pool and a fetching pool: every task runs exactly once, nothing is left in a processing list or fenced', async () => {
     const queue = 'ho-burst';
     const keys = queueKeys(queue);
     const runs = new Map<string, number>();
@@ -138,6 +138,7 @@ describe('hand-off pool (redis-server)', () => {
       await waitFor(() => `${runs.size} of ${n} run`, () => runs.size === n, { timeoutMs: 15_000 });
       await waitFor('nothing held', async () => (await redis.llen(keys.processing(`${queue}-pool`))) + (await redis.llen(keys.processing(`${queue}-plain`))) === 0, { timeoutMs: 10_000 });
       expect([...runs.values()].every((count) => count === 1)).toBe(true);
+      expect((await redis.hkeys(keys.fence)).filter((f) => f !== FENCE_ENCODING_FIELD)).toEqual([]);
       const statuses = await producer.statuses([...runs.keys()]);
       expect([...statuses.values()].every((s) => s?.status === 'Done')).toBe(true);
     } finally {
@@ -177,7 +178,7 @@ describe('hand-off pool (redis-server)', () => {
     }
   });
 
-  it('a cancel that lands before the claim: the claim records Cancelled, the running handler is aborted', async () => {
+  it('a cancel that lands before the claim: the task is Cancelled at once, the claim refused, the started handler aborted (Unclaimed here), nothing else recorded', async () => {
     const queue = 'ho-cancel';
     const keys = queueKeys(queue);
     const consumer = `${queue}-pool`;
@@ -196,10 +197,12 @@ describe('hand-off pool (redis-server)', () => {
       await redis.lrem(keys.ready, 0, 'c');
       await redis.lpush(keys.processing(consumer), 'c');
       await redis.hset(keys.fence, 'c', `h:${Date.now()} ${consumer}`);
-      expect((await producer.cancel('c', { waitMs: 0 })).outcome).toBe('running');
-      await redis.publish(keys.wakeOf(consumer), `h c ${(await redis.hget(keys.tasks, 'c')) ?? ''}`);
-      await waitFor('the Cancelled outcome', () => outcomes.length === 1);
-      expect(outcomes[0]).toMatchObject({ id: 'c', status: 'Cancelled' });
+      const body = (await redis.hget(keys.tasks, 'c')) ?? '';
+      expect((await producer.cancel('c', { waitMs: 0 })).outcome).toBe('cancelled');
+      // the hand-off message, late (the cancel's control message came before this run existed)
+      await redis.publish(keys.wakeOf(consumer), `h c ${body}`);
+      await waitFor('the run ended', () => outcomes.length === 1);
+      expect(outcomes[0]).toMatchObject({ id: 'c', status: 'Unclaimed' });
       expect(signal?.aborted).toBe(true);
       expect((await producer.status('c'))?.status).toBe('Cancelled');
       expect(await redis.llen(keys.processing(consumer))).toBe(0);

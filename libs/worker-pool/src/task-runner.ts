@@ -196,6 +196,10 @@ class TaskRun implements RunningTask {
   private reported = false;
   /** Progress reported before the claim was answered: sent once it is. */
   private earlyProgress: string | undefined;
+  /** A refused claim's end was logged and observed (once). */
+  private unclaimedNoted = false;
+  /** cancel() was called (a cancel request for this task reached the pool). */
+  private cancelHeard = false;
 
   constructor(
     private readonly runner: TaskRunner,
@@ -238,9 +242,13 @@ class TaskRun implements RunningTask {
       return;
     }
     if (claim.held) return record();
+    // refused: the run ends here, once (a reject decided at the start waits here too)
+    if (this.unclaimedNoted) return;
+    this.unclaimedNoted = true;
     const id = this.fetched.id;
     this.outcomeSent = true;
-    if (claim.answer === 'c') {
+    // 'c': cancelled first (recorded by the claim); a cancel heard on the control channel: cancel.lua took the task back and recorded it
+    if (claim.answer === 'c' || this.cancelHeard) {
       this.log.warn({ durationMs: this.durationMs(), status: 'Cancelled' }, `CANCELLED ${id} after ${this.seconds()} s (cancelled before its claim)`);
       this.observe('Cancelled');
     } else {
@@ -286,6 +294,7 @@ class TaskRun implements RunningTask {
   }
 
   cancel(): void {
+    this.cancelHeard = true;
     this.end({ kind: 'cancel' });
     this.controller.abort(new TaskCancelledError(this.fetched.id));
   }
@@ -308,7 +317,7 @@ class TaskRun implements RunningTask {
     }
     this.started = performance.now();
     if (this.runner.observer) this.startedAt = Date.now();
-    if (this.log.isLevelEnabled('info')) this.log.info({ type: task.type }, `START ${id}`);
+    if (this.log.isLevelEnabled('info')) this.log.info(this.claim ? { type: task.type, handOff: true } : { type: task.type }, `START ${id}`);
     if (task.timeoutMs !== undefined) {
       const error = new TaskTimeoutError(task.timeoutMs);
       // not setTimeout: a timeoutMs beyond ~24.8 days would fire after 1 ms

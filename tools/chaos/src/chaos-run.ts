@@ -11,7 +11,7 @@ import { checkFlows, type FlowReport } from './flow-checks';
 import { FlowDriver, readStepTasks } from './flow-driver';
 import { makeFlowPlan } from './flow-plan';
 import { holdTimesOf } from './hold-time';
-import { makePlan, toTaskInput } from './plan';
+import { makePlan, toTaskInput, type PlannedTask } from './plan';
 import { createPrng } from './prng';
 import { readRedisState } from './redis-state';
 import { StatusHistory } from './status-history';
@@ -27,6 +27,34 @@ const STALE_AFTER_MS = 1500;
 const START_GRACE_MS = 1000;
 /** How often the control loop looks at the run, ms. */
 const TICK_MS = 100;
+/** --hand-off: tasks enqueued per second, one at a time (below what 3 workers x 8 run, so that pools wait for work). */
+const TRICKLE_PER_SEC = 150;
+
+/**
+ * Enqueues the plan one task at a time at TRICKLE_PER_SEC, in plan order (the
+ * queues interleaved), each at the default priority; an enqueue that fails (Redis
+ * restarting) is tried again (enqueue is idempotent per id) until `signal` aborts.
+ */
+async function trickleIn(redis: RedisClient, plan: readonly PlannedTask[], signal: AbortSignal): Promise<void> {
+  const queues = new Map<string, Queue>();
+  const started = Date.now();
+  for (let i = 0; i < plan.length && !signal.aborted; i++) {
+    const task = plan[i];
+    const wait = started + (i * 1000) / TRICKLE_PER_SEC - Date.now();
+    if (wait > 0) await sleep(wait);
+    let queue = queues.get(task.queue);
+    if (queue === undefined) queues.set(task.queue, (queue = new Queue({ queue: task.queue, connection: redis })));
+    for (;;) {
+      try {
+        await queue.enqueue({ ...toTaskInput(task), priority: undefined });
+        break;
+      } catch (err) {
+        if (signal.aborted) throw err;
+        await sleep(100);
+      }
+    }
+  }
+}
 const PROGRESS_EVERY_MS = 5000;
 /** Time the workers get to stop after SIGTERM before they are SIGKILLed, ms. */
 const STOP_GRACE_MS = 10_000;
@@ -150,8 +178,15 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
 
     const idsOf = new Map(QUEUE_NAMES.map((queue) => [queue, plan.filter((t) => t.queue === queue).map((t) => t.id)]));
     const enqueuedAt = Date.now();
-    for (const queue of QUEUE_NAMES) {
-      await new Queue({ queue, connection: redis }).enqueueMany(plan.filter((t) => t.queue === queue).map(toTaskInput));
+    // With --hand-off the tasks trickle in (one enqueue each, default priority), so that idle pools
+    // are handed them while workers are killed and Redis restarts; else all at once, priorities 0-9.
+    const trickle = options.handOff ? trickleIn(redis, plan, signal) : undefined;
+    if (trickle === undefined) {
+      for (const queue of QUEUE_NAMES) {
+        await new Queue({ queue, connection: redis }).enqueueMany(plan.filter((t) => t.queue === queue).map(toTaskInput));
+      }
+    } else {
+      cleanups.push(() => trickle.catch(() => undefined));
     }
     const deadline = enqueuedAt + options.durationLimitMs;
 
@@ -239,6 +274,7 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
       });
       if (flowDriver.retriedAdds > 0) print(`  flow adds tried again after an error (Redis restarting): ${flowDriver.retriedAdds}`);
     }
+    if (options.handOff) print(`  starts of tasks handed off to their pool (--hand-off): ${tally.handOffStarts} of ${tally.starts}`);
     const report = checkRun({ plan, recorded, stuck, history: history.statuses(), starts: tally.perTaskStarts(), succeeded: tally.succeeded() });
     const facts: RunFacts = {
       kills: activeFleet.kills,
@@ -246,7 +282,7 @@ export async function runChaos(options: ChaosOptions, signal: AbortSignal, print
       aclUser: options.aclUser,
       handOff: options.handOff,
       cluster: server.cluster,
-      priorities: true,
+      priorities: !options.handOff,
       queues: QUEUES.map(([name, weight]) => ({ name, weight })),
       seed: options.seed,
       wallMs: Date.now() - startedAt,

@@ -6,6 +6,7 @@ const line = (msg: string, fields: Record<string, unknown> = {}) =>
 describe('parseWorkerLine', () => {
   it('reads the verb, task, attempt and sub-worker of a task line', () => {
     expect(parseWorkerLine(line('START t1', { type: 'sleep' }))).toEqual({ verb: 'START', taskId: 't1', attempt: 1, worker: 'worker-42-1' });
+    expect(parseWorkerLine(line('START t1', { type: 'sleep', handOff: true }))).toEqual({ verb: 'START', taskId: 't1', attempt: 1, worker: 'worker-42-1', handOff: true });
     expect(parseWorkerLine(line('DONE t1 (0.01 s)', { attempt: 2 }))?.verb).toBe('DONE');
     expect(parseWorkerLine(line('FAILED t1 (0.02 s): boom -> Retrying'))?.verb).toBe('FAILED');
     // a task the worker declares Dead without running it: no START, but handled

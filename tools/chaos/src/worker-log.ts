@@ -10,6 +10,8 @@ export interface TaskLogEvent {
   readonly taskId: string;
   readonly attempt: number;
   readonly worker: string;
+  /** A START of a task handed off to its pool (`handOff: true` on the line; --hand-off). */
+  readonly handOff?: boolean;
 }
 
 const VERB = /^([A-Z]+) /;
@@ -36,6 +38,7 @@ export function parseWorkerLine(line: string): TaskLogEvent | undefined {
     taskId,
     attempt: typeof o['attempt'] === 'number' ? o['attempt'] : 0,
     worker: typeof o['worker'] === 'string' ? o['worker'] : '',
+    ...(o['handOff'] === true ? { handOff: true } : {}),
   };
 }
 
@@ -47,6 +50,7 @@ export function parseWorkerLine(line: string): TaskLogEvent | undefined {
  */
 export class ExecutionTally {
   private startCount = 0;
+  private handOffCount = 0;
   private readonly open = new Set<string>();
   private readonly handledKeys = new Set<string>();
   private readonly perTask = new Map<string, number>();
@@ -58,6 +62,7 @@ export class ExecutionTally {
     this.handledKeys.add(key);
     if (event.verb === 'START') {
       this.startCount++;
+      if (event.handOff === true) this.handOffCount++;
       this.perTask.set(event.taskId, (this.perTask.get(event.taskId) ?? 0) + 1);
       this.open.add(key);
     } else {
@@ -67,6 +72,11 @@ export class ExecutionTally {
         this.doneCount.set(event.taskId, (this.doneCount.get(event.taskId) ?? 0) + 1);
       }
     }
+  }
+
+  /** START lines of tasks handed off to their pool (--hand-off). */
+  get handOffStarts(): number {
+    return this.handOffCount;
   }
 
   /** START lines seen. */
