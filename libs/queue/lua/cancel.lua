@@ -56,11 +56,10 @@ if status == 'Queued' then
   -- handed off to a pool, not claimed yet (see enqueue.lua): out of that
   -- consumer's processing list, its fence gone (the claim is refused), and the
   -- pool told on the control channel (a handler that started is aborted)
-  local fence = taskq_str(redis.call('HGET', KEYS[14], id)) or ''
-  local space = removed == 0 and string.sub(fence, 1, 2) == 'h:' and string.find(fence, ' ', 3, true)
-  if space then
-    -- '<base>:processing:<consumer>', beside '<base>:ready' (same hash tag)
-    removed = redis.call('LREM', string.sub(KEYS[1], 1, -7) .. ':processing:' .. string.sub(fence, space + 1), -1, id)
+  local _, holder
+  if removed == 0 then _, holder = taskq_handed(redis.call('HGET', KEYS[14], id)) end
+  if holder then
+    removed = redis.call('LREM', taskq_processing_key(KEYS[1], holder), -1, id)
     redis.call('HDEL', KEYS[14], id)
     if removed > 0 then redis.call('PUBLISH', ARGV[2], id) end
   end

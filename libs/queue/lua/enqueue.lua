@@ -199,27 +199,20 @@ if mayHandOff and redis.call('LLEN', KEYS[12]) > 0 and redis.call('EXISTS', KEYS
   end
   local takers = #small > 0 and redis.call('RPOP', KEYS[12], #small)
   if takers then
-    -- the processing lists are '<base>:processing:<consumer>', beside '<base>:waiters:h' (same hash tag)
-    local base = string.sub(KEYS[12], 1, -11)
     local fences, gone = {}, {}
-    -- 'h:<ms> <consumer>': handed off then (reconcile leaves a young one alone: its message may be on its way)
+    -- 'h:<ms> <consumer>' (taskq_handed): handed off then (reconcile leaves a young one alone: its message may be on its way)
     local handedAt = 'h:' .. nowText .. ' '
-    if redis.call('EXISTS', KEYS[15]) == 0 then
-      -- as fetch.lua does: a fence hash is a hashtable from the start
-      fences[1] = 'fence hash encoding'
-      fences[2] = 'hashtable: this value is longer than 64 bytes, so Redis never stores this hash as a listpack'
-    end
     -- indexed, not ipairs: the in-memory Redis returns an array-like userdata
     for w = 1, #takers do
       local k = small[w]
       local id, consumer = ready[k], takers[w]
-      redis.call('LPUSH', base .. ':processing:' .. consumer, id)
+      redis.call('LPUSH', taskq_processing_key(KEYS[1], consumer), id)
       fences[#fences + 1] = id
       fences[#fences + 1] = handedAt .. consumer
       redis.call('PUBLISH', ARGV[2] .. ':' .. consumer, 'h ' .. id .. ' ' .. readyBodies[k])
       gone[k] = true
     end
-    redis.call('HSET', KEYS[15], taskq_unpack(fences))
+    taskq_fence_set(KEYS[15], fences)
     handed = #takers
     readyNow = {}
     for k = 1, #ready do

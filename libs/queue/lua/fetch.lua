@@ -129,7 +129,7 @@ if acks > 0 then
     out[n + 2] = 0
     -- a missing token is false (Redis) or a null userdata (the in-memory Redis): equal to no string
     -- (a handed-off task's fence 'h:<ms> <consumer>' is no token: it is claimed first)
-    if held[id] == nil and tokens[n] == ARGV[6 + 3 * n] and sub(tokens[n], 1, 2) ~= 'h:' then
+    if held[id] == nil and tokens[n] == ARGV[6 + 3 * n] and not taskq_handed(tokens[n]) then
       held[id] = n
       nheld = nheld + 1
     end
@@ -161,6 +161,15 @@ if acks > 0 then
   nout = acks + 2
 end
 
+-- A hand-off pool's entries in the hand-off list: its own go, then `slots` of them (see enqueue.lua)
+local function listHandOff(slots)
+  call('LREM', KEYS[28], 0, ARGV[2])
+  if slots <= 0 then return end
+  local entries = {}
+  for i = 1, slots do entries[i] = ARGV[2] end
+  call('RPUSH', KEYS[28], taskq_unpack(entries))
+end
+
 -- claims of handed-off tasks (see ARGV[3])
 if claims > 0 then
   local cids = {}
@@ -172,9 +181,8 @@ if claims > 0 then
     local id = cids[c]
     local result = ''
     -- still 'h:<ms> <this consumer>' (see enqueue.lua)
-    local f = fenced[c]
-    local space = type(f) == 'string' and sub(f, 1, 2) == 'h:' and find(f, ' ', 3, true)
-    if space and sub(f, space + 1) == ARGV[2] then
+    local _, holder = taskq_handed(fenced[c])
+    if holder == ARGV[2] then
       local attempt = tonumber(taskq_str(call('HGET', KEYS[4], id)) or '0')
       if call('HDEL', KEYS[10], id) == 1 then
         -- cancelled before its claim (see cancel.lua): it ends here, its handler is aborted
@@ -496,16 +504,7 @@ if nids > 0 then
     if #starts > 0 then call('ZADD', KEYS[19], taskq_unpack(starts)) end
   end
   if counted then call('HDEL', KEYS[4], taskq_unpack(ids)) end
-  -- A hash of up to 128 short fields is a listpack, which Redis searches
-  -- field by field; the fence hash holds every task in flight, so it gets a
-  -- field whose value is too long for a listpack when it is created: then it
-  -- stays a hashtable (about 7% of a drain's Redis work). The field's name has
-  -- a space, so it is never a task id.
-  if call('EXISTS', KEYS[9]) == 0 then
-    fences[2 * nids + 1] = 'fence hash encoding'
-    fences[2 * nids + 2] = 'hashtable: this value is longer than 64 bytes, so Redis never stores this hash as a listpack'
-  end
-  call('HSET', KEYS[9], taskq_unpack(fences))
+  taskq_fence_set(KEYS[9], fences)
 end
 taskq_flush()
 if paused then out[2] = -2 end
@@ -528,13 +527,7 @@ if asked > 0 and not paused then
   -- Waiting for work: idle sub-workers left and nothing ready for them. An
   -- enqueue pops it and names it in its wake message (see KEYS[27]).
   if handOff then
-    call('LREM', KEYS[28], 0, ARGV[2])
-    local slots = spareCount + asked - nids
-    if left == 0 and slots > 0 then
-      local entries = {}
-      for i = 1, slots do entries[i] = ARGV[2] end
-      call('RPUSH', KEYS[28], taskq_unpack(entries))
-    end
+    listHandOff(left == 0 and spareCount + asked - nids or 0)
   else
     call('LREM', KEYS[27], 0, ARGV[2])
     if left == 0 and (nids < asked or spare) then call('RPUSH', KEYS[27], ARGV[2]) end
@@ -560,12 +553,8 @@ end
 -- fetch): it waits for work, listed, while nothing is ready.
 -- A hand-off pool is listed once per idle sub-worker (none: taken out).
 if asked == 0 and handOff then
-  call('LREM', KEYS[28], 0, ARGV[2])
-  if spareCount > 0 and not paused and call('LLEN', KEYS[1]) == 0 and call('ZCARD', KEYS[14]) == 0 then
-    local entries = {}
-    for i = 1, spareCount do entries[i] = ARGV[2] end
-    call('RPUSH', KEYS[28], taskq_unpack(entries))
-  end
+  local nothingReady = spareCount > 0 and not paused and call('LLEN', KEYS[1]) == 0 and call('ZCARD', KEYS[14]) == 0
+  listHandOff(nothingReady and spareCount or 0)
 elseif asked == 0 and spare and call('LLEN', KEYS[1]) == 0 and call('ZCARD', KEYS[14]) == 0 then
   call('LREM', KEYS[27], 0, ARGV[2])
   call('RPUSH', KEYS[27], ARGV[2])

@@ -33,10 +33,7 @@ local now = taskq_now()
 local out = {}
 local HANDOFF_GRACE_MS = 2000
 local function handedJustNow(id)
-  local f = taskq_str(redis.call('HGET', KEYS[6], id))
-  if not f or string.sub(f, 1, 2) ~= 'h:' then return false end
-  local space = string.find(f, ' ', 3, true)
-  local at = space and tonumber(string.sub(f, 3, space - 1))
+  local at = taskq_handed(redis.call('HGET', KEYS[6], id))
   return at ~= nil and now - at < HANDOFF_GRACE_MS
 end
 for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do

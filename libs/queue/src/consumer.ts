@@ -17,7 +17,6 @@ export interface ConsumerOptions extends RetentionClientOptions {
   readonly id?: string;
 }
 
-/** A finished task to acknowledge: its id, the worker that ran it and the fetch's fencing token. */
 /** A hand-off pool's claim of a task handed to it (see Consumer.exchange). */
 export interface ClaimItem {
   readonly id: string;
@@ -35,6 +34,7 @@ export interface ExchangeOptions {
   readonly handOff?: { readonly spare: number; readonly claims: readonly ClaimItem[] };
 }
 
+/** A finished task to acknowledge: its id, the worker that ran it and the fetch's fencing token. */
 export interface AckItem {
   readonly id: string;
   readonly worker: string;

@@ -174,8 +174,7 @@ export interface QueueKeys extends RecordKeys {
    * ready task, moves the task to that consumer's processing list (fenced
    * `h:<ms> <consumer>`, still Queued) and publishes it on the consumer's own wake
    * channel as `h <id> <body>`; the pool starts it and claims it with its next
-   * fetch (see docs/design/hand-off.md). Its name must stay
-   * `<waiters>:h`: enqueue.lua finds the processing lists beside it.
+   * fetch (see docs/design/hand-off.md).
    */
   readonly handOffWaiters: string;
   /** Key of the janitor's distributed mutex (redis-semaphore). */

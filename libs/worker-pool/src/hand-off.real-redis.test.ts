@@ -69,6 +69,34 @@ function handOffPool(queue: string, handlers: Record<string, (task: { id: string
   return pool;
 }
 
+/** A hand-off pool of 2 on `queue` whose `wait` tasks run until their signal fires, what its runs ended as, a producer, and the last run's signal. */
+function abortablePool(queue: string): { pool: WorkerPool; outcomes: TaskOutcome[]; producer: Queue; signal: () => AbortSignal | undefined } {
+  let signal: AbortSignal | undefined;
+  const pool = handOffPool(queue, {
+    wait: (_task, ctx) =>
+      new Promise<void>((resolve) => {
+        signal = ctx.signal;
+        ctx.signal.addEventListener('abort', () => resolve());
+      }),
+  });
+  const outcomes: TaskOutcome[] = [];
+  pool.onTaskEnd((o) => outcomes.push(o));
+  return { pool, outcomes, producer: new Queue({ queue, connection: server.url }), signal: () => signal };
+}
+
+/**
+ * Pauses the queue, enqueues the `wait` task `id` and starts the pool: no wake
+ * comes after the start and no fetch takes the task. Resolves once the pool's
+ * start-up fetches are over (they found the queue paused) and both sub-workers
+ * are idle again (a hand-off that meets none is put back at once instead).
+ */
+async function startWithPausedTask(pool: WorkerPool, producer: Queue, id: string): Promise<void> {
+  await producer.pause();
+  await producer.enqueue({ id, type: 'wait', payload: null });
+  await pool.start();
+  await waitFor('both sub-workers idle', () => pool.stats().idle === 2 && pool.stats().paused);
+}
+
 describe('hand-off pool (redis-server)', () => {
   it('a trickle into an idle pool: every task runs once, on its wake message (no fetch asked for any; at most a claim and an ack per task), Queued -> InProgress -> Done in order', async () => {
     const queue = 'ho-trickle';
@@ -151,24 +179,14 @@ describe('hand-off pool (redis-server)', () => {
   it('a hand-off message for a task that is not the pool\'s: the handler starts, its claim is refused, its signal fires, nothing is recorded (Unclaimed)', async () => {
     const queue = 'ho-refused';
     const keys = queueKeys(queue);
-    let signal: AbortSignal | undefined;
-    const pool = handOffPool(queue, { wait: (_task, ctx) => new Promise<void>((resolve) => ((signal = ctx.signal), ctx.signal.addEventListener('abort', () => resolve()))) });
-    const outcomes: TaskOutcome[] = [];
-    pool.onTaskEnd((o) => outcomes.push(o));
-    const producer = new Queue({ queue, connection: server.url });
+    const { pool, outcomes, producer, signal } = abortablePool(queue);
     try {
-      await producer.pause(); // stays ready, not handed off
-      // enqueued before the pool starts: no wake makes it fetch afterwards
-      await producer.enqueue({ id: 'x', type: 'wait', payload: null });
+      await startWithPausedTask(pool, producer, 'x'); // it stays ready, not handed off
       const body = (await redis.hget(keys.tasks, 'x')) ?? '';
-      await pool.start();
-      // its start-up fetches are over (they found the queue paused) once both sub-workers are idle
-      // again: a hand-off that meets no idle sub-worker is put back at once instead
-      await waitFor('both sub-workers idle', () => pool.stats().idle === 2 && pool.stats().paused);
       await redis.publish(keys.wakeOf(`${queue}-pool`), `h x ${body}`);
       await waitFor('the Unclaimed outcome', () => outcomes.length === 1);
       expect(outcomes[0]).toMatchObject({ id: 'x', status: 'Unclaimed' });
-      expect(signal?.aborted).toBe(true);
+      expect(signal()?.aborted).toBe(true);
       expect((await producer.status('x'))?.status).toBe('Queued');
       expect(await redis.lrange(keys.ready, 0, -1)).toEqual(['x']);
       expect(pool.stats().busy).toBe(0);
@@ -182,17 +200,9 @@ describe('hand-off pool (redis-server)', () => {
     const queue = 'ho-cancel';
     const keys = queueKeys(queue);
     const consumer = `${queue}-pool`;
-    let signal: AbortSignal | undefined;
-    const pool = handOffPool(queue, { wait: (_task, ctx) => new Promise<void>((resolve) => ((signal = ctx.signal), ctx.signal.addEventListener('abort', () => resolve()))) });
-    const outcomes: TaskOutcome[] = [];
-    pool.onTaskEnd((o) => outcomes.push(o));
-    const producer = new Queue({ queue, connection: server.url });
+    const { pool, outcomes, producer, signal } = abortablePool(queue);
     try {
-      // paused, and enqueued before the pool starts: no fetch takes it
-      await producer.pause();
-      await producer.enqueue({ id: 'c', type: 'wait', payload: null });
-      await pool.start();
-      await waitFor('both sub-workers idle', () => pool.stats().idle === 2 && pool.stats().paused);
+      await startWithPausedTask(pool, producer, 'c');
       // what the enqueue's hand-off does, with its message held back: the task is the pool's, unclaimed
       await redis.lrem(keys.ready, 0, 'c');
       await redis.lpush(keys.processing(consumer), 'c');
@@ -203,7 +213,7 @@ describe('hand-off pool (redis-server)', () => {
       await redis.publish(keys.wakeOf(consumer), `h c ${body}`);
       await waitFor('the run ended', () => outcomes.length === 1);
       expect(outcomes[0]).toMatchObject({ id: 'c', status: 'Unclaimed' });
-      expect(signal?.aborted).toBe(true);
+      expect(signal()?.aborted).toBe(true);
       expect((await producer.status('c'))?.status).toBe('Cancelled');
       expect(await redis.llen(keys.processing(consumer))).toBe(0);
     } finally {
@@ -215,20 +225,12 @@ describe('hand-off pool (redis-server)', () => {
   it('stop with a handed-off task running: it goes back to the queue (Queued), the pool leaves the hand-off list, nothing is left held', async () => {
     const queue = 'ho-stop';
     const keys = queueKeys(queue);
-    let started = false;
-    const pool = handOffPool(queue, {
-      wait: (_task, ctx) =>
-        new Promise<void>((resolve) => {
-          started = true;
-          ctx.signal.addEventListener('abort', () => resolve());
-        }),
-    });
-    const producer = new Queue({ queue, connection: server.url });
+    const { pool, producer, signal } = abortablePool(queue);
     try {
       await pool.start();
       await waitFor('the pool listed', async () => (await redis.llen(keys.handOffWaiters)) >= 1);
       await producer.enqueue({ id: 's', type: 'wait', payload: null });
-      await waitFor('the handler started', () => started);
+      await waitFor('the handler started', () => signal() !== undefined);
       const result = await pool.stop(100);
       expect(result.released).toBe(1);
       expect(await redis.lrange(keys.ready, 0, -1)).toEqual(['s']);

@@ -65,8 +65,9 @@ export interface WorkerPoolSettings extends Omit<QueueSelectionOptions, 'queue'>
    * and its handler aborted (outcome `Unclaimed`, nothing recorded) — a side
    * effect of those first moments can happen for a task that ends Cancelled
    * or that runs again elsewhere. Not for paused queues, queues with global
-   * limits, tasks with a priority or bodies over 8 KiB: those are fetched as
-   * usual. See docs/design/hand-off.md. Default false.
+   * limits or tasks ready already, tasks with a priority, flow steps or
+   * bodies over 8 KiB: those are fetched as usual. See docs/design/hand-off.md.
+   * Default false.
    */
   readonly handOff?: boolean;
   /** Time in-flight tasks get to finish on stop() before they are aborted and put back, ms. Default 25000. */

@@ -1,5 +1,5 @@
 import type { Logger } from '@taskq/recorder';
-import { backoffDelay, encodeProgress, encodeResult, DEFAULT_MAX_RESULT_BYTES, type BackoffStrategy, type Consumer, type FailInput, type FetchedTask, type ProgressValue, type Task } from '@taskq/queue';
+import { backoffDelay, encodeProgress, encodeResult, DEFAULT_MAX_RESULT_BYTES, type BackoffStrategy, type ClaimItem, type Consumer, type FailInput, type FetchedTask, type ProgressValue, type Task } from '@taskq/queue';
 import type { TaskContext, TaskHandler } from './handler';
 import { attemptRecord, failureReason } from './failure';
 import { UnrecoverableError } from './errors/unrecoverable-error';
@@ -165,9 +165,14 @@ export class Claim {
     this.answered.fire();
   }
 
-  /** Calls `callback` once answered (at once if it is). */
-  then(callback: () => void): void {
+  /** Calls `callback` once answered (at once if it is). Not named `then`: a Claim is no thenable. */
+  onAnswer(callback: () => void): void {
     this.answered.then(callback);
+  }
+
+  /** What a call carries for it (see Consumer.exchange), `now` being performance.now() at the send. */
+  item(now: number): ClaimItem {
+    return { id: this.id, worker: this.worker, ageMs: now - this.startedAt };
   }
 
   /** Whether the task is this pool's (answered with a token). */
@@ -209,7 +214,7 @@ class TaskRun implements RunningTask {
     private readonly claim?: Claim,
   ) {
     this.log = new LazyLogger(runner.logger, this);
-    claim?.then(() => this.claimAnswered());
+    claim?.onAnswer(() => this.claimAnswered());
   }
 
   /** The claim's answer: the task is ours (its token), or it is not and the handler stops. */
@@ -238,7 +243,7 @@ class TaskRun implements RunningTask {
     if (claim === undefined) return record();
     if (claim.answer === undefined) {
       this.outcomeSent = true; // waits for its claim, as for an ack: a stop gives it time
-      claim.then(() => this.whenClaimed(record));
+      claim.onAnswer(() => this.whenClaimed(record));
       return;
     }
     if (claim.held) return record();

@@ -515,7 +515,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
   private exchangeOf({ lane, acks, workers, spare, spareCount, claims }: Part): Promise<unknown> {
     const sentUnder = (this.wake as WakeSignal).countsOf(lane.index);
     const now = performance.now();
-    const options = this.options.handOff ? { handOff: { spare: spareCount, claims: claims.map((c) => ({ id: c.id, worker: c.worker, ageMs: now - c.startedAt })) } } : { spare };
+    const options = this.options.handOff ? { handOff: { spare: spareCount, claims: claims.map((c) => c.item(now)) } } : { spare };
     return lane.consumer.exchange(acks?.items ?? [], workers, options).then(
       (fetched: FetchResult) => {
         acks?.settle(fetched.acks);
@@ -794,7 +794,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     const claims = lane.claims.splice(0);
     const now = performance.now();
     try {
-      const reply = await lane.consumer.exchange([], [], { handOff: { spare: 0, claims: claims.map((c) => ({ id: c.id, worker: c.worker, ageMs: now - c.startedAt })) } });
+      const reply = await lane.consumer.exchange([], [], { handOff: { spare: 0, claims: claims.map((c) => c.item(now)) } });
       claims.forEach((c, i) => c.settle(reply.claims?.[i] ?? ''));
     } catch (err) {
       // unanswered: those runs end unrecorded, and the unregister (or a janitor) returns their tasks
