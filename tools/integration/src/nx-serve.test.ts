@@ -154,9 +154,10 @@ describe('npx nx run … --args, as the README types it', () => {
     expect((await get.waitForExit(15_000)).code).toBe(0);
     expect(JSON.parse(get.output)).toMatchObject({ id: 'welcome-42', queue: 'emails', status: 'Queued', payload: { to: 'a@example.com' }, priority: 7 });
     const events = ShellCommand.run('curl -N http://127.0.0.1:8080/events');
-    await events.waitForOutput(/retry: 1000\n\nid: emails=\d+\.\d+\.\d+\nevent: ready\ndata: \{"queues":\["emails"\],"replayed":0\}\n\n/, 'the stream ready, following queue emails');
+    // the stream is curl's stdout; its progress meter (stderr, as stdout is no terminal here) may land between two chunks
+    await events.waitForOutput(/retry: 1000\n\nid: emails=\d+\.\d+\.\d+\nevent: ready\ndata: \{"queues":\["emails"\],"replayed":0\}\n\n/, 'the stream ready, following queue emails', 30_000, 'stdout');
     await new Queue({ queue: 'emails', connection: redis }).enqueue({ type: 'send', payload: { to: 'b@example.com' }, id: 'welcome-43' });
-    await events.waitForOutput(/id: emails=\d+\.\d+\.\d+\nevent: status\ndata: \{"queue":"emails","id":"welcome-43","status":"Queued","attempt":0,"at":\d+,"seq":\d+\}\n\n/, "welcome-43's Queued event");
+    await events.waitForOutput(/id: emails=\d+\.\d+\.\d+\nevent: status\ndata: \{"queue":"emails","id":"welcome-43","status":"Queued","attempt":0,"at":\d+,"seq":\d+\}\n\n/, "welcome-43's Queued event", 30_000, 'stdout');
     process.kill(await api.nxPid(), 'SIGTERM');
     expect((await api.waitForExit(30_000)).code).toBe(130);
   }, 120_000);

@@ -22,6 +22,12 @@ const KEPT_NX_VARIABLES = new Set(['NX_DAEMON', 'NX_NO_CLOUD']);
 /** What Nx reads as "an AI agent is driving" (it then turns its TUI off): not a person's terminal. */
 const AGENT_VARIABLES = ['CLAUDECODE', 'CLAUDE_CODE', 'CODEX_THREAD_ID', 'SUPERSET_AGENT_ID', 'CURSOR_TRACE_ID', 'GEMINI_CLI', 'REPL_ID', 'VSCODE_AGENT', 'OPENCODE', 'COPILOT_CLI'];
 
+/** Output as a person reads it: without terminal colours and cursor moves, with plain line ends. */
+function cleaned(text: string): string {
+  // eslint-disable-next-line no-control-regex -- ESC is what a terminal escape sequence starts with
+  return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r\n/g, '\n');
+}
+
 export interface ShellOptions {
   /** Set on top of the cleaned environment; undefined removes a variable. */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -51,6 +57,7 @@ export const NX_STARTUP_MS = 75_000;
 
 export class ShellCommand {
   private text = '';
+  private stdoutText = '';
   private exit: ExitInfo | undefined;
   private readonly changed = new Set<() => void>();
   readonly exited: Promise<ExitInfo>;
@@ -59,12 +66,14 @@ export class ShellCommand {
     readonly command: string,
     private readonly child: ChildProcess,
   ) {
-    const append = (chunk: Buffer) => {
-      this.text += chunk.toString('utf8');
+    const append = (chunk: Buffer, fromStdout: boolean) => {
+      const text = chunk.toString('utf8');
+      this.text += text;
+      if (fromStdout) this.stdoutText += text;
       this.notify();
     };
-    child.stdout?.on('data', append);
-    child.stderr?.on('data', append);
+    child.stdout?.on('data', (chunk: Buffer) => append(chunk, true));
+    child.stderr?.on('data', (chunk: Buffer) => append(chunk, false));
     this.exited = new Promise((resolveExit) => {
       child.once('close', (code, signal) => {
         this.exit = { code, signal, at: Date.now() };
@@ -105,8 +114,16 @@ export class ShellCommand {
 
   /** Everything written so far (stdout and stderr), without terminal colours and cursor moves, with plain line ends. */
   get output(): string {
-    // eslint-disable-next-line no-control-regex -- ESC is what a terminal escape sequence starts with
-    return this.text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r\n/g, '\n');
+    return cleaned(this.text);
+  }
+
+  /**
+   * What was written to stdout alone, cleaned as `output`: where stderr is
+   * not part of what is looked for (curl's progress meter, written to stderr
+   * when stdout is not a terminal, can land between two chunks of a stream).
+   */
+  get stdout(): string {
+    return cleaned(this.stdoutText);
   }
 
   /** The output's lines that are JSON log records (LOG_FORMAT=json), parsed. */
@@ -133,12 +150,12 @@ export class ShellCommand {
     this.child.stdin?.write(keys);
   }
 
-  /** Resolves with the first match of `pattern` in the output (already there or still to come). */
-  waitForOutput(pattern: RegExp, what: string, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+  /** Resolves with the first match of `pattern` in the output (`from: 'stdout'`: in stdout alone), already there or still to come. */
+  waitForOutput(pattern: RegExp, what: string, timeoutMs = 30_000, from: 'output' | 'stdout' = 'output'): Promise<RegExpMatchArray> {
     let listener: (() => void) | undefined;
     const found = new Promise<RegExpMatchArray>((resolveMatch, reject) => {
       listener = () => {
-        const m = this.output.match(pattern);
+        const m = (from === 'stdout' ? this.stdout : this.output).match(pattern);
         if (m) resolveMatch(m);
         else if (this.exit) reject(new Error(`\`${this.command}\` exited (${describeExit(this.exit)}) before ${what}\n${this.tail()}`));
       };
