@@ -22,22 +22,36 @@
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] reason
--- ARGV[4] ... ids the pool is running (kept)
--- A task handed off to the consumer (fenced 'h:<ms> <consumer>', see enqueue.lua)
--- less than HANDOFF_GRACE_MS ago is kept too: its wake message may still be on
--- its way to the pool; an older one's message was lost, and it is returned.
+-- ARGV[4] the number S of settled hand-offs, or '-1' (none named: the grace rule below)
+-- ARGV[5 .. 4+S] settled hand-offs: tasks handed off to the consumer whose wake
+--   messages the pool has certainly received (it listed them, then waited for
+--   a reply on its subscriber connection, which comes after every message sent
+--   to it before: see Consumer.reconcile)
+-- ARGV[5+S ..] ids the pool is running (kept)
+-- A task handed off to the consumer (fenced 'h:<ms> <consumer>', see
+-- enqueue.lua) that the pool is not running is returned only when it is a
+-- settled one: its message came and the pool did not start it (lost). Any
+-- other is kept: its wake message may still be on its way. Without a settled
+-- list (S = -1), one handed off less than HANDOFF_GRACE_MS ago is kept, an
+-- older one is returned.
 -- Returns the ids returned to the queue.
-local held = {}
-for i = 4, #ARGV do held[ARGV[i]] = true end
+local settledCount = tonumber(ARGV[4]) or -1
+local firstRunning = 5 + math.max(0, settledCount)
+local held, settled = {}, {}
+for i = 5, firstRunning - 1 do settled[ARGV[i]] = true end
+for i = firstRunning, #ARGV do held[ARGV[i]] = true end
 local now = taskq_now()
 local out = {}
 local HANDOFF_GRACE_MS = 2000
-local function handedJustNow(id)
+-- a hand-off whose message may still be on its way to the pool
+local function handedInFlight(id)
   local at = taskq_handed(redis.call('HGET', KEYS[6], id))
-  return at ~= nil and now - at < HANDOFF_GRACE_MS
+  if at == nil then return false end
+  if settledCount >= 0 then return not settled[id] end
+  return now - at < HANDOFF_GRACE_MS
 end
 for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  if not held[id] and handedJustNow(id) then held[id] = true end
+  if not held[id] and handedInFlight(id) then held[id] = true end
   -- (an id twice in the list is returned once: the LREM takes both copies)
   if not held[id] and redis.call('LREM', KEYS[1], 0, id) > 0 then
     taskq_ready(KEYS[2], KEYS[7], KEYS[8], { id }, true)

@@ -404,17 +404,44 @@ export class Consumer extends QueueClient {
   }
 
   /**
+   * The tasks handed off to this consumer (see enqueue.lua's hand-off) that
+   * it has not claimed yet: in its processing list, fenced `h:<ms> <this
+   * consumer>`. A pool lists them, then waits for a reply on its subscriber
+   * connection (a barrier: every message sent to it before has arrived),
+   * and passes them to `reconcile` as settled.
+   */
+  async handedOff(): Promise<string[]> {
+    const redis = await this.redis();
+    const ids = await redis.lrange(this.keys.processing(this.id), 0, -1);
+    if (ids.length === 0) return [];
+    const fences = await redis.hmget(this.keys.fence, ...ids);
+    const mine = ` ${this.id}`;
+    return ids.filter((_, i) => {
+      const fence = fences[i];
+      return typeof fence === 'string' && fence.startsWith('h:') && fence.endsWith(mine) && fence.indexOf(' ') === fence.length - mine.length;
+    });
+  }
+
+  /**
    * Returns to the queue every task in this consumer's processing list that
    * is not in `running`: tasks a fetch moved there whose reply was lost (a
    * dropped connection, a command re-sent after a reconnect). Call it only
    * while no fetch of this consumer is in flight. Returns the ids returned.
+   *
+   * Tasks handed off to this consumer and not claimed yet (a hand-off pool's,
+   * see `handedOff`) are returned only when named in `settledHandOffs` (their
+   * wake messages certainly reached the pool, which did not start them);
+   * any other is kept, its message may be on its way. Without
+   * `settledHandOffs`, one handed off less than 2 s ago is kept and an
+   * older one returned.
    */
-  async reconcile(running: readonly string[]): Promise<string[]> {
+  async reconcile(running: readonly string[], settledHandOffs?: readonly string[]): Promise<string[]> {
     const k = this.keys;
+    const settled = settledHandOffs === undefined ? ['-1'] : [String(settledHandOffs.length), ...settledHandOffs];
     const reply = await SCRIPTS.reconcile.run(
       await this.redis(),
       scriptKeys('reconcile', k, this.id),
-      [k.events, k.wake, `fetched by ${this.id} but the reply was lost; returned to the queue`, ...running],
+      [k.events, k.wake, `fetched by ${this.id} but the reply was lost; returned to the queue`, ...settled, ...running],
     );
     const ids = (reply as unknown[]).map(String);
     if (ids.length > 0) {

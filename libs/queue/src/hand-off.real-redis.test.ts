@@ -118,6 +118,37 @@ describe('hand-off (redis-server)', () => {
     expect(fetched.tasks.map((t) => [t.id, t.attempt])).toEqual([['a', 1]]);
   });
 
+  it('handedOff lists the unclaimed hand-offs of this consumer only; reconcile with settled hand-offs returns those it is not running, whatever their age, and keeps every other hand-off', async () => {
+    const { queue, consumer, keys } = await handOffSetup('ho-settled', 3);
+    const other = new Consumer({ queue: 'ho-settled', connection: real.redis, id: 'c1x' });
+    await other.register();
+    await queue.enqueueMany([
+      { id: 'a', type: 'x' },
+      { id: 'b', type: 'x' },
+      { id: 'c', type: 'x' },
+    ]);
+    // a claimed one is no hand-off any more
+    const claimed = await consumer.exchange([], [], { handOff: { spare: 0, claims: [{ id: 'c', worker: 'w1', ageMs: 1 }] } });
+    expect(claimed.claims?.[0]).toMatch(/^\d+:1$/);
+    // a fence naming another consumer whose id starts with this one's is not this consumer's
+    await real.redis.hset(keys.fence, 'b', (await real.redis.hget(keys.fence, 'b'))?.replace(/ c1$/, ' c1x') ?? '');
+    expect((await consumer.handedOff()).sort()).toEqual(['a']);
+    await real.redis.hset(keys.fence, 'b', (await real.redis.hget(keys.fence, 'b'))?.replace(/ c1x$/, ' c1') ?? '');
+    expect((await consumer.handedOff()).sort()).toEqual(['a', 'b']);
+    expect(await other.handedOff()).toEqual([]);
+    // settled: a (its message came, the pool is not running it); b is new since (not named): kept though handed off long ago
+    const fenceB = (await real.redis.hget(keys.fence, 'b')) ?? '';
+    await real.redis.hset(keys.fence, 'b', `h:${Number(fenceB.slice(2, fenceB.indexOf(' '))) - 60_000} c1`);
+    expect(await consumer.reconcile(['c'], ['a'])).toEqual(['a']);
+    expect((await real.redis.lrange(keys.processing('c1'), 0, -1)).sort()).toEqual(['b', 'c']);
+    expect(await real.redis.lrange(keys.ready, 0, -1)).toEqual(['a']);
+    expect((await queue.status('a'))?.status).toBe('Queued');
+    // a settled hand-off the pool runs is kept; none settled: every hand-off kept
+    expect(await consumer.reconcile(['b', 'c'], ['b'])).toEqual([]);
+    expect(await consumer.reconcile(['c'], [])).toEqual([]);
+    expect((await real.redis.lrange(keys.processing('c1'), 0, -1)).sort()).toEqual(['b', 'c']);
+  });
+
   it("a claim of a task handed off to another consumer is refused", async () => {
     const { queue, keys } = await handOffSetup('ho-other', 1, 'c1');
     const other = new Consumer({ queue: 'ho-other', connection: real.redis, id: 'c2' });

@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { monitored, startRedisServer, type RedisServer } from '@taskq/redis-harness';
 import { FENCE_ENCODING_FIELD, Queue, queueKeys, SCRIPT_KEYS } from '@taskq/queue';
+import type { WorkerPoolOptions } from './options';
 import { WorkerPool } from './worker-pool';
 import type { TaskOutcome } from './task-runner';
 import { waitFor } from './test-support/wait-for';
@@ -63,8 +65,13 @@ async function recordsOf(queue: string): Promise<{ byId: Map<string, { status: s
   return { byId, close: () => sub.disconnect() };
 }
 
-function handOffPool(queue: string, handlers: Record<string, (task: { id: string }, ctx: { signal: AbortSignal }) => unknown>, concurrency = 2): WorkerPool {
-  const pool = new WorkerPool({ queue, connection: server.url, consumerId: `${queue}-pool`, concurrency, handOff: true, idlePollMs: 60_000, janitor: false });
+function handOffPool(
+  queue: string,
+  handlers: Record<string, (task: { id: string }, ctx: { signal: AbortSignal }) => unknown>,
+  concurrency = 2,
+  settings: Partial<WorkerPoolOptions> = {},
+): WorkerPool {
+  const pool = new WorkerPool({ queue, connection: server.url, consumerId: `${queue}-pool`, concurrency, handOff: true, idlePollMs: 60_000, janitor: false, ...settings });
   for (const [type, handler] of Object.entries(handlers)) pool.handle(type, handler);
   return pool;
 }
@@ -216,6 +223,53 @@ describe('hand-off pool (redis-server)', () => {
       expect(signal()?.aborted).toBe(true);
       expect((await producer.status('c'))?.status).toBe('Cancelled');
       expect(await redis.llen(keys.processing(consumer))).toBe(0);
+    } finally {
+      await producer.close();
+      await pool.stop();
+    }
+  });
+
+  it('a handler blocks the event loop while a task is handed off to the pool (its message waits on the socket): reconcile, which goes first once the loop is free, leaves it alone; it runs once and its claim stands', async () => {
+    const queue = 'ho-blocked';
+    const keys = queueKeys(queue);
+    const consumer = `${queue}-pool`;
+    const runs = new Map<string, number>();
+    const producer = new Queue({ queue, connection: server.url });
+    // what enqueue.lua's hand-off does, dated 2.5 s back (the 2 s that reconcile once
+    // granted a hand-off's message have passed): out of the delayed set, into the pool's list
+    const handOff = `redis.call('ZREM', KEYS[1], ARGV[1])
+      redis.call('LPUSH', KEYS[2], ARGV[1])
+      redis.call('HSET', KEYS[3], ARGV[1], 'h:' .. ARGV[3] .. ' ' .. ARGV[2])
+      redis.call('PUBLISH', KEYS[5], 'h ' .. ARGV[1] .. ' ' .. redis.call('HGET', KEYS[4], ARGV[1]))`;
+    const pool = handOffPool(
+      queue,
+      {
+        block: async () => {
+          await waitFor('the blocker InProgress', async () => (await producer.status('blocker'))?.status === 'InProgress');
+          // and no call of the pool's in flight (its reply would make the pool read its sockets before it reconciles)
+          await waitFor('the pool quiet', () => (pool as unknown as { exchanges: Set<unknown> }).exchanges.size === 0);
+          // synchronous from here to the return: the pool's event loop reads nothing meanwhile
+          const { port } = new URL(server.url);
+          execFileSync('redis-cli', ['-p', port, 'EVAL', handOff, '5', keys.delayed, keys.processing(consumer), keys.fence, keys.tasks, keys.wakeOf(consumer), 'late', consumer, String(Date.now() - 2500)]);
+        },
+        noop: (task) => void runs.set(task.id, (runs.get(task.id) ?? 0) + 1),
+      },
+      2,
+      { reconcileMs: 1 },
+    );
+    const outcomes: TaskOutcome[] = [];
+    pool.onTaskEnd((o) => outcomes.push(o));
+    try {
+      // stays Delayed until the blocker hands it to the pool by hand
+      await producer.enqueue({ id: 'late', type: 'noop', payload: null, delayMs: 600_000 });
+      await pool.start();
+      await producer.enqueue({ id: 'blocker', type: 'block', payload: null });
+      await waitFor('the late task Done', async () => (await producer.status('late'))?.status === 'Done', { timeoutMs: 10_000 });
+      await waitFor('nothing held', async () => (await redis.llen(keys.processing(consumer))) === 0);
+      expect(runs.get('late')).toBe(1);
+      expect(outcomes.filter((o) => o.id === 'late').map((o) => o.status)).toEqual(['Done']);
+      expect((await producer.status('late'))?.attempt).toBe(1);
+      expect(await redis.llen(keys.ready)).toBe(0);
     } finally {
       await producer.close();
       await pool.stop();

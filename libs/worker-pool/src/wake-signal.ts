@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { onChannelMessage, onShardResubscribe, subscribeChannels } from '@taskq/queue';
+import { onChannelMessage, onShardResubscribe, subscribeChannels, subscriberBarrier } from '@taskq/queue';
 import type { Logger } from '@taskq/recorder';
 
 /** A queue's channels (QueueKeys.wake and QueueKeys.control), and the pool's consumer id there. */
@@ -137,6 +137,23 @@ export class WakeSignal {
     if (count !== undefined && /^\d{1,9}$/.test(count)) c.announced += Number(count);
     else c.unknowns++;
     this.fire();
+  }
+
+  /**
+   * Resolves once every message sent to this pool's subscriber before the
+   * call has been handled (a PING on its connection, answered after them):
+   * true then, false when no answer came within `ms` (a connection down).
+   */
+  async barrier(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    try {
+      return await Promise.race([subscriberBarrier(this.subscriber).then(() => true), timedOut]);
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Forgets a fire() already seen; a wait after it waits for the next one. */

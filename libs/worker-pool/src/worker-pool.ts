@@ -36,6 +36,8 @@ const MAX_EXCHANGES_IN_FLIGHT = 2;
 const MAX_FETCH = 1000;
 /** How long stop() still waits, after the grace period, for outcomes being recorded (acks in flight). */
 const RECORDING_WAIT_MS = 2000;
+/** How long a hand-off pool's reconcile waits for the barrier on its subscriber (see settledHandOffs), ms. */
+const BARRIER_TIMEOUT_MS = 5000;
 
 /** What a pool knows after a fetch that emptied the ready list (see WakeSignal's counts). */
 interface DryQueue extends WakeCounts {
@@ -375,6 +377,23 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     }
   }
 
+  /**
+   * A hand-off pool's settled hand-offs, for reconcile: the tasks handed off
+   * to it and not claimed, listed before a barrier on its subscriber (every
+   * message sent before it was handled, each such task started or put back).
+   * Those it does not run now were lost on their way; any handed off later is
+   * kept by reconcile, its message may still be coming. Without the barrier's
+   * answer (a subscriber connection down) none is settled, and all are kept
+   * until a later reconcile. This, not a time, decides: a pool whose event
+   * loop was blocked (a handler's long synchronous work) reconciles before it
+   * reads its subscriber, and must not return the tasks waiting there.
+   */
+  private async settledHandOffs(lane: Lane): Promise<string[]> {
+    const handed = await lane.consumer.handedOff();
+    if (handed.length === 0) return [];
+    return (await this.wake?.barrier(BARRIER_TIMEOUT_MS)) === true ? handed : [];
+  }
+
   private janitorStaleMs(): number {
     return this.janitor?.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   }
@@ -390,7 +409,10 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
         await this.exchangesSettled();
         if (this.state !== PoolState.Running) break;
         try {
-          for (const lane of this.lanes) await lane.consumer.reconcile(lane.running.ids());
+          for (const lane of this.lanes) {
+            const settled = this.options.handOff ? await this.settledHandOffs(lane) : undefined;
+            await lane.consumer.reconcile(lane.running.ids(), settled);
+          }
           this.needsReconcile = false;
           reconciledAt = Date.now();
         } catch (err) {
