@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, PORT_CLAIM_TTL_MS } from './free-port';
+import { freePort, pruneExpiredClaims, PORT_CLAIM_TTL_MS } from './free-port';
 
 describe('freePort', () => {
   let dir: string;
@@ -41,6 +41,16 @@ describe('freePort', () => {
     expect(await freePort({ claimsDir: dir, offer: offering(41003).offer })).toBe(41003);
     // and the claim is fresh again
     await expect(freePort({ claimsDir: dir, offer: offering(41003).offer })).rejects.toThrow(/offered only ports handed out in the last 30 min \(1 of them/);
+  });
+
+  it('prunes the claims that expired (a process does it once per directory, on its first freePort) and keeps the live ones', async () => {
+    for (const port of [41004, 41005, 41006]) expect(await freePort({ claimsDir: dir, offer: offering(port).offer })).toBe(port);
+    const old = (Date.now() - PORT_CLAIM_TTL_MS - 1000) / 1000;
+    utimesSync(join(dir, '41004'), old, old);
+    utimesSync(join(dir, '41006'), old, old);
+    expect(pruneExpiredClaims(dir)).toBe(2);
+    expect(readdirSync(dir)).toEqual(['41005']);
+    expect(pruneExpiredClaims(dir)).toBe(0);
   });
 
   it('gives ports that can be bound, each once, from the kernel', async () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,30 @@ function claim(dir: string, port: number, now: number): boolean {
   return true;
 }
 
+/** Claims directories this process pruned already (once each: a directory holds a file per port handed out). */
+const pruned = new Set<string>();
+
+/**
+ * Removes the claims older than PORT_CLAIM_TTL_MS (they hold nothing back any
+ * more), so that the directory does not keep a file for every port ever
+ * handed out. A file another process renews or removes meanwhile is left.
+ */
+export function pruneExpiredClaims(dir: string, now: number = Date.now()): number {
+  let removed = 0;
+  for (const name of readdirSync(dir)) {
+    const file = join(dir, name);
+    try {
+      if (now - statSync(file).mtimeMs >= PORT_CLAIM_TTL_MS) {
+        unlinkSync(file);
+        removed++;
+      }
+    } catch {
+      // gone or renewed by another process: nothing to do
+    }
+  }
+  return removed;
+}
+
 /**
  * A TCP port on 127.0.0.1 that was free a moment ago and that no freePort()
  * call of any process handed out in the last PORT_CLAIM_TTL_MS: binds port 0,
@@ -60,6 +84,10 @@ export async function freePort(options: FreePortOptions = {}): Promise<number> {
   const dir = options.claimsDir ?? PORT_CLAIMS_DIR;
   const offer = options.offer ?? kernelPort;
   mkdirSync(dir, { recursive: true });
+  if (!pruned.has(dir)) {
+    pruned.add(dir);
+    pruneExpiredClaims(dir);
+  }
   const tried = new Set<number>();
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = await offer();
