@@ -200,7 +200,7 @@ if mayHandOff and redis.call('LLEN', KEYS[12]) > 0 and redis.call('EXISTS', KEYS
   local takers = #small > 0 and redis.call('RPOP', KEYS[12], #small)
   if takers then
     local fences, gone = {}, {}
-    -- 'h:<ms> <consumer>' (taskq_handed): handed off then (reconcile leaves a young one alone: its message may be on its way)
+    -- 'h:<ms> <consumer>' (taskq_handed): handed off then (reconcile keeps it until its pool had it, see reconcile.lua)
     local handedAt = 'h:' .. nowText .. ' '
     -- indexed, not ipairs: the in-memory Redis returns an array-like userdata
     for w = 1, #takers do

@@ -22,7 +22,7 @@
 -- ARGV[1] events channel
 -- ARGV[2] wake channel
 -- ARGV[3] reason
--- ARGV[4] the number S of settled hand-offs, or '-1' (none named: the grace rule below)
+-- ARGV[4] the number S of settled hand-offs, or 'g<ms>' (none named: the grace rule below, with that grace)
 -- ARGV[5 .. 4+S] settled hand-offs: tasks handed off to the consumer whose wake
 --   messages the pool has certainly received (it listed them, then waited for
 --   a reply on its subscriber connection, which comes after every message sent
@@ -32,23 +32,23 @@
 -- enqueue.lua) that the pool is not running is returned only when it is a
 -- settled one: its message came and the pool did not start it (lost). Any
 -- other is kept: its wake message may still be on its way. Without a settled
--- list (S = -1), one handed off less than HANDOFF_GRACE_MS ago is kept, an
--- older one is returned.
+-- list ('g<ms>'), one handed off less than <ms> ago is kept, an older one is
+-- returned.
 -- Returns the ids returned to the queue.
 local settledCount = tonumber(ARGV[4]) or -1
+local graceMs = settledCount < 0 and tonumber(string.sub(ARGV[4], 2)) or 2000
 local firstRunning = 5 + math.max(0, settledCount)
 local held, settled = {}, {}
 for i = 5, firstRunning - 1 do settled[ARGV[i]] = true end
 for i = firstRunning, #ARGV do held[ARGV[i]] = true end
 local now = taskq_now()
 local out = {}
-local HANDOFF_GRACE_MS = 2000
 -- a hand-off whose message may still be on its way to the pool
 local function handedInFlight(id)
   local at = taskq_handed(redis.call('HGET', KEYS[6], id))
   if at == nil then return false end
   if settledCount >= 0 then return not settled[id] end
-  return now - at < HANDOFF_GRACE_MS
+  return now - at < graceMs
 end
 for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
   if not held[id] and handedInFlight(id) then held[id] = true end

@@ -432,12 +432,12 @@ export class Consumer extends QueueClient {
    * see `handedOff`) are returned only when named in `settledHandOffs` (their
    * wake messages certainly reached the pool, which did not start them);
    * any other is kept, its message may be on its way. Without
-   * `settledHandOffs`, one handed off less than 2 s ago is kept and an
-   * older one returned.
+   * `settledHandOffs`, one handed off less than `handOffGraceMs` ago
+   * (default 2 s) is kept and an older one returned.
    */
-  async reconcile(running: readonly string[], settledHandOffs?: readonly string[]): Promise<string[]> {
+  async reconcile(running: readonly string[], settledHandOffs?: readonly string[], handOffGraceMs = 2000): Promise<string[]> {
     const k = this.keys;
-    const settled = settledHandOffs === undefined ? ['-1'] : [String(settledHandOffs.length), ...settledHandOffs];
+    const settled = settledHandOffs === undefined ? [`g${Math.max(0, Math.round(handOffGraceMs))}`] : [String(settledHandOffs.length), ...settledHandOffs];
     const reply = await SCRIPTS.reconcile.run(
       await this.redis(),
       scriptKeys('reconcile', k, this.id),

@@ -133,6 +133,10 @@ describe('hand-off (redis-server)', () => {
     // a fence naming another consumer whose id starts with this one's is not this consumer's
     await real.redis.hset(keys.fence, 'b', (await real.redis.hget(keys.fence, 'b'))?.replace(/ c1$/, ' c1x') ?? '');
     expect((await consumer.handedOff()).sort()).toEqual(['a']);
+    // (in c1x's own list it is c1x's)
+    await real.redis.lpush(keys.processing('c1x'), 'b');
+    expect(await other.handedOff()).toEqual(['b']);
+    await real.redis.del(keys.processing('c1x'));
     await real.redis.hset(keys.fence, 'b', (await real.redis.hget(keys.fence, 'b'))?.replace(/ c1x$/, ' c1') ?? '');
     expect((await consumer.handedOff()).sort()).toEqual(['a', 'b']);
     expect(await other.handedOff()).toEqual([]);
@@ -147,6 +151,9 @@ describe('hand-off (redis-server)', () => {
     expect(await consumer.reconcile(['b', 'c'], ['b'])).toEqual([]);
     expect(await consumer.reconcile(['c'], [])).toEqual([]);
     expect((await real.redis.lrange(keys.processing('c1'), 0, -1)).sort()).toEqual(['b', 'c']);
+    // no settled list, a grace of 90 s (a pool without its barrier's answer): b, handed off 60 s ago, stays; with 30 s it goes
+    expect(await consumer.reconcile(['c'], undefined, 90_000)).toEqual([]);
+    expect(await consumer.reconcile(['c'], undefined, 30_000)).toEqual(['b']);
   });
 
   it("a claim of a task handed off to another consumer is refused", async () => {

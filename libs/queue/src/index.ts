@@ -66,4 +66,4 @@ export type { TaskFlow } from './task';
 export { connectCluster, isClusterUrl, parseClusterUrl, type ClusterUrl } from './cluster-url';
 export { isSentinelUrl, parseSentinelUrl, sentinelOptionsOf, DEFAULT_SENTINEL_PORT, type SentinelUrl } from './sentinel-url';
 export { isClusterClient } from './lua-script';
-export { isShardChannel, onChannelMessage, onShardResubscribe, subscribeChannels, subscriberBarrier, unsubscribeChannels, SHARD_REFRESH_MS, type Subscriber } from './pubsub';
+export { isShardChannel, onChannelMessage, onShardResubscribe, shardConnections, subscribeChannels, subscriberBarrier, unsubscribeChannels, SHARD_REFRESH_MS, type Subscriber } from './pubsub';

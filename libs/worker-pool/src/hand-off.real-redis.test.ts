@@ -276,6 +276,30 @@ describe('hand-off pool (redis-server)', () => {
     }
   });
 
+  it('a hand-off whose message was lost (never published): the next reconcile, after its barrier, returns it; it is fetched and runs once', async () => {
+    const queue = 'ho-lost';
+    const keys = queueKeys(queue);
+    const consumer = `${queue}-pool`;
+    const runs = new Map<string, number>();
+    const producer = new Queue({ queue, connection: server.url });
+    const pool = handOffPool(queue, { noop: (task) => void runs.set(task.id, (runs.get(task.id) ?? 0) + 1) }, 2, { reconcileMs: 1 });
+    try {
+      await producer.enqueue({ id: 'lost', type: 'noop', payload: null, delayMs: 600_000 });
+      await pool.start();
+      // enqueue.lua's hand-off, just now, without its message
+      await redis.zrem(keys.delayed, 'lost');
+      await redis.lpush(keys.processing(consumer), 'lost');
+      await redis.hset(keys.fence, 'lost', `h:${Date.now()} ${consumer}`);
+      await waitFor('the lost task Done', async () => (await producer.status('lost'))?.status === 'Done', { timeoutMs: 10_000 });
+      expect(runs.get('lost')).toBe(1);
+      expect((await producer.status('lost'))?.attempt).toBe(1);
+      expect(await redis.llen(keys.processing(consumer))).toBe(0);
+    } finally {
+      await producer.close();
+      await pool.stop();
+    }
+  });
+
   it('stop with a handed-off task running: it goes back to the queue (Queued), the pool leaves the hand-off list, nothing is left held', async () => {
     const queue = 'ho-stop';
     const keys = queueKeys(queue);

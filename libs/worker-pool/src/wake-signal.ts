@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { onChannelMessage, onShardResubscribe, subscribeChannels, subscriberBarrier } from '@taskq/queue';
+import { isClusterClient, onChannelMessage, onShardResubscribe, shardConnections, subscribeChannels, subscriberBarrier } from '@taskq/queue';
 import type { Logger } from '@taskq/recorder';
 
 /** A queue's channels (QueueKeys.wake and QueueKeys.control), and the pool's consumer id there. */
@@ -142,9 +142,14 @@ export class WakeSignal {
   /**
    * Resolves once every message sent to this pool's subscriber before the
    * call has been handled (a PING on its connection, answered after them):
-   * true then, false when no answer came within `ms` (a connection down).
+   * true then, false when no answer came within `ms`, or at once when the
+   * connection is not ready (what was sent meanwhile is lost: its 'ready'
+   * makes the pool reconcile) or, on a Cluster, no shard subscriber
+   * connection is there to ask.
    */
   async barrier(ms: number): Promise<boolean> {
+    if (this.subscriber.status !== 'ready') return false;
+    if (isClusterClient(this.subscriber) && shardConnections(this.subscriber).length === 0) return false;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
     try {

@@ -38,6 +38,8 @@ const MAX_FETCH = 1000;
 const RECORDING_WAIT_MS = 2000;
 /** How long a hand-off pool's reconcile waits for the barrier on its subscriber (see settledHandOffs), ms. */
 const BARRIER_TIMEOUT_MS = 5000;
+/** Without a barrier's answer, how old a hand-off must be for reconcile to return it, ms (its message is surely lost). */
+const UNSETTLED_GRACE_MS = 60_000;
 
 /** What a pool knows after a fetch that emptied the ready list (see WakeSignal's counts). */
 interface DryQueue extends WakeCounts {
@@ -383,15 +385,17 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
    * message sent before it was handled, each such task started or put back).
    * Those it does not run now were lost on their way; any handed off later is
    * kept by reconcile, its message may still be coming. Without the barrier's
-   * answer (a subscriber connection down) none is settled, and all are kept
-   * until a later reconcile. This, not a time, decides: a pool whose event
+   * answer (a subscriber connection down or not ready, or the loop kept busy
+   * past the timeout) null: then reconcile returns only hand-offs older than
+   * UNSETTLED_GRACE_MS, so that a subscriber gone for good strands nothing.
+   * Otherwise order, not a time, decides: a pool whose event
    * loop was blocked (a handler's long synchronous work) reconciles before it
    * reads its subscriber, and must not return the tasks waiting there.
    */
-  private async settledHandOffs(lane: Lane): Promise<string[]> {
+  private async settledHandOffs(lane: Lane): Promise<string[] | null> {
     const handed = await lane.consumer.handedOff();
     if (handed.length === 0) return [];
-    return (await this.wake?.barrier(BARRIER_TIMEOUT_MS)) === true ? handed : [];
+    return (await this.wake?.barrier(BARRIER_TIMEOUT_MS)) === true ? handed : null;
   }
 
   private janitorStaleMs(): number {
@@ -411,7 +415,8 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
         try {
           for (const lane of this.lanes) {
             const settled = this.options.handOff ? await this.settledHandOffs(lane) : undefined;
-            await lane.consumer.reconcile(lane.running.ids(), settled);
+            // no barrier answer (subscriber down): only hand-offs older than a long grace go back
+            await lane.consumer.reconcile(lane.running.ids(), settled ?? undefined, settled === null ? UNSETTLED_GRACE_MS : undefined);
           }
           this.needsReconcile = false;
           reconciledAt = Date.now();
