@@ -96,6 +96,9 @@ export interface Heartbeat {
  * release by task id and fencing token. Each call is one Lua script, one
  * round trip.
  */
+/** Which unclaimed hand-offs `Consumer.reconcile` may return: those named as settled, or those at least graceMs old. */
+export type ReconcileHandOffs = { readonly settled: readonly string[] } | { readonly graceMs: number };
+
 export class Consumer extends QueueClient {
   readonly id: string;
   private readonly fetchKeys: string[];
@@ -415,10 +418,11 @@ export class Consumer extends QueueClient {
     const ids = await redis.lrange(this.keys.processing(this.id), 0, -1);
     if (ids.length === 0) return [];
     const fences = await redis.hmget(this.keys.fence, ...ids);
-    const mine = ` ${this.id}`;
+    // 'h:<ms> <consumer>', read as taskq_handed (lua/prelude.lua) reads it: the consumer follows the first space
     return ids.filter((_, i) => {
       const fence = fences[i];
-      return typeof fence === 'string' && fence.startsWith('h:') && fence.endsWith(mine) && fence.indexOf(' ') === fence.length - mine.length;
+      const space = fence?.startsWith('h:') === true ? fence.indexOf(' ', 2) : -1;
+      return space > 2 && fence?.slice(space + 1) === this.id;
     });
   }
 
@@ -429,15 +433,15 @@ export class Consumer extends QueueClient {
    * while no fetch of this consumer is in flight. Returns the ids returned.
    *
    * Tasks handed off to this consumer and not claimed yet (a hand-off pool's,
-   * see `handedOff`) are returned only when named in `settledHandOffs` (their
-   * wake messages certainly reached the pool, which did not start them);
-   * any other is kept, its message may be on its way. Without
-   * `settledHandOffs`, one handed off less than `handOffGraceMs` ago
-   * (default 2 s) is kept and an older one returned.
+   * see `handedOff`) are returned by `handOffs`' rule: `{ settled }`, only
+   * those named (their wake messages certainly reached the pool, which did
+   * not start them), any other is kept, its message may be on its way;
+   * `{ graceMs }`, one handed off at least that long ago. Default
+   * `{ graceMs: 2000 }`.
    */
-  async reconcile(running: readonly string[], settledHandOffs?: readonly string[], handOffGraceMs = 2000): Promise<string[]> {
+  async reconcile(running: readonly string[], handOffs: ReconcileHandOffs = { graceMs: 2000 }): Promise<string[]> {
     const k = this.keys;
-    const settled = settledHandOffs === undefined ? [`g${Math.max(0, Math.round(handOffGraceMs))}`] : [String(settledHandOffs.length), ...settledHandOffs];
+    const settled = 'settled' in handOffs ? [String(handOffs.settled.length), ...handOffs.settled] : [`g${Math.max(0, Math.round(handOffs.graceMs))}`];
     const reply = await SCRIPTS.reconcile.run(
       await this.redis(),
       scriptKeys('reconcile', k, this.id),

@@ -143,17 +143,17 @@ describe('hand-off (redis-server)', () => {
     // settled: a (its message came, the pool is not running it); b is new since (not named): kept though handed off long ago
     const fenceB = (await real.redis.hget(keys.fence, 'b')) ?? '';
     await real.redis.hset(keys.fence, 'b', `h:${Number(fenceB.slice(2, fenceB.indexOf(' '))) - 60_000} c1`);
-    expect(await consumer.reconcile(['c'], ['a'])).toEqual(['a']);
+    expect(await consumer.reconcile(['c'], { settled: ['a'] })).toEqual(['a']);
     expect((await real.redis.lrange(keys.processing('c1'), 0, -1)).sort()).toEqual(['b', 'c']);
     expect(await real.redis.lrange(keys.ready, 0, -1)).toEqual(['a']);
     expect((await queue.status('a'))?.status).toBe('Queued');
     // a settled hand-off the pool runs is kept; none settled: every hand-off kept
-    expect(await consumer.reconcile(['b', 'c'], ['b'])).toEqual([]);
-    expect(await consumer.reconcile(['c'], [])).toEqual([]);
+    expect(await consumer.reconcile(['b', 'c'], { settled: ['b'] })).toEqual([]);
+    expect(await consumer.reconcile(['c'], { settled: [] })).toEqual([]);
     expect((await real.redis.lrange(keys.processing('c1'), 0, -1)).sort()).toEqual(['b', 'c']);
     // no settled list, a grace of 90 s (a pool without its barrier's answer): b, handed off 60 s ago, stays; with 30 s it goes
-    expect(await consumer.reconcile(['c'], undefined, 90_000)).toEqual([]);
-    expect(await consumer.reconcile(['c'], undefined, 30_000)).toEqual(['b']);
+    expect(await consumer.reconcile(['c'], { graceMs: 90_000 })).toEqual([]);
+    expect(await consumer.reconcile(['c'], { graceMs: 30_000 })).toEqual(['b']);
   });
 
   it("a claim of a task handed off to another consumer is refused", async () => {

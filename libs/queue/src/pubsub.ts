@@ -111,12 +111,17 @@ export function shardConnections(client: Subscriber): Redis[] {
 /**
  * Resolves once every message `client` was sent before this call has been
  * emitted: a PING on the connection (on a Cluster, on each sharded
- * subscriber connection and the plain one), whose reply comes after them.
+ * subscriber connection), whose reply comes after them. True then; false
+ * when a Cluster has no sharded subscriber connection ready to ask (nothing
+ * was pinged, so nothing is known about its messages).
  */
-export async function subscriberBarrier(client: Subscriber): Promise<void> {
+export async function subscriberBarrier(client: Subscriber): Promise<boolean> {
   if (!isClusterClient(client)) {
     await client.ping();
-    return;
+    return true;
   }
-  await Promise.all(shardConnections(client).map((c) => c.ping()));
+  const connections = shardConnections(client);
+  if (connections.length === 0) return false;
+  await Promise.all(connections.map((c) => c.ping()));
+  return true;
 }

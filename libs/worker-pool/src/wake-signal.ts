@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { isClusterClient, onChannelMessage, onShardResubscribe, shardConnections, subscribeChannels, subscriberBarrier } from '@taskq/queue';
+import { onChannelMessage, onShardResubscribe, subscribeChannels, subscriberBarrier } from '@taskq/queue';
 import type { Logger } from '@taskq/recorder';
 
 /** A queue's channels (QueueKeys.wake and QueueKeys.control), and the pool's consumer id there. */
@@ -149,11 +149,10 @@ export class WakeSignal {
    */
   async barrier(ms: number): Promise<boolean> {
     if (this.subscriber.status !== 'ready') return false;
-    if (isClusterClient(this.subscriber) && shardConnections(this.subscriber).length === 0) return false;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
     try {
-      return await Promise.race([subscriberBarrier(this.subscriber).then(() => true), timedOut]);
+      return await Promise.race([subscriberBarrier(this.subscriber), timedOut]);
     } catch {
       return false;
     } finally {

@@ -9,6 +9,7 @@ import {
   type FetchedTask,
   type FetchResult,
   type Heartbeat,
+  type ReconcileHandOffs,
   type TaskTypes,
   type TypeOf,
 } from '@taskq/queue';
@@ -36,7 +37,7 @@ const MAX_EXCHANGES_IN_FLIGHT = 2;
 const MAX_FETCH = 1000;
 /** How long stop() still waits, after the grace period, for outcomes being recorded (acks in flight). */
 const RECORDING_WAIT_MS = 2000;
-/** How long a hand-off pool's reconcile waits for the barrier on its subscriber (see settledHandOffs), ms. */
+/** How long a hand-off pool's reconcile waits for the barrier on its subscriber (see reconcileHandOffs), ms. */
 const BARRIER_TIMEOUT_MS = 5000;
 /** Without a barrier's answer, how old a hand-off must be for reconcile to return it, ms (its message is surely lost). */
 const UNSETTLED_GRACE_MS = 60_000;
@@ -380,22 +381,22 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
   }
 
   /**
-   * A hand-off pool's settled hand-offs, for reconcile: the tasks handed off
+   * Which hand-offs a hand-off pool's reconcile may return. Settled ones: the tasks handed off
    * to it and not claimed, listed before a barrier on its subscriber (every
    * message sent before it was handled, each such task started or put back).
    * Those it does not run now were lost on their way; any handed off later is
    * kept by reconcile, its message may still be coming. Without the barrier's
    * answer (a subscriber connection down or not ready, or the loop kept busy
-   * past the timeout) null: then reconcile returns only hand-offs older than
+   * past the timeout) reconcile returns only hand-offs older than
    * UNSETTLED_GRACE_MS, so that a subscriber gone for good strands nothing.
    * Otherwise order, not a time, decides: a pool whose event
    * loop was blocked (a handler's long synchronous work) reconciles before it
    * reads its subscriber, and must not return the tasks waiting there.
    */
-  private async settledHandOffs(lane: Lane): Promise<string[] | null> {
+  private async reconcileHandOffs(lane: Lane): Promise<ReconcileHandOffs> {
     const handed = await lane.consumer.handedOff();
-    if (handed.length === 0) return [];
-    return (await this.wake?.barrier(BARRIER_TIMEOUT_MS)) === true ? handed : null;
+    if (handed.length === 0) return { settled: [] };
+    return (await this.wake?.barrier(BARRIER_TIMEOUT_MS)) === true ? { settled: handed } : { graceMs: UNSETTLED_GRACE_MS };
   }
 
   private janitorStaleMs(): number {
@@ -414,9 +415,8 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
         if (this.state !== PoolState.Running) break;
         try {
           for (const lane of this.lanes) {
-            const settled = this.options.handOff ? await this.settledHandOffs(lane) : undefined;
-            // no barrier answer (subscriber down): only hand-offs older than a long grace go back
-            await lane.consumer.reconcile(lane.running.ids(), settled ?? undefined, settled === null ? UNSETTLED_GRACE_MS : undefined);
+            const handOffs = this.options.handOff ? await this.reconcileHandOffs(lane) : undefined;
+            await lane.consumer.reconcile(lane.running.ids(), handOffs);
           }
           this.needsReconcile = false;
           reconciledAt = Date.now();
