@@ -155,6 +155,40 @@ describe('hand-off pool (redis-server)', () => {
     }
   });
 
+  it('a lone handed-off task whose handler blocks the event loop (synchronous work): its claim is sent before the handler starts, so it reads InProgress while it blocks', async () => {
+    const queue = 'ho-sync';
+    const keys = queueKeys(queue);
+    const { port } = new URL(server.url);
+    // what another client reads of the task while the handler holds the pool's event loop
+    const seen: string[] = [];
+    const pool = handOffPool(queue, {
+      spin: (task) => {
+        const until = Date.now() + 3000;
+        while (Date.now() < until) {
+          const record = execFileSync('redis-cli', ['-p', port, 'HGET', keys.status, task.id], { encoding: 'utf8' }).trim();
+          seen.push(record === '' ? 'none' : ((JSON.parse(record) as { status: string }).status));
+          if (seen[seen.length - 1] === 'InProgress') return;
+        }
+      },
+    });
+    const producer = new Queue({ queue, connection: server.url });
+    try {
+      await pool.start();
+      await waitFor('the pool listed', async () => (await redis.llen(keys.handOffWaiters)) >= 1);
+      const commands = await monitored(server.url, async () => {
+        await producer.enqueue({ id: 'spin', type: 'spin', payload: null });
+        await waitFor('the task Done', async () => (await producer.status('spin'))?.status === 'Done', { timeoutMs: 10_000 });
+      });
+      // handed off (no fetch asked for it), and InProgress while the handler still held the loop
+      expect(scriptCalls(commands, queue).tasksAsked).toBe(0);
+      expect(seen[seen.length - 1]).toBe('InProgress');
+      expect((await producer.status('spin'))?.attempt).toBe(1);
+    } finally {
+      await producer.close();
+      await pool.stop();
+    }
+  });
+
   it('a burst beside a hand-off pool and a fetching pool: every task runs exactly once, nothing is left in a processing list or fenced', async () => {
     const queue = 'ho-burst';
     const keys = queueKeys(queue);
@@ -290,6 +324,8 @@ describe('hand-off pool (redis-server)', () => {
       await redis.zrem(keys.delayed, 'lost');
       await redis.lpush(keys.processing(consumer), 'lost');
       await redis.hset(keys.fence, 'lost', `h:${Date.now()} ${consumer}`);
+      // the pool's loop reconciles when it next runs: a wake makes it run now (without one it sleeps its idle poll, 60 s here)
+      await redis.publish(keys.wakeOf(consumer), '1');
       await waitFor('the lost task Done', async () => (await producer.status('lost'))?.status === 'Done', { timeoutMs: 10_000 });
       expect(runs.get('lost')).toBe(1);
       expect((await producer.status('lost'))?.attempt).toBe(1);
@@ -298,7 +334,7 @@ describe('hand-off pool (redis-server)', () => {
       await producer.close();
       await pool.stop();
     }
-  });
+  }, 15_000);
 
   it('stop with a handed-off task running: it goes back to the queue (Queued), the pool leaves the hand-off list, nothing is left held', async () => {
     const queue = 'ho-stop';

@@ -151,6 +151,13 @@ export class Claim {
   answer: string | undefined;
   /** performance.now() when the handler started (the claim carries the time since). */
   readonly startedAt = performance.now();
+  /**
+   * Its call goes at once (it does not linger): the handler starts after the
+   * microtasks that write that call to Redis, so that a handler that blocks
+   * the event loop (synchronous, CPU-bound work) is recorded InProgress while
+   * it runs, as a fetched task is, not only once it yields.
+   */
+  sentFirst = false;
   private readonly answered = new Latch();
 
   constructor(
@@ -331,7 +338,8 @@ class TaskRun implements RunningTask {
         this.controller.abort(error);
       }, task.timeoutMs);
     }
-    queueMicrotask(() => this.invoke(handler, task));
+    if (this.claim?.sentFirst) setImmediate(() => this.invoke(handler, task));
+    else queueMicrotask(() => this.invoke(handler, task));
   }
 
   private invoke(handler: TaskHandler, task: Task): void {

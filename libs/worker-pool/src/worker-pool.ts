@@ -686,6 +686,8 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     lane.listed--;
     const claim = new Claim(id, worker);
     lane.claims.push(claim);
+    // a claim that does not linger is sent by the loop in this turn's microtasks: the handler starts after them
+    claim.sentFirst = this.lingerUntil(lane) === undefined;
     try {
       this.dispatch(lane, { id, attempt: 1, token: '', worker, task, invalid, epoch: lane.consumer.epoch }, claim);
     } catch (err) {

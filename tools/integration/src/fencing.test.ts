@@ -192,4 +192,24 @@ describe('a CPU-bound task (worker processes)', () => {
     expect(busy?.lines.filter((l) => l.msg.includes('presumed dead'))).toEqual([]);
     expect(workers.map((w) => w.exitInfo)).toEqual([undefined, undefined]);
   });
+
+  it('taken by hand-off (worker --hand-off): its claim goes before the spin starts, so InProgress is published while it spins and Done 3 s later', async () => {
+    const { redis, keys, queue } = await setup('spinho');
+    const log = await StatusLog.start(redis, queue.name);
+    logs.push(log);
+    const worker = AppProcess.start('worker', ['1', '--hand-off', '--redis', testRedisUrl(), '--queue', queue.name]);
+    await worker.waitForLine(line.poolReady, 'the pool-ready line');
+    await waitUntil(async () => ((await redis.llen(keys.handOffWaiters)) >= 1 ? true : undefined), { timeoutMs: 5000, intervalMs: 20, what: 'the worker listed for hand-off' });
+
+    const { id } = await queue.enqueue({ id: `${queue.name}-spin`, type: 'spin', payload: { ms: 3000 } });
+    await log.waitFor(id, 'InProgress', 5000);
+    const inProgressSeenAt = Date.now();
+    await log.waitFor(id, 'Done', 10_000);
+    // arrived while the spin held the worker's event loop, not with its Done (one message after the spin)
+    expect(Date.now() - inProgressSeenAt).toBeGreaterThanOrEqual(2000);
+    expect(log.statuses(id)).toEqual(['Queued', 'InProgress', 'Done']);
+    const start = await worker.waitForLine(line.msgStarts(`START ${id}`), `START ${id}`);
+    expect(start['handOff']).toBe(true);
+    expect(worker.exitInfo).toBeUndefined();
+  });
 });
