@@ -10,6 +10,7 @@ import {
   InvalidFlowError,
   InvalidListQueryError,
   InvalidTaskError,
+  MAX_ID_LENGTH,
   Queue,
   queueKeys,
   readConsumers,
@@ -159,6 +160,9 @@ export async function buildServer(o: ApiOptions): Promise<FastifyInstance> {
     trustProxy: false,
     // a Last-Event-ID of a stream that follows many queues is long (about 40 bytes per queue; the schema allows 64 KiB)
     http: { maxHeaderSize: 80 * 1024 },
+    // a path parameter may be as long as a task id (measured decoded; fastify's default, 100, answered
+    // 414 for ids of 101-256 characters and queue names of 101-200); a longer one is 414, JSON
+    maxParamLength: MAX_ID_LENGTH,
     ajv: { customOptions: { allErrors: false, coerceTypes: 'array', removeAdditional: false } },
   });
   const routes: DocumentedRoute[] = [];

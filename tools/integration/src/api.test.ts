@@ -257,6 +257,23 @@ describe('the API without tokens (127.0.0.1 only)', () => {
   }, 60_000);
 });
 
+describe('long path parameters', () => {
+  it('a task id of 256 characters (non-ASCII, percent-encoded: 1,536 in the path) and a queue name of 200: GET, cancel; 257 characters: 414, JSON', async () => {
+    const api = await startApi();
+    const queue = newQueueName('api-long').padEnd(200, 'q');
+    const id = 'é'.repeat(256);
+    const posted = await api.call('POST', `/queues/${queue}/tasks`, { body: { type: 'sleep', id, delayMs: 60_000 } });
+    expect(posted.status).toBe(201);
+    const got = await api.call('GET', `/tasks/${queue}/${encodeURIComponent(id)}`);
+    expect({ status: got.status, id: got.json['id'], statusName: got.json['status'] }).toEqual({ status: 200, id, statusName: 'Delayed' });
+    const cancelled = await api.call('POST', `/tasks/${queue}/${encodeURIComponent(id)}/cancel`);
+    expect({ status: cancelled.status, outcome: cancelled.json['outcome'] }).toEqual({ status: 200, outcome: 'cancelled' });
+    const tooLong = await api.call('GET', `/tasks/${queue}/${'x'.repeat(257)}`);
+    expect({ status: tooLong.status, statusCode: tooLong.json['statusCode'] }).toEqual({ status: 414, statusCode: 414 });
+    expect(tooLong.text).not.toMatch(/\n\s+at |node_modules/);
+  }, 30_000);
+});
+
 describe('the API with tokens', () => {
   it('401 without or with a wrong token, 403 for a read token on an admin route, health checks open; listens on 0.0.0.0', async () => {
     const api = await startApi([], { TASKQ_API_ADMIN_TOKENS: ADMIN, TASKQ_API_READ_TOKENS: READ });
