@@ -176,15 +176,31 @@ if claims > 0 then
   for c = 1, claims do cids[c] = ARGV[firstClaim + 2 + 3 * (c - 1)] end
   local fenced = call('HMGET', KEYS[9], taskq_unpack(cids))
   local bodies = call('HMGET', KEYS[3], taskq_unpack(cids))
-  local tokens = {}
+  -- the claims that stand: still 'h:<ms> <this consumer>' (see enqueue.lua); each records one status
+  local standing, nstanding = {}, 0
+  for c = 1, claims do
+    local _, holder = taskq_handed(fenced[c])
+    if holder == ARGV[2] then
+      standing[c] = true
+      nstanding = nstanding + 1
+    end
+  end
+  -- The attempts and cancels hashes are mostly absent (a handed-off task is a
+  -- first attempt, and cancels are rare): one EXISTS spares the per-claim
+  -- commands when neither is there; the seq numbers come with one INCRBY.
+  local counts, cancels = nil, false
+  if nstanding > 0 and call('EXISTS', KEYS[4], KEYS[10]) > 0 then
+    if call('EXISTS', KEYS[4]) == 1 then counts = call('HMGET', KEYS[4], taskq_unpack(cids)) end
+    cancels = call('EXISTS', KEYS[10]) == 1
+  end
+  taskq_reserve(seqKey, nstanding)
+  local tokens, counted = {}, {}
   for c = 1, claims do
     local id = cids[c]
     local result = ''
-    -- still 'h:<ms> <this consumer>' (see enqueue.lua)
-    local _, holder = taskq_handed(fenced[c])
-    if holder == ARGV[2] then
-      local attempt = tonumber(taskq_str(call('HGET', KEYS[4], id)) or '0')
-      if call('HDEL', KEYS[10], id) == 1 then
+    if standing[c] then
+      local attempt = counts and tonumber(taskq_str(counts[c]) or '0') or 0
+      if cancels and call('HDEL', KEYS[10], id) == 1 then
         -- cancelled before its claim (see cancel.lua): it ends here, its handler is aborted
         call('LREM', KEYS[2], -1, id)
         call('HDEL', KEYS[9], id)
@@ -201,12 +217,14 @@ if claims > 0 then
         result = seqText .. ':' .. taskq_int(attempt)
         tokens[#tokens + 1] = id
         tokens[#tokens + 1] = result
-        call('HDEL', KEYS[4], id)
+        -- its count moves into the token
+        if counts then counted[#counted + 1] = id end
       end
     end
     out[2 + acks + c] = result
   end
   if #tokens > 0 then call('HSET', KEYS[9], taskq_unpack(tokens)) end
+  if #counted > 0 then call('HDEL', KEYS[4], taskq_unpack(counted)) end
 end
 nout = 2 + acks + claims
 

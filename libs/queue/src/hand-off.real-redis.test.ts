@@ -88,6 +88,39 @@ describe('hand-off (redis-server)', () => {
     }
   });
 
+  it('claims in one call: a count in the attempts hash moves into the token, a refused claim records nothing, the records take consecutive seqs (no gap), a cancel request of another task is left alone', async () => {
+    const { queue, consumer, keys } = await handOffSetup('ho-batch', 3);
+    await queue.enqueueMany([
+      { id: 'a', type: 'x' },
+      { id: 'b', type: 'x' },
+    ]);
+    await queue.enqueue({ id: 'other', type: 'x', delayMs: 60_000 });
+    // 'a' ran twice before (as a released or recovered task's count is kept); a cancel request waits for 'other'
+    await real.redis.hset(keys.attempts, 'a', '2');
+    await real.redis.hset(keys.cancels, 'other', '1');
+    const seqBefore = Number(await real.redis.get(keys.seq));
+    const reply = await consumer.exchange([], [], {
+      handOff: {
+        spare: 3,
+        claims: [
+          { id: 'a', worker: 'w1', ageMs: 0 },
+          { id: 'never-handed', worker: 'w2', ageMs: 0 },
+          { id: 'b', worker: 'w3', ageMs: 0 },
+        ],
+      },
+    });
+    expect(reply.claims).toEqual([expect.stringMatching(/^\d+:3$/), '', expect.stringMatching(/^\d+:1$/)]);
+    const [a, b] = [await queue.status('a'), await queue.status('b')];
+    expect(a).toMatchObject({ status: 'InProgress', attempt: 3, worker: 'w1' });
+    expect(b).toMatchObject({ status: 'InProgress', attempt: 1, worker: 'w3' });
+    expect([a?.seq, b?.seq]).toEqual([seqBefore + 1, seqBefore + 2]);
+    expect(Number(await real.redis.get(keys.seq))).toBe(seqBefore + 2);
+    expect(reply.claims?.[0]).toBe(`${seqBefore + 1}:3`);
+    expect(await real.redis.hget(keys.attempts, 'a')).toBeNull();
+    expect(await real.redis.hget(keys.cancels, 'other')).toBe('1');
+    expect(await queue.status('never-handed')).toBeUndefined();
+  });
+
   it('a claimed task whose start the pool puts before its enqueue is recorded InProgress at the enqueue, not earlier', async () => {
     const { queue, consumer } = await handOffSetup('ho-clock');
     const task = await queue.enqueue({ id: 'a', type: 'x' });
