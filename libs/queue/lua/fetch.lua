@@ -63,7 +63,9 @@
 --   fencing token; if its cancel was requested first it is recorded
 --   Cancelled instead; else (released, recovered or reconciled meanwhile)
 --   it is refused. The reply has one entry per claim after the ack flags:
---   the token, 'c' (cancelled) or '' (refused).
+--   the token, 'c' (cancelled) or '' (refused). With an 'r' after the 'h'
+--   (claims only, sent by the pool's heartbeat thread) the pool's hand-off
+--   listing is left as it is.
 --
 -- Global limits (only when the limits key exists): the queue's concurrency
 -- (the fence hash counts the tasks in flight) and rate cut the number handed
@@ -102,6 +104,8 @@ local statusKey, seqKey, channel = KEYS[5], KEYS[6], ARGV[1]
 local firstWorker = 7 + 3 * acks + 2 * nresults
 -- hand-off: the claim block (see ARGV[3])
 local handOff = find(ARGV[3], 'h', 2, true) ~= nil
+-- 'r' after 'h': claims sent for the pool by its heartbeat thread (see Consumer.claimCall): its hand-off listing stays as it is
+local relayed = handOff and find(ARGV[3], 'r', 2, true) ~= nil
 local firstClaim, spareCount, claims = firstWorker, 0, 0
 if handOff then
   spareCount = tonumber(ARGV[firstClaim])
@@ -570,7 +574,9 @@ end
 -- Acks alone from a pool with idle sub-workers (its queue was empty at its last
 -- fetch): it waits for work, listed, while nothing is ready.
 -- A hand-off pool is listed once per idle sub-worker (none: taken out).
-if asked == 0 and handOff then
+if asked == 0 and handOff and relayed then
+  -- the main thread's calls keep the listing
+elseif asked == 0 and handOff then
   local nothingReady = spareCount > 0 and not paused and call('LLEN', KEYS[1]) == 0 and call('ZCARD', KEYS[14]) == 0
   listHandOff(nothingReady and spareCount or 0)
 elseif asked == 0 and spare and call('LLEN', KEYS[1]) == 0 and call('ZCARD', KEYS[14]) == 0 then

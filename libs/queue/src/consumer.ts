@@ -224,6 +224,18 @@ export class Consumer extends QueueClient {
     return { source: SCRIPTS.heartbeat.source, sha: SCRIPTS.heartbeat.sha, keys: scriptKeys('heartbeat', this.keys, this.id) };
   }
 
+  /**
+   * The fetch script call that carries only claims of handed-off tasks and
+   * leaves this consumer's hand-off listing as it is (ARGV[3] `0hr`, see
+   * fetch.lua), for a heartbeat thread that sends the claims the main thread
+   * holds back (see the worker pool's claim relay): source and sha (the
+   * sharded text on a Cluster), KEYS, and the ARGV before the claim block.
+   */
+  claimCall(): { source: string; sha: string; keys: string[]; args: string[] } {
+    const text = SCRIPTS.fetch.textFor(this.connection.current);
+    return { source: text.source, sha: text.sha, keys: [...this.fetchKeys], args: [this.keys.events, this.id, '0hr', this.keys.wake, '0', '0', '0'] };
+  }
+
   /** One heartbeat script call; `lost`: its epoch showed that Redis lost the queue's data (reported). */
   private async beat(register: '0' | '1'): Promise<{ beat: Heartbeat; lost: boolean }> {
     const call = this.heartbeatCall();

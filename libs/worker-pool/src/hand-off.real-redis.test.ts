@@ -45,6 +45,27 @@ function scriptCalls(commands: readonly { args: string[] }[], queue: string): { 
   };
 }
 
+/**
+ * A handler's synchronous work: for up to `ms`, reads task `id`'s stored status
+ * with redis-cli (as another client sees it while this event loop is held),
+ * pushing each reading ('none' without a record) onto `seen`, until InProgress.
+ */
+function spinReadingStatus(queue: string, id: string, ms: number, seen: string[]): void {
+  const { port } = new URL(server.url);
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const record = execFileSync('redis-cli', ['-p', port, 'HGET', queueKeys(queue).status, id], { encoding: 'utf8' }).trim();
+    seen.push(record === '' ? 'none' : (JSON.parse(record) as { status: string }).status);
+    if (seen[seen.length - 1] === 'InProgress') return;
+  }
+}
+
+/** The fetch-script calls among `commands` that carry claims sent by a pool's heartbeat thread (ARGV[3] '0hr'). */
+function relayedClaimCalls(commands: readonly { args: string[] }[], queue: string): number {
+  const ready = queueKeys(queue).ready;
+  return commands.filter((c) => /^evalsha$/i.test(c.args[0] ?? '') && c.args[3] === ready && c.args[3 + SCRIPT_KEYS.fetch.length + 2] === '0hr').length;
+}
+
 interface Rec {
   readonly id: string;
   readonly status: string;
@@ -158,19 +179,9 @@ describe('hand-off pool (redis-server)', () => {
   it('a lone handed-off task whose handler blocks the event loop (synchronous work): its claim is sent before the handler starts, so it reads InProgress while it blocks', async () => {
     const queue = 'ho-sync';
     const keys = queueKeys(queue);
-    const { port } = new URL(server.url);
     // what another client reads of the task while the handler holds the pool's event loop
     const seen: string[] = [];
-    const pool = handOffPool(queue, {
-      spin: (task) => {
-        const until = Date.now() + 3000;
-        while (Date.now() < until) {
-          const record = execFileSync('redis-cli', ['-p', port, 'HGET', keys.status, task.id], { encoding: 'utf8' }).trim();
-          seen.push(record === '' ? 'none' : ((JSON.parse(record) as { status: string }).status));
-          if (seen[seen.length - 1] === 'InProgress') return;
-        }
-      },
-    });
+    const pool = handOffPool(queue, { spin: (task) => spinReadingStatus(queue, task.id, 3000, seen) });
     const producer = new Queue({ queue, connection: server.url });
     try {
       await pool.start();
@@ -188,6 +199,99 @@ describe('hand-off pool (redis-server)', () => {
       await pool.stop();
     }
   });
+
+  it('a trickle whose claims linger: a handler that blocks the event loop is claimed by the heartbeat thread (its call ARGV "0hr"), so it reads InProgress while it blocks; every task runs once', async () => {
+    const queue = 'ho-relay';
+    const keys = queueKeys(queue);
+    const consumer = `${queue}-pool`;
+    const seen: string[] = [];
+    const ran: string[] = [];
+    // a long linger: the spin's claim surely waits for a call the blocked main thread cannot make
+    const pool = handOffPool(
+      queue,
+      {
+        noop: (task) => void ran.push(task.id),
+        spin: (task) => {
+          ran.push(task.id);
+          spinReadingStatus(queue, task.id, 5000, seen);
+        },
+      },
+      8,
+      { ackLingerMs: 1000 },
+    );
+    const producer = new Queue({ queue, connection: server.url });
+    try {
+      await pool.start();
+      // listed for at least 4 idle sub-workers (its two start-up fetches list it 8 and 4 times, in either order)
+      await waitFor('the pool listed', async () => (await redis.llen(keys.handOffWaiters)) >= 4 && pool.stats().idle === 8);
+      const commands = await monitored(server.url, async () => {
+        // Both handed off at once: the first (a lone task) is claimed at once; the spin, a moment
+        // after it with a sub-worker still idle, lingers (to share a call) and its handler starts
+        // and blocks before the main thread sends anything
+        await producer.enqueueMany([
+          { id: 'first', type: 'noop', payload: null },
+          { id: 'spin', type: 'spin', payload: null },
+        ]);
+        await waitFor('both Done', async () => (await producer.status('spin'))?.status === 'Done' && (await producer.status('first'))?.status === 'Done', { timeoutMs: 10_000 });
+      });
+      expect(seen[seen.length - 1]).toBe('InProgress');
+      expect(ran.sort()).toEqual(['first', 'spin']);
+      expect(scriptCalls(commands, queue).tasksAsked).toBe(0);
+      // the relayed claim: the heartbeat thread's call, claims only ('0hr': the listing left alone)
+      expect(relayedClaimCalls(commands, queue)).toBe(1);
+      expect((await producer.status('spin'))?.attempt).toBe(1);
+      expect(await redis.llen(keys.processing(consumer))).toBe(0);
+    } finally {
+      await producer.close();
+      await pool.stop();
+    }
+  }, 20_000);
+
+  it('handlers that block the event loop 0-90 ms, tasks in threes: the main thread and the heartbeat thread both send claims, each claim once; every task Done once, nothing left held or fenced', async () => {
+    const queue = 'ho-relay-race';
+    const keys = queueKeys(queue);
+    const consumer = `${queue}-pool`;
+    const runs = new Map<string, number>();
+    const pool = handOffPool(
+      queue,
+      {
+        block: (task) => {
+          runs.set(task.id, (runs.get(task.id) ?? 0) + 1);
+          const until = Date.now() + [0, 30, 90][Number(task.id.slice(1)) % 3];
+          while (Date.now() < until) {
+            // synchronous work
+          }
+        },
+      },
+      8,
+    );
+    const producer = new Queue({ queue, connection: server.url });
+    const n = 60;
+    try {
+      await pool.start();
+      await waitFor('the pool listed', async () => (await redis.llen(keys.handOffWaiters)) >= 4);
+      const commands = await monitored(server.url, async () => {
+        // in threes (0, 30 and 90 ms): handed off together, the second and third claims linger
+        // and their handlers block the loop before the main thread sends them (this process is
+        // the producer too: the next three go once the loop is free)
+        for (let i = 0; i < n; i += 3) {
+          await producer.enqueueMany([0, 1, 2].map((k) => ({ id: `r${i + k}`, type: 'block', payload: null })));
+        }
+        await waitFor(() => `${runs.size} of ${n} run`, () => runs.size === n, { timeoutMs: 15_000 });
+        await waitFor('nothing held', async () => (await redis.llen(keys.processing(consumer))) === 0, { timeoutMs: 10_000 });
+      });
+      expect([...runs.values()].every((count) => count === 1)).toBe(true);
+      const statuses = await producer.statuses([...runs.keys()]);
+      expect([...statuses.values()].map((s) => `${s?.status}/${s?.attempt}`)).toEqual(Array.from({ length: n }, () => 'Done/1'));
+      expect((await redis.hkeys(keys.fence)).filter((f) => f !== FENCE_ENCODING_FIELD)).toEqual([]);
+      const relayed = relayedClaimCalls(commands, queue);
+      console.log(`relay race: ${n} tasks, ${relayed} claim call(s) from the heartbeat thread, ${scriptCalls(commands, queue).tasksAsked} task(s) fetched`);
+      expect(relayed).toBeGreaterThanOrEqual(1);
+    } finally {
+      await producer.close();
+      await pool.stop();
+    }
+  }, 30_000);
 
   it('a burst beside a hand-off pool and a fetching pool: every task runs exactly once, nothing is left in a processing list or fenced', async () => {
     const queue = 'ho-burst';

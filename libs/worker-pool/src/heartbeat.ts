@@ -2,6 +2,26 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@taskq/recorder';
 import type { Consumer, Heartbeat, ThreadTarget } from '@taskq/queue';
+import type { RelayBuffers } from './claim-relay';
+
+/**
+ * A hand-off pool's claim relay, for its heartbeat thread (see ClaimRelay):
+ * the shared buffers, the sub-worker names, after how long a pending claim is
+ * sent from the thread (ms since its handler started), and each queue's claim
+ * call (Consumer.claimCall). `answered` gets the thread's answers ([slot,
+ * answer], answer null when its call failed); `orphaned` is called when a
+ * thread ended with claims of its own unanswered (they are pending again).
+ */
+export interface RelaySettings {
+  readonly buffers: RelayBuffers;
+  readonly workers: readonly string[];
+  readonly afterMs: number;
+  readonly checkMs: number;
+  readonly idBytes: number;
+  readonly lanes: readonly { keys: string[]; args: string[]; sha: string; source: string }[];
+  readonly answered: (answers: [number, string | null][]) => void;
+  readonly orphaned: () => void;
+}
 
 /** Restarts of a crashed heartbeat thread allowed within RESTART_WINDOW_MS before the main thread takes over. */
 export const MAX_THREAD_RESTARTS = 3;
@@ -114,6 +134,8 @@ export class ThreadHeartbeat implements HeartbeatSource {
     private readonly logger: Logger,
     /** The thread's script (tests give another). */
     private readonly script: string = join(__dirname, '..', 'threads', 'heartbeat.cjs'),
+    /** A hand-off pool's claim relay (see RelaySettings). */
+    private readonly relay?: RelaySettings,
   ) {
     this.consumers = listOf(consumers);
     this.id = this.consumers[0].id;
@@ -143,6 +165,18 @@ export class ThreadHeartbeat implements HeartbeatSource {
         keys: calls.map((c) => c.keys),
         consumerId: this.id,
         intervalMs: this.intervalMs,
+        ...(this.relay
+          ? {
+              relay: {
+                ...this.relay.buffers,
+                workers: this.relay.workers,
+                afterMs: this.relay.afterMs,
+                checkMs: this.relay.checkMs,
+                idBytes: this.relay.idBytes,
+                lanes: this.relay.lanes,
+              },
+            }
+          : {}),
       },
     });
     this.worker = worker;
@@ -153,8 +187,10 @@ export class ThreadHeartbeat implements HeartbeatSource {
       }),
     );
     type Beat = { alive?: boolean; epoch?: string; cancelRequested?: string[] } | null;
-    worker.on('message', (m: { type: string; beats?: Beat[]; message?: string }) => {
-      if (m.type === 'beat') {
+    worker.on('message', (m: { type: string; beats?: Beat[]; message?: string; answers?: [number, string | null][] }) => {
+      if (m.type === 'claims') {
+        this.relay?.answered(m.answers ?? []);
+      } else if (m.type === 'beat') {
         const beats = m.beats ?? [];
         if (beats.every((b) => b !== null)) this.failures.succeeded();
         beats.forEach((b, i) => {
@@ -178,6 +214,8 @@ export class ThreadHeartbeat implements HeartbeatSource {
 
   /** The thread ended: by stop() (nothing to do), or by itself: start it again or beat from the main thread. */
   private exitedBy(worker: Worker, code: number): void {
+    // claims it took and did not answer are pending again (the main thread, or the next thread, sends them)
+    this.relay?.orphaned();
     if (this.stopping || this.worker !== worker) return;
     this.worker = undefined;
     const now = Date.now();

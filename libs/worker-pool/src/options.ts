@@ -64,7 +64,11 @@ export interface WorkerPoolSettings extends Omit<QueueSelectionOptions, 'queue'>
    * before a cancel or a janitor's recovery lands; then its claim is refused
    * and its handler aborted (outcome `Unclaimed`, nothing recorded) — a side
    * effect of those first moments can happen for a task that ends Cancelled
-   * or that runs again elsewhere. Not for paused queues, queues with global
+   * or that runs again elsewhere. A handler that blocks the event loop is
+   * still recorded InProgress while it runs: a claim that goes at once is
+   * written before the handler starts, a lingering one is sent by the
+   * heartbeat thread once it is 50 ms past its linger (not with heartbeats on
+   * the main thread). Not for paused queues, queues with global
    * limits or tasks ready already, tasks with a priority, flow steps or
    * bodies over 8 KiB: those are fetched as usual. See docs/design/hand-off.md.
    * Default false.

@@ -18,7 +18,8 @@ import { resolvePoolOptions, type ResolvedPoolOptions, type WorkerPoolOptions } 
 import { WakeSignal, type WakeCounts } from './wake-signal';
 import { Claim, TaskRunner, type RunningTask, type TaskOutcome } from './task-runner';
 import { RunningTasks } from './running-tasks';
-import { MainThreadHeartbeat, ThreadHeartbeat, type HeartbeatSource } from './heartbeat';
+import { MainThreadHeartbeat, ThreadHeartbeat, type HeartbeatSource, type RelaySettings } from './heartbeat';
+import { ClaimRelay, ID_BYTES, SLOT_THREAD } from './claim-relay';
 import { AckBatcher, type TakenAcks } from './ack-batcher';
 import { QueuePicker, resolveQueueSelection, type QueueSelection } from './queue-selection';
 
@@ -41,6 +42,10 @@ const RECORDING_WAIT_MS = 2000;
 const BARRIER_TIMEOUT_MS = 5000;
 /** Without a barrier's answer, how old a hand-off must be for reconcile to return it, ms (its message is surely lost). */
 const UNSETTLED_GRACE_MS = 60_000;
+/** A lingering claim still pending this long after its linger is sent by the heartbeat thread (the main thread is held). */
+const RELAY_GRACE_MS = 50;
+/** How often the heartbeat thread looks for such claims. */
+const RELAY_CHECK_MS = 25;
 
 /** What a pool knows after a fetch that emptied the ready list (see WakeSignal's counts). */
 interface DryQueue extends WakeCounts {
@@ -182,6 +187,13 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
   private heartbeatErrors = 0;
   private fetchErrors = 0;
   private readonly outcomeListeners = new Set<(outcome: TaskOutcome) => void>();
+  /** A hand-off pool's claims shared with its heartbeat thread (see ClaimRelay); undefined without a thread. */
+  private relay: ClaimRelay | undefined;
+  /** The claim (and its lane) in each relay slot. */
+  private readonly relayed: ({ claim: Claim; lane: Lane } | undefined)[] = [];
+  /** Sub-worker names, and each one's index (the relay carries the index). */
+  private readonly workerNames: string[] = [];
+  private readonly workerIndex = new Map<string, number>();
 
   // no default value: the constructor's length stays 1, so a container cannot build it without its options
   constructor(options?: WorkerPoolOptions<T>) {
@@ -216,6 +228,10 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     const handlers: Readonly<Record<string, TaskHandler<never> | undefined>> = options.handlers ?? {};
     for (const [type, handler] of Object.entries(handlers)) if (handler) this.handlers.set(type, handler as TaskHandler);
     for (let i = 1; i <= this.options.concurrency; i++) this.idle.push(`${this.options.namePrefix}-${process.pid}-${i}`);
+    this.idle.forEach((name, i) => {
+      this.workerNames.push(name);
+      this.workerIndex.set(name, i);
+    });
     // capped: a script's reply must stay well inside the Lua stack (8000 values, 4 per task)
     this.fetchShare = Math.min(MAX_FETCH, Math.ceil(this.options.concurrency / MAX_EXCHANGES_IN_FLIGHT));
   }
@@ -372,12 +388,94 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     const target = this.connection.threadTarget();
     if (!target) return main(`a thread cannot open this connection (${this.connection.address})`);
     try {
-      const thread = new ThreadHeartbeat(this.consumers, target, o.heartbeatMs, this.logger);
+      const thread = new ThreadHeartbeat(this.consumers, target, o.heartbeatMs, this.logger, undefined, this.relaySettings());
       thread.start(onBeat, onError);
       return thread;
     } catch (err) {
       return main(`the heartbeat thread could not start (${err instanceof Error ? err.message : String(err)})`);
     }
+  }
+
+  /**
+   * A hand-off pool's claim relay (see ClaimRelay): lingering claims are
+   * written to shared memory, and the heartbeat thread sends those still
+   * pending RELAY_GRACE_MS past their linger (a handler holds the main
+   * thread), so that a task whose handler blocks the event loop is recorded
+   * InProgress while it runs. Undefined for a pool without hand-off or
+   * without lingering.
+   */
+  private relaySettings(): RelaySettings | undefined {
+    if (!this.options.handOff || this.options.ackLingerMs === 0) return undefined;
+    const relay = new ClaimRelay(Math.max(16, 2 * this.options.concurrency));
+    this.relay = relay;
+    return {
+      buffers: relay.buffers,
+      workers: this.workerNames,
+      afterMs: this.options.ackLingerMs + RELAY_GRACE_MS,
+      checkMs: RELAY_CHECK_MS,
+      idBytes: ID_BYTES,
+      lanes: this.consumers.map((c) => c.claimCall()),
+      answered: (answers) => this.relayAnswered(answers),
+      orphaned: () => this.relayOrphaned(),
+    };
+  }
+
+  /** The heartbeat thread's answers to the claims it sent: settled; a failed call's claims are pending again. */
+  private relayAnswered(answers: readonly [number, string | null][]): void {
+    for (const [slot, answer] of answers) {
+      const held = this.relayed[slot];
+      if (held === undefined) continue;
+      const { claim, lane } = held;
+      if (answer === null) {
+        // the main thread's next call carries it (or the thread's, later)
+        this.relay?.pending(slot);
+        if (!lane.claims.includes(claim)) lane.claims.push(claim);
+        this.wake?.fire();
+        continue;
+      }
+      const at = lane.claims.indexOf(claim);
+      if (at >= 0) lane.claims.splice(at, 1);
+      this.relayed[slot] = undefined;
+      this.relay?.release(slot);
+      claim.settle(answer);
+    }
+  }
+
+  /** A heartbeat thread ended: the claims it took and did not answer are pending again. */
+  private relayOrphaned(): void {
+    const relay = this.relay;
+    if (relay === undefined) return;
+    this.relayed.forEach((held, slot) => {
+      if (held !== undefined && relay.stateOf(slot) === SLOT_THREAD) this.relayAnswered([[slot, null]]);
+    });
+  }
+
+  /**
+   * The claims a call of the main thread carries: each one it takes from the
+   * relay (the heartbeat thread may have taken some; their answers come from
+   * there and they leave `claims`).
+   */
+  private ownClaims(claims: Claim[]): Claim[] {
+    const relay = this.relay;
+    if (relay === undefined) return claims;
+    return claims.filter((c) => c.slot === undefined || relay.take(c.slot));
+  }
+
+  /** A call of the main thread answered its claims (settled, slots freed) or failed (pending again, for the next call). */
+  private claimsAnswered(lane: Lane, claims: readonly Claim[], answers: readonly string[] | undefined): void {
+    for (let i = 0; i < claims.length; i++) {
+      const c = claims[i];
+      if (answers === undefined) {
+        if (c.slot !== undefined) this.relay?.pending(c.slot);
+        continue;
+      }
+      if (c.slot !== undefined) {
+        this.relayed[c.slot] = undefined;
+        this.relay?.release(c.slot);
+      }
+      c.settle(answers[i] ?? '');
+    }
+    if (answers === undefined) lane.claims.unshift(...claims);
   }
 
   /**
@@ -445,7 +543,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
         const lingering = workers.length === 0 ? this.lingerUntil(lane) : undefined;
         if (lingering !== undefined) lingerUntil = Math.min(lingerUntil, lingering);
         const acks: TakenAcks | undefined = lingering === undefined ? lane.acks.take() : undefined;
-        const claims = lingering === undefined && lane.claims.length > 0 ? lane.claims.splice(0) : [];
+        const claims = lingering === undefined && lane.claims.length > 0 ? this.ownClaims(lane.claims.splice(0)) : [];
         if (workers.length > 0 && lane.dryAt) {
           // This fetch answers the wakes seen so far: the next one waits for its
           // reply (which says whether the queue is still dry), for new wakes, or
@@ -546,7 +644,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     return lane.consumer.exchange(acks?.items ?? [], workers, options).then(
       (fetched: FetchResult) => {
         acks?.settle(fetched.acks);
-        claims.forEach((c, i) => c.settle(fetched.claims?.[i] ?? ''));
+        this.claimsAnswered(lane, claims, fetched.claims ?? []);
         if (fetched.tasks.length > 0) {
           const at = performance.now();
           lane.taskGapMs = at - lane.lastTasksAt;
@@ -596,7 +694,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
       },
       (err: unknown) => {
         acks?.fail(err); // each task retries its own ack
-        lane.claims.unshift(...claims); // sent again with the next call (a claim that ran is refused then: the task is reconciled)
+        this.claimsAnswered(lane, claims, undefined); // sent again with the next call (a claim that ran is refused then: the task is reconciled)
         lane.waiting = false;
         this.idle.push(...workers);
         if (workers.length > 0) lane.dryAt = undefined; // not known to be dry: the retry asks for a full share
@@ -688,6 +786,14 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     lane.claims.push(claim);
     // a claim that does not linger is sent by the loop in this turn's microtasks: the handler starts after them
     claim.sentFirst = this.lingerUntil(lane) === undefined;
+    // one that lingers is shared with the heartbeat thread, which sends it if the main thread is held past its linger
+    if (!claim.sentFirst && this.relay !== undefined) {
+      const slot = this.relay.put(index, this.workerIndex.get(worker) ?? 0, id, Date.now());
+      if (slot !== undefined) {
+        claim.slot = slot;
+        this.relayed[slot] = { claim, lane };
+      }
+    }
     try {
       this.dispatch(lane, { id, attempt: 1, token: '', worker, task, invalid, epoch: lane.consumer.epoch }, claim);
     } catch (err) {
@@ -820,14 +926,21 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
 
   /** A stopping hand-off pool's last call: its claims, and no idle sub-worker (so it is handed nothing more). */
   private async lastClaims(lane: Lane): Promise<void> {
-    const claims = lane.claims.splice(0);
+    // claims the heartbeat thread took are answered from there
+    const claims = this.ownClaims(lane.claims.splice(0));
     const now = performance.now();
     try {
       const reply = await lane.consumer.exchange([], [], { handOff: { spare: 0, claims: claims.map((c) => c.item(now)) } });
-      claims.forEach((c, i) => c.settle(reply.claims?.[i] ?? ''));
+      this.claimsAnswered(lane, claims, reply.claims ?? []);
     } catch (err) {
       // unanswered: those runs end unrecorded, and the unregister (or a janitor) returns their tasks
-      for (const c of claims) c.settle('');
+      for (const c of claims) {
+        if (c.slot !== undefined) {
+          this.relayed[c.slot] = undefined;
+          this.relay?.release(c.slot);
+        }
+        c.settle('');
+      }
       this.logger.warn({ err, queue: lane.consumer.keys.queue }, `stopping: the last claims could not be sent (${String(err)})`);
     }
   }

@@ -14,6 +14,12 @@
 //   { alive, epoch, cancelRequested: string[] } for queue i, or null when
 //   that queue's call failed; and { type: 'error', message } when a call failed
 // Stops on the message 'stop'.
+// workerData.relay (a hand-off pool, see src/claim-relay.ts): the shared
+//   buffers of the claims the main thread has not sent yet, its sub-worker
+//   names, lingerMs + graceMs (a claim pending that long is sent from here:
+//   the main thread is held by a handler), checkMs (how often to look), and
+//   per queue { keys, args, sha, source } (Consumer.claimCall). Posts
+//   { type: 'claims', answers: [[slot, answer or null (the call failed)], ...] }.
 const { parentPort, workerData } = require('node:worker_threads');
 const { RespClient, parseRedisUrl } = require('./resp-client.cjs');
 
@@ -104,6 +110,64 @@ async function loop() {
     });
   }
 }
+
+/** Sends the claims the main thread left pending past their linger (see workerData.relay). */
+function startRelay(r) {
+  const states = new Int32Array(r.states);
+  const meta = new Int32Array(r.meta);
+  const starts = new Float64Array(r.starts);
+  const ids = new Uint8Array(r.ids);
+  const decoder = new TextDecoder();
+  const PENDING = 1;
+  const THREAD = 3;
+  let sending = false;
+  const timer = setInterval(() => {
+    if (sending || stopping) return;
+    const now = Date.now();
+    const byLane = new Map();
+    for (let slot = 0; slot < r.slots; slot++) {
+      if (Atomics.load(states, slot) !== PENDING || now - starts[slot] < r.afterMs) continue;
+      // the main thread may take it at this instant: one of the two wins
+      if (Atomics.compareExchange(states, slot, PENDING, THREAD) !== PENDING) continue;
+      const lane = meta[3 * slot];
+      // slice: a copy the decoder takes (it refuses shared memory)
+      const id = decoder.decode(ids.slice(slot * r.idBytes, slot * r.idBytes + meta[3 * slot + 1]));
+      const claim = { slot, id, worker: r.workers[meta[3 * slot + 2]], ageMs: Math.max(0, Math.round(now - starts[slot])) };
+      if (!byLane.has(lane)) byLane.set(lane, []);
+      byLane.get(lane).push(claim);
+    }
+    if (byLane.size === 0) return;
+    sending = true;
+    Promise.all([...byLane].map(([lane, claims]) => relayCall(r.lanes[lane], claims)))
+      .then((lists) => parentPort.postMessage({ type: 'claims', answers: lists.flat() }))
+      .finally(() => {
+        sending = false;
+      });
+  }, r.checkMs);
+  timer.unref();
+}
+
+/** One queue's claims in one fetch call ('0hr': claims only, the listing left alone); [slot, answer] each, answer null when the call failed. */
+async function relayCall(lane, claims) {
+  const args = [...lane.args, String(claims.length)];
+  for (const c of claims) args.push(c.id, c.worker, String(c.ageMs));
+  try {
+    let reply;
+    try {
+      reply = await redis.call('EVALSHA', lane.sha, lane.keys.length, ...lane.keys, ...args);
+    } catch (err) {
+      if (!(err && String(err.message).startsWith('NOSCRIPT'))) throw err;
+      reply = await redis.call('EVAL', lane.source, lane.keys.length, ...lane.keys, ...args);
+    }
+    // -1: the consumer is not registered (the main thread's next call registers it again)
+    if (!Array.isArray(reply)) return claims.map((c) => [c.slot, null]);
+    return claims.map((c, i) => [c.slot, reply[2 + i] == null ? '' : String(reply[2 + i])]);
+  } catch {
+    return claims.map((c) => [c.slot, null]);
+  }
+}
+
+if (workerData.relay) startRelay(workerData.relay);
 
 parentPort.on('message', (message) => {
   if (message !== 'stop') return;
