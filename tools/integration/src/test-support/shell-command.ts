@@ -11,13 +11,17 @@ export const WORKSPACE_ROOT = resolve(__dirname, '..', '..', '..', '..');
  * Variables Nx sets for the task running these tests (NX_TASK_TARGET_PROJECT,
  * NX_INVOCATION_ROOT_PID, NX_TUI=false, NX_PROCESS_KILL_GRACE_PERIOD from
  * .env, FORCE_COLOR, …): a person's shell has none of them, so a command run
- * here must not either. Kept: the switches CI and a person set themselves.
- * Not kept: NX_SKIP_NX_CACHE, which CI sets for its own steps (every test and
- * build runs afresh there) — a person's `npx nx run worker:serve` uses Nx's
- * cache for the builds it depends on, and so do the commands run here (on a
- * slow 2-core host each forced rebuild cost about 8 s per command).
+ * here must not either. Kept: the switches CI and a person set themselves,
+ * NX_SKIP_NX_CACHE (CI's) among them. Without the daemon (NX_DAEMON=false) Nx
+ * cannot tell that a cache hit's outputs are on disk already, so every hit
+ * deletes each dependency's dist directory and copies it back from the cache:
+ * a command typed here then pulled libs/queue/dist from under an app another
+ * test file was starting at that moment (CI, cli-flow.test: "Cannot find
+ * module './flow-spec'"). With the cache skipped, `tsc --build` finds the
+ * builds up to date and writes nothing (about 2 s more per command here:
+ * 9.5 s against 7.2 s for `npx nx run worker:build`).
  */
-const KEPT_NX_VARIABLES = new Set(['NX_DAEMON', 'NX_NO_CLOUD']);
+const KEPT_NX_VARIABLES = new Set(['NX_DAEMON', 'NX_NO_CLOUD', 'NX_SKIP_NX_CACHE']);
 
 /** What Nx reads as "an AI agent is driving" (it then turns its TUI off): not a person's terminal. */
 const AGENT_VARIABLES = ['CLAUDECODE', 'CLAUDE_CODE', 'CODEX_THREAD_ID', 'SUPERSET_AGENT_ID', 'CURSOR_TRACE_ID', 'GEMINI_CLI', 'REPL_ID', 'VSCODE_AGENT', 'OPENCODE', 'COPILOT_CLI'];
