@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { monitored, startRedisServer, type RedisServer } from '@taskq/redis-harness';
+import { monitored, startRedisCluster, startRedisServer, type RedisCluster, type RedisServer } from '@taskq/redis-harness';
 import { FENCE_ENCODING_FIELD, Queue, queueKeys, SCRIPT_KEYS } from '@taskq/queue';
 import type { WorkerPoolOptions } from './options';
 import { WorkerPool } from './worker-pool';
@@ -50,11 +50,10 @@ function scriptCalls(commands: readonly { args: string[] }[], queue: string): { 
  * with redis-cli (as another client sees it while this event loop is held),
  * pushing each reading ('none' without a record) onto `seen`, until InProgress.
  */
-function spinReadingStatus(queue: string, id: string, ms: number, seen: string[]): void {
-  const { port } = new URL(server.url);
+function spinReadingStatus(queue: string, id: string, ms: number, seen: string[], cli: string[] = ['-p', new URL(server.url).port]): void {
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    const record = execFileSync('redis-cli', ['-p', port, 'HGET', queueKeys(queue).status, id], { encoding: 'utf8' }).trim();
+    const record = execFileSync('redis-cli', [...cli, 'HGET', queueKeys(queue).status, id], { encoding: 'utf8' }).trim();
     seen.push(record === '' ? 'none' : (JSON.parse(record) as { status: string }).status);
     if (seen[seen.length - 1] === 'InProgress') return;
   }
@@ -460,4 +459,41 @@ describe('hand-off pool (redis-server)', () => {
       await pool.stop();
     }
   });
+});
+
+describe('hand-off pool on a Redis Cluster (3 masters)', () => {
+  let cluster: RedisCluster;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it("a lingering claim whose handler blocks the event loop: the heartbeat thread's call (the sharded script, routed to the queue's node) records it InProgress while it blocks", async () => {
+    const queue = 'ho-relay-cluster';
+    const keys = queueKeys(queue);
+    const seen: string[] = [];
+    const pool = new WorkerPool({ queue, connection: cluster.url, consumerId: `${queue}-pool`, concurrency: 8, handOff: true, ackLingerMs: 1000, idlePollMs: 60_000, janitor: false });
+    pool.handle('noop', () => undefined);
+    // redis-cli -c: follows the MOVED to the node that holds the queue's slot
+    pool.handle('spin', (task) => spinReadingStatus(queue, task.id, 5000, seen, ['-c', '-p', String(cluster.seeds[0]?.port)]));
+    const producer = new Queue({ queue, connection: cluster.url });
+    try {
+      await pool.start();
+      await waitFor('the pool listed', async () => (await producer.connection.client()).llen(keys.handOffWaiters).then((n) => n >= 4 && pool.stats().idle === 8));
+      await producer.enqueueMany([
+        { id: 'first', type: 'noop', payload: null },
+        { id: 'spin', type: 'spin', payload: null },
+      ]);
+      await waitFor('both Done', async () => (await producer.status('spin'))?.status === 'Done' && (await producer.status('first'))?.status === 'Done', { timeoutMs: 10_000 });
+      expect(seen[seen.length - 1]).toBe('InProgress');
+      expect((await producer.status('spin'))?.attempt).toBe(1);
+    } finally {
+      await producer.close();
+      await pool.stop();
+    }
+  }, 30_000);
 });
