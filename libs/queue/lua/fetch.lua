@@ -238,7 +238,8 @@ local paused = wanted > 0 and call('EXISTS', KEYS[13]) == 1
 if paused then wanted = 0 end
 -- due tasks go to the consuming end: they run next, not behind a backlog
 local due = {}
-if not paused then due = call('ZRANGEBYSCORE', KEYS[8], '-inf', string.format('%.0f', now), 'LIMIT', 0, 1000) end
+-- (a relayed claims call leaves that to the pool's own calls: it would leave the pool listed with tasks ready)
+if not paused and not relayed then due = call('ZRANGEBYSCORE', KEYS[8], '-inf', string.format('%.0f', now), 'LIMIT', 0, 1000) end
 if #due > 0 then
   call('ZREM', KEYS[8], taskq_unpack(due))
   -- the Retrying index: one EXISTS when no task retries

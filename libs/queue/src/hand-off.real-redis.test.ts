@@ -121,6 +121,23 @@ describe('hand-off (redis-server)', () => {
     expect(await queue.status('never-handed')).toBeUndefined();
   });
 
+  it("a heartbeat thread's claims call (Consumer.claimCall, ARGV[3] '0hr'): records the claim, leaves the hand-off and waiters lists as they are and promotes no due task", async () => {
+    const { queue, consumer, keys } = await handOffSetup('ho-relayed', 3);
+    await queue.enqueue({ id: 'a', type: 'x' });
+    await queue.enqueue({ id: 'd', type: 'x', delayMs: 600_000 });
+    await real.redis.zadd(keys.delayed, 1, 'd'); // long due
+    const listed = await real.redis.lrange(keys.handOffWaiters, 0, -1);
+    expect(listed).toEqual(['c1', 'c1']); // one entry went with 'a'
+    const call = consumer.claimCall();
+    const reply = (await real.redis.evalsha(call.sha, call.keys.length, ...call.keys, ...call.args, '1', 'a', 'w1', '0')) as unknown[];
+    expect(String(reply[2])).toMatch(/^\d+:1$/);
+    expect(await queue.status('a')).toMatchObject({ status: 'InProgress', worker: 'w1', attempt: 1 });
+    expect(await real.redis.lrange(keys.handOffWaiters, 0, -1)).toEqual(listed);
+    expect(await real.redis.llen(keys.waiters)).toBe(0);
+    expect(await real.redis.zscore(keys.delayed, 'd')).toBe('1');
+    expect(await real.redis.llen(keys.ready)).toBe(0);
+  });
+
   it('a claimed task whose start the pool puts before its enqueue is recorded InProgress at the enqueue, not earlier', async () => {
     const { queue, consumer } = await handOffSetup('ho-clock');
     const task = await queue.enqueue({ id: 'a', type: 'x' });

@@ -41,13 +41,17 @@ describe('ClaimRelay', () => {
     expect(threadTakes(relay, slot)).toEqual({ lane: 2, id: 'z', worker: 3, startedAt: 3 });
   });
 
-  it('carries the longest id of any characters whole (256 UTF-16 units, 3 bytes each in UTF-8), a surrogate pair too', () => {
-    const relay = new ClaimRelay(2);
-    const long = 'é'.repeat(128) + '€'.repeat(128);
-    const emoji = `${'😀'.repeat(128)}`;
+  it('carries the longest id of any characters whole (256 UTF-16 units of 3 UTF-8 bytes each: the whole slot), surrogate pairs too; a longer one is not relayed', () => {
+    const relay = new ClaimRelay(3);
+    const long = '€'.repeat(256);
+    expect(new TextEncoder().encode(long).length).toBe(ID_BYTES);
+    const emoji = '😀'.repeat(128);
     const s1 = relay.put(0, 0, long, 0) ?? -1;
     const s2 = relay.put(0, 0, emoji, 0) ?? -1;
     expect(threadTakes(relay, s1)?.id).toBe(long);
     expect(threadTakes(relay, s2)?.id).toBe(emoji);
+    // longer than a task id may be (another client stored it): it waits for the main thread alone, and its slot stays free
+    expect(relay.put(0, 0, '€'.repeat(257), 0)).toBeUndefined();
+    expect(relay.put(0, 0, 'ok', 0)).toBeDefined();
   });
 });

@@ -13,7 +13,8 @@ import { MAX_ID_LENGTH } from '@taskq/queue';
  * Layout (one SharedArrayBuffer each, slot i): `states[i]`; `meta[3i]` the
  * lane (queue index), `meta[3i + 1]` the id's UTF-8 length, `meta[3i + 2]` the
  * sub-worker's index among the pool's names; `starts[i]` the handler's start
- * (Date.now()); `ids[i * ID_BYTES ..]` the id's UTF-8 bytes.
+ * (`performance.timeOrigin + performance.now()`: steady, and comparable across
+ * threads); `ids[i * ID_BYTES ..]` the id's UTF-8 bytes.
  */
 export const SLOT_FREE = 0;
 export const SLOT_PENDING = 1;
@@ -63,7 +64,12 @@ export class ClaimRelay {
   put(lane: number, worker: number, id: string, startedAt: number): number | undefined {
     const slot = this.free.pop();
     if (slot === undefined) return undefined;
-    const { written } = this.encoder.encodeInto(id, this.ids.subarray(slot * ID_BYTES, (slot + 1) * ID_BYTES));
+    const { read, written } = this.encoder.encodeInto(id, this.ids.subarray(slot * ID_BYTES, (slot + 1) * ID_BYTES));
+    if (read < id.length) {
+      // longer than a task id can be (stored by some other client): not relayed
+      this.free.push(slot);
+      return undefined;
+    }
     this.meta[3 * slot] = lane;
     this.meta[3 * slot + 1] = written;
     this.meta[3 * slot + 2] = worker;

@@ -59,6 +59,24 @@ function spinReadingStatus(queue: string, id: string, ms: number, seen: string[]
   }
 }
 
+/** How many times each task id was claimed in the fetch-script calls among `commands` (the main thread's and the heartbeat thread's). */
+function claimCounts(commands: readonly { args: string[] }[], queue: string): Map<string, number> {
+  const ready = queueKeys(queue).ready;
+  const counts = new Map<string, number>();
+  for (const c of commands) {
+    if (!/^evalsha$/i.test(c.args[0] ?? '') || c.args[3] !== ready || c.args[2] !== String(SCRIPT_KEYS.fetch.length)) continue;
+    const argv = c.args.slice(3 + SCRIPT_KEYS.fetch.length);
+    if (!(argv[2] ?? '').includes('h')) continue;
+    const block = 6 + 3 * Number(argv[4]) + 2 * Number(argv[5]);
+    const claims = Number(argv[block + 1]);
+    for (let i = 0; i < claims; i++) {
+      const id = argv[block + 2 + 3 * i] ?? '';
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
 /** The fetch-script calls among `commands` that carry claims sent by a pool's heartbeat thread (ARGV[3] '0hr'). */
 function relayedClaimCalls(commands: readonly { args: string[] }[], queue: string): number {
   const ready = queueKeys(queue).ready;
@@ -284,8 +302,14 @@ describe('hand-off pool (redis-server)', () => {
       expect([...statuses.values()].map((s) => `${s?.status}/${s?.attempt}`)).toEqual(Array.from({ length: n }, () => 'Done/1'));
       expect((await redis.hkeys(keys.fence)).filter((f) => f !== FENCE_ENCODING_FIELD)).toEqual([]);
       const relayed = relayedClaimCalls(commands, queue);
-      console.log(`relay race: ${n} tasks, ${relayed} claim call(s) from the heartbeat thread, ${scriptCalls(commands, queue).tasksAsked} task(s) fetched`);
+      const claimed = claimCounts(commands, queue);
+      const fetched = scriptCalls(commands, queue).tasksAsked;
+      console.log(`relay race: ${n} tasks, ${claimed.size} claimed (${relayed} claim call(s) from the heartbeat thread), ${fetched} task(s) asked for by fetches`);
       expect(relayed).toBeGreaterThanOrEqual(1);
+      // each handed-off task claimed once, by one of the two threads; the others were fetched
+      expect([...claimed.values()].filter((count) => count !== 1)).toEqual([]);
+      expect(claimed.size).toBeGreaterThan(0);
+      expect([...claimed.keys()].filter((id) => !runs.has(id))).toEqual([]);
     } finally {
       await producer.close();
       await pool.stop();
@@ -423,10 +447,10 @@ describe('hand-off pool (redis-server)', () => {
     try {
       await producer.enqueue({ id: 'lost', type: 'noop', payload: null, delayMs: 600_000 });
       await pool.start();
-      // enqueue.lua's hand-off, just now, without its message
-      await redis.zrem(keys.delayed, 'lost');
-      await redis.lpush(keys.processing(consumer), 'lost');
-      await redis.hset(keys.fence, 'lost', `h:${Date.now()} ${consumer}`);
+      // enqueue.lua's hand-off, just now, without its message; at once, as the script does (the pool,
+      // reconciling every loop, must not see the task in its list unfenced: it would return it, fetch
+      // and start it, and the fence written after that would refuse its ack and make it run again)
+      await redis.multi().zrem(keys.delayed, 'lost').lpush(keys.processing(consumer), 'lost').hset(keys.fence, 'lost', `h:${Date.now()} ${consumer}`).exec();
       // the pool's loop reconciles when it next runs: a wake makes it run now (without one it sleeps its idle poll, 60 s here)
       await redis.publish(keys.wakeOf(consumer), '1');
       await waitFor('the lost task Done', async () => (await producer.status('lost'))?.status === 'Done', { timeoutMs: 10_000 });
@@ -466,7 +490,7 @@ describe('hand-off pool on a Redis Cluster (3 masters)', () => {
 
   beforeAll(async () => {
     cluster = await startRedisCluster();
-  });
+  }, 30_000);
 
   afterAll(async () => {
     await cluster?.stop();

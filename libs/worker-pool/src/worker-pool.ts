@@ -422,16 +422,24 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
 
   /** The heartbeat thread's answers to the claims it sent: settled; a failed call's claims are pending again. */
   private relayAnswered(answers: readonly [number, string | null][]): void {
-    for (const [slot, answer] of answers) {
+    for (const [slot, given] of answers) {
+      let answer = given;
       const held = this.relayed[slot];
       if (held === undefined) continue;
       const { claim, lane } = held;
       if (answer === null) {
-        // the main thread's next call carries it (or the thread's, later)
-        this.relay?.pending(slot);
-        if (!lane.claims.includes(claim)) lane.claims.push(claim);
-        this.wake?.fire();
-        continue;
+        // The call failed; it may have run all the same (its reply lost): the claim
+        // sent again is then refused and the task is reconciled.
+        this.needsReconcile = true;
+        if (this.state === PoolState.Running) {
+          // the main thread's next call carries it (or the thread's, later), before younger claims
+          this.relay?.pending(slot);
+          if (!lane.claims.includes(claim)) lane.claims.unshift(claim);
+          this.wake?.fire();
+          continue;
+        }
+        // stopping: no loop sends it any more; the run ends unrecorded and the stop (or a janitor) returns its task
+        answer = '';
       }
       const at = lane.claims.indexOf(claim);
       if (at >= 0) lane.claims.splice(at, 1);
@@ -786,9 +794,11 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     lane.claims.push(claim);
     // a claim that does not linger is sent by the loop in this turn's microtasks: the handler starts after them
     claim.sentFirst = this.lingerUntil(lane) === undefined;
-    // one that lingers is shared with the heartbeat thread, which sends it if the main thread is held past its linger
-    if (!claim.sentFirst && this.relay !== undefined) {
-      const slot = this.relay.put(index, this.workerIndex.get(worker) ?? 0, id, Date.now());
+    // Shared with the heartbeat thread, which sends it if the main thread is held past its linger:
+    // one that lingers, and one that goes at once too (the loop may be busy this turn: a
+    // reconcile, two calls in flight, a retry's backoff; then the handler starts and may block first)
+    if (this.relay !== undefined) {
+      const slot = this.relay.put(index, this.workerIndex.get(worker) ?? 0, id, performance.timeOrigin + performance.now());
       if (slot !== undefined) {
         claim.slot = slot;
         this.relayed[slot] = { claim, lane };

@@ -123,7 +123,7 @@ function startRelay(r) {
   let sending = false;
   const timer = setInterval(() => {
     if (sending || stopping) return;
-    const now = Date.now();
+    const now = performance.timeOrigin + performance.now();
     const byLane = new Map();
     for (let slot = 0; slot < r.slots; slot++) {
       if (Atomics.load(states, slot) !== PENDING || now - starts[slot] < r.afterMs) continue;
