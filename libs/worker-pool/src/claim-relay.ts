@@ -2,12 +2,13 @@ import { MAX_ID_LENGTH } from '@taskq/queue';
 
 /**
  * The claims of handed-off tasks waiting for the pool's next call, shared
- * with the heartbeat thread (see WorkerPoolSettings.handOff). A claim that
- * lingers (it is to share a call with others) waits for the main thread; a
- * handler that blocks the event loop would hold it back, its task reading
- * `Queued` while it runs. So each such claim is also written here, and the
- * heartbeat thread (own connection, own timers) sends the claims left pending
- * past their linger with a call of its own. One side sends each claim: the
+ * with the heartbeat thread (see WorkerPoolSettings.handOff). A claim waits
+ * for the main thread (one that lingers, to share a call with others; one
+ * that goes at once when the loop is busy that turn); a handler that blocks
+ * the event loop would hold it back, its task reading `Queued` while it runs.
+ * So every claim is also written here, and the heartbeat thread (own
+ * connection, own timers) sends the claims left pending past their linger
+ * with a call of its own. One side sends each claim: the
  * side whose `Atomics.compareExchange` moves its slot from PENDING wins.
  *
  * Layout (one SharedArrayBuffer each, slot i): `states[i]`; `meta[3i]` the

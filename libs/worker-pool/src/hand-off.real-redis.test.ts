@@ -130,6 +130,21 @@ function abortablePool(queue: string): { pool: WorkerPool; outcomes: TaskOutcome
 }
 
 /**
+ * Enqueues a `noop` task and a `spin` task in one call, so both are handed off
+ * at once to a pool listed for several idle sub-workers: the first (a lone
+ * task) is claimed at once; the spin, a moment after it with a sub-worker
+ * still idle, lingers (to share a call) and its handler starts and blocks
+ * before the main thread sends anything. Resolves once both are Done.
+ */
+async function handOffFirstAndSpin(producer: Queue): Promise<void> {
+  await producer.enqueueMany([
+    { id: 'first', type: 'noop', payload: null },
+    { id: 'spin', type: 'spin', payload: null },
+  ]);
+  await waitFor('both Done', async () => (await producer.status('spin'))?.status === 'Done' && (await producer.status('first'))?.status === 'Done', { timeoutMs: 10_000 });
+}
+
+/**
  * Pauses the queue, enqueues the `wait` task `id` and starts the pool: no wake
  * comes after the start and no fetch takes the task. Resolves once the pool's
  * start-up fetches are over (they found the queue paused) and both sub-workers
@@ -241,16 +256,7 @@ describe('hand-off pool (redis-server)', () => {
       await pool.start();
       // listed for at least 4 idle sub-workers (its two start-up fetches list it 8 and 4 times, in either order)
       await waitFor('the pool listed', async () => (await redis.llen(keys.handOffWaiters)) >= 4 && pool.stats().idle === 8);
-      const commands = await monitored(server.url, async () => {
-        // Both handed off at once: the first (a lone task) is claimed at once; the spin, a moment
-        // after it with a sub-worker still idle, lingers (to share a call) and its handler starts
-        // and blocks before the main thread sends anything
-        await producer.enqueueMany([
-          { id: 'first', type: 'noop', payload: null },
-          { id: 'spin', type: 'spin', payload: null },
-        ]);
-        await waitFor('both Done', async () => (await producer.status('spin'))?.status === 'Done' && (await producer.status('first'))?.status === 'Done', { timeoutMs: 10_000 });
-      });
+      const commands = await monitored(server.url, () => handOffFirstAndSpin(producer));
       expect(seen[seen.length - 1]).toBe('InProgress');
       expect(ran.sort()).toEqual(['first', 'spin']);
       expect(scriptCalls(commands, queue).tasksAsked).toBe(0);
@@ -500,19 +506,21 @@ describe('hand-off pool on a Redis Cluster (3 masters)', () => {
     const queue = 'ho-relay-cluster';
     const keys = queueKeys(queue);
     const seen: string[] = [];
-    const pool = new WorkerPool({ queue, connection: cluster.url, consumerId: `${queue}-pool`, concurrency: 8, handOff: true, ackLingerMs: 1000, idlePollMs: 60_000, janitor: false });
-    pool.handle('noop', () => undefined);
-    // redis-cli -c: follows the MOVED to the node that holds the queue's slot
-    pool.handle('spin', (task) => spinReadingStatus(queue, task.id, 5000, seen, ['-c', '-p', String(cluster.seeds[0]?.port)]));
+    const pool = handOffPool(
+      queue,
+      {
+        noop: () => undefined,
+        // redis-cli -c: follows the MOVED to the node that holds the queue's slot
+        spin: (task) => spinReadingStatus(queue, task.id, 5000, seen, ['-c', '-p', String(cluster.seeds[0]?.port)]),
+      },
+      8,
+      { ackLingerMs: 1000, connection: cluster.url },
+    );
     const producer = new Queue({ queue, connection: cluster.url });
     try {
       await pool.start();
       await waitFor('the pool listed', async () => (await producer.connection.client()).llen(keys.handOffWaiters).then((n) => n >= 4 && pool.stats().idle === 8));
-      await producer.enqueueMany([
-        { id: 'first', type: 'noop', payload: null },
-        { id: 'spin', type: 'spin', payload: null },
-      ]);
-      await waitFor('both Done', async () => (await producer.status('spin'))?.status === 'Done' && (await producer.status('first'))?.status === 'Done', { timeoutMs: 10_000 });
+      await handOffFirstAndSpin(producer);
       expect(seen[seen.length - 1]).toBe('InProgress');
       expect((await producer.status('spin'))?.attempt).toBe(1);
     } finally {

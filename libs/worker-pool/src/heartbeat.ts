@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@taskq/recorder';
 import type { Consumer, Heartbeat, ThreadTarget } from '@taskq/queue';
-import type { RelayBuffers } from './claim-relay';
+import { SLOT_PENDING, SLOT_THREAD, type RelayBuffers } from './claim-relay';
 
 /**
  * A hand-off pool's claim relay, for its heartbeat thread (see ClaimRelay):
@@ -21,6 +21,11 @@ export interface RelaySettings {
   readonly lanes: readonly { keys: string[]; args: string[]; sha: string; source: string }[];
   readonly answered: (answers: [number, string | null][]) => void;
   readonly orphaned: () => void;
+}
+
+/** What the thread gets of a relay (functions cannot be sent to a thread). */
+function relayData({ buffers, workers, afterMs, checkMs, idBytes, lanes }: RelaySettings): Record<string, unknown> {
+  return { ...buffers, slotStates: { pending: SLOT_PENDING, thread: SLOT_THREAD }, workers, afterMs, checkMs, idBytes, lanes };
 }
 
 /** Restarts of a crashed heartbeat thread allowed within RESTART_WINDOW_MS before the main thread takes over. */
@@ -165,18 +170,7 @@ export class ThreadHeartbeat implements HeartbeatSource {
         keys: calls.map((c) => c.keys),
         consumerId: this.id,
         intervalMs: this.intervalMs,
-        ...(this.relay
-          ? {
-              relay: {
-                ...this.relay.buffers,
-                workers: this.relay.workers,
-                afterMs: this.relay.afterMs,
-                checkMs: this.relay.checkMs,
-                idBytes: this.relay.idBytes,
-                lanes: this.relay.lanes,
-              },
-            }
-          : {}),
+        ...(this.relay ? { relay: relayData(this.relay) } : {}),
       },
     });
     this.worker = worker;

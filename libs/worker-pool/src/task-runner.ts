@@ -158,7 +158,7 @@ export class Claim {
    * it runs, as a fetched task is, not only once it yields.
    */
   sentFirst = false;
-  /** Its slot in the pool's claim relay (a lingering claim the heartbeat thread may send), if it has one. */
+  /** Its slot in the pool's claim relay (the heartbeat thread sends it if the main thread is held), if it has one. */
   slot: number | undefined;
   private readonly answered = new Latch();
 

@@ -42,7 +42,7 @@ const RECORDING_WAIT_MS = 2000;
 const BARRIER_TIMEOUT_MS = 5000;
 /** Without a barrier's answer, how old a hand-off must be for reconcile to return it, ms (its message is surely lost). */
 const UNSETTLED_GRACE_MS = 60_000;
-/** A lingering claim still pending this long after its linger is sent by the heartbeat thread (the main thread is held). */
+/** A claim still pending this long after its linger is sent by the heartbeat thread (the main thread is held). */
 const RELAY_GRACE_MS = 50;
 /** How often the heartbeat thread looks for such claims. */
 const RELAY_CHECK_MS = 25;
@@ -191,8 +191,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
   private relay: ClaimRelay | undefined;
   /** The claim (and its lane) in each relay slot. */
   private readonly relayed: ({ claim: Claim; lane: Lane } | undefined)[] = [];
-  /** Sub-worker names, and each one's index (the relay carries the index). */
-  private readonly workerNames: string[] = [];
+  /** Each sub-worker name's index (the relay carries the index; the thread gets the names in that order). */
   private readonly workerIndex = new Map<string, number>();
 
   // no default value: the constructor's length stays 1, so a container cannot build it without its options
@@ -228,10 +227,7 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     const handlers: Readonly<Record<string, TaskHandler<never> | undefined>> = options.handlers ?? {};
     for (const [type, handler] of Object.entries(handlers)) if (handler) this.handlers.set(type, handler as TaskHandler);
     for (let i = 1; i <= this.options.concurrency; i++) this.idle.push(`${this.options.namePrefix}-${process.pid}-${i}`);
-    this.idle.forEach((name, i) => {
-      this.workerNames.push(name);
-      this.workerIndex.set(name, i);
-    });
+    this.idle.forEach((name, i) => this.workerIndex.set(name, i));
     // capped: a script's reply must stay well inside the Lua stack (8000 values, 4 per task)
     this.fetchShare = Math.min(MAX_FETCH, Math.ceil(this.options.concurrency / MAX_EXCHANGES_IN_FLIGHT));
   }
@@ -388,8 +384,11 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
     const target = this.connection.threadTarget();
     if (!target) return main(`a thread cannot open this connection (${this.connection.address})`);
     try {
-      const thread = new ThreadHeartbeat(this.consumers, target, o.heartbeatMs, this.logger, undefined, this.relaySettings());
+      const relay = o.handOff && o.ackLingerMs > 0 ? new ClaimRelay(Math.max(16, 2 * o.concurrency)) : undefined;
+      const thread = new ThreadHeartbeat(this.consumers, target, o.heartbeatMs, this.logger, undefined, relay && this.relaySettings(relay));
       thread.start(onBeat, onError);
+      // claims go into the relay once a thread reads it
+      this.relay = relay;
       return thread;
     } catch (err) {
       return main(`the heartbeat thread could not start (${err instanceof Error ? err.message : String(err)})`);
@@ -397,20 +396,17 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
   }
 
   /**
-   * A hand-off pool's claim relay (see ClaimRelay): lingering claims are
+   * A hand-off pool's claim relay (see ClaimRelay): its claims are also
    * written to shared memory, and the heartbeat thread sends those still
    * pending RELAY_GRACE_MS past their linger (a handler holds the main
    * thread), so that a task whose handler blocks the event loop is recorded
-   * InProgress while it runs. Undefined for a pool without hand-off or
-   * without lingering.
+   * InProgress while it runs. A pool has one with hand-off, lingering
+   * (ackLingerMs > 0) and a heartbeat thread.
    */
-  private relaySettings(): RelaySettings | undefined {
-    if (!this.options.handOff || this.options.ackLingerMs === 0) return undefined;
-    const relay = new ClaimRelay(Math.max(16, 2 * this.options.concurrency));
-    this.relay = relay;
+  private relaySettings(relay: ClaimRelay): RelaySettings {
     return {
       buffers: relay.buffers,
-      workers: this.workerNames,
+      workers: [...this.workerIndex.keys()],
       afterMs: this.options.ackLingerMs + RELAY_GRACE_MS,
       checkMs: RELAY_CHECK_MS,
       idBytes: ID_BYTES,
@@ -943,14 +939,8 @@ export class WorkerPool<T extends TaskTypes = DefaultTasks> extends QueueClient 
       const reply = await lane.consumer.exchange([], [], { handOff: { spare: 0, claims: claims.map((c) => c.item(now)) } });
       this.claimsAnswered(lane, claims, reply.claims ?? []);
     } catch (err) {
-      // unanswered: those runs end unrecorded, and the unregister (or a janitor) returns their tasks
-      for (const c of claims) {
-        if (c.slot !== undefined) {
-          this.relayed[c.slot] = undefined;
-          this.relay?.release(c.slot);
-        }
-        c.settle('');
-      }
+      // unanswered: those runs end unrecorded ('' each), and the unregister (or a janitor) returns their tasks
+      this.claimsAnswered(lane, claims, []);
       this.logger.warn({ err, queue: lane.consumer.keys.queue }, `stopping: the last claims could not be sent (${String(err)})`);
     }
   }

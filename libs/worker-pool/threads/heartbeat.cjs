@@ -15,9 +15,10 @@
 //   that queue's call failed; and { type: 'error', message } when a call failed
 // Stops on the message 'stop'.
 // workerData.relay (a hand-off pool, see src/claim-relay.ts): the shared
-//   buffers of the claims the main thread has not sent yet, its sub-worker
-//   names, lingerMs + graceMs (a claim pending that long is sent from here:
-//   the main thread is held by a handler), checkMs (how often to look), and
+//   buffers of the claims the main thread has not sent yet, the slot states
+//   it uses (slotStates: pending, thread), idBytes (a slot's id bytes), its
+//   sub-worker names, afterMs (a claim pending that long since its handler
+//   started is sent from here: the main thread is held), checkMs (how often to look), and
 //   per queue { keys, args, sha, source } (Consumer.claimCall). Posts
 //   { type: 'claims', answers: [[slot, answer or null (the call failed)], ...] }.
 const { parentPort, workerData } = require('node:worker_threads');
@@ -69,15 +70,20 @@ const redis = connect();
 let stopping = false;
 let wakeUp = () => undefined;
 
-async function run(queueKeys, register) {
+/** A script call: EVALSHA, and EVAL when the server does not know the script yet. */
+async function evalScript(scriptSha, scriptSource, scriptKeys, args) {
   try {
-    return await redis.call('EVALSHA', sha, queueKeys.length, ...queueKeys, consumerId, register);
+    return await redis.call('EVALSHA', scriptSha, scriptKeys.length, ...scriptKeys, ...args);
   } catch (err) {
     if (err && String(err.message).startsWith('NOSCRIPT')) {
-      return redis.call('EVAL', source, queueKeys.length, ...queueKeys, consumerId, register);
+      return redis.call('EVAL', scriptSource, scriptKeys.length, ...scriptKeys, ...args);
     }
     throw err;
   }
+}
+
+function run(queueKeys, register) {
+  return evalScript(sha, source, queueKeys, [consumerId, register]);
 }
 
 /** One queue's beat: registers again when the janitor had presumed this consumer dead. */
@@ -118,8 +124,7 @@ function startRelay(r) {
   const starts = new Float64Array(r.starts);
   const ids = new Uint8Array(r.ids);
   const decoder = new TextDecoder();
-  const PENDING = 1;
-  const THREAD = 3;
+  const { pending: PENDING, thread: THREAD } = r.slotStates;
   let sending = false;
   const timer = setInterval(() => {
     if (sending || stopping) return;
@@ -152,13 +157,7 @@ async function relayCall(lane, claims) {
   const args = [...lane.args, String(claims.length)];
   for (const c of claims) args.push(c.id, c.worker, String(c.ageMs));
   try {
-    let reply;
-    try {
-      reply = await redis.call('EVALSHA', lane.sha, lane.keys.length, ...lane.keys, ...args);
-    } catch (err) {
-      if (!(err && String(err.message).startsWith('NOSCRIPT'))) throw err;
-      reply = await redis.call('EVAL', lane.source, lane.keys.length, ...lane.keys, ...args);
-    }
+    const reply = await evalScript(lane.sha, lane.source, lane.keys, args);
     // -1: the consumer is not registered (the main thread's next call registers it again)
     if (!Array.isArray(reply)) return claims.map((c) => [c.slot, null]);
     return claims.map((c, i) => [c.slot, reply[2 + i] == null ? '' : String(reply[2 + i])]);
