@@ -6,6 +6,7 @@ import {
   fleetTargetRatio,
   idleFleetScriptCalls,
   ranCountProblem,
+  splitFleetWarmup,
   summarizeFleet,
   type FleetSample,
 } from './fleet';
@@ -136,6 +137,24 @@ describe('idle fleet results', () => {
     expect(headline(taskq)).toEqual({ metric: 'redisUsPerTask', value: 40, higherIsBetter: false });
     expect(ratiosOf(taskq, all)).toEqual({ ratioVsBullmq: 0.5, ratioVsBeeQueue: 2 });
     expect(jsonRecord(taskq, all)).toMatchObject({ bench: 'idle-fleet', workers: 8, concurrency: 10, redisScriptCallsPerTask: 2.1, ranPerWorker: [1250, 1250, 1250, 1250, 1250, 1250, 1250, 1250] });
+  });
+
+  it("splits each process's latencies at its warm-up count: the warm-up's and the stream's, over all processes", () => {
+    const reports = [
+      { handled: 4, latenciesMs: [90, 80, 1, 2] },
+      { handled: 3, latenciesMs: [70, 3, 4] },
+      { handled: 2, latenciesMs: [5, 6] },
+    ];
+    const split = splitFleetWarmup(reports, [2, 1, 0]);
+    expect(split.warmup).toMatchObject({ count: 3, p50Ms: 80, maxMs: 90 });
+    expect(split.run).toMatchObject({ count: 6, p50Ms: 3, p99Ms: 6, maxMs: 6 });
+    expect(split.ranPerWorker).toEqual([2, 2, 2]);
+  });
+
+  it('refuses a warm-up count that does not fit what a process reported', () => {
+    expect(() => splitFleetWarmup([{ handled: 2, latenciesMs: [1, 2] }], [3])).toThrow(/process 1: 2 latencies for 2 task\(s\), 3 of them the warm-up/);
+    expect(() => splitFleetWarmup([{ handled: 3, latenciesMs: [1, 2] }], [0])).toThrow(/process 1: 2 latencies for 3 task/);
+    expect(() => splitFleetWarmup([{ handled: 1, latenciesMs: [1] }], [])).toThrow(/0 warm-up counts for 1 processes/);
   });
 
   it("gives taskq's script calls per task to the target, and nothing without taskq", () => {

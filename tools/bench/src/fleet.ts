@@ -1,7 +1,7 @@
 import type { SystemName } from './names';
 import type { RedisCostPerTask } from './redis-cost';
 import type { BenchResult } from './results';
-import { median, ratio } from './stats';
+import { median, ratio, summarizeLatencies, type LatencySummary } from './stats';
 import { splitByWeights } from './weighted';
 
 /**
@@ -147,16 +147,43 @@ export interface IdleFleetResult extends RedisCostPerTask {
   readonly concurrency: number;
   readonly ratePerSec: number;
   readonly durationMs: number;
+  /** The warm-up streamed before, at the same rate, ms: its latencies are `warmup`, not counted in the percentiles above. */
+  readonly warmupMs: number;
   /** Rate the producer achieved (tasks / time until the last enqueue replied). */
   readonly sentPerSec: number;
   readonly p50Ms: number;
   readonly p90Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
-  /** Tasks each process ran, in process order (they sum to n). */
+  /** The warm-up's enqueue-to-start percentiles: the fleet's first tasks, every process cold. */
+  readonly warmup: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
+  /** Tasks of the measured stream each process ran, in process order (they sum to n). */
   readonly ranPerWorker: readonly number[];
   /** CPU (utime + stime, /proc) of all the worker processes over the window, per task; absent where /proc cannot be read. */
   readonly workerUsPerTask?: number;
+}
+
+/**
+ * Splits each process's latencies, in the order its handlers started, at the
+ * count it had run when the warm-up had finished (`warmed`, per process): the
+ * warm-up's and the measured stream's, each summarized over all processes,
+ * and the tasks of the stream each process ran.
+ */
+export function splitFleetWarmup(
+  reports: readonly { readonly handled: number; readonly latenciesMs: readonly number[] }[],
+  warmed: readonly number[],
+): { warmup: LatencySummary; run: LatencySummary; ranPerWorker: number[] } {
+  if (warmed.length !== reports.length) throw new RangeError(`${warmed.length} warm-up counts for ${reports.length} processes`);
+  const warm: number[] = [];
+  const run: number[] = [];
+  reports.forEach((r, i) => {
+    if (r.latenciesMs.length !== r.handled || warmed[i] > r.handled) {
+      throw new RangeError(`process ${i + 1}: ${r.latenciesMs.length} latencies for ${r.handled} task(s), ${warmed[i]} of them the warm-up`);
+    }
+    warm.push(...r.latenciesMs.slice(0, warmed[i]));
+    run.push(...r.latenciesMs.slice(warmed[i]));
+  });
+  return { warmup: summarizeLatencies(warm), run: summarizeLatencies(run), ranPerWorker: reports.map((r, i) => r.handled - warmed[i]) };
 }
 
 /**

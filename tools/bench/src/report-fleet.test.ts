@@ -56,13 +56,14 @@ describe('formatTable with the idle-fleet scenario', () => {
     expect(lines[5]).toMatch(/^idle-fleet\s+Redis CPU µs\/task\s+40\.0\s+80\.0\s+0\.50x$/);
     expect(lines[6]).toMatch(/^idle-fleet\s+enqueue-to-start p50 ms\s+0\.50\s+0\.50\s+1\.00x$/);
     expect(lines[7]).toMatch(/^idle-fleet\s+enqueue-to-start p99 ms\s+1\.50\s+3\.00\s+0\.50x$/);
-    expect(lines).toHaveLength(8);
+    expect(lines[8]).toMatch(/^idle-fleet\s+warm-up p99 ms \(the fleet's first 1 s, not counted above\)\s+40\.00\s+40\.00\s+1\.00x$/);
+    expect(lines).toHaveLength(9);
   });
 
   it("adds the worker processes' CPU per task where it was read", () => {
     const withCpu = formatTable(plan, [idleFleet('taskq', 2.1, { workerUsPerTask: 900 }), idleFleet('bullmq', 2.8, { workerUsPerTask: 1200 })], []);
     expect(withCpu[6]).toMatch(/^idle-fleet\s+worker processes CPU µs\/task\s+900\.0\s+1200\.0\s+0\.75x$/);
     expect(withCpu[8]).toMatch(/p99 ms/);
-    expect(withCpu).toHaveLength(9);
+    expect(withCpu).toHaveLength(10);
   });
 });

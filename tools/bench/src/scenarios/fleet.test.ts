@@ -104,12 +104,16 @@ describe('runFleetDrain', () => {
 });
 
 describe('idle fleet', () => {
-  it('streams into idle processes of every system; the tasks spread over them, each run once, and the stream is costed', async () => {
+  it('streams a warm-up second, then the measured stream, into idle processes of every system; the tasks spread over them, each run once, and the stream is costed', async () => {
     for (const system of ['taskq', 'bullmq', 'bee-queue'] as const) {
       const r = await runIdleFleet(ctx, system, startInProcessWorker);
-      expect(r).toMatchObject({ bench: 'idle-fleet', system, n: 100, workers: 3, concurrency: 2, ratePerSec: 200, durationMs: 500 });
+      expect(r).toMatchObject({ bench: 'idle-fleet', system, n: 100, workers: 3, concurrency: 2, ratePerSec: 200, durationMs: 500, warmupMs: 1000 });
+      // the stream's tasks only: the warm-up's 200 ran before and are summarized apart
       expect(r.ranPerWorker).toHaveLength(3);
       expect(r.ranPerWorker.reduce((a, b) => a + b, 0)).toBe(100);
+      expect(r.warmup.p50Ms).toBeGreaterThan(0);
+      expect(r.warmup.maxMs).toBeGreaterThanOrEqual(r.warmup.p99Ms);
+      expect(r.warmup.p99Ms).toBeGreaterThanOrEqual(r.warmup.p50Ms);
       // each single enqueue is a script call in all three (taskq's enqueue, BullMQ's addStandardJob, bee-queue's addJob)
       expect(r.redisScriptCallsPerTask).toBeGreaterThanOrEqual(1);
       expect(r.redisCommandsPerTask).toBeGreaterThan(r.redisScriptCallsPerTask);

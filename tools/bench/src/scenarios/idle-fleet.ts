@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import { queueKeys } from '@taskq/queue';
-import type { IdleFleetResult } from '../fleet';
+import { splitFleetWarmup, type IdleFleetResult } from '../fleet';
+import { WARMUP_MS, warmupTasks } from '../latency-runs';
 import type { SystemName } from '../names';
 import { flushAll, infoField } from '../redis-admin';
 import { redisCostBetween, redisCostPerTask, redisCostSnapshot } from '../redis-cost';
-import { summarizeLatencies } from '../stats';
 import { openProducer } from '../systems/open-producer';
 import { QUEUE_NAME } from '../systems/producer';
 import { waitForDrain } from '../wait-for-drain';
@@ -51,14 +51,19 @@ export async function waitUntilIdle(admin: Redis, system: SystemName, count: num
 
 /**
  * The idle-fleet scenario for one system: `idleFleetWorkers` worker processes
- * of `idleFleetConcurrency` each, started and seen idle; then `idleFleetRate`
- * tasks a second, one at a time, for `idleFleetMs` (latency.ts steadyStream).
- * Measured over the stream until Redis shows every task finished: what Redis
- * spent per task (INFO: CPU, commands, socket reads, script calls; the
- * producer's enqueues, the fleet's fetches, acks and background work, and
- * the bench's few progress reads), the worker processes' CPU per task
- * (/proc, where readable) and the enqueue-to-start time of every task.
- * Checked: the processes together ran each task once.
+ * of `idleFleetConcurrency` each, started and seen idle; a warm-up second at
+ * `idleFleetRate` (as the latency scenario's, WARMUP_MS) whose latencies are
+ * reported apart: a fleet's first tasks meet processes that have run no task
+ * yet, all of them warming up at once on the same cores, and would otherwise
+ * make the p99 of a 10 s stream; once every warm-up task finished and the
+ * fleet is idle again, `idleFleetRate` tasks a second, one at a time, for
+ * `idleFleetMs` (latency.ts steadyStream). Measured over that stream until
+ * Redis shows every task finished: what Redis spent per task (INFO: CPU,
+ * commands, socket reads, script calls; the producer's enqueues, the fleet's
+ * fetches, acks and background work, and the bench's few progress reads), the
+ * worker processes' CPU per task (/proc, where readable) and the
+ * enqueue-to-start time of every task.
+ * Checked: the processes together ran each task once (warm-up and stream).
  */
 export async function runIdleFleet(
   ctx: BenchContext,
@@ -67,12 +72,13 @@ export async function runIdleFleet(
 ): Promise<IdleFleetResult> {
   const { idleFleetWorkers: count, idleFleetConcurrency: concurrency, idleFleetRate: rate, idleFleetMs: durationMs } = ctx.plan;
   const total = Math.max(1, Math.round((rate * durationMs) / 1000));
+  const warmup = warmupTasks(rate);
   await flushAll(ctx.admin);
   const producer = await openProducer(system, ctx.target);
   let workers: ClusterWorker[] = [];
   try {
     workers = await startFleet(
-      Array.from({ length: count }, () => ({ system, url: ctx.target.url, concurrency, retainAtLeast: total, recordLatency: true })),
+      Array.from({ length: count }, () => ({ system, url: ctx.target.url, concurrency, retainAtLeast: warmup + total, recordLatency: true })),
       startWorker,
     );
     const ws = workers;
@@ -81,19 +87,25 @@ export async function runIdleFleet(
     };
     await Promise.all(ws.map((w) => w.go()));
     await waitUntilIdle(ctx.admin, system, count, healthy);
+    const w0 = performance.now();
+    await steadyStream(producer, warmup, WARMUP_MS);
+    await waitForDrain(producer, warmup, w0, healthy);
+    // each process's latencies so far are its warm-up tasks' (every one has started)
+    const warmed = (await Promise.all(ws.map((w) => w.report()))).map((r) => r.handled);
+    await waitUntilIdle(ctx.admin, system, count, healthy);
     const cpu0 = workersCpuMs(ws);
     const before = await redisCostSnapshot(ctx.admin);
     const t0 = performance.now();
     const streamMs = await steadyStream(producer, total, durationMs);
-    await waitForDrain(producer, total, t0, healthy);
+    // taskq counts finished tasks: the warm-up's are among them
+    await waitForDrain(producer, warmup + total, t0, healthy);
     const after = await redisCostSnapshot(ctx.admin);
     const cpu1 = workersCpuMs(ws);
     const reports = await Promise.all(ws.map((w) => w.report()));
-    const ranPerWorker = reports.map((r) => r.handled);
-    assertRanOnce(system, ranPerWorker, total);
+    assertRanOnce(system, reports.map((r) => r.handled), warmup + total);
+    const split = splitFleetWarmup(reports, warmed);
     await Promise.all(ws.map((w) => w.stop()));
     workers = [];
-    const latency = summarizeLatencies(reports.flatMap((r) => r.latenciesMs));
     return {
       bench: 'idle-fleet',
       system,
@@ -102,13 +114,15 @@ export async function runIdleFleet(
       concurrency,
       ratePerSec: rate,
       durationMs,
+      warmupMs: WARMUP_MS,
       sentPerSec: total / (streamMs / 1000),
       ...redisCostPerTask(redisCostBetween(before, after), total),
-      p50Ms: latency.p50Ms,
-      p90Ms: latency.p90Ms,
-      p99Ms: latency.p99Ms,
-      maxMs: latency.maxMs,
-      ranPerWorker,
+      p50Ms: split.run.p50Ms,
+      p90Ms: split.run.p90Ms,
+      p99Ms: split.run.p99Ms,
+      maxMs: split.run.maxMs,
+      warmup: { p50Ms: split.warmup.p50Ms, p99Ms: split.warmup.p99Ms, maxMs: split.warmup.maxMs },
+      ranPerWorker: split.ranPerWorker,
       ...(cpu0 !== undefined && cpu1 !== undefined ? { workerUsPerTask: ((cpu1 - cpu0) * 1000) / total } : {}),
     };
   } finally {

@@ -27,6 +27,7 @@ export const idleFleet = (system: SystemName, redisScriptCallsPerTask: number, e
   concurrency: 10,
   ratePerSec: 1000,
   durationMs: 10_000,
+  warmupMs: 1000,
   sentPerSec: 1000,
   redisUsPerTask: 50,
   redisCommandsPerTask: 30,
@@ -36,6 +37,7 @@ export const idleFleet = (system: SystemName, redisScriptCallsPerTask: number, e
   p90Ms: 1,
   p99Ms: 2,
   maxMs: 5,
+  warmup: { p50Ms: 0.8, p99Ms: 40, maxMs: 60 },
   ranPerWorker: [1250, 1250, 1250, 1250, 1250, 1250, 1250, 1250],
   ...extra,
 });
