@@ -49,6 +49,11 @@ describe('formatTable with the idle-fleet scenario', () => {
   const plan = parseArgs(['--scenarios', 'idle-fleet', '--only', 'taskq,bullmq', '--idle-fleet-ms', '5000']).plan;
   const lines = formatTable(plan, [idleFleet('taskq', 2.1, { redisUsPerTask: 40, p99Ms: 1.5 }), idleFleet('bullmq', 2.8, { redisUsPerTask: 80, p99Ms: 3 })], []);
 
+  it("names the warm-up's length: a second, or the stream's when that is shorter", () => {
+    const short = formatTable(parseArgs(['--scenarios', 'idle-fleet', '--only', 'taskq,bullmq', '--idle-fleet-ms', '500']).plan, [idleFleet('taskq', 2.1), idleFleet('bullmq', 2.8)], []);
+    expect(short[8]).toMatch(/^idle-fleet\s+warm-up p99 ms \(the fleet's first 0\.5 s, not counted above\)/);
+  });
+
   it('has the Redis cost per task, script calls first with the setup, then the latency, each with taskq over BullMQ', () => {
     expect(lines[2]).toMatch(/^idle-fleet\s+script calls\/task \(8 idle workers x 10, 1000\/s for 5 s\)\s+2\.10\s+2\.80\s+0\.75x$/);
     expect(lines[3]).toMatch(/^idle-fleet\s+Redis commands\/task\s+30\.00\s+30\.00\s+1\.00x$/);

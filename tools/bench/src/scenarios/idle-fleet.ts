@@ -52,7 +52,8 @@ export async function waitUntilIdle(admin: Redis, system: SystemName, count: num
 /**
  * The idle-fleet scenario for one system: `idleFleetWorkers` worker processes
  * of `idleFleetConcurrency` each, started and seen idle; a warm-up second at
- * `idleFleetRate` (as the latency scenario's, WARMUP_MS) whose latencies are
+ * `idleFleetRate` (as the latency scenario's, WARMUP_MS; no longer than the
+ * stream itself, so the smoke run's 0.5 s stream gets 0.5 s) whose latencies are
  * reported apart: a fleet's first tasks meet processes that have run no task
  * yet, all of them warming up at once on the same cores, and would otherwise
  * make the p99 of a 10 s stream; once every warm-up task finished and the
@@ -72,7 +73,8 @@ export async function runIdleFleet(
 ): Promise<IdleFleetResult> {
   const { idleFleetWorkers: count, idleFleetConcurrency: concurrency, idleFleetRate: rate, idleFleetMs: durationMs } = ctx.plan;
   const total = Math.max(1, Math.round((rate * durationMs) / 1000));
-  const warmup = warmupTasks(rate);
+  const warmupMs = Math.min(WARMUP_MS, durationMs);
+  const warmup = warmupTasks(rate, warmupMs);
   await flushAll(ctx.admin);
   const producer = await openProducer(system, ctx.target);
   let workers: ClusterWorker[] = [];
@@ -88,7 +90,7 @@ export async function runIdleFleet(
     await Promise.all(ws.map((w) => w.go()));
     await waitUntilIdle(ctx.admin, system, count, healthy);
     const w0 = performance.now();
-    await steadyStream(producer, warmup, WARMUP_MS);
+    await steadyStream(producer, warmup, warmupMs);
     await waitForDrain(producer, warmup, w0, healthy);
     // each process's latencies so far are its warm-up tasks' (every one has started)
     const warmed = (await Promise.all(ws.map((w) => w.report()))).map((r) => r.handled);
@@ -114,7 +116,7 @@ export async function runIdleFleet(
       concurrency,
       ratePerSec: rate,
       durationMs,
-      warmupMs: WARMUP_MS,
+      warmupMs,
       sentPerSec: total / (streamMs / 1000),
       ...redisCostPerTask(redisCostBetween(before, after), total),
       p50Ms: split.run.p50Ms,
