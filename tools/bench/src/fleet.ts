@@ -1,6 +1,8 @@
 import type { SystemName } from './names';
 import type { RedisCostPerTask } from './redis-cost';
-import type { BenchResult } from './results';
+import { WARMUP_MS } from './latency-runs';
+import type { BenchPlan } from './plan';
+import type { BenchResult, LatencyWarmup } from './results';
 import { median, ratio, summarizeLatencies, type LatencySummary } from './stats';
 import { splitByWeights } from './weighted';
 
@@ -156,11 +158,16 @@ export interface IdleFleetResult extends RedisCostPerTask {
   readonly p99Ms: number;
   readonly maxMs: number;
   /** The warm-up's enqueue-to-start percentiles: the fleet's first tasks, every process cold. */
-  readonly warmup: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
+  readonly warmup: LatencyWarmup;
   /** Tasks of the measured stream each process ran, in process order (they sum to n). */
   readonly ranPerWorker: readonly number[];
   /** CPU (utime + stime, /proc) of all the worker processes over the window, per task; absent where /proc cannot be read. */
   readonly workerUsPerTask?: number;
+}
+
+/** The idle fleet's warm-up, ms: latency's (WARMUP_MS), but never longer than the stream (smoke's 0.5 s gets 0.5 s). */
+export function idleFleetWarmupMs(plan: Pick<BenchPlan, 'idleFleetMs'>): number {
+  return Math.min(WARMUP_MS, plan.idleFleetMs);
 }
 
 /**

@@ -1,5 +1,4 @@
-import { describeConcurrencies, FLEET_MODES, fleetConfigs, type FleetConfig, type FleetResult } from './fleet';
-import { WARMUP_MS } from './latency-runs';
+import { describeConcurrencies, FLEET_MODES, fleetConfigs, idleFleetWarmupMs, type FleetConfig, type FleetResult } from './fleet';
 import type { SystemName } from './names';
 import type { BenchPlan } from './plan';
 import { cellsOf, row, type Pick as PickValue, type Row } from './report';
@@ -81,6 +80,6 @@ export function idleFleetRows(plan: BenchPlan, results: readonly BenchResult[], 
       : []),
     row('idle-fleet', 'enqueue-to-start p50 ms', sys, of, pick('p50Ms'), fixed(2), results, errors),
     row('idle-fleet', 'enqueue-to-start p99 ms', sys, of, pick('p99Ms'), fixed(2), results, errors),
-    row('idle-fleet', `warm-up p99 ms (the fleet's first ${Math.min(WARMUP_MS, plan.idleFleetMs) / 1000} s, not counted above)`, sys, of, (r) => (r.bench === 'idle-fleet' ? r.warmup.p99Ms : undefined), fixed(2), results, errors),
+    row('idle-fleet', `warm-up p99 ms (the fleet's first ${idleFleetWarmupMs(plan) / 1000} s, not counted above)`, sys, of, (r) => (r.bench === 'idle-fleet' ? r.warmup.p99Ms : undefined), fixed(2), results, errors),
   ];
 }

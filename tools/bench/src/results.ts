@@ -59,7 +59,7 @@ export interface ThroughputResult extends RedisCostFields {
   readonly runs: readonly number[];
 }
 
-/** latency: the first second of a fresh worker, not counted in the run's percentiles; each figure the median over the runs. */
+/** latency: the first second of a fresh worker, not counted in the run's percentiles, each figure the median over the runs; idle-fleet: its first second (or shorter stream) over all its processes. */
 export interface LatencyWarmup {
   readonly p50Ms: number;
   readonly p99Ms: number;

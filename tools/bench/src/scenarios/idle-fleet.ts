@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { queueKeys } from '@taskq/queue';
-import { splitFleetWarmup, type IdleFleetResult } from '../fleet';
-import { WARMUP_MS, warmupTasks } from '../latency-runs';
+import { idleFleetWarmupMs, splitFleetWarmup, type IdleFleetResult } from '../fleet';
+import { warmupTasks } from '../latency-runs';
 import type { SystemName } from '../names';
 import { flushAll, infoField } from '../redis-admin';
 import { redisCostBetween, redisCostPerTask, redisCostSnapshot } from '../redis-cost';
@@ -52,8 +52,7 @@ export async function waitUntilIdle(admin: Redis, system: SystemName, count: num
 /**
  * The idle-fleet scenario for one system: `idleFleetWorkers` worker processes
  * of `idleFleetConcurrency` each, started and seen idle; a warm-up second at
- * `idleFleetRate` (as the latency scenario's, WARMUP_MS; no longer than the
- * stream itself, so the smoke run's 0.5 s stream gets 0.5 s) whose latencies are
+ * `idleFleetRate` (idleFleetWarmupMs) whose latencies are
  * reported apart: a fleet's first tasks meet processes that have run no task
  * yet, all of them warming up at once on the same cores, and would otherwise
  * make the p99 of a 10 s stream; once every warm-up task finished and the
@@ -73,7 +72,7 @@ export async function runIdleFleet(
 ): Promise<IdleFleetResult> {
   const { idleFleetWorkers: count, idleFleetConcurrency: concurrency, idleFleetRate: rate, idleFleetMs: durationMs } = ctx.plan;
   const total = Math.max(1, Math.round((rate * durationMs) / 1000));
-  const warmupMs = Math.min(WARMUP_MS, durationMs);
+  const warmupMs = idleFleetWarmupMs(ctx.plan);
   const warmup = warmupTasks(rate, warmupMs);
   await flushAll(ctx.admin);
   const producer = await openProducer(system, ctx.target);
